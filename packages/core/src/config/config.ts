@@ -1,0 +1,142 @@
+import type { KeywardOptions } from './options';
+import { MemoryKeyStore } from '../stores/memory-key-store';
+import type { KeyStore } from '../stores/key-store';
+import { systemClock, type Clock } from '../util/clock';
+import { parseDuration } from '../util/duration';
+import { readSecret } from '../util/secret';
+import { warnOnce } from '../util/warn';
+import { PREFIX_RE, isValidEnv } from '../keys/format';
+import type { ExtractionConfig } from '../credentials/extract';
+
+/** The options after parsing: every default filled in, every value checked. Internal. */
+export interface KeywardConfig {
+  readonly store: KeyStore;
+  readonly prefix: string;
+  readonly env: string;
+  readonly randomBits: number;
+  readonly pepper: string | undefined;
+  readonly extraction: ExtractionConfig;
+  readonly realm: string;
+  readonly cache: { readonly max: number; readonly ttlMs: number };
+  readonly publicPaths: readonly ((path: string) => boolean)[];
+  readonly skipPreflight: boolean;
+  readonly clock: Clock;
+  readonly requestIdHeader: string | false;
+  readonly trackLastUsedMs: number | false;
+}
+
+const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`keyward: option "${name}" must be a boolean`);
+  return value;
+}
+
+function pathMatcher(p: unknown, i: number): (path: string) => boolean {
+  if (p instanceof RegExp) return (path) => p.test(path);
+  if (typeof p !== 'string' || !p.startsWith('/')) throw new TypeError(`keyward: option "publicPaths[${i}]" must be a path starting with "/" or a RegExp`);
+  if (p.endsWith('/*')) {
+    const base = p.slice(0, -2);
+    return (path) => path === base || path.startsWith(base + '/');
+  }
+  return (path) => path === p;
+}
+
+/**
+ * Parses {@link KeywardOptions} once into a fully defaulted config. Never mutates the input.
+ *
+ * @throws TypeError naming the option for every mistake
+ */
+export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: options must be an object');
+  const env = options.environment ?? process.env;
+
+  const prefix = options.prefix ?? 'kw';
+  if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix)) throw new TypeError('keyward: option "prefix" must be 1–16 lower-case letters or digits, starting with a letter');
+  const defaultEnv = options.env ?? 'live';
+  if (typeof defaultEnv !== 'string' || !isValidEnv(defaultEnv)) throw new TypeError('keyward: option "env" must be 1–16 lower-case letters or digits');
+  const randomBits = options.randomBits ?? 192;
+  if (!Number.isInteger(randomBits) || randomBits < 128 || randomBits > 512) throw new TypeError('keyward: option "randomBits" must be an integer from 128 to 512');
+
+  const pepper = readSecret(options.pepper, 'KEYWARD_PEPPER', 'pepper', env);
+  if (pepper !== undefined && Buffer.byteLength(pepper) < 32) {
+    warnOnce('KEYWARD_SHORT_PEPPER', 'keyward: the key-hashing pepper is shorter than 32 bytes; generate one with `keyward secret`.');
+  }
+
+  let header: string | false = 'x-api-key';
+  if (options.header !== undefined) {
+    if (options.header === false) header = false;
+    else if (typeof options.header === 'string' && HEADER_RE.test(options.header)) header = options.header.toLowerCase();
+    else throw new TypeError('keyward: option "header" must be a header name or false');
+  }
+  if (header === 'authorization') throw new TypeError('keyward: option "header" cannot be "authorization"; use "bearer" or "schemes"');
+  const schemes: string[] = [];
+  if (bool(options.bearer, 'bearer', true)) schemes.push('bearer');
+  if (options.schemes !== undefined) {
+    if (!Array.isArray(options.schemes)) throw new TypeError('keyward: option "schemes" must be an array of scheme names');
+    options.schemes.forEach((s: unknown, i: number) => {
+      if (typeof s !== 'string' || !HEADER_RE.test(s)) throw new TypeError(`keyward: option "schemes[${i}]" must be a scheme name`);
+      if (!schemes.includes(s.toLowerCase())) schemes.push(s.toLowerCase());
+    });
+  }
+  let queryParam: string | false = false;
+  if (options.queryParam !== undefined && options.queryParam !== false) {
+    if (typeof options.queryParam !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(options.queryParam)) throw new TypeError('keyward: option "queryParam" must be a parameter name or false');
+    queryParam = options.queryParam;
+    warnOnce('KEYWARD_QUERY_CREDENTIALS', 'keyward: credentials in the query string end up in access logs, proxies and browser history; prefer a header.');
+  }
+  if (header === false && schemes.length === 0 && queryParam === false) throw new TypeError('keyward: options "header", "bearer", "schemes" and "queryParam" leave no way to send a credential');
+  const maxLength = options.maxCredentialLength ?? 8192;
+  if (!Number.isInteger(maxLength) || maxLength < 32 || maxLength > 65536) throw new TypeError('keyward: option "maxCredentialLength" must be an integer from 32 to 65536');
+
+  const realm = options.realm ?? 'keyward';
+  if (typeof realm !== 'string' || /["\\\r\n]/.test(realm)) throw new TypeError('keyward: option "realm" must be a string without quotes or line breaks');
+
+  let cache = { max: 10_000, ttlMs: 5_000 };
+  if (options.cache === false) cache = { max: 0, ttlMs: 0 };
+  else if (options.cache !== undefined) {
+    if (typeof options.cache !== 'object' || options.cache === null) throw new TypeError('keyward: option "cache" must be an object or false');
+    const max = options.cache.max ?? 10_000;
+    if (!Number.isInteger(max) || max < 0) throw new TypeError('keyward: option "cache.max" must be a non-negative integer');
+    cache = { max, ttlMs: options.cache.ttl === undefined ? 5_000 : parseDuration(options.cache.ttl, 'cache.ttl') };
+  }
+
+  if (options.publicPaths !== undefined && !Array.isArray(options.publicPaths)) throw new TypeError('keyward: option "publicPaths" must be an array');
+  const publicPaths = (options.publicPaths ?? []).map(pathMatcher);
+
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== 'function') throw new TypeError('keyward: option "clock" must be a function returning ms since the epoch');
+
+  let requestIdHeader: string | false = 'x-request-id';
+  if (options.requestIdHeader !== undefined) {
+    if (options.requestIdHeader === false) requestIdHeader = false;
+    else if (typeof options.requestIdHeader === 'string' && HEADER_RE.test(options.requestIdHeader)) requestIdHeader = options.requestIdHeader.toLowerCase();
+    else throw new TypeError('keyward: option "requestIdHeader" must be a header name or false');
+  }
+
+  const trackLastUsedMs = options.trackLastUsed === false ? false : parseDuration(options.trackLastUsed ?? 60_000, 'trackLastUsed');
+
+  if (options.store !== undefined) {
+    const s = options.store as unknown as Record<string, unknown>;
+    for (const m of ['create', 'get', 'findByHash', 'list', 'update', 'delete']) {
+      if (typeof s?.[m] !== 'function') throw new TypeError(`keyward: option "store" must implement KeyStore (missing ${m}())`);
+    }
+  }
+
+  return {
+    store: options.store ?? new MemoryKeyStore(),
+    prefix,
+    env: defaultEnv,
+    randomBits,
+    pepper,
+    extraction: { header, schemes, queryParam, maxLength },
+    realm,
+    cache,
+    publicPaths,
+    skipPreflight: bool(options.skipPreflight, 'skipPreflight', true),
+    clock,
+    requestIdHeader,
+    trackLastUsedMs,
+  };
+}

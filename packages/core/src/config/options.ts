@@ -1,0 +1,58 @@
+import type { KeyStore } from '../stores/key-store';
+import type { InvalidationChannel } from '../stores/invalidation';
+import type { Clock } from '../util/clock';
+import type { FeatureOptions } from '../features/options';
+
+/**
+ * Options of {@link createKeyward}. Every field is optional; the defaults are safe. A mistake throws a `TypeError`
+ * at start-up that names the option.
+ */
+export interface KeywardOptions extends FeatureOptions {
+  /** Where keys live. Default: a new in-memory store. */
+  store?: KeyStore;
+  /** Key prefix, lower-case letters and digits starting with a letter (default `kw`). */
+  prefix?: string;
+  /** Environment label for new keys (default `live`). */
+  env?: string;
+  /** Random bits per key, 128–512 (default 192). */
+  randomBits?: number;
+  /**
+   * HMAC pepper for key hashes. Default: `KEYWARD_PEPPER`, or the file named by `KEYWARD_PEPPER_FILE`; without one,
+   * keys are stored as SHA-256. Under 32 bytes warns.
+   */
+  pepper?: string;
+  /** API key header name (default `x-api-key`); `false` to accept keys only in `Authorization`. */
+  header?: string | false;
+  /** Accept `Authorization: Bearer <key or token>` (default true). */
+  bearer?: boolean;
+  /** Further `Authorization` schemes that carry a key, e.g. `['ApiKey']`. */
+  schemes?: readonly string[];
+  /** Query parameter that may carry a key, e.g. `'api_key'`. Off by default; enabling it warns once. */
+  queryParam?: string | false;
+  /** Longest credential accepted, in characters (default 8192). */
+  maxCredentialLength?: number;
+  /** Realm in `WWW-Authenticate` (default `keyward`). */
+  realm?: string;
+  /**
+   * Cache of key look-ups in front of the store: entries at most (default 10,000) and how long one may live
+   * (default 5 s) — the bound on how long a change made on another instance without invalidation can go unseen.
+   * `false` disables it.
+   */
+  cache?: { max?: number; ttl?: number | string } | false;
+  /** Paths that need no credential: exact (`/health`), prefix (`/docs/*`) or RegExp. */
+  publicPaths?: readonly (string | RegExp)[];
+  /** Let CORS preflight requests (OPTIONS with `Origin` and `Access-Control-Request-Method`) through (default true). */
+  skipPreflight?: boolean;
+  /** The clock (default `Date.now`). Inject one in tests. */
+  clock?: Clock;
+  /** Header carrying a request id to correlate events (default `x-request-id`; `false` always generates one). */
+  requestIdHeader?: string | false;
+  /** Record `lastUsedAt` at most this often per key (default `'1m'`; `false` never). */
+  trackLastUsed?: number | string | false;
+  /** Cross-instance cache invalidation (the Redis package provides one). */
+  invalidation?: InvalidationChannel;
+  /** Called when an event listener throws (default: a process warning). */
+  onListenerError?: (error: unknown) => void;
+  /** Environment to read secrets from (default `process.env`). */
+  environment?: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,79 @@
+import { EVENT_SCHEMA, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
+import type { Clock } from '../util/clock';
+
+/**
+ * Delivers events to subscribers off the request path: `emit` queues, a `setImmediate` flushes in batches.
+ * A listener that throws is isolated (reported through `onListenerError`).
+ */
+export class EventBus {
+  private readonly listeners = new Map<KeywardEventType | '*', Set<EventListener>>();
+  private queue: KeywardEvent[] = [];
+  private scheduled = false;
+  private listenerCount = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly onListenerError: (error: unknown) => void = () => {},
+  ) {}
+
+  /** True when anyone listens; producers may skip building events otherwise. */
+  get active(): boolean {
+    return this.listenerCount > 0;
+  }
+
+  /**
+   * Subscribes to one event type, or `'*'` for all. Returns the unsubscribe function.
+   */
+  on(type: KeywardEventType | '*', listener: EventListener): () => void {
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    if (!set.has(listener)) {
+      set.add(listener);
+      this.listenerCount++;
+    }
+    return () => {
+      if (set!.delete(listener)) this.listenerCount--;
+    };
+  }
+
+  /** Queues an event for delivery. Cheap when nobody listens. */
+  emit(input: EventInput): void {
+    if (this.listenerCount === 0) return;
+    const event = { schema: EVENT_SCHEMA, time: input.time ?? new Date(this.clock()).toISOString(), ...input } as KeywardEvent;
+    this.queue.push(event);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Delivers everything queued now. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const event of batch) {
+      this.deliver(this.listeners.get(event.type), event);
+      this.deliver(this.listeners.get('*'), event);
+    }
+  }
+
+  /** Resolves once every queued event has been handed to listeners. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.scheduled) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private deliver(set: Set<EventListener> | undefined, event: KeywardEvent): void {
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        const r = listener(event);
+        if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, this.onListenerError);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

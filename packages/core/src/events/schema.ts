@@ -1,0 +1,64 @@
+/** Version tag carried by every event. Bump when a field changes meaning. */
+export const EVENT_SCHEMA = 'keyward.event/v1' as const;
+
+/** Every event type keyward emits. */
+export type KeywardEventType =
+  | 'auth.succeeded'
+  | 'auth.failed'
+  | 'access.denied'
+  | 'request.completed'
+  | 'key.created'
+  | 'key.updated'
+  | 'key.revoked'
+  | 'key.disabled'
+  | 'key.enabled'
+  | 'key.deleted'
+  | 'key.rotated'
+  | 'key.expiring'
+  | 'key.expired'
+  | 'key.idle'
+  | 'key.suspended'
+  | 'token.issued'
+  | 'token.revoked'
+  | 'anomaly.detected'
+  | 'auth.blocked'
+  | 'store.error'
+  | 'audit.dropped';
+
+/**
+ * One audit event. Fields that do not apply are absent. Never carries a credential, a hash or a secret:
+ * keys are named by `keyId` and `hint`.
+ */
+export interface KeywardEvent {
+  /** Schema version, {@link EVENT_SCHEMA}. */
+  readonly schema: typeof EVENT_SCHEMA;
+  readonly type: KeywardEventType;
+  /** ISO 8601 time of the event. */
+  readonly time: string;
+  readonly requestId?: string;
+  readonly keyId?: string;
+  readonly hint?: string;
+  readonly owner?: string;
+  readonly subject?: string;
+  readonly plan?: string;
+  readonly principalType?: 'key' | 'token';
+  readonly clientAddress?: string;
+  readonly method?: string;
+  /** Path with credential-like query parameters redacted. */
+  readonly path?: string;
+  readonly status?: number;
+  readonly durationMs?: number;
+  readonly bytes?: number;
+  /** Denial code or reason, e.g. `KEY_REVOKED`. */
+  readonly reason?: string;
+  readonly userAgent?: string;
+  readonly country?: string;
+  /** Extra structured data (never secrets). */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** What a producer passes to `emit`: everything but `schema` and (optionally) `time`. */
+export type EventInput = Omit<KeywardEvent, 'schema' | 'time'> & { time?: string };
+
+/** A subscriber. Called off the request path; its errors never reach the request. */
+export type EventListener = (event: KeywardEvent) => void | Promise<void>;

@@ -1,0 +1,16 @@
+import type { EventBus } from '../events/bus';
+import type { KeyManager } from '../keys/manager';
+import type { Clock } from '../util/clock';
+import type { ChallengeConfig } from '../denials';
+import type { KeyStore } from '../stores/key-store';
+import type { AddressResolver } from '../pipeline/address';
+
+/** What a feature factory may use. */
+export interface FeatureDeps {
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly keys: KeyManager;
+  readonly store: KeyStore;
+  readonly challenge: ChallengeConfig;
+  readonly resolveAddress: AddressResolver;
+}

@@ -1,0 +1,11 @@
+import type { Feature } from '../pipeline/context';
+import type { FeatureDeps } from './deps';
+import type { KeywardOptions } from '../config/options';
+
+/** Builds a feature from the options, or returns `undefined` when it is not configured. */
+export type FeatureFactory = (options: KeywardOptions, deps: FeatureDeps) => Feature | undefined;
+
+/**
+ * The capabilities, in the order their stages run within a phase. Each capability adds its factory here.
+ */
+export const FEATURES: readonly FeatureFactory[] = [];

@@ -1,0 +1,76 @@
+import type { KeyManager } from './manager';
+import type { KeyRecord } from './record';
+import type { AuthOutcome, Authenticator, PipelineContext } from '../pipeline/context';
+import type { Principal, ResponseHeaders } from '../model';
+import type { KeyStore } from '../stores/key-store';
+
+const INVALID = { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' } as const;
+
+/** Builds the principal of a key record. */
+export function principalOf(record: KeyRecord): Principal {
+  return {
+    type: 'key',
+    id: record.id,
+    keyId: record.id,
+    owner: record.owner,
+    subject: record.owner,
+    scopes: record.scopes,
+    ...(record.plan !== undefined ? { plan: record.plan } : {}),
+    ...(record.name !== undefined ? { name: record.name } : {}),
+    hint: record.hint,
+    metadata: record.metadata,
+    ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
+  };
+}
+
+/**
+ * Checks a key record's status at time `now`: revoked, disabled, expired, or past its rotation grace period.
+ * Inside a grace period it answers with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers.
+ */
+export function keyStatus(record: KeyRecord, now: number): AuthOutcome | ResponseHeaders {
+  if (record.status === 'revoked') return { code: 'KEY_REVOKED', detail: 'The key has been revoked.', keyId: record.id };
+  if (record.status === 'disabled') return { code: 'KEY_DISABLED', detail: 'The key is disabled.', keyId: record.id };
+  if (record.expiresAt !== undefined && record.expiresAt <= now) return { code: 'KEY_EXPIRED', detail: 'The key has expired.', keyId: record.id };
+  if (record.graceEndsAt !== undefined) {
+    if (record.graceEndsAt <= now) return { code: 'KEY_REVOKED', detail: 'The key was rotated and its grace period has ended.', keyId: record.id };
+    return {
+      Deprecation: `@${Math.floor((record.updatedAt ?? now) / 1000)}`,
+      Sunset: new Date(record.graceEndsAt).toUTCString(),
+    };
+  }
+  return {};
+}
+
+/**
+ * The API-key authenticator: prefix and checksum first (garbage never reaches the store), then hash, cache, store,
+ * then status. Unknown, malformed and wrong-checksum keys get the same answer.
+ */
+export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUsedMs: number | false, now: () => number): Authenticator {
+  const lastTouched = new Map<string, number>();
+  const touch = (record: KeyRecord, at: number) => {
+    if (trackLastUsedMs === false) return;
+    const prev = lastTouched.get(record.id) ?? record.lastUsedAt ?? 0;
+    if (at - prev < trackLastUsedMs) return;
+    lastTouched.set(record.id, at);
+    if (lastTouched.size > 100_000) lastTouched.clear();
+    store.update(record.id, { lastUsedAt: at }).then(undefined, () => {});
+  };
+  return {
+    name: 'api-key',
+    accepts: () => true,
+    async authenticate(credential, ctx: PipelineContext): Promise<AuthOutcome> {
+      if (!keys.isWellFormed(credential.value)) return INVALID;
+      let record: KeyRecord | undefined;
+      try {
+        record = await keys.lookup(credential.value);
+      } catch {
+        return { code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' };
+      }
+      if (!record) return INVALID;
+      const status = keyStatus(record, ctx.now);
+      if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
+      touch(record, now());
+      return { principal: principalOf(record), record, headers: status as ResponseHeaders };
+    },
+  };
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import type { AllowDecision, AuthRequest, Decision, DenyDecision, Requirements } from './model';
+import { deny, DENIAL_TABLE, type ChallengeConfig } from './denials';
+import type { KeywardOptions } from './config/options';
+import { parseOptions, type KeywardConfig } from './config/config';
+import { EventBus } from './events/bus';
+import type { EventListener, KeywardEventType } from './events/schema';
+import { redactQuery } from './events/redact';
+import { KeyManager } from './keys/manager';
+import { createKeyHasher } from './keys/hash';
+import { keyAuthenticator } from './keys/authenticator';
+import { LruCache } from './util/lru';
+import type { KeyRecord } from './keys/record';
+import { extractCredential } from './credentials/extract';
+import { compileScopes, isCompiledScopes, satisfies, type CompiledScopes } from './scopes/match';
+import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage } from './pipeline/context';
+import { socketAddress, type AddressResolver } from './pipeline/address';
+import { FEATURES } from './features/registry';
+import { KeywardError } from './errors';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * A keyward instance: the pipeline, the key manager and the event stream. Create one per application with
+ * {@link createKeyward} and share it between adapters.
+ */
+export interface Keyward {
+  /**
+   * Decides on a request. Never throws for anything a client sends: a refusal is a {@link DenyDecision}.
+   * Rejects only for real failures (e.g. the instance was closed).
+   */
+  check(request: AuthRequest, requirements?: Requirements): Promise<Decision>;
+  /**
+   * Checks an already authenticated principal against a scope requirement (route-level `requireScopes`).
+   * Returns `undefined` when satisfied, a 403 denial otherwise.
+   */
+  authorize(decision: AllowDecision, scopes: CompiledScopes): DenyDecision | undefined;
+  /** The key manager: create, list, revoke, rotate keys. */
+  readonly keys: KeyManager;
+  /** Subscribes to one event type or `'*'`; returns the unsubscribe function. */
+  on(type: KeywardEventType | '*', listener: EventListener): () => void;
+  /** Waits until every queued event has been delivered (for tests and shutdown). */
+  flushEvents(): Promise<void>;
+  /** The parsed configuration (read-only). */
+  readonly config: KeywardConfig;
+  /** The features that were configured, by name. */
+  readonly features: ReadonlyMap<string, Feature>;
+  /** The address resolver used by every filter, limit and log. */
+  readonly resolveAddress: AddressResolver;
+  /** Stops timers and subscriptions and flushes events. Further checks reject with `CLOSED`. */
+  close(): Promise<void>;
+}
+
+const KEYWARD_BRAND = Symbol.for('keyward.instance');
+
+/** True when `value` is a keyward instance (so adapters accept options or an instance). */
+export function isKeyward(value: unknown): value is Keyward {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[KEYWARD_BRAND] === true;
+}
+
+/**
+ * Creates a keyward instance from one options object (parsed and checked once, never mutated).
+ *
+ * @example
+ * ```ts
+ * import { createKeyward } from '@keyward/core';
+ * const kw = createKeyward({ prefix: 'acme' });
+ * const { key } = await kw.keys.create({ owner: 'team-a', scopes: ['docs:read'] });
+ * const decision = await kw.check({ method: 'GET', path: '/docs', headers: { 'x-api-key': key } }, { scopes: ['docs:read'] });
+ * ```
+ * @throws TypeError naming the option for every misconfiguration
+ */
+export function createKeyward(options: KeywardOptions = {}): Keyward {
+  const config = parseOptions(options);
+  const { clock } = config;
+  const events = new EventBus(clock, options.onListenerError ?? ((error) => process.emitWarning(`keyward: an event listener failed: ${error instanceof Error ? error.message : 'unknown error'}`, { code: 'KEYWARD_LISTENER_ERROR' })));
+  const cache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
+  const hasher = createKeyHasher(config.pepper);
+  const keys = new KeyManager({
+    store: config.store,
+    hasher,
+    format: { prefix: config.prefix, randomBits: config.randomBits },
+    defaultEnv: config.env,
+    clock,
+    cache,
+    events,
+    ...(options.invalidation ? { invalidation: options.invalidation } : {}),
+  });
+  const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };
+  let resolveAddress: AddressResolver = socketAddress;
+
+  const features = new Map<string, Feature>();
+  const deps = { clock, events, keys, store: config.store, challenge, get resolveAddress() { return resolveAddress; } };
+  for (const factory of FEATURES) {
+    const f = factory(options, deps);
+    if (f) features.set(f.name, f);
+  }
+  const addressFeature = [...features.values()].find((f) => (f as { resolveAddress?: AddressResolver }).resolveAddress);
+  if (addressFeature) resolveAddress = (addressFeature as unknown as { resolveAddress: AddressResolver }).resolveAddress;
+
+  const authenticators: Authenticator[] = [];
+  for (const f of features.values()) authenticators.push(...(f.authenticators ?? []));
+  authenticators.push(keyAuthenticator(keys, config.store, config.trackLastUsedMs, clock));
+
+  const stagesByPhase = new Map(PHASES.map((p) => [p, [...features.values()].flatMap((f) => (f.stages?.[p] ? [f.stages[p]!] : []))]));
+  const preauth = stagesByPhase.get('preauth')!;
+  const after: Stage[] = [...stagesByPhase.get('postauth')!, ...stagesByPhase.get('restrictions')!, scopeStage, ...stagesByPhase.get('load')!, ...stagesByPhase.get('limits')!];
+  const failureHooks = [...features.values()].filter((f) => f.onAuthFailure);
+
+  const unsubscribers: Array<() => void> = [];
+  if (options.invalidation) {
+    options.invalidation
+      .subscribe(
+        (change) => {
+          if (change.hash) cache.delete(change.hash);
+          cache.deleteWhere((r) => r.id === change.id);
+        },
+        () => cache.clear(),
+      )
+      .then((unsub) => unsubscribers.push(unsub), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
+  }
+
+  const scopeCache = new Map<string, CompiledScopes>();
+  function compiled(req: Requirements): CompiledScopes | undefined {
+    const s = req.scopes;
+    if (s === undefined) return undefined;
+    if (isCompiledScopes(s)) return s;
+    const key = typeof s === 'string' ? s : s.join('\u0000');
+    let c = scopeCache.get(key);
+    if (!c) {
+      c = compileScopes(s);
+      if (scopeCache.size < 1000) scopeCache.set(key, c);
+    }
+    return c;
+  }
+
+  function scopeStage(ctx: PipelineContext): DenyDecision | undefined {
+    if (!ctx.scopes || !ctx.principal) return undefined;
+    if (satisfies(ctx.principal.scopes, ctx.scopes.expression)) return undefined;
+    return deny('INSUFFICIENT_SCOPE', ctx.requestId, challenge, { detail: `This request needs: ${ctx.scopes.source}.`, scope: ctx.scopes.scopes, headers: ctx.headers });
+  }
+
+  let closed = false;
+
+  function requestIdOf(request: AuthRequest): string {
+    if (config.requestIdHeader !== false) {
+      const v = request.headers[config.requestIdHeader];
+      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
+    }
+    return randomUUID();
+  }
+
+  function isPublic(request: AuthRequest): boolean {
+    if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
+    for (const m of config.publicPaths) if (m(request.path)) return true;
+    return false;
+  }
+
+  function eventBase(ctx: PipelineContext) {
+    const r = ctx.request;
+    const p = ctx.principal;
+    return {
+      requestId: ctx.requestId,
+      method: r.method,
+      path: r.query ? redactQuery(`${r.path}?${r.query}`, config.extraction.queryParam ? [config.extraction.queryParam] : []) : r.path,
+      ...(ctx.clientAddress !== undefined ? { clientAddress: ctx.clientAddress } : {}),
+      ...(p ? { keyId: p.keyId ?? p.id, owner: p.owner, principalType: p.type, ...(p.hint ? { hint: p.hint } : {}), ...(p.plan ? { plan: p.plan } : {}), ...(p.subject ? { subject: p.subject } : {}) } : {}),
+      ...(typeof r.headers['user-agent'] === 'string' ? { userAgent: (r.headers['user-agent'] as string).slice(0, 256) } : {}),
+    };
+  }
+
+  function refuse(ctx: PipelineContext, denial: DenyDecision, keyId?: string): DenyDecision {
+    const table = DENIAL_TABLE[denial.code];
+    if (table.auth) for (const f of failureHooks) f.onAuthFailure!(ctx, denial.code);
+    if (events.active) {
+      events.emit({ type: table.auth ? 'auth.failed' : 'access.denied', ...eventBase(ctx), ...(keyId && !ctx.principal ? { keyId } : {}), status: denial.status, reason: denial.code });
+    }
+    return denial;
+  }
+
+  async function check(request: AuthRequest, requirements: Requirements = {}): Promise<Decision> {
+    if (closed) throw new KeywardError('CLOSED', 'this keyward instance is closed');
+    const started = performance.now();
+    const requestId = requestIdOf(request);
+    const ctx: PipelineContext = {
+      request,
+      requirements,
+      scopes: compiled(requirements),
+      requestId,
+      now: clock(),
+      clientAddress: resolveAddress(request),
+      headers: {},
+      state: new Map(),
+      onDone: [],
+    };
+    if (isPublic(request)) {
+      return { ok: true, principal: undefined, skipped: true, headers: {}, requestId, clientAddress: ctx.clientAddress, done: () => {} };
+    }
+    for (const stage of preauth) {
+      const d = await stage(ctx);
+      if (d) return refuse(ctx, d);
+    }
+    const extraction = extractCredential(request, config.extraction);
+    if ('code' in extraction) {
+      return refuse(ctx, deny(extraction.code, requestId, challenge, { detail: extraction.detail, headers: ctx.headers }));
+    }
+    ctx.credential = extraction.credential;
+    let outcome;
+    for (const a of authenticators) {
+      if (a.accepts(extraction.credential)) {
+        outcome = await a.authenticate(extraction.credential, ctx);
+        break;
+      }
+    }
+    if (!outcome || 'code' in outcome) {
+      const code = outcome?.code ?? 'CREDENTIALS_INVALID';
+      const headers = { ...ctx.headers, ...(outcome?.headers ?? {}), ...(code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}) };
+      return refuse(ctx, deny(code, requestId, challenge, { detail: outcome?.detail ?? 'The credential is not valid.', headers }), outcome?.keyId);
+    }
+    ctx.principal = outcome.principal;
+    if (outcome.record) ctx.record = outcome.record;
+    if (outcome.headers) Object.assign(ctx.headers, outcome.headers);
+    for (const stage of after) {
+      const d = await stage(ctx);
+      if (d) return refuse(ctx, d);
+    }
+    if (events.active) events.emit({ type: 'auth.succeeded', ...eventBase(ctx) });
+    let finished = false;
+    return {
+      ok: true,
+      principal: ctx.principal,
+      skipped: false,
+      headers: ctx.headers,
+      requestId,
+      clientAddress: ctx.clientAddress,
+      done(info) {
+        if (finished) return;
+        finished = true;
+        const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+        for (const hook of ctx.onDone) {
+          try {
+            hook({ ...info, durationMs });
+          } catch {
+            // a completion hook never breaks the response
+          }
+        }
+        if (events.active) events.emit({ type: 'request.completed', ...eventBase(ctx), status: info.status, bytes: info.bytes, durationMs });
+      },
+    };
+  }
+
+  function authorize(decision: AllowDecision, scopes: CompiledScopes): DenyDecision | undefined {
+    const principal = decision.principal;
+    if (!principal) return deny('CREDENTIALS_MISSING', decision.requestId, challenge, { detail: 'No credentials were sent.' });
+    if (satisfies(principal.scopes, scopes.expression)) return undefined;
+    const d = deny('INSUFFICIENT_SCOPE', decision.requestId, challenge, { detail: `This request needs: ${scopes.source}.`, scope: scopes.scopes });
+    if (events.active) events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: principal.keyId ?? principal.id, owner: principal.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+    return d;
+  }
+
+  const instance: Keyward & { [KEYWARD_BRAND]: true } = {
+    [KEYWARD_BRAND]: true,
+    check,
+    authorize,
+    keys,
+    on: (type, listener) => events.on(type, listener),
+    flushEvents: () => events.drain(),
+    config,
+    features,
+    get resolveAddress() {
+      return resolveAddress;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const u of unsubscribers) u();
+      for (const f of features.values()) await f.close?.();
+      await events.drain();
+    },
+  };
+  return instance;
+}

@@ -1,0 +1,52 @@
+import type { KeyPatch, KeyRecord } from '../keys/record';
+
+/** A page request. */
+export interface PageQuery {
+  /** Only keys of this owner. */
+  readonly owner?: string;
+  /** Page size (1–1000). */
+  readonly limit: number;
+  /** Opaque cursor from the previous page. */
+  readonly cursor?: string;
+}
+
+/** A page of records. */
+export interface Page<T> {
+  readonly items: T[];
+  /** Present when there are more. */
+  readonly nextCursor?: string;
+}
+
+/**
+ * Where key records live. Small on purpose: memory, Redis and PostgreSQL implement it, and one conformance suite
+ * checks all of them. Every method is atomic on its own.
+ */
+export interface KeyStore {
+  /** Adds a record. Fails with `KEY_CONFLICT` when the id or the hash exists. */
+  create(record: KeyRecord): Promise<void>;
+  /** The record with this id. */
+  get(id: string): Promise<KeyRecord | undefined>;
+  /** The record with this hash. */
+  findByHash(hash: string): Promise<KeyRecord | undefined>;
+  /** Records, optionally of one owner, ordered by id, paginated. */
+  list(query: PageQuery): Promise<Page<KeyRecord>>;
+  /**
+   * Applies a shallow patch atomically (fields set to `undefined` are removed) and returns the new record,
+   * or `undefined` when there is no such id. Concurrent patches of different fields both land.
+   */
+  update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
+  /** Removes a record; true when it existed. */
+  delete(id: string): Promise<boolean>;
+  /** Releases connections the store opened itself (never an injected client). */
+  close?(): Promise<void>;
+}
+
+/** Applies a {@link KeyPatch} to a record, returning a new record. */
+export function applyPatch(record: KeyRecord, patch: KeyPatch): KeyRecord {
+  const next: Record<string, unknown> = { ...record };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) delete next[k];
+    else next[k] = v;
+  }
+  return next as unknown as KeyRecord;
+}

@@ -1,0 +1,25 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { compileScopes, KeywardError, writeDenial, type CompiledScopes } from '@keyward/core';
+import { DECISION } from './types';
+
+/**
+ * Requires scopes on one route. Give scope names (all required) or one expression such as
+ * `'(docs:read OR docs:write) AND users:view'`; it is parsed once, here. Needs `apiKeyAuth()` before it.
+ *
+ * @example
+ * ```ts
+ * app.get('/docs', requireScopes('docs:read'), handler);
+ * app.post('/docs', requireScopes('docs:write', 'users:view'), handler);
+ * ```
+ * @throws TypeError at start-up for an invalid scope or expression
+ */
+export function requireScopes(...scopes: (string | CompiledScopes)[]): RequestHandler {
+  const compiled = compileScopes(scopes.length === 1 && typeof scopes[0] !== 'string' ? scopes[0]! : scopes.map((s) => (typeof s === 'string' ? s : s.source)));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const slot = req[DECISION];
+    if (!slot) return next(new KeywardError('NOT_AUTHENTICATED', 'requireScopes() runs after apiKeyAuth(); mount apiKeyAuth() first'));
+    const denial = slot.keyward.authorize(slot.decision, compiled);
+    if (denial) return writeDenial(res, denial);
+    next();
+  };
+}
