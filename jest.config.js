@@ -10,7 +10,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
-    '^@keyward/(core|express|koa|nest|redis|postgres|geo)$': '<rootDir>/packages/$1/src',
+    '^@keyward/(core|express|koa|nest|redis|postgres|geo|monitoring)$': '<rootDir>/packages/$1/src',
     '^keyward$': '<rootDir>/packages/cli/src',
   },
   transform: {

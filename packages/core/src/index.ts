@@ -47,3 +47,6 @@ export { LruCache } from './util/lru';
 export { randomBase62, BASE62 } from './util/base62';
 export type { KeyRestrictions } from './restrictions/types';
 export type { KeyLimitOverrides } from './limits/types';
+export { readBody, writeEndpointResponse, serveEndpoint } from './node/incoming';
+export { MAX_ENDPOINT_BODY, type Endpoint, type EndpointRequest, type EndpointResponse } from './endpoints/endpoint';
+export type { RevocationStore } from './tokens/revocation-store';

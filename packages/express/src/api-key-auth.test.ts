@@ -89,7 +89,7 @@ describe('@keyward/express apiKeyAuth', () => {
   it('answers 400 invalid_request for two X-API-Key headers and for a key plus a different Bearer', async () => {
     const { app, key, kw } = await setup();
     const { key: key2 } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
-    const two = await request(app).get('/docs').set('X-API-Key', [key, key2]);
+    const two = await (request(app).get('/docs') as any).set('X-API-Key', [key, key2]);
     expect(two.status).toBe(400);
     expect(two.body.code).toBe('CREDENTIALS_AMBIGUOUS');
     expect(two.headers['www-authenticate']).toContain('error="invalid_request"');

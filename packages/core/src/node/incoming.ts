@@ -79,3 +79,55 @@ export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo)
   res.on('finish', finish);
   res.on('close', finish);
 }
+
+/**
+ * Reads a Node request body up to `limit` bytes. Resolves `undefined` when the body is larger (answer 413) and an
+ * empty buffer when there is none.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Writes an endpoint's response to a Node response. */
+export function writeEndpointResponse(res: ServerResponse, response: { status: number; headers: ResponseHeaders; body: string | Buffer }): void {
+  res.statusCode = response.status;
+  setHeaders(res, response.headers);
+  res.setHeader('Content-Length', Buffer.byteLength(response.body));
+  res.end(response.body);
+}
+
+/**
+ * Runs a core endpoint for a Node request: reads the body (unless the framework already parsed it, in which case
+ * `parsedBody` is re-encoded: strings and Buffers as they are, objects as a form), calls it, writes the answer.
+ */
+export async function serveEndpoint(
+  endpoint: (r: import('../endpoints/endpoint').EndpointRequest) => Promise<import('../endpoints/endpoint').EndpointResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: string = req.url ?? '/',
+  parsedBody?: unknown,
+): Promise<void> {
+  let body: Buffer | string | undefined;
+  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) body = parsedBody;
+  else if (parsedBody && typeof parsedBody === 'object' && Object.keys(parsedBody).length > 0) body = new URLSearchParams(parsedBody as Record<string, string>).toString();
+  else if (req.readable && !req.readableEnded) {
+    body = await readBody(req, 64 * 1024);
+    if (body === undefined) {
+      writeEndpointResponse(res, { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) });
+      return;
+    }
+  }
+  const response = await endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
+  writeEndpointResponse(res, response);
+}

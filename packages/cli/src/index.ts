@@ -1,0 +1,2 @@
+/** placeholder until the package is written */
+export {};

@@ -1,0 +1,83 @@
+/**
+ * The conformance harness: one description of an app (routes with their requirements), started on every adapter
+ * as a real HTTP server. Scenario files run `describe.each(ADAPTERS)` and assert the same status, headers and body
+ * for each framework. A new adapter is done when every scenario passes for it.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Endpoint, Keyward } from '@keyward/core';
+
+/** One route of the test app. Its handler answers `{ ok: true, principal }` or `size` bytes when `?size=N`. */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
+  readonly path: string;
+  /** Scopes (array: all; string: one scope or an expression). */
+  readonly scopes?: string | readonly string[];
+  /** Weighted cost for rate limits. */
+  readonly cost?: number;
+}
+
+/** A core endpoint mounted at a path (token endpoint, JWKS, metrics). */
+export interface EndpointSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handler: Endpoint;
+}
+
+/** What an app under test is built from. */
+export interface AppSpec {
+  readonly keyward: Keyward;
+  readonly routes: readonly RouteSpec[];
+  readonly endpoints?: readonly EndpointSpec[];
+}
+
+/** A running app. */
+export interface RunningApp {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** One framework adapter under test. */
+export interface AdapterUnderTest {
+  readonly name: string;
+  start(spec: AppSpec): Promise<RunningApp>;
+}
+
+/** The routes most scenarios use. Public paths and preflight handling come from the keyward options. */
+export const DEFAULT_ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health' },
+  { method: 'GET', path: '/open' },
+  { method: 'GET', path: '/docs', scopes: ['docs:read'] },
+  { method: 'POST', path: '/docs', scopes: ['docs:write'] },
+  { method: 'GET', path: '/both', scopes: '(docs:read OR docs:write) AND users:view' },
+  { method: 'GET', path: '/heavy', cost: 5 },
+  { method: 'OPTIONS', path: '/docs' },
+];
+
+/** The body every route answers: the principal's visible fields, or `size` filler bytes. */
+export function routeBody(principal: { id?: string; owner?: string; scopes?: readonly string[]; type?: string } | undefined, query: URLSearchParams): string {
+  const size = Number(query.get('size') ?? '');
+  if (Number.isInteger(size) && size > 0) return 'x'.repeat(Math.min(size, 10_000_000));
+  return JSON.stringify({ ok: true, principal: principal ? { id: principal.id, owner: principal.owner, type: principal.type, scopes: principal.scopes } : null });
+}
+
+/** Listens on an ephemeral loopback port. */
+export function listen(server: Server): Promise<RunningApp> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        server,
+        url: `http://127.0.0.1:${port}`,
+        close: () => new Promise<void>((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+import { expressAdapter } from './adapters/express';
+
+/** Every adapter the scenarios run against. */
+export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter];

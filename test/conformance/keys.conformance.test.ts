@@ -1,0 +1,127 @@
+/**
+ * API-key scenarios, identical for every adapter: same status, headers and body.
+ */
+import request from 'supertest';
+import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
+import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+
+describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
+  let kw: Keyward;
+  let app: RunningApp;
+  let key: string;
+  let keyId: string;
+  const clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
+  const events: KeywardEvent[] = [];
+
+  beforeAll(async () => {
+    kw = createKeyward({ clock, publicPaths: ['/health'] });
+    kw.on('*', (e) => { events.push(e); });
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'] });
+    key = created.key;
+    keyId = created.record.id;
+  });
+  afterAll(async () => {
+    await app.close();
+    await kw.close();
+  });
+
+  const get = (path: string) => request(app.url).get(path);
+
+  it('valid key: 200 with the principal', async () => {
+    const res = await get('/docs').set('X-API-Key', key);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } });
+  });
+
+  it('missing credential: 401 problem+json with a bare challenge', async () => {
+    const res = await get('/docs');
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
+  });
+
+  it('malformed, wrong-checksum and unknown keys: the same 401', async () => {
+    const other = createKeyward();
+    const unknown = (await other.keys.create({ owner: 'x' })).key;
+    const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+    const answers = await Promise.all(['not-a-key', flipped, unknown].map(async (k) => {
+      const r = await get('/docs').set('X-API-Key', k);
+      return { status: r.status, body: r.body, www: r.headers['www-authenticate'] };
+    }));
+    expect(answers[0]).toEqual({ status: 401, body: { type: 'urn:keyward:problem:credentials-invalid', title: 'Invalid credentials', status: 401, detail: 'The credential is not valid.', code: 'CREDENTIALS_INVALID' }, www: 'Bearer realm="keyward", error="invalid_token", error_description="Invalid credentials"' });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    await other.close();
+  });
+
+  it('revoked, disabled and expired keys: 401 with their codes', async () => {
+    const r = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const d = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const e = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], expiresIn: '10m' });
+    await kw.keys.revoke(r.record.id, { reason: 'test' });
+    await kw.keys.disable(d.record.id);
+    clock.advance(10 * 60_000);
+    for (const [k, code] of [[r.key, 'KEY_REVOKED'], [d.key, 'KEY_DISABLED'], [e.key, 'KEY_EXPIRED']] as const) {
+      const res = await get('/docs').set('X-API-Key', k);
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe(code);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    }
+  });
+
+  it('wrong scope: 403 insufficient_scope', async () => {
+    const res = await request(app.url).post('/docs').set('X-API-Key', key);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
+    expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('expression scopes: satisfied and not', async () => {
+    expect((await get('/both').set('X-API-Key', key)).status).toBe(200);
+    const weak = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const res = await get('/both').set('X-API-Key', weak.key);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toContain('scope="docs:read docs:write users:view"');
+  });
+
+  it('public route: no credential needed', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, principal: null });
+  });
+
+  it('CORS preflight: let through; a bare OPTIONS is not', async () => {
+    const pre = await request(app.url).options('/docs').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'GET');
+    expect(pre.status).toBe(204);
+    expect((await request(app.url).options('/docs')).status).toBe(401);
+  });
+
+  it('duplicate headers and conflicting credentials: 400 invalid_request', async () => {
+    const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const dup = await (get('/docs') as any).set('X-API-Key', [key, other.key]);
+    expect(dup.status).toBe(400);
+    expect(dup.body.code).toBe('CREDENTIALS_AMBIGUOUS');
+    const conflict = await get('/docs').set('X-API-Key', key).set('Authorization', `Bearer ${other.key}`);
+    expect(conflict.status).toBe(400);
+    expect(conflict.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+
+  it('audit events and done(): status and bytes reported, no secret anywhere', async () => {
+    events.length = 0;
+    const res = await get('/open?size=1234').set('X-API-Key', key).set('X-Request-Id', `conf-${adapter.name}`);
+    expect(res.status).toBe(200);
+    await get('/docs').set('X-API-Key', 'kw_live_bogus');
+    await new Promise((r) => setTimeout(r, 20));
+    await kw.flushEvents();
+    const completed = events.find((e) => e.type === 'request.completed' && e.requestId === `conf-${adapter.name}`);
+    expect(completed).toMatchObject({ schema: 'keyward.event/v1', status: 200, bytes: 1234, method: 'GET', path: '/open?size=1234', keyId, owner: 'acme' });
+    expect(events.some((e) => e.type === 'auth.succeeded' && e.requestId === `conf-${adapter.name}`)).toBe(true);
+    expect(events.some((e) => e.type === 'auth.failed' && e.reason === 'CREDENTIALS_INVALID')).toBe(true);
+    const text = JSON.stringify(events);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('kw_live_bogus');
+  });
+});
