@@ -40,13 +40,27 @@ export interface KeyRecord {
   readonly rotatedTo?: string;
   /** While set and in the future, the key works but is deprecated (rotation grace period). */
   readonly graceEndsAt?: number;
+  /** When the key was deprecated by a rotation (the `Deprecation` header's date). */
+  readonly deprecatedAt?: number;
   /** Lifetime in ms given at creation (`expiresIn`), inherited by rotation. */
   readonly lifetimeMs?: number;
-  /** True for keys imported from another format. */
+  /** True for keys imported from another format (always due for rotation). */
   readonly legacy?: boolean;
+  /**
+   * Lifecycle notices already sent by `keys.sweep()`, so each goes out once per key and condition: the value is the
+   * reference time the notice was about (the expiry for `expiring`/`expired`, the last use for `idle`).
+   */
+  readonly notified?: Readonly<KeyNotices>;
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Encrypted fields (encryption at rest), opaque to the core. */
   readonly sealed?: Readonly<Record<string, unknown>>;
+}
+
+/** See {@link KeyRecord.notified}. */
+export interface KeyNotices {
+  readonly expiring?: number;
+  readonly expired?: number;
+  readonly idle?: number;
 }
 
 /** A key record as shown to callers: everything but the hash. */

@@ -1,5 +1,66 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthRequest, CompletionInfo, DenyDecision, ResponseHeaders } from '../model';
+import type { AuthRequest, CompletionInfo, DenyDecision, Requirements, ResponseHeaders } from '../model';
+import type { KeywardOptions } from '../config/options';
+import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
+import { MAX_ENDPOINT_BODY } from '../endpoints/endpoint';
+import { createKeyward, isKeyward, type Keyward } from '../keyward';
+import { compileScopes, type CompiledScopes } from '../scopes/match';
+
+/**
+ * What every adapter's middleware takes (`apiKeyAuth(options)` in Express and Koa): keyward's own options, or an
+ * existing instance in `keyward`, plus the requirements of this mount.
+ */
+export interface MountOptions extends KeywardOptions {
+  /** Use this instance instead of creating one (then no other keyward option may be given). */
+  keyward?: Keyward;
+  /** Scopes every request through this mount needs (array: all of them; string: one scope or an expression). */
+  scopes?: string | readonly string[];
+  /** Weighted cost of each request for rate limits (default 1). */
+  cost?: number;
+}
+
+/** A mount resolved once, at start-up: the instance, and the requirements to pass to `check()` on every request. */
+export interface Mount {
+  readonly keyward: Keyward;
+  readonly requirements: Requirements;
+}
+
+/**
+ * Checks a route's requirements once, at start-up: scopes compiled, cost a non-negative finite number.
+ *
+ * @throws TypeError naming the option (`scopes` or `cost`)
+ */
+export function compileRequirements(input: { scopes?: string | readonly string[] | CompiledScopes; cost?: number }): Requirements {
+  const { scopes, cost } = input;
+  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) throw new TypeError('keyward: option "cost" must be a non-negative number');
+  return { ...(scopes !== undefined ? { scopes: compileScopes(scopes) } : {}), ...(cost !== undefined ? { cost } : {}) };
+}
+
+/**
+ * Compiles the arguments of a `requireScopes(...)` / `@Scopes(...)` call: scope names (all required), one
+ * expression, or compiled requirements.
+ *
+ * @throws TypeError for an invalid scope or expression
+ */
+export function compileScopeArgs(args: readonly (string | CompiledScopes)[]): CompiledScopes {
+  if (args.length === 1 && typeof args[0] !== 'string') return compileScopes(args[0]!);
+  return compileScopes(args.map((s) => (typeof s === 'string' ? s : s.source)));
+}
+
+/**
+ * Resolves an adapter's argument: an instance, or {@link MountOptions}. Options are never mutated.
+ *
+ * @throws TypeError naming the option for every misconfiguration
+ */
+export function resolveMount(arg?: MountOptions | Keyward): Mount {
+  if (isKeyward(arg)) return { keyward: arg, requirements: {} };
+  if (arg !== undefined && (typeof arg !== 'object' || arg === null)) throw new TypeError('keyward: options must be an object or an instance from createKeyward()');
+  const { keyward, scopes, cost, ...options } = arg ?? {};
+  if (keyward !== undefined && !isKeyward(keyward)) throw new TypeError('keyward: option "keyward" must be an instance from createKeyward()');
+  if (keyward && Object.keys(options).length > 0) throw new TypeError(`keyward: option "keyward" cannot be combined with other keyward options (${Object.keys(options).join(', ')})`);
+  const requirements = compileRequirements({ ...(scopes !== undefined ? { scopes } : {}), ...(cost !== undefined ? { cost } : {}) });
+  return { keyward: keyward ?? createKeyward(options), requirements };
+}
 
 /**
  * Reads a Node `IncomingMessage` into an {@link AuthRequest}. Express and Koa both use it, so neither translates
@@ -100,34 +161,41 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
 }
 
 /** Writes an endpoint's response to a Node response. */
-export function writeEndpointResponse(res: ServerResponse, response: { status: number; headers: ResponseHeaders; body: string | Buffer }): void {
+export function writeEndpointResponse(res: ServerResponse, response: EndpointResponse): void {
   res.statusCode = response.status;
   setHeaders(res, response.headers);
   res.setHeader('Content-Length', Buffer.byteLength(response.body));
   res.end(response.body);
 }
 
+const TOO_LARGE: EndpointResponse = { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) };
+
+/** Re-encodes a body the framework already parsed: JSON for a JSON request, a form otherwise. */
+function encodeParsed(req: IncomingMessage, parsed: unknown): Buffer | string | undefined {
+  if (typeof parsed === 'string' || Buffer.isBuffer(parsed)) return parsed;
+  if (!parsed || typeof parsed !== 'object' || Object.keys(parsed).length === 0) return undefined;
+  if (/\bjson\b/i.test(req.headers['content-type'] ?? '')) return JSON.stringify(parsed);
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(parsed)) for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === 'string' ? item : JSON.stringify(item));
+  return form.toString();
+}
+
 /**
- * Runs a core endpoint for a Node request: reads the body (unless the framework already parsed it, in which case
- * `parsedBody` is re-encoded: strings and Buffers as they are, objects as a form), calls it, writes the answer.
+ * Runs a core endpoint for a Node request and returns its answer without writing it (Koa sets it through `ctx`).
+ * The body is read from the request (at most {@link MAX_ENDPOINT_BODY} bytes, else 413) unless the framework already
+ * consumed it: then `parsedBody` is used — a string or Buffer (a raw body) as it is, a parsed object re-encoded as
+ * JSON for a JSON request and as a form otherwise.
  */
-export async function serveEndpoint(
-  endpoint: (r: import('../endpoints/endpoint').EndpointRequest) => Promise<import('../endpoints/endpoint').EndpointResponse>,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: string = req.url ?? '/',
-  parsedBody?: unknown,
-): Promise<void> {
-  let body: Buffer | string | undefined;
-  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) body = parsedBody;
-  else if (parsedBody && typeof parsedBody === 'object' && Object.keys(parsedBody).length > 0) body = new URLSearchParams(parsedBody as Record<string, string>).toString();
-  else if (req.readable && !req.readableEnded) {
-    body = await readBody(req, 64 * 1024);
-    if (body === undefined) {
-      writeEndpointResponse(res, { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) });
-      return;
-    }
+export async function endpointResponse(endpoint: Endpoint, req: IncomingMessage, url: string = req.url ?? '/', parsedBody?: unknown): Promise<EndpointResponse> {
+  let body = encodeParsed(req, parsedBody);
+  if (body === undefined && req.readable && !req.readableEnded) {
+    body = await readBody(req, MAX_ENDPOINT_BODY);
+    if (body === undefined) return TOO_LARGE;
   }
-  const response = await endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
-  writeEndpointResponse(res, response);
+  return endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
+}
+
+/** Runs a core endpoint for a Node request and writes its answer (Express, Nest): see {@link endpointResponse}. */
+export async function serveEndpoint(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, url: string = req.url ?? '/', parsedBody?: unknown): Promise<void> {
+  writeEndpointResponse(res, await endpointResponse(endpoint, req, url, parsedBody));
 }

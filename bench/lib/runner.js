@@ -1,0 +1,80 @@
+'use strict';
+/**
+ * The benchmark runner: starts each target server in its own child process (so the load generator and the server do
+ * not share a JavaScript thread), drives it with autocannon from this process, alternates baseline and subjects over
+ * several rounds (A B A B …) so drift hits both alike, and reports medians and ratios against the baseline of the
+ * same run. Never used by tests: performance is a bench figure, not an assertion.
+ */
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const readline = require('node:readline');
+const autocannon = require('autocannon');
+
+function startServer(script, env = {}, execArgv = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...execArgv, path.resolve(__dirname, '..', script)], { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const rl = readline.createInterface({ input: child.stdout });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} did not start within 30 s`)); }, 30_000);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      try { resolve({ child, info: JSON.parse(line) }); } catch (e) { child.kill('SIGKILL'); reject(e); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code}`)); });
+  });
+}
+
+function load(info, { duration, connections }) {
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: `http://127.0.0.1:${info.port}${info.path}`,
+      method: info.method,
+      headers: info.headers,
+      body: info.body,
+      duration,
+      connections,
+      pipelining: 1,
+    }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+/**
+ * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal? }] }`.
+ * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline.
+ */
+async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2 } = {}) {
+  const targets = [scenario.baseline, ...scenario.subjects];
+  const started = [];
+  try {
+    for (const t of targets) started.push({ target: t, ...(await startServer(t.script, t.env)) });
+    for (const s of started) await load(s.info, { duration: warmup, connections });
+    const samples = new Map(started.map((s) => [s.target.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const s of started) {
+        const res = await load(s.info, { duration, connections });
+        samples.get(s.target.name).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts });
+      }
+    }
+    const base = median(samples.get(scenario.baseline.name).map((x) => x.rps));
+    return started.map((s) => {
+      const xs = samples.get(s.target.name);
+      const rps = median(xs.map((x) => x.rps));
+      return {
+        scenario: scenario.name,
+        target: s.target.name,
+        rps: Math.round(rps),
+        p50: median(xs.map((x) => x.p50)),
+        p99: median(xs.map((x) => x.p99)),
+        non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+        errors: xs.reduce((a, x) => a + x.errors, 0),
+        ratio: s.target === scenario.baseline ? 1 : Math.round((rps / base) * 1000) / 1000,
+        goal: s.target === scenario.baseline ? undefined : (s.target.goal ?? scenario.goal),
+      };
+    });
+  } finally {
+    for (const s of started) s.child.kill('SIGTERM');
+  }
+}
+
+module.exports = { runScenario, startServer, load, median };

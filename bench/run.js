@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--connections C]`
+ * Runs the named scenarios (default: all in bench/scenarios), prints a Markdown table of requests/s, latency and the
+ * ratio against the bare server of the same run, and writes bench/results/latest.json. Needs built packages
+ * (`npm run build`).
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { runScenario } = require('./lib/runner');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+async function main() {
+  const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] || '').startsWith('--'));
+  const dir = path.join(__dirname, 'scenarios');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+  const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
+  const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), connections: arg('connections', 50) };
+  const rows = [];
+  for (const f of chosen) {
+    const scenario = require(path.join(dir, f));
+    process.stderr.write(`bench: ${scenario.name} …\n`);
+    rows.push(...(await runScenario(scenario, opts)));
+  }
+  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | goal |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${r.goal !== undefined ? `≥ ${r.goal}` : ''} |`);
+  console.log(lines.join('\n'));
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, options: opts, rows }, null, 2) + '\n');
+}
+
+main().catch((e) => { console.error(`bench failed: ${e.stack || e.message}`); process.exit(1); });

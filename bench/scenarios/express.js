@@ -1,0 +1,8 @@
+'use strict';
+/** Issue 2: the example's pipeline (memory store, scope check, audit listener) against bare Express 5. */
+module.exports = {
+  name: 'express-api-key',
+  goal: 0.9,
+  baseline: { name: 'bare express', script: 'servers/express-bare.js' },
+  subjects: [{ name: 'keyward express (memory, scope, audit)', script: 'servers/express-keyward.js' }],
+};
