@@ -17,6 +17,7 @@ module.exports = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/leak-guard.ts'],
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   testTimeout: 30000,
   maxWorkers: 2,

@@ -3,7 +3,8 @@
  * Makes sure the services the tests need are reachable before Jest starts:
  * - Redis at REDIS_URL (default redis://127.0.0.1:6379): when nothing listens and `redis-server` exists, starts a
  *   throwaway one (no persistence) on that port; otherwise fails with a message naming REDIS_URL.
- * - PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): only checked (started by .ci/run).
+ * - PostgreSQL at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): checked (started by .ci/run); the
+ *   database is created when the server is up but the database is missing.
  * Set KEYWARD_SKIP_SERVICES=1 to skip (unit tests only).
  */
 const net = require('node:net');
@@ -45,6 +46,30 @@ async function main() {
     console.error(`keyward tests: no PostgreSQL at DATABASE_URL=${pgUrl.host}; start it (see .ci/run) or set DATABASE_URL.`);
     process.exit(1);
   }
+  await ensureDatabase(pgUrl);
+}
+
+/** Creates the test database when the server is up but the database is missing (a fresh cluster). */
+async function ensureDatabase(pgUrl) {
+  const { Client } = require('pg');
+  const probe = new Client({ connectionString: pgUrl.href });
+  try {
+    await probe.connect();
+    await probe.end();
+    return;
+  } catch (e) {
+    await probe.end().catch(() => {});
+    if (!e || e.code !== '3D000') {
+      console.error(`keyward tests: cannot connect to PostgreSQL at DATABASE_URL=${pgUrl.host}${pgUrl.pathname}: ${e && e.message}`);
+      process.exit(1);
+    }
+  }
+  const name = decodeURIComponent(pgUrl.pathname.slice(1));
+  const admin = new Client({ connectionString: Object.assign(new URL(pgUrl.href), { pathname: '/postgres' }).href });
+  await admin.connect();
+  console.log(`keyward tests: creating database "${name}"`);
+  await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((e) => { if (e.code !== '42P04') throw e; });
+  await admin.end();
 }
 
 main().catch((e) => {

@@ -78,6 +78,8 @@ export function listen(server: Server): Promise<RunningApp> {
 }
 
 import { expressAdapter } from './adapters/express';
+import { koaAdapter } from './adapters/koa';
+import { nestAdapter } from './adapters/nest';
 
 /** Every adapter the scenarios run against. */
-export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter];
+export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter, koaAdapter, nestAdapter];

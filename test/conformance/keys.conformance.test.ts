@@ -2,6 +2,7 @@
  * API-key scenarios, identical for every adapter: same status, headers and body.
  */
 import request from 'supertest';
+import { connect } from 'node:net';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 
@@ -107,6 +108,26 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     const conflict = await get('/docs').set('X-API-Key', key).set('Authorization', `Bearer ${other.key}`);
     expect(conflict.status).toBe(400);
     expect(conflict.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+
+  it.each([
+    ['a control character', Buffer.from('X-API-Key: kw_live_abc\x01def\r\n', 'latin1')],
+    ['UTF-8 bytes', Buffer.concat([Buffer.from('X-API-Key: kw_live_'), Buffer.from('ключ', 'utf8'), Buffer.from('\r\n')])],
+    ['a NUL byte', Buffer.from('X-API-Key: kw_live_abc\x00\r\n', 'latin1')],
+    ['a 4 KB value', Buffer.from(`X-API-Key: ${'a'.repeat(4096)}\r\n`)],
+  ])('raw request with %s in the key: a 4xx, never a 5xx', async (_name, headerLine) => {
+    const { port } = new URL(app.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(Buffer.concat([Buffer.from('GET /docs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'), headerLine, Buffer.from('\r\n')]));
+      });
+      let data = '';
+      socket.on('data', (c) => { data += c.toString('latin1'); });
+      socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
+      socket.on('error', reject);
+    });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(500);
   });
 
   it('audit events and done(): status and bytes reported, no secret anywhere', async () => {

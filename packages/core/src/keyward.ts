@@ -7,6 +7,7 @@ import { EventBus } from './events/bus';
 import type { EventListener, KeywardEventType } from './events/schema';
 import { redactQuery } from './events/redact';
 import { KeyManager } from './keys/manager';
+import { parseKeyPolicy } from './keys/policy';
 import { createKeyHasher } from './keys/hash';
 import { keyAuthenticator } from './keys/authenticator';
 import { LruCache } from './util/lru';
@@ -14,8 +15,11 @@ import type { KeyRecord } from './keys/record';
 import { extractCredential } from './credentials/extract';
 import { compileScopes, isCompiledScopes, satisfies, type CompiledScopes } from './scopes/match';
 import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage } from './pipeline/context';
-import { socketAddress, type AddressResolver } from './pipeline/address';
+import { createAddressResolver, type AddressResolver } from './pipeline/address';
+import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
+import { tokensApiOf, type TokenApi } from './tokens/feature';
+import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -45,8 +49,14 @@ export interface Keyward {
   readonly config: KeywardConfig;
   /** The features that were configured, by name. */
   readonly features: ReadonlyMap<string, Feature>;
-  /** The address resolver used by every filter, limit and log. */
+  /** Per-key metrics (in memory), when the `metrics` option is set; otherwise `undefined`. */
+  readonly metrics: MemoryMetrics | undefined;
+  /** The address resolver used by every filter, limit and log (built from `trustProxy` and `proxyHeader`). */
   readonly resolveAddress: AddressResolver;
+  /** Access restrictions: read or replace the global policy at run time (`kw.restrictions.setPolicy(...)`). */
+  readonly restrictions: RestrictionsControl;
+  /** Tokens: issue, revoke, the token and JWKS endpoints (`tokens` option). Without it, every call throws `INVALID_OPTIONS`. */
+  readonly tokens: TokenApi;
   /** Stops timers and subscriptions and flushes events. Further checks reject with `CLOSED`. */
   close(): Promise<void>;
 }
@@ -84,10 +94,11 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     clock,
     cache,
     events,
+    policy: parseKeyPolicy(options, config.prefix),
     ...(options.invalidation ? { invalidation: options.invalidation } : {}),
   });
   const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };
-  let resolveAddress: AddressResolver = socketAddress;
+  const resolveAddress: AddressResolver = createAddressResolver(options);
 
   const features = new Map<string, Feature>();
   const deps = { clock, events, keys, store: config.store, challenge, get resolveAddress() { return resolveAddress; } };
@@ -95,8 +106,6 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     const f = factory(options, deps);
     if (f) features.set(f.name, f);
   }
-  const addressFeature = [...features.values()].find((f) => (f as { resolveAddress?: AddressResolver }).resolveAddress);
-  if (addressFeature) resolveAddress = (addressFeature as unknown as { resolveAddress: AddressResolver }).resolveAddress;
 
   const authenticators: Authenticator[] = [];
   for (const f of features.values()) authenticators.push(...(f.authenticators ?? []));
@@ -267,9 +276,12 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     flushEvents: () => events.drain(),
     config,
     features,
+    metrics: (features.get('metrics') as MetricsFeature | undefined)?.metrics,
     get resolveAddress() {
       return resolveAddress;
     },
+    restrictions: restrictionsControl(features),
+    tokens: tokensApiOf(features),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,2 +1,65 @@
-/** placeholder until the package is written */
-export {};
+/**
+ * `@keyward/geo`: resolves client addresses to countries with geoip-lite, for keyward's country restrictions and
+ * anomaly detection. geoip-lite reads its whole database (~150 MB in memory) when it is first required, so this
+ * package requires it only when a lookup is first needed — which the core does only when a country rule applies —
+ * or when you call `preload()` at start-up to keep that cost off the first request.
+ *
+ * @packageDocumentation
+ */
+import type { CountryLookup } from '@keyward/core';
+
+type GeoipLite = typeof import('geoip-lite');
+
+/** A country lookup backed by geoip-lite, loaded on first use. */
+export interface GeoipCountryLookup extends CountryLookup {
+  /** Loads the database now (synchronously) instead of on the first lookup. */
+  preload(): void;
+  /** True once the database is loaded. */
+  readonly loaded: boolean;
+}
+
+/** Options of {@link geoipCountryLookup}. */
+export interface GeoipCountryLookupOptions {
+  /** Load the database at once rather than on the first lookup (default `false`). */
+  preload?: boolean;
+  /** How to load geoip-lite (default `require('geoip-lite')`); for bundlers that need an explicit import. */
+  load?: () => GeoipLite;
+}
+
+let shared: GeoipLite | undefined;
+
+/**
+ * Creates a country lookup: `(address) => 'US' | … | undefined`. Addresses without data (private, reserved,
+ * unallocated) and anything that is not an address resolve to `undefined`. It never throws.
+ *
+ * @example
+ * ```ts
+ * import { createKeyward } from '@keyward/core';
+ * import { geoipCountryLookup } from '@keyward/geo';
+ * const kw = createKeyward({ countryLookup: geoipCountryLookup(), restrictions: { countries: { deny: ['KP'] } } });
+ * ```
+ */
+export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): GeoipCountryLookup {
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: geoipCountryLookup() takes an options object');
+  if (options.load !== undefined && typeof options.load !== 'function') throw new TypeError('keyward: option "load" must be a function returning the geoip-lite module');
+  let geoip: GeoipLite | undefined = options.load ? undefined : shared;
+  const load = (): GeoipLite => {
+    if (!geoip) {
+      geoip = options.load ? options.load() : (shared ??= require('geoip-lite') as GeoipLite);
+    }
+    return geoip;
+  };
+  const lookup = ((address: string) => {
+    if (typeof address !== 'string' || address.length === 0 || address.length > 64) return undefined;
+    try {
+      const country = load().lookup(address)?.country;
+      return typeof country === 'string' && /^[A-Z]{2}$/.test(country) ? country : undefined;
+    } catch {
+      return undefined;
+    }
+  }) as GeoipCountryLookup;
+  lookup.preload = () => void load();
+  Object.defineProperty(lookup, 'loaded', { get: () => geoip !== undefined, enumerable: true });
+  if (options.preload) lookup.preload();
+  return lookup;
+}

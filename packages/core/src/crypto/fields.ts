@@ -24,3 +24,18 @@ export function sealField(encryption: Encryption, recordId: string, field: strin
 export function openField(encryption: Encryption, recordId: string, field: string, envelope: string): unknown {
   return JSON.parse(encryption.open(envelope, fieldAad(recordId, field)));
 }
+
+/** Fields that are indexed or read unencrypted on every request: never sealed. */
+export const NEVER_SEALED_FIELDS: readonly string[] = ['id', 'hash', 'hashVersion', 'owner', 'status'];
+
+/**
+ * Checks a store's `sealedFields` option and returns the set to seal (`sealed` always included).
+ * @throws TypeError naming the option when it lists a field that must stay readable
+ */
+export function resolveSealedFields(value: unknown, option = 'sealedFields'): ReadonlySet<string> {
+  if (value === undefined) return new Set([...DEFAULT_SEALED_FIELDS, 'sealed']);
+  if (!Array.isArray(value) || value.some((f) => typeof f !== 'string' || NEVER_SEALED_FIELDS.includes(f))) {
+    throw new TypeError(`keyward: option "${option}" must list record fields other than ${NEVER_SEALED_FIELDS.join(', ')}`);
+  }
+  return new Set([...(value as string[]), 'sealed']);
+}

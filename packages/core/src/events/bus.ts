@@ -1,5 +1,12 @@
 import { EVENT_SCHEMA, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
 import type { Clock } from '../util/clock';
+import { channel } from 'node:diagnostics_channel';
+
+/**
+ * Every event of every instance is also published on this diagnostics channel (only when someone subscribes), so a
+ * process-wide observer — the test suite's leak guard, an APM agent — sees them without holding the instance.
+ */
+export const EVENTS_CHANNEL = channel('keyward:events');
 
 /**
  * Delivers events to subscribers off the request path: `emit` queues, a `setImmediate` flushes in batches.
@@ -18,7 +25,7 @@ export class EventBus {
 
   /** True when anyone listens; producers may skip building events otherwise. */
   get active(): boolean {
-    return this.listenerCount > 0;
+    return this.listenerCount > 0 || EVENTS_CHANNEL.hasSubscribers;
   }
 
   /**
@@ -38,8 +45,11 @@ export class EventBus {
 
   /** Queues an event for delivery. Cheap when nobody listens. */
   emit(input: EventInput): void {
-    if (this.listenerCount === 0) return;
+    const observed = EVENTS_CHANNEL.hasSubscribers;
+    if (this.listenerCount === 0 && !observed) return;
     const event = { schema: EVENT_SCHEMA, time: input.time ?? new Date(this.clock()).toISOString(), ...input } as KeywardEvent;
+    if (observed) EVENTS_CHANNEL.publish(event);
+    if (this.listenerCount === 0) return;
     this.queue.push(event);
     if (!this.scheduled) {
       this.scheduled = true;

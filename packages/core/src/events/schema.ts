@@ -13,6 +13,7 @@ export type KeywardEventType =
   | 'key.disabled'
   | 'key.enabled'
   | 'key.deleted'
+  | 'key.revealed'
   | 'key.rotated'
   | 'key.expiring'
   | 'key.expired'

@@ -3,6 +3,7 @@ import type { KeyRecord } from './record';
 import type { AuthOutcome, Authenticator, PipelineContext } from '../pipeline/context';
 import type { Principal, ResponseHeaders } from '../model';
 import type { KeyStore } from '../stores/key-store';
+import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
 
 const INVALID = { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' } as const;
 
@@ -24,26 +25,33 @@ export function principalOf(record: KeyRecord): Principal {
 }
 
 /**
- * Checks a key record's status at time `now`: revoked, disabled, expired, or past its rotation grace period.
- * Inside a grace period it answers with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) headers.
+ * Checks a key record's status at time `now`: revoked, disabled, expired (its own expiry, or its maximum age under
+ * `keyPolicy.autoExpire`), or past its rotation grace period. Inside a grace period it answers with the headers of a
+ * deprecated key: `Deprecation` (RFC 9745, a structured-field date `@<epoch seconds>`: when the key was rotated),
+ * `Sunset` (RFC 8594, an HTTP-date: when the grace period ends) and, with `keyPolicy.rotationDocs`,
+ * `Link: <url>; rel="deprecation"`.
  */
-export function keyStatus(record: KeyRecord, now: number): AuthOutcome | ResponseHeaders {
+export function keyStatus(record: KeyRecord, now: number, policy: KeyPolicy = DEFAULT_KEY_POLICY): AuthOutcome | ResponseHeaders {
   if (record.status === 'revoked') return { code: 'KEY_REVOKED', detail: 'The key has been revoked.', keyId: record.id };
   if (record.status === 'disabled') return { code: 'KEY_DISABLED', detail: 'The key is disabled.', keyId: record.id };
-  if (record.expiresAt !== undefined && record.expiresAt <= now) return { code: 'KEY_EXPIRED', detail: 'The key has expired.', keyId: record.id };
+  const expiresAt = effectiveExpiry(record, policy);
+  if (expiresAt !== undefined && expiresAt <= now) return { code: 'KEY_EXPIRED', detail: 'The key has expired.', keyId: record.id };
   if (record.graceEndsAt !== undefined) {
     if (record.graceEndsAt <= now) return { code: 'KEY_REVOKED', detail: 'The key was rotated and its grace period has ended.', keyId: record.id };
-    return {
-      Deprecation: `@${Math.floor((record.updatedAt ?? now) / 1000)}`,
+    const headers: Record<string, string> = {
+      Deprecation: `@${Math.floor((record.deprecatedAt ?? record.updatedAt ?? now) / 1000)}`,
       Sunset: new Date(record.graceEndsAt).toUTCString(),
     };
+    if (policy.deprecationLink !== undefined) headers['Link'] = policy.deprecationLink;
+    return headers;
   }
   return {};
 }
 
 /**
  * The API-key authenticator: prefix and checksum first (garbage never reaches the store), then hash, cache, store,
- * then status. Unknown, malformed and wrong-checksum keys get the same answer.
+ * then status. Unknown, malformed and wrong-checksum keys get the same answer. Values in another format are looked
+ * up only when `legacyKeys` accepts them, and then match only records imported as legacy.
  */
 export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUsedMs: number | false, now: () => number): Authenticator {
   const lastTouched = new Map<string, number>();
@@ -59,15 +67,16 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
     name: 'api-key',
     accepts: () => true,
     async authenticate(credential, ctx: PipelineContext): Promise<AuthOutcome> {
-      if (!keys.isWellFormed(credential.value)) return INVALID;
+      const wellFormed = keys.isWellFormed(credential.value);
+      if (!wellFormed && !keys.policy.legacy?.(credential.value)) return INVALID;
       let record: KeyRecord | undefined;
       try {
         record = await keys.lookup(credential.value);
       } catch {
         return { code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' };
       }
-      if (!record) return INVALID;
-      const status = keyStatus(record, ctx.now);
+      if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
+      const status = keyStatus(record, ctx.now, keys.policy);
       if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
       touch(record, now());
       return { principal: principalOf(record), record, headers: status as ResponseHeaders };

@@ -5,13 +5,17 @@ import type { EventBus } from '../events/bus';
 import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
-import { isValidScope } from '../scopes/expression';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, keyHint, parseKey, type KeyFormat } from './format';
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
+import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
+import { checkObject, checkScopes, checkString, MAX_OWNER, toTime } from './validate';
+import { importedIdentity, type ImportKeyInput } from './import';
+import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepReport } from './lifecycle';
 import type { KeyRestrictions } from '../restrictions/types';
+import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
 
 /** What `keys.create` takes. */
@@ -36,6 +40,11 @@ export interface CreateKeyInput {
   restrictions?: KeyRestrictions;
   /** Per-key limit overrides. */
   limits?: KeyLimitOverrides;
+  /**
+   * Keep an encrypted copy of the plaintext so the owner can see it again with `keys.reveal(id)`. Needs a store with
+   * encryption at rest (`RedisKeyStore` / `PostgresKeyStore` with an `encryption` option); default false.
+   */
+  recoverable?: boolean;
 }
 
 /** What `keys.create` returns: the plaintext, shown once, and the record without its hash. */
@@ -66,36 +75,28 @@ export interface KeyManagerDeps {
   readonly cache: LruCache<string, KeyRecord>;
   readonly events: EventBus;
   readonly invalidation?: InvalidationChannel;
+  /** Lifecycle policy (default: no maximum age, 7-day warning lead, 24-hour rotation grace). */
+  readonly policy?: KeyPolicy;
 }
 
-const MAX_OWNER = 256;
-
-function checkString(value: unknown, name: string, max = 256): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new TypeError(`keyward: "${name}" must be a non-empty string of at most ${max} characters`);
-  }
-  return value;
+/** What `keys.rotate` takes. */
+export interface RotateKeyOptions {
+  /**
+   * How long the old key keeps working (ms or `'24h'`; default `keyPolicy.gracePeriod`, 24 hours). `0` revokes it at
+   * once. Meanwhile its responses carry `Deprecation` and `Sunset` headers.
+   */
+  gracePeriod?: number | string;
 }
 
-function checkScopes(scopes: unknown): string[] {
-  if (!Array.isArray(scopes)) throw new TypeError('keyward: "scopes" must be an array of scope strings');
-  for (const s of scopes) if (!isValidScope(s)) throw new TypeError(`keyward: "scopes" contains an invalid scope: ${JSON.stringify(String(s)).slice(0, 80)}`);
-  return [...new Set(scopes as string[])];
+/** What `keys.rotate` returns: the new key's plaintext (shown once) and record, and the old key's record. */
+export interface RotatedKey extends CreatedKey {
+  readonly previous: KeyInfo;
 }
 
-function checkObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: "${name}" must be a plain object`);
-  try {
-    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-  } catch {
-    throw new TypeError(`keyward: "${name}" must be JSON-serialisable`);
-  }
-}
-
-function toTime(value: Date | number, name: string): number {
-  const t = value instanceof Date ? value.getTime() : value;
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`keyward: "${name}" must be a Date or a time in ms since the epoch`);
-  return t;
+/** What the bulk revocations return. */
+export interface RevokedKeys {
+  /** Ids of the keys revoked now (keys already revoked are left alone). */
+  readonly ids: string[];
 }
 
 /**
@@ -112,13 +113,37 @@ function toTime(value: Date | number, name: string): number {
 export class KeyManager {
   constructor(protected readonly deps: KeyManagerDeps) {}
 
+  /** The lifecycle policy in force (from the `keyPolicy` and `legacyKeys` options). */
+  get policy(): KeyPolicy {
+    return this.deps.policy ?? DEFAULT_KEY_POLICY;
+  }
+
   /** Generates a key from the CSPRNG, stores its hash, and returns the plaintext once. */
   async create(input: CreateKeyInput): Promise<CreatedKey> {
     if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.create() takes an options object');
+    return this.issue(input, {});
+  }
+
+  /** Generates a key and stores the record built from `input` plus `extra` (used by create and rotate). */
+  protected async issue(input: CreateKeyInput, extra: Partial<KeyRecord>): Promise<CreatedKey> {
     const now = this.deps.clock();
-    const owner = checkString(input.owner, 'owner', MAX_OWNER);
     const env = input.env ?? this.deps.defaultEnv;
     if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const key = generateKey(this.deps.format, env);
+    const parsed = parseKey(key, this.deps.format)!;
+    if (input.recoverable !== undefined && typeof input.recoverable !== 'boolean') throw new TypeError('keyward: "recoverable" must be a boolean');
+    if (input.recoverable === true && (this.deps.store as { encryptsAtRest?: boolean }).encryptsAtRest !== true) {
+      throw new TypeError('keyward: "recoverable" keys need a store with encryption at rest (RedisKeyStore or PostgresKeyStore with an "encryption" option)');
+    }
+    const built = this.build(input, now, { hash: this.deps.hasher.hash(key), hashVersion: this.deps.hasher.version, hint: keyHint(key, parsed), prefix: parsed.prefix, env, ...extra });
+    const record: KeyRecord = input.recoverable === true ? { ...built, sealed: { key } } : built;
+    await this.insert(record, extra.rotatedFrom !== undefined ? { rotatedFrom: extra.rotatedFrom } : undefined);
+    return { key, record: toKeyInfo(record) };
+  }
+
+  /** Checks `input` and builds a record around a key's hash fields. Never mutates the input. */
+  protected build(input: CreateKeyInput, now: number, identity: Pick<KeyRecord, 'hash' | 'hashVersion' | 'hint' | 'prefix' | 'env'> & Partial<KeyRecord>): KeyRecord {
+    const owner = checkString(input.owner, 'owner', MAX_OWNER);
     if (input.expiresAt !== undefined && input.expiresIn !== undefined) throw new TypeError('keyward: give "expiresAt" or "expiresIn", not both');
     let expiresAt: number | undefined;
     let lifetimeMs: number | undefined;
@@ -130,31 +155,69 @@ export class KeyManager {
       if (lifetimeMs <= 0) throw new TypeError('keyward: "expiresIn" must be positive');
       expiresAt = now + lifetimeMs;
     }
-    const key = generateKey(this.deps.format, env);
-    const parsed = parseKey(key, this.deps.format)!;
-    const record: KeyRecord = {
+    return {
       id: `key_${randomBase62(16)}`,
-      hash: this.deps.hasher.hash(key),
-      hashVersion: this.deps.hasher.version,
-      hint: keyHint(key, parsed),
-      prefix: parsed.prefix,
-      env,
+      ...identity,
       owner,
       ...(input.name !== undefined ? { name: checkString(input.name, 'name') } : {}),
       scopes: input.scopes === undefined ? [] : checkScopes(input.scopes),
       ...(input.plan !== undefined ? { plan: checkString(input.plan, 'plan', 64) } : {}),
-      ...(input.restrictions !== undefined ? { restrictions: checkObject(input.restrictions, 'restrictions') } : {}),
-      ...(input.limits !== undefined ? { limits: checkObject(input.limits, 'limits') } : {}),
+      ...(input.restrictions !== undefined ? { restrictions: validateRestrictions(checkObject(input.restrictions, 'restrictions')) } : {}),
+      ...(input.limits !== undefined ? { limits: (checkObject(input.limits, 'limits') as KeyLimitOverrides) } : {}),
       status: 'active',
-      createdAt: now,
+      createdAt: identity.createdAt ?? now,
       updatedAt: now,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
       metadata: input.metadata === undefined ? {} : checkObject(input.metadata, 'metadata'),
     };
+  }
+
+  /** Stores a new record and announces it. */
+  protected async insert(record: KeyRecord, data?: Record<string, unknown>): Promise<void> {
     await this.deps.store.create(record);
-    this.deps.events.emit({ type: 'key.created', keyId: record.id, hint: record.hint, owner });
-    return { key, record: toKeyInfo(record) };
+    this.deps.events.emit({ type: 'key.created', keyId: record.id, hint: record.hint, owner: record.owner, ...(data ? { data } : {}) });
+  }
+
+  /**
+   * Brings an existing key into keyward without reissuing it: plaintext (`key`) or its SHA-256 (`sha256`). Keys in
+   * another format are flagged `legacy` — they authenticate only under the `legacyKeys` option and are always due
+   * for rotation. The plaintext is hashed at once and never stored.
+   *
+   * @example
+   * ```ts
+   * await kw.keys.import({ key: '9b1d…-uuid', owner: 'acme', scopes: ['docs:read'] });
+   * await kw.keys.import({ sha256: 'e3b0c442…', owner: 'acme', hint: '…7f3a' });
+   * ```
+   * @throws TypeError for a bad input; `KeywardError` `KEY_CONFLICT` when the key is already stored
+   */
+  async import(input: ImportKeyInput): Promise<KeyInfo> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.import() takes an options object');
+    const now = this.deps.clock();
+    const id = importedIdentity(input, this.deps.hasher, this.deps.format);
+    const env = input.env ?? id.env ?? this.deps.defaultEnv;
+    if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    let createdAt = now;
+    if (input.createdAt !== undefined) {
+      createdAt = toTime(input.createdAt, 'createdAt');
+      if (createdAt > now) throw new TypeError('keyward: "createdAt" must not be in the future');
+    }
+    const record = this.build(input, now, { hash: id.hash, hashVersion: id.hashVersion, hint: id.hint, prefix: id.prefix, env, createdAt, ...(id.legacy ? { legacy: true } : {}) });
+    await this.insert(record, { imported: true, legacy: id.legacy });
+    return toKeyInfo(record);
+  }
+
+  /**
+   * The plaintext of a key created with `recoverable: true` (the store decrypts it), or `undefined` when the key is
+   * not recoverable. Emits `key.revealed`.
+   * @throws KeywardError `KEY_NOT_FOUND`
+   */
+  async reveal(id: string): Promise<string | undefined> {
+    const r = await this.require(id);
+    const key = (r.sealed as { key?: unknown } | undefined)?.key;
+    if (typeof key !== 'string') return undefined;
+    this.deps.events.emit({ type: 'key.revealed', keyId: r.id, hint: r.hint, owner: r.owner });
+    return key;
   }
 
   /** The key with this id, without its hash. */
@@ -181,8 +244,8 @@ export class KeyManager {
     if (input.name !== undefined) patch.name = checkString(input.name, 'name');
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
     if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : checkString(input.plan, 'plan', 64);
-    if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : checkObject(input.restrictions, 'restrictions');
-    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : checkObject(input.limits, 'limits');
+    if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
+    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : (checkObject(input.limits, 'limits') as KeyLimitOverrides);
     if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata');
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
     const r = await this.change(id, patch);
@@ -224,6 +287,160 @@ export class KeyManager {
     await this.invalidate(r);
     if (ok) this.deps.events.emit({ type: 'key.deleted', keyId: r.id, hint: r.hint, owner: r.owner });
     return ok;
+  }
+
+  /**
+   * Replaces a key: a new key with the same owner, name, scopes, plan, restrictions, limits, metadata and expiry
+   * policy (an expiry of the same length from now), linked both ways (`rotatedFrom` / `rotatedTo`). The old key keeps
+   * working for the grace period, with `Deprecation` and `Sunset` headers on its responses; a grace period of 0
+   * revokes it at once. Emits `key.created` and `key.rotated`.
+   *
+   * @example
+   * ```ts
+   * const { key, record } = await kw.keys.rotate(oldId, { gracePeriod: '24h' });
+   * ```
+   * @throws `KeywardError` `KEY_NOT_FOUND`, or `INVALID_ARGUMENT` for a key that is revoked, disabled, expired or
+   *   already rotated
+   */
+  async rotate(id: string, options: RotateKeyOptions = {}): Promise<RotatedKey> {
+    const graceMs = options.gracePeriod === undefined ? this.policy.gracePeriodMs : parseDuration(options.gracePeriod, 'gracePeriod');
+    const old = await this.require(id);
+    const now = this.deps.clock();
+    if (!isLive(old, now, this.policy)) throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it is ${old.rotatedTo !== undefined || old.graceEndsAt !== undefined ? 'already rotated' : old.status === 'active' ? 'expired' : old.status}`);
+    const lifetimeMs = old.lifetimeMs ?? (old.expiresAt !== undefined ? old.expiresAt - old.createdAt : undefined);
+    const input: CreateKeyInput = {
+      owner: old.owner,
+      scopes: old.scopes,
+      metadata: old.metadata as Record<string, unknown>,
+      ...(old.name !== undefined ? { name: old.name } : {}),
+      ...(old.plan !== undefined ? { plan: old.plan } : {}),
+      ...(old.restrictions !== undefined ? { restrictions: old.restrictions } : {}),
+      ...(old.limits !== undefined ? { limits: old.limits } : {}),
+      ...(lifetimeMs !== undefined && lifetimeMs > 0 ? { expiresIn: lifetimeMs } : {}),
+      ...(old.legacy !== true && isValidEnv(old.env) ? { env: old.env } : {}),
+    };
+    const created = await this.issue(input, { rotatedFrom: old.id });
+    const expiry = effectiveExpiry(old, this.policy);
+    const graceEndsAt = expiry === undefined ? now + graceMs : Math.min(now + graceMs, expiry);
+    const patch: KeyPatch =
+      graceMs === 0
+        ? { status: 'revoked', revokedAt: now, revokedReason: 'rotated', rotatedTo: created.record.id, deprecatedAt: now, updatedAt: now }
+        : { rotatedTo: created.record.id, graceEndsAt, deprecatedAt: now, updatedAt: now };
+    const previous = await this.change(old.id, patch);
+    const data = { rotatedTo: created.record.id, graceEndsAt: new Date(graceMs === 0 ? now : graceEndsAt).toISOString() };
+    this.deps.events.emit({ type: 'key.rotated', keyId: old.id, hint: old.hint, owner: old.owner, data });
+    if (graceMs === 0) this.deps.events.emit({ type: 'key.revoked', keyId: old.id, hint: old.hint, owner: old.owner, reason: 'rotated' });
+    return { ...created, previous: toKeyInfo(previous) };
+  }
+
+  /**
+   * Incident response: revokes every key of `owner` at once, on every instance. Emits `key.revoked` for each.
+   *
+   * @example
+   * ```ts
+   * const { ids } = await kw.keys.revokeOwner('acme', { reason: 'account compromised' });
+   * ```
+   */
+  async revokeOwner(owner: string, options: { reason?: string } = {}): Promise<RevokedKeys> {
+    checkString(owner, 'owner', MAX_OWNER);
+    return this.revokeWhere(owner, () => true, options.reason);
+  }
+
+  /**
+   * Incident response: revokes every key created before `date` (e.g. the moment a leak began), optionally only of one
+   * owner. Emits `key.revoked` for each.
+   */
+  async revokeCreatedBefore(date: Date | number, options: { reason?: string; owner?: string } = {}): Promise<RevokedKeys> {
+    const before = toTime(date, 'date');
+    if (options.owner !== undefined) checkString(options.owner, 'owner', MAX_OWNER);
+    return this.revokeWhere(options.owner, (r) => r.createdAt < before, options.reason);
+  }
+
+  /** Revokes the matching keys that are not revoked yet. */
+  protected async revokeWhere(owner: string | undefined, match: (record: KeyRecord) => boolean, reason: string | undefined): Promise<RevokedKeys> {
+    if (reason !== undefined) checkString(reason, 'reason', 500);
+    const targets: KeyRecord[] = [];
+    for await (const r of this.records(owner)) if (r.status !== 'revoked' && match(r)) targets.push(r);
+    const ids: string[] = [];
+    for (const r of targets) {
+      await this.revoke(r.id, reason !== undefined ? { reason } : {});
+      ids.push(r.id);
+    }
+    return { ids };
+  }
+
+  /**
+   * Keys due for rotation: legacy keys, and keys whose maximum age or expiry is less than the lead time away.
+   * Revoked, disabled, expired and already rotated keys are left out. Sorted by `dueAt`.
+   *
+   * @example
+   * ```ts
+   * for (const { key, reason } of await kw.keys.dueForRotation({ maxAge: '90d' })) console.log(key.id, reason);
+   * ```
+   */
+  async dueForRotation(query: DueQuery = {}): Promise<DueKey[]> {
+    const maxAgeMs = query.maxAge === undefined ? this.policy.maxAgeMs : parseDuration(query.maxAge, 'maxAge');
+    const leadMs = query.lead === undefined ? this.policy.expiringLeadMs : parseDuration(query.lead, 'lead');
+    if (query.owner !== undefined) checkString(query.owner, 'owner', MAX_OWNER);
+    const now = this.deps.clock();
+    const due: DueKey[] = [];
+    for await (const r of this.records(query.owner)) {
+      if (!isLive(r, now, this.policy)) continue;
+      const d = dueFor(r, now, maxAgeMs, leadMs);
+      if (d) due.push({ key: toKeyInfo(r), ...d });
+    }
+    return due.sort((a, b) => a.dueAt - b.dueAt || (a.key.id < b.key.id ? -1 : 1));
+  }
+
+  /**
+   * Walks every key once and reports lifecycle conditions as events, each once per key and condition:
+   * `key.expiring` (within `keyPolicy.expiringLead` of its expiry or, under `autoExpire`, its maximum age),
+   * `key.expired`, `key.idle` (unused for `keyPolicy.idleAfter`). Rotated keys whose grace period has ended are marked
+   * revoked (`key.revoked`, reason `ROTATION_GRACE_ENDED`). Run it on a timer or from `keyward keys sweep`; subscribe
+   * before sweeping — notices are recorded as sent only while someone listens. Uses the injected clock.
+   */
+  async sweep(): Promise<SweepReport> {
+    const now = this.deps.clock();
+    const { events, store } = this.deps;
+    const report = { scanned: 0, expiring: [] as string[], expired: [] as string[], idle: [] as string[], revoked: [] as string[] };
+    for await (const r of this.records(undefined)) {
+      report.scanned++;
+      const notified = { ...(r.notified ?? {}) };
+      let noticed = false;
+      const base = { keyId: r.id, hint: r.hint, owner: r.owner };
+      for (const a of sweepActions(r, now, this.policy)) {
+        if (a.kind === 'grace-ended') {
+          await this.change(r.id, { status: 'revoked', revokedAt: a.at, revokedReason: 'rotation grace period ended', updatedAt: now });
+          events.emit({ type: 'key.revoked', ...base, reason: 'ROTATION_GRACE_ENDED' });
+          report.revoked.push(r.id);
+          continue;
+        }
+        if (a.kind === 'expired' && a.byAge) await this.change(r.id, { expiresAt: a.at, updatedAt: now });
+        if (!events.active) continue;
+        noticed = true;
+        if (a.kind === 'idle') {
+          notified.idle = a.since;
+          events.emit({ type: 'key.idle', ...base, data: { lastUsedAt: new Date(a.since).toISOString(), idleAfterMs: this.policy.idleAfterMs } });
+          report.idle.push(r.id);
+        } else {
+          notified[a.kind] = a.at;
+          events.emit({ type: a.kind === 'expired' ? 'key.expired' : 'key.expiring', ...base, reason: a.byAge ? 'MAX_AGE' : 'EXPIRES_AT', data: { expiresAt: new Date(a.at).toISOString() } });
+          report[a.kind].push(r.id);
+        }
+      }
+      if (noticed) await store.update(r.id, { notified });
+    }
+    return report;
+  }
+
+  /** Every record (optionally of one owner), page by page. */
+  protected async *records(owner: string | undefined): AsyncGenerator<KeyRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.store.list({ limit: 1000, ...(owner !== undefined ? { owner } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+      yield* page.items;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
   }
 
   /**

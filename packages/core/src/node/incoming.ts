@@ -142,20 +142,25 @@ export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo)
 }
 
 /**
- * Reads a Node request body up to `limit` bytes. Resolves `undefined` when the body is larger (answer 413) and an
- * empty buffer when there is none.
+ * Reads a Node request body up to `limit` bytes. Resolves `undefined` as soon as the body is known to be larger (by
+ * `Content-Length` or while reading; answer 413, Node discards the rest) and an empty buffer when there is none.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) over = true;
-      else if (!over) chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+      if (size <= limit) return void chunks.push(c);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', reject);
   });
 }
@@ -171,9 +176,8 @@ export function writeEndpointResponse(res: ServerResponse, response: EndpointRes
 const TOO_LARGE: EndpointResponse = { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) };
 
 /** Re-encodes a body the framework already parsed: JSON for a JSON request, a form otherwise. */
-function encodeParsed(req: IncomingMessage, parsed: unknown): Buffer | string | undefined {
-  if (typeof parsed === 'string' || Buffer.isBuffer(parsed)) return parsed;
-  if (!parsed || typeof parsed !== 'object' || Object.keys(parsed).length === 0) return undefined;
+function encodeParsed(req: IncomingMessage, parsed: unknown): string | undefined {
+  if (!parsed || typeof parsed !== 'object') return undefined;
   if (/\bjson\b/i.test(req.headers['content-type'] ?? '')) return JSON.stringify(parsed);
   const form = new URLSearchParams();
   for (const [k, v] of Object.entries(parsed)) for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === 'string' ? item : JSON.stringify(item));
@@ -182,16 +186,17 @@ function encodeParsed(req: IncomingMessage, parsed: unknown): Buffer | string | 
 
 /**
  * Runs a core endpoint for a Node request and returns its answer without writing it (Koa sets it through `ctx`).
- * The body is read from the request (at most {@link MAX_ENDPOINT_BODY} bytes, else 413) unless the framework already
- * consumed it: then `parsedBody` is used — a string or Buffer (a raw body) as it is, a parsed object re-encoded as
- * JSON for a JSON request and as a form otherwise.
+ * The body is read from the request when nobody has read it yet (at most {@link MAX_ENDPOINT_BODY} bytes, else 413).
+ * When a body parser already consumed it, `parsedBody` is used: a raw body (string or Buffer, e.g. Nest's
+ * `rawBody`) as it is, a parsed object re-encoded as JSON for a JSON request and as a form otherwise.
  */
 export async function endpointResponse(endpoint: Endpoint, req: IncomingMessage, url: string = req.url ?? '/', parsedBody?: unknown): Promise<EndpointResponse> {
-  let body = encodeParsed(req, parsedBody);
-  if (body === undefined && req.readable && !req.readableEnded) {
+  let body: Buffer | string | undefined;
+  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) body = parsedBody;
+  else if (req.readable && !req.readableEnded) {
     body = await readBody(req, MAX_ENDPOINT_BODY);
     if (body === undefined) return TOO_LARGE;
-  }
+  } else body = encodeParsed(req, parsedBody);
   return endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
 }
 

@@ -1,18 +1,219 @@
 import type { AuthRequest } from '../model';
+import { canonicalIp, formatIp, parseIp, type IpAddress } from '../restrictions/ip-address';
+import { compileCidrList } from '../restrictions/cidr';
+import { warnOnce } from '../util/warn';
 
 /** Resolves the client address of a request. One resolver serves filters, limits and logs. */
 export type AddressResolver = (request: AuthRequest) => string | undefined;
 
-/** Normalises an address: strips an IPv6 zone id and the IPv4-mapped prefix (`::ffff:1.2.3.4` → `1.2.3.4`). */
+/**
+ * Which proxies to believe about the client address:
+ * - `false` (default): none — the socket address is the client;
+ * - addresses, CIDRs and named ranges (`'loopback'`, `'linklocal'`, `'uniquelocal'`, `'private'`), as an array or a
+ *   comma-separated string: the socket and each forwarded hop are believed while they fall in these ranges;
+ * - a number `n`: the `n` hops nearest the server are proxies (the socket and `n - 1` forwarded entries), for load
+ *   balancers whose addresses are not known in advance;
+ * - `true`: every hop is a proxy and the left-most forwarded entry is the client. Anyone can then choose their own
+ *   address, so it warns once (`KEYWARD_TRUST_ALL_PROXIES`). Use it only behind a proxy that overwrites the header.
+ */
+export type TrustProxy = boolean | number | string | readonly string[];
+
+/** Options of the client-address resolver (part of `createKeyward`'s options). */
+export interface AddressOptions {
+  /** Proxies whose forwarding header is believed. Default `false`: the socket address only. See {@link TrustProxy}. */
+  trustProxy?: TrustProxy;
+  /**
+   * The forwarding header the trusted proxies write: `'x-forwarded-for'` (default) or `'forwarded'` (RFC 7239).
+   * Only one is read: a header the proxies do not write would be entirely under the client's control.
+   */
+  proxyHeader?: 'x-forwarded-for' | 'forwarded';
+}
+
+/** A resolver that also tells whether a request reached the server through a trusted proxy. */
+export interface ClientAddressResolver extends AddressResolver {
+  /** True when the socket peer is a trusted proxy (so headers it sets, such as a country header, can be believed). */
+  viaTrustedProxy(request: AuthRequest): boolean;
+}
+
+/** At most this many forwarded hops are examined; beyond them the address is unknown. */
+export const MAX_HOPS = 32;
+/** Forwarding headers longer than this (all values together) make the address unknown. */
+export const MAX_FORWARDED_LENGTH = 8192;
+
+/** Normalises an address: canonical text, zone id dropped, IPv4-mapped IPv6 as IPv4; `undefined` if not an address. */
 export function normaliseAddress(address: string | undefined): string | undefined {
-  if (address === undefined || address === '') return undefined;
-  let a = address.trim();
-  const zone = a.indexOf('%');
-  if (zone !== -1) a = a.slice(0, zone);
-  const lower = a.toLowerCase();
-  if (lower.startsWith('::ffff:') && lower.indexOf('.') !== -1) return a.slice(7);
-  return lower;
+  return address === undefined ? undefined : canonicalIp(address.trim());
 }
 
 /** The default resolver: the socket address only, normalised. Trusted proxies are configured with `trustProxy`. */
 export const socketAddress: AddressResolver = (request) => normaliseAddress(request.remoteAddress);
+
+const isPort = (text: string) => /^\d{1,5}$/.test(text) && Number(text) <= 65535;
+
+/**
+ * Reads one forwarded hop: an address, optionally with a port (`1.2.3.4:80`, `[2001:db8::1]:443`), brackets, or a
+ * zone id. Returns `undefined` for anything else (`unknown`, obfuscated identifiers such as `_hidden`, garbage).
+ */
+export function parseHop(raw: string): IpAddress | undefined {
+  let text = raw.trim();
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    if (end === -1) return undefined;
+    const rest = text.slice(end + 1);
+    if (rest !== '' && !isPort(rest.slice(1))) return undefined;
+    text = text.slice(1, end);
+    if (text.indexOf(':') === -1) return undefined;
+    return parseIp(text);
+  }
+  const colon = text.indexOf(':');
+  if (colon !== -1 && colon === text.lastIndexOf(':') && text.indexOf('.') !== -1) {
+    // IPv4 with a port
+    if (!isPort(text.slice(colon + 1))) return undefined;
+    text = text.slice(0, colon);
+    return text.indexOf(':') === -1 ? parseIp(text) : undefined;
+  }
+  return parseIp(text);
+}
+
+function headerText(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // Repeated header lines are one comma-separated list (RFC 9110 §5.3).
+  const text = typeof value === 'string' ? value : value.join(',');
+  return text.length > MAX_FORWARDED_LENGTH ? undefined : text;
+}
+
+/** Splits on `sep` outside quoted strings (RFC 7230 quoted-string with backslash escapes). */
+function splitOutsideQuotes(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === sep) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** The `for=` value of one RFC 7239 element, unquoted; `undefined` when absent or malformed. */
+function forwardedFor(element: string): string | undefined {
+  let found: string | undefined;
+  for (const pair of splitOutsideQuotes(element, ';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) continue;
+    if (pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
+    if (found !== undefined) return undefined; // two `for` parameters: malformed
+    let v = pair.slice(eq + 1).trim();
+    if (v.startsWith('"')) {
+      if (v.length < 2 || !v.endsWith('"')) return undefined;
+      v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+    }
+    found = v;
+  }
+  return found;
+}
+
+/**
+ * The forwarded hops of a request, nearest the server first (right to left), as raw strings. `undefined` means the
+ * header is absent; `null` means it is present but unusable (too long).
+ */
+function forwardedHops(request: AuthRequest, header: 'x-forwarded-for' | 'forwarded'): string[] | undefined | null {
+  const raw = request.headers[header];
+  if (raw === undefined) return undefined;
+  const text = headerText(raw);
+  if (text === undefined) return null;
+  const hops = header === 'forwarded' ? splitOutsideQuotes(text, ',').map((e) => forwardedFor(e) ?? '') : text.split(',');
+  return hops.reverse();
+}
+
+type TrustCheck = (address: IpAddress, hop: number) => boolean;
+
+/**
+ * Checks the `trustProxy` option once and returns the trust test, or `undefined` when no proxy is trusted.
+ *
+ * @throws TypeError naming the option
+ */
+export function parseTrustProxy(value: unknown): TrustCheck | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) {
+    warnOnce('KEYWARD_TRUST_ALL_PROXIES', 'keyward: "trustProxy: true" believes every X-Forwarded-For/Forwarded entry, so any client can choose its own address; list your proxies instead (e.g. trustProxy: ["loopback", "10.0.0.0/8"]).');
+    return () => true;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_HOPS) throw new TypeError(`keyward: option "trustProxy" as a number must be an integer from 0 to ${MAX_HOPS} (the count of proxies in front of the server)`);
+    if (value === 0) return undefined;
+    return (_address, hop) => hop < value;
+  }
+  let rules: readonly unknown[];
+  if (typeof value === 'string') rules = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  else if (Array.isArray(value)) rules = value;
+  else throw new TypeError('keyward: option "trustProxy" must be false, true, a hop count, or a list of addresses, CIDRs and named ranges');
+  rules.forEach((r, i) => {
+    if (typeof r !== 'string') throw new TypeError(`keyward: option "trustProxy[${i}]" must be a string`);
+  });
+  if (rules.length === 0) return undefined;
+  const list = compileCidrList(rules as string[], (i) => `option "trustProxy[${i}]"`);
+  return (address) => list.has(address);
+}
+
+/**
+ * Builds the one client-address resolver from the options. Without `trustProxy` it is the socket address. With it,
+ * the resolver walks from the socket towards the client — the socket, then the forwarding header from right to
+ * left — and stops at the first hop that is not a trusted proxy: that hop is the client. Entries to its left were
+ * written by the client and are never read.
+ *
+ * A hop that cannot be parsed (garbage, `unknown`, an obfuscated identifier, a header over
+ * {@link MAX_FORWARDED_LENGTH}, more than {@link MAX_HOPS} trusted hops) is where the walk stops, and the address is
+ * then unknown (`undefined`): IP and country allow-lists deny an unknown address, so a malformed header never widens
+ * access. Addresses are canonical (RFC 5952 for IPv6, IPv4-mapped IPv6 as IPv4).
+ *
+ * @throws TypeError naming the option when `trustProxy` or `proxyHeader` is not valid
+ */
+export function createAddressResolver(options: AddressOptions = {}): ClientAddressResolver {
+  const trust = parseTrustProxy(options.trustProxy);
+  const header = options.proxyHeader ?? 'x-forwarded-for';
+  if (header !== 'x-forwarded-for' && header !== 'forwarded') throw new TypeError('keyward: option "proxyHeader" must be "x-forwarded-for" or "forwarded"');
+
+  if (!trust) {
+    const resolve = ((request: AuthRequest) => socketAddress(request)) as ClientAddressResolver;
+    resolve.viaTrustedProxy = () => false;
+    return resolve;
+  }
+
+  const viaTrustedProxy = (request: AuthRequest): boolean => {
+    const socket = request.remoteAddress === undefined ? undefined : parseIp(request.remoteAddress);
+    return socket !== undefined && trust(socket, 0);
+  };
+
+  const resolve = ((request: AuthRequest): string | undefined => {
+    if (request.remoteAddress === undefined) return undefined;
+    let current = parseIp(request.remoteAddress);
+    if (current === undefined) return undefined;
+    if (!trust(current, 0)) return formatIp(current);
+    const hops = forwardedHops(request, header);
+    if (hops === undefined) return formatIp(current); // a trusted peer that forwards nothing is itself the client
+    if (hops === null) return undefined;
+    for (let i = 0; i < hops.length; i++) {
+      if (i >= MAX_HOPS) return undefined;
+      const next = parseHop(hops[i]!);
+      if (next === undefined) return undefined;
+      current = next;
+      if (!trust(current, i + 1)) return formatIp(current);
+    }
+    return formatIp(current); // every hop was trusted: the left-most is the client
+  }) as ClientAddressResolver;
+  resolve.viaTrustedProxy = viaTrustedProxy;
+  return resolve;
+}
+
+/** True when `resolver` knows about trusted proxies (built by {@link createAddressResolver}). */
+export function isClientAddressResolver(resolver: AddressResolver): resolver is ClientAddressResolver {
+  return typeof (resolver as Partial<ClientAddressResolver>).viaTrustedProxy === 'function';
+}

@@ -1,0 +1,8 @@
+'use strict';
+/** Issue 3: the Koa example's pipeline (memory store, scope check, audit listener) against bare Koa 3 + @koa/router. */
+module.exports = {
+  name: 'koa-api-key',
+  goal: 0.8,
+  baseline: { name: 'bare koa', script: 'servers/koa-bare.js' },
+  subjects: [{ name: 'keyward koa (memory, scope, audit)', script: 'servers/koa-keyward.js' }],
+};

@@ -1,0 +1,29 @@
+/**
+ * `npm run start:nest`: runs the NestJS example on the in-memory store, creates a demo key with `docs:read`,
+ * and prints it with a curl line. PORT (default 3000) and HOST (default 127.0.0.1) are read from the environment.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { KEYWARD, type Keyward } from '@keyward/nest';
+import { appModule } from './app.module';
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(appModule(), { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  const keyward = app.get<Keyward>(KEYWARD);
+  const { key, record } = await keyward.keys.create({ owner: 'demo', name: 'demo key', scopes: ['docs:read'], env: 'test' });
+  const port = Number(process.env.PORT || 3000);
+  const host = process.env.HOST || '127.0.0.1';
+  await app.listen(port, host);
+  const base = (await app.getUrl()).replace('[::1]', 'localhost');
+  console.log(`keyward example (NestJS) listening on ${base}`);
+  console.log(`demo key (${record.id}, scopes: docs:read), shown once:\n  ${key}`);
+  console.log(`try:\n  curl -i -H "X-API-Key: ${key}" ${base}/v1/docs`);
+  console.log(`  curl -i ${base}/v1/docs                      # 401, no key`);
+  console.log(`  curl -i -X POST -H "X-API-Key: ${key}" ${base}/v1/docs   # 403, needs docs:write`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`keyward example failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

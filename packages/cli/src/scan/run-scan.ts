@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { git, hasBinaryExtension, isBinary, listFiles, sizeOf, SKIPPED_DIRS } from './files';
+import { scanText, type Finding } from './scan-text';
+import { createProgress } from './progress';
+
+/** What a scan looks at and how. */
+export interface ScanOptions {
+  /** Files and directories (default the working directory). Ignored with `staged`. */
+  readonly paths?: readonly string[];
+  /** Scan what is staged for the next commit (the index), not the work tree. */
+  readonly staged?: boolean;
+  readonly cwd: string;
+  /** Files larger than this are skipped (bytes, default 10 MiB). */
+  readonly maxBytes?: number;
+  /** Where progress goes (only drawn when it is a TTY). */
+  readonly progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** What a scan found. */
+export interface ScanReport {
+  readonly findings: Finding[];
+  /** Files read and scanned. */
+  readonly scanned: number;
+  /** Files skipped as binary or too large. */
+  readonly skipped: number;
+}
+
+interface Source {
+  readonly name: string;
+  read(): Buffer | undefined;
+  readonly size: number;
+}
+
+function stagedSources(cwd: string): Source[] {
+  const root = git(['rev-parse', '--show-toplevel'], cwd)?.toString('utf8').trim();
+  if (!root) throw new Error('--staged needs a git repository');
+  const names = git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMR'], root);
+  if (names === undefined) throw new Error('cannot list the staged files (git diff --cached failed)');
+  return names
+    .toString('utf8')
+    .split('\0')
+    .filter((n) => n && !n.split('/').some((p) => SKIPPED_DIRS.has(p)))
+    .map((name) => ({ name, size: 0, read: () => git(['show', `:${name}`], root) }));
+}
+
+function workTreeSources(paths: readonly string[], cwd: string): Source[] {
+  return listFiles(paths, cwd).map((name) => ({
+    name,
+    size: sizeOf(resolve(cwd, name)),
+    read: () => {
+      try {
+        return readFileSync(resolve(cwd, name));
+      } catch {
+        return undefined;
+      }
+    },
+  }));
+}
+
+/**
+ * Scans files (or the staged changes) for credentials. Binary files (by extension or a NUL byte), files over the size
+ * limit, `node_modules`, `.git` and git-ignored files are skipped.
+ */
+export function runScan(options: ScanOptions): ScanReport {
+  const maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+  const sources = options.staged ? stagedSources(options.cwd) : workTreeSources(options.paths ?? [], options.cwd);
+  const progress = createProgress(options.progress, sources.length);
+  const findings: Finding[] = [];
+  let scanned = 0;
+  let skipped = 0;
+  try {
+    for (const [i, s] of sources.entries()) {
+      progress.tick(i);
+      if (hasBinaryExtension(s.name) || s.size > maxBytes) {
+        skipped++;
+        continue;
+      }
+      const content = s.read();
+      if (content === undefined) continue;
+      if (content.length > maxBytes || isBinary(content)) {
+        skipped++;
+        continue;
+      }
+      scanned++;
+      findings.push(...scanText(content.toString('utf8'), s.name));
+    }
+  } finally {
+    progress.done();
+  }
+  return { findings, scanned, skipped };
+}

@@ -1,0 +1,207 @@
+import type { EventBus } from '../events/bus';
+import type { KeywardEvent } from '../events/schema';
+import type { KeyManager } from '../keys/manager';
+import { hash53 } from '../metrics/hash';
+import { observationOf } from '../metrics/observation';
+import type { AnomalyConfig, AnomalyKind } from './options';
+
+const MINUTE = 60_000;
+/** Weight of the newest active minute in a baseline (about the last 10 active minutes count). */
+const ALPHA = 0.1;
+const MAX_COUNTRIES = 64;
+
+const SEVERITY: Readonly<Record<AnomalyKind, 'low' | 'medium' | 'high'>> = {
+  NEW_ADDRESS: 'low',
+  NEW_COUNTRY: 'medium',
+  RATE_SPIKE: 'high',
+  ERROR_BURST: 'medium',
+  AUTH_FAILURE_BURST: 'high',
+  BYTES_SPIKE: 'high',
+  MANY_ADDRESSES: 'high',
+};
+
+interface Minute {
+  requests: number;
+  errors: number;
+  authFailures: number;
+  bytes: number;
+  addresses: Set<number>;
+}
+
+interface Baseline {
+  requests: number;
+  errors: number;
+  bytes: number;
+  addresses: number;
+  samples: number;
+}
+
+interface KeyState {
+  readonly first: number;
+  seen: number;
+  readonly known: Map<number, true>;
+  readonly countries: Set<string>;
+  minute: number;
+  current: Minute;
+  readonly base: Baseline;
+  readonly fired: Map<AnomalyKind, number>;
+}
+
+const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set() });
+const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : ALPHA * x + (1 - ALPHA) * old);
+
+/** What the detector needs from the instance. */
+export interface AnomalyDetectorDeps {
+  readonly events: EventBus;
+  readonly keys: KeyManager;
+}
+
+/**
+ * Watches the audit events and reports, per key, use that looks like theft: a new client address or country, a
+ * request rate or response volume far above the key's baseline, bursts of errors or authentication failures, use
+ * from many addresses at once. Each finding is an `anomaly.detected` event carrying its evidence (addresses,
+ * counts, baselines — never a secret); with `suspend`, the key is disabled and `key.suspended` follows.
+ * Runs off the request path; memory is bounded by `maxKeys` × (`maxKnownAddresses` + 64 countries + `maxAddresses`).
+ */
+export class AnomalyDetector {
+  private readonly state = new Map<string, KeyState>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly config: AnomalyConfig,
+    private readonly deps: AnomalyDetectorDeps,
+  ) {}
+
+  /** Feeds one audit event. */
+  observe(event: KeywardEvent): void {
+    const o = observationOf(event);
+    if (!o || o.kind === 'authenticated') return;
+    const c = this.config;
+    const t = o.time;
+    let s = this.state.get(o.keyId);
+    if (s) this.state.delete(o.keyId);
+    else {
+      s = { first: t, seen: 0, known: new Map(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
+      if (this.state.size >= c.maxKeys) this.state.delete(this.state.keys().next().value as string);
+    }
+    this.state.set(o.keyId, s);
+
+    const minute = Math.floor(t / MINUTE);
+    if (minute > s.minute) {
+      const m = s.current;
+      if (m.requests > 0) {
+        const b = s.base;
+        b.requests = ewma(b.requests, m.requests, b.samples);
+        b.errors = ewma(b.errors, m.errors, b.samples);
+        b.bytes = ewma(b.bytes, m.bytes, b.samples);
+        b.addresses = ewma(b.addresses, m.addresses.size, b.samples);
+        b.samples++;
+      }
+      s.minute = minute;
+      s.current = emptyMinute();
+    }
+    const m = s.current;
+    const isError = o.kind === 'refused' || (o.status ?? 0) >= 400;
+    m.requests++;
+    if (isError) m.errors++;
+    if (o.authFailed) m.authFailures++;
+    m.bytes += o.bytes ?? 0;
+    const addressHash = o.address !== undefined ? hash53(o.address) : undefined;
+    if (addressHash !== undefined && m.addresses.size <= Math.max(c.maxAddresses, c.rateFactor * s.base.addresses)) m.addresses.add(addressHash);
+    const country = this.countryOf(event);
+
+    const warm = s.base.samples > 0 && t - s.first >= c.warmupMs && s.seen >= c.warmupRequests;
+    if (warm) {
+      const found: Array<[AnomalyKind, Record<string, unknown>]> = [];
+      const b = s.base;
+      const round = (x: number) => Math.round(x * 100) / 100;
+      if (addressHash !== undefined && !s.known.has(addressHash)) found.push(['NEW_ADDRESS', { address: o.address, knownAddresses: s.known.size }]);
+      if (country !== undefined && !s.countries.has(country)) found.push(['NEW_COUNTRY', { country, knownCountries: [...s.countries].sort() }]);
+      const rateThreshold = Math.max(c.minRate, c.rateFactor * b.requests);
+      if (m.requests >= rateThreshold) found.push(['RATE_SPIKE', { requestsThisMinute: m.requests, baselinePerMinute: round(b.requests), threshold: Math.ceil(rateThreshold) }]);
+      const bytesThreshold = Math.max(c.minBytes, c.bytesFactor * b.bytes);
+      if (m.bytes >= bytesThreshold) found.push(['BYTES_SPIKE', { bytesThisMinute: m.bytes, baselineBytesPerMinute: Math.round(b.bytes), threshold: Math.ceil(bytesThreshold) }]);
+      if (m.errors >= c.errorBurst && m.errors / m.requests >= c.errorRatio) found.push(['ERROR_BURST', { errorsThisMinute: m.errors, requestsThisMinute: m.requests, baselineErrorsPerMinute: round(b.errors) }]);
+      if (m.authFailures >= c.authFailureBurst) found.push(['AUTH_FAILURE_BURST', { authFailuresThisMinute: m.authFailures, lastReason: o.reason }]);
+      const addrThreshold = Math.max(c.maxAddresses, c.rateFactor * b.addresses);
+      if (m.addresses.size >= addrThreshold) found.push(['MANY_ADDRESSES', { addressesThisMinute: m.addresses.size, baselineAddressesPerMinute: round(b.addresses), threshold: Math.ceil(addrThreshold) }]);
+      for (const [kind, evidence] of found) this.fire(kind, evidence, event, s, t, country);
+    }
+
+    s.seen++;
+    if (addressHash !== undefined) {
+      s.known.delete(addressHash);
+      s.known.set(addressHash, true);
+      if (s.known.size > c.maxKnownAddresses) s.known.delete(s.known.keys().next().value as number);
+    }
+    if (country !== undefined && s.countries.size < MAX_COUNTRIES) s.countries.add(country);
+  }
+
+  /** Resolves once every automatic suspension started so far has finished and its events were delivered. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.deps.events.drain();
+  }
+
+  /** Keys currently tracked. */
+  get size(): number {
+    return this.state.size;
+  }
+
+  private countryOf(event: KeywardEvent): string | undefined {
+    if (event.country) return event.country.toUpperCase();
+    const lookup = this.config.countryLookup;
+    if (!lookup || event.clientAddress === undefined) return undefined;
+    try {
+      const c = lookup(event.clientAddress);
+      return typeof c === 'string' && c.length > 0 ? c.toUpperCase() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private fire(kind: AnomalyKind, evidence: Record<string, unknown>, event: KeywardEvent, s: KeyState, t: number, country: string | undefined): void {
+    const c = this.config;
+    if (!c.detect.has(kind)) return;
+    const last = s.fired.get(kind);
+    if (last !== undefined && t - last < c.cooldownMs) return;
+    s.fired.set(kind, t);
+    const keyId = event.keyId!;
+    const suspend = c.suspend.has(kind) && event.principalType !== 'token';
+    const who = {
+      keyId,
+      ...(event.owner !== undefined ? { owner: event.owner } : {}),
+      ...(event.hint !== undefined ? { hint: event.hint } : {}),
+      ...(event.principalType !== undefined ? { principalType: event.principalType } : {}),
+    };
+    this.deps.events.emit({
+      type: 'anomaly.detected',
+      ...who,
+      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
+      ...(event.plan !== undefined ? { plan: event.plan } : {}),
+      ...(event.clientAddress !== undefined ? { clientAddress: event.clientAddress } : {}),
+      ...(country !== undefined ? { country } : {}),
+      ...(event.method !== undefined ? { method: event.method } : {}),
+      ...(event.path !== undefined ? { path: event.path } : {}),
+      reason: kind,
+      data: { kind, severity: SEVERITY[kind], suspend, evidence },
+    });
+    if (suspend) this.suspend(keyId, kind, who);
+  }
+
+  private suspend(keyId: string, kind: AnomalyKind, who: Record<string, unknown>): void {
+    const p = this.deps.keys
+      .disable(keyId, { reason: `anomaly: ${kind}` })
+      .then(
+        () => this.deps.events.emit({ type: 'key.suspended', ...(who as { keyId: string }), reason: kind, data: { anomaly: kind } }),
+        (error: unknown) => {
+          const code = (error as { code?: string }).code;
+          // already revoked or deleted: nothing to suspend
+          if (code === 'KEY_NOT_FOUND' || code === 'INVALID_ARGUMENT') return;
+          this.deps.events.emit({ type: 'store.error', keyId, reason: 'SUSPEND_FAILED', data: { anomaly: kind, message: error instanceof Error ? error.message : 'unknown' } });
+        },
+      )
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+}

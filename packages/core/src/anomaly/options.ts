@@ -1,0 +1,122 @@
+import { parseDuration } from '../util/duration';
+
+/** The kinds of anomaly detected per key. */
+export type AnomalyKind = 'NEW_ADDRESS' | 'NEW_COUNTRY' | 'RATE_SPIKE' | 'ERROR_BURST' | 'AUTH_FAILURE_BURST' | 'BYTES_SPIKE' | 'MANY_ADDRESSES';
+
+/** Every anomaly kind. */
+export const ANOMALY_KINDS: readonly AnomalyKind[] = ['NEW_ADDRESS', 'NEW_COUNTRY', 'RATE_SPIKE', 'ERROR_BURST', 'AUTH_FAILURE_BURST', 'BYTES_SPIKE', 'MANY_ADDRESSES'];
+
+/** Resolves a client address to an ISO 3166-1 alpha-2 country code (e.g. from `@keyward/geo`). */
+export type CountryLookup = (address: string) => string | undefined | null;
+
+/**
+ * Options of per-key anomaly detection (`anomalies: true` or an object). A key is judged only after its warm-up:
+ * it has been in use for `warmup` and made `warmupRequests` requests. Rates are per clock minute; baselines are an
+ * exponentially weighted mean over the key's active minutes.
+ */
+export interface AnomalyOptions {
+  /** How long a key must be in use before it is judged (default `'1h'`). */
+  warmup?: number | string;
+  /** Requests a key must have made before it is judged (default 100). */
+  warmupRequests?: number;
+  /** `RATE_SPIKE`: requests in a minute at least this many times the baseline (default 10)… */
+  rateFactor?: number;
+  /** …and at least this many (default 100). */
+  minRate?: number;
+  /** `BYTES_SPIKE`: response bytes in a minute at least this many times the baseline (default 10)… */
+  bytesFactor?: number;
+  /** …and at least this many (default 10 MB). */
+  minBytes?: number;
+  /** `ERROR_BURST`: 4xx/5xx responses in a minute (default 50)… */
+  errorBurst?: number;
+  /** …making at least this share of the minute's requests (default 0.5). */
+  errorRatio?: number;
+  /** `AUTH_FAILURE_BURST`: authentication failures naming the key in a minute (default 10). */
+  authFailureBurst?: number;
+  /** `MANY_ADDRESSES`: distinct client addresses in a minute, at least (default 20; and `rateFactor` × baseline). */
+  maxAddresses?: number;
+  /** The same kind is reported for the same key at most once per this (default `'15m'`). */
+  cooldown?: number | string;
+  /** Kinds to detect (default all). */
+  detect?: readonly AnomalyKind[];
+  /**
+   * Disable the key automatically (with `keys.disable` and a `key.suspended` event) on any anomaly (`true`) or on
+   * these kinds. Default `false`. Tokens are never suspended (revoke their `jti` instead).
+   */
+  suspend?: boolean | readonly AnomalyKind[];
+  /** Country of an address, for `NEW_COUNTRY` (an event's own `country` wins). */
+  countryLookup?: CountryLookup;
+  /** Most keys tracked (default 2000; the least recently active is dropped). */
+  maxKeys?: number;
+  /** Addresses remembered per key (default 256; least recently seen dropped). */
+  maxKnownAddresses?: number;
+}
+
+/** Parsed anomaly options. */
+export interface AnomalyConfig {
+  readonly warmupMs: number;
+  readonly warmupRequests: number;
+  readonly rateFactor: number;
+  readonly minRate: number;
+  readonly bytesFactor: number;
+  readonly minBytes: number;
+  readonly errorBurst: number;
+  readonly errorRatio: number;
+  readonly authFailureBurst: number;
+  readonly maxAddresses: number;
+  readonly cooldownMs: number;
+  readonly detect: ReadonlySet<AnomalyKind>;
+  readonly suspend: ReadonlySet<AnomalyKind>;
+  readonly countryLookup: CountryLookup | undefined;
+  readonly maxKeys: number;
+  readonly maxKnownAddresses: number;
+}
+
+function num(value: unknown, name: string, min: number, fallback: number, integer = true): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`keyward: option "anomalies.${name}" must be ${integer ? 'an integer' : 'a number'} of at least ${min}`);
+  }
+  return value;
+}
+
+function kinds(value: unknown, name: string): Set<AnomalyKind> {
+  if (!Array.isArray(value) || !value.every((k) => ANOMALY_KINDS.includes(k as AnomalyKind))) {
+    throw new TypeError(`keyward: option "anomalies.${name}" must be a list of ${ANOMALY_KINDS.join(', ')}`);
+  }
+  return new Set(value as AnomalyKind[]);
+}
+
+/** Parses `anomalies` options once; throws a `TypeError` naming the option. */
+export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLookup?: CountryLookup): AnomalyConfig {
+  const o: AnomalyOptions = options === true ? {} : options;
+  if (typeof o !== 'object' || o === null) throw new TypeError('keyward: option "anomalies" must be true or an object');
+  if (o.countryLookup !== undefined && typeof o.countryLookup !== 'function') throw new TypeError('keyward: option "anomalies.countryLookup" must be a function');
+  const suspend = o.suspend === undefined || o.suspend === false ? new Set<AnomalyKind>() : o.suspend === true ? new Set(ANOMALY_KINDS) : kinds(o.suspend, 'suspend');
+  const errorRatio = num(o.errorRatio, 'errorRatio', 0, 0.5, false);
+  if (errorRatio > 1) throw new TypeError('keyward: option "anomalies.errorRatio" must be a number from 0 to 1');
+  return {
+    warmupMs: parseDuration(o.warmup ?? '1h', 'anomalies.warmup'),
+    warmupRequests: num(o.warmupRequests, 'warmupRequests', 0, 100),
+    rateFactor: num(o.rateFactor, 'rateFactor', 1, 10, false),
+    minRate: num(o.minRate, 'minRate', 1, 100),
+    bytesFactor: num(o.bytesFactor, 'bytesFactor', 1, 10, false),
+    minBytes: num(o.minBytes, 'minBytes', 1, 10 * 1024 * 1024),
+    errorBurst: num(o.errorBurst, 'errorBurst', 1, 50),
+    errorRatio,
+    authFailureBurst: num(o.authFailureBurst, 'authFailureBurst', 1, 10),
+    maxAddresses: num(o.maxAddresses, 'maxAddresses', 2, 20),
+    cooldownMs: parseDuration(o.cooldown ?? '15m', 'anomalies.cooldown'),
+    detect: o.detect === undefined ? new Set(ANOMALY_KINDS) : kinds(o.detect, 'detect'),
+    suspend,
+    countryLookup: o.countryLookup ?? fallbackLookup,
+    maxKeys: num(o.maxKeys, 'maxKeys', 1, 2000),
+    maxKnownAddresses: num(o.maxKnownAddresses, 'maxKnownAddresses', 1, 256),
+  };
+}
+
+/** What anomaly detection adds to keyward's options. */
+export interface AnomalyFeatureOptions {
+  /** Per-key anomaly detection: `true` or {@link AnomalyOptions}. Off by default. */
+  anomalies?: boolean | AnomalyOptions;
+}

@@ -1,0 +1,327 @@
+import { randomUUID, randomBytes, createHash } from 'node:crypto';
+import { createKeyward, manualClock, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
+
+const DAY = 86_400_000;
+const START = Date.parse('2026-03-01T10:00:00Z');
+
+function setup(options: KeywardOptions = {}) {
+  const clock = manualClock(START);
+  const kw = createKeyward({ clock, ...options });
+  const events: KeywardEvent[] = [];
+  kw.on('*', (e) => { events.push(e); });
+  const call = (key: string) => kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key } });
+  const flush = async () => { await new Promise((r) => setImmediate(r)); await kw.flushEvents(); };
+  return { kw, clock, events, call, flush };
+}
+
+describe('keys.rotate', () => {
+  it('creates a new key inheriting everything, links both, and keeps the old one working with deprecation headers', async () => {
+    const { kw, clock, call, events, flush } = setup({ keyPolicy: { rotationDocs: 'https://docs.example.com/rotation' } });
+    const old = await kw.keys.create({ owner: 'acme', name: 'ci', scopes: ['docs:read'], plan: 'pro', expiresIn: '30d', metadata: { team: 'a' }, limits: { burst: { points: 5 } }, restrictions: { ip: { allow: ['10.0.0.0/8'] } } as never, env: 'test' });
+    clock.advance(10 * DAY);
+    const rotated = await kw.keys.rotate(old.record.id, { gracePeriod: '24h' });
+    const n = rotated.record;
+    expect(rotated.key).not.toBe(old.key);
+    expect(rotated.key.startsWith('kw_test_')).toBe(true);
+    expect(n).toMatchObject({ owner: 'acme', name: 'ci', scopes: ['docs:read'], plan: 'pro', metadata: { team: 'a' }, limits: { burst: { points: 5 } }, restrictions: { ip: { allow: ['10.0.0.0/8'] } }, rotatedFrom: old.record.id, lifetimeMs: 30 * DAY, status: 'active' });
+    expect(n.expiresAt).toBe(START + 10 * DAY + 30 * DAY);
+    expect(rotated.previous).toMatchObject({ id: old.record.id, rotatedTo: n.id, graceEndsAt: START + 11 * DAY, deprecatedAt: START + 10 * DAY });
+
+    const oldRes = await call(old.key);
+    expect(oldRes.ok).toBe(true);
+    expect(oldRes.headers).toEqual({
+      Deprecation: `@${(START + 10 * DAY) / 1000}`,
+      Sunset: 'Thu, 12 Mar 2026 10:00:00 GMT',
+      Link: '<https://docs.example.com/rotation>; rel="deprecation"; type="text/html"',
+    });
+    const newRes = await call(rotated.key);
+    expect(newRes.ok && newRes.headers).toEqual({});
+
+    clock.advance(DAY);
+    const after = await call(old.key);
+    expect(after.ok).toBe(false);
+    expect(!after.ok && after.code).toBe('KEY_REVOKED');
+    expect((await call(rotated.key)).ok).toBe(true);
+
+    await flush();
+    const rotatedEvent = events.find((e) => e.type === 'key.rotated');
+    expect(rotatedEvent).toMatchObject({ keyId: old.record.id, owner: 'acme', data: { rotatedTo: n.id, graceEndsAt: new Date(START + 11 * DAY).toISOString() } });
+    expect(events.some((e) => e.type === 'key.created' && e.keyId === n.id && (e.data as { rotatedFrom?: string }).rotatedFrom === old.record.id)).toBe(true);
+    expect(JSON.stringify(events)).not.toContain(rotated.key);
+    await kw.close();
+  });
+
+  it('grace 0 revokes at once; a rotated, revoked or expired key cannot be rotated', async () => {
+    const { kw, clock, call, events, flush } = setup();
+    const a = await kw.keys.create({ owner: 'acme' });
+    const r = await kw.keys.rotate(a.record.id, { gracePeriod: 0 });
+    expect(r.previous).toMatchObject({ status: 'revoked', revokedReason: 'rotated', rotatedTo: r.record.id });
+    const res = await call(a.key);
+    expect(!res.ok && res.code).toBe('KEY_REVOKED');
+    await expect(kw.keys.rotate(a.record.id)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+
+    const b = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.rotate(b.record.id);
+    await expect(kw.keys.rotate(b.record.id)).rejects.toThrow(/already rotated/);
+    const c = await kw.keys.create({ owner: 'acme', expiresIn: '1h' });
+    clock.advance(2 * 3_600_000);
+    await expect(kw.keys.rotate(c.record.id)).rejects.toThrow(/expired/);
+    await expect(kw.keys.rotate('key_nope')).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
+    await expect(kw.keys.rotate(b.record.id, { gracePeriod: 'soon' })).rejects.toThrow(TypeError);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revoked' && e.keyId === a.record.id)).toHaveLength(1);
+    await kw.close();
+  });
+
+  it('the default grace period is keyPolicy.gracePeriod (24h unless set), and never outlives the old expiry', async () => {
+    const { kw, clock } = setup({ keyPolicy: { gracePeriod: '2h' } });
+    const a = await kw.keys.create({ owner: 'acme' });
+    expect((await kw.keys.rotate(a.record.id)).previous.graceEndsAt).toBe(START + 2 * 3_600_000);
+    const b = await kw.keys.create({ owner: 'acme', expiresAt: START + 3_600_000 });
+    const r = await kw.keys.rotate(b.record.id, { gracePeriod: '24h' });
+    expect(r.previous.graceEndsAt).toBe(START + 3_600_000);
+    expect(r.record.expiresAt).toBe(START + 3_600_000);
+    clock.advance(1);
+    await kw.close();
+  });
+
+  it('an absolute expiry is carried over as a lifetime of the same length', async () => {
+    const { kw, clock } = setup();
+    const a = await kw.keys.create({ owner: 'acme', expiresAt: START + 10 * DAY });
+    clock.advance(4 * DAY);
+    const r = await kw.keys.rotate(a.record.id);
+    expect(r.record.expiresAt).toBe(START + 14 * DAY);
+    const forever = await kw.keys.create({ owner: 'acme' });
+    expect((await kw.keys.rotate(forever.record.id)).record.expiresAt).toBeUndefined();
+    await kw.close();
+  });
+});
+
+describe('policy: dueForRotation, autoExpire, sweep', () => {
+  it('lists keys past or near the maximum age, legacy keys and expiring keys, oldest first', async () => {
+    const { kw, clock } = setup({ keyPolicy: { maxAge: '90d', expiringLead: '7d' } });
+    const old = await kw.keys.create({ owner: 'acme' });
+    clock.advance(50 * DAY);
+    const young = await kw.keys.create({ owner: 'acme' });
+    const soon = await kw.keys.create({ owner: 'beta', expiresIn: '3d' });
+    const legacy = await kw.keys.import({ key: randomUUID(), owner: 'beta' });
+    const revoked = await kw.keys.create({ owner: 'acme', expiresIn: '1d' });
+    await kw.keys.revoke(revoked.record.id);
+    clock.advance(35 * DAY); // old is 85 days old: within the 7-day lead
+    let due = await kw.keys.dueForRotation();
+    expect(due.map((d) => [d.key.id, d.reason])).toEqual([[legacy.id, 'legacy'], [old.record.id, 'max-age']]);
+    clock.set(START + 50 * DAY + 1);
+    due = await kw.keys.dueForRotation();
+    expect(due.map((d) => [d.key.id, d.reason])).toEqual([[legacy.id, 'legacy'], [soon.record.id, 'expiring']]);
+    due = await kw.keys.dueForRotation({ maxAge: '10d', owner: 'acme' });
+    expect(due.map((d) => d.key.id).sort()).toEqual([old.record.id].sort());
+    expect(due[0]!.dueAt).toBe(START + 10 * DAY);
+    expect(young.record.id).toBeDefined();
+    await expect(kw.keys.dueForRotation({ maxAge: 'x' })).rejects.toThrow('"maxAge"');
+    await kw.close();
+  });
+
+  it('autoExpire refuses keys older than maxAge with KEY_EXPIRED', async () => {
+    const { kw, clock, call } = setup({ keyPolicy: { maxAge: '30d', autoExpire: true } });
+    const a = await kw.keys.create({ owner: 'acme' });
+    clock.advance(30 * DAY - 1);
+    expect((await call(a.key)).ok).toBe(true);
+    clock.advance(1);
+    const res = await call(a.key);
+    expect(!res.ok && res.code).toBe('KEY_EXPIRED');
+    await kw.close();
+  });
+
+  it('sweep emits key.expiring, key.expired and key.idle once per key and condition', async () => {
+    const { kw, clock, events, flush } = setup({ keyPolicy: { expiringLead: '2d', idleAfter: '5d', maxAge: '20d', autoExpire: true }, trackLastUsed: 0 });
+    const a = await kw.keys.create({ owner: 'acme', expiresIn: '10d' });
+    const b = await kw.keys.create({ owner: 'acme' }); // expires at its maximum age, 20 days
+    const c = await kw.keys.create({ owner: 'acme' });
+    const kinds = () => events.filter((e) => e.type.startsWith('key.') && !['key.created', 'key.updated'].includes(e.type)).map((e) => `${e.type}:${e.keyId === a.record.id ? 'a' : e.keyId === b.record.id ? 'b' : 'c'}`);
+
+    clock.advance(4 * DAY);
+    expect(await kw.keys.sweep()).toMatchObject({ scanned: 3, expiring: [], expired: [], idle: [] });
+    clock.advance(2 * DAY); // day 6: all idle
+    await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': c.key } }); // c used now
+    await new Promise((r) => setImmediate(r));
+    await kw.keys.sweep();
+    await kw.keys.sweep();
+    await flush();
+    expect(kinds().sort()).toEqual(['key.idle:a', 'key.idle:b']);
+    events.length = 0;
+    clock.advance(3 * DAY); // day 9: a expiring
+    const report = await kw.keys.sweep();
+    await kw.keys.sweep();
+    await flush();
+    expect(report.expiring).toEqual([a.record.id]);
+    expect(kinds()).toEqual(['key.expiring:a']);
+    expect(events[0]).toMatchObject({ reason: 'EXPIRES_AT', data: { expiresAt: new Date(START + 10 * DAY).toISOString() } });
+    events.length = 0;
+    clock.advance(2 * DAY); // day 11: a expired, c idle since day 6
+    await kw.keys.sweep();
+    await kw.keys.sweep();
+    await flush();
+    expect(kinds().sort()).toEqual(['key.expired:a', 'key.idle:c']);
+    events.length = 0;
+    clock.advance(8 * DAY); // day 19: b expiring by age
+    await kw.keys.sweep();
+    clock.advance(DAY); // day 20: b and c expired by age; their expiry is recorded
+    await kw.keys.sweep();
+    await kw.keys.sweep();
+    await flush();
+    expect(kinds().slice(0, 2).sort()).toEqual(['key.expiring:b', 'key.expiring:c']);
+    expect(kinds().slice(2).sort()).toEqual(['key.expired:b', 'key.expired:c']);
+    expect(events.find((e) => e.type === 'key.expired')).toMatchObject({ reason: 'MAX_AGE' });
+    expect((await kw.keys.get(b.record.id))!.expiresAt).toBe(START + 20 * DAY);
+    await kw.close();
+  });
+
+  it('sweep marks rotated keys revoked once their grace period has ended', async () => {
+    const { kw, clock, events, flush } = setup();
+    const a = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.rotate(a.record.id, { gracePeriod: '1h' });
+    expect((await kw.keys.sweep()).revoked).toEqual([]);
+    clock.advance(3_600_000);
+    expect((await kw.keys.sweep()).revoked).toEqual([a.record.id]);
+    expect((await kw.keys.sweep()).revoked).toEqual([]);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revoked')).toEqual([expect.objectContaining({ keyId: a.record.id, reason: 'ROTATION_GRACE_ENDED' })]);
+    expect(await kw.keys.get(a.record.id)).toMatchObject({ status: 'revoked', revokedAt: START + 3_600_000 });
+    await kw.close();
+  });
+});
+
+describe('incident response', () => {
+  function channel() {
+    const published: KeyChange[] = [];
+    const ch: InvalidationChannel = {
+      async publish(change) { published.push(change); },
+      async subscribe() { return () => {}; },
+    };
+    return { ch, published };
+  }
+
+  it('revokeOwner revokes every key of the owner, emits one event each and invalidates each', async () => {
+    const { ch, published } = channel();
+    const { kw, call, events, flush } = setup({ invalidation: ch });
+    const keys = await Promise.all([1, 2, 3].map(() => kw.keys.create({ owner: 'acme' })));
+    const other = await kw.keys.create({ owner: 'beta' });
+    for (const k of keys) expect((await call(k.key)).ok).toBe(true); // cached
+    await kw.keys.revoke(keys[0]!.record.id);
+    published.length = 0;
+    const { ids } = await kw.keys.revokeOwner('acme', { reason: 'account compromised' });
+    expect(ids.sort()).toEqual([keys[1]!.record.id, keys[2]!.record.id].sort());
+    for (const k of keys) expect((await call(k.key)).ok).toBe(false);
+    expect((await call(other.key)).ok).toBe(true);
+    expect(published.map((p) => p.id).sort()).toEqual(ids.sort());
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revoked' && e.reason === 'account compromised').map((e) => e.keyId).sort()).toEqual(ids.sort());
+    await expect(kw.keys.revokeOwner('')).rejects.toThrow(TypeError);
+    await kw.close();
+  });
+
+  it('revokeCreatedBefore revokes keys created before the date, optionally of one owner', async () => {
+    const { kw, clock, call } = setup();
+    const a = await kw.keys.create({ owner: 'acme' });
+    const b = await kw.keys.create({ owner: 'beta' });
+    clock.advance(DAY);
+    const c = await kw.keys.create({ owner: 'acme' });
+    expect((await kw.keys.revokeCreatedBefore(START + 1, { owner: 'beta', reason: 'leak' })).ids).toEqual([b.record.id]);
+    expect((await kw.keys.revokeCreatedBefore(new Date(START + 1), { reason: 'leak' })).ids).toEqual([a.record.id]);
+    expect((await call(c.key)).ok).toBe(true);
+    expect((await call(a.key)).ok).toBe(false);
+    await expect(kw.keys.revokeCreatedBefore(NaN)).rejects.toThrow(TypeError);
+    await kw.close();
+  });
+
+  it('walks every page of a large store', async () => {
+    const { kw } = setup();
+    await Promise.all(Array.from({ length: 1005 }, () => kw.keys.create({ owner: 'many' })));
+    expect((await kw.keys.revokeOwner('many')).ids).toHaveLength(1005);
+    await kw.close();
+  });
+});
+
+describe('keys.import and legacy keys', () => {
+  it('legacy keys authenticate only when legacyKeys accepts them, and are flagged and due', async () => {
+    const uuid = randomUUID();
+    const b64 = randomBytes(24).toString('base64');
+    const off = setup();
+    const info = await off.kw.keys.import({ key: uuid, owner: 'acme', scopes: ['docs:read'] });
+    expect(info).toMatchObject({ legacy: true, prefix: 'legacy', hint: `legacy_…${uuid.slice(-4)}`, scopes: ['docs:read'] });
+    expect(JSON.stringify(info)).not.toContain(uuid);
+    expect((await off.call(uuid)).ok).toBe(false);
+    await off.kw.close();
+
+    const store = off.kw.config.store;
+    const on = setup({ store, legacyKeys: true });
+    const res = await on.call(uuid);
+    expect(res.ok && res.principal?.keyId).toBe(info.id);
+    expect((await on.call(uuid.slice(0, -1) + 'x')).ok).toBe(false);
+    const sha = await on.kw.keys.import({ sha256: createHash('sha256').update(b64).digest('hex').toUpperCase(), owner: 'beta', hint: '…' + b64.slice(-4) });
+    expect(sha).toMatchObject({ legacy: true, hint: '…' + b64.slice(-4) });
+    expect((await on.call(b64)).ok).toBe(true);
+    expect((await on.kw.keys.dueForRotation()).map((d) => [d.key.id, d.reason])).toEqual(expect.arrayContaining([[info.id, 'legacy'], [sha.id, 'legacy']]));
+    // rotating a legacy key issues a keyward key
+    const r = await on.kw.keys.rotate(info.id, { gracePeriod: 0 });
+    expect(r.key.startsWith('kw_live_')).toBe(true);
+    expect(r.record.legacy).toBeUndefined();
+    expect((await on.call(uuid)).ok).toBe(false);
+    await on.kw.close();
+
+    const pattern = setup({ store, legacyKeys: /^[0-9a-f-]{36}$/ });
+    expect((await pattern.call(b64)).ok).toBe(false);
+    await pattern.kw.close();
+  });
+
+  it('a keyward key of this format imports as a normal key; the same key twice conflicts; errors name no secret', async () => {
+    const src = setup();
+    const { key } = await src.kw.keys.create({ owner: 'acme' });
+    const dst = setup();
+    const info = await dst.kw.keys.import({ key, owner: 'acme', createdAt: START - 5 * DAY });
+    expect(info.legacy).toBeUndefined();
+    expect(info.createdAt).toBe(START - 5 * DAY);
+    expect((await dst.call(key)).ok).toBe(true);
+    const err = await dst.kw.keys.import({ key, owner: 'acme' }).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'KEY_CONFLICT' });
+    expect((err as Error).message).not.toContain(key);
+    await expect(dst.kw.keys.import({ owner: 'acme' })).rejects.toThrow('exactly one');
+    await expect(dst.kw.keys.import({ key: 'short', owner: 'acme' })).rejects.toThrow('"key"');
+    await expect(dst.kw.keys.import({ sha256: 'zz', owner: 'acme' })).rejects.toThrow('"sha256"');
+    await expect(dst.kw.keys.import({ key: 'x'.repeat(20), owner: 'acme', createdAt: START + DAY })).rejects.toThrow('"createdAt"');
+    await src.kw.close();
+    await dst.kw.close();
+  });
+
+  it('a value shaped like a keyward key with a bad checksum is never looked up, even with legacyKeys', async () => {
+    const { kw, call } = setup({ legacyKeys: true });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
+    await kw.keys.import({ key: flipped, owner: 'acme' }).catch(() => undefined);
+    expect((await call(flipped)).ok).toBe(false);
+    await kw.close();
+  });
+});
+
+describe('lifecycle options', () => {
+  it.each([
+    [{ keyPolicy: 5 }, '"keyPolicy"'],
+    [{ keyPolicy: { maxAge: 0 } }, '"keyPolicy.maxAge"'],
+    [{ keyPolicy: { maxAge: '1y' } }, '"keyPolicy.maxAge"'],
+    [{ keyPolicy: { autoExpire: true } }, '"keyPolicy.autoExpire"'],
+    [{ keyPolicy: { autoExpire: 'yes' } }, '"keyPolicy.autoExpire"'],
+    [{ keyPolicy: { idleAfter: -1 } }, '"keyPolicy.idleAfter"'],
+    [{ keyPolicy: { rotationDocs: 'javascript:alert(1)' } }, '"keyPolicy.rotationDocs"'],
+    [{ keyPolicy: { rotationDocs: 'https://x.example/a>b' } }, '"keyPolicy.rotationDocs"'],
+    [{ legacyKeys: 'yes' }, '"legacyKeys"'],
+  ])('%j throws a TypeError naming the option', (options, name) => {
+    expect(() => createKeyward(options as KeywardOptions)).toThrow(TypeError);
+    expect(() => createKeyward(options as KeywardOptions)).toThrow(name);
+  });
+
+  it('never mutates the options', () => {
+    const options = Object.freeze({ keyPolicy: Object.freeze({ maxAge: '90d', autoExpire: true }), legacyKeys: /^x/g });
+    expect(() => createKeyward(options)).not.toThrow();
+    expect(options.legacyKeys.lastIndex).toBe(0);
+  });
+});

@@ -1,0 +1,42 @@
+import ipaddr from 'ipaddr.js';
+
+/** Plain dotted-decimal IPv4 (the common case, checked without parsing). */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * The bucket an address counts in: an IPv4 address as is (IPv4-mapped IPv6 included), an IPv6 address as its
+ * `/subnet` network (one customer usually holds a whole /56 or /64, so counting single IPv6 addresses would let a
+ * client rotate through millions of them). Unparseable input yields `undefined` (the limit is then skipped for
+ * address buckets and the caller decides).
+ *
+ * @example
+ * ```ts
+ * addressBucket('::ffff:203.0.113.9', 56); // '203.0.113.9'
+ * addressBucket('2001:db8:1:2a00::1', 56);  // '2001:db8:1:2a00::/56'
+ * ```
+ */
+export function addressBucket(address: string | undefined, ipv6Subnet: number): string | undefined {
+  if (address === undefined) return undefined;
+  if (DOTTED_QUAD.test(address)) return address;
+  if (!ipaddr.isValid(address)) return undefined;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const bytes = parsed.toByteArray();
+  let bits = ipv6Subnet;
+  for (let i = 0; i < 16; i++) {
+    if (bits >= 8) bits -= 8;
+    else {
+      bytes[i] = bits === 0 ? 0 : bytes[i]! & (0xff << (8 - bits));
+      bits = 0;
+    }
+  }
+  return `${ipaddr.fromByteArray(bytes).toString()}/${ipv6Subnet}`;
+}
+
+/** Checks an IPv6 subnet option (0 < n ≤ 128). */
+export function parseSubnet(value: unknown, name: string): number {
+  if (value === undefined) return 56;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 128) throw new TypeError(`keyward: option "${name}" must be an integer from 1 to 128`);
+  return value as number;
+}

@@ -1,0 +1,70 @@
+import { createKeyward } from '../keyward';
+import { manualClock } from '../util/clock';
+import type { AuthRequest, DenyDecision, KeywardEvent } from '../index';
+import { memoryLimiterStore } from './store';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+const req = (key: string | undefined, remoteAddress: string): AuthRequest => ({ method: 'GET', path: '/x', headers: key ? { 'x-api-key': key } : {}, remoteAddress });
+
+describe('failed-auth blocking', () => {
+  it('blocks an address after max failures in the window, before any credential work, then lets it go', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, authFailures: { max: 3, window: '1m', block: '5m' } });
+    const events: KeywardEvent[] = [];
+    kw.on('auth.blocked', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (let i = 0; i < 3; i++) expect((await kw.check(req('kw_live_wrong' + i, '203.0.113.5'))).ok).toBe(false);
+    await kw.flushEvents();
+    const spy = jest.spyOn(kw.config.store, 'findByHash');
+    const d = (await kw.check(req(key, '203.0.113.5'))) as DenyDecision;
+    expect([d.status, d.code, d.headers['Retry-After']]).toEqual([429, 'AUTH_BLOCKED', '300']);
+    expect(spy).not.toHaveBeenCalled();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'auth.blocked', clientAddress: '203.0.113.5', reason: 'AUTH_FAILURES', data: { failures: 3, blockSeconds: 300 } });
+    expect(JSON.stringify(events)).not.toContain('kw_live_wrong');
+    // another address is not affected
+    expect((await kw.check(req(key, '203.0.113.6'))).ok).toBe(true);
+    clock.advance(299_000);
+    expect(((await kw.check(req(key, '203.0.113.5'))) as DenyDecision).headers['Retry-After']).toBe('1');
+    clock.advance(1000);
+    expect((await kw.check(req(key, '203.0.113.5'))).ok).toBe(true);
+    await kw.close();
+  });
+
+  it('counts an IPv6 /56 as one client and IPv4-mapped addresses as IPv4', async () => {
+    const kw = createKeyward({ clock: manualClock(T0), authFailures: { max: 2 } });
+    await kw.check(req('bad-1', '2001:db8:0:ab00::1'));
+    await kw.check(req('bad-2', '2001:db8:0:abff::2'));
+    expect(((await kw.check(req('x', '2001:db8:0:ab12::3'))) as DenyDecision).code).toBe('AUTH_BLOCKED');
+    expect(((await kw.check(req('x', '2001:db8:0:ac00::3'))) as DenyDecision).code).toBe('CREDENTIALS_INVALID');
+    await kw.check(req('bad-1', '::ffff:192.0.2.9'));
+    await kw.check(req('bad-2', '192.0.2.9'));
+    expect(((await kw.check(req('x', '192.0.2.9'))) as DenyDecision).code).toBe('AUTH_BLOCKED');
+    await kw.close();
+  });
+
+  it('failures spread over windows do not block; missing credentials are not failures', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, authFailures: { max: 2, window: '1m' } });
+    for (let i = 0; i < 5; i++) await kw.check(req(undefined, '192.0.2.1'));
+    await kw.check(req('bad', '192.0.2.1'));
+    clock.advance(60_000);
+    await kw.check(req('bad', '192.0.2.1'));
+    expect(((await kw.check(req(undefined, '192.0.2.1'))) as DenyDecision).code).toBe('CREDENTIALS_MISSING');
+    await kw.close();
+  });
+
+  it('stays bounded under many distinct addresses sending bogus keys', async () => {
+    const store = memoryLimiterStore({ maxEntries: 2000 });
+    const kw = createKeyward({ authFailures: { max: 5, store } });
+    for (let i = 0; i < 10_000; i++) await kw.check(req(`bogus-${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    expect(store.size).toBe(2000);
+    await kw.close();
+  });
+
+  it('validates its options', () => {
+    expect(() => createKeyward({ authFailures: { max: 0 } })).toThrow('keyward: option "authFailures.max" must be a positive integer');
+    expect(() => createKeyward({ authFailures: { window: 'x' } })).toThrow('"authFailures.window"');
+    expect(() => createKeyward({ authFailures: { ipv6Subnet: 200 } })).toThrow('"authFailures.ipv6Subnet"');
+  });
+});

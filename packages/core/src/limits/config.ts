@@ -1,0 +1,216 @@
+import { parseDuration } from '../util/duration';
+import { warnOnce } from '../util/warn';
+import { parseSubnet } from './address-key';
+import { isTimeZone } from './periods';
+import type { KeyLimitOverrides, LimitBy, LimitsOptions, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
+
+/** A rate limit after parsing. */
+export interface CompiledRule {
+  readonly kind: 'rate';
+  readonly name: string;
+  readonly points: number;
+  readonly windowMs: number;
+  readonly by: LimitBy;
+  readonly beforeAuth: boolean;
+}
+
+/** A quota after parsing. */
+export interface CompiledQuota {
+  readonly kind: 'quota';
+  readonly name: string;
+  readonly limit: number;
+  readonly unit: 'requests' | 'bytes';
+  readonly period: QuotaPeriod;
+  readonly day: number;
+  readonly timeZone: string;
+  readonly by: LimitBy;
+}
+
+/** The limits and quotas one caller is held to. */
+export interface CompiledPlan {
+  readonly rules: readonly CompiledRule[];
+  readonly quotas: readonly CompiledQuota[];
+}
+
+/** `limits` after parsing. Internal. */
+export interface LimitsConfig {
+  /** For callers with no plan (or an unknown one) when there is no default plan. */
+  readonly base: CompiledPlan;
+  readonly plans: ReadonlyMap<string, CompiledPlan>;
+  readonly defaultPlan: string | undefined;
+  /** Address limits counted before authentication. */
+  readonly beforeAuth: readonly CompiledRule[];
+  readonly storeFailure: StoreFailurePolicy;
+  readonly storeTimeoutMs: number;
+  readonly headers: RateLimitHeaderMode;
+  readonly ipv6Subnet: number;
+  readonly maxEntries: number;
+}
+
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const PERIODS: readonly QuotaPeriod[] = ['hour', 'day', 'week', 'month'];
+
+function object(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: option "${name}" must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function count(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new TypeError(`keyward: option "${name}" must be a non-negative integer`);
+  return value as number;
+}
+
+function by(value: unknown, name: string): LimitBy {
+  if (value === undefined) return 'key';
+  if (value === 'key' || value === 'owner' || value === 'address' || typeof value === 'function') return value as LimitBy;
+  throw new TypeError(`keyward: option "${name}" must be "key", "owner", "address" or a function`);
+}
+
+function windowOf(value: unknown, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms < 1000) throw new TypeError(`keyward: option "${name}" must be at least 1 second`);
+  return ms;
+}
+
+/** Parses one rate limit. */
+export function compileRule(name: string, value: unknown, path: string): CompiledRule {
+  const o = object(value, path);
+  const rule = o as unknown as RateLimitRule;
+  const beforeAuth = rule.beforeAuth ?? false;
+  if (typeof beforeAuth !== 'boolean') throw new TypeError(`keyward: option "${path}.beforeAuth" must be a boolean`);
+  const compiled: CompiledRule = { kind: 'rate', name, points: count(rule.points, `${path}.points`), windowMs: windowOf(rule.window, `${path}.window`), by: by(rule.by, `${path}.by`), beforeAuth };
+  if (beforeAuth && compiled.by !== 'address') throw new TypeError(`keyward: option "${path}.beforeAuth" needs by: "address" (no credential is trusted before authentication)`);
+  return compiled;
+}
+
+/** Parses one quota. */
+export function compileQuota(name: string, value: unknown, path: string): CompiledQuota {
+  const q = object(value, path) as unknown as QuotaRule;
+  if ((q.requests === undefined) === (q.bytes === undefined)) throw new TypeError(`keyward: option "${path}" must set exactly one of "requests" and "bytes"`);
+  const unit = q.requests !== undefined ? 'requests' : 'bytes';
+  const limit = count(unit === 'requests' ? q.requests : q.bytes, `${path}.${unit}`);
+  if (!PERIODS.includes(q.period)) throw new TypeError(`keyward: option "${path}.period" must be "hour", "day", "week" or "month"`);
+  let day = 1;
+  if (q.day !== undefined) {
+    const [lo, hi] = q.period === 'week' ? [0, 6] : [1, 28];
+    if (!Number.isInteger(q.day) || q.day < lo || q.day > hi) throw new TypeError(`keyward: option "${path}.day" must be an integer from ${lo} to ${hi} for period "${q.period}"`);
+    day = q.day;
+  }
+  const timeZone = q.timeZone ?? 'UTC';
+  if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) throw new TypeError(`keyward: option "${path}.timeZone" must be an IANA time zone such as "Europe/Paris"`);
+  return { kind: 'quota', name, limit, unit, period: q.period, day, timeZone, by: by(q.by, `${path}.by`) };
+}
+
+function named<T>(value: unknown, path: string, compile: (name: string, v: unknown, p: string) => T, allowFalse: boolean): Map<string, T | false> {
+  const out = new Map<string, T | false>();
+  if (value === undefined) return out;
+  for (const [name, v] of Object.entries(object(value, path))) {
+    if (!NAME_RE.test(name)) throw new TypeError(`keyward: option "${path}" has an invalid name "${name.slice(0, 64)}": use letters, digits, "_", "." or "-", starting with a letter`);
+    if (v === false && allowFalse) out.set(name, false);
+    else out.set(name, compile(name, v, `${path}.${name}`));
+  }
+  return out;
+}
+
+function merge<T>(base: Map<string, T | false>, over: Map<string, T | false>): T[] {
+  const m = new Map(base);
+  for (const [k, v] of over) m.set(k, v);
+  return [...m.values()].filter((v): v is T => v !== false);
+}
+
+function checkUnique(plan: CompiledPlan, path: string): CompiledPlan {
+  const names = new Set<string>();
+  for (const p of [...plan.rules, ...plan.quotas]) {
+    if (names.has(p.name)) throw new TypeError(`keyward: option "${path}" uses the name "${p.name}" for a limit and a quota; policy names must be unique`);
+    names.add(p.name);
+  }
+  return plan;
+}
+
+/**
+ * Parses `limits` once into a fully defaulted config. Never mutates the input.
+ *
+ * @throws TypeError naming the option for every mistake
+ */
+export function parseLimits(options: LimitsOptions): LimitsConfig {
+  const o = object(options, 'limits') as LimitsOptions;
+  const baseRules = named(o.rules, 'limits.rules', compileRule, false);
+  const baseQuotas = named(o.quotas, 'limits.quotas', compileQuota, false);
+  const beforeAuth = [...baseRules.values()].filter((r): r is CompiledRule => r !== false && r.beforeAuth);
+  const afterAuth = new Map([...baseRules].filter(([, r]) => r !== false && !r.beforeAuth));
+  const base = checkUnique({ rules: merge(afterAuth, new Map()), quotas: merge(baseQuotas, new Map()) }, 'limits');
+
+  const plans = new Map<string, CompiledPlan>();
+  if (o.plans !== undefined) {
+    for (const [name, p] of Object.entries(object(o.plans, 'limits.plans'))) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`keyward: option "limits.plans" has an invalid plan name "${name.slice(0, 64)}"`);
+      const po = object(p, `limits.plans.${name}`);
+      const rules = named(po['limits'], `limits.plans.${name}.limits`, compileRule, true);
+      for (const [n, r] of rules) if (r !== false && r.beforeAuth) throw new TypeError(`keyward: option "limits.plans.${name}.limits.${n}.beforeAuth" is not allowed in a plan (plans are known only after authentication)`);
+      const quotas = named(po['quotas'], `limits.plans.${name}.quotas`, compileQuota, true);
+      plans.set(name, checkUnique({ rules: merge(afterAuth, rules), quotas: merge(baseQuotas, quotas) }, `limits.plans.${name}`));
+    }
+  }
+  let defaultPlan: string | undefined;
+  if (o.defaultPlan !== undefined) {
+    if (typeof o.defaultPlan !== 'string' || !plans.has(o.defaultPlan)) throw new TypeError('keyward: option "limits.defaultPlan" must name a plan in "limits.plans"');
+    defaultPlan = o.defaultPlan;
+  }
+
+  const storeFailure = o.storeFailure ?? 'deny';
+  if (storeFailure !== 'deny' && storeFailure !== 'allow' && storeFailure !== 'local') throw new TypeError('keyward: option "limits.storeFailure" must be "deny", "allow" or "local"');
+  if (storeFailure === 'allow') warnOnce('KEYWARD_LIMITS_FAIL_OPEN', 'keyward: limits.storeFailure is "allow": while the limiter store is down, rate limits and quotas are not enforced.');
+  const storeTimeoutMs = parseDuration(o.storeTimeout ?? 250, 'limits.storeTimeout');
+  if (storeTimeoutMs < 1) throw new TypeError('keyward: option "limits.storeTimeout" must be at least 1 ms');
+  const headers = o.headers ?? 'draft';
+  if (headers !== 'draft' && headers !== 'legacy' && headers !== 'both' && headers !== false) throw new TypeError('keyward: option "limits.headers" must be "draft", "legacy", "both" or false');
+  const maxEntries = o.maxEntries ?? 100_000;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('keyward: option "limits.maxEntries" must be a positive integer');
+
+  return { base, plans, defaultPlan, beforeAuth, storeFailure, storeTimeoutMs, headers, ipv6Subnet: parseSubnet(o.ipv6Subnet, 'limits.ipv6Subnet'), maxEntries };
+}
+
+function validCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/**
+ * Applies a key's stored overrides to its plan. Stored data is not trusted: an invalid field is ignored (one
+ * warning), an unknown name is ignored.
+ */
+export function applyOverrides(plan: CompiledPlan, overrides: KeyLimitOverrides | undefined): CompiledPlan {
+  if (overrides === undefined || typeof overrides !== 'object' || overrides === null) return plan;
+  const bad = () => warnOnce('KEYWARD_BAD_LIMIT_OVERRIDE', 'keyward: a key record holds an invalid limit override; it was ignored.');
+  const rules: CompiledRule[] = [];
+  for (const r of plan.rules) {
+    const o = overrides[r.name];
+    if (o === false) continue;
+    if (o === undefined || typeof o !== 'object' || o === null) {
+      rules.push(r);
+      continue;
+    }
+    let points = r.points;
+    let windowMs = r.windowMs;
+    if (o.points !== undefined) {
+      if (validCount(o.points)) points = o.points;
+      else bad();
+    }
+    if (o.window !== undefined) {
+      try {
+        windowMs = windowOf(o.window, 'window');
+      } catch {
+        bad();
+      }
+    }
+    rules.push({ ...r, points, windowMs });
+  }
+  const quotas: CompiledQuota[] = [];
+  for (const q of plan.quotas) {
+    const o = overrides[q.name];
+    if (o === false) continue;
+    const v = o === undefined || typeof o !== 'object' || o === null ? undefined : q.unit === 'requests' ? o.requests : o.bytes;
+    if (v !== undefined && !validCount(v)) bad();
+    quotas.push(v !== undefined && validCount(v) ? { ...q, limit: v } : q);
+  }
+  return { rules, quotas };
+}

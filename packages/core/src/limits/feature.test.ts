@@ -1,0 +1,268 @@
+import { createKeyward } from '../keyward';
+import type { KeywardOptions } from '../config/options';
+import { manualClock } from '../util/clock';
+import type { AuthRequest, Decision, DenyDecision, KeywardEvent } from '../index';
+import { memoryLimiterStore, type LimiterStore } from './store';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+
+async function setup(options: KeywardOptions, keyInput: { plan?: string; limits?: Record<string, unknown>; owner?: string } = {}) {
+  const clock = manualClock(T0);
+  const kw = createKeyward({ clock, ...options });
+  const { key, record } = await kw.keys.create({ owner: keyInput.owner ?? 'acme', ...(keyInput.plan ? { plan: keyInput.plan } : {}), ...(keyInput.limits ? { limits: keyInput.limits as never } : {}) });
+  const req = (k: string | undefined = key, remoteAddress = '198.51.100.7'): AuthRequest => ({ method: 'GET', path: '/x', headers: k ? { 'x-api-key': k } : {}, remoteAddress });
+  return { kw, clock, key, record, req };
+}
+
+const denied = (d: Decision) => d as DenyDecision;
+
+describe('limits feature', () => {
+  it('allows N then refuses with 429, RateLimit headers and Retry-After; resets with the window', async () => {
+    const { kw, clock, req } = await setup({ limits: { rules: { burst: { points: 3, window: '10s' } } } });
+    const answers: Decision[] = [];
+    for (let i = 0; i < 4; i++) answers.push(await kw.check(req()));
+    expect(answers.map((a) => a.ok)).toEqual([true, true, true, false]);
+    expect(answers[0]!.headers['RateLimit-Policy']).toBe('"burst";q=3;w=10');
+    expect(answers[0]!.headers['RateLimit']).toBe('"burst";r=2;t=10');
+    const d = denied(answers[3]!);
+    expect(d.status).toBe(429);
+    expect(d.code).toBe('RATE_LIMITED');
+    expect(d.headers['Retry-After']).toBe('10');
+    expect(d.headers['RateLimit']).toBe('"burst";r=0;t=10');
+    expect(d.problem['violated-policies']).toEqual(['burst']);
+    clock.advance(10_000);
+    expect((await kw.check(req())).ok).toBe(true);
+    await kw.close();
+  });
+
+  it('weights by cost; a limit of 0 blocks', async () => {
+    const { kw, req } = await setup({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
+    expect((await kw.check(req(), { cost: 6 })).ok).toBe(true);
+    expect((await kw.check(req(), { cost: 6 })).ok).toBe(false);
+    // the refused request did not count: 4 points are still there
+    expect((await kw.check(req(), { cost: 4 })).ok).toBe(true);
+    const zero = await setup({ limits: { rules: { none: { points: 0, window: '1m' } } } });
+    const d = denied(await zero.kw.check(zero.req()));
+    expect([d.status, d.code]).toEqual([429, 'RATE_LIMITED']);
+    await kw.close();
+    await zero.kw.close();
+  });
+
+  it('two limits at once: the tighter one is reported and refuses', async () => {
+    const { kw, req } = await setup({ limits: { rules: { burst: { points: 5, window: '10s' }, daily: { points: 2, window: '1d' } }, headers: 'both' } });
+    const a = await kw.check(req());
+    expect(a.headers['RateLimit']).toBe('"burst";r=4;t=10, "daily";r=1;t=50400');
+    expect(a.headers['X-RateLimit-Limit']).toBe('2');
+    expect(a.headers['X-RateLimit-Remaining']).toBe('1');
+    await kw.check(req());
+    const d = denied(await kw.check(req()));
+    expect(d.problem['violated-policies']).toEqual(['daily']);
+    expect(d.headers['Retry-After']).toBe('50400');
+    // the refusal was refunded on burst
+    expect(d.headers['RateLimit']).toBe('"burst";r=3;t=10, "daily";r=0;t=50400');
+    await kw.close();
+  });
+
+  it('plans select limits; per-key overrides replace any of them', async () => {
+    const limits = { rules: { burst: { points: 2, window: '1m' } }, plans: { free: {}, pro: { limits: { burst: { points: 5, window: '1m' } } }, unlimited: { limits: { burst: false as const } } }, defaultPlan: 'free' };
+    const free = await setup({ limits });
+    const pro = await setup({ limits }, { plan: 'pro' });
+    const unl = await setup({ limits }, { plan: 'unlimited' });
+    const over = await setup({ limits }, { plan: 'pro', limits: { burst: { points: 1 } } });
+    const oks = async (s: typeof free, n: number) => { let c = 0; for (let i = 0; i < n; i++) if ((await s.kw.check(s.req())).ok) c++; return c; };
+    expect(await oks(free, 10)).toBe(2);
+    expect(await oks(pro, 10)).toBe(5);
+    expect(await oks(unl, 10)).toBe(10);
+    expect(await oks(over, 10)).toBe(1);
+    for (const s of [free, pro, unl, over]) await s.kw.close();
+  });
+
+  it('an unknown plan gets the default plan', async () => {
+    const s = await setup({ limits: { plans: { free: { limits: { burst: { points: 1, window: '1m' } } }, pro: {} }, defaultPlan: 'free' } }, { plan: 'gold' });
+    expect((await s.kw.check(s.req())).ok).toBe(true);
+    expect((await s.kw.check(s.req())).ok).toBe(false);
+    await s.kw.close();
+  });
+
+  it('invalid stored overrides are ignored, never trusted', async () => {
+    const s = await setup({ limits: { rules: { burst: { points: 1, window: '1m' } } } }, { limits: { burst: { points: -5, window: 'soon' } } });
+    expect((await s.kw.check(s.req())).ok).toBe(true);
+    expect((await s.kw.check(s.req())).ok).toBe(false);
+    await s.kw.close();
+  });
+
+  it('owner-keyed limits are shared by the owner’s keys; address limits by the IPv6 /56', async () => {
+    const s = await setup({ limits: { rules: { team: { points: 2, window: '1m', by: 'owner' } } } });
+    const other = (await s.kw.keys.create({ owner: 'acme' })).key;
+    expect((await s.kw.check(s.req())).ok).toBe(true);
+    expect((await s.kw.check(s.req(other))).ok).toBe(true);
+    expect((await s.kw.check(s.req(other))).ok).toBe(false);
+    const a = await setup({ limits: { rules: { ip: { points: 1, window: '1m', by: 'address' } } } });
+    expect((await a.kw.check(a.req(a.key, '2001:db8:0:1100::1'))).ok).toBe(true);
+    expect((await a.kw.check(a.req(a.key, '2001:db8:0:11ff::9'))).ok).toBe(false);
+    expect((await a.kw.check(a.req(a.key, '2001:db8:0:1200::1'))).ok).toBe(true);
+    expect((await a.kw.check(a.req(a.key, '::ffff:192.0.2.1'))).ok).toBe(true);
+    expect((await a.kw.check(a.req(a.key, '192.0.2.1'))).ok).toBe(false);
+    const f = await setup({ limits: { rules: { perPath: { points: 1, window: '1m', by: (c: { path: string }) => c.path } } } });
+    expect((await f.kw.check(f.req())).ok).toBe(true);
+    expect((await f.kw.check(f.req())).ok).toBe(false);
+    for (const x of [s, a, f]) await x.kw.close();
+  });
+
+  it('200 parallel requests against a limit of 50: exactly 50 succeed', async () => {
+    const { kw, req } = await setup({ limits: { rules: { burst: { points: 50, window: '1m' }, daily: { points: 1000, window: '1d' } } } });
+    const answers = await Promise.all(Array.from({ length: 200 }, () => kw.check(req())));
+    expect(answers.filter((a) => a.ok)).toHaveLength(50);
+    expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(150);
+    const next = await kw.check(req());
+    expect(next.headers['RateLimit']).toBe('"burst";r=0;t=60, "daily";r=950;t=50400');
+    await kw.close();
+  });
+
+  it('a bogus credential never creates a bucket; memory stays bounded under many addresses', async () => {
+    const store = memoryLimiterStore({ maxEntries: 500 });
+    const { kw, req } = await setup({ limits: { store, rules: { burst: { points: 5, window: '1m' } } } });
+    for (let i = 0; i < 300; i++) expect((await kw.check(req(`kw_live_bogus${i}`, `10.0.${i >> 8}.${i & 255}`))).ok).toBe(false);
+    expect(store.size).toBe(0);
+    // a before-auth address limit: one counter per address, never more than the bound
+    const bounded = memoryLimiterStore({ maxEntries: 1000 });
+    const ip = await setup({ limits: { store: bounded, rules: { ip: { points: 5, window: '1m', by: 'address', beforeAuth: true } } } });
+    for (let i = 0; i < 5000; i++) await ip.kw.check(ip.req(`bogus-${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    expect(bounded.size).toBe(1000);
+    for (let i = 0; i < 5; i++) await ip.kw.check(ip.req('bogus', '192.0.2.55'));
+    const d = denied(await ip.kw.check(ip.req(ip.key, '192.0.2.55')));
+    expect([d.status, d.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(bounded.size).toBe(1000);
+    await kw.close();
+    await ip.kw.close();
+  });
+
+  it('quotas: requests per period, refilled at the period start, 429 QUOTA_EXCEEDED with the IANA type', async () => {
+    const { kw, clock, req } = await setup({ limits: { quotas: { monthly: { requests: 3, period: 'month', day: 1, timeZone: 'Europe/Paris' } } } });
+    for (let i = 0; i < 3; i++) expect((await kw.check(req())).ok).toBe(true);
+    const d = denied(await kw.check(req()));
+    expect(d.status).toBe(429);
+    expect(d.code).toBe('QUOTA_EXCEEDED');
+    expect(d.problem.type).toBe('https://iana.org/assignments/http-problem-types#quota-exceeded');
+    expect(d.problem['violated-policies']).toEqual(['monthly']);
+    const reset = Date.parse('2026-03-31T22:00:00Z'); // April 1st, midnight in Paris (UTC+2)
+    expect(d.headers['Retry-After']).toBe(String((reset - T0) / 1000));
+    expect(d.headers['RateLimit-Policy']).toBe(`"monthly";q=3;w=${(reset - Date.parse('2026-02-28T23:00:00Z')) / 1000}`);
+    clock.set(reset - 1);
+    expect((await kw.check(req())).ok).toBe(false);
+    clock.set(reset);
+    expect((await kw.check(req())).ok).toBe(true);
+    await kw.close();
+  });
+
+  it('byte quotas count the finished response and refuse once used up', async () => {
+    const { kw, clock, req } = await setup({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } });
+    const a = await kw.check(req());
+    expect(a.ok).toBe(true);
+    expect(a.headers['RateLimit-Policy']).toBe('"egress";q=1000;qu="content-bytes";w=86400');
+    expect(a.headers['RateLimit']).toBe('"egress";r=1000;t=50400');
+    if (a.ok) a.done({ status: 200, bytes: 600 });
+    const b = await kw.check(req());
+    expect(b.headers['RateLimit']).toBe('"egress";r=400;t=50400');
+    if (b.ok) b.done({ status: 200, bytes: 600 });
+    const c = denied(await kw.check(req()));
+    expect([c.status, c.code]).toEqual([429, 'QUOTA_EXCEEDED']);
+    expect(c.problem['violated-policies']).toEqual(['egress']);
+    clock.advance(50_400_000);
+    expect((await kw.check(req())).ok).toBe(true);
+    await kw.close();
+  });
+
+  it('a rate-limited request does not use up the quota', async () => {
+    const { kw, clock, req } = await setup({ limits: { rules: { burst: { points: 1, window: '1s' } }, quotas: { daily: { requests: 2, period: 'day' } } } });
+    expect((await kw.check(req())).ok).toBe(true);
+    for (let i = 0; i < 5; i++) expect(denied(await kw.check(req())).code).toBe('RATE_LIMITED');
+    clock.advance(1000);
+    expect((await kw.check(req())).ok).toBe(true);
+    clock.advance(1000);
+    expect(denied(await kw.check(req())).code).toBe('QUOTA_EXCEEDED');
+    await kw.close();
+  });
+
+  it('headers can be legacy or off', async () => {
+    const off = await setup({ limits: { rules: { burst: { points: 1, window: '1m' } }, headers: false } });
+    const a = await off.kw.check(off.req());
+    expect(Object.keys(a.headers).filter((h) => /ratelimit/i.test(h))).toEqual([]);
+    const d = denied(await off.kw.check(off.req()));
+    expect(d.headers['Retry-After']).toBe('60');
+    await off.kw.close();
+  });
+
+  describe('store failure policy', () => {
+    const broken: LimiterStore = { increment: () => Promise.reject(new Error('boom')), get: () => Promise.reject(new Error('boom')) };
+    const hanging: LimiterStore = { increment: () => new Promise(() => {}), get: () => new Promise(() => {}) };
+    it.each([['throws', broken], ['hangs', hanging]] as const)('when the store %s: deny → 503, allow → through, local → counted in memory', async (_n, store) => {
+      const events: KeywardEvent[] = [];
+      const rules = { burst: { points: 2, window: '1m' } };
+      const deny = await setup({ limits: { store, rules, storeTimeout: 20 } });
+      deny.kw.on('store.error', (e) => { events.push(e); });
+      const d = denied(await deny.kw.check(deny.req()));
+      expect([d.status, d.code, d.headers['Retry-After']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
+      await deny.kw.flushEvents();
+      expect(events[0]).toMatchObject({ type: 'store.error', reason: store === broken ? 'STORE_ERROR' : 'STORE_TIMEOUT' });
+      expect(JSON.stringify(events)).not.toContain(deny.key);
+      const allow = await setup({ limits: { store, rules, storeTimeout: 20, storeFailure: 'allow' } });
+      for (let i = 0; i < 4; i++) expect((await allow.kw.check(allow.req())).ok).toBe(true);
+      const local = await setup({ limits: { store, rules, storeTimeout: 20, storeFailure: 'local' } });
+      const oks = [];
+      for (let i = 0; i < 4; i++) oks.push((await local.kw.check(local.req())).ok);
+      expect(oks).toEqual([true, true, false, false]);
+      for (const s of [deny, allow, local]) await s.kw.close();
+    });
+  });
+
+  it('validates options at start-up, naming the option', () => {
+    const bad: Array<[unknown, string]> = [
+      [{ rules: { burst: { points: -1, window: '1m' } } }, 'keyward: option "limits.rules.burst.points" must be a non-negative integer'],
+      [{ rules: { burst: { points: 1, window: '10ms' } } }, 'keyward: option "limits.rules.burst.window" must be at least 1 second'],
+      [{ rules: { burst: { points: 1, window: '1m', by: 'ip' } } }, 'keyward: option "limits.rules.burst.by" must be "key", "owner", "address" or a function'],
+      [{ rules: { burst: { points: 1, window: '1m', beforeAuth: true } } }, 'needs by: "address"'],
+      [{ rules: { 'bad name': { points: 1, window: '1m' } } }, 'invalid name'],
+      [{ quotas: { q: { requests: 1, bytes: 1, period: 'day' } } }, 'keyward: option "limits.quotas.q" must set exactly one of "requests" and "bytes"'],
+      [{ quotas: { q: { requests: 1, period: 'year' } } }, 'keyward: option "limits.quotas.q.period"'],
+      [{ quotas: { q: { requests: 1, period: 'month', day: 31 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 28'],
+      [{ quotas: { q: { requests: 1, period: 'day', timeZone: 'Mars/Base' } } }, 'keyward: option "limits.quotas.q.timeZone"'],
+      [{ rules: { x: { points: 1, window: '1m' } }, quotas: { x: { requests: 1, period: 'day' } } }, 'policy names must be unique'],
+      [{ defaultPlan: 'gold' }, 'keyward: option "limits.defaultPlan" must name a plan'],
+      [{ storeFailure: 'maybe' }, 'keyward: option "limits.storeFailure"'],
+      [{ headers: 'all' }, 'keyward: option "limits.headers"'],
+      [{ store: { nope: true } }, 'keyward: option "limits.store"'],
+    ];
+    for (const [limits, message] of bad) {
+      expect(() => createKeyward({ limits: limits as never })).toThrow(TypeError);
+      expect(() => createKeyward({ limits: limits as never })).toThrow(message);
+    }
+  });
+
+  it('never mutates the options', async () => {
+    const limits = Object.freeze({ rules: Object.freeze({ burst: Object.freeze({ points: 1, window: '1m' }) }), plans: Object.freeze({ pro: Object.freeze({}) }) });
+    const kw = createKeyward({ limits });
+    await kw.close();
+  });
+});
+
+describe('limits feature on the real Redis', () => {
+  it('counts exactly through { store: { redis } }: 100 parallel against 30', async () => {
+    const { default: Redis } = await import('ioredis');
+    const { randomUUID } = await import('node:crypto');
+    const client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    await client.ping();
+    const prefix = `keyward-test:limits-feature:${randomUUID()}`;
+    try {
+      const { kw, req } = await setup({ limits: { store: { redis: client as never, prefix }, rules: { burst: { points: 30, window: '1m' } } } });
+      const answers = await Promise.all(Array.from({ length: 100 }, () => kw.check(req())));
+      expect(answers.filter((a) => a.ok)).toHaveLength(30);
+      expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(70);
+      await kw.close();
+    } finally {
+      const keys = await client.keys(`${prefix}:*`);
+      if (keys.length > 0) await client.del(...keys);
+      await client.quit();
+    }
+  });
+});

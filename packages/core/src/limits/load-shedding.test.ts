@@ -1,0 +1,60 @@
+import { createKeyward } from '../keyward';
+import type { AuthRequest, DenyDecision } from '../index';
+import { eventLoopDelaySignal } from './load-shedding';
+
+const req = (key: string): AuthRequest => ({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '192.0.2.1' });
+
+describe('load shedding', () => {
+  it('sheds lowest plans first with 503 OVERLOADED and Retry-After, and recovers by itself', async () => {
+    let load = 0;
+    const kw = createKeyward({ loadShedding: { maxEventLoopDelay: 100, planPriority: ['free', 'pro', 'enterprise'], retryAfter: '3s', signal: () => load } });
+    const keys: Record<string, string> = {};
+    for (const plan of ['free', 'pro', 'enterprise']) keys[plan] = (await kw.keys.create({ owner: plan, plan })).key;
+    keys['none'] = (await kw.keys.create({ owner: 'none' })).key;
+    const allowed = async () => {
+      const out: string[] = [];
+      for (const [plan, key] of Object.entries(keys)) if ((await kw.check(req(key))).ok) out.push(plan);
+      return out.sort();
+    };
+    expect(await allowed()).toEqual(['enterprise', 'free', 'none', 'pro']);
+    load = 150;
+    expect(await allowed()).toEqual(['enterprise', 'pro']);
+    const d = (await kw.check(req(keys['free']!))) as DenyDecision;
+    expect([d.status, d.code, d.headers['Retry-After']]).toEqual([503, 'OVERLOADED', '3']);
+    load = 250;
+    expect(await allowed()).toEqual(['enterprise']);
+    load = 1000;
+    expect(await allowed()).toEqual([]);
+    load = 20;
+    expect(await allowed()).toEqual(['enterprise', 'free', 'none', 'pro']);
+    await kw.close();
+  });
+
+  it('measures real event-loop delay: a blocked loop raises the signal, which falls again', async () => {
+    const monitor = eventLoopDelaySignal(50);
+    try {
+      await new Promise((r) => setTimeout(r, 120));
+      const end = Date.now() + 250;
+      while (Date.now() < end) { /* block the loop */ }
+      let peak = 0;
+      for (let i = 0; i < 30; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        peak = Math.max(peak, monitor.read());
+      }
+      expect(peak).toBeGreaterThan(100);
+      let calm = monitor.read();
+      for (let i = 0; i < 20 && calm > 100; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        calm = monitor.read();
+      }
+      expect(calm).toBeLessThan(100);
+    } finally {
+      monitor.stop();
+    }
+  });
+
+  it('validates its options', () => {
+    expect(() => createKeyward({ loadShedding: { planPriority: 'free' as never } })).toThrow('keyward: option "loadShedding.planPriority"');
+    expect(() => createKeyward({ loadShedding: { signal: 5 as never } })).toThrow('keyward: option "loadShedding.signal"');
+  });
+});

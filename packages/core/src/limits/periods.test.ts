@@ -1,0 +1,63 @@
+import { calendarWindow, fixedWindow, isTimeZone } from './periods';
+
+const iso = (w: { start: number; end: number }) => [new Date(w.start).toISOString(), new Date(w.end).toISOString()];
+
+describe('periods', () => {
+  it('fixed windows are aligned to the epoch', () => {
+    expect(fixedWindow(25_000, 10_000)).toEqual({ start: 20_000, end: 30_000 });
+    expect(fixedWindow(30_000, 10_000)).toEqual({ start: 30_000, end: 40_000 });
+  });
+
+  it('hour and day in UTC', () => {
+    const now = Date.parse('2026-03-10T10:17:03Z');
+    expect(iso(calendarWindow(now, 'hour', 1, 'UTC'))).toEqual(['2026-03-10T10:00:00.000Z', '2026-03-10T11:00:00.000Z']);
+    expect(iso(calendarWindow(now, 'day', 1, 'UTC'))).toEqual(['2026-03-10T00:00:00.000Z', '2026-03-11T00:00:00.000Z']);
+  });
+
+  it('a day in a time zone starts at local midnight', () => {
+    const now = Date.parse('2026-07-01T22:30:00Z'); // 2026-07-02 00:30 in Paris (UTC+2)
+    expect(iso(calendarWindow(now, 'day', 1, 'Europe/Paris'))).toEqual(['2026-07-01T22:00:00.000Z', '2026-07-02T22:00:00.000Z']);
+  });
+
+  it('an hour in a half-hour zone', () => {
+    const now = Date.parse('2026-01-05T10:10:00Z'); // 15:40 in Kolkata (UTC+5:30)
+    expect(iso(calendarWindow(now, 'hour', 1, 'Asia/Kolkata'))).toEqual(['2026-01-05T09:30:00.000Z', '2026-01-05T10:30:00.000Z']);
+  });
+
+  it('weeks start on the chosen weekday', () => {
+    const wed = Date.parse('2026-03-11T12:00:00Z'); // a Wednesday
+    expect(iso(calendarWindow(wed, 'week', 1, 'UTC'))).toEqual(['2026-03-09T00:00:00.000Z', '2026-03-16T00:00:00.000Z']);
+    expect(iso(calendarWindow(wed, 'week', 0, 'UTC'))).toEqual(['2026-03-08T00:00:00.000Z', '2026-03-15T00:00:00.000Z']);
+    expect(iso(calendarWindow(wed, 'week', 3, 'UTC'))).toEqual(['2026-03-11T00:00:00.000Z', '2026-03-18T00:00:00.000Z']);
+  });
+
+  it('months start on the chosen day, across years, in the zone', () => {
+    expect(iso(calendarWindow(Date.parse('2026-03-20T00:00:00Z'), 'month', 15, 'UTC'))).toEqual(['2026-03-15T00:00:00.000Z', '2026-04-15T00:00:00.000Z']);
+    expect(iso(calendarWindow(Date.parse('2026-03-10T00:00:00Z'), 'month', 15, 'UTC'))).toEqual(['2026-02-15T00:00:00.000Z', '2026-03-15T00:00:00.000Z']);
+    expect(iso(calendarWindow(Date.parse('2026-01-03T00:00:00Z'), 'month', 5, 'UTC'))).toEqual(['2025-12-05T00:00:00.000Z', '2026-01-05T00:00:00.000Z']);
+    expect(iso(calendarWindow(Date.parse('2026-12-20T00:00:00Z'), 'month', 1, 'UTC'))).toEqual(['2026-12-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']);
+    // New York: March contains the DST change (UTC-5 → UTC-4)
+    expect(iso(calendarWindow(Date.parse('2026-03-20T12:00:00Z'), 'month', 1, 'America/New_York'))).toEqual(['2026-03-01T05:00:00.000Z', '2026-04-01T04:00:00.000Z']);
+  });
+
+  it('the day of a DST change is 23 or 25 hours long', () => {
+    const spring = calendarWindow(Date.parse('2026-03-29T12:00:00Z'), 'day', 1, 'Europe/Paris');
+    expect(spring.end - spring.start).toBe(23 * 3_600_000);
+    const autumn = calendarWindow(Date.parse('2026-10-25T12:00:00Z'), 'day', 1, 'Europe/Paris');
+    expect(autumn.end - autumn.start).toBe(25 * 3_600_000);
+  });
+
+  it('every instant lies in its window, including the repeated hour', () => {
+    for (let t = Date.parse('2026-10-24T22:00:00Z'); t < Date.parse('2026-10-25T04:00:00Z'); t += 7 * 60_000) {
+      for (const p of ['hour', 'day', 'week', 'month'] as const) {
+        const w = calendarWindow(t, p, 1, 'Europe/Paris');
+        expect(w.start <= t && t < w.end).toBe(true);
+      }
+    }
+  });
+
+  it('knows IANA zones', () => {
+    expect(isTimeZone('Europe/Paris')).toBe(true);
+    expect(isTimeZone('Mars/Olympus')).toBe(false);
+  });
+});

@@ -1,0 +1,103 @@
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { manualClock } from '../util/clock';
+import { memoryLimiterStore, redisLimiterStore, storeFromOption, isLimiterStore } from './store';
+import { guardStore, SKIP, UNAVAILABLE } from './guarded-store';
+
+describe('memoryLimiterStore', () => {
+  it('adds, refunds and expires by the injected clock', async () => {
+    const clock = manualClock(1_000_000);
+    const s = memoryLimiterStore({ clock });
+    expect(await s.increment('a', 2, 1000)).toBe(2);
+    expect(await s.increment('a', 3, 1000)).toBe(5);
+    expect(await s.increment('a', -1, 1000)).toBe(4);
+    expect(await s.get('a')).toBe(4);
+    clock.advance(999);
+    expect(await s.get('a')).toBe(4);
+    clock.advance(1);
+    expect(await s.get('a')).toBe(0);
+    expect(await s.increment('a', 1, 1000)).toBe(1);
+  });
+
+  it('stays bounded: never more than maxEntries, least recently used evicted', async () => {
+    const s = memoryLimiterStore({ maxEntries: 1000, clock: manualClock(0) });
+    await s.increment('keep', 1, 60_000);
+    for (let i = 0; i < 20_000; i++) {
+      await s.increment(`addr-${i}`, 1, 60_000);
+      if (i % 100 === 0) await s.increment('keep', 1, 60_000);
+    }
+    expect(s.size).toBe(1000);
+    expect(await s.get('keep')).toBe(201);
+    expect(await s.get('addr-0')).toBe(0);
+  });
+
+  it('rejects a bad bound', () => {
+    expect(() => memoryLimiterStore({ maxEntries: 0 })).toThrow('keyward: option "maxEntries" must be a positive integer');
+  });
+});
+
+describe('storeFromOption', () => {
+  it('accepts a store, builds a memory store, refuses anything else naming the option', () => {
+    const mem = memoryLimiterStore();
+    expect(storeFromOption(mem, 'limits.store', () => memoryLimiterStore())).toBe(mem);
+    expect(isLimiterStore(storeFromOption(undefined, 'limits.store', () => memoryLimiterStore()))).toBe(true);
+    expect(() => storeFromOption({}, 'limits.store', () => mem)).toThrow('keyward: option "limits.store" must be a LimiterStore or { redis: ioredisClient }');
+    expect(() => storeFromOption({ redis: {} }, 'limits.store', () => mem)).toThrow('keyward: option "limits.store.redis" must be an ioredis client');
+  });
+});
+
+describe('redisLimiterStore (real Redis)', () => {
+  const prefix = `keyward-test:limits-store:${randomUUID()}`;
+  let client: Redis;
+  beforeAll(async () => {
+    client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    await client.ping();
+  });
+  afterAll(async () => {
+    const keys = await client.keys(`${prefix}:*`);
+    if (keys.length > 0) await client.del(...keys);
+    await client.quit();
+  });
+
+  it('counts atomically with a TTL, refunds, and reads', async () => {
+    const s = redisLimiterStore({ client: client as never, prefix });
+    const totals = await Promise.all(Array.from({ length: 50 }, () => s.increment('k1', 1, 10_000)));
+    expect([...totals].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(await s.increment('k1', -5, 10_000)).toBe(45);
+    expect(await s.get('k1')).toBe(45);
+    expect(await s.get('absent')).toBe(0);
+    const ttl = await client.pttl(`${prefix}:k1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+
+  it('refuses at once while the client is not ready (no offline queueing)', async () => {
+    const offline = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, enableOfflineQueue: true });
+    const s = redisLimiterStore({ client: offline as never, prefix });
+    await expect(s.increment('k2', 1, 1000)).rejects.toThrow('Redis connection is not ready');
+    offline.disconnect();
+  });
+});
+
+describe('guardStore', () => {
+  const failing = { increment: () => Promise.reject(new Error('down')), get: () => Promise.reject(new Error('down')) };
+  const throwing = { increment: () => { throw new Error('sync'); }, get: () => { throw new Error('sync'); } };
+  const hanging = { increment: () => new Promise<number>(() => {}), get: () => new Promise<number>(() => {}) };
+
+  it.each([['rejects', failing], ['throws', throwing], ['hangs', hanging]] as const)('applies the policy when the store %s', async (_n, store) => {
+    const reasons: string[] = [];
+    const local = memoryLimiterStore();
+    const mk = (policy: 'deny' | 'allow' | 'local') => guardStore({ store: store as never, policy, timeoutMs: 20, local, onFailure: (r) => reasons.push(r) });
+    expect(await mk('deny').increment('k', 1, 1000)).toBe(UNAVAILABLE);
+    expect(await mk('allow').increment('k', 1, 1000)).toBe(SKIP);
+    expect(await mk('local').increment('k', 1, 1000)).toBe(1);
+    expect(await mk('local').get('k')).toBe(1);
+    expect(reasons[0]).toBe(store === hanging ? 'STORE_TIMEOUT' : 'STORE_ERROR');
+  });
+
+  it('passes answers through', async () => {
+    const store = memoryLimiterStore();
+    const g = guardStore({ store, policy: 'deny', timeoutMs: 1000, local: store, onFailure: () => {} });
+    expect(await g.increment('x', 3, 1000)).toBe(3);
+  });
+});

@@ -1,0 +1,168 @@
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { systemClock, type Clock } from '../util/clock';
+
+/**
+ * Where limit counters live. Keys already carry the window they count (keyward computes windows from its own
+ * clock), so a store only adds and expires. Every operation must be atomic across processes sharing the store.
+ */
+export interface LimiterStore {
+  /**
+   * Adds `amount` (may be negative, to refund) to the counter `key`, creating it with a time-to-live of `ttlMs` if it
+   * does not exist, and resolves to the new total.
+   */
+  increment(key: string, amount: number, ttlMs: number): Promise<number>;
+  /** The counter's current total, 0 when absent or expired. */
+  get(key: string): Promise<number>;
+  /** Releases timers or connections the store owns. */
+  close?(): Promise<void> | void;
+}
+
+/** Options of {@link memoryLimiterStore}. */
+export interface MemoryLimiterStoreOptions {
+  /** Most counters kept; the least recently used is evicted first (default 100,000). */
+  readonly maxEntries?: number;
+  /** Clock deciding expiry (default `Date.now`); keyward passes its own. */
+  readonly clock?: Clock;
+}
+
+interface Entry {
+  value: number;
+  expiresAt: number;
+}
+
+const MEMORY = Symbol.for('keyward.memoryLimiterStore');
+
+/** True for stores made by {@link memoryLimiterStore} (in process: no timeout or failure policy needed). */
+export function isMemoryLimiterStore(store: unknown): store is MemoryLimiterStore {
+  return typeof store === 'object' && store !== null && (store as Record<symbol, unknown>)[MEMORY] === true;
+}
+
+/** An in-memory {@link LimiterStore} with its introspection for tests and benchmarks. */
+export interface MemoryLimiterStore extends LimiterStore {
+  /** Counters currently held (never above `maxEntries`). */
+  readonly size: number;
+}
+
+/**
+ * A bounded in-memory counter store: no timers, expiry decided by the clock, at most `maxEntries` counters (least
+ * recently used evicted). Counting is synchronous, so it is exact under any concurrency within one process.
+ */
+export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): MemoryLimiterStore {
+  const max = options.maxEntries ?? 100_000;
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('keyward: option "maxEntries" must be a positive integer');
+  const clock = options.clock ?? systemClock;
+  const map = new Map<string, Entry>();
+
+  function sweep(now: number): void {
+    // Drop expired entries from the least recently used end; stop at the first live one.
+    let n = 0;
+    for (const [k, e] of map) {
+      if (e.expiresAt > now || n++ > 64) break;
+      map.delete(k);
+    }
+  }
+
+  function incrementSync(key: string, amount: number, ttlMs: number): number {
+    const now = clock();
+    let e = map.get(key);
+    if (e !== undefined) {
+      map.delete(key);
+      if (e.expiresAt <= now) e = undefined;
+    }
+    if (e === undefined) {
+      sweep(now);
+      if (map.size >= max) map.delete(map.keys().next().value as string);
+      e = { value: 0, expiresAt: now + Math.max(1, ttlMs) };
+    }
+    e.value += amount;
+    map.set(key, e);
+    return e.value;
+  }
+
+  const store: MemoryLimiterStore & { [MEMORY]: true } = {
+    [MEMORY]: true,
+    increment: (key, amount, ttlMs) => Promise.resolve(incrementSync(key, amount, ttlMs)),
+    get(key) {
+      const e = map.get(key);
+      return Promise.resolve(e !== undefined && e.expiresAt > clock() ? e.value : 0);
+    },
+    get size() {
+      return map.size;
+    },
+    close() {
+      map.clear();
+    },
+  };
+  return store;
+}
+
+/** The part of an ioredis client the Redis limiter store needs (ioredis 5 satisfies it). */
+export interface RedisLikeClient {
+  readonly status?: string;
+  defineCommand?(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  [command: string]: unknown;
+}
+
+/** Options of {@link redisLimiterStore}. */
+export interface RedisLimiterStoreOptions {
+  /** An ioredis client (standalone or Cluster). Its lifecycle stays with the caller. */
+  readonly client: RedisLikeClient;
+  /** Key prefix (default `'keyward:rl'`). */
+  readonly prefix?: string;
+}
+
+/**
+ * A {@link LimiterStore} in Redis, built on rate-limiter-flexible's `RateLimiterRedis` (an atomic Lua
+ * `SET NX EX` + `INCRBY`). It refuses at once, instead of queueing, while the client is not ready
+ * (`rejectIfRedisNotReady`), so a client with `enableOfflineQueue` cannot stall requests; keyward's store timeout and
+ * failure policy then apply.
+ */
+export function redisLimiterStore(options: RedisLimiterStoreOptions): LimiterStore {
+  const client = options.client;
+  if (typeof client !== 'object' || client === null || typeof (client as { multi?: unknown }).multi !== 'function') {
+    throw new TypeError('keyward: option "store.redis" must be an ioredis client');
+  }
+  const prefix = options.prefix ?? 'keyward:rl';
+  if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError('keyward: option "store.prefix" must be a non-empty string');
+  // `points` and `duration` are unused: keyward compares totals itself and passes each counter's TTL.
+  const limiter = new RateLimiterRedis({ storeClient: client, keyPrefix: prefix, points: 1, duration: 1, rejectIfRedisNotReady: true });
+  const seconds = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
+  return {
+    async increment(key, amount, ttlMs) {
+      const res = amount >= 0
+        ? await limiter.penalty(key, amount, { customDuration: seconds(ttlMs) })
+        : await limiter.reward(key, -amount, { customDuration: seconds(ttlMs) });
+      return res.consumedPoints;
+    },
+    async get(key) {
+      const res = await limiter.get(key);
+      return res ? res.consumedPoints : 0;
+    },
+  };
+}
+
+/** True when `value` looks like a {@link LimiterStore}. */
+export function isLimiterStore(value: unknown): value is LimiterStore {
+  const v = value as Record<string, unknown> | null;
+  return typeof v === 'object' && v !== null && typeof v['increment'] === 'function' && typeof v['get'] === 'function';
+}
+
+/**
+ * Builds the store an option names: a {@link LimiterStore} as is, `{ redis }` through {@link redisLimiterStore},
+ * or a bounded memory store when absent.
+ *
+ * @param name - the option's name for error messages, e.g. `limits.store`
+ */
+export function storeFromOption(option: unknown, name: string, fallback: () => LimiterStore): LimiterStore {
+  if (option === undefined) return fallback();
+  if (isLimiterStore(option)) return option;
+  if (typeof option === 'object' && option !== null && 'redis' in option) {
+    const o = option as { redis: RedisLikeClient; prefix?: string };
+    try {
+      return redisLimiterStore({ client: o.redis, ...(o.prefix !== undefined ? { prefix: o.prefix } : {}) });
+    } catch (e) {
+      throw new TypeError((e as Error).message.replace('"store.', `"${name}.`));
+    }
+  }
+  throw new TypeError(`keyward: option "${name}" must be a LimiterStore or { redis: ioredisClient }`);
+}

@@ -1,0 +1,10 @@
+export { MemoryMetrics, parseTopQuery } from './memory-metrics';
+export { metricsFeature, type MetricsFeature } from './feature';
+export { parseMetricsOptions, type MetricsOptions, type MetricsConfig } from './options';
+export { observationOf, statusClass, type Observation } from './observation';
+export { LATENCY_BUCKETS_MS, bucketOf } from './histogram';
+export { SpaceSaving, type TopEntry } from './top';
+export { DistinctCounter, EXACT_DISTINCT_MAX } from './distinct';
+export { hash53 } from './hash';
+export { WINDOW_LAYOUT } from './key-stats';
+export { METRICS_WINDOWS, type MetricsWindow, type WindowMetrics, type KeyMetrics, type DistinctSummary, type TopBy, type TopQuery, type TopKey, type MetricsView } from './types';

@@ -1,0 +1,179 @@
+import { createKeyward, type Keyward } from '../keyward';
+import { manualClock } from '../util/clock';
+import type { AuthRequest, Decision } from '../model';
+import { validateRestrictions } from './compile';
+import type { KeywardEvent } from '../events/schema';
+
+const COUNTRIES: Record<string, string> = { '8.8.8.8': 'US', '81.2.69.142': 'GB', '193.99.144.80': 'DE' };
+const lookup = (a: string) => COUNTRIES[a];
+
+function request(key: string, over: Partial<AuthRequest> & { xff?: string } = {}): AuthRequest {
+  const { xff, headers, ...rest } = over;
+  return { method: 'GET', path: '/v1/docs', remoteAddress: '127.0.0.1', ...rest, headers: { 'x-api-key': key, 'user-agent': 'Mozilla/5.0', ...(xff ? { 'x-forwarded-for': xff } : {}), ...(headers ?? {}) } };
+}
+const codeOf = (d: Decision) => (d.ok ? 'OK' : d.code);
+
+describe('restrictions in the pipeline', () => {
+  const clock = manualClock(Date.parse('2026-01-05T10:00:00Z'));
+  let kw: Keyward;
+  const events: KeywardEvent[] = [];
+
+  beforeEach(() => {
+    kw = createKeyward({ clock, trustProxy: 'loopback', countryLookup: lookup, countryHeader: 'cf-ipcountry' });
+    events.length = 0;
+    kw.on('access.denied', (e) => void events.push(e));
+  });
+  afterEach(() => kw.close());
+
+  it('a key\'s restrictions: each part refuses with its code', async () => {
+    const { key } = await kw.keys.create({
+      owner: 'acme',
+      restrictions: {
+        ip: { allow: ['203.0.113.0/24', '8.8.8.0/24'], deny: ['203.0.113.66'] },
+        referrers: { allow: ['*.acme.example'], allowMissing: true },
+        userAgents: { denyBots: true },
+        time: { notAfter: '2026-02-01T00:00:00Z' },
+        countries: { deny: ['GB'] },
+        routes: [{ methods: ['GET'], path: '/v1/docs/**' }],
+      },
+    });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.66' })))).toBe('IP_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '198.51.100.1' })))).toBe('IP_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key)))).toBe('IP_FORBIDDEN'); // the loopback proxy itself
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5', headers: { origin: 'https://acme.example.evil.test' } })))).toBe('REFERRER_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5', headers: { 'user-agent': 'curl/8.5.0' } })))).toBe('USER_AGENT_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5', method: 'POST' })))).toBe('ROUTE_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '8.8.8.8' })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5', headers: { 'cf-ipcountry': 'GB' } })))).toBe('COUNTRY_FORBIDDEN');
+    clock.set(Date.parse('2026-02-01T00:00:00Z'));
+    const late = await kw.check(request(key, { xff: '203.0.113.5' }));
+    clock.set(Date.parse('2026-01-05T10:00:00Z'));
+    expect(late).toMatchObject({ ok: false, code: 'OUTSIDE_TIME_WINDOW', status: 403, problem: { type: 'urn:keyward:problem:outside-time-window', code: 'OUTSIDE_TIME_WINDOW', detail: 'This credential cannot be used at this time.' } });
+    await kw.flushEvents();
+    expect(events.map((e) => e.reason)).toEqual(['IP_FORBIDDEN', 'IP_FORBIDDEN', 'IP_FORBIDDEN', 'REFERRER_FORBIDDEN', 'USER_AGENT_FORBIDDEN', 'ROUTE_FORBIDDEN', 'COUNTRY_FORBIDDEN', 'OUTSIDE_TIME_WINDOW']);
+    expect(events[0]).toMatchObject({ clientAddress: '203.0.113.66', status: 403 });
+  });
+
+  it('global policy and key restrictions must both pass; the policy can be replaced at run time', async () => {
+    const { key, record } = await kw.keys.create({ owner: 'acme', restrictions: { ip: { allow: ['203.0.113.0/24'] } } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('OK');
+    kw.restrictions.setPolicy({ ip: { deny: ['203.0.113.5'] } });
+    expect(kw.restrictions.policy).toEqual({ ip: { deny: ['203.0.113.5'] } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('IP_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.6' })))).toBe('OK');
+    // an invalid policy is refused and the old one stays
+    expect(() => kw.restrictions.setPolicy({ ip: { deny: ['nope'] } })).toThrow('keyward: option "restrictions.ip.deny[0]" must be an IP address');
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('IP_FORBIDDEN');
+    kw.restrictions.setPolicy(null);
+    expect(kw.restrictions.policy).toBeUndefined();
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('OK');
+    // keys.update takes effect on the next request
+    await kw.keys.update(record.id, { restrictions: { ip: { allow: ['198.51.100.0/24'] } } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('IP_FORBIDDEN');
+    await kw.keys.update(record.id, { restrictions: null });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.5' })))).toBe('OK');
+  });
+
+  it('the global policy is checked at start-up and is not the caller\'s object', async () => {
+    expect(() => createKeyward({ restrictions: { ip: { allow: ['10.0.0.0/40'] } } })).toThrow('keyward: option "restrictions.ip.allow[0]"');
+    expect(() => createKeyward({ restrictions: { ips: [] } as never })).toThrow('keyward: option "restrictions" has an unknown field "ips"');
+    expect(() => createKeyward({ restrictions: { countries: { allow: ['US'] } } })).toThrow('option "restrictions.countries" needs the "countryLookup" option');
+    expect(() => createKeyward({ countryLookup: 'geo' as never })).toThrow('option "countryLookup" must be a function');
+    expect(() => createKeyward({ countryHeader: 'bad header' })).toThrow('option "countryHeader"');
+    const policy = { ip: { deny: ['203.0.113.5'] } };
+    const other = createKeyward({ trustProxy: 'loopback', restrictions: policy });
+    policy.ip.deny.push('203.0.113.6');
+    expect(other.restrictions.policy).toEqual({ ip: { deny: ['203.0.113.5'] } });
+    const { key } = await other.keys.create({ owner: 'a' });
+    expect(codeOf(await other.check(request(key, { xff: '203.0.113.6' })))).toBe('OK');
+    await other.close();
+  });
+
+  it('keys.create and keys.update validate restrictions, naming the field', async () => {
+    await expect(kw.keys.create({ owner: 'a', restrictions: { ip: { allow: ['127.1'] } } })).rejects.toThrow('keyward: "restrictions.ip.allow[0]" must be an IP address');
+    await expect(kw.keys.create({ owner: 'a', restrictions: { referrer: {} } as never })).rejects.toThrow('"restrictions" has an unknown field "referrer"');
+    const { record } = await kw.keys.create({ owner: 'a' });
+    await expect(kw.keys.update(record.id, { restrictions: { time: { windows: [{ from: '25:00', to: '26:00' }] } } })).rejects.toThrow('"restrictions.time.windows[0].from"');
+    expect(validateRestrictions({ routes: [{ path: '/a' }] })).toEqual({ routes: [{ path: '/a' }] });
+  });
+
+  it('countries: the header is believed only through a trusted proxy; unknown follows allowUnknown', async () => {
+    const { key } = await kw.keys.create({ owner: 'a', restrictions: { countries: { allow: ['US'] } } });
+    expect(codeOf(await kw.check(request(key, { xff: '8.8.8.8' })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { xff: '81.2.69.142' })))).toBe('COUNTRY_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '81.2.69.142', headers: { 'cf-ipcountry': 'us' } })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { remoteAddress: '81.2.69.142', headers: { 'cf-ipcountry': 'US' } })))).toBe('COUNTRY_FORBIDDEN');
+    expect(codeOf(await kw.check(request(key, { xff: '10.0.0.1' })))).toBe('COUNTRY_FORBIDDEN'); // unknown, allow-list: refused
+    expect(codeOf(await kw.check(request(key, { xff: '10.0.0.1', headers: { 'cf-ipcountry': 'XX' } })))).toBe('COUNTRY_FORBIDDEN');
+    const open = await kw.keys.create({ owner: 'a', restrictions: { countries: { deny: ['GB'] } } });
+    expect(codeOf(await kw.check(request(open.key, { xff: '10.0.0.1' })))).toBe('OK'); // unknown, deny-list only: allowed
+    const strict = await kw.keys.create({ owner: 'a', restrictions: { countries: { deny: ['GB'], allowUnknown: false } } });
+    expect(codeOf(await kw.check(request(strict.key, { xff: '10.0.0.1' })))).toBe('COUNTRY_FORBIDDEN');
+  });
+
+  it('a failing country lookup is an unknown country, never an error', async () => {
+    const failing = createKeyward({ countryLookup: () => { throw new Error('db gone'); } });
+    const { key } = await failing.keys.create({ owner: 'a', restrictions: { countries: { allow: ['US'] } } });
+    expect(codeOf(await failing.check(request(key)))).toBe('COUNTRY_FORBIDDEN');
+    await failing.close();
+  });
+
+  it('an unknown client address is refused by any IP rule', async () => {
+    const { key } = await kw.keys.create({ owner: 'a', restrictions: { ip: { deny: ['198.51.100.0/24'] } } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.1' })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { xff: '0x7f.1' })))).toBe('IP_FORBIDDEN');
+  });
+
+  it('stored restrictions that no longer validate fail closed', async () => {
+    const uncached = createKeyward({ cache: false, trustProxy: 'loopback' });
+    const { key, record } = await uncached.keys.create({ owner: 'a' });
+    // written behind the key manager's back, e.g. by an older version or by hand
+    await uncached.config.store.update(record.id, { restrictions: { ip: { allow: ['not-an-ip'] } } as never });
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(codeOf(await uncached.check(request(key, { xff: '203.0.113.1' })))).toBe('IP_FORBIDDEN');
+      await uncached.config.store.update(record.id, { restrictions: { colour: 'red' } as never });
+      expect(codeOf(await uncached.check(request(key, { xff: '203.0.113.1' })))).toBe('ROUTE_FORBIDDEN');
+    } finally {
+      spy.mockRestore();
+      await uncached.close();
+    }
+  });
+
+  it('keys without restrictions and no policy pass untouched', async () => {
+    const { key } = await kw.keys.create({ owner: 'a' });
+    expect(codeOf(await kw.check(request(key, { xff: 'garbage', headers: { 'user-agent': 'curl/8' } })))).toBe('OK');
+  });
+});
+
+describe('restrictions carried by a token', () => {
+  const SECRET = 'an-hmac-secret-that-is-long-enough-0123456789';
+  const ISS = 'https://auth.example.com/';
+  const T = Date.parse('2026-05-01T12:00:00Z');
+
+  async function token(claims: Record<string, unknown>) {
+    const { SignJWT } = await import('jose');
+    return new SignJWT({ iss: ISS, aud: 'api', sub: 'user-1', ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(Math.floor(T / 1000)).setExpirationTime(Math.floor(T / 1000) + 600).sign(new TextEncoder().encode(SECRET));
+  }
+
+  it('are read from the configured metadata claim, both must pass, and invalid ones fail closed', async () => {
+    const kw = createKeyward({ clock: manualClock(T), trustProxy: 'loopback', tokens: { issuers: [{ issuer: ISS, audience: 'api', secret: SECRET, algorithms: ['HS256'], claims: { metadata: ['restrictions'] } }] } });
+    const check = (jwt: string, xff: string) => kw.check({ method: 'GET', path: '/v1/docs', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${jwt}`, 'x-forwarded-for': xff } });
+    const restricted = await token({ restrictions: { ip: { allow: ['203.0.113.0/24'] } } });
+    expect(codeOf(await check(restricted, '203.0.113.9'))).toBe('OK');
+    expect(codeOf(await check(restricted, '198.51.100.1'))).toBe('IP_FORBIDDEN');
+    kw.restrictions.setPolicy({ ip: { deny: ['203.0.113.9'] } });
+    expect(codeOf(await check(restricted, '203.0.113.9'))).toBe('IP_FORBIDDEN');
+    kw.restrictions.setPolicy(null);
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(codeOf(await check(await token({ restrictions: { ip: { allow: ['nope'] } } }), '203.0.113.9'))).toBe('IP_FORBIDDEN');
+      expect(codeOf(await check(await token({ restrictions: 'anything' }), '203.0.113.9'))).toBe('ROUTE_FORBIDDEN');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(codeOf(await check(await token({}), '198.51.100.1'))).toBe('OK');
+    await kw.close();
+  });
+});

@@ -1,0 +1,154 @@
+import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/endpoint';
+import type { EventBus } from '../events/bus';
+import type { KeyManager } from '../keys/manager';
+import type { KeyRecord } from '../keys/record';
+import { keyStatus } from '../keys/authenticator';
+import { holds } from '../scopes/match';
+import { isValidScope } from '../scopes/expression';
+import type { Clock } from '../util/clock';
+import { safeEqual } from '../util/time-safe';
+import { isKeywardError } from '../errors';
+import type { TokenIssuer } from './issuer';
+
+/** RFC 6749 §5.2 error codes the token endpoint answers with (plus `temporarily_unavailable` and `server_error`). */
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable' | 'server_error';
+
+/** What the token endpoint needs. */
+export interface ExchangeDeps {
+  readonly keys: KeyManager;
+  readonly issue: TokenIssuer;
+  readonly ttlMs: number;
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly realm: string;
+}
+
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+const STATUS: Record<OAuthErrorCode, number> = { invalid_request: 400, invalid_client: 401, unsupported_grant_type: 400, invalid_scope: 400, temporarily_unavailable: 503, server_error: 500 };
+const KNOWN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
+
+function oauthError(error: OAuthErrorCode, description: string, realm: string, extra: Record<string, string> = {}, status = STATUS[error]): EndpointResponse {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...NO_STORE, ...extra };
+  if (error === 'invalid_client') headers['WWW-Authenticate'] = `Basic realm="${realm.replace(/["\\]/g, '')}"`;
+  if (error === 'temporarily_unavailable') headers['Retry-After'] = '1';
+  return { status, headers, body: JSON.stringify({ error, error_description: description }) };
+}
+
+function header(request: EndpointRequest, name: string): string | undefined | null {
+  const v = request.headers[name];
+  if (v === undefined || typeof v === 'string') return v;
+  return v.length === 1 ? v[0]! : v.length === 0 ? undefined : null;
+}
+
+function formDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-encoded, then base64). */
+function basicCredentials(value: string): { id: string; secret: string } | undefined {
+  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  const id = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  return id && secret ? { id, secret } : undefined;
+}
+
+/**
+ * The OAuth 2.0 token endpoint for the client-credentials grant (RFC 6749 §4.4): `POST`, form body,
+ * `grant_type=client_credentials`; the client is an API key, authenticated with HTTP Basic (`client_id` = key id,
+ * `client_secret` = the key) or with `client_id` and `client_secret` in the body. The token's `sub` and `client_id`
+ * are the key id (RFC 9068 §2.2 for client credentials); it carries the key's owner and plan; its scopes are the
+ * requested ones, each held by the key (`invalid_scope` otherwise), or all the key's scopes when none is asked.
+ * Its expiry never passes the key's. Errors follow RFC 6749 §5.2.
+ */
+export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
+  const { realm } = deps;
+  const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
+
+  return async (request) => {
+    if (request.method !== 'POST') return fail('invalid_request', 'The token endpoint accepts POST only.', { Allow: 'POST' }, 405);
+    const type = header(request, 'content-type');
+    if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return fail('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+    const text = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : request.body.toString('utf8');
+    const form = new URLSearchParams(text);
+    const params: Record<string, string> = {};
+    for (const [name, value] of form) {
+      if (!KNOWN_PARAMS.has(name)) continue;
+      if (name in params) return fail('invalid_request', `The parameter ${name} was sent more than once.`);
+      params[name] = value;
+    }
+
+    const grant = params['grant_type'];
+    if (grant === undefined || grant === '') return fail('invalid_request', 'The grant_type parameter is missing.');
+    if (grant !== 'client_credentials') return fail('unsupported_grant_type', 'Only the client_credentials grant is supported.');
+
+    const auth = header(request, 'authorization');
+    if (auth === null) return fail('invalid_request', 'The Authorization header was sent more than once.');
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    if (auth !== undefined) {
+      if (params['client_secret'] !== undefined) return fail('invalid_request', 'Use one client authentication method, not two.');
+      const basic = basicCredentials(auth);
+      if (!basic) return fail('invalid_client', 'Client authentication failed.');
+      if (params['client_id'] !== undefined && params['client_id'] !== basic.id) return fail('invalid_client', 'Client authentication failed.');
+      ({ id: clientId, secret } = basic);
+    } else if (params['client_secret'] !== undefined) {
+      clientId = params['client_id'];
+      secret = params['client_secret'];
+      if (!clientId) return fail('invalid_request', 'The client_id parameter is missing.');
+    } else {
+      return fail('invalid_client', 'Client authentication is required.');
+    }
+
+    const now = deps.clock();
+    let record: KeyRecord | undefined;
+    try {
+      record = deps.keys.isWellFormed(secret!) ? await deps.keys.lookup(secret!) : undefined;
+    } catch {
+      return fail('temporarily_unavailable', 'The key store is unavailable.');
+    }
+    const idMatches = safeEqual(record?.id ?? '', clientId!);
+    const status = record ? keyStatus(record, now) : undefined;
+    if (!record || !idMatches || (status && 'code' in status && 'detail' in status)) {
+      deps.events.emit({ type: 'auth.failed', method: request.method, path: request.path, status: 401, reason: 'CREDENTIALS_INVALID', ...(record && idMatches ? { keyId: record.id, owner: record.owner } : {}), data: { endpoint: 'token' } });
+      return fail('invalid_client', 'Client authentication failed.');
+    }
+
+    let scopes: readonly string[] = record.scopes;
+    const requested = params['scope'];
+    if (requested !== undefined && requested.trim() !== '') {
+      const list = [...new Set(requested.trim().split(/ +/))];
+      if (!list.every(isValidScope)) return fail('invalid_scope', 'The scope parameter is malformed.');
+      if (!list.every((s) => holds(record!.scopes, s))) return fail('invalid_scope', 'The requested scope exceeds the scopes of the key.');
+      scopes = list;
+    }
+
+    const notAfter = Math.min(record.expiresAt ?? Infinity, record.graceEndsAt ?? Infinity);
+    try {
+      const issued = await deps.issue(
+        {
+          subject: record.id,
+          scopes,
+          ttl: deps.ttlMs,
+          claims: { client_id: record.id, owner: record.owner, ...(record.plan !== undefined ? { plan: record.plan } : {}) },
+        },
+        { keyId: record.id, owner: record.owner, grant: 'client_credentials', ...(Number.isFinite(notAfter) ? { notAfter } : {}) },
+      );
+      return {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', ...NO_STORE },
+        body: JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope }),
+      };
+    } catch (error) {
+      if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');
+      return fail('server_error', 'The token could not be issued.');
+    }
+  };
+}

@@ -1,0 +1,114 @@
+import type { Feature } from '../pipeline/context';
+import type { FeatureFactory } from '../features/registry';
+import type { Endpoint } from '../endpoints/endpoint';
+import { KeywardError } from '../errors';
+import { parseTokenOptions } from './config';
+import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
+import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
+import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
+import { tokenEndpoint } from './exchange';
+import { looksLikeJwt } from './shape';
+import { MemoryRevocationStore } from './memory-revocation-store';
+
+/**
+ * Tokens on a keyward instance: `kw.tokens`. Verification runs in the pipeline on its own (a `Bearer` credential
+ * with dots is a JWT); this is the rest.
+ *
+ * @example
+ * ```ts
+ * const { token, jti } = await kw.tokens.issue({ subject: 'user-42', scopes: ['docs:read'], ttl: '10m' });
+ * app.post('/oauth/token', endpoint(kw.tokens.endpoint()));
+ * app.get('/.well-known/jwks.json', endpoint(kw.tokens.jwksEndpoint()));
+ * await kw.tokens.revoke(jti);
+ * ```
+ */
+export interface TokenApi {
+  /** Signs a token with the first signing key (needs `tokens.signing`). Emits `token.issued`. */
+  issue(input: IssueTokenInput): Promise<IssuedToken>;
+  /** Verifies a token as the pipeline does (for WebSockets, queues, …). Never throws for a bad token. */
+  verify(token: string): Promise<VerifiedToken | TokenFailure>;
+  /**
+   * Revokes a token id until `until` (Date or ms; default now + `tokens.revocationTtl`) — give the token's `exp` so
+   * the entry lives exactly as long as the token. Emits `token.revoked`.
+   */
+  revoke(jti: string, until?: Date | number): Promise<void>;
+  /** True when the token id is revoked now. */
+  isRevoked(jti: string): Promise<boolean>;
+  /** The public JWKS of the signing keys (needs `tokens.signing`). */
+  jwks(): PublicJwks;
+  /** The JWKS as a core endpoint (`GET`), to mount e.g. at `/.well-known/jwks.json`. */
+  jwksEndpoint(): Endpoint;
+  /** The OAuth 2.0 client-credentials token endpoint (`POST`), API key in, token out. */
+  endpoint(): Endpoint;
+}
+
+/** The tokens feature, with its API. */
+export interface TokensFeature extends Feature {
+  readonly api: TokenApi;
+}
+
+function notConfigured(what: string): never {
+  throw new KeywardError('INVALID_OPTIONS', `keyward: ${what} is not configured (option "${what === 'tokens' ? 'tokens' : 'tokens.signing'}")`);
+}
+
+/** `kw.tokens` when the `tokens` option was not given: every call says so. */
+export const UNCONFIGURED_TOKENS: TokenApi = Object.freeze({
+  issue: async () => notConfigured('tokens'),
+  verify: async () => notConfigured('tokens'),
+  revoke: async () => notConfigured('tokens'),
+  isRevoked: async () => notConfigured('tokens'),
+  jwks: () => notConfigured('tokens'),
+  jwksEndpoint: () => notConfigured('tokens'),
+  endpoint: () => notConfigured('tokens'),
+});
+
+/** The `kw.tokens` API of an instance's features. */
+export function tokensApiOf(features: ReadonlyMap<string, Feature>): TokenApi {
+  return (features.get('tokens') as TokensFeature | undefined)?.api ?? UNCONFIGURED_TOKENS;
+}
+
+/**
+ * The tokens feature: a JWT authenticator tried before the API-key one, plus issuing, exchange, JWKS and
+ * revocation. Configured by the `tokens` option; absent otherwise.
+ */
+export const tokensFeature: FeatureFactory = (options, deps) => {
+  if (options.tokens === undefined) return undefined;
+  const config = parseTokenOptions(options.tokens, options.environment ?? process.env);
+  const { clock, events } = deps;
+  const revocation = config.revocationStore ?? new MemoryRevocationStore({ clock });
+  const verify = createVerifier(config, revocation, clock, events);
+  const signing = config.signing;
+  const issue = signing ? createIssuer(signing, clock, events, config.maxTokenLength) : undefined;
+  const jwks = signing ? buildJwks(signing.keys) : undefined;
+
+  const api: TokenApi = {
+    issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
+    verify: async (token) => (typeof token === 'string' ? verify(token, clock()) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
+    async revoke(jti, until) {
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new TypeError('keyward: "jti" must be a non-empty string of at most 256 characters');
+      const untilMs = until === undefined ? clock() + config.revocationTtlMs : until instanceof Date ? until.getTime() : until;
+      if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new TypeError('keyward: "until" must be a Date or a time in ms since the epoch');
+      await revocation.revoke(jti, untilMs);
+      events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
+    },
+    isRevoked: (jti) => revocation.isRevoked(jti, clock()),
+    jwks: () => jwks ?? notConfigured('token issuing'),
+    jwksEndpoint: () => (jwks ? jwksEndpoint(jwks) : notConfigured('token issuing')),
+    endpoint: () => (issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm }) : notConfigured('token issuing')),
+  };
+
+  return {
+    name: 'tokens',
+    api,
+    authenticators: [
+      {
+        name: 'jwt',
+        accepts: (credential) => credential.source === 'authorization' && credential.scheme === 'bearer' && looksLikeJwt(credential.value),
+        async authenticate(credential, ctx) {
+          const result = await verify(credential.value, ctx.now);
+          return 'code' in result ? result : { principal: result.principal };
+        },
+      },
+    ],
+  } satisfies TokensFeature;
+};

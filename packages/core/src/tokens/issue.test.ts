@@ -1,0 +1,122 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createKeyward, manualClock, type EndpointRequest, type KeywardEvent } from '../index';
+
+const T0 = Date.parse('2026-05-01T12:00:00Z');
+const ES = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+const ED = generateKeyPairSync('ed25519').privateKey;
+const HS = 'h'.repeat(32);
+
+function setup() {
+  const clock = manualClock(T0);
+  const kw = createKeyward({ clock, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: ES, kid: 'new' }, { privateKey: ED, kid: 'old' }, { secret: HS, kid: 'hs' }] } } });
+  const events: KeywardEvent[] = [];
+  kw.on('*', (e) => { events.push(e); });
+  return { kw, clock, events };
+}
+
+const form = (body: string, headers: Record<string, string> = {}): EndpointRequest => ({ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+describe('issuing', () => {
+  it('signs with the first key (ES256, kid), sets jti, iat, exp, iss, aud, typ, and the pipeline accepts it', async () => {
+    const { kw, events } = setup();
+    const issued = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'], ttl: '10m', claims: { tenant: 't1' } });
+    expect(decodeProtectedHeader(issued.token)).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: 'new' });
+    const { payload } = await jwtVerify(issued.token, createLocalJWKSet(kw.tokens.jwks() as never), { currentDate: new Date(T0), issuer: 'https://api.example', audience: 'api' });
+    expect(payload).toMatchObject({ sub: 'user-7', scope: 'docs:read', tenant: 't1', iat: T0 / 1000, exp: T0 / 1000 + 600, jti: issued.jti });
+    expect(issued).toMatchObject({ expiresIn: 600, expiresAt: T0 + 600_000, scope: 'docs:read' });
+    const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${issued.token}` } }, { scopes: ['docs:read'] });
+    expect(d.ok && d.principal).toMatchObject({ type: 'token', id: 'user-7', keyId: issued.jti, scopes: ['docs:read'] });
+    await kw.flushEvents();
+    const ev = events.find((e) => e.type === 'token.issued')!;
+    expect(ev).toMatchObject({ subject: 'user-7', data: { jti: issued.jti, kid: 'new', scopes: ['docs:read'] } });
+    expect(JSON.stringify(events)).not.toContain(issued.token);
+  });
+
+  it('publishes only public keys in the JWKS, and every listed key verifies (rotation)', async () => {
+    const { kw } = setup();
+    const jwks = kw.tokens.jwks();
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['new', 'old']);
+    for (const k of jwks.keys) expect(Object.keys(k).sort()).not.toContain('d');
+    const endpoint = kw.tokens.jwksEndpoint();
+    const res = await endpoint({ method: 'GET', path: '/jwks', headers: {} });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(String(res.body))).toEqual(jwks);
+    expect((await endpoint({ method: 'POST', path: '/jwks', headers: {} })).status).toBe(405);
+    const old = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: ED, kid: 'old' }] } } });
+    const fromOld = await old.tokens.issue({ subject: 's' });
+    expect((await kw.tokens.verify(fromOld.token))).toHaveProperty('principal');
+  });
+
+  it('refuses bad input with a TypeError and reserved claims', async () => {
+    const { kw } = setup();
+    await expect(kw.tokens.issue({ subject: '' })).rejects.toThrow(TypeError);
+    await expect(kw.tokens.issue({ subject: 's', ttl: '2d' })).rejects.toThrow(/"ttl" must be at least 1s and at most/);
+    await expect(kw.tokens.issue({ subject: 's', claims: { exp: 1 } })).rejects.toThrow(/registered claim "exp"/);
+    await expect(kw.tokens.issue({ subject: 's', scopes: ['bad scope'] })).rejects.toThrow(/"scopes"/);
+  });
+});
+
+describe('client-credentials exchange', () => {
+  async function withKey() {
+    const s = setup();
+    const created = await s.kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:*'], plan: 'pro' });
+    return { ...s, key: created.key, id: created.record.id, endpoint: s.kw.tokens.endpoint() };
+  }
+
+  it('exchanges a key (Basic) for a token with the key id as subject and the key plan', async () => {
+    const { kw, key, id, endpoint } = await withKey();
+    const res = await endpoint(form('grant_type=client_credentials&scope=users%3Aview', { authorization: basic(id, key) }));
+    expect(res.status).toBe(200);
+    expect(res.headers).toMatchObject({ 'Cache-Control': 'no-store', 'Content-Type': 'application/json' });
+    const body = JSON.parse(String(res.body));
+    expect(body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, scope: 'users:view' });
+    const v = await kw.tokens.verify(body.access_token);
+    expect('principal' in v && v.principal).toMatchObject({ id, owner: 'acme', plan: 'pro', scopes: ['users:view'], metadata: { client_id: id } });
+  });
+
+  it('accepts client_secret_post and grants all the key scopes by default, never past the key expiry', async () => {
+    const { kw, clock } = setup();
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], expiresIn: '5m' });
+    const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
+    const body = JSON.parse(String(res.body));
+    expect([res.status, body.scope, body.expires_in]).toEqual([200, 'a:b', 300]);
+    clock.advance(5 * 60_000);
+    const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${body.access_token}` } });
+    expect(!d.ok && d.code).toBe('TOKEN_EXPIRED');
+  });
+
+  it.each([
+    ['GET', { method: 'GET', path: '/t', headers: {} } as EndpointRequest, 405, 'invalid_request'],
+    ['JSON body', { method: 'POST', path: '/t', headers: { 'content-type': 'application/json' }, body: '{}' } as EndpointRequest, 400, 'invalid_request'],
+    ['no grant_type', form('scope=a'), 400, 'invalid_request'],
+    ['another grant', form('grant_type=password&username=u&password=p'), 400, 'unsupported_grant_type'],
+    ['repeated parameter', form('grant_type=client_credentials&grant_type=client_credentials'), 400, 'invalid_request'],
+    ['no client authentication', form('grant_type=client_credentials'), 401, 'invalid_client'],
+  ])('answers RFC 6749 errors: %s', async (_name, request, status, error) => {
+    const { endpoint } = await withKey();
+    const res = await endpoint(request);
+    expect(res.status).toBe(status);
+    expect(JSON.parse(String(res.body)).error).toBe(error);
+    expect(res.headers['Cache-Control']).toBe('no-store');
+  });
+
+  it('refuses wrong, revoked or mismatched clients with invalid_client + Basic challenge, and extra scopes with invalid_scope', async () => {
+    const { kw, key, id, endpoint } = await withKey();
+    const other = await kw.keys.create({ owner: 'x', scopes: ['docs:read'] });
+    const cases = [basic(id, key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a')), basic(other.record.id, key), basic(id, 'garbage'), 'Basic !!!'];
+    for (const auth of cases) {
+      const res = await endpoint(form('grant_type=client_credentials', { authorization: auth }));
+      expect([res.status, JSON.parse(String(res.body)).error, res.headers['WWW-Authenticate']]).toEqual([401, 'invalid_client', 'Basic realm="keyward"']);
+      expect(String(res.body)).not.toContain(key);
+    }
+    const both = await endpoint(form(`grant_type=client_credentials&client_secret=${key}`, { authorization: basic(id, key) }));
+    expect(JSON.parse(String(both.body)).error).toBe('invalid_request');
+    const wide = await endpoint(form('grant_type=client_credentials&scope=docs%3Aread%20admin', { authorization: basic(id, key) }));
+    expect([wide.status, JSON.parse(String(wide.body)).error]).toEqual([400, 'invalid_scope']);
+    await kw.keys.revoke(id);
+    const revoked = await endpoint(form('grant_type=client_credentials', { authorization: basic(id, key) }));
+    expect([revoked.status, JSON.parse(String(revoked.body)).error]).toEqual([401, 'invalid_client']);
+  });
+});

@@ -1,0 +1,53 @@
+import type { KeyObject, webcrypto } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet, type JWSHeaderParameters } from 'jose';
+import { ALGORITHMS_BY_KIND, type KeyKind } from './key-material';
+
+type CryptoKey = webcrypto.CryptoKey;
+
+/** One configured key with its id. */
+export interface StaticKey {
+  readonly kid: string | undefined;
+  readonly key: KeyObject;
+  readonly kind: KeyKind;
+}
+
+type Resolved = CryptoKey | KeyObject;
+
+/**
+ * The verification keys of one issuer as a jose key resolver. Static keys are chosen by `kid`; HMAC secrets are
+ * imported once per algorithm (jose would import a raw secret on every call).
+ */
+export function staticKeyResolver(keys: readonly StaticKey[]): JWTVerifyGetKey {
+  const imported = new Map<string, Promise<CryptoKey>>();
+  const hmac = (k: StaticKey, alg: string): Promise<CryptoKey> => {
+    const id = `${keys.indexOf(k)}:${alg}`;
+    let p = imported.get(id);
+    if (!p) {
+      p = crypto.subtle.importKey('raw', k.key.export(), { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+      imported.set(id, p);
+    }
+    return p;
+  };
+  return async (header: JWSHeaderParameters): Promise<Resolved> => {
+    const alg = header.alg ?? '';
+    let k: StaticKey | undefined;
+    if (typeof header.kid === 'string') k = keys.find((c) => c.kid === header.kid) ?? keys.find((c) => c.kid === undefined);
+    else k = keys.find((c) => ALGORITHMS_BY_KIND[c.kind].includes(alg));
+    if (!k) throw new Error('no matching key');
+    if (k.kind === 'secret') {
+      if (!/^HS(256|384|512)$/.test(alg)) throw new Error('algorithm does not match the key');
+      return hmac(k, alg);
+    }
+    return k.key;
+  };
+}
+
+/** A local key set, selected by `kid` and `alg` (jose's `createLocalJWKSet`). */
+export function localKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
+  return createLocalJWKSet(jwks);
+}
+
+/** A remote key set with jose's caching and cooldown. */
+export function remoteKeySet(url: URL, options: { cacheMaxAgeMs: number; cooldownMs: number; timeoutMs: number }): JWTVerifyGetKey {
+  return createRemoteJWKSet(url, { cacheMaxAge: options.cacheMaxAgeMs, cooldownDuration: options.cooldownMs, timeoutDuration: options.timeoutMs });
+}

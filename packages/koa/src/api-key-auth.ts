@@ -1,0 +1,36 @@
+import type { Context, Middleware, Next } from 'koa';
+import { onResponseDone, resolveMount, toAuthRequest, type Keyward, type MountOptions } from '@keyward/core';
+import { DECISION, respondDenial } from './types';
+
+/** Options of {@link apiKeyAuth}: keyward's options, or an existing instance in `keyward`, plus `scopes` and `cost`. */
+export type ApiKeyAuthOptions = MountOptions;
+
+/** The Koa middleware, with its keyward instance attached. */
+export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
+
+/**
+ * Authenticates every request with keyward. On success `ctx.state.auth` holds the principal; on refusal the
+ * response is the core's status, headers and `application/problem+json` body, and no later middleware runs.
+ *
+ * @example
+ * ```ts
+ * const auth = apiKeyAuth({ publicPaths: ['/health'] });
+ * app.use(auth);
+ * router.get('/docs', requireScopes('docs:read'), (ctx) => { ctx.body = { caller: ctx.state.auth?.id }; });
+ * const { key } = await auth.keyward.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+ * ```
+ * @throws TypeError at start-up naming the option for every misconfiguration
+ */
+export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
+  const { keyward, requirements } = resolveMount(optionsOrInstance);
+  const middleware = async (ctx: Context, next: Next) => {
+    const decision = await keyward.check(toAuthRequest(ctx.req, ctx.originalUrl), requirements);
+    if (!decision.ok) return respondDenial(ctx, decision);
+    ctx.set(decision.headers);
+    ctx.state.auth = decision.principal;
+    ctx.state[DECISION] = { decision, keyward };
+    if (!decision.skipped) onResponseDone(ctx.res, decision.done);
+    await next();
+  };
+  return Object.assign(middleware, { keyward });
+}

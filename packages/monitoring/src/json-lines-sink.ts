@@ -1,0 +1,98 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Keyward, KeywardEventType } from '@keyward/core';
+import { sanitize, type RedactOptions } from './sanitize';
+import type { EventSink } from './pino-sink';
+
+/** Options of {@link jsonLinesSink}: give `stream` or `path`. */
+export interface JsonLinesSinkOptions {
+  /** The instance to subscribe to; omit to call `write` yourself. */
+  keyward?: Pick<Keyward, 'on'>;
+  /** Where to write. */
+  stream?: Writable;
+  /** A file to append to (opened by the sink, closed by `close()`). */
+  path?: string;
+  /** Event types to write (default all). */
+  types?: readonly KeywardEventType[];
+  /** Lines held while the stream applies back-pressure; beyond, lines are dropped and counted (default 10,000). */
+  maxBuffer?: number;
+  /** More names to redact. */
+  redact?: RedactOptions;
+}
+
+/** A JSON-lines sink with its counters. */
+export interface JsonLinesSink extends EventSink {
+  stats(): { written: number; dropped: number; buffered: number };
+}
+
+/**
+ * Writes each event as one JSON line (sanitised, see {@link sanitize}) to a stream or an append-only file. Never
+ * blocks: while the stream is full, lines wait in a bounded buffer, and lines beyond it are dropped and counted.
+ *
+ * @example
+ * ```ts
+ * const sink = jsonLinesSink({ keyward: kw, path: '/var/log/keyward/audit.jsonl' });
+ * ```
+ */
+export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
+  if (!options || (options.stream === undefined) === (options.path === undefined)) throw new TypeError('keyward: give option "stream" or option "path" (one of them)');
+  if (options.stream !== undefined && typeof options.stream.write !== 'function') throw new TypeError('keyward: option "stream" must be a writable stream');
+  const maxBuffer = options.maxBuffer ?? 10_000;
+  if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
+  const owned = options.path !== undefined;
+  const stream: Writable = options.stream ?? createWriteStream(options.path!, { flags: 'a' });
+  const types = options.types ? new Set(options.types) : undefined;
+  let written = 0;
+  let dropped = 0;
+  let waiting = false;
+  const buffer: string[] = [];
+  const pump = () => {
+    waiting = false;
+    while (buffer.length > 0) {
+      const line = buffer.shift()!;
+      written++;
+      if (!stream.write(line)) {
+        waiting = true;
+        stream.once('drain', pump);
+        return;
+      }
+    }
+  };
+  stream.on('error', () => {
+    // a failing log destination never breaks requests; further lines are dropped
+  });
+  const sink: JsonLinesSink = {
+    write(event, extra) {
+      if (types && !types.has(event.type)) return;
+      const line = `${JSON.stringify(sanitize(extra ? { ...event, request: extra } : event, options.redact))}\n`;
+      if (stream.destroyed || stream.writableEnded) {
+        dropped++;
+        return;
+      }
+      if (waiting) {
+        if (buffer.length >= maxBuffer) dropped++;
+        else buffer.push(line);
+        return;
+      }
+      written++;
+      if (!stream.write(line)) {
+        waiting = true;
+        stream.once('drain', pump);
+      }
+    },
+    stats: () => ({ written, dropped, buffered: buffer.length }),
+    async close() {
+      off?.();
+      if (!owned) return;
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (buffer.length === 0 && !waiting) stream.end(() => resolve());
+          else stream.once('drain', () => setImmediate(check));
+        };
+        check();
+      });
+    },
+  };
+  const off = options.keyward?.on('*', (e) => sink.write(e));
+  return sink;
+}

@@ -1,0 +1,76 @@
+import type { Keyward, KeywardEvent, KeywardEventType } from '@keyward/core';
+import { sanitize, type RedactOptions } from './sanitize';
+
+/** The part of a pino logger the sink uses (pino ≥ 8, or anything with the same methods). */
+export interface PinoLike {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** Log level of an event. */
+export type SinkLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Options of {@link pinoSink}. */
+export interface PinoSinkOptions {
+  /** The instance to subscribe to; omit to call `write` yourself. */
+  keyward?: Pick<Keyward, 'on'>;
+  /** The pino logger (e.g. `pino()` or `logger.child({ component: 'keyward' })`). */
+  logger: PinoLike;
+  /** Event types to log (default all). */
+  types?: readonly KeywardEventType[];
+  /** Level per event type (defaults: failures and denials `warn`, anomalies and suspensions `warn`, store errors `error`, the rest `info`). */
+  levels?: Partial<Record<KeywardEventType, SinkLevel>>;
+  /** More names to redact. */
+  redact?: RedactOptions;
+}
+
+/** A log sink. */
+export interface EventSink {
+  /** Writes one event, with optional extra request data (headers, url…), which is redacted too. */
+  write(event: KeywardEvent, extra?: Record<string, unknown>): void;
+  /** Stops listening (and, for streams the sink opened, closes them). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_LEVELS: Partial<Record<KeywardEventType, SinkLevel>> = {
+  'auth.failed': 'warn',
+  'access.denied': 'warn',
+  'auth.blocked': 'warn',
+  'anomaly.detected': 'warn',
+  'key.suspended': 'warn',
+  'key.revoked': 'warn',
+  'audit.dropped': 'warn',
+  'store.error': 'error',
+};
+
+/**
+ * Writes keyward's events as structured pino lines: `{ event: { type, keyId, status, … } }` with the event type as
+ * the message. Everything is passed through {@link sanitize}, so even extra request data given to `write` cannot
+ * leak a credential header or query parameter.
+ *
+ * @example
+ * ```ts
+ * pinoSink({ keyward: kw, logger: pino(), types: ['auth.failed', 'anomaly.detected', 'key.revoked'] });
+ * ```
+ */
+export function pinoSink(options: PinoSinkOptions): EventSink {
+  const logger = options?.logger;
+  if (!logger || typeof logger.info !== 'function' || typeof logger.warn !== 'function') throw new TypeError('keyward: option "logger" must be a pino logger');
+  const types = options.types ? new Set(options.types) : undefined;
+  const levels = { ...DEFAULT_LEVELS, ...options.levels };
+  const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
+    if (types && !types.has(event.type)) return;
+    const level = levels[event.type] ?? 'info';
+    const fields = sanitize(extra ? { event, request: extra } : { event }, options.redact) as object;
+    logger[level](fields, event.type);
+  };
+  const off = options.keyward?.on('*', (e) => write(e));
+  return {
+    write,
+    async close() {
+      off?.();
+    },
+  };
+}

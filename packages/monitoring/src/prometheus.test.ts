@@ -1,0 +1,80 @@
+import { Registry, register as globalRegistry } from 'prom-client';
+import { createKeyward, manualClock, type Keyward } from '@keyward/core';
+import { createPrometheusExporter, defaultRouteNormaliser } from './index';
+
+/** Parses Prometheus text exposition into `name{labels}` → value. */
+function parse(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparseable line: ${line}`);
+    out.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
+  }
+  return out;
+}
+
+async function call(kw: Keyward, key: string | undefined, path: string, done = { status: 200, bytes: 50 }, scopes?: string[]) {
+  const d = await kw.check({ method: 'GET', path, headers: key ? { 'x-api-key': key } : {}, remoteAddress: '10.0.0.1' }, scopes ? { scopes } : {});
+  if (d.ok) d.done(done);
+}
+
+describe('prometheus exporter', () => {
+  let kw: Keyward;
+  afterEach(() => kw.close());
+
+  it('counts requests by outcome, status, route and plan in its own registry', async () => {
+    kw = createKeyward({ clock: manualClock(Date.parse('2026-03-01T10:00:00Z')) });
+    const exporter = createPrometheusExporter({ keyward: kw });
+    expect(exporter.registry).not.toBe(globalRegistry);
+    const { key } = await kw.keys.create({ owner: 'acme', plan: 'pro', scopes: ['docs:read'] });
+    await call(kw, key, '/v1/users/42');
+    await call(kw, key, '/v1/users/43', { status: 500, bytes: 10 });
+    await call(kw, undefined, '/v1/users/44');
+    await call(kw, key, '/docs', { status: 200, bytes: 0 }, ['docs:write']);
+    await kw.flushEvents();
+    const res = await exporter.endpoint()({ method: 'GET', path: '/metrics', headers: {} });
+    expect(res.status).toBe(200);
+    expect(res.headers['Content-Type']).toContain('text/plain');
+    const m = parse(String(res.body));
+    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/v1/users/:id",plan="pro"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="allowed",status="500",route="/v1/users/:id",plan="pro"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="CREDENTIALS_MISSING",status="401",route="/v1/users/:id",plan="none"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="INSUFFICIENT_SCOPE",status="403",route="/docs",plan="pro"}')).toBe(1);
+    expect(m.get('keyward_request_duration_seconds_count{status="200",route="/v1/users/:id",plan="pro"}')).toBe(1);
+    expect(m.get('keyward_response_bytes_total{route="/v1/users/:id",plan="pro"}')).toBe(60);
+    expect(m.get('keyward_events_total{type="key.created"}')).toBe(1);
+    expect([...m.keys()].some((k) => k.includes('key_id'))).toBe(false);
+    exporter.close();
+  });
+
+  it('adds key_id labels only when asked, bounds routes, protects the scrape with a token', async () => {
+    kw = createKeyward();
+    const registry = new Registry();
+    const exporter = createPrometheusExporter({ keyward: kw, registry, perKeyLabels: true, maxRoutes: 2, prefix: 'api_', token: 'scrape-token-0123456789' });
+    const { key, record } = await kw.keys.create({ owner: 'acme' });
+    for (const p of ['/a', '/b', '/c', '/d']) await call(kw, key, p);
+    await kw.flushEvents();
+    const ep = exporter.endpoint();
+    expect((await ep({ method: 'GET', path: '/metrics', headers: {} })).status).toBe(401);
+    expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await ep({ method: 'POST', path: '/metrics', headers: {} })).status).toBe(405);
+    const res = await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearer scrape-token-0123456789' } });
+    const m = parse(String(res.body));
+    expect(m.get(`api_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="${record.id}"}`)).toBe(1);
+    expect(m.get(`api_requests_total{outcome="allowed",status="200",route="other",plan="none",key_id="${record.id}"}`)).toBe(2);
+    expect(await registry.metrics()).toBe(res.body);
+    exporter.close();
+  });
+
+  it('normalises ids in paths and rejects bad options', () => {
+    expect(defaultRouteNormaliser('/v1/users/42/keys?x=1')).toBe('/v1/users/:id/keys');
+    expect(defaultRouteNormaliser('/o/123e4567-e89b-12d3-a456-426614174000')).toBe('/o/:id');
+    expect(defaultRouteNormaliser('/k/kw_live_abc123def456ghi789')).toBe('/k/:id');
+    expect(defaultRouteNormaliser('/a/b/c/d/e/f/g/h')).toBe('/a/b/c/d/e/f/…');
+    kw = createKeyward();
+    expect(() => createPrometheusExporter({ keyward: kw, prefix: 'bad-prefix' })).toThrow(/"prefix"/);
+    expect(() => createPrometheusExporter({ keyward: kw, token: 'short' })).toThrow(/"token"/);
+    expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
+  });
+});

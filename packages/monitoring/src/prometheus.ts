@@ -1,0 +1,117 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
+import { boundedRoutes, defaultRouteNormaliser, type RouteNormaliser } from './route';
+
+/** Options of {@link createPrometheusExporter}. */
+export interface PrometheusExporterOptions {
+  /** The keyward instance whose events are counted. */
+  keyward: Pick<Keyward, 'on'>;
+  /** The registry to register into (default: a new one of its own, not prom-client's global registry). */
+  registry?: Registry;
+  /** Metric name prefix (default `keyward_`). */
+  prefix?: string;
+  /** Add a `key_id` label to request metrics. Multiplies series by the number of keys: only for few keys. Default false. */
+  perKeyLabels?: boolean;
+  /** Path → route label (default {@link defaultRouteNormaliser}: ids become `:id`). */
+  routeNormaliser?: RouteNormaliser;
+  /** Most distinct route labels; further routes are labelled `other` (default 100). */
+  maxRoutes?: number;
+  /** Histogram buckets in seconds (default 5 ms … 10 s). */
+  buckets?: readonly number[];
+  /** When set, `/metrics` requires `Authorization: Bearer <token>` (compared in constant time). */
+  token?: string;
+  /** Also collect prom-client's process metrics into the registry (default false). */
+  defaultMetrics?: boolean;
+}
+
+/** A running exporter. */
+export interface PrometheusExporter {
+  readonly registry: Registry;
+  /** The `/metrics` endpoint, for any adapter's generic endpoint helper (Express: `endpoint(exporter.endpoint())`). */
+  endpoint(): Endpoint;
+  /** The exposition text. */
+  metrics(): Promise<string>;
+  /** Counts one event (what the subscription calls). */
+  record(event: KeywardEvent): void;
+  /** Stops listening to events. */
+  close(): void;
+}
+
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Exports keyward's events as Prometheus metrics with prom-client: requests by outcome (`allowed` or the denial
+ * code), status, route and plan; a response-time histogram; response bytes; anomalies by kind; every event by type.
+ *
+ * @example
+ * ```ts
+ * const exporter = createPrometheusExporter({ keyward: kw });
+ * app.get('/metrics', endpoint(exporter.endpoint()));
+ * ```
+ */
+export function createPrometheusExporter(options: PrometheusExporterOptions): PrometheusExporter {
+  if (!options || typeof options.keyward?.on !== 'function') throw new TypeError('keyward: option "keyward" must be a keyward instance');
+  const prefix = options.prefix ?? 'keyward_';
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError('keyward: option "prefix" must be a valid Prometheus metric name prefix');
+  const maxRoutes = options.maxRoutes ?? 100;
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new TypeError('keyward: option "maxRoutes" must be a positive integer');
+  if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) throw new TypeError('keyward: option "token" must be a string of at least 16 characters');
+  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)];
+  if (buckets.length === 0 || buckets.some((b, i) => !(b > 0) || (i > 0 && b <= buckets[i - 1]!))) throw new TypeError('keyward: option "buckets" must be increasing positive numbers');
+  const registry = options.registry ?? new Registry();
+  const perKey = options.perKeyLabels === true;
+  const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
+  const requestLabels = ['outcome', 'status', 'route', 'plan', ...(perKey ? ['key_id'] : [])];
+
+  const requests = new Counter({ name: `${prefix}requests_total`, help: 'Requests decided by keyward, by outcome (allowed or the denial code), status, route and plan.', labelNames: requestLabels, registers: [registry] });
+  const duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Time from the keyward check to the end of the response, for allowed requests.', labelNames: ['status', 'route', 'plan', ...(perKey ? ['key_id'] : [])], buckets, registers: [registry] });
+  const bytes = new Counter({ name: `${prefix}response_bytes_total`, help: 'Response body bytes of allowed requests.', labelNames: ['route', 'plan', ...(perKey ? ['key_id'] : [])], registers: [registry] });
+  const anomalies = new Counter({ name: `${prefix}anomalies_total`, help: 'Anomalies detected, by kind.', labelNames: ['kind', ...(perKey ? ['key_id'] : [])], registers: [registry] });
+  const events = new Counter({ name: `${prefix}events_total`, help: 'keyward events, by type.', labelNames: ['type'], registers: [registry] });
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix });
+
+  function record(e: KeywardEvent): void {
+    events.inc({ type: e.type });
+    const plan = e.plan ?? 'none';
+    const r = e.path !== undefined ? route(e.path, e.method) : 'unknown';
+    const key = perKey ? { key_id: e.keyId ?? 'none' } : {};
+    switch (e.type) {
+      case 'request.completed':
+        requests.inc({ outcome: 'allowed', status: String(e.status ?? 0), route: r, plan, ...key });
+        if (e.durationMs !== undefined) duration.observe({ status: String(e.status ?? 0), route: r, plan, ...key }, e.durationMs / 1000);
+        if (e.bytes) bytes.inc({ route: r, plan, ...key }, e.bytes);
+        break;
+      case 'auth.failed':
+      case 'access.denied':
+        requests.inc({ outcome: e.reason ?? 'UNKNOWN', status: String(e.status ?? 0), route: r, plan, ...key });
+        break;
+      case 'anomaly.detected':
+        anomalies.inc({ kind: e.reason ?? 'UNKNOWN', ...key });
+        break;
+      default:
+    }
+  }
+  const off = options.keyward.on('*', record);
+
+  const expected = options.token !== undefined ? `Bearer ${options.token}` : undefined;
+  const endpoint: Endpoint = async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Method Not Allowed\n' };
+    if (expected !== undefined) {
+      const got = req.headers['authorization'];
+      if (typeof got !== 'string' || !safeEqual(got, expected)) {
+        return { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="metrics"', 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, body: 'Unauthorized\n' };
+      }
+    }
+    const res: EndpointResponse = { status: 200, headers: { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' }, body: await registry.metrics() };
+    return res;
+  };
+
+  return {
+    registry,
+    endpoint: () => endpoint,
+    metrics: () => registry.metrics(),
+    record,
+    close: off,
+  };
+}

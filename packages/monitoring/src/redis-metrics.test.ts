@@ -1,0 +1,86 @@
+import Redis from 'ioredis';
+import { createKeyward, manualClock, MemoryKeyStore, type Keyward } from '@keyward/core';
+import { createRedisMetrics, type RedisMetrics } from './index';
+
+const PREFIX = `kwtest:monitoring:${process.pid}:${Date.now()}:`;
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+
+describe('Redis metrics aggregation (real Redis)', () => {
+  let redis: Redis;
+  const clock = manualClock(T0);
+  const store = new MemoryKeyStore();
+  let a: Keyward, b: Keyward;
+  let ma: RedisMetrics, mb: RedisMetrics;
+
+  beforeAll(async () => {
+    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    // two instances sharing one key store and one Redis prefix
+    a = createKeyward({ clock, store, metrics: true });
+    b = createKeyward({ clock, store });
+    ma = createRedisMetrics({ client: redis, prefix: PREFIX, keyward: a, clock, flushInterval: '1h' });
+    mb = createRedisMetrics({ client: redis, prefix: PREFIX, keyward: b, clock, flushInterval: '1h' });
+  });
+  afterAll(async () => {
+    await ma.close();
+    await mb.close();
+    await a.close();
+    await b.close();
+    const keys = await redis.keys(`${PREFIX}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  async function call(kw: Keyward, key: string, ip: string, status = 200, bytes = 100) {
+    const d = await kw.check({ method: 'GET', path: '/docs', headers: { 'x-api-key': key, 'user-agent': 'sdk/1' }, remoteAddress: ip });
+    if (d.ok) d.done({ status, bytes });
+  }
+
+  it('adds up what several instances saw, in the same shape as the in-memory metrics', async () => {
+    const { key, record } = await a.keys.create({ owner: 'acme', plan: 'pro' });
+    const other = await a.keys.create({ owner: 'beta' });
+    await call(a, key, '10.0.0.1');
+    await call(a, key, '10.0.0.1', 500, 10);
+    await call(b, key, '10.0.0.2');
+    await call(b, key, '10.0.0.3', 404, 0);
+    await call(b, other.key, '10.0.0.9');
+    await a.flushEvents();
+    await b.flushEvents();
+    await Promise.all([ma.flush(), mb.flush()]);
+    const m = (await ma.forKey(record.id))!;
+    expect(m).toMatchObject({ keyId: record.id, owner: 'acme', plan: 'pro', firstSeen: new Date(T0).toISOString() });
+    const h = m.windows.hour;
+    expect({ requests: h.requests, completed: h.completed, status: h.status, errors: h.errors, auth: h.auth, bytes: h.bytes, addresses: h.addresses, userAgents: h.userAgents, endpoints: h.endpoints }).toEqual({
+      requests: 4,
+      completed: 4,
+      status: { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 1 },
+      errors: { '4xx': 1, '5xx': 1, rate: 0.5 },
+      auth: { succeeded: 4, failed: 0 },
+      bytes: 210,
+      addresses: { distinct: 3, top: [{ value: '10.0.0.1', count: 2 }, { value: '10.0.0.2', count: 1 }, { value: '10.0.0.3', count: 1 }] },
+      userAgents: { distinct: 1, top: [{ value: 'sdk/1', count: 4 }] },
+      endpoints: { distinct: 1, top: [{ value: 'GET /docs', count: 4 }] },
+    });
+    expect(h.latency.count).toBe(4);
+    // one instance alone saw half of it
+    const local = a.metrics!.forKey(record.id)!.windows.hour;
+    expect(local.requests).toBe(2);
+    expect(local.latency.buckets.map((x) => x.le)).toEqual(h.latency.buckets.map((x) => x.le));
+    expect(await mb.top({ by: 'requests', window: 'hour' })).toEqual([{ keyId: record.id, owner: 'acme', value: 4 }, { keyId: other.record.id, owner: 'beta', value: 1 }]);
+    expect(await mb.top({ by: 'errors', window: 'minute' })).toEqual([{ keyId: record.id, owner: 'acme', value: 2 }]);
+    expect(await ma.forKey('key_unknown')).toBeUndefined();
+  });
+
+  it('rolls windows with the clock and lets every key expire', async () => {
+    const { key, record } = await a.keys.create({ owner: 'gamma' });
+    await call(a, key, '10.0.0.1');
+    await a.flushEvents();
+    await ma.flush();
+    clock.advance(2 * 3_600_000);
+    const m = (await ma.forKey(record.id))!;
+    expect([m.windows.minute.requests, m.windows.hour.requests, m.windows.day.requests]).toEqual([0, 0, 1]);
+    const keys = await redis.keys(`${PREFIX}*`);
+    const ttls = await Promise.all(keys.map((k) => redis.pttl(k)));
+    expect(ttls.every((t) => t > 0)).toBe(true);
+  });
+});

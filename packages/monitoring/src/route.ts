@@ -1,0 +1,35 @@
+/** Turns a request path into a bounded route label. */
+export type RouteNormaliser = (path: string, method?: string) => string;
+
+const ID_SEGMENT = [
+  /^\d+$/, // 42
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, // UUID
+  /^[0-9a-f]{12,}$/i, // hex ids, hashes
+  /^(?=.*\d)[A-Za-z0-9_-]{16,}$/, // long tokens with digits (base62 ids, keys)
+  /^.{40,}$/, // anything very long
+];
+
+/**
+ * The default route normaliser: drops the query, replaces id-like segments (numbers, UUIDs, hex, long tokens) with
+ * `:id`, keeps at most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
+ */
+export const defaultRouteNormaliser: RouteNormaliser = (path) => {
+  const bare = path.split('?', 1)[0]!;
+  const segments = bare.split('/').slice(1);
+  const out = segments.slice(0, 6).map((s) => (s !== '' && ID_SEGMENT.some((re) => re.test(s)) ? ':id' : s));
+  return `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
+};
+
+/**
+ * Bounds the number of distinct route labels: the first `max` distinct routes are kept, later ones become `other`.
+ */
+export function boundedRoutes(normalise: RouteNormaliser, max: number): RouteNormaliser {
+  const seen = new Set<string>();
+  return (path, method) => {
+    const route = normalise(path, method);
+    if (seen.has(route)) return route;
+    if (seen.size >= max) return 'other';
+    seen.add(route);
+    return route;
+  };
+}

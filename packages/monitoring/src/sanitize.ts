@@ -1,0 +1,48 @@
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, looksLikeKeywardKey, redactHeaders, redactQuery } from '@keyward/core';
+
+/** Extra names to redact, on top of keyward's credential headers and query parameters. */
+export interface RedactOptions {
+  /** More header names whose values are redacted. */
+  headers?: readonly string[];
+  /** More query parameter names whose values are redacted. */
+  query?: readonly string[];
+  /** More object keys (anywhere) whose values are redacted. */
+  keys?: readonly string[];
+}
+
+const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;
+const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'referrer', 'query', 'querystring', 'search']);
+const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
+const MAX_DEPTH = 6;
+const MAX_ITEMS = 100;
+
+/**
+ * Returns a copy of `value` safe to log: credential headers, credential query parameters (in any `path`/`url`/
+ * `query` string), keys named like secrets, `Authorization`-style values and anything shaped like a keyward key
+ * are replaced by `[REDACTED]`. Depth and array length are bounded. The input is not modified.
+ */
+export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
+  const headerNames = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
+  const keyNames = new Set([...headerNames, ...SENSITIVE_QUERY_PARAMS, ...(redact.keys ?? []).map((k) => k.toLowerCase())]);
+  const queryExtra = redact.query ?? [];
+  const walk = (v: unknown, name: string, depth: number): unknown => {
+    if (typeof v === 'string') {
+      const lower = name.toLowerCase();
+      if (URL_KEYS.has(lower)) return redactQuery(v, queryExtra);
+      if (BEARER.test(v) || looksLikeKeywardKey(v)) return REDACTED;
+      return v;
+    }
+    if (typeof v !== 'object' || v === null) return v;
+    if (depth >= MAX_DEPTH) return '[TRUNCATED]';
+    if (Array.isArray(v)) return v.slice(0, MAX_ITEMS).map((x) => walk(x, name, depth + 1));
+    if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
+    const source = name.toLowerCase() === 'headers' ? redactHeaders(v as Record<string, unknown>, [...headerNames]) : (v as Record<string, unknown>);
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(source)) {
+      const lk = k.toLowerCase();
+      out[k] = x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk)) ? REDACTED : walk(x, k, depth + 1);
+    }
+    return out;
+  };
+  return walk(value, '', 0);
+}

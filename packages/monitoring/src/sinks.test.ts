@@ -1,0 +1,103 @@
+import { PassThrough, Writable } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createKeyward, type Keyward, type KeywardEvent } from '@keyward/core';
+import { jsonLinesSink, pinoSink, sanitize } from './index';
+
+const EVENT: KeywardEvent = { schema: 'keyward.event/v1', type: 'auth.failed', time: '2026-03-01T10:00:00.000Z', keyId: 'key_1', status: 401, reason: 'KEY_REVOKED', path: '/docs?api_key=kw_live_zzz&page=2', clientAddress: '10.0.0.1' };
+const EXTRA = { headers: { authorization: 'Bearer abc.def.ghi', 'x-api-key': 'kw_live_secret', 'X-Custom-Token': 'tok', accept: 'json' }, url: '/x?token=abc&q=1', body: { password: 'hunter2', nested: { client_secret: 's3cr3t', ok: 1 } } };
+
+function capture(): { stream: Writable; lines: () => Array<Record<string, any>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
+  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+}
+
+describe('sanitize', () => {
+  it('redacts credential headers, query parameters and secret-named fields, without touching its input', () => {
+    const input = structuredClone(EXTRA);
+    const out = sanitize(input, { headers: ['x-custom-token'] }) as typeof EXTRA;
+    expect(out.headers).toEqual({ authorization: '[REDACTED]', 'x-api-key': '[REDACTED]', 'X-Custom-Token': '[REDACTED]', accept: 'json' });
+    expect(out.url).toBe('/x?token=[REDACTED]&q=1');
+    expect(out.body).toEqual({ password: '[REDACTED]', nested: { client_secret: '[REDACTED]', ok: 1 } });
+    expect(input).toEqual(EXTRA);
+  });
+
+  it('redacts anything shaped like a keyward key or an Authorization value', async () => {
+    const kw = createKeyward();
+    const { key } = await kw.keys.create({ owner: 'a' });
+    expect(sanitize({ note: key, auth: `Bearer ${key}`, list: [key] })).toEqual({ note: '[REDACTED]', auth: '[REDACTED]', list: ['[REDACTED]'] });
+    await kw.close();
+  });
+});
+
+describe('pino sink', () => {
+  let kw: Keyward;
+  afterEach(() => kw?.close());
+
+  it('writes events as structured lines at their level, redacted', async () => {
+    kw = createKeyward();
+    const out = capture();
+    const sink = pinoSink({ keyward: kw, logger: pino({ level: 'debug' }, out.stream) });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await kw.check({ method: 'GET', path: '/docs', query: 'page=1', headers: { 'x-api-key': key.slice(0, -2) + 'zz' } });
+    await kw.flushEvents();
+    sink.write(EVENT, EXTRA);
+    const lines = out.lines();
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([[30, 'key.created'], [40, 'auth.failed'], [40, 'auth.failed']]);
+    expect(lines[2]!.event).toMatchObject({ keyId: 'key_1', path: '/docs?api_key=[REDACTED]&page=2' });
+    expect(lines[2]!.request.headers.authorization).toBe('[REDACTED]');
+    const text = JSON.stringify(lines);
+    for (const secret of [key, 'kw_live_secret', 'abc.def.ghi', 'hunter2', 's3cr3t', 'kw_live_zzz']) expect(text).not.toContain(secret);
+    await sink.close();
+  });
+
+  it('filters by type and checks its logger', () => {
+    const out = capture();
+    const sink = pinoSink({ logger: pino(out.stream), types: ['anomaly.detected'] });
+    sink.write(EVENT);
+    expect(out.lines()).toEqual([]);
+    expect(() => pinoSink({ logger: {} as never })).toThrow(/"logger"/);
+  });
+});
+
+describe('JSON-lines sink', () => {
+  it('writes one sanitised JSON object per line to a stream', () => {
+    const out = capture();
+    const sink = jsonLinesSink({ stream: out.stream });
+    sink.write(EVENT, EXTRA);
+    sink.write({ ...EVENT, type: 'key.created', path: undefined } as unknown as KeywardEvent);
+    const lines = out.lines();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ schema: 'keyward.event/v1', type: 'auth.failed', path: '/docs?api_key=[REDACTED]&page=2', request: { url: '/x?token=[REDACTED]&q=1' } });
+    expect(sink.stats()).toEqual({ written: 2, dropped: 0, buffered: 0 });
+  });
+
+  it('appends to a file from the event stream and closes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-jsonl-'));
+    const kw = createKeyward();
+    const sink = jsonLinesSink({ keyward: kw, path: join(dir, 'audit.jsonl'), types: ['key.created', 'key.revoked'] });
+    const { record } = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.revoke(record.id, { reason: 'leaked' });
+    await kw.flushEvents();
+    await sink.close();
+    const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['key.created', 'key.revoked']);
+    expect(lines[1]).toMatchObject({ keyId: record.id, reason: 'leaked' });
+    await kw.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never blocks: a full stream buffers a bounded number of lines and drops the rest', async () => {
+    const slow = new PassThrough({ highWaterMark: 1 });
+    const sink = jsonLinesSink({ stream: slow, maxBuffer: 2 });
+    for (let i = 0; i < 5; i++) sink.write(EVENT);
+    expect(sink.stats()).toEqual({ written: 1, dropped: 2, buffered: 2 });
+    slow.resume();
+    await new Promise((r) => setImmediate(r));
+    expect(sink.stats()).toMatchObject({ written: 3, buffered: 0 });
+    expect(() => jsonLinesSink({} as never)).toThrow(/"stream" or option "path"/);
+  });
+});

@@ -1,0 +1,99 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createKeyward, type KeywardEvent } from '@keyward/core';
+import { signWebhook, verifyWebhookSignature, webhookSink } from './index';
+
+const SECRET = 'whsec_0123456789abcdef0123456789abcdef';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP receiver on 127.0.0.1 answering the given statuses in turn (then 200). */
+async function receiver(statuses: number[] = []): Promise<{ url: string; got: Received[]; close(): Promise<void> }> {
+  const got: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, got, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const EVENT: KeywardEvent = { schema: 'keyward.event/v1', type: 'anomaly.detected', time: '2026-03-01T10:00:00.000Z', keyId: 'key_1', reason: 'RATE_SPIKE', data: { kind: 'RATE_SPIKE' } };
+
+describe('webhook sink', () => {
+  it('POSTs selected events as signed JSON the receiver can verify', async () => {
+    const rx = await receiver();
+    const kw = createKeyward();
+    const sink = webhookSink({ keyward: kw, url: rx.url, secret: SECRET });
+    const { record } = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.revoke(record.id, { reason: 'leaked' });
+    await kw.flushEvents();
+    await sink.flush();
+    expect(rx.got).toHaveLength(1); // key.created is not selected, key.revoked is
+    const [hit] = rx.got;
+    expect(hit!.headers['content-type']).toBe('application/json');
+    expect(hit!.headers['x-keyward-event']).toBe('key.revoked');
+    expect(JSON.parse(hit!.body)).toMatchObject({ type: 'key.revoked', keyId: record.id, reason: 'leaked' });
+    expect(verifyWebhookSignature({ secret: SECRET, header: hit!.headers['x-keyward-signature'], body: hit!.body })).toBe(true);
+    expect(verifyWebhookSignature({ secret: 'other-secret', header: hit!.headers['x-keyward-signature'], body: hit!.body })).toBe(false);
+    expect(verifyWebhookSignature({ secret: SECRET, header: hit!.headers['x-keyward-signature'], body: hit!.body + ' ' })).toBe(false);
+    expect(sink.stats()).toEqual({ pending: 0, delivered: 1, failed: 0, dropped: 0, retries: 0 });
+    await sink.close();
+    await kw.close();
+    await rx.close();
+  });
+
+  it('retries 5xx and network errors with back-off, keeping the delivery id; gives up on other 4xx', async () => {
+    const rx = await receiver([503, 500]);
+    const sink = webhookSink({ url: rx.url, secret: SECRET, minBackoff: 5, maxBackoff: 20 });
+    sink.send(EVENT);
+    await sink.flush();
+    expect(rx.got).toHaveLength(3);
+    expect(new Set(rx.got.map((g) => g.headers['x-keyward-delivery'])).size).toBe(1);
+    expect(sink.stats()).toMatchObject({ delivered: 1, retries: 2, failed: 0 });
+    const rejecting = await receiver([400]);
+    const sink2 = webhookSink({ url: rejecting.url, secret: SECRET, minBackoff: 5 });
+    sink2.send(EVENT);
+    await sink2.flush();
+    expect(rejecting.got).toHaveLength(1);
+    expect(sink2.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 0 });
+    await rx.close();
+    await rejecting.close();
+    const down = webhookSink({ url: rx.url, secret: SECRET, minBackoff: 1, maxBackoff: 2, retries: 2 });
+    down.send(EVENT);
+    await down.flush();
+    expect(down.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 2 });
+  });
+
+  it('never blocks: a bounded queue, drops counted', async () => {
+    const rx = await receiver();
+    const sink = webhookSink({ url: rx.url, secret: SECRET, maxQueue: 3, concurrency: 1 });
+    for (let i = 0; i < 10; i++) sink.send(EVENT);
+    expect(sink.stats()).toMatchObject({ pending: 3, dropped: 7 });
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ pending: 0, delivered: 3, dropped: 7 });
+    await sink.close();
+    await rx.close();
+  });
+
+  it('verifies timestamps and checks its options', () => {
+    const body = '{"a":1}';
+    const header = signWebhook(SECRET, body, 1_700_000_000);
+    expect(verifyWebhookSignature({ secret: SECRET, header, body, now: 1_700_000_100_000 })).toBe(true);
+    expect(verifyWebhookSignature({ secret: SECRET, header, body, now: 1_700_001_000_000 })).toBe(false);
+    expect(verifyWebhookSignature({ secret: SECRET, header: 'garbage', body })).toBe(false);
+    expect(verifyWebhookSignature({ secret: SECRET, header: undefined, body })).toBe(false);
+    expect(() => webhookSink({ url: 'ftp://x', secret: SECRET })).toThrow(/"url"/);
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: '' })).toThrow(/"secret"/);
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, retries: -1 })).toThrow(/"retries"/);
+  });
+});

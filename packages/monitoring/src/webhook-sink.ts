@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { parseDuration, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { sanitize } from './sanitize';
+import { SIGNATURE_HEADER, signWebhook } from './signature';
+
+/** Options of {@link webhookSink}. */
+export interface WebhookSinkOptions {
+  /** The instance to subscribe to; omit to call `send` yourself. */
+  keyward?: Pick<Keyward, 'on'>;
+  /** Where to POST (http or https). */
+  url: string;
+  /** HMAC secret shared with the receiver (32+ characters; shorter warns once). */
+  secret: string;
+  /** Event types sent (default: anomalies, suspensions, revocations of keys and tokens, failed-auth blocks). */
+  types?: readonly KeywardEventType[];
+  /** Deliveries waiting or being retried, at most (default 1000); beyond, events are dropped and counted. */
+  maxQueue?: number;
+  /** Retries after the first attempt, on network errors, 408, 429 and 5xx (default 5). */
+  retries?: number;
+  /** First retry delay (default `'1s'`); doubles each time, with jitter. */
+  minBackoff?: number | string;
+  /** Longest retry delay (default `'1m'`). */
+  maxBackoff?: number | string;
+  /** Time allowed for one attempt (default `'10s'`). */
+  timeout?: number | string;
+  /** Attempts in flight at once (default 4). */
+  concurrency?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Clock for the signature timestamp (default `Date.now`). */
+  clock?: Clock;
+  /** The fetch implementation (default the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Delivery counters. */
+export interface WebhookStats {
+  /** Accepted and not yet delivered or given up. */
+  readonly pending: number;
+  readonly delivered: number;
+  /** Given up: a non-retryable answer or retries exhausted. */
+  readonly failed: number;
+  /** Not accepted because the queue was full, or cancelled at close. */
+  readonly dropped: number;
+  readonly retries: number;
+}
+
+/** A running webhook sink. */
+export interface WebhookSink {
+  /** Queues an event for delivery (if its type is selected). Never blocks, never throws. */
+  send(event: KeywardEvent): void;
+  /** Resolves when nothing is pending (retries included). */
+  flush(): Promise<void>;
+  stats(): WebhookStats;
+  /** Stops listening, waits for attempts in flight, and drops scheduled retries. */
+  close(): Promise<void>;
+}
+
+/** The event types a webhook sends by default. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly KeywardEventType[] = ['anomaly.detected', 'key.suspended', 'key.revoked', 'token.revoked', 'auth.blocked'];
+
+interface Delivery {
+  readonly id: string;
+  readonly type: string;
+  readonly body: string;
+  attempt: number;
+}
+
+/**
+ * POSTs selected events as JSON to a URL, signed with `X-Keyward-Signature: t=<unix s>,v1=<hex HMAC-SHA-256 of
+ * "<t>.<body>">` (check it with {@link verifyWebhookSignature}). Also sends `X-Keyward-Event` and a
+ * `X-Keyward-Delivery` id that stays the same across retries. Off the request path: a bounded queue, a few
+ * attempts in flight, exponential back-off with jitter.
+ *
+ * @example
+ * ```ts
+ * webhookSink({ keyward: kw, url: 'https://ops.example/hooks/keyward', secret: process.env.KEYWARD_WEBHOOK_SECRET! });
+ * ```
+ */
+export function webhookSink(options: WebhookSinkOptions): WebhookSink {
+  if (!options || typeof options.url !== 'string') throw new TypeError('keyward: option "url" must be an http(s) URL');
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new TypeError('keyward: option "url" must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('keyward: option "url" must be an http(s) URL');
+  if (typeof options.secret !== 'string' || options.secret.length === 0) throw new TypeError('keyward: option "secret" must be a non-empty string');
+  if (options.secret.length < 32) warnOnce('KEYWARD_SHORT_WEBHOOK_SECRET', 'keyward: the webhook secret is shorter than 32 characters; use a long random secret.');
+  const int = (v: number | undefined, name: string, min: number, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (!Number.isInteger(v) || v < min) throw new TypeError(`keyward: option "${name}" must be an integer of at least ${min}`);
+    return v;
+  };
+  const maxQueue = int(options.maxQueue, 'maxQueue', 1, 1000);
+  const retries = int(options.retries, 'retries', 0, 5);
+  const concurrency = int(options.concurrency, 'concurrency', 1, 4);
+  const minBackoff = parseDuration(options.minBackoff ?? '1s', 'minBackoff');
+  const maxBackoff = parseDuration(options.maxBackoff ?? '1m', 'maxBackoff');
+  const timeout = parseDuration(options.timeout ?? '10s', 'timeout');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  if (typeof doFetch !== 'function') throw new TypeError('keyward: option "fetch" must be a function (no global fetch)');
+  const clock = options.clock ?? Date.now;
+  const types = new Set(options.types ?? DEFAULT_WEBHOOK_EVENTS);
+  const target = url.toString();
+
+  const ready: Delivery[] = [];
+  const timers = new Map<Delivery, NodeJS.Timeout>();
+  let inFlight = 0;
+  let delivered = 0, failed = 0, dropped = 0, retried = 0;
+  let idleWaiters: Array<() => void> = [];
+  let closed = false;
+  const pending = () => ready.length + timers.size + inFlight;
+  const checkIdle = () => {
+    if (pending() > 0) return;
+    const w = idleWaiters;
+    idleWaiters = [];
+    for (const r of w) r();
+  };
+
+  const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+  async function attempt(d: Delivery): Promise<void> {
+    const t = Math.floor(clock() / 1000);
+    let status = 0;
+    try {
+      const res = await doFetch(target, {
+        method: 'POST',
+        headers: { ...options.headers, 'Content-Type': 'application/json', 'User-Agent': 'keyward-webhook/1', 'X-Keyward-Event': d.type, 'X-Keyward-Delivery': d.id, [SIGNATURE_HEADER]: signWebhook(options.secret, d.body, t) },
+        body: d.body,
+        signal: AbortSignal.timeout(timeout),
+        redirect: 'manual',
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch {
+      status = 0;
+    }
+    if (status >= 200 && status < 300) {
+      delivered++;
+      return;
+    }
+    if ((status === 0 || retryable(status)) && d.attempt < retries && !closed) {
+      d.attempt++;
+      retried++;
+      const delay = Math.min(maxBackoff, minBackoff * 2 ** (d.attempt - 1)) * (0.5 + Math.random() / 2);
+      const timer = setTimeout(() => {
+        timers.delete(d);
+        ready.push(d);
+        pump();
+      }, delay);
+      timer.unref();
+      timers.set(d, timer);
+      return;
+    }
+    failed++;
+  }
+
+  function pump(): void {
+    while (inFlight < concurrency && ready.length > 0) {
+      const d = ready.shift()!;
+      inFlight++;
+      void attempt(d).finally(() => {
+        inFlight--;
+        pump();
+        checkIdle();
+      });
+    }
+  }
+
+  const sink: WebhookSink = {
+    send(event) {
+      if (closed || !types.has(event.type)) return;
+      if (pending() >= maxQueue) {
+        dropped++;
+        return;
+      }
+      ready.push({ id: randomUUID(), type: event.type, body: JSON.stringify(sanitize(event)), attempt: 0 });
+      pump();
+    },
+    flush() {
+      return pending() === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r));
+    },
+    stats: () => ({ pending: pending(), delivered, failed, dropped, retries: retried }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      off?.();
+      dropped += ready.length;
+      ready.length = 0;
+      for (const t of timers.values()) clearTimeout(t);
+      dropped += timers.size;
+      timers.clear();
+      checkIdle();
+      await sink.flush();
+    },
+  };
+  const off = options.keyward?.on('*', (e) => sink.send(e));
+  return sink;
+}

@@ -1,0 +1,36 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { compileRequirements, compileScopeArgs, type CompiledScopes, type Principal } from '@keyward/core';
+import { COST_METADATA, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
+
+/**
+ * Scopes a handler or a controller needs: scope names (all required) or one expression such as
+ * `'(docs:read OR docs:write) AND users:view'`. Parsed once, when the class is decorated; a handler's `@Scopes`
+ * overrides its controller's.
+ *
+ * @example
+ * ```ts
+ * @Get('docs') @Scopes('docs:read') list(@Auth() caller: Principal) { … }
+ * ```
+ * @throws TypeError at start-up for an invalid scope or expression
+ */
+export const Scopes = (...scopes: (string | CompiledScopes)[]): ClassDecorator & MethodDecorator => SetMetadata(SCOPES_METADATA, compileScopeArgs(scopes));
+
+/** Marks a handler or controller as needing no credential: `KeywardGuard` lets it through without a check. */
+export const Public = (): ClassDecorator & MethodDecorator => SetMetadata(PUBLIC_METADATA, true);
+
+/**
+ * The weighted cost of a handler (or every handler of a controller) for rate limits (default 1).
+ *
+ * @throws TypeError at start-up when `cost` is not a non-negative number
+ */
+export const Cost = (cost: number): ClassDecorator & MethodDecorator => SetMetadata(COST_METADATA, compileRequirements({ cost }).cost);
+
+/**
+ * The authenticated caller (`Principal`), or `undefined` on a `@Public()` route, a public path or a preflight.
+ *
+ * @example
+ * ```ts
+ * @Get('me') me(@Auth() caller: Principal) { return { id: caller.id }; }
+ * ```
+ */
+export const Auth = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.switchToHttp().getRequest<{ auth?: Principal }>().auth);

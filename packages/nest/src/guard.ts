@@ -1,0 +1,66 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Keyward, type Principal, type Requirements } from '@keyward/core';
+import { KeywardException } from './exception';
+import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
+
+const CHECKED = Symbol.for('keyward.nest.checked');
+
+/** The request as the guard sees it (Nest on Express). */
+type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal; [CHECKED]?: true };
+
+/**
+ * Authenticates each request with keyward, with the route's `@Scopes()` and `@Cost()`, skipping `@Public()`
+ * handlers. On success `req.auth` (and `@Auth()`) holds the principal; a refusal is thrown as a
+ * {@link KeywardException} after its headers (`WWW-Authenticate`, `Retry-After`, …) are set on the response.
+ * Use it globally (`{ provide: APP_GUARD, useClass: KeywardGuard }`) or per controller (`@UseGuards(KeywardGuard)`).
+ * Only HTTP contexts are supported; any other is refused unless `@Public()`.
+ */
+@Injectable()
+export class KeywardGuard implements CanActivate {
+  constructor(
+    @Inject(KEYWARD) protected readonly keyward: Keyward,
+    @Inject(Reflector) protected readonly reflector: Reflector,
+  ) {}
+
+  /** Route metadata is static: read once per handler and controller, then reused. */
+  private readonly routes = new WeakMap<object, Map<object, { isPublic: boolean; requirements: Requirements }>>();
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { isPublic, requirements } = this.route(context);
+    if (isPublic) return true;
+    if (context.getType() !== 'http') return false;
+    const http = context.switchToHttp();
+    const req = http.getRequest<GuardedRequest>();
+    if (req[CHECKED]) return true; // the same guard bound twice (globally and on the controller): decide once
+    const res = http.getResponse<ServerResponse>();
+    const decision = await this.keyward.check(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
+    if (!decision.ok) {
+      const { 'Content-Type': _type, ...headers } = decision.headers;
+      setHeaders(res, headers);
+      throw new KeywardException(decision);
+    }
+    setHeaders(res, decision.headers);
+    req.auth = decision.principal;
+    req[CHECKED] = true;
+    if (!decision.skipped) onResponseDone(res, decision.done);
+    return true;
+  }
+
+  /** `@Public()`, `@Scopes()` and `@Cost()` of the route (handler first, then controller). */
+  protected route(context: ExecutionContext): { isPublic: boolean; requirements: Requirements } {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.routes.get(handler);
+    let entry = byClass?.get(cls);
+    if (entry) return entry;
+    const targets = [handler, cls];
+    const scopes = this.reflector.getAllAndOverride<CompiledScopes | undefined>(SCOPES_METADATA, targets);
+    const cost = this.reflector.getAllAndOverride<number | undefined>(COST_METADATA, targets);
+    entry = { isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_METADATA, targets) === true, requirements: { ...(scopes ? { scopes } : {}), ...(cost !== undefined ? { cost } : {}) } };
+    if (!byClass) this.routes.set(handler, (byClass = new Map()));
+    byClass.set(cls, entry);
+    return entry;
+  }
+}

@@ -1,0 +1,78 @@
+import { Global, Inject, Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationShutdown, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { createKeyward, isKeyward, type Keyward, type KeywardOptions } from '@keyward/core';
+import { KeywardExceptionFilter } from './exception';
+import { KeywardGuard } from './guard';
+import { KEYWARD } from './tokens';
+
+/** Module-level choices, besides keyward's own options. */
+export interface KeywardModuleOptions {
+  /**
+   * Register {@link KeywardExceptionFilter} globally (default true), so denials go out as the core decided
+   * (`application/problem+json`). Set `false` to render `KeywardException`s with your own filter.
+   */
+  exceptionFilter?: boolean;
+}
+
+/** Options of {@link KeywardModule.forRootAsync}. */
+export interface KeywardModuleAsyncOptions extends KeywardModuleOptions {
+  /** Modules whose providers the factory needs. */
+  imports?: ModuleMetadata['imports'];
+  /** Providers to inject into the factory, in order. */
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** Returns keyward's options or an instance. */
+  useFactory: (...args: any[]) => KeywardOptions | Keyward | Promise<KeywardOptions | Keyward>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Instances this module created (and therefore closes on shutdown); an instance you pass in stays yours. */
+const OWNED = new WeakSet<Keyward>();
+
+function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Keyward {
+  if (isKeyward(optionsOrInstance)) return optionsOrInstance;
+  const kw = createKeyward(optionsOrInstance ?? {});
+  OWNED.add(kw);
+  return kw;
+}
+
+function dynamic(provider: Provider, options: KeywardModuleOptions, imports: ModuleMetadata['imports'] = []): DynamicModule {
+  if (options.exceptionFilter !== undefined && typeof options.exceptionFilter !== 'boolean') throw new TypeError('keyward: option "exceptionFilter" must be a boolean');
+  const filter = options.exceptionFilter === false ? [] : [{ provide: APP_FILTER, useClass: KeywardExceptionFilter }];
+  return { module: KeywardModule, global: true, imports, providers: [provider, KeywardGuard, ...filter], exports: [KEYWARD, KeywardGuard] };
+}
+
+/**
+ * Provides one keyward instance to the whole application (global module), injectable with `@InjectKeyward()`,
+ * and `KeywardGuard`. The instance is closed on application shutdown when the module created it.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [KeywardModule.forRoot({ publicPaths: ['/health'] })],
+ *   providers: [{ provide: APP_GUARD, useClass: KeywardGuard }],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Global()
+@Module({})
+export class KeywardModule implements OnApplicationShutdown {
+  constructor(@Inject(KEYWARD) private readonly keyward: Keyward) {}
+
+  /**
+   * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance.
+   */
+  static forRoot(optionsOrInstance?: KeywardOptions | Keyward, options: KeywardModuleOptions = {}): DynamicModule {
+    return dynamic({ provide: KEYWARD, useValue: instanceOf(optionsOrInstance) }, options);
+  }
+
+  /** From a factory, e.g. reading `ConfigService`. */
+  static forRootAsync(options: KeywardModuleAsyncOptions): DynamicModule {
+    if (typeof options?.useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
+    const { useFactory, inject = [], imports } = options;
+    return dynamic({ provide: KEYWARD, useFactory: async (...args: unknown[]) => instanceOf(await useFactory(...args)), inject }, options, imports);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (OWNED.has(this.keyward)) await this.keyward.close();
+  }
+}

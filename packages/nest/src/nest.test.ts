@@ -1,0 +1,273 @@
+import 'reflect-metadata';
+import { Catch, Controller, Get, HttpException, Inject, Injectable, Module, Post, RequestMethod, UseGuards, type ArgumentsHost, type ExceptionFilter, type INestApplication, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import type { Response } from 'express';
+import request from 'supertest';
+import { createKeyward, manualClock, type Endpoint, type Keyward, type KeywardEvent, type Principal } from '@keyward/core';
+import { Auth, Cost, endpoint, InjectKeyward, KEYWARD, KeywardException, KeywardGuard, KeywardModule, Public, Scopes } from './index';
+
+@Injectable()
+class KeysService {
+  constructor(@InjectKeyward() readonly kw: Keyward) {}
+  issue(scopes: string[]) {
+    return this.kw.keys.create({ owner: 'acme', scopes });
+  }
+}
+
+@Controller('docs')
+@Scopes('docs:read')
+class DocsController {
+  @Get()
+  list(@Auth() caller: Principal) {
+    return { id: caller.id, owner: caller.owner };
+  }
+
+  @Post()
+  @Scopes('docs:write')
+  create() {
+    return { created: true };
+  }
+
+  @Get('both')
+  @Scopes('(docs:read OR docs:write) AND users:view')
+  both() {
+    return 'both';
+  }
+
+  @Get('heavy')
+  @Cost(3)
+  heavy() {
+    return 'heavy';
+  }
+
+  @Get('public')
+  @Public()
+  open(@Auth() caller: Principal | undefined) {
+    return { caller: caller ?? null };
+  }
+
+  @Get('stream')
+  stream(@Inject(KEYWARD) _unused: unknown) {
+    return 'x'.repeat(777);
+  }
+}
+
+@Controller()
+class HealthController {
+  @Get('health')
+  health(@Auth() caller: Principal | undefined) {
+    return { ok: true, caller: caller ?? null };
+  }
+}
+
+const echo: Endpoint = async (r) => ({ status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ path: r.path, body: r.body === undefined ? null : r.body.toString() }) });
+
+class EndpointsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(endpoint(echo)).forRoutes({ path: 'oauth/token', method: RequestMethod.POST });
+  }
+}
+Module({})(EndpointsModule);
+
+async function start(imports: unknown[], extra: { providers?: unknown[]; controllers?: unknown[]; rawBody?: boolean; before?: (app: INestApplication) => void } = {}) {
+  @Module({
+    imports: [...(imports as never[]), EndpointsModule],
+    controllers: (extra.controllers ?? [DocsController, HealthController]) as never[],
+    providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }, ...((extra.providers ?? []) as never[])],
+  })
+  class AppModule {}
+  const app = await NestFactory.create(AppModule, { logger: process.env.NEST_LOG ? undefined : false, ...(extra.rawBody ? { rawBody: true } : {}) });
+  extra.before?.(app);
+  await app.init();
+  return app;
+}
+
+describe('@keyward/nest', () => {
+  let app: INestApplication;
+  let kw: Keyward;
+  let key: string;
+  let keyId: string;
+  const clock = manualClock(Date.parse('2026-06-01T12:00:00Z'));
+
+  beforeAll(async () => {
+    app = await start([KeywardModule.forRoot({ clock, publicPaths: ['/health'] })]);
+    kw = app.get<Keyward>(KEYWARD);
+    const created = await app.get(KeysService).issue(['docs:read']);
+    key = created.key;
+    keyId = created.record.id;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  const http = () => request(app.getHttpServer());
+
+  it('injects the instance: a service creates keys the guard accepts, and @Auth() gives the principal', async () => {
+    const res = await http().get('/docs').set('X-API-Key', key);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: keyId, owner: 'acme' });
+  });
+
+  it('answers a denial as the core decided: status, headers, problem+json', async () => {
+    const res = await http().get('/docs');
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(res.text)).toMatchObject({ status: 401, code: 'CREDENTIALS_MISSING' });
+  });
+
+  it('reads @Scopes from handler over controller', async () => {
+    expect((await http().post('/docs').set('X-API-Key', key)).status).toBe(403);
+    const both = await http().get('/docs/both').set('X-API-Key', key);
+    expect(both.status).toBe(403);
+    expect(both.headers['www-authenticate']).toContain('scope="docs:read docs:write users:view"');
+    const writer = await kw.keys.create({ owner: 'acme', scopes: ['docs:write'] });
+    expect((await http().post('/docs').set('X-API-Key', writer.key)).status).toBe(201);
+    expect((await http().get('/docs').set('X-API-Key', writer.key)).status).toBe(403);
+  });
+
+  it('lets @Public() handlers, public paths and preflights through without a credential', async () => {
+    expect((await http().get('/docs/public')).body).toEqual({ caller: null });
+    expect((await http().get('/health')).body).toEqual({ ok: true, caller: null });
+  });
+
+  it('sets the core headers on allowed responses and reports bytes through done()', async () => {
+    const events: KeywardEvent[] = [];
+    const off = kw.on('request.completed', (e) => { events.push(e); });
+    const rotating = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    await kw.keys.rotate(rotating.record.id, { gracePeriod: '1h' });
+    const res = await http().get('/docs/stream').set('X-API-Key', rotating.key).set('X-Request-Id', 'nest-done');
+    expect(res.status).toBe(200);
+    expect(res.headers['deprecation']).toMatch(/^@\d+$/);
+    expect(res.headers['sunset']).toBeDefined();
+    await new Promise((r) => setTimeout(r, 10));
+    await kw.flushEvents();
+    off();
+    expect(events).toEqual([expect.objectContaining({ requestId: 'nest-done', status: 200, bytes: 777 })]);
+  });
+
+  it('answers a store failure with 503 and Retry-After', async () => {
+    const other = await start([KeywardModule.forRoot({ cache: false })]);
+    const okw = other.get<Keyward>(KEYWARD);
+    const { key: k } = await okw.keys.create({ owner: 'o', scopes: ['docs:read'] });
+    jest.spyOn(okw.config.store, 'findByHash').mockRejectedValue(new Error('down'));
+    const res = await request(other.getHttpServer()).get('/docs').set('X-API-Key', k);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(JSON.parse(res.text).code).toBe('STORE_UNAVAILABLE');
+    await other.close();
+  });
+
+  it('serves a core endpoint through endpoint() middleware, with a parsed or a raw body', async () => {
+    const res = await http().post('/oauth/token').type('form').send('grant_type=client_credentials&scope=a+b');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ path: '/oauth/token', body: 'grant_type=client_credentials&scope=a+b' });
+    const json = await http().post('/oauth/token').send({ grant_type: 'client_credentials' });
+    expect(JSON.parse(json.body.body)).toEqual({ grant_type: 'client_credentials' });
+    const raw = await start([KeywardModule.forRoot()], { rawBody: true });
+    const r2 = await request(raw.getHttpServer()).post('/oauth/token').type('form').send('a=1&a=2&b[c]=3');
+    expect(r2.body.body).toBe('a=1&a=2&b[c]=3');
+    await raw.close();
+  });
+
+  it('forRootAsync: options from an injected provider', async () => {
+    @Module({ providers: [{ provide: 'CONFIG', useValue: { publicPaths: ['/docs/both'] } }], exports: ['CONFIG'] })
+    class ConfigModule {}
+    const a = await start([KeywardModule.forRootAsync({ imports: [ConfigModule], inject: ['CONFIG'], useFactory: (config: { publicPaths: string[] }) => ({ ...config }) })]);
+    expect((await request(a.getHttpServer()).get('/docs')).status).toBe(401);
+    expect((await request(a.getHttpServer()).get('/docs/both')).status).toBe(200);
+    await a.close();
+    expect(() => KeywardModule.forRootAsync({} as never)).toThrow(/"useFactory"/);
+  });
+
+  it('closes an instance it created on shutdown, never one passed in', async () => {
+    const mine = createKeyward();
+    const a = await start([KeywardModule.forRoot(mine)]);
+    await a.close();
+    await expect(mine.check({ method: 'GET', path: '/', headers: {} })).resolves.toBeDefined();
+    const b = await start([KeywardModule.forRoot()]);
+    const created = b.get<Keyward>(KEYWARD);
+    await b.close();
+    await expect(created.check({ method: 'GET', path: '/', headers: {} })).rejects.toMatchObject({ code: 'CLOSED' });
+    await mine.close();
+  });
+
+  it('works per controller with @UseGuards(KeywardGuard), and deciding once when bound twice', async () => {
+    @Controller('guarded')
+    @UseGuards(KeywardGuard)
+    class GuardedController {
+      @Get()
+      @Scopes('docs:read')
+      @Cost(1)
+      get(@Auth() caller: Principal) {
+        return { id: caller.id };
+      }
+    }
+    @Controller('free')
+    class FreeController {
+      @Get()
+      get() {
+        return 'free';
+      }
+    }
+    const m = createKeyward();
+    const { key: k, record } = await m.keys.create({ owner: 'o', scopes: ['docs:read'] });
+    const events: KeywardEvent[] = [];
+    m.on('auth.succeeded', (e) => { events.push(e); });
+    @Module({ imports: [KeywardModule.forRoot(m)], controllers: [GuardedController, FreeController] })
+    class PerController {}
+    const a = await NestFactory.create(PerController, { logger: false });
+    await a.init();
+    expect((await request(a.getHttpServer()).get('/free')).text).toBe('free');
+    expect((await request(a.getHttpServer()).get('/guarded')).status).toBe(401);
+    expect((await request(a.getHttpServer()).get('/guarded').set('X-API-Key', k)).body).toEqual({ id: record.id });
+    await a.close();
+    const b = await start([KeywardModule.forRoot(m)], { controllers: [GuardedController] });
+    events.length = 0;
+    expect((await request(b.getHttpServer()).get('/guarded').set('X-API-Key', k)).status).toBe(200);
+    await m.flushEvents();
+    expect(events).toHaveLength(1);
+    await b.close();
+    await m.close();
+  });
+
+  it("hands denials to the application's own HttpException filters", async () => {
+    const seen: Array<{ status: number; body: unknown }> = [];
+    @Catch(HttpException)
+    class MyFilter implements ExceptionFilter {
+      catch(e: HttpException, host: ArgumentsHost) {
+        seen.push({ status: e.getStatus(), body: e.getResponse() });
+        host.switchToHttp().getResponse<Response>().status(e.getStatus()).json({ mine: true, code: (e as KeywardException).denial?.code });
+      }
+    }
+    const global = await start([KeywardModule.forRoot()], { before: (a) => a.useGlobalFilters(new MyFilter()) });
+    const viaGlobal = await request(global.getHttpServer()).get('/docs');
+    expect(viaGlobal.status).toBe(401);
+    expect(viaGlobal.body).toEqual({ mine: true, code: 'CREDENTIALS_MISSING' });
+    expect(viaGlobal.headers['www-authenticate']).toBe('Bearer realm="keyward"');
+    expect(seen[0]).toEqual({ status: 401, body: expect.objectContaining({ code: 'CREDENTIALS_MISSING' }) });
+    await global.close();
+    const provided = await start([KeywardModule.forRoot({}, { exceptionFilter: false })], { providers: [{ provide: APP_FILTER, useClass: MyFilter }] });
+    expect((await request(provided.getHttpServer()).get('/docs')).body).toEqual({ mine: true, code: 'CREDENTIALS_MISSING' });
+    await provided.close();
+  });
+
+  it('works through @nestjs/testing', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [KeywardModule.forRoot()], controllers: [DocsController], providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }] }).compile();
+    const a = moduleRef.createNestApplication({ logger: false });
+    await a.init();
+    const { key: k } = await a.get(KeysService).issue(['docs:read']);
+    expect((await request(a.getHttpServer()).get('/docs').set('X-API-Key', k)).status).toBe(200);
+    expect((await request(a.getHttpServer()).get('/docs').set('X-API-Key', 'nope')).headers['content-type']).toBe('application/problem+json');
+    await a.close();
+  });
+
+  it('fails at start-up with a TypeError naming the option', () => {
+    expect(() => KeywardModule.forRoot({ prefix: 'BAD PREFIX' })).toThrow(/"prefix"/);
+    expect(() => Cost(-1)).toThrow(/"cost"/);
+    expect(() => Scopes('a AND')).toThrow(TypeError);
+    expect(() => KeywardModule.forRoot({}, { exceptionFilter: 'yes' as never })).toThrow(/"exceptionFilter"/);
+  });
+});

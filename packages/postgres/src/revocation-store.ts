@@ -1,0 +1,46 @@
+import type { RevocationStore } from '@keyward/core';
+import { checkPool, quoteSchema, type Queryable } from './pg';
+
+/** Options of {@link PostgresRevocationStore}. */
+export interface PostgresRevocationStoreOptions {
+  /** A `pg` Pool (never closed by the store). Run {@link migrate} once before use. */
+  pool: Queryable;
+  /** Schema holding the tables (default `public`). */
+  schema?: string;
+}
+
+/**
+ * The PostgreSQL {@link RevocationStore}: one row per revoked token id with the time until which it is revoked.
+ * Revoking twice keeps the later time. Call {@link PostgresRevocationStore.purge} now and then (e.g. hourly) to delete
+ * entries that no longer matter.
+ */
+export class PostgresRevocationStore implements RevocationStore {
+  private readonly pool: Queryable;
+  private readonly table: string;
+
+  constructor(options: PostgresRevocationStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresRevocationStore takes an options object');
+    this.pool = checkPool(options.pool);
+    this.table = `${quoteSchema(options.schema)}.keyward_revoked_tokens`;
+  }
+
+  async revoke(jti: string, untilMs: number): Promise<void> {
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
+    if (!Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
+    await this.pool.query(
+      `INSERT INTO ${this.table} AS t (jti, until_ms) VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET until_ms = GREATEST(t.until_ms, EXCLUDED.until_ms)`,
+      [jti, Math.ceil(untilMs)],
+    );
+  }
+
+  async isRevoked(jti: string, nowMs: number): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE jti = $1 AND until_ms > $2`, [jti, Math.floor(nowMs)]);
+    return rows.length > 0;
+  }
+
+  /** Deletes entries revoked until before `nowMs` (default now); returns how many. */
+  async purge(nowMs: number = Date.now()): Promise<number> {
+    const { rowCount } = await this.pool.query(`DELETE FROM ${this.table} WHERE until_ms <= $1`, [Math.floor(nowMs)]);
+    return rowCount ?? 0;
+  }
+}

@@ -1,0 +1,62 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+
+/** An ioredis client: a standalone `Redis` or a `Cluster`. Always injected; keyward never closes it. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * ioredis options that keep requests bounded while Redis is away: no offline queue (a command fails at once when
+ * disconnected instead of waiting), one retry per command, a command timeout, and quick reconnects so service returns
+ * within a fraction of a second of Redis coming back. Spread your own options over it.
+ *
+ * @example
+ * ```ts
+ * const client = new Redis(process.env.REDIS_URL!, { ...boundedRedisOptions(), keyPrefix: undefined });
+ * ```
+ */
+export function boundedRedisOptions(overrides: { commandTimeoutMs?: number; reconnectMaxDelayMs?: number } = {}): RedisOptions {
+  const commandTimeout = overrides.commandTimeoutMs ?? 500;
+  const maxDelay = overrides.reconnectMaxDelayMs ?? 200;
+  if (!Number.isInteger(commandTimeout) || commandTimeout < 1) throw new TypeError('keyward: option "commandTimeoutMs" must be a positive integer');
+  if (!Number.isInteger(maxDelay) || maxDelay < 1) throw new TypeError('keyward: option "reconnectMaxDelayMs" must be a positive integer');
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout,
+    connectTimeout: Math.max(1000, commandTimeout),
+    retryStrategy: (times: number) => Math.min(times * 50, maxDelay),
+  };
+}
+
+/** Resolves when the client is ready (or rejects after `timeoutMs`). With no offline queue, wait before serving. */
+export function whenReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`keyward: Redis was not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
+/** Checks that `value` looks like an ioredis client, naming the option otherwise. */
+export function checkClient(value: unknown, option: string): RedisClient {
+  const c = value as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null || typeof c['evalsha'] !== 'function' || typeof c['hgetall'] !== 'function') {
+    throw new TypeError(`keyward: option "${option}" must be an ioredis client (Redis or Cluster)`);
+  }
+  return value as RedisClient;
+}
+
+/** Checks a key prefix: 1–64 characters, no braces (the store adds its own hash tag), no spaces. */
+export function checkPrefix(value: unknown, option: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9:._-]{1,64}$/.test(value)) {
+    throw new TypeError(`keyward: option "${option}" must be 1–64 characters from A-Z a-z 0-9 : . _ -`);
+  }
+  return value;
+}

@@ -1,0 +1,242 @@
+import { KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkClient, checkPrefix, type RedisClient } from './client';
+import { storeLayout, type StoreLayout } from './layout';
+import { run, script } from './script';
+
+/** Options of {@link RedisKeyStore}. */
+export interface RedisKeyStoreOptions {
+  /** An ioredis client (standalone or Cluster), ideally with {@link boundedRedisOptions}. Never closed by the store. */
+  client: RedisClient;
+  /** Key prefix; every key is `{prefix}:…` (the braces are a Cluster hash tag). Default `keyward`. */
+  prefix?: string;
+  /** Encryption at rest of the fields in `sealedFields` (off by default). */
+  encryption?: Encryption;
+  /** Fields encrypted when `encryption` is given (default `DEFAULT_SEALED_FIELDS` of the core; `sealed` always is). */
+  sealedFields?: readonly string[];
+}
+
+const CREATE = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
+return 1`);
+
+// KEYS: record, id; with an owner change also old owner index, new owner index.
+// ARGV: id, hash, expected owner ('' when the owner does not change), n, n field/value pairs, fields to delete.
+const UPDATE = script(`
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+  return false
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if ARGV[3] ~= '' then
+  if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return -1 end
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[4], 0, ARGV[1])
+end
+local n = tonumber(ARGV[4])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + 2 * n)) end
+if #ARGV > 4 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 5 + 2 * n)) end
+return redis.call('HGETALL', KEYS[1])`);
+
+const DELETE = script(`
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+  return 0
+end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return -1 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1`);
+
+const SWAP_FIELD = script(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1`);
+
+const RETRIES = 10;
+
+function pairsToObject(reply: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1]);
+  return out;
+}
+
+/**
+ * The Redis {@link KeyStore}: one hash per record, an id index and sorted-set indexes for pagination (all keys of a
+ * store share one Cluster hash tag; see the package README for the layout). Create, update and delete are single Lua
+ * scripts, so a record and its indexes never disagree and concurrent patches of different fields both land.
+ *
+ * @example
+ * ```ts
+ * const client = new Redis(process.env.REDIS_URL!, boundedRedisOptions());
+ * const kw = createKeyward({ store: new RedisKeyStore({ client }), invalidation: new RedisInvalidationChannel({ client }) });
+ * ```
+ */
+export class RedisKeyStore implements KeyStore {
+  private readonly client: RedisClient;
+  private readonly keys: StoreLayout;
+  private readonly encryption: Encryption | undefined;
+  private readonly sealedFields: ReadonlySet<string>;
+
+  constructor(options: RedisKeyStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisKeyStore takes an options object');
+    this.client = checkClient(options.client, 'client');
+    this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
+    this.encryption = options.encryption;
+    this.sealedFields = resolveSealedFields(options.sealedFields);
+  }
+
+  /** True when records are encrypted at rest (needed for recoverable keys). */
+  get encryptsAtRest(): boolean {
+    return this.encryption !== undefined;
+  }
+
+  async create(record: KeyRecord): Promise<void> {
+    const args: string[] = [record.id, record.hash];
+    for (const [field, value] of Object.entries(record)) {
+      if (value !== undefined) args.push(field, this.encode(record.id, field, value));
+    }
+    const k = this.keys;
+    const ok = await run(this.client, CREATE, [k.record(record.hash), k.id(record.id), k.ids, k.owner(record.owner)], args);
+    if (ok !== 1) throw new KeywardError('KEY_CONFLICT', `a key with id ${record.id} or the same hash exists`);
+  }
+
+  async get(id: string): Promise<KeyRecord | undefined> {
+    const hash = await this.client.get(this.keys.id(id));
+    if (hash === null) return undefined;
+    return this.decode(await this.client.hgetall(this.keys.record(hash)), true);
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    return this.decode(await this.client.hgetall(this.keys.record(hash)), false);
+  }
+
+  async list(query: PageQuery): Promise<Page<KeyRecord>> {
+    const limit = Math.max(1, Math.min(1000, query.limit));
+    const index = query.owner === undefined ? this.keys.ids : this.keys.owner(query.owner);
+    const ids = await this.client.zrangebylex(index, query.cursor === undefined ? '-' : `(${query.cursor}`, '+', 'LIMIT', 0, limit + 1);
+    const pageIds = ids.slice(0, limit);
+    if (pageIds.length === 0) return { items: [] };
+    const hashes = await this.client.mget(...pageIds.map((id) => this.keys.id(id)));
+    const pipeline = this.client.pipeline();
+    for (const h of hashes) if (h !== null) pipeline.hgetall(this.keys.record(h));
+    const replies = (await pipeline.exec()) ?? [];
+    const items: KeyRecord[] = [];
+    for (const [error, value] of replies) {
+      if (error) throw error;
+      const r = this.decode(value as Record<string, string>, false);
+      if (r) items.push(r);
+    }
+    return ids.length > limit ? { items, nextCursor: pageIds[pageIds.length - 1]! } : { items };
+  }
+
+  async update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+    if (Object.prototype.hasOwnProperty.call(patch, 'owner') && patch.owner === undefined) {
+      throw new TypeError('keyward: a key patch cannot remove "owner"');
+    }
+    const sets: string[] = [];
+    const dels: string[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (field === 'id' || field === 'hash') continue;
+      if (value === undefined) dels.push(field);
+      else sets.push(field, this.encode(id, field, value));
+    }
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const hash = await this.client.get(this.keys.id(id));
+      if (hash === null) return undefined;
+      const k = this.keys;
+      let keys = [k.record(hash), k.id(id)];
+      let expectedOwner = '';
+      if (patch.owner !== undefined) {
+        expectedOwner = (await this.client.hget(k.record(hash), 'owner')) ?? '';
+        if (expectedOwner === '') return undefined;
+        keys = [...keys, k.owner(JSON.parse(expectedOwner) as string), k.owner(patch.owner)];
+      }
+      const reply = await run(this.client, UPDATE, keys, [id, hash, expectedOwner, sets.length / 2, ...sets, ...dels]);
+      if (reply === -1) continue;
+      if (reply === null || reply === undefined) return undefined;
+      return this.decode(pairsToObject(reply), false);
+    }
+    throw new KeywardError('STORE_FAILURE', `key ${id} kept changing during an update; try again`);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const hash = await this.client.get(this.keys.id(id));
+      if (hash === null) return false;
+      const owner = await this.client.hget(this.keys.record(hash), 'owner');
+      const k = this.keys;
+      const ownerKey = owner === null ? k.owner('') : k.owner(JSON.parse(owner) as string);
+      const reply = await run(this.client, DELETE, [k.record(hash), k.id(id), k.ids, ownerKey], [id, hash, owner ?? '']);
+      if (reply === -1) continue;
+      return reply === 1;
+    }
+    throw new KeywardError('STORE_FAILURE', `key ${id} kept changing during a delete; try again`);
+  }
+
+  /**
+   * Moves every sealed field to the current master key (and seals fields stored before encryption was turned on).
+   * Safe to run while the store is in use: each field is swapped only if it did not change meanwhile.
+   *
+   * @returns how many records were read and how many fields were rewritten
+   */
+  async reencrypt(options: { batchSize?: number } = {}): Promise<{ scanned: number; rewritten: number }> {
+    const encryption = this.encryption;
+    if (!encryption) throw new KeywardError('INVALID_ARGUMENT', 'reencrypt() needs the store to have an "encryption" option');
+    const batch = options.batchSize ?? 500;
+    let cursor = '-';
+    let scanned = 0;
+    let rewritten = 0;
+    for (;;) {
+      const ids = await this.client.zrangebylex(this.keys.ids, cursor, '+', 'LIMIT', 0, batch);
+      if (ids.length === 0) break;
+      cursor = `(${ids[ids.length - 1]}`;
+      const hashes = await this.client.mget(...ids.map((id) => this.keys.id(id)));
+      for (let i = 0; i < ids.length; i++) {
+        const hash = hashes[i];
+        if (!hash) continue;
+        const id = ids[i]!;
+        const raw = await this.client.hgetall(this.keys.record(hash));
+        scanned++;
+        for (const [field, value] of Object.entries(raw)) {
+          if (!this.sealedFields.has(field)) continue;
+          const sealed = encryption.isSealed(value);
+          if (sealed && encryption.keyIdOf(value) === encryption.currentKeyId) continue;
+          const plain = sealed ? openField(encryption, id, field, value) : JSON.parse(value);
+          const next = sealField(encryption, id, field, plain);
+          rewritten += Number(await run(this.client, SWAP_FIELD, [this.keys.record(hash)], [field, value, next]));
+        }
+      }
+    }
+    return { scanned, rewritten };
+  }
+
+  private encode(id: string, field: string, value: unknown): string {
+    if (this.sealedFields.has(field)) {
+      if (this.encryption) return sealField(this.encryption, id, field, value);
+      if (field === 'sealed') throw new KeywardError('INVALID_ARGUMENT', 'a recoverable key needs encryption at rest: give the store an "encryption" option');
+    }
+    return JSON.stringify(value);
+  }
+
+  private decode(raw: Record<string, string>, withSealed: boolean): KeyRecord | undefined {
+    if (raw['id'] === undefined) return undefined;
+    const id = JSON.parse(raw['id']) as string;
+    const out: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(raw)) {
+      if (field === 'sealed' && !withSealed) continue;
+      if (value.startsWith('kwenc:')) {
+        if (!this.encryption) throw new KeywardError('DECRYPTION_FAILED', `key ${id} has encrypted fields but the store has no "encryption" option`);
+        out[field] = openField(this.encryption, id, field, value);
+      } else {
+        out[field] = JSON.parse(value);
+      }
+    }
+    return out as unknown as KeyRecord;
+  }
+}

@@ -1,0 +1,58 @@
+import type { RevocationStore } from '@keyward/core';
+import { checkClient, checkPrefix, type RedisClient } from './client';
+import { run, script } from './script';
+
+/** Options of {@link RedisRevocationStore}. */
+export interface RedisRevocationStoreOptions {
+  /** An ioredis client (standalone or Cluster). Never closed by the store. */
+  client: RedisClient;
+  /** Key prefix: entries are `<prefix>:revoked:<jti>` (no hash tag: they spread over a Cluster). Default `keyward`. */
+  prefix?: string;
+  /**
+   * Extra time an entry is kept past `untilMs`, in ms (default 60 s), so that clocks a little apart never see a
+   * revoked token as valid before it has expired.
+   */
+  graceMs?: number;
+}
+
+// Keeps the later of two revocation times; expires the entry `grace` ms after it no longer matters.
+const REVOKE = script(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local untilMs = tonumber(ARGV[1])
+if cur >= untilMs then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`);
+
+/**
+ * The Redis {@link RevocationStore}: one string per revoked token id holding the time until which it is revoked, with
+ * a Redis expiry, so the list cleans itself.
+ */
+export class RedisRevocationStore implements RevocationStore {
+  private readonly client: RedisClient;
+  private readonly prefix: string;
+  private readonly graceMs: number;
+
+  constructor(options: RedisRevocationStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisRevocationStore takes an options object');
+    this.client = checkClient(options.client, 'client');
+    this.prefix = checkPrefix(options.prefix, 'prefix', 'keyward');
+    this.graceMs = options.graceMs ?? 60_000;
+    if (!Number.isInteger(this.graceMs) || this.graceMs < 0) throw new TypeError('keyward: option "graceMs" must be a non-negative integer');
+  }
+
+  private key(jti: string): string {
+    return `${this.prefix}:revoked:${jti}`;
+  }
+
+  async revoke(jti: string, untilMs: number): Promise<void> {
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
+    if (!Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
+    const ttl = Math.max(0, Math.ceil(untilMs - Date.now())) + this.graceMs + 1;
+    await run(this.client, REVOKE, [this.key(jti)], [Math.ceil(untilMs), ttl]);
+  }
+
+  async isRevoked(jti: string, nowMs: number): Promise<boolean> {
+    const v = await this.client.get(this.key(jti));
+    return v !== null && Number(v) > nowMs;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Rate limits, plans, quotas, failed-auth blocking and load shedding, identical for every adapter: same status,
+ * headers and body. Time is an injected manual clock: keyward computes every window and period from its own clock
+ * (fixed windows aligned to the epoch, calendar periods through Intl), so moving the clock resets windows and
+ * refills quotas without waiting.
+ */
+import request from 'supertest';
+import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
+import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+const QUOTA_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
+
+describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
+  const running: Array<{ kw: Keyward; app: RunningApp }> = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      await r.app.close();
+      await r.kw.close();
+    }
+  });
+
+  async function start(options: KeywardOptions) {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, publicPaths: ['/health'], ...options });
+    const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    running.push({ kw, app });
+    const key = async (input: { plan?: string; limits?: Record<string, unknown> } = {}) => (await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], ...(input as object) })).key;
+    const get = (path: string, k?: string) => (k ? request(app.url).get(path).set('X-API-Key', k) : request(app.url).get(path));
+    return { kw, app, clock, key, get };
+  }
+
+  it('N allowed with RateLimit headers, then 429 RATE_LIMITED with Retry-After; reset after the window', async () => {
+    const { key, get, clock } = await start({ limits: { rules: { burst: { points: 3, window: '10s' } } } });
+    const k = await key();
+    const ok = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await get('/open', k);
+      ok.push([res.status, res.headers['ratelimit-policy'], res.headers['ratelimit']]);
+    }
+    expect(ok).toEqual([
+      [200, '"burst";q=3;w=10', '"burst";r=2;t=10'],
+      [200, '"burst";q=3;w=10', '"burst";r=1;t=10'],
+      [200, '"burst";q=3;w=10', '"burst";r=0;t=10'],
+    ]);
+    const res = await get('/open', k);
+    expect(res.status).toBe(429);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['retry-after']).toBe('10');
+    expect(res.headers['ratelimit-policy']).toBe('"burst";q=3;w=10');
+    expect(res.headers['ratelimit']).toBe('"burst";r=0;t=10');
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.body).toEqual({ type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] });
+    clock.advance(10_000);
+    const again = await get('/open', k);
+    expect([again.status, again.headers['ratelimit']]).toEqual([200, '"burst";r=2;t=10']);
+  });
+
+  it('weighted cost per route', async () => {
+    const { key, get } = await start({ limits: { rules: { burst: { points: 7, window: '1m' } } } });
+    const k = await key();
+    expect((await get('/heavy', k)).headers['ratelimit']).toBe('"burst";r=2;t=60');
+    expect((await get('/heavy', k)).status).toBe(429);
+    expect((await get('/open', k)).headers['ratelimit']).toBe('"burst";r=1;t=60');
+  });
+
+  it('two limits at once: the tighter one is reported (legacy headers) and refuses', async () => {
+    const { key, get } = await start({ limits: { rules: { burst: { points: 5, window: '10s' }, daily: { points: 2, window: '1d' } }, headers: 'both' } });
+    const k = await key();
+    const first = await get('/open', k);
+    expect(first.headers['ratelimit']).toBe('"burst";r=4;t=10, "daily";r=1;t=50400');
+    expect([first.headers['x-ratelimit-limit'], first.headers['x-ratelimit-remaining'], first.headers['x-ratelimit-reset']]).toEqual(['2', '1', String((T0 + 50_400_000) / 1000)]);
+    await get('/open', k);
+    const res = await get('/open', k);
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('50400');
+    expect(res.body['violated-policies']).toEqual(['daily']);
+    expect(res.headers['x-ratelimit-remaining']).toBe('0');
+  });
+
+  it('plan tiers and a per-key override', async () => {
+    const { key, get } = await start({
+      limits: { plans: { free: { limits: { burst: { points: 1, window: '1m' } } }, pro: { limits: { burst: { points: 3, window: '1m' } } } }, defaultPlan: 'free' },
+    });
+    const count = async (k: string) => {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await get('/open', k)).status);
+      return statuses.filter((s) => s === 200).length;
+    };
+    expect(await count(await key({ plan: 'free' }))).toBe(1);
+    expect(await count(await key())).toBe(1);
+    expect(await count(await key({ plan: 'pro' }))).toBe(3);
+    expect(await count(await key({ plan: 'pro', limits: { burst: { points: 4 } } }))).toBe(4);
+    const k = await key({ plan: 'pro', limits: { burst: { points: 2 } } });
+    expect((await get('/open', k)).headers['ratelimit-policy']).toBe('"burst";q=2;w=60');
+  });
+
+  it('request quota: exhaustion, 429 QUOTA_EXCEEDED with the IANA problem type, refill at the period start', async () => {
+    const { key, get, clock } = await start({ limits: { quotas: { monthly: { requests: 2, period: 'month', day: 1, timeZone: 'Europe/Paris' } } } });
+    const k = await key();
+    expect((await get('/open', k)).status).toBe(200);
+    expect((await get('/open', k)).status).toBe(200);
+    const res = await get('/open', k);
+    const reset = Date.parse('2026-03-31T22:00:00Z');
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe(String((reset - T0) / 1000));
+    expect(res.body).toEqual({ type: QUOTA_TYPE, title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: monthly.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['monthly'] });
+    clock.set(reset);
+    const refilled = await get('/open', k);
+    expect([refilled.status, refilled.headers['ratelimit']]).toEqual([200, '"monthly";r=1;t=2592000']);
+  });
+
+  it('byte quota counted from the finished response', async () => {
+    const { key, get } = await start({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } });
+    const k = await key();
+    const a = await get('/open?size=600', k);
+    expect([a.status, a.headers['ratelimit-policy'], a.headers['ratelimit']]).toEqual([200, '"egress";q=1000;qu="content-bytes";w=86400', '"egress";r=1000;t=50400']);
+    await new Promise((r) => setImmediate(r));
+    const b = await get('/open?size=600', k);
+    expect([b.status, b.headers['ratelimit']]).toEqual([200, '"egress";r=400;t=50400']);
+    await new Promise((r) => setImmediate(r));
+    const c = await get('/open', k);
+    expect([c.status, c.body.code, c.body.type, c.body['violated-policies']]).toEqual([429, 'QUOTA_EXCEEDED', QUOTA_TYPE, ['egress']]);
+  });
+
+  it('failed-auth block: 429 AUTH_BLOCKED before any credential work, even for a valid key', async () => {
+    const { kw, key, get } = await start({ authFailures: { max: 3, window: '1m', block: '2m' } });
+    const k = await key();
+    for (let i = 0; i < 3; i++) expect((await get('/open', `kw_live_bogus${i}`)).status).toBe(401);
+    const spy = jest.spyOn(kw.config.store, 'findByHash');
+    const res = await get('/open', k);
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('120');
+    expect(res.body).toEqual({ type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' });
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('overload shedding: 503 OVERLOADED with Retry-After, lowest plan first, recovering by itself', async () => {
+    let load = 0;
+    const { key, get } = await start({ loadShedding: { maxEventLoopDelay: 50, planPriority: ['free', 'pro'], retryAfter: '2s', signal: () => load } });
+    const free = await key({ plan: 'free' });
+    const pro = await key({ plan: 'pro' });
+    load = 80;
+    const shed = await get('/open', free);
+    expect([shed.status, shed.headers['retry-after'], shed.body.code]).toEqual([503, '2', 'OVERLOADED']);
+    expect((await get('/open', pro)).status).toBe(200);
+    load = 120;
+    expect((await get('/open', pro)).status).toBe(503);
+    load = 10;
+    expect((await get('/open', free)).status).toBe(200);
+  });
+
+  it('store failure policy deny: 503 STORE_UNAVAILABLE with Retry-After', async () => {
+    const store: LimiterStore = { increment: () => Promise.reject(new Error('down')), get: () => Promise.reject(new Error('down')) };
+    const { key, get } = await start({ limits: { store, rules: { burst: { points: 5, window: '1m' } } } });
+    const res = await get('/open', await key());
+    expect([res.status, res.headers['retry-after'], res.body.code]).toEqual([503, '1', 'STORE_UNAVAILABLE']);
+  });
+
+  it('concurrency is exact: 200 parallel requests against a limit of 50 yield exactly 50 successes', async () => {
+    const { key, app } = await start({ limits: { rules: { burst: { points: 50, window: '1m' } } } });
+    const k = await key();
+    const agent = request(app.url);
+    const statuses = await Promise.all(Array.from({ length: 200 }, () => agent.get('/open').set('X-API-Key', k).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(150);
+  });
+});

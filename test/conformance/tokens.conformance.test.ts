@@ -1,0 +1,169 @@
+/**
+ * Token scenarios, identical for every adapter: JWT verification through the pipeline, revocation, the OAuth 2.0
+ * client-credentials token endpoint and the JWKS endpoint (core endpoints mounted by each adapter).
+ */
+import request from 'supertest';
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import { createKeyward, manualClock, type Keyward } from '@keyward/core';
+import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+
+const SECRET = 'conformance-hmac-secret-0123456789abcdef';
+const ISS = 'https://idp.example/';
+const AUD = 'docs-api';
+const challenge = (title: string) => `Bearer realm="keyward", error="invalid_token", error_description="${title}"`;
+const problem = (code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED', detail: string) => ({
+  type: `urn:keyward:problem:${code.toLowerCase().replace('_', '-')}`,
+  title: code === 'TOKEN_INVALID' ? 'Invalid token' : 'Token expired',
+  status: 401,
+  detail,
+  code,
+});
+
+describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
+  let kw: Keyward;
+  let app: RunningApp;
+  let key: string;
+  let keyId: string;
+  const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+  const now = () => Math.floor(clock() / 1000);
+
+  const external = (payload: JWTPayload = {}, o: { alg?: string; secret?: string; exp?: number } = {}) =>
+    new SignJWT({ iss: ISS, aud: AUD, sub: 'user-1', scope: 'docs:read users:view', ...payload })
+      .setProtectedHeader({ alg: o.alg ?? 'HS256' })
+      .setIssuedAt(now())
+      .setExpirationTime(o.exp ?? now() + 300)
+      .sign(new TextEncoder().encode(o.secret ?? SECRET));
+
+  beforeAll(async () => {
+    kw = createKeyward({
+      clock,
+      tokens: {
+        issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }],
+        signing: { issuer: 'https://api.example', audience: AUD, keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' },
+      },
+    });
+    app = await adapter.start({
+      keyward: kw,
+      routes: DEFAULT_ROUTES,
+      endpoints: [
+        { method: 'POST', path: '/oauth/token', handler: kw.tokens.endpoint() },
+        { method: 'GET', path: '/.well-known/jwks.json', handler: kw.tokens.jwksEndpoint() },
+      ],
+    });
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'], plan: 'pro' });
+    key = created.key;
+    keyId = created.record.id;
+  });
+  afterAll(async () => {
+    await app.close();
+    await kw.close();
+  });
+
+  const bearer = (path: string, token: string) => request(app.url).get(path).set('Authorization', `Bearer ${token}`);
+  const refused = async (token: string, code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED', detail: string) => {
+    const res = await bearer('/docs', token);
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['www-authenticate']).toBe(challenge(code === 'TOKEN_INVALID' ? 'Invalid token' : 'Token expired'));
+    expect(res.body).toEqual(problem(code, detail));
+    expect(res.text).not.toContain(token.split('.')[2]);
+  };
+
+  it('valid token: 200 with a token principal', async () => {
+    const res = await bearer('/docs', await external());
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, principal: { id: 'user-1', owner: 'user-1', type: 'token', scopes: ['docs:read', 'users:view'] } });
+    expect((await bearer('/both', await external())).status).toBe(200);
+  });
+
+  it('expired token: 401 TOKEN_EXPIRED', async () => {
+    await refused(await external({}, { exp: now() - 1 }), 'TOKEN_EXPIRED', 'The token has expired.');
+  });
+
+  it('not yet valid: 401 TOKEN_INVALID', async () => {
+    await refused(await external({ nbf: now() + 120 }), 'TOKEN_INVALID', 'The token is not yet valid.');
+  });
+
+  it('wrong issuer: 401', async () => {
+    await refused(await external({ iss: 'https://other-idp.example/' }), 'TOKEN_INVALID', "The token's issuer is not trusted.");
+  });
+
+  it('wrong audience: 401', async () => {
+    await refused(await external({ aud: 'another-api' }), 'TOKEN_INVALID', 'The token\'s "aud" claim is not accepted.');
+  });
+
+  it('disallowed algorithm: 401', async () => {
+    await refused(await external({}, { alg: 'HS512', secret: SECRET + SECRET }), 'TOKEN_INVALID', "The token's algorithm is not allowed.");
+  });
+
+  it('tampered signature and tampered payload: 401', async () => {
+    const token = await external();
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const flipped = s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11);
+    await refused(`${h}.${p}.${flipped}`, 'TOKEN_INVALID', "The token's signature is not valid.");
+    const forged = Buffer.from(JSON.stringify({ iss: ISS, aud: AUD, sub: 'admin', scope: '*', exp: now() + 300 })).toString('base64url');
+    await refused(`${h}.${forged}.${s}`, 'TOKEN_INVALID', "The token's signature is not valid.");
+  });
+
+  it('revoked token: 401 on the next request', async () => {
+    const issued = await kw.tokens.issue({ subject: 'svc-1', scopes: ['docs:read'] });
+    expect((await bearer('/docs', issued.token)).status).toBe(200);
+    await kw.tokens.revoke(issued.jti, issued.expiresAt);
+    await refused(issued.token, 'TOKEN_INVALID', 'The token has been revoked.');
+  });
+
+  it('insufficient scope: 403 insufficient_scope', async () => {
+    const res = await request(app.url).post('/docs').set('Authorization', `Bearer ${await external()}`);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
+    expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  const token = () => request(app.url).post('/oauth/token').type('form');
+
+  it('exchange: API key (Basic) → token that the pipeline accepts', async () => {
+    const res = await token().auth(keyId, key).send('grant_type=client_credentials&scope=docs:read');
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'docs:read' });
+    const use = await bearer('/docs', res.body.access_token);
+    expect(use.status).toBe(200);
+    expect(use.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'token', scopes: ['docs:read'] } });
+    expect((await bearer('/both', res.body.access_token)).status).toBe(403);
+  });
+
+  it('exchange: client_secret_post with every scope of the key', async () => {
+    const res = await token().send({ grant_type: 'client_credentials', client_id: keyId, client_secret: key });
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('docs:read users:view');
+  });
+
+  it('exchange errors per RFC 6749 §5.2', async () => {
+    const unsupported = await token().auth(keyId, key).send('grant_type=password&username=a&password=b');
+    expect([unsupported.status, unsupported.body.error]).toEqual([400, 'unsupported_grant_type']);
+    const missing = await token().auth(keyId, key).send('scope=docs:read');
+    expect([missing.status, missing.body.error]).toEqual([400, 'invalid_request']);
+    const badClient = await token().auth(keyId, 'kw_live_not-a-key').send('grant_type=client_credentials');
+    expect([badClient.status, badClient.body.error, badClient.headers['www-authenticate']]).toEqual([401, 'invalid_client', 'Basic realm="keyward"']);
+    expect(badClient.headers['cache-control']).toBe('no-store');
+    const noClient = await token().send('grant_type=client_credentials');
+    expect([noClient.status, noClient.body.error]).toEqual([401, 'invalid_client']);
+    const wide = await token().auth(keyId, key).send('grant_type=client_credentials&scope=docs:write');
+    expect([wide.status, wide.body.error]).toEqual([400, 'invalid_scope']);
+    const json = await request(app.url).post('/oauth/token').auth(keyId, key).set('Content-Type', 'application/json').send('{"grant_type":"client_credentials"}');
+    expect([json.status, json.body.error]).toEqual([400, 'invalid_request']);
+    for (const r of [unsupported, missing, badClient, wide, json]) expect(r.text).not.toContain(key);
+  });
+
+  it('JWKS endpoint: the public signing keys', async () => {
+    const res = await request(app.url).get('/.well-known/jwks.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/jwk-set+json');
+    expect(JSON.parse(res.text)).toEqual(kw.tokens.jwks());
+    expect(JSON.parse(res.text).keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', kid: 'k1', alg: 'ES256', use: 'sig' })]);
+    expect(res.text).not.toMatch(/"d":/);
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * The store conformance suite: the same scenarios against every KeyStore (memory, Redis, PostgreSQL, and the
+ * Redis/PostgreSQL stores with encryption at rest) and every RevocationStore. A store is done when this passes.
+ */
+import { isKeywardError, type KeyRecord, type KeyStore, type RevocationStore } from '@keyward/core';
+import { MemoryRevocationStore } from '../../packages/core/src/tokens/memory-revocation-store';
+import { KEY_STORE_BACKENDS, REVOCATION_BACKENDS, type RevocationBackend } from './support';
+
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+let seq = 0;
+
+/** A full record with every optional field, including empty arrays and nested objects. */
+function record(over: Partial<KeyRecord> = {}): KeyRecord {
+  seq++;
+  const id = over.id ?? `key_${String(seq).padStart(6, '0')}`;
+  return {
+    id,
+    hash: `${'ab'.repeat(28)}${String(seq).padStart(8, '0')}`,
+    hashVersion: 'sha256-v1',
+    hint: 'kw_live_…A1b2',
+    prefix: 'kw',
+    env: 'live',
+    owner: 'acme',
+    name: `key ${seq} — ünïcode ✓`,
+    scopes: ['docs:read', 'users:*'],
+    plan: 'pro',
+    restrictions: { ip: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: [] }, referrers: { allow: [] } },
+    limits: { burst: { points: 500 } },
+    status: 'active',
+    createdAt: T0,
+    updatedAt: T0,
+    expiresAt: T0 + 86_400_000,
+    lifetimeMs: 86_400_000,
+    metadata: { team: 'a', nested: { list: [1, 'two', null, { x: true }], empty: {} }, emptyList: [] },
+    ...over,
+  };
+}
+
+async function conflictOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return isKeywardError(e) ? e.code : String(e);
+  }
+}
+
+describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
+  let store: KeyStore;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await backend.make());
+  });
+  afterAll(() => cleanup());
+
+  it('create, get and findByHash return the record exactly', async () => {
+    const r = record();
+    await store.create(r);
+    expect(await store.get(r.id)).toEqual(r);
+    expect(await store.findByHash(r.hash)).toEqual(r);
+    const minimal = record({ name: undefined, plan: undefined, restrictions: undefined, limits: undefined, expiresAt: undefined, lifetimeMs: undefined, scopes: [], metadata: {} });
+    const clean = JSON.parse(JSON.stringify(minimal)) as KeyRecord;
+    await store.create(clean);
+    expect(await store.get(clean.id)).toEqual(clean);
+    expect(await store.findByHash(clean.hash)).toEqual(clean);
+  });
+
+  it('unknown id and hash: undefined', async () => {
+    expect(await store.get('key_nope')).toBeUndefined();
+    expect(await store.findByHash('f'.repeat(64))).toBeUndefined();
+    expect(await store.update('key_nope', { name: 'x' })).toBeUndefined();
+    expect(await store.delete('key_nope')).toBe(false);
+  });
+
+  it('returned records are copies', async () => {
+    const r = record();
+    await store.create(r);
+    const got = (await store.get(r.id)) as unknown as { scopes: string[]; metadata: Record<string, unknown> };
+    got.scopes.push('admin');
+    got.metadata['team'] = 'evil';
+    expect(await store.get(r.id)).toEqual(r);
+  });
+
+  it('conflicts: same id or same hash fails with KEY_CONFLICT and changes nothing', async () => {
+    const r = record({ owner: 'conflicts' });
+    await store.create(r);
+    expect(await conflictOf(store.create(record({ id: r.id, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
+    expect(await conflictOf(store.create(record({ hash: r.hash, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
+    expect(await store.get(r.id)).toEqual(r);
+    expect((await store.list({ owner: 'conflicts', limit: 10 })).items.map((x) => x.id)).toEqual([r.id]);
+  });
+
+  it('concurrent creates of one hash: exactly one wins', async () => {
+    const hash = 'c'.repeat(64);
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => conflictOf(store.create(record({ hash, owner: 'race', id: `key_race_${i}` })))));
+    expect(results.filter((r) => r === undefined)).toHaveLength(1);
+    expect(results.filter((r) => r === 'KEY_CONFLICT')).toHaveLength(7);
+    expect((await store.list({ owner: 'race', limit: 100 })).items).toHaveLength(1);
+  });
+
+  it('list: ordered by id (code point order), paginated, each record once', async () => {
+    const ids = ['key_Zeta', 'key_alpha', 'key_Alpha', 'key_beta', 'key_0', 'key_a0', 'key_B'];
+    for (const id of ids) await store.create(record({ id, owner: 'pager' }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list({ owner: 'pager', limit: 3, ...(cursor !== undefined ? { cursor } : {}) });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items.map((r) => r.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined);
+    expect(seen).toEqual([...ids].sort());
+    expect(pages).toBe(3);
+    const exact = await store.list({ owner: 'pager', limit: 7 });
+    expect(exact.items).toHaveLength(7);
+    expect(exact.nextCursor).toBeUndefined();
+    expect(exact.items.find((r) => r.id === 'key_B')).toEqual(expect.objectContaining({ owner: 'pager', scopes: ['docs:read', 'users:*'] }));
+  });
+
+  it('list without owner covers every owner; unknown owner is empty', async () => {
+    await store.create(record({ owner: 'other-owner' }));
+    const all: KeyRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(all.some((r) => r.owner === 'other-owner')).toBe(true);
+    expect(all.some((r) => r.owner === 'pager')).toBe(true);
+    expect(all.map((r) => r.id)).toEqual([...all.map((r) => r.id)].sort());
+    expect(await store.list({ owner: 'nobody', limit: 10 })).toEqual({ items: [] });
+  });
+
+  it('update: shallow patch, undefined removes, the result and later reads agree', async () => {
+    const r = record();
+    await store.create(r);
+    const next = await store.update(r.id, { name: 'renamed', plan: undefined, metadata: { only: 1 }, updatedAt: T0 + 1 });
+    const { plan: _plan, ...rest } = r;
+    const expected = { ...rest, name: 'renamed', metadata: { only: 1 }, updatedAt: T0 + 1 };
+    expect(next).toEqual(expected);
+    expect(await store.get(r.id)).toEqual(expected);
+    expect(await store.findByHash(r.hash)).toEqual(expected);
+  });
+
+  it('revoke (status change) is seen by findByHash at once', async () => {
+    const r = record();
+    await store.create(r);
+    await store.update(r.id, { status: 'revoked', revokedAt: T0 + 5, revokedReason: 'leaked', updatedAt: T0 + 5 });
+    expect(await store.findByHash(r.hash)).toMatchObject({ status: 'revoked', revokedAt: T0 + 5, revokedReason: 'leaked' });
+  });
+
+  it('changing the owner moves the key between owner lists', async () => {
+    const r = record({ owner: 'from-owner' });
+    await store.create(r);
+    await store.update(r.id, { owner: 'to-owner' });
+    expect((await store.list({ owner: 'from-owner', limit: 10 })).items).toEqual([]);
+    expect((await store.list({ owner: 'to-owner', limit: 10 })).items.map((x) => x.id)).toEqual([r.id]);
+  });
+
+  it('concurrent patches of different fields all land', async () => {
+    const r = record();
+    await store.create(r);
+    await Promise.all([
+      store.update(r.id, { name: 'n1' }),
+      store.update(r.id, { plan: 'enterprise' }),
+      store.update(r.id, { lastUsedAt: T0 + 10 }),
+      store.update(r.id, { status: 'disabled', disabledReason: 'abuse' }),
+      store.update(r.id, { graceEndsAt: T0 + 20 }),
+      store.update(r.id, { scopes: ['a:b'] }),
+      store.update(r.id, { expiresAt: undefined }),
+      store.update(r.id, { metadata: { m: 2 } }),
+    ]);
+    expect(await store.get(r.id)).toMatchObject({ name: 'n1', plan: 'enterprise', lastUsedAt: T0 + 10, status: 'disabled', disabledReason: 'abuse', graceEndsAt: T0 + 20, scopes: ['a:b'], metadata: { m: 2 } });
+    expect((await store.get(r.id))!.expiresAt).toBeUndefined();
+  });
+
+  it('many concurrent patches of the same field: the record stays whole', async () => {
+    const r = record();
+    await store.create(r);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.update(r.id, { lastUsedAt: T0 + i })));
+    const got = await store.get(r.id);
+    expect(got!.lastUsedAt).toBeGreaterThanOrEqual(T0);
+    expect({ ...got, lastUsedAt: undefined }).toEqual({ ...r, lastUsedAt: undefined });
+  });
+
+  it('delete removes the record and its indexes; the hash can be used again', async () => {
+    const r = record({ owner: 'deleter' });
+    await store.create(r);
+    expect(await store.delete(r.id)).toBe(true);
+    expect(await store.delete(r.id)).toBe(false);
+    expect(await store.get(r.id)).toBeUndefined();
+    expect(await store.findByHash(r.hash)).toBeUndefined();
+    expect((await store.list({ owner: 'deleter', limit: 10 })).items).toEqual([]);
+    await store.create(record({ hash: r.hash, owner: 'deleter' }));
+    expect((await store.findByHash(r.hash))!.owner).toBe('deleter');
+  });
+
+  it('concurrent update and delete: the record is either gone or whole', async () => {
+    const r = record();
+    await store.create(r);
+    const [, deleted] = await Promise.all([store.update(r.id, { name: 'late' }), store.delete(r.id)]);
+    expect(deleted).toBe(true);
+    expect(await store.get(r.id)).toBeUndefined();
+    expect(await store.findByHash(r.hash)).toBeUndefined();
+  });
+
+  it('a recoverable key (sealed field) is stored only with encryption at rest, and read back only by get()', async () => {
+    const r = record({ sealed: { key: 'kw_live_plaintextvalue' } });
+    if (backend.name === 'memory') return; // the memory store keeps records in this process only
+    if (!backend.encrypted) {
+      expect(await conflictOf(store.create(r))).toBe('INVALID_ARGUMENT');
+      expect(await store.get(r.id)).toBeUndefined();
+      return;
+    }
+    await store.create(r);
+    expect((await store.get(r.id))!.sealed).toEqual({ key: 'kw_live_plaintextvalue' });
+    expect((await store.findByHash(r.hash))!.sealed).toBeUndefined();
+    expect((await store.update(r.id, { name: 'x' }))!.sealed).toBeUndefined();
+  });
+});
+
+const REVOCATION: RevocationBackend[] = [{ name: 'memory', make: async () => ({ store: new MemoryRevocationStore(), cleanup: async () => {} }) }, ...REVOCATION_BACKENDS];
+
+describe.each(REVOCATION)('RevocationStore conformance: $name', (backend) => {
+  let store: RevocationStore;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await backend.make());
+  });
+  afterAll(() => cleanup());
+  const now = Date.now();
+
+  it('a revoked jti is revoked until its time, then not', async () => {
+    await store.revoke('jti-a', now + 60_000);
+    expect(await store.isRevoked('jti-a', now)).toBe(true);
+    expect(await store.isRevoked('jti-a', now + 59_999)).toBe(true);
+    expect(await store.isRevoked('jti-a', now + 60_000)).toBe(false);
+  });
+
+  it('an unknown jti is not revoked', async () => {
+    expect(await store.isRevoked('jti-unknown', now)).toBe(false);
+  });
+
+  it('revoking twice keeps the later time', async () => {
+    await store.revoke('jti-b', now + 120_000);
+    await store.revoke('jti-b', now + 10_000);
+    expect(await store.isRevoked('jti-b', now + 60_000)).toBe(true);
+    await store.revoke('jti-b', now + 240_000);
+    expect(await store.isRevoked('jti-b', now + 200_000)).toBe(true);
+  });
+
+  it('a revocation already in the past does not revoke', async () => {
+    await store.revoke('jti-c', now - 1000);
+    expect(await store.isRevoked('jti-c', now)).toBe(false);
+  });
+
+  it('jti values with odd characters are kept apart', async () => {
+    await store.revoke('a:b', now + 60_000);
+    expect(await store.isRevoked('a:b', now)).toBe(true);
+    expect(await store.isRevoked('a', now)).toBe(false);
+    expect(await store.isRevoked('a:b:', now)).toBe(false);
+  });
+});
