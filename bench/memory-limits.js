@@ -18,7 +18,7 @@ const arg = (name, fallback) => {
 };
 const COUNT = arg('count', 1_000_000);
 const MAX = arg('max-entries', 100_000);
-const gc = () => { if (global.gc) { global.gc(); global.gc(); } };
+const gc = () => { if (globalThis.gc) { globalThis.gc(); globalThis.gc(); } };
 const mb = (n) => (n / 1048576).toFixed(1);
 
 (async () => {
@@ -62,7 +62,7 @@ const mb = (n) => (n / 1048576).toFixed(1);
     heapGrowthMB: Number(mb(after - before)),
     bytesPerEntry: Math.round((after - before) / Math.max(1, limitsStore.size + failureStore.size)),
     realKeyAllowed: ok.ok,
-    gcExposed: Boolean(global.gc),
+    gcExposed: Boolean(globalThis.gc),
   };
   process.stdout.write(JSON.stringify(figures, null, 2) + '\n');
   await kw.close();

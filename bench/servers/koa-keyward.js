@@ -5,8 +5,8 @@ const { serve } = require('../lib/serve');
 
 (async () => {
   const { app, keyward } = createApp({ options: { publicPaths: ['/health'] } });
-  let seen = 0;
-  keyward.on('*', () => { seen++; });
+  let _seen = 0;
+  keyward.on('*', () => { _seen++; });
   const { key } = await keyward.keys.create({ owner: 'bench', scopes: ['docs:read'] });
   serve(app.callback(), { path: '/v1/docs', headers: { 'x-api-key': key } });
 })();

@@ -9,8 +9,8 @@ const { serve } = require('../lib/serve');
 
 (async () => {
   const keyward = createKeyward();
-  let seen = 0;
-  keyward.on('*', () => { seen++; });
+  let _seen = 0;
+  keyward.on('*', () => { _seen++; });
   const app = await NestFactory.create(appModule(keyward), { logger: false });
   await app.init();
   const { key } = await keyward.keys.create({ owner: 'bench', scopes: ['docs:read'] });

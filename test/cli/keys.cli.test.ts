@@ -13,6 +13,8 @@ import { RedisKeyStore, RedisInvalidationChannel } from '@keyward/redis';
 import { PostgresKeyStore } from '@keyward/postgres';
 import { cli, jsonOf } from './helpers/cli';
 
+jest.setTimeout(120_000);
+
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
 const tag = randomBytes(4).toString('hex');

@@ -318,6 +318,7 @@ export class KeyManager {
       ...(old.limits !== undefined ? { limits: old.limits } : {}),
       ...(lifetimeMs !== undefined && lifetimeMs > 0 ? { expiresIn: lifetimeMs } : {}),
       ...(old.legacy !== true && isValidEnv(old.env) ? { env: old.env } : {}),
+      ...(typeof (old.sealed as { key?: unknown } | undefined)?.key === 'string' ? { recoverable: true } : {}),
     };
     const created = await this.issue(input, { rotatedFrom: old.id });
     const expiry = effectiveExpiry(old, this.policy);

@@ -108,37 +108,50 @@ export function writeDenial(res: ServerResponse, denial: DenyDecision): void {
   res.end(body);
 }
 
+/** Per-response state of {@link onResponseDone}, kept on the response under a symbol (no closures per request). */
+interface Tracker {
+  bytes: number;
+  readonly write: (...args: unknown[]) => boolean;
+  readonly end: (...args: unknown[]) => ServerResponse;
+  readonly done: Array<(info: CompletionInfo) => void>;
+}
+type Tracked = ServerResponse & { [TRACKER]: Tracker };
+const TRACKER = Symbol('keyward.response-bytes');
+
+function count(t: Tracker, chunk: unknown, encoding: unknown): void {
+  if (typeof chunk === 'string') t.bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  else if (chunk instanceof Uint8Array) t.bytes += chunk.byteLength;
+}
+function countingWrite(this: Tracked, chunk: unknown, encoding?: unknown): boolean {
+  const t = this[TRACKER];
+  count(t, chunk, encoding);
+  // eslint-disable-next-line prefer-rest-params
+  return t.write.apply(this, arguments as unknown as unknown[]);
+}
+function countingEnd(this: Tracked, chunk?: unknown, encoding?: unknown): ServerResponse {
+  const t = this[TRACKER];
+  count(t, chunk, encoding);
+  // eslint-disable-next-line prefer-rest-params
+  return t.end.apply(this, arguments as unknown as unknown[]);
+}
+function onClose(this: Tracked): void {
+  const t = this[TRACKER];
+  const info = { status: this.statusCode, bytes: this.req?.method === 'HEAD' ? 0 : t.bytes };
+  for (const done of t.done) done(info);
+}
+
 /**
- * Calls `done` once, when the response has finished or the connection closed, with the status and the number of
- * body bytes written.
+ * Calls `done` once, when the response has finished or the connection closed (Node emits `close` in both cases),
+ * with the status and the number of body bytes written. Whatever `write`/`end` the response had (e.g. a
+ * compression middleware's) is still called. Several calls for one response share one counter.
  */
 export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo) => void): void {
-  let bytes = 0;
-  const count = (chunk: unknown, encoding?: unknown) => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
-  };
-  const write = res.write;
-  const end = res.end;
-  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    count(chunk, rest[0]);
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof res.write;
-  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-    count(chunk, rest[0]);
-    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
-  } as typeof res.end;
-  let called = false;
-  const finish = () => {
-    if (called) return;
-    called = true;
-    res.removeListener('finish', finish);
-    res.removeListener('close', finish);
-    done({ status: res.statusCode, bytes: res.req?.method === 'HEAD' ? 0 : bytes });
-  };
-  res.on('finish', finish);
-  res.on('close', finish);
+  const r = res as Tracked;
+  if (r[TRACKER]) return void r[TRACKER].done.push(done); // a second keyward mount on the same request
+  r[TRACKER] = { bytes: 0, write: res.write as Tracker['write'], end: res.end as Tracker['end'], done: [done] };
+  res.write = countingWrite as typeof res.write;
+  res.end = countingEnd as typeof res.end;
+  res.once('close', onClose);
 }
 
 /**

@@ -72,7 +72,8 @@ function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup
   if (lookup !== undefined && typeof lookup !== 'function') throw new TypeError('keyward: option "countryLookup" must be a function (address) => country code, e.g. geoipCountryLookup() from @keyward/geo');
   const header = options.countryHeader;
   if (header !== undefined && (typeof header !== 'string' || !HEADER_RE.test(header))) throw new TypeError('keyward: option "countryHeader" must be a header name such as "cf-ipcountry"');
-  if (header !== undefined && options.trustProxy === undefined) warnOnce('KEYWARD_COUNTRY_HEADER_UNTRUSTED', 'keyward: "countryHeader" is only believed from trusted proxies, and "trustProxy" is not set, so it is never used.');
+  const trustsNoProxy = !options.trustProxy || (Array.isArray(options.trustProxy) && options.trustProxy.length === 0);
+  if (header !== undefined && trustsNoProxy) warnOnce('KEYWARD_COUNTRY_HEADER_UNTRUSTED', 'keyward: "countryHeader" is only believed from trusted proxies, and "trustProxy" is not set, so it is never used.');
   const claim = options.restrictionsClaim ?? 'restrictions';
   if (typeof claim !== 'string' || claim === '' || claim.length > 64) throw new TypeError('keyward: option "restrictionsClaim" must be a claim name');
   return { lookup: lookup as CountryLookup | undefined, header: typeof header === 'string' ? header.toLowerCase() : undefined, claim };

@@ -245,7 +245,7 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
     requiredClaims: ['exp', 'iat', 'jti'],
     maxTokenAge: undefined,
     clockTolerance,
-    claims: claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id'] }),
+    claims: claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id', 'restrictions'] }),
     key: staticKeyResolver(keys.map((k) => ({ kid: k.kid, kind: k.kind, key: k.kind === 'secret' ? k.key : createPublicKey(k.key) }))),
   };
   return { signing, verify, clockTolerance };

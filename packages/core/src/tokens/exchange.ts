@@ -137,7 +137,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
           subject: record.id,
           scopes,
           ttl: deps.ttlMs,
-          claims: { client_id: record.id, owner: record.owner, ...(record.plan !== undefined ? { plan: record.plan } : {}) },
+          // The key's restrictions travel in the token, so exchanging a restricted key never yields an unrestricted token.
+          claims: { client_id: record.id, owner: record.owner, ...(record.plan !== undefined ? { plan: record.plan } : {}), ...(record.restrictions !== undefined ? { restrictions: record.restrictions } : {}) },
         },
         { keyId: record.id, owner: record.owner, grant: 'client_credentials', ...(Number.isFinite(notAfter) ? { notAfter } : {}) },
       );

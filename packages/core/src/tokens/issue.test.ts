@@ -76,6 +76,17 @@ describe('client-credentials exchange', () => {
     expect('principal' in v && v.principal).toMatchObject({ id, owner: 'acme', plan: 'pro', scopes: ['users:view'], metadata: { client_id: id } });
   });
 
+  it('carries the key restrictions into the token, so an IP-restricted key never yields an unrestricted token', async () => {
+    const { kw } = setup();
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], restrictions: { ip: { allow: ['10.0.0.0/8'] } } });
+    const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
+    const token = JSON.parse(String(res.body)).access_token as string;
+    const inside = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.1.2.3' });
+    const outside = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` }, remoteAddress: '192.0.2.7' });
+    expect(inside.ok).toBe(true);
+    expect(!outside.ok && outside.code).toBe('IP_FORBIDDEN');
+  });
+
   it('accepts client_secret_post and grants all the key scopes by default, never past the key expiry', async () => {
     const { kw, clock } = setup();
     const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], expiresIn: '5m' });
