@@ -9,7 +9,7 @@ function setup(options: KeywardOptions = {}) {
   const kw = createKeyward({ clock, ...options });
   const events: KeywardEvent[] = [];
   kw.on('*', (e) => { events.push(e); });
-  const call = (key: string) => kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key } });
+  const call = (key: string) => kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '10.1.2.3' });
   const flush = async () => { await new Promise((r) => setImmediate(r)); await kw.flushEvents(); };
   return { kw, clock, events, call, flush };
 }
