@@ -5,8 +5,8 @@ const { serve } = require('../lib/serve');
 
 (async () => {
   const { app, keyward } = createApp({ options: { publicPaths: ['/health'] } });
-  let seen = 0;
-  keyward.on('*', () => { seen++; });
+  const seen = { events: 0 };
+  keyward.on('*', () => { seen.events++; });
   const { key } = await keyward.keys.create({ owner: 'bench', scopes: ['docs:read'] });
   serve(app, { path: '/v1/docs', headers: { 'x-api-key': key } });
 })();

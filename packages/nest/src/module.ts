@@ -34,8 +34,12 @@ function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Ke
   return kw;
 }
 
-function dynamic(provider: Provider, options: KeywardModuleOptions, imports: ModuleMetadata['imports'] = []): DynamicModule {
+function checked<T extends KeywardModuleOptions>(options: T): T {
   if (options.exceptionFilter !== undefined && typeof options.exceptionFilter !== 'boolean') throw new TypeError('keyward: option "exceptionFilter" must be a boolean');
+  return options;
+}
+
+function dynamic(provider: Provider, options: KeywardModuleOptions, imports: ModuleMetadata['imports'] = []): DynamicModule {
   const filter = options.exceptionFilter === false ? [] : [{ provide: APP_FILTER, useClass: KeywardExceptionFilter }];
   return { module: KeywardModule, global: true, imports, providers: [provider, KeywardGuard, ...filter], exports: [KEYWARD, KeywardGuard] };
 }
@@ -62,13 +66,14 @@ export class KeywardModule implements OnApplicationShutdown {
    * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance.
    */
   static forRoot(optionsOrInstance?: KeywardOptions | Keyward, options: KeywardModuleOptions = {}): DynamicModule {
+    checked(options);
     return dynamic({ provide: KEYWARD, useValue: instanceOf(optionsOrInstance) }, options);
   }
 
   /** From a factory, e.g. reading `ConfigService`. */
   static forRootAsync(options: KeywardModuleAsyncOptions): DynamicModule {
     if (typeof options?.useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
-    const { useFactory, inject = [], imports } = options;
+    const { useFactory, inject = [], imports } = checked(options);
     return dynamic({ provide: KEYWARD, useFactory: async (...args: unknown[]) => instanceOf(await useFactory(...args)), inject }, options, imports);
   }
 

@@ -10,7 +10,6 @@ import type { TokenOptions } from '../tokens/options';
  * Options contributed by the optional capabilities (tokens, limits, restrictions, monitoring). Each capability
  * declares its own interface in its folder and adds it here.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface FeatureOptions extends KeyLifecycleOptions, MetricsFeatureOptions, AnomalyFeatureOptions, LimitsFeatureOptions, AddressOptions, RestrictionsOptions {
   /** JWT verification, issuing, the client-credentials exchange and revocation (see `TokenOptions`). */
   tokens?: TokenOptions;

@@ -58,7 +58,8 @@ describe('failed-auth blocking', () => {
     const store = memoryLimiterStore({ maxEntries: 2000 });
     const kw = createKeyward({ authFailures: { max: 5, store } });
     for (let i = 0; i < 10_000; i++) await kw.check(req(`bogus-${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
-    expect(store.size).toBe(2000);
+    expect(store.size).toBeLessThanOrEqual(2000);
+    expect(store.size).toBeGreaterThan(0);
     await kw.close();
   });
 

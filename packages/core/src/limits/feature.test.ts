@@ -128,11 +128,11 @@ describe('limits feature', () => {
     const bounded = memoryLimiterStore({ maxEntries: 1000 });
     const ip = await setup({ limits: { store: bounded, rules: { ip: { points: 5, window: '1m', by: 'address', beforeAuth: true } } } });
     for (let i = 0; i < 5000; i++) await ip.kw.check(ip.req(`bogus-${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
-    expect(bounded.size).toBe(1000);
+    expect(bounded.size).toBeLessThanOrEqual(1000);
     for (let i = 0; i < 5; i++) await ip.kw.check(ip.req('bogus', '192.0.2.55'));
     const d = denied(await ip.kw.check(ip.req(ip.key, '192.0.2.55')));
     expect([d.status, d.code]).toEqual([429, 'RATE_LIMITED']);
-    expect(bounded.size).toBe(1000);
+    expect(bounded.size).toBeLessThanOrEqual(1000);
     await kw.close();
     await ip.kw.close();
   });

@@ -44,38 +44,53 @@ export interface MemoryLimiterStore extends LimiterStore {
 }
 
 /**
- * A bounded in-memory counter store: no timers, expiry decided by the clock, at most `maxEntries` counters (least
- * recently used evicted). Counting is synchronous, so it is exact under any concurrency within one process.
+ * A bounded in-memory counter store: no timers, expiry decided by the clock, at most `maxEntries` counters. Eviction
+ * is by generations (the "hashlru" scheme): counters live in a young map; when it holds half the bound it becomes the
+ * old map and the previous old map is dropped whole, and a counter used again is moved back to the young map. Every
+ * operation is O(1) (no scans, no timers), and counting is synchronous, so it is exact under any concurrency within
+ * one process.
  */
 export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): MemoryLimiterStore {
   const max = options.maxEntries ?? 100_000;
   if (!Number.isInteger(max) || max < 1) throw new TypeError('keyward: option "maxEntries" must be a positive integer');
   const clock = options.clock ?? systemClock;
-  const map = new Map<string, Entry>();
+  const half = Math.max(1, Math.floor(max / 2));
+  let young = new Map<string, Entry>();
+  let old = new Map<string, Entry>();
 
-  function sweep(now: number): void {
-    // Drop expired entries from the least recently used end; stop at the first live one.
-    let n = 0;
-    for (const [k, e] of map) {
-      if (e.expiresAt > now || n++ > 64) break;
-      map.delete(k);
+  function find(key: string, now: number): Entry | undefined {
+    let e = young.get(key);
+    if (e === undefined) {
+      e = old.get(key);
+      if (e === undefined) return undefined;
+      old.delete(key);
+      if (e.expiresAt <= now) return undefined;
+      put(key, e);
+      return e;
     }
+    if (e.expiresAt <= now) {
+      young.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  function put(key: string, e: Entry): void {
+    if (young.size >= half) {
+      old = young;
+      young = new Map();
+    }
+    young.set(key, e);
   }
 
   function incrementSync(key: string, amount: number, ttlMs: number): number {
     const now = clock();
-    let e = map.get(key);
-    if (e !== undefined) {
-      map.delete(key);
-      if (e.expiresAt <= now) e = undefined;
-    }
+    let e = find(key, now);
     if (e === undefined) {
-      sweep(now);
-      if (map.size >= max) map.delete(map.keys().next().value as string);
       e = { value: 0, expiresAt: now + Math.max(1, ttlMs) };
+      put(key, e);
     }
     e.value += amount;
-    map.set(key, e);
     return e.value;
   }
 
@@ -83,14 +98,15 @@ export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): Mem
     [MEMORY]: true,
     increment: (key, amount, ttlMs) => Promise.resolve(incrementSync(key, amount, ttlMs)),
     get(key) {
-      const e = map.get(key);
-      return Promise.resolve(e !== undefined && e.expiresAt > clock() ? e.value : 0);
+      const e = find(key, clock());
+      return Promise.resolve(e === undefined ? 0 : e.value);
     },
     get size() {
-      return map.size;
+      return young.size + old.size;
     },
     close() {
-      map.clear();
+      young.clear();
+      old.clear();
     },
   };
   return store;
