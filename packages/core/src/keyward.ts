@@ -4,7 +4,7 @@ import { deny, DENIAL_TABLE, type ChallengeConfig } from './denials';
 import type { KeywardOptions } from './config/options';
 import { parseOptions, type KeywardConfig } from './config/config';
 import { EventBus } from './events/bus';
-import type { EventListener, KeywardEventType } from './events/schema';
+import type { EventInput, EventListener, KeywardEventType } from './events/schema';
 import { redactQuery } from './events/redact';
 import { KeyManager } from './keys/manager';
 import { parseKeyPolicy } from './keys/policy';
@@ -130,11 +130,18 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   }
 
   const scopeCache = new Map<string, CompiledScopes>();
+  const scopeRefs = new WeakMap<readonly string[], CompiledScopes>();
   function compiled(req: Requirements): CompiledScopes | undefined {
     const s = req.scopes;
     if (s === undefined) return undefined;
     if (isCompiledScopes(s)) return s;
-    const key = typeof s === 'string' ? s : s.join('\u0000');
+    if (typeof s !== 'string') {
+      // The same array object is passed on every request of a route: compile it once.
+      let byRef = scopeRefs.get(s);
+      if (!byRef) scopeRefs.set(s, (byRef = compileScopes(s)));
+      return byRef;
+    }
+    const key = s;
     let c = scopeCache.get(key);
     if (!c) {
       c = compileScopes(s);
@@ -165,17 +172,24 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     return false;
   }
 
-  function eventBase(ctx: PipelineContext) {
+  const redactExtra = config.extraction.queryParam ? [config.extraction.queryParam] : [];
+  /** The request's fields common to its events, built without spreads (this runs on every request with listeners). */
+  function eventBase(ctx: PipelineContext): Omit<EventInput, 'type'> {
     const r = ctx.request;
     const p = ctx.principal;
-    return {
-      requestId: ctx.requestId,
-      method: r.method,
-      path: r.query ? redactQuery(`${r.path}?${r.query}`, config.extraction.queryParam ? [config.extraction.queryParam] : []) : r.path,
-      ...(ctx.clientAddress !== undefined ? { clientAddress: ctx.clientAddress } : {}),
-      ...(p ? { keyId: p.keyId ?? p.id, owner: p.owner, principalType: p.type, ...(p.hint ? { hint: p.hint } : {}), ...(p.plan ? { plan: p.plan } : {}), ...(p.subject ? { subject: p.subject } : {}) } : {}),
-      ...(typeof r.headers['user-agent'] === 'string' ? { userAgent: (r.headers['user-agent'] as string).slice(0, 256) } : {}),
-    };
+    const base: Record<string, unknown> = { requestId: ctx.requestId, method: r.method, path: r.query ? redactQuery(`${r.path}?${r.query}`, redactExtra) : r.path };
+    if (ctx.clientAddress !== undefined) base.clientAddress = ctx.clientAddress;
+    if (p) {
+      base.keyId = p.keyId ?? p.id;
+      base.owner = p.owner;
+      base.principalType = p.type;
+      if (p.hint) base.hint = p.hint;
+      if (p.plan) base.plan = p.plan;
+      if (p.subject) base.subject = p.subject;
+    }
+    const ua = r.headers['user-agent'];
+    if (typeof ua === 'string') base.userAgent = ua.length > 256 ? ua.slice(0, 256) : ua;
+    return base as Omit<EventInput, 'type'>;
   }
 
   function refuse(ctx: PipelineContext, denial: DenyDecision, keyId?: string): DenyDecision {
@@ -203,7 +217,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       onDone: [],
     };
     if (isPublic(request)) {
-      return { ok: true, principal: undefined, skipped: true, headers: {}, requestId, clientAddress: ctx.clientAddress, done: () => {} };
+      return { ok: true, principal: undefined, skipped: true, tracked: false, headers: {}, requestId, clientAddress: ctx.clientAddress, done: () => {} };
     }
     for (const stage of preauth) {
       const d = await stage(ctx);
@@ -233,12 +247,14 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       const d = await stage(ctx);
       if (d) return refuse(ctx, d);
     }
-    if (events.active) events.emit({ type: 'auth.succeeded', ...eventBase(ctx) });
+    let base = events.active ? eventBase(ctx) : undefined;
+    if (base) events.emit({ type: 'auth.succeeded', ...base });
     let finished = false;
     return {
       ok: true,
       principal: ctx.principal,
       skipped: false,
+      tracked: events.active || ctx.onDone.length > 0,
       headers: ctx.headers,
       requestId,
       clientAddress: ctx.clientAddress,
@@ -253,7 +269,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
             // a completion hook never breaks the response
           }
         }
-        if (events.active) events.emit({ type: 'request.completed', ...eventBase(ctx), status: info.status, bytes: info.bytes, durationMs });
+        if (events.active) events.emit({ type: 'request.completed', ...(base ??= eventBase(ctx)), status: info.status, bytes: info.bytes, durationMs });
       },
     };
   }

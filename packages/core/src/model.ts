@@ -91,6 +91,11 @@ export interface AllowDecision {
   readonly requestId: string;
   /** Client address as resolved by the core (trusted proxies applied). */
   readonly clientAddress: string | undefined;
+  /**
+   * True when the core needs {@link AllowDecision.done} (someone listens to events, or a byte quota, metrics or
+   * anomaly detection counts the response). Adapters skip tracking the response otherwise, which saves its cost.
+   */
+  readonly tracked: boolean;
   /** Call once when the response has finished; feeds metrics, byte quotas and the audit trail. */
   done(info: CompletionInfo): void;
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { compileScopes, KeywardError, writeDenial, type CompiledScopes } from '@keyward/core';
+import { compileScopeArgs, KeywardError, writeDenial, type CompiledScopes } from '@keyward/core';
 import { DECISION } from './types';
 
 /**
@@ -14,7 +14,7 @@ import { DECISION } from './types';
  * @throws TypeError at start-up for an invalid scope or expression
  */
 export function requireScopes(...scopes: (string | CompiledScopes)[]): RequestHandler {
-  const compiled = compileScopes(scopes.length === 1 && typeof scopes[0] !== 'string' ? scopes[0]! : scopes.map((s) => (typeof s === 'string' ? s : s.source)));
+  const compiled = compileScopeArgs(scopes);
   return (req: Request, res: Response, next: NextFunction) => {
     const slot = req[DECISION];
     if (!slot) return next(new KeywardError('NOT_AUTHENTICATED', 'requireScopes() runs after apiKeyAuth(); mount apiKeyAuth() first'));

@@ -29,7 +29,7 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     ctx.set(decision.headers);
     ctx.state.auth = decision.principal;
     ctx.state[DECISION] = { decision, keyward };
-    if (!decision.skipped) onResponseDone(ctx.res, decision.done);
+    if (decision.tracked) onResponseDone(ctx.res, decision.done);
     await next();
   };
   return Object.assign(middleware, { keyward });

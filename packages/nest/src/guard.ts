@@ -44,7 +44,7 @@ export class KeywardGuard implements CanActivate {
     setHeaders(res, decision.headers);
     req.auth = decision.principal;
     req[CHECKED] = true;
-    if (!decision.skipped) onResponseDone(res, decision.done);
+    if (decision.tracked) onResponseDone(res, decision.done);
     return true;
   }
 

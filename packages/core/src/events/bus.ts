@@ -47,7 +47,7 @@ export class EventBus {
   emit(input: EventInput): void {
     const observed = EVENTS_CHANNEL.hasSubscribers;
     if (this.listenerCount === 0 && !observed) return;
-    const event = { schema: EVENT_SCHEMA, time: input.time ?? new Date(this.clock()).toISOString(), ...input } as KeywardEvent;
+    const event = { schema: EVENT_SCHEMA, time: input.time ?? this.isoNow(), ...input } as KeywardEvent;
     if (observed) EVENTS_CHANNEL.publish(event);
     if (this.listenerCount === 0) return;
     this.queue.push(event);
@@ -55,6 +55,19 @@ export class EventBus {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  private lastMs = -1;
+  private lastIso = '';
+
+  /** The clock as ISO 8601, formatted once per millisecond. */
+  private isoNow(): string {
+    const ms = this.clock();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
   }
 
   /** Delivers everything queued now. */

@@ -1,4 +1,8 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
+
+/** Node's one-shot `crypto.hash` (Node ≥ 20.12) avoids a Hash object per request; fall back where it is missing. */
+const oneShot = (nodeCrypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 import type { HashVersion } from './record';
 
 /** Computes key hashes under the configured scheme (and the others, to find keys stored before a change). */
@@ -25,7 +29,7 @@ export function createKeyHasher(pepper: string | undefined): KeyHasher {
         if (!pepper) throw new TypeError('keyward: a key hashed with HMAC needs the pepper (option "pepper" or KEYWARD_PEPPER)');
         return createHmac('sha256', pepper).update(key, 'utf8').digest('hex');
       }
-      return createHash('sha256').update(key, 'utf8').digest('hex');
+      return oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key, 'utf8').digest('hex');
     },
   };
 }

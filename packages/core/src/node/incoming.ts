@@ -71,11 +71,17 @@ export function resolveMount(arg?: MountOptions | Keyward): Mount {
  */
 export function toAuthRequest(req: IncomingMessage, url: string = req.url ?? '/'): AuthRequest {
   const q = url.indexOf('?');
-  const headers: Record<string, string | readonly string[] | undefined> = {};
-  const distinct = req.headersDistinct;
-  for (const name in distinct) {
-    const v = distinct[name]!;
-    headers[name] = v.length === 1 ? v[0] : v;
+  // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
+  // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
+  // repeated credentials.
+  let headers: Record<string, string | readonly string[] | undefined> = req.headers;
+  if (req.rawHeaders.length !== 2 * Object.keys(headers).length) {
+    headers = {};
+    const distinct = req.headersDistinct;
+    for (const name in distinct) {
+      const v = distinct[name]!;
+      headers[name] = v.length === 1 ? v[0] : v;
+    }
   }
   return {
     method: (req.method ?? 'GET').toUpperCase(),
@@ -151,7 +157,7 @@ export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo)
   r[TRACKER] = { bytes: 0, write: res.write as Tracker['write'], end: res.end as Tracker['end'], done: [done] };
   res.write = countingWrite as typeof res.write;
   res.end = countingEnd as typeof res.end;
-  res.once('close', onClose);
+  res.on('close', onClose); // emitted once per response; `on` spares the `once` wrapper
 }
 
 /**

@@ -42,8 +42,17 @@ export const MAX_FORWARDED_LENGTH = 8192;
 
 /** Normalises an address: canonical text, zone id dropped, IPv4-mapped IPv6 as IPv4; `undefined` if not an address. */
 export function normaliseAddress(address: string | undefined): string | undefined {
-  return address === undefined ? undefined : canonicalIp(address.trim());
+  if (address === undefined) return undefined;
+  // Socket addresses repeat (keep-alive connections, a few proxies): remember recent answers, bounded.
+  const hit = normalised.get(address);
+  if (hit !== undefined || normalised.has(address)) return hit;
+  const value = canonicalIp(address.trim());
+  if (normalised.size >= 4096) normalised.clear();
+  normalised.set(address, value);
+  return value;
 }
+
+const normalised = new Map<string, string | undefined>();
 
 /** The default resolver: the socket address only, normalised. Trusted proxies are configured with `trustProxy`. */
 export const socketAddress: AddressResolver = (request) => normaliseAddress(request.remoteAddress);

@@ -1,5 +1,6 @@
 /**
- * A bounded LRU map with a per-entry time to live. Memory is bounded by `max` whatever the traffic.
+ * A bounded map with a per-entry time to live, evicting the oldest insertion first (entries are short-lived, so
+ * this approximates LRU without reordering on every read). Memory is bounded by `max` whatever the traffic.
  */
 export class LruCache<K, V> {
   private readonly map = new Map<K, { value: V; expires: number }>();
@@ -18,8 +19,7 @@ export class LruCache<K, V> {
       this.map.delete(key);
       return undefined;
     }
-    this.map.delete(key);
-    this.map.set(key, e);
+    // Entries live at most their TTL, so insertion order is close enough to recency: no reordering on the hot path.
     return e.value;
   }
 
