@@ -1,5 +1,6 @@
 /**
- * `npm run start:nest`: runs the NestJS example on the in-memory store, creates a demo key with `docs:read`,
+ * `npm run start:nest`: runs the NestJS example on the in-memory store (Redis when REDIS_URL is set, PostgreSQL when
+ * DATABASE_URL is set, as the other examples: see examples/distributed.js), creates a demo key with `docs:read`,
  * and prints it with a curl line. PORT (default 3000) and HOST (default 127.0.0.1) are read from the environment.
  */
 import 'reflect-metadata';
@@ -7,16 +8,27 @@ import { NestFactory } from '@nestjs/core';
 import { KEYWARD, type Keyward } from '@keyward/nest';
 import { appModule } from './app.module';
 
+interface Distributed {
+  options: Record<string, unknown>;
+  attach(kw: Keyward): void;
+  close(): Promise<void>;
+  describe: string;
+}
+const { distributedOptions } = require('../../distributed') as { distributedOptions(): Promise<Distributed> };
+
 async function main(): Promise<void> {
-  const app = await NestFactory.create(appModule(), { logger: ['error', 'warn'] });
+  const distributed = await distributedOptions();
+  const app = await NestFactory.create(appModule({ ...distributed.options }), { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   const keyward = app.get<Keyward>(KEYWARD);
+  distributed.attach(keyward);
+  process.once('beforeExit', () => void distributed.close());
   const { key, record } = await keyward.keys.create({ owner: 'demo', name: 'demo key', scopes: ['docs:read'], env: 'test' });
   const port = Number(process.env.PORT || 3000);
   const host = process.env.HOST || '127.0.0.1';
   await app.listen(port, host);
   const base = (await app.getUrl()).replace('[::1]', 'localhost');
-  console.log(`keyward example (NestJS) listening on ${base}`);
+  console.log(`keyward example (NestJS) listening on ${base} (${distributed.describe})`);
   console.log(`demo key (${record.id}, scopes: docs:read), shown once:\n  ${key}`);
   console.log(`try:\n  curl -i -H "X-API-Key: ${key}" ${base}/v1/docs`);
   console.log(`  curl -i ${base}/v1/docs                      # 401, no key`);

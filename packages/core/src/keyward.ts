@@ -14,7 +14,7 @@ import { LruCache } from './util/lru';
 import type { KeyRecord } from './keys/record';
 import { extractCredential } from './credentials/extract';
 import { compileScopes, isCompiledScopes, satisfies, type CompiledScopes } from './scopes/match';
-import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage } from './pipeline/context';
+import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage, type StageResult } from './pipeline/context';
 import { createAddressResolver, type AddressResolver } from './pipeline/address';
 import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
@@ -220,7 +220,8 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       return { ok: true, principal: undefined, skipped: true, tracked: false, headers: {}, requestId, clientAddress: ctx.clientAddress, done: () => {} };
     }
     for (const stage of preauth) {
-      const d = await stage(ctx);
+      const r = stage(ctx);
+      const d = r && typeof (r as Promise<unknown>).then === 'function' ? await r : (r as StageResult); // synchronous stages cost no microtask
       if (d) return refuse(ctx, d);
     }
     const extraction = extractCredential(request, config.extraction);
@@ -244,7 +245,8 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     if (outcome.record) ctx.record = outcome.record;
     if (outcome.headers) Object.assign(ctx.headers, outcome.headers);
     for (const stage of after) {
-      const d = await stage(ctx);
+      const r = stage(ctx);
+      const d = r && typeof (r as Promise<unknown>).then === 'function' ? await r : (r as StageResult); // synchronous stages cost no microtask
       if (d) return refuse(ctx, d);
     }
     let base = events.active ? eventBase(ctx) : undefined;

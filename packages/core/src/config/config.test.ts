@@ -1,0 +1,65 @@
+import { parseOptions } from './config';
+import { LruCache } from '../util/lru';
+import { parseDuration } from '../util/duration';
+import { manualClock } from '../util/clock';
+
+describe('options', () => {
+  it('fills safe defaults and never mutates the input', () => {
+    const input = Object.freeze({ publicPaths: Object.freeze(['/health']) });
+    const c = parseOptions(input as never);
+    expect(c).toMatchObject({ prefix: 'kw', env: 'live', randomBits: 192, realm: 'keyward', skipPreflight: true, cache: { max: 10_000, ttlMs: 5_000 } });
+    expect(c.extraction).toEqual({ header: 'x-api-key', schemes: ['bearer'], queryParam: false, maxLength: 8192 });
+    expect(c.publicPaths[0]!('/health')).toBe(true);
+  });
+
+  it.each([
+    [{ prefix: 'Bad' }, '"prefix"'],
+    [{ env: 'LIVE' }, '"env"'],
+    [{ randomBits: 64 }, '"randomBits"'],
+    [{ header: 'bad header' }, '"header"'],
+    [{ header: 'authorization' }, '"header"'],
+    [{ schemes: ['ok', 'b a d'] }, '"schemes[1]"'],
+    [{ queryParam: 'a b' }, '"queryParam"'],
+    [{ maxCredentialLength: 1 }, '"maxCredentialLength"'],
+    [{ realm: 'a"b' }, '"realm"'],
+    [{ cache: { max: -1 } }, '"cache.max"'],
+    [{ cache: { ttl: 'soon' } }, '"cache.ttl"'],
+    [{ publicPaths: ['health'] }, '"publicPaths[0]"'],
+    [{ clock: 42 }, '"clock"'],
+    [{ requestIdHeader: 'a b' }, '"requestIdHeader"'],
+    [{ store: { get() {} } }, '"store"'],
+    [{ header: false, bearer: false }, '"header", "bearer"'],
+    [{ pepper: '' }, '"pepper"'],
+  ])('refuses %p with a TypeError naming %s', (options, name) => {
+    expect(() => parseOptions(options as never)).toThrow(TypeError);
+    expect(() => parseOptions(options as never)).toThrow(name);
+  });
+
+  it('reads the pepper from the environment or a file, and warns when it is short', () => {
+    expect(parseOptions({ environment: { KEYWARD_PEPPER: 'e'.repeat(40) } }).pepper).toBe('e'.repeat(40));
+    expect(() => parseOptions({ environment: { KEYWARD_PEPPER_FILE: '/nonexistent/pepper' } })).toThrow(/KEYWARD_PEPPER_FILE/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('90d', 'x')).toBe(90 * 86_400_000);
+    expect(parseDuration('1.5h', 'x')).toBe(5_400_000);
+    expect(parseDuration(250, 'x')).toBe(250);
+    expect(() => parseDuration('-1s', 'maxAge')).toThrow(/"maxAge"/);
+  });
+});
+
+describe('LruCache', () => {
+  it('is bounded and expires entries by its clock', () => {
+    const clock = manualClock(0);
+    const c = new LruCache<string, number>(3, 1000, clock);
+    for (let i = 0; i < 10; i++) c.set(`k${i}`, i);
+    expect(c.size).toBe(3);
+    expect(c.get('k9')).toBe(9);
+    expect(c.get('k0')).toBeUndefined();
+    clock.advance(1000);
+    expect(c.get('k9')).toBeUndefined();
+    c.set('short', 1, 10);
+    clock.advance(11);
+    expect(c.get('short')).toBeUndefined();
+  });
+});
