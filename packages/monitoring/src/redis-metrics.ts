@@ -44,7 +44,10 @@ export interface RedisMetricsPipeline {
 export interface RedisMetricsOptions {
   /** The Redis client (ioredis). Injected: the sink neither connects nor quits it. */
   client: RedisMetricsClient;
-  /** Key prefix, e.g. `kw:metrics:` (default `keyward:metrics:`). Give every application its own. */
+  /**
+   * Key prefix, e.g. `kw:metrics:` (default `keyward:metrics:`). Give every application its own. With a Redis Cluster
+   * client, a prefix without a hash tag is put in one (keys become `{prefix}…`) so that every key shares one slot.
+   */
   prefix?: string;
   /** The instance to subscribe to; omit to call `record` yourself. */
   keyward?: Pick<Keyward, 'on'>;
@@ -73,6 +76,27 @@ export interface RedisMetrics extends MetricsView {
   close(): Promise<void>;
 }
 
+/**
+ * The prefix actually used for keys. On Redis Cluster every key of one prefix must hash to one slot: a pipeline goes
+ * to a single node, and `ZUNION` / `PFCOUNT` read several keys at once (CROSSSLOT otherwise). So for a Cluster client
+ * (ioredis sets `isCluster`) a prefix that has no hash tag of its own is wrapped in one, `{prefix}`; a prefix that
+ * already has one (e.g. `{acme}:metrics:`) is kept. A standalone client keeps the prefix as given.
+ */
+export function clusterSafePrefix(client: unknown, prefix: string): string {
+  if ((client as { isCluster?: unknown } | null)?.isCluster !== true || hasHashTag(prefix)) return prefix;
+  const tagged = `{${prefix}}`;
+  if (!hasHashTag(tagged)) throw new TypeError('keyward: option "prefix" cannot start with "}" on Redis Cluster');
+  return tagged;
+}
+
+/** Redis's rule: the first `{`, then the first `}` after it, with at least one character in between. */
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  if (open === -1) return false;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
 const BY: readonly TopBy[] = ['requests', 'errors', 'bytes', 'authFailures', 'refused'];
 const TOP_LIMIT = 10;
 
@@ -81,7 +105,8 @@ const TOP_LIMIT = 10;
  * instances add up. Increments are buffered and written in one pipeline per `flushInterval`; every Redis key expires
  * with its window. Layout (under `prefix`): `c:<window>:<slot>:<keyId>` hash of counters, `a|u|e:<window>:<slot>:<keyId>`
  * sorted sets of addresses / user agents / endpoints (trimmed to `topCapacity`) with `…d:` HyperLogLogs beside them,
- * `k:<window>:<slot>:<by>` sorted sets ranking keys, `meta:<keyId>` owner and plan.
+ * `k:<window>:<slot>:<by>` sorted sets ranking keys, `meta:<keyId>` owner and plan. On Redis Cluster all of them share
+ * one hash tag (one slot, one node): a prefix without a hash tag of its own becomes `{prefix}`.
  *
  * @example
  * ```ts
@@ -91,8 +116,9 @@ const TOP_LIMIT = 10;
  */
 export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
   if (!options || typeof options.client?.pipeline !== 'function') throw new TypeError('keyward: option "client" must be an ioredis client');
-  const prefix = options.prefix ?? 'keyward:metrics:';
-  if (typeof prefix !== 'string' || prefix.length === 0) throw new TypeError('keyward: option "prefix" must be a non-empty string');
+  const given = options.prefix ?? 'keyward:metrics:';
+  if (typeof given !== 'string' || given.length === 0) throw new TypeError('keyward: option "prefix" must be a non-empty string');
+  const prefix = clusterSafePrefix(options.client, given);
   const flushMs = parseDuration(options.flushInterval ?? '1s', 'flushInterval');
   const int = (v: number | undefined, name: string, fallback: number) => {
     if (v === undefined) return fallback;

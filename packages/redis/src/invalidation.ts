@@ -1,5 +1,5 @@
 import type { InvalidationChannel, KeyChange } from '@keyward/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { checkClient, checkPrefix, type RedisClient } from './client';
 
 /** Options of {@link RedisInvalidationChannel}. */
@@ -41,7 +41,13 @@ export class RedisInvalidationChannel implements InvalidationChannel {
    * `onReset` runs after each one, once the subscription is in place, so nothing published in between is missed.
    */
   async subscribe(onChange: (change: KeyChange) => void, onReset: () => void): Promise<() => void> {
-    const sub = (this.client as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: false, lazyConnect: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    // ioredis's two duplicate() signatures differ: Redis#duplicate(options), Cluster#duplicate(startupNodes, options).
+    // (Options given as the first argument of Cluster#duplicate were silently ignored.) On a Cluster, ioredis keeps
+    // one subscriber connection on some node and resubscribes it by itself if that node goes; classic pub/sub
+    // messages reach every node, so any node will do.
+    const sub: RedisClient = (this.client as Cluster).isCluster === true
+      ? (this.client as Cluster).duplicate([], { enableOfflineQueue: true, lazyConnect: true })
+      : (this.client as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: false, lazyConnect: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     let closed = false;
     sub.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
