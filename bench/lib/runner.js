@@ -5,14 +5,24 @@
  * several rounds (A B A B …) so drift hits both alike, and reports medians and ratios against the baseline of the
  * same run. Never used by tests: performance is a bench figure, not an assertion.
  */
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 const autocannon = require('autocannon');
 
+/**
+ * With `BENCH_PIN=1` (and `taskset` on the machine), each server runs on CPU 0 and the load generator on CPU 1, so
+ * the two never take time from each other; on a 2-core machine this removes most of the run-to-run noise.
+ */
+const PIN = process.env.BENCH_PIN === '1' && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+if (PIN) spawnSync('taskset', ['-pc', '1', String(process.pid)]);
+
 function startServer(script, env = {}, execArgv = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, path.resolve(__dirname, '..', script)], { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const argv = [...execArgv, path.resolve(__dirname, '..', script)];
+    const child = PIN
+      ? spawn('taskset', ['-c', '0', process.execPath, ...argv], { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(process.execPath, argv, { env: { ...process.env, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const rl = readline.createInterface({ input: child.stdout });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${script} did not start within 30 s`)); }, 30_000);
     rl.once('line', (line) => {
