@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { AuthRequest, CompletionInfo, DenyDecision, Requirements, ResponseHeaders } from '../model';
 import type { KeywardOptions } from '../config/options';
 import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
@@ -117,46 +117,62 @@ export function writeDenial(res: ServerResponse, denial: DenyDecision): void {
 /** Per-response state of {@link onResponseDone}, kept on the response under a symbol (no closures per request). */
 interface Tracker {
   bytes: number;
-  readonly write: (...args: unknown[]) => boolean;
-  readonly end: (...args: unknown[]) => ServerResponse;
   readonly done: Array<(info: CompletionInfo) => void>;
 }
-type Tracked = ServerResponse & { [TRACKER]: Tracker };
-const TRACKER = Symbol('keyward.response-bytes');
+
+/** Responses being counted. A WeakMap, so tracking never changes a response object's shape (V8 keeps it fast). */
+const trackers = new WeakMap<ServerResponse, Tracker>();
 
 function count(t: Tracker, chunk: unknown, encoding: unknown): void {
   if (typeof chunk === 'string') t.bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
   else if (chunk instanceof Uint8Array) t.bytes += chunk.byteLength;
 }
-function countingWrite(this: Tracked, chunk: unknown, encoding?: unknown): boolean {
-  const t = this[TRACKER];
-  count(t, chunk, encoding);
-  // eslint-disable-next-line prefer-rest-params
-  return t.write.apply(this, arguments as unknown as unknown[]);
+
+let installed = false;
+/**
+ * Wraps `ServerResponse.prototype.write` and `end` once per process so the body bytes of tracked responses are
+ * counted as they reach Node (after any compression middleware). For a response that is not tracked the cost is one
+ * WeakMap look-up; nothing else changes. Per-response own properties were measured at ≈ 9 µs per request on Express
+ * (they change the shape of every response object).
+ */
+function installCounting(): void {
+  if (installed) return;
+  installed = true;
+  const proto = ServerResponse.prototype as unknown as { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
+  const write = proto.write;
+  const end = proto.end;
+  proto.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown) {
+    const t = trackers.get(this);
+    if (t) count(t, chunk, encoding);
+    // eslint-disable-next-line prefer-rest-params
+    return write.apply(this, arguments as unknown as unknown[]);
+  };
+  proto.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+    const t = trackers.get(this);
+    if (t && typeof chunk !== 'function') count(t, chunk, encoding);
+    // eslint-disable-next-line prefer-rest-params
+    return end.apply(this, arguments as unknown as unknown[]);
+  };
 }
-function countingEnd(this: Tracked, chunk?: unknown, encoding?: unknown): ServerResponse {
-  const t = this[TRACKER];
-  count(t, chunk, encoding);
-  // eslint-disable-next-line prefer-rest-params
-  return t.end.apply(this, arguments as unknown as unknown[]);
-}
-function onClose(this: Tracked): void {
-  const t = this[TRACKER];
+
+function onClose(this: ServerResponse): void {
+  const t = trackers.get(this);
+  if (!t) return;
+  trackers.delete(this);
   const info = { status: this.statusCode, bytes: this.req?.method === 'HEAD' ? 0 : t.bytes };
   for (const done of t.done) done(info);
 }
 
 /**
  * Calls `done` once, when the response has finished or the connection closed (Node emits `close` in both cases),
- * with the status and the number of body bytes written. Whatever `write`/`end` the response had (e.g. a
- * compression middleware's) is still called. Several calls for one response share one counter.
+ * with the status and the number of body bytes written (as handed to Node, so after any compression middleware).
+ * Several calls for one response share one counter.
  */
 export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo) => void): void {
-  const r = res as Tracked;
-  if (r[TRACKER]) return void r[TRACKER].done.push(done); // a second keyward mount on the same request
-  r[TRACKER] = { bytes: 0, write: res.write as Tracker['write'], end: res.end as Tracker['end'], done: [done] };
-  res.write = countingWrite as typeof res.write;
-  res.end = countingEnd as typeof res.end;
+  installCounting();
+  const existing = trackers.get(res);
+  if (existing) return void existing.done.push(done); // a second keyward mount on the same request
+  trackers.set(res, { bytes: 0, done: [done] });
   res.on('close', onClose); // emitted once per response; `on` spares the `once` wrapper
 }
 
