@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseDone, resolveMount, setHeaders, toAuthRequest, writeDenial, type Keyward, type MountOptions } from '@keyward/core';
-import { DECISION } from './types';
+import { setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
 export type ApiKeyAuthOptions = MountOptions;
@@ -28,7 +28,7 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
       if (!decision.ok) return writeDenial(res, decision);
       setHeaders(res, decision.headers);
       req.auth = decision.principal;
-      req[DECISION] = { decision, keyward };
+      setDecision(req, { decision, keyward });
       if (decision.tracked) onResponseDone(res, decision.done);
       next();
     }, next);

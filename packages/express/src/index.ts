@@ -7,5 +7,5 @@ import './types';
 export { apiKeyAuth, type ApiKeyAuthOptions, type KeywardMiddleware } from './api-key-auth';
 export { requireScopes } from './require-scopes';
 export { endpoint } from './endpoint';
-export { DECISION, type DecisionSlot } from './types';
+export { decisionOf, type DecisionSlot } from './types';
 export { createKeyward, type Keyward, type KeywardOptions, type Principal } from '@keyward/core';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { compileScopeArgs, KeywardError, writeDenial, type CompiledScopes } from '@keyward/core';
-import { DECISION } from './types';
+import { decisionOf } from './types';
 
 /**
  * Requires scopes on one route. Give scope names (all required) or one expression such as
@@ -16,7 +16,7 @@ import { DECISION } from './types';
 export function requireScopes(...scopes: (string | CompiledScopes)[]): RequestHandler {
   const compiled = compileScopeArgs(scopes);
   return (req: Request, res: Response, next: NextFunction) => {
-    const slot = req[DECISION];
+    const slot = decisionOf(req);
     if (!slot) return next(new KeywardError('NOT_AUTHENTICATED', 'requireScopes() runs after apiKeyAuth(); mount apiKeyAuth() first'));
     const denial = slot.keyward.authorize(slot.decision, compiled);
     if (denial) return writeDenial(res, denial);

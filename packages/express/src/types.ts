@@ -1,12 +1,26 @@
+import type { Request } from 'express';
 import type { AllowDecision, Keyward, Principal } from '@keyward/core';
 
-/** Where the adapter keeps the decision on the request, for `requireScopes`. */
-export const DECISION = Symbol.for('keyward.express.decision');
-
-/** What `apiKeyAuth()` leaves on the request for `requireScopes()`. */
+/** What `apiKeyAuth()` leaves for `requireScopes()`: the core's decision and the instance that made it. */
 export interface DecisionSlot {
   readonly decision: AllowDecision;
   readonly keyward: Keyward;
+}
+
+/**
+ * Decisions by request. A WeakMap rather than a property, so authenticating never changes the shape of Express's
+ * request objects (which slows every later property access on them) and nothing is left behind.
+ */
+const decisions = new WeakMap<Request, DecisionSlot>();
+
+/** Records the decision of `apiKeyAuth()` for a request. */
+export function setDecision(req: Request, slot: DecisionSlot): void {
+  decisions.set(req, slot);
+}
+
+/** The decision `apiKeyAuth()` made for this request, if it ran. */
+export function decisionOf(req: Request): DecisionSlot | undefined {
+  return decisions.get(req);
 }
 
 declare global {
@@ -15,8 +29,6 @@ declare global {
     interface Request {
       /** The authenticated caller, set by `apiKeyAuth()`; `undefined` on public paths and preflights. */
       auth?: Principal;
-      /** @internal the core's decision for this request */
-      [DECISION]?: DecisionSlot;
     }
   }
 }
