@@ -10,10 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
-import { createKeyward, isKeywardError, manualClock, type InvalidationChannel, type KeyChange, type KeyRecord, type KeywardEvent, type Keyward } from '@keyward/core';
+import { createKeyward, manualClock, type InvalidationChannel, type KeyChange, type KeyRecord, type KeywardEvent, type Keyward } from '@keyward/core';
 import { attachAuditStream, boundedRedisOptions, createAuditStream, RedisInvalidationChannel, RedisKeyStore, RedisRevocationStore, whenReady } from '@keyward/redis';
 import { createRedisMetrics } from '@keyward/monitoring';
-import { testEncryption, uniqueName } from '../stores/support';
+import { errorCodeOf, testEncryption, uniqueName } from '../stores/support';
 import { testCluster } from './redis-cluster';
 
 const PROPAGATION_BOUND_MS = 3000; // generous: pub/sub on loopback takes milliseconds
@@ -94,14 +94,6 @@ function record(over: Partial<KeyRecord> = {}): KeyRecord {
   };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return isKeywardError(e) ? e.code : String(e);
-  }
-}
 
 const get = (key: string, ip = '10.0.0.1') => ({ method: 'GET', path: '/docs', headers: { 'x-api-key': key, 'user-agent': 'sdk/1' }, remoteAddress: ip });
 
@@ -149,10 +141,10 @@ describe('Redis Cluster: RedisKeyStore', () => {
   it('conflicts: same id or same hash is KEY_CONFLICT; of concurrent creates of one hash exactly one wins', async () => {
     const r = record();
     await store.create(r);
-    expect(await codeOf(store.create({ ...record(), id: r.id }))).toBe('KEY_CONFLICT');
-    expect(await codeOf(store.create({ ...record(), hash: r.hash }))).toBe('KEY_CONFLICT');
+    expect(await errorCodeOf(store.create({ ...record(), id: r.id }))).toBe('KEY_CONFLICT');
+    expect(await errorCodeOf(store.create({ ...record(), hash: r.hash }))).toBe('KEY_CONFLICT');
     const hash = randomBytes(32).toString('hex');
-    const results = await Promise.all(Array.from({ length: 8 }, () => codeOf(store.create(record({ hash })))));
+    const results = await Promise.all(Array.from({ length: 8 }, () => errorCodeOf(store.create(record({ hash })))));
     expect(results.filter((c) => c === undefined)).toHaveLength(1);
     expect(results.filter((c) => c === 'KEY_CONFLICT')).toHaveLength(7);
   });

@@ -4,10 +4,10 @@
  */
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import { isKeywardError, type KeyRecord } from '@keyward/core';
+import { type KeyRecord } from '@keyward/core';
 import { RedisKeyStore } from '@keyward/redis';
 import { PostgresKeyStore } from '@keyward/postgres';
-import { deleteMatching, pgSchema, redisClient, testEncryption, uniqueName } from './support';
+import { deleteMatching, errorCodeOf, pgSchema, redisClient, testEncryption, uniqueName } from './support';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const SECRET_NAME = 'billing server at 10.1.2.3';
@@ -20,14 +20,6 @@ function record(id: string, hash: string): KeyRecord {
   };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return isKeywardError(e) ? e.code : String(e);
-  }
-}
 
 interface Backend {
   name: string;
@@ -106,7 +98,7 @@ describe.each(BACKENDS)('encryption at rest: $name', (backend) => {
     expect((await rotated.reencrypt()).rewritten).toBe(0);
     const onlyNew = env.make(['k2']);
     expect(await onlyNew.get(r.id)).toEqual({ ...r, name: 'after rotation' });
-    expect(await codeOf(env.make(['k1']).get(r.id))).toBe('DECRYPTION_FAILED');
+    expect(await errorCodeOf(env.make(['k1']).get(r.id))).toBe('DECRYPTION_FAILED');
   });
 
   it('turning encryption on later: plain records stay readable and reencrypt() seals them', async () => {
@@ -119,13 +111,13 @@ describe.each(BACKENDS)('encryption at rest: $name', (backend) => {
     await enc.reencrypt();
     expect(await env.raw(r.id, r.hash)).not.toContain(SECRET_NAME);
     expect(await enc.get(r.id)).toEqual(r);
-    expect(await codeOf(plain.get(r.id))).toBe('DECRYPTION_FAILED');
+    expect(await errorCodeOf(plain.get(r.id))).toBe('DECRYPTION_FAILED');
   });
 
   it('a store without encryption refuses a recoverable key and cannot reencrypt', async () => {
     const plain = env.make([], { plain: true });
-    expect(await codeOf(plain.create(record('key_norec', 'e5'.repeat(32))))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(plain.reencrypt())).toBe('INVALID_ARGUMENT');
+    expect(await errorCodeOf(plain.create(record('key_norec', 'e5'.repeat(32))))).toBe('INVALID_ARGUMENT');
+    expect(await errorCodeOf(plain.reencrypt())).toBe('INVALID_ARGUMENT');
     expect(plain.encryptsAtRest).toBe(false);
     expect(env.make(['k1']).encryptsAtRest).toBe(true);
   });

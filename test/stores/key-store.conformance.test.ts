@@ -2,9 +2,8 @@
  * The store conformance suite: the same scenarios against every KeyStore (memory, Redis, PostgreSQL, and the
  * Redis/PostgreSQL stores with encryption at rest) and every RevocationStore. A store is done when this passes.
  */
-import { isKeywardError, type KeyRecord, type KeyStore, type RevocationStore } from '@keyward/core';
-import { MemoryRevocationStore } from '../../packages/core/src/tokens/memory-revocation-store';
-import { KEY_STORE_BACKENDS, REVOCATION_BACKENDS, type RevocationBackend } from './support';
+import { MemoryRevocationStore, type KeyRecord, type KeyStore, type RevocationStore } from '@keyward/core';
+import { KEY_STORE_BACKENDS, REVOCATION_BACKENDS, errorCodeOf, type RevocationBackend } from './support';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 let seq = 0;
@@ -36,14 +35,6 @@ function record(over: Partial<KeyRecord> = {}): KeyRecord {
   };
 }
 
-async function conflictOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return isKeywardError(e) ? e.code : String(e);
-  }
-}
 
 describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
   let store: KeyStore;
@@ -84,15 +75,15 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
   it('conflicts: same id or same hash fails with KEY_CONFLICT and changes nothing', async () => {
     const r = record({ owner: 'conflicts' });
     await store.create(r);
-    expect(await conflictOf(store.create(record({ id: r.id, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
-    expect(await conflictOf(store.create(record({ hash: r.hash, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
+    expect(await errorCodeOf(store.create(record({ id: r.id, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
+    expect(await errorCodeOf(store.create(record({ hash: r.hash, owner: 'conflicts' })))).toBe('KEY_CONFLICT');
     expect(await store.get(r.id)).toEqual(r);
     expect((await store.list({ owner: 'conflicts', limit: 10 })).items.map((x) => x.id)).toEqual([r.id]);
   });
 
   it('concurrent creates of one hash: exactly one wins', async () => {
     const hash = 'c'.repeat(64);
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => conflictOf(store.create(record({ hash, owner: 'race', id: `key_race_${i}` })))));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => errorCodeOf(store.create(record({ hash, owner: 'race', id: `key_race_${i}` })))));
     expect(results.filter((r) => r === undefined)).toHaveLength(1);
     expect(results.filter((r) => r === 'KEY_CONFLICT')).toHaveLength(7);
     expect((await store.list({ owner: 'race', limit: 100 })).items).toHaveLength(1);
@@ -211,7 +202,7 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     const r = record({ sealed: { key: 'kw_live_plaintextvalue' } });
     if (backend.name === 'memory') return; // the memory store keeps records in this process only
     if (!backend.encrypted) {
-      expect(await conflictOf(store.create(r))).toBe('INVALID_ARGUMENT');
+      expect(await errorCodeOf(store.create(r))).toBe('INVALID_ARGUMENT');
       expect(await store.get(r.id)).toBeUndefined();
       return;
     }

@@ -5,9 +5,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { MemoryKeyStore, createEncryption, type Encryption, type KeyStore, type RevocationStore } from '@keyward/core';
+import { MemoryKeyStore, createEncryption, isKeywardError, type Encryption, type KeyStore, type RevocationStore } from '@keyward/core';
 import { RedisKeyStore, RedisRevocationStore, boundedRedisOptions } from '@keyward/redis';
 import { PostgresKeyStore, PostgresRevocationStore, migrate } from '@keyward/postgres';
+
+/** The `KeywardError` code a promise rejects with (or the error as text), `undefined` when it resolves. */
+export async function errorCodeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return isKeywardError(e) ? e.code : String(e);
+  }
+}
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';

@@ -49,7 +49,7 @@ export { readSecret } from './util/secret';
 export { safeEqual } from './util/time-safe';
 export { warnOnce } from './util/warn';
 export { LruCache } from './util/lru';
-export { randomBase62, BASE62 } from './util/base62';
+export { randomBase62, encodeBase62, BASE62 } from './util/base62';
 export type { KeyRestrictions, RestrictionPolicy, RestrictionsOptions, IpRestriction, ReferrerRestriction, UserAgentRestriction, TimeRestriction, TimeWindow, Weekday, CountryRestriction, RouteRule } from './restrictions/types';
 export { validateRestrictions } from './restrictions/compile';
 export { restrictionsFeature, restrictionsControl, type RestrictionsControl, type RestrictionsFeature } from './restrictions/feature';

@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { BASE62, generateKey, randomBase62 } from '@keyward/core';
+import { BASE62, encodeBase62, generateKey, randomBase62 } from '@keyward/core';
 
 /** A credential planted in the corpus. */
 export interface Planted {
@@ -21,20 +21,10 @@ const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-function base62(value: number, width: number): string {
-  let out = '';
-  let v = value;
-  do {
-    out = BASE62[v % 62] + out;
-    v = Math.floor(v / 62);
-  } while (v > 0);
-  return out.padStart(width, '0');
-}
-
 /** A classic GitHub token with a valid checksum. */
 export function githubToken(prefix: 'ghp' | 'gho' | 'ghu' | 'ghs' | 'ghr'): string {
   const random = randomBase62(30);
-  return `${prefix}_${random}${base62(crc32(random), 6)}`;
+  return `${prefix}_${random}${encodeBase62(crc32(random), 6)}`;
 }
 
 /** A JWT-shaped token (the signature is random: the scanner does not verify it). */

@@ -1,19 +1,12 @@
 import { crc32 } from 'node:zlib';
-import { generateKey, randomBase62 } from '@keyward/core';
+import { encodeBase62, generateKey, randomBase62 } from '@keyward/core';
 import { githubChecksumOk, mask } from './detectors';
 import { scanText } from './scan-text';
 import { createProgress } from './progress';
 
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 function gh(prefix = 'ghp'): string {
   const r = randomBase62(30);
-  let v = crc32(r);
-  let c = '';
-  do {
-    c = B62[v % 62] + c;
-    v = Math.floor(v / 62);
-  } while (v > 0);
-  return `${prefix}_${r}${c.padStart(6, '0')}`;
+  return `${prefix}_${r}${encodeBase62(crc32(r), 6)}`;
 }
 
 describe('detectors', () => {
