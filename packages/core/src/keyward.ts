@@ -101,7 +101,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const resolveAddress: AddressResolver = createAddressResolver(options);
 
   const features = new Map<string, Feature>();
-  const deps = { clock, events, keys, store: config.store, challenge, get resolveAddress() { return resolveAddress; } };
+  const deps = { clock, events, keys, store: config.store, challenge, resolveAddress };
   for (const factory of FEATURES) {
     const f = factory(options, deps);
     if (f) features.set(f.name, f);
@@ -109,7 +109,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
 
   const authenticators: Authenticator[] = [];
   for (const f of features.values()) authenticators.push(...(f.authenticators ?? []));
-  authenticators.push(keyAuthenticator(keys, config.store, config.trackLastUsedMs, clock));
+  authenticators.push(keyAuthenticator(keys, config.store, config.trackLastUsedMs));
 
   const stagesByPhase = new Map(PHASES.map((p) => [p, [...features.values()].flatMap((f) => (f.stages?.[p] ? [f.stages[p]!] : []))]));
   const preauth = stagesByPhase.get('preauth')!;
@@ -203,8 +203,12 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
 
   async function check(request: AuthRequest, requirements: Requirements = {}): Promise<Decision> {
     if (closed) throw new KeywardError('CLOSED', 'this keyward instance is closed');
-    const started = performance.now();
     const requestId = requestIdOf(request);
+    if (isPublic(request)) {
+      // Public paths and preflights need none of the per-request state below.
+      return { ok: true, principal: undefined, skipped: true, tracked: false, headers: {}, requestId, clientAddress: resolveAddress(request), done: () => {} };
+    }
+    const started = performance.now();
     const ctx: PipelineContext = {
       request,
       requirements,
@@ -216,9 +220,6 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       state: new Map(),
       onDone: [],
     };
-    if (isPublic(request)) {
-      return { ok: true, principal: undefined, skipped: true, tracked: false, headers: {}, requestId, clientAddress: ctx.clientAddress, done: () => {} };
-    }
     for (const stage of preauth) {
       const r = stage(ctx);
       const d = r && typeof (r as Promise<unknown>).then === 'function' ? await r : (r as StageResult); // synchronous stages cost no microtask
@@ -295,9 +296,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     config,
     features,
     metrics: (features.get('metrics') as MetricsFeature | undefined)?.metrics,
-    get resolveAddress() {
-      return resolveAddress;
-    },
+    resolveAddress,
     restrictions: restrictionsControl(features),
     tokens: tokensApiOf(features),
     async close() {

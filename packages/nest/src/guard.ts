@@ -5,10 +5,11 @@ import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Ke
 import { KeywardException } from './exception';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
 
-const CHECKED = Symbol.for('keyward.nest.checked');
+/** Requests already decided (a WeakSet, so the guard never changes the shape of the request object). */
+const checked = new WeakSet<object>();
 
 /** The request as the guard sees it (Nest on Express). */
-type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal; [CHECKED]?: true };
+type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal };
 
 /**
  * Authenticates each request with keyward, with the route's `@Scopes()` and `@Cost()`, skipping `@Public()`
@@ -33,7 +34,7 @@ export class KeywardGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     const http = context.switchToHttp();
     const req = http.getRequest<GuardedRequest>();
-    if (req[CHECKED]) return true; // the same guard bound twice (globally and on the controller): decide once
+    if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
     const res = http.getResponse<ServerResponse>();
     const decision = await this.keyward.check(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
     if (!decision.ok) {
@@ -43,7 +44,7 @@ export class KeywardGuard implements CanActivate {
     }
     setHeaders(res, decision.headers);
     req.auth = decision.principal;
-    req[CHECKED] = true;
+    checked.add(req);
     if (decision.tracked) onResponseDone(res, decision.done);
     return true;
   }

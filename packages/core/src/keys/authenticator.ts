@@ -6,6 +6,8 @@ import type { KeyStore } from '../stores/key-store';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
 
 const INVALID = { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' } as const;
+/** The headers of a key in good standing: none (shared, so the common case allocates nothing). */
+const NO_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
 
 /** Builds the principal of a key record. */
 export function principalOf(record: KeyRecord): Principal {
@@ -45,7 +47,7 @@ export function keyStatus(record: KeyRecord, now: number, policy: KeyPolicy = DE
     if (policy.deprecationLink !== undefined) headers['Link'] = policy.deprecationLink;
     return headers;
   }
-  return {};
+  return NO_HEADERS;
 }
 
 /**
@@ -53,7 +55,7 @@ export function keyStatus(record: KeyRecord, now: number, policy: KeyPolicy = DE
  * then status. Unknown, malformed and wrong-checksum keys get the same answer. Values in another format are looked
  * up only when `legacyKeys` accepts them, and then match only records imported as legacy.
  */
-export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUsedMs: number | false, now: () => number): Authenticator {
+export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUsedMs: number | false): Authenticator {
   const lastTouched = new Map<string, number>();
   const touch = (record: KeyRecord, at: number) => {
     if (trackLastUsedMs === false) return;
@@ -78,7 +80,7 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
       if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
       const status = keyStatus(record, ctx.now, keys.policy);
       if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
-      touch(record, now());
+      touch(record, ctx.now);
       return { principal: principalOf(record), record, headers: status as ResponseHeaders };
     },
   };

@@ -115,7 +115,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       return fail('temporarily_unavailable', 'The key store is unavailable.');
     }
     const idMatches = safeEqual(record?.id ?? '', clientId!);
-    const status = record ? keyStatus(record, now) : undefined;
+    // The same status rules as the pipeline, key policy included (a key past its maximum age exchanges nothing).
+    const status = record ? keyStatus(record, now, deps.keys.policy) : undefined;
     if (!record || !idMatches || (status && 'code' in status && 'detail' in status)) {
       deps.events.emit({ type: 'auth.failed', method: request.method, path: request.path, status: 401, reason: 'CREDENTIALS_INVALID', ...(record && idMatches ? { keyId: record.id, owner: record.owner } : {}), data: { endpoint: 'token' } });
       return fail('invalid_client', 'Client authentication failed.');

@@ -76,6 +76,17 @@ describe('client-credentials exchange', () => {
     expect('principal' in v && v.principal).toMatchObject({ id, owner: 'acme', plan: 'pro', scopes: ['users:view'], metadata: { client_id: id } });
   });
 
+  it('refuses to exchange a key past its maximum age under keyPolicy.autoExpire, as the pipeline does', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, keyPolicy: { maxAge: '1d', autoExpire: true }, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: ES, kid: 'k' }] } } });
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'] });
+    clock.advance(2 * 86_400_000);
+    const d = await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': key } });
+    expect(!d.ok && d.code).toBe('KEY_EXPIRED');
+    const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
+    expect([res.status, JSON.parse(String(res.body)).error]).toEqual([401, 'invalid_client']);
+  });
+
   it('carries the key restrictions into the token, so an IP-restricted key never yields an unrestricted token', async () => {
     const { kw } = setup();
     const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], restrictions: { ip: { allow: ['10.0.0.0/8'] } } });
