@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { compileScopeArgs, KeywardError, writeDenial, type CompiledScopes } from '@keyward/core';
+import { authorizeRoute, compileScopeArgs, writeDenial, type CompiledScopes } from '@keyward/core';
 import { decisionOf } from './types';
 
 /**
@@ -16,9 +16,7 @@ import { decisionOf } from './types';
 export function requireScopes(...scopes: (string | CompiledScopes)[]): RequestHandler {
   const compiled = compileScopeArgs(scopes);
   return (req: Request, res: Response, next: NextFunction) => {
-    const slot = decisionOf(req);
-    if (!slot) return next(new KeywardError('NOT_AUTHENTICATED', 'requireScopes() runs after apiKeyAuth(); mount apiKeyAuth() first'));
-    const denial = slot.keyward.authorize(slot.decision, compiled);
+    const denial = authorizeRoute(decisionOf(req), compiled); // throws NOT_AUTHENTICATED: Express hands it to the error handler
     if (denial) return writeDenial(res, denial);
     next();
   };

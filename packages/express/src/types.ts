@@ -1,11 +1,7 @@
 import type { Request } from 'express';
-import type { AllowDecision, Keyward, Principal } from '@keyward/core';
+import type { DecisionSlot, Principal } from '@keyward/core';
 
-/** What `apiKeyAuth()` leaves for `requireScopes()`: the core's decision and the instance that made it. */
-export interface DecisionSlot {
-  readonly decision: AllowDecision;
-  readonly keyward: Keyward;
-}
+export type { DecisionSlot };
 
 /**
  * Decisions by request. A WeakMap rather than a property, so authenticating never changes the shape of Express's

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { compileScopeArgs, KeywardError, type CompiledScopes } from '@keyward/core';
+import { authorizeRoute, compileScopeArgs, type CompiledScopes } from '@keyward/core';
 import { DECISION, respondDenial } from './types';
 
 /**
@@ -16,9 +16,7 @@ import { DECISION, respondDenial } from './types';
 export function requireScopes(...scopes: (string | CompiledScopes)[]): Middleware {
   const compiled = compileScopeArgs(scopes);
   return async (ctx: Context, next: Next) => {
-    const slot = ctx.state[DECISION];
-    if (!slot) throw new KeywardError('NOT_AUTHENTICATED', 'requireScopes() runs after apiKeyAuth(); mount apiKeyAuth() first');
-    const denial = slot.keyward.authorize(slot.decision, compiled);
+    const denial = authorizeRoute(ctx.state[DECISION], compiled); // throws NOT_AUTHENTICATED into Koa's error handling
     if (denial) return respondDenial(ctx, denial);
     await next();
   };

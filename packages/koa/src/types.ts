@@ -1,14 +1,10 @@
 import type { Context } from 'koa';
-import { denialBody, type AllowDecision, type DenyDecision, type Keyward, type Principal } from '@keyward/core';
+import { denialBody, type DecisionSlot, type DenyDecision, type Principal } from '@keyward/core';
 
 /** Where `apiKeyAuth()` keeps the decision in `ctx.state`, for `requireScopes()`. */
 export const DECISION = Symbol.for('keyward.koa.decision');
 
-/** What `apiKeyAuth()` leaves in `ctx.state` for `requireScopes()`. */
-export interface DecisionSlot {
-  readonly decision: AllowDecision;
-  readonly keyward: Keyward;
-}
+export type { DecisionSlot };
 
 declare module 'koa' {
   interface DefaultState {
