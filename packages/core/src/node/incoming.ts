@@ -88,7 +88,7 @@ export function toAuthRequest(req: IncomingMessage, url: string = req.url ?? '/'
     path: q === -1 ? url : url.slice(0, q),
     query: q === -1 ? '' : url.slice(q + 1),
     headers,
-    ...(req.socket?.remoteAddress !== undefined ? { remoteAddress: req.socket.remoteAddress } : {}),
+    remoteAddress: req.socket?.remoteAddress, // no spread: this object is built on every request
   };
 }
 
