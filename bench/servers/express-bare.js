@@ -1,8 +1,12 @@
 'use strict';
-// Bare Express 5: the same route and body as the keyward example, no authentication.
+// Bare Express 5: the keyward example's app without keyward — the same routes in the same order and the same body,
+// no authentication, no scope checks. The ratio then measures keyward alone.
 const express = require('express');
 const { serve } = require('../lib/serve');
 const app = express();
 app.disable('x-powered-by');
+app.get('/health', (_req, res) => res.json({ ok: true }));
 app.get('/v1/docs', (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }));
+app.post('/v1/docs', (_req, res) => res.status(201).json({ created: true }));
+app.get('/v1/users', (_req, res) => res.json({ users: [] }));
 serve(app, { path: '/v1/docs' });

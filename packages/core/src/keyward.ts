@@ -1,28 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import type { AllowDecision, AuthRequest, Decision, DenyDecision, Requirements } from './model';
-import { deny, DENIAL_TABLE, type ChallengeConfig } from './denials';
+import { deny, type ChallengeConfig } from './denials';
 import type { KeywardOptions } from './config/options';
 import { parseOptions, type KeywardConfig } from './config/config';
 import { EventBus } from './events/bus';
-import type { EventInput, EventListener, KeywardEventType } from './events/schema';
-import { redactQuery } from './events/redact';
+import type { EventListener, KeywardEventType } from './events/schema';
 import { KeyManager } from './keys/manager';
 import { parseKeyPolicy } from './keys/policy';
 import { createKeyHasher } from './keys/hash';
 import { keyAuthenticator } from './keys/authenticator';
 import { LruCache } from './util/lru';
 import type { KeyRecord } from './keys/record';
-import { extractCredential } from './credentials/extract';
 import { compileScopes, isCompiledScopes, satisfies, type CompiledScopes } from './scopes/match';
-import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage, type StageResult } from './pipeline/context';
+import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage } from './pipeline/context';
+import { createDecider, type MaybeDecision } from './pipeline/decide';
 import { createAddressResolver, type AddressResolver } from './pipeline/address';
 import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
 import { tokensApiOf, type TokenApi } from './tokens/feature';
 import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
-
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * A keyward instance: the pipeline, the key manager and the event stream. Create one per application with
@@ -34,6 +30,18 @@ export interface Keyward {
    * Rejects only for real failures (e.g. the instance was closed).
    */
   check(request: AuthRequest, requirements?: Requirements): Promise<Decision>;
+  /**
+   * {@link Keyward.check} for adapters: the same decision, returned directly when nothing had to wait (a cached key,
+   * in-memory limits) and as a promise otherwise, so the common request costs no microtask. Never throws: a failure
+   * is a rejected promise.
+   *
+   * @example
+   * ```ts
+   * const d = kw.decide(request);
+   * if (d instanceof Promise) d.then(proceed, fail); else proceed(d);
+   * ```
+   */
+  decide(request: AuthRequest, requirements?: Requirements): Decision | Promise<Decision>;
   /**
    * Checks an already authenticated principal against a scope requirement (route-level `requireScopes`).
    * Returns `undefined` when satisfied, a 403 denial otherwise.
@@ -157,124 +165,19 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   }
 
   let closed = false;
+  const decider = createDecider({ config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, compiled });
 
-  function requestIdOf(request: AuthRequest): string {
-    if (config.requestIdHeader !== false) {
-      const v = request.headers[config.requestIdHeader];
-      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
+  function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {
+    if (closed) return Promise.reject(new KeywardError('CLOSED', 'this keyward instance is closed'));
+    try {
+      return decider(request, requirements);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return randomUUID();
   }
 
-  function isPublic(request: AuthRequest): boolean {
-    if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
-    for (const m of config.publicPaths) if (m(request.path)) return true;
-    return false;
-  }
-
-  const redactExtra = config.extraction.queryParam ? [config.extraction.queryParam] : [];
-  /** The request's fields common to its events, built without spreads (this runs on every request with listeners). */
-  function eventBase(ctx: PipelineContext): Omit<EventInput, 'type'> {
-    const r = ctx.request;
-    const p = ctx.principal;
-    const base: Record<string, unknown> = { requestId: ctx.requestId, method: r.method, path: r.query ? redactQuery(`${r.path}?${r.query}`, redactExtra) : r.path };
-    if (ctx.clientAddress !== undefined) base.clientAddress = ctx.clientAddress;
-    if (p) {
-      base.keyId = p.keyId ?? p.id;
-      base.owner = p.owner;
-      base.principalType = p.type;
-      if (p.hint) base.hint = p.hint;
-      if (p.plan) base.plan = p.plan;
-      if (p.subject) base.subject = p.subject;
-    }
-    const ua = r.headers['user-agent'];
-    if (typeof ua === 'string') base.userAgent = ua.length > 256 ? ua.slice(0, 256) : ua;
-    return base as Omit<EventInput, 'type'>;
-  }
-
-  function refuse(ctx: PipelineContext, denial: DenyDecision, keyId?: string): DenyDecision {
-    const table = DENIAL_TABLE[denial.code];
-    if (table.auth) for (const f of failureHooks) f.onAuthFailure!(ctx, denial.code);
-    if (events.active) {
-      events.emit({ type: table.auth ? 'auth.failed' : 'access.denied', ...eventBase(ctx), ...(keyId && !ctx.principal ? { keyId } : {}), status: denial.status, reason: denial.code });
-    }
-    return denial;
-  }
-
-  async function check(request: AuthRequest, requirements: Requirements = {}): Promise<Decision> {
-    if (closed) throw new KeywardError('CLOSED', 'this keyward instance is closed');
-    const requestId = requestIdOf(request);
-    if (isPublic(request)) {
-      // Public paths and preflights need none of the per-request state below.
-      return { ok: true, principal: undefined, skipped: true, tracked: false, headers: {}, requestId, clientAddress: resolveAddress(request), done: () => {} };
-    }
-    const started = performance.now();
-    const ctx: PipelineContext = {
-      request,
-      requirements,
-      scopes: compiled(requirements),
-      requestId,
-      now: clock(),
-      clientAddress: resolveAddress(request),
-      headers: {},
-      state: new Map(),
-      onDone: [],
-    };
-    for (const stage of preauth) {
-      const r = stage(ctx);
-      const d = r && typeof (r as Promise<unknown>).then === 'function' ? await r : (r as StageResult); // synchronous stages cost no microtask
-      if (d) return refuse(ctx, d);
-    }
-    const extraction = extractCredential(request, config.extraction);
-    if ('code' in extraction) {
-      return refuse(ctx, deny(extraction.code, requestId, challenge, { detail: extraction.detail, headers: ctx.headers }));
-    }
-    ctx.credential = extraction.credential;
-    let outcome;
-    for (const a of authenticators) {
-      if (a.accepts(extraction.credential)) {
-        outcome = await a.authenticate(extraction.credential, ctx);
-        break;
-      }
-    }
-    if (!outcome || 'code' in outcome) {
-      const code = outcome?.code ?? 'CREDENTIALS_INVALID';
-      const headers = { ...ctx.headers, ...(outcome?.headers ?? {}), ...(code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}) };
-      return refuse(ctx, deny(code, requestId, challenge, { detail: outcome?.detail ?? 'The credential is not valid.', headers }), outcome?.keyId);
-    }
-    ctx.principal = outcome.principal;
-    if (outcome.record) ctx.record = outcome.record;
-    if (outcome.headers) Object.assign(ctx.headers, outcome.headers);
-    for (const stage of after) {
-      const r = stage(ctx);
-      const d = r && typeof (r as Promise<unknown>).then === 'function' ? await r : (r as StageResult); // synchronous stages cost no microtask
-      if (d) return refuse(ctx, d);
-    }
-    let base = events.active ? eventBase(ctx) : undefined;
-    if (base) events.emit({ type: 'auth.succeeded', ...base });
-    let finished = false;
-    return {
-      ok: true,
-      principal: ctx.principal,
-      skipped: false,
-      tracked: events.active || ctx.onDone.length > 0,
-      headers: ctx.headers,
-      requestId,
-      clientAddress: ctx.clientAddress,
-      done(info) {
-        if (finished) return;
-        finished = true;
-        const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-        for (const hook of ctx.onDone) {
-          try {
-            hook({ ...info, durationMs });
-          } catch {
-            // a completion hook never breaks the response
-          }
-        }
-        if (events.active) events.emit({ type: 'request.completed', ...(base ??= eventBase(ctx)), status: info.status, bytes: info.bytes, durationMs });
-      },
-    };
+  async function check(request: AuthRequest, requirements?: Requirements): Promise<Decision> {
+    return decide(request, requirements);
   }
 
   function authorize(decision: AllowDecision, scopes: CompiledScopes): DenyDecision | undefined {
@@ -289,6 +192,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const instance: Keyward & { [KEYWARD_BRAND]: true } = {
     [KEYWARD_BRAND]: true,
     check,
+    decide,
     authorize,
     keys,
     on: (type, listener) => events.on(type, listener),

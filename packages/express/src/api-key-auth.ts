@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { onResponseDone, resolveMount, setHeaders, toAuthRequest, writeDenial, type Keyward, type MountOptions } from '@keyward/core';
+import { onResponseDone, resolveMount, setHeaders, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
@@ -23,15 +23,18 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
+  const proceed = (req: Request, res: Response, next: NextFunction, decision: Decision) => {
+    if (!decision.ok) return writeDenial(res, decision);
+    setHeaders(res, decision.headers);
+    req.auth = decision.principal;
+    setDecision(req, { decision, keyward });
+    if (decision.tracked) onResponseDone(res, decision.done);
+    next();
+  };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
-    keyward.check(toAuthRequest(req, req.originalUrl), requirements).then((decision) => {
-      if (!decision.ok) return writeDenial(res, decision);
-      setHeaders(res, decision.headers);
-      req.auth = decision.principal;
-      setDecision(req, { decision, keyward });
-      if (decision.tracked) onResponseDone(res, decision.done);
-      next();
-    }, next);
+    const decision = keyward.decide(toAuthRequest(req, req.originalUrl), requirements);
+    if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, d), next);
+    else proceed(req, res, next, decision);
   };
   return Object.assign(middleware, { keyward });
 }

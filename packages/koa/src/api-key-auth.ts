@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { onResponseDone, resolveMount, toAuthRequest, type Keyward, type MountOptions } from '@keyward/core';
+import { onResponseDone, resolveMount, toAuthRequest, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { DECISION, respondDenial } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance in `keyward`, plus `scopes` and `cost`. */
@@ -23,14 +23,21 @@ export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
-  const middleware = async (ctx: Context, next: Next) => {
-    const decision = await keyward.check(toAuthRequest(ctx.req, ctx.originalUrl), requirements);
+  const proceed = (ctx: Context, next: Next, decision: Decision): Promise<void> | void => {
     if (!decision.ok) return respondDenial(ctx, decision);
-    ctx.set(decision.headers);
+    for (const _ in decision.headers) {
+      ctx.set(decision.headers); // only when there are any: Koa's set() costs even for none
+      break;
+    }
     ctx.state.auth = decision.principal;
     ctx.state[DECISION] = { decision, keyward };
     if (decision.tracked) onResponseDone(ctx.res, decision.done);
-    await next();
+    return next();
+  };
+  // Not `async`: when the core decides at once, the request goes on without an extra promise (Koa wraps the result).
+  const middleware = (ctx: Context, next: Next) => {
+    const decision = keyward.decide(toAuthRequest(ctx.req, ctx.originalUrl), requirements);
+    return decision instanceof Promise ? decision.then((d) => proceed(ctx, next, d)) : proceed(ctx, next, decision);
   };
   return Object.assign(middleware, { keyward });
 }

@@ -15,9 +15,9 @@ import { DECISION, respondDenial } from './types';
  */
 export function requireScopes(...scopes: (string | CompiledScopes)[]): Middleware {
   const compiled = compileScopeArgs(scopes);
-  return async (ctx: Context, next: Next) => {
+  return (ctx: Context, next: Next) => {
     const denial = authorizeRoute(ctx.state[DECISION], compiled); // throws NOT_AUTHENTICATED into Koa's error handling
     if (denial) return respondDenial(ctx, denial);
-    await next();
+    return next();
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Keyward, type Principal, type Requirements } from '@keyward/core';
+import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Principal, type Requirements } from '@keyward/core';
 import { KeywardException } from './exception';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
 
@@ -10,6 +10,20 @@ const checked = new WeakSet<object>();
 
 /** The request as the guard sees it (Nest on Express). */
 type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal };
+
+/** Applies a decision: the principal on the request, or the denial thrown (after its headers are set). */
+function admit(req: GuardedRequest, res: ServerResponse, decision: Decision): true {
+  if (!decision.ok) {
+    const { 'Content-Type': _type, ...headers } = decision.headers;
+    setHeaders(res, headers);
+    throw new KeywardException(decision);
+  }
+  setHeaders(res, decision.headers);
+  req.auth = decision.principal;
+  checked.add(req);
+  if (decision.tracked) onResponseDone(res, decision.done);
+  return true;
+}
 
 /**
  * Authenticates each request with keyward, with the route's `@Scopes()` and `@Cost()`, skipping `@Public()`
@@ -28,7 +42,8 @@ export class KeywardGuard implements CanActivate {
   /** Route metadata is static: read once per handler and controller, then reused. */
   private readonly routes = new WeakMap<object, Map<object, { isPublic: boolean; requirements: Requirements }>>();
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Answers synchronously when the core decides at once (a cached key), so the common request awaits nothing. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { isPublic, requirements } = this.route(context);
     if (isPublic) return true;
     if (context.getType() !== 'http') return false;
@@ -36,17 +51,8 @@ export class KeywardGuard implements CanActivate {
     const req = http.getRequest<GuardedRequest>();
     if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
     const res = http.getResponse<ServerResponse>();
-    const decision = await this.keyward.check(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
-    if (!decision.ok) {
-      const { 'Content-Type': _type, ...headers } = decision.headers;
-      setHeaders(res, headers);
-      throw new KeywardException(decision);
-    }
-    setHeaders(res, decision.headers);
-    req.auth = decision.principal;
-    checked.add(req);
-    if (decision.tracked) onResponseDone(res, decision.done);
-    return true;
+    const decision = this.keyward.decide(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
+    return decision instanceof Promise ? decision.then((d) => admit(req, res, d)) : admit(req, res, decision);
   }
 
   /** `@Public()`, `@Scopes()` and `@Cost()` of the route (handler first, then controller). */

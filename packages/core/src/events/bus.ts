@@ -45,28 +45,50 @@ export class EventBus {
 
   /** Queues an event for delivery. Cheap when nobody listens. */
   emit(input: EventInput): void {
-    const observed = EVENTS_CHANNEL.hasSubscribers;
-    if (this.listenerCount === 0 && !observed) return;
-    const event = { schema: EVENT_SCHEMA, time: input.time ?? this.isoNow(), ...input } as KeywardEvent;
-    if (observed) EVENTS_CHANNEL.publish(event);
+    if (this.listenerCount === 0 && !EVENTS_CHANNEL.hasSubscribers) return;
+    this.publish({ schema: EVENT_SCHEMA, time: input.time ?? this.now(), ...input } as KeywardEvent);
+  }
+
+  /**
+   * Queues an event that is already complete (`schema` and `time` set): the request path builds its events in one
+   * object literal each and hands them here, so no event is copied on the way.
+   */
+  publish(event: KeywardEvent): void {
+    if (EVENTS_CHANNEL.hasSubscribers) EVENTS_CHANNEL.publish(event);
     if (this.listenerCount === 0) return;
     this.queue.push(event);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushNow);
     }
   }
 
-  private lastMs = -1;
+  private readonly flushNow = () => this.flush();
+  private lastMs = NaN;
+  private lastSecond = NaN;
+  private secondPrefix = '';
   private lastIso = '';
 
-  /** The clock as ISO 8601, formatted once per millisecond. */
-  private isoNow(): string {
-    const ms = this.clock();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastIso = new Date(ms).toISOString();
+  /**
+   * The clock as ISO 8601 with milliseconds. The date part is formatted once per second and the milliseconds
+   * appended, so the request path never builds a `Date`.
+   */
+  now(): string {
+    return this.at(this.clock());
+  }
+
+  /** `ms` (since the epoch) as ISO 8601, with the same once-per-second formatting as {@link EventBus.now}. */
+  at(ms: number): string {
+    if (ms === this.lastMs) return this.lastIso;
+    this.lastMs = ms;
+    const whole = Math.floor(ms);
+    const second = Math.floor(whole / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.secondPrefix = new Date(second * 1000).toISOString().slice(0, -4); // "…T12:00:00." (years beyond 9999 too)
     }
+    const milli = whole - second * 1000;
+    this.lastIso = this.secondPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
     return this.lastIso;
   }
 

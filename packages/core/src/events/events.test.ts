@@ -14,6 +14,13 @@ describe('events', () => {
     expect(seen).toEqual(['key.created@2026-01-02T03:04:05.006Z/keyward.event/v1', 'key.revoked@2026-01-02T03:04:05.006Z/keyward.event/v1']);
   });
 
+  it('formats times as ISO 8601 with milliseconds, like Date#toISOString, across seconds and years', () => {
+    const bus = new EventBus(Date.now);
+    const times = [0, 7, 999, 1_000, 59_999, Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2027-01-01T00:00:00.000Z'), 253402300799999, 253402300800000, 1.5, 1_000.25];
+    for (const ms of times) expect(bus.at(ms)).toBe(new Date(Math.floor(ms)).toISOString());
+    for (const ms of [...times].reverse()) expect(bus.at(ms)).toBe(new Date(Math.floor(ms)).toISOString());
+  });
+
   it('isolates a listener that throws or rejects', async () => {
     const errors: unknown[] = [];
     const bus = new EventBus(Date.now, (e) => errors.push(e));

@@ -6,6 +6,7 @@ import type { KeyStore } from '../stores/key-store';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
 
 const INVALID = { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' } as const;
+const UNAVAILABLE = { code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' } as const;
 /** The headers of a key in good standing: none (shared, so the common case allocates nothing). */
 const NO_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
 
@@ -24,6 +25,39 @@ export function principalOf(record: KeyRecord): Principal {
     metadata: record.metadata,
     ...(record.expiresAt !== undefined ? { expiresAt: record.expiresAt } : {}),
   };
+}
+
+const principals = new WeakMap<KeyRecord, Principal>();
+
+/**
+ * The principal of a cached record, built once per record object and frozen (scopes and metadata too), so every
+ * request of that key shares it and no handler can change what a later request sees. A record read again from the
+ * store is a new object and gets a new principal.
+ */
+export function sharedPrincipalOf(record: KeyRecord): Principal {
+  let p = principals.get(record);
+  if (!p) {
+    const built = principalOf(record);
+    p = Object.freeze({ ...built, scopes: Object.freeze([...built.scopes]), metadata: frozenCopy(built.metadata) });
+    principals.set(record, p);
+  }
+  return p;
+}
+
+function frozenCopy<T>(value: T): T {
+  try {
+    return deepFreeze(structuredClone(value));
+  } catch {
+    return value; // not cloneable (never the case for metadata read from a store): shared as it is
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /**
@@ -65,23 +99,27 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
     if (lastTouched.size > 100_000) lastTouched.clear();
     store.update(record.id, { lastUsedAt: at }).then(undefined, () => {});
   };
+  const judge = (record: KeyRecord | undefined, wellFormed: boolean, ctx: PipelineContext): AuthOutcome => {
+    if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
+    const status = keyStatus(record, ctx.now, keys.policy);
+    if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
+    touch(record, ctx.now);
+    return { principal: sharedPrincipalOf(record), record, headers: status as ResponseHeaders };
+  };
   return {
     name: 'api-key',
     accepts: () => true,
-    async authenticate(credential, ctx: PipelineContext): Promise<AuthOutcome> {
+    authenticate(credential, ctx: PipelineContext): AuthOutcome | Promise<AuthOutcome> {
       const wellFormed = keys.isWellFormed(credential.value);
       if (!wellFormed && !keys.policy.legacy?.(credential.value)) return INVALID;
-      let record: KeyRecord | undefined;
+      let found: KeyRecord | undefined | Promise<KeyRecord | undefined>;
       try {
-        record = await keys.lookup(credential.value);
+        found = keys.find(credential.value);
       } catch {
-        return { code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' };
+        return UNAVAILABLE;
       }
-      if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
-      const status = keyStatus(record, ctx.now, keys.policy);
-      if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
-      touch(record, ctx.now);
-      return { principal: principalOf(record), record, headers: status as ResponseHeaders };
+      if (found instanceof Promise) return found.then((record) => judge(record, wellFormed, ctx), () => UNAVAILABLE);
+      return judge(found, wellFormed, ctx);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { checksum, generateKey, keyHint, looksLikeKeywardKey, parseKey, randomLength, CHECKSUM_LENGTH } from './format';
+import { checksum, generateKey, isWellFormedKey, keyHint, looksLikeKeywardKey, parseKey, randomLength, CHECKSUM_LENGTH } from './format';
 import { createKeyHasher } from './hash';
 
 const format = { prefix: 'kw', randomBits: 192 };
@@ -29,6 +29,20 @@ describe('key format', () => {
     expect(parseKey(key.replace('_live_', '_LIVE_'), format)).toBeUndefined();
     expect(parseKey('kw_live_' + '-'.repeat(39), format)).toBeUndefined();
     expect(parseKey('', format)).toBeUndefined();
+  });
+
+  it('answers isWellFormedKey exactly as parseKey, for keys and for every one-character change of them', () => {
+    const alphabet = ['a', 'Z', '0', '9', '_', '-', ' ', '\u00e9', ''];
+    for (const env of ['live', 'test', 'x', 'a1b2c3d4e5f6g7h8']) {
+      const key = generateKey(format, env);
+      const candidates = [key, '', 'kw', 'kw_', 'kw_live_', `${key}a`, key.slice(0, -1), key.replace(/^kw/, 'kx'), key.replace(`_${env}_`, '__'), `kw_${'a'.repeat(17)}_${key.slice(-38)}`];
+      for (let i = 0; i < key.length; i++) for (const c of alphabet) candidates.push(key.slice(0, i) + c + key.slice(i + 1));
+      for (const c of candidates) expect([c, isWellFormedKey(c, format)]).toEqual([c, parseKey(c, format) !== undefined]);
+    }
+    const other = { prefix: 'acme', randomBits: 128 };
+    const k = generateKey(other, 'live');
+    expect(isWellFormedKey(k, other)).toBe(true);
+    expect(isWellFormedKey(k, format)).toBe(false);
   });
 
   it('checks the CRC32 of everything before the checksum', () => {

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { encodeBase62, randomBase62 } from '../util/base62';
+import { BASE62_CODES, encodeBase62, randomBase62 } from '../util/base62';
 
 /** Characters of the CRC32 checksum in base62 (62^6 > 2^32). */
 export const CHECKSUM_LENGTH = 6;
@@ -49,6 +49,31 @@ export function isValidEnv(env: string): boolean {
 export function generateKey(format: KeyFormat, env: string): string {
   const body = `${format.prefix}_${env}_${randomBase62(randomLength(format.randomBits))}`;
   return body + checksum(body);
+}
+
+const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122, UNDERSCORE = 95;
+const isDigitOrLower = (c: number) => (c >= ZERO && c <= NINE) || (c >= LOWER_A && c <= LOWER_Z);
+const isAlphanumeric = (c: number) => isDigitOrLower(c) || (c >= UPPER_A && c <= UPPER_Z);
+
+/**
+ * {@link parseKey} as a yes/no answer for the request path: the same rules (prefix, env, length, alphabet, checksum),
+ * checked character by character with no intermediate strings.
+ */
+export function isWellFormedKey(value: string, format: KeyFormat): boolean {
+  const p = format.prefix.length;
+  if (!value.startsWith(format.prefix) || value.charCodeAt(p) !== UNDERSCORE) return false;
+  const second = value.indexOf('_', p + 1);
+  if (second - p - 1 < 1 || second - p - 1 > 16) return false; // also second === -1
+  for (let i = p + 1; i < second; i++) if (!isDigitOrLower(value.charCodeAt(i))) return false;
+  const end = value.length;
+  if (end - second - 1 !== randomLength(format.randomBits) + CHECKSUM_LENGTH) return false;
+  for (let i = second + 1; i < end; i++) if (!isAlphanumeric(value.charCodeAt(i))) return false;
+  let sum = crc32(value.slice(0, end - CHECKSUM_LENGTH));
+  for (let i = end - 1; i >= end - CHECKSUM_LENGTH; i--) {
+    if (value.charCodeAt(i) !== BASE62_CODES[sum % 62]) return false;
+    sum = Math.floor(sum / 62);
+  }
+  return true;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
-import { generateKey, isValidEnv, keyHint, parseKey, type KeyFormat } from './format';
+import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
@@ -449,22 +449,51 @@ export class KeyManager {
    * Returns the record or `undefined`. Used by the pipeline; compares hashes in constant time.
    */
   async lookup(presented: string): Promise<KeyRecord | undefined> {
+    return this.lookupFrom(presented, 0);
+  }
+
+  /**
+   * {@link KeyManager.lookup} for the request path: the record straight from the cache when it is there (no promise,
+   * no microtask), a promise only when the store has to be asked.
+   */
+  find(presented: string): KeyRecord | undefined | Promise<KeyRecord | undefined> {
+    const { hasher, cache } = this.deps;
+    const versions = hasher.lookupVersions;
+    for (let i = 0; i < versions.length; i++) {
+      const version = versions[i]!;
+      // Only records that passed the constant-time comparison below are cached, under their own hash: a hit needs
+      // no second comparison.
+      const record = cache.get(hasher.hash(presented, version));
+      if (!record) return this.lookupFrom(presented, i);
+      if (record.hashVersion === version) return record;
+    }
+    return undefined;
+  }
+
+  /** The look-up from the `from`-th hash version on, asking the store on a cache miss. */
+  private async lookupFrom(presented: string, from: number): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
-    for (const version of hasher.lookupVersions) {
+    const versions = hasher.lookupVersions;
+    for (let i = from; i < versions.length; i++) {
+      const version = versions[i]!;
       const hash = hasher.hash(presented, version);
-      let record = cache.get(hash);
-      if (!record) {
-        record = await store.findByHash(hash);
-        if (record) cache.set(hash, record);
+      const cached = cache.get(hash);
+      if (cached) {
+        if (cached.hashVersion === version) return cached;
+        continue;
       }
-      if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) return record;
+      const record = await store.findByHash(hash);
+      if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) {
+        cache.set(hash, record);
+        return record;
+      }
     }
     return undefined;
   }
 
   /** True when `value` passes the key format's prefix and checksum test. */
   isWellFormed(value: string): boolean {
-    return parseKey(value, this.deps.format) !== undefined;
+    return isWellFormedKey(value, this.deps.format);
   }
 
   /** Fetches a record or fails with `KEY_NOT_FOUND`. */

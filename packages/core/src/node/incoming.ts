@@ -114,10 +114,11 @@ export function writeDenial(res: ServerResponse, denial: DenyDecision): void {
   res.end(body);
 }
 
-/** Per-response state of {@link onResponseDone}, kept on the response under a symbol (no closures per request). */
+/** Per-response state of {@link onResponseDone}: the byte count and the callbacks (usually one). */
 interface Tracker {
   bytes: number;
-  readonly done: Array<(info: CompletionInfo) => void>;
+  readonly done: (info: CompletionInfo) => void;
+  more: Array<(info: CompletionInfo) => void> | undefined;
 }
 
 /** Responses being counted. A WeakMap, so tracking never changes a response object's shape (V8 keeps it fast). */
@@ -160,7 +161,8 @@ function onClose(this: ServerResponse): void {
   if (!t) return;
   trackers.delete(this);
   const info = { status: this.statusCode, bytes: this.req?.method === 'HEAD' ? 0 : t.bytes };
-  for (const done of t.done) done(info);
+  t.done(info);
+  if (t.more) for (const done of t.more) done(info);
 }
 
 /**
@@ -171,8 +173,8 @@ function onClose(this: ServerResponse): void {
 export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo) => void): void {
   installCounting();
   const existing = trackers.get(res);
-  if (existing) return void existing.done.push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, done: [done] });
+  if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
+  trackers.set(res, { bytes: 0, done, more: undefined });
   res.on('close', onClose); // emitted once per response; `on` spares the `once` wrapper
 }
 

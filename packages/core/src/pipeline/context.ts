@@ -50,7 +50,8 @@ export interface Authenticator {
   readonly name: string;
   /** True when this authenticator is responsible for the credential. */
   accepts(credential: { readonly value: string; readonly source: string; readonly scheme?: string }): boolean;
-  authenticate(credential: { readonly value: string; readonly source: string; readonly scheme?: string }, ctx: PipelineContext): Promise<AuthOutcome>;
+  /** Answers synchronously when it can (a cached key or token), so the request costs no microtask. */
+  authenticate(credential: { readonly value: string; readonly source: string; readonly scheme?: string }, ctx: PipelineContext): AuthOutcome | Promise<AuthOutcome>;
 }
 
 /** The pipeline's phases, in order. A feature contributes stages to any of them. */

@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 /** The base62 alphabet: digits, upper case, lower case. */
 export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** The character codes of {@link BASE62}, by digit value. */
+export const BASE62_CODES: readonly number[] = Array.from(BASE62, (c) => c.charCodeAt(0));
+
 /**
  * Returns `length` base62 characters drawn uniformly from a CSPRNG (rejection sampling, no modulo bias).
  */

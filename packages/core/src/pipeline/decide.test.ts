@@ -1,0 +1,65 @@
+import { createKeyward, manualClock, type Decision, type KeyStore, type KeywardEvent } from '../index';
+import { MemoryKeyStore } from '../stores/memory-key-store';
+
+const request = (key: string) => ({ method: 'GET', path: '/docs', headers: { 'x-api-key': key }, remoteAddress: '127.0.0.1' });
+
+describe('decide()', () => {
+  it('answers synchronously for a cached key, with a promise on a cache miss, the same decision either way', async () => {
+    const kw = createKeyward();
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const first = kw.decide(request(key), { scopes: ['docs:read'] });
+    expect(first).toBeInstanceOf(Promise); // the cache is empty: the store is asked
+    const fromStore = (await first) as Decision;
+    const cached = kw.decide(request(key), { scopes: ['docs:read'] });
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect(cached).toMatchObject({ ok: true, principal: { id: record.id, owner: 'acme' } });
+    expect((cached as Decision).ok && (cached as { principal: unknown }).principal).toBe(fromStore.ok && fromStore.principal);
+    const refused = kw.decide(request(key), { scopes: ['docs:write'] });
+    expect(refused).toMatchObject({ ok: false, code: 'INSUFFICIENT_SCOPE', status: 403 });
+    await kw.close();
+  });
+
+  it('never throws: a closed instance or a failing store is a rejected promise or a 503 decision', async () => {
+    const store = new MemoryKeyStore();
+    const failing: KeyStore = Object.assign(Object.create(store), { findByHash: () => { throw new Error('down'); } });
+    const kw = createKeyward({ store: failing, cache: false });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const d = kw.decide(request(key));
+    expect(await d).toMatchObject({ ok: false, code: 'STORE_UNAVAILABLE' });
+    await kw.close();
+    const closed = kw.decide(request(key));
+    expect(closed).toBeInstanceOf(Promise);
+    await expect(closed).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('shares one frozen principal per cached record, so no handler can change what a later request sees', async () => {
+    const kw = createKeyward();
+    const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], metadata: { tier: { name: 'gold' } } });
+    const a = (await kw.check(request(key))) as Extract<Decision, { ok: true }>;
+    const b = (await kw.check(request(key))) as Extract<Decision, { ok: true }>;
+    expect(b.principal).toBe(a.principal);
+    expect(Object.isFrozen(a.principal)).toBe(true);
+    expect(Object.isFrozen(a.principal!.scopes)).toBe(true);
+    expect(() => { (a.principal!.scopes as string[]).push('admin:*'); }).toThrow(TypeError);
+    expect(() => { ((a.principal!.metadata as { tier: { name: string } }).tier).name = 'platinum'; }).toThrow(TypeError);
+    expect(b.principal!.metadata).toEqual({ tier: { name: 'gold' } });
+    await kw.close();
+  });
+
+  it('stamps auth.succeeded with the request time and request.completed with the completion time', async () => {
+    const clock = manualClock(Date.parse('2026-06-01T12:00:00.007Z'));
+    const kw = createKeyward({ clock });
+    const events: KeywardEvent[] = [];
+    kw.on('*', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await kw.check(request(key)); // warm the cache
+    const d = (await kw.check(request(key))) as Extract<Decision, { ok: true }>;
+    clock.advance(1_993);
+    d.done({ status: 200, bytes: 3 });
+    await kw.flushEvents();
+    const [succeeded, completed] = events.filter((e) => e.type === 'auth.succeeded' || e.type === 'request.completed').slice(-2);
+    expect(succeeded).toMatchObject({ type: 'auth.succeeded', time: '2026-06-01T12:00:00.007Z' });
+    expect(completed).toMatchObject({ type: 'request.completed', time: '2026-06-01T12:00:02.000Z', status: 200, bytes: 3 });
+    await kw.close();
+  });
+});

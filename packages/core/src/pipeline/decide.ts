@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthRequest, CompletionInfo, Decision, DenyDecision, Principal, Requirements, ResponseHeaders } from '../model';
+import { deny, DENIAL_TABLE, type ChallengeConfig } from '../denials';
+import type { KeywardConfig } from '../config/config';
+import type { EventBus } from '../events/bus';
+import { EVENT_SCHEMA, type KeywardEvent, type KeywardEventType } from '../events/schema';
+import { redactQuery } from '../events/redact';
+import { extractCredential, type Credential } from '../credentials/extract';
+import type { CompiledScopes } from '../scopes/match';
+import type { KeyRecord } from '../keys/record';
+import type { AddressResolver } from './address';
+import type { AuthOutcome, Authenticator, Completion, Feature, PipelineContext, Stage, StageResult } from './context';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The headers of an allowed request that no stage added to: shared, so the common case allocates nothing. */
+const NO_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
+const NO_OP = (): void => {};
+
+/** What the pipeline is built from, once, by `createKeyward`. */
+export interface PipelineParts {
+  readonly config: KeywardConfig;
+  readonly events: EventBus;
+  readonly challenge: ChallengeConfig;
+  readonly resolveAddress: AddressResolver;
+  /** Stages before the credential is read (load shedding, address limits, failed-auth blocks). */
+  readonly preauth: readonly Stage[];
+  /** Stages after authentication, in phase order, the scope check among them. */
+  readonly after: readonly Stage[];
+  readonly authenticators: readonly Authenticator[];
+  /** Features told about every authentication failure. */
+  readonly failureHooks: readonly Feature[];
+  /** The compiled scope requirement of a call. */
+  compiled(requirements: Requirements): CompiledScopes | undefined;
+}
+
+/** A decision, or its promise when a stage or the store had to wait. */
+export type MaybeDecision = Decision | Promise<Decision>;
+
+const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === 'function';
+
+/**
+ * The per-request state. A class, so every request's context has the same shape; the feature state, completion
+ * hooks and response headers are created only when a stage uses them.
+ */
+class Context implements PipelineContext {
+  credential?: Credential;
+  principal?: Principal;
+  record?: KeyRecord;
+  private stateMap: Map<symbol, unknown> | undefined = undefined;
+  private hooks: Array<(completion: Completion) => void> | undefined = undefined;
+  private added: ResponseHeaders | undefined = undefined;
+
+  constructor(
+    readonly request: AuthRequest,
+    readonly requirements: Requirements,
+    readonly scopes: CompiledScopes | undefined,
+    readonly requestId: string,
+    readonly now: number,
+    public clientAddress: string | undefined,
+    readonly started: number,
+  ) {}
+
+  get state(): Map<symbol, unknown> {
+    return (this.stateMap ??= new Map());
+  }
+
+  get onDone(): Array<(completion: Completion) => void> {
+    return (this.hooks ??= []);
+  }
+
+  get headers(): ResponseHeaders {
+    return (this.added ??= {});
+  }
+
+  /** The response headers stages added, or the shared empty object. */
+  get headersOrNone(): ResponseHeaders {
+    return this.added ?? NO_HEADERS;
+  }
+
+  /** The completion hooks stages added, if any. */
+  get completionHooks(): ReadonlyArray<(completion: Completion) => void> | undefined {
+    return this.hooks;
+  }
+}
+
+/**
+ * Builds the request pipeline: `decide(request, requirements)` answers synchronously when every stage and the key
+ * look-up could answer at once (a cached key, memory counters), and with a promise only from the first stage that
+ * has to wait. The common request therefore costs no promise and no microtask.
+ */
+export function createDecider(parts: PipelineParts): (request: AuthRequest, requirements?: Requirements) => MaybeDecision {
+  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks } = parts;
+  const redactExtra = config.extraction.queryParam ? [config.extraction.queryParam] : [];
+
+  function requestIdOf(request: AuthRequest): string {
+    if (config.requestIdHeader !== false) {
+      const v = request.headers[config.requestIdHeader];
+      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
+    }
+    return randomUUID();
+  }
+
+  function isPublic(request: AuthRequest): boolean {
+    if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
+    for (const m of config.publicPaths) if (m(request.path)) return true;
+    return false;
+  }
+
+  /** One request event in one object literal (no spreads, no copies): this runs on every request with listeners. */
+  function requestEvent(type: KeywardEventType, ctx: Context, time: string = events.now()): Record<string, unknown> {
+    const r = ctx.request;
+    const e: Record<string, unknown> = { schema: EVENT_SCHEMA, type, time, requestId: ctx.requestId, method: r.method, path: r.query ? redactQuery(`${r.path}?${r.query}`, redactExtra) : r.path };
+    if (ctx.clientAddress !== undefined) e.clientAddress = ctx.clientAddress;
+    const p = ctx.principal;
+    if (p) {
+      e.keyId = p.keyId ?? p.id;
+      e.owner = p.owner;
+      e.principalType = p.type;
+      if (p.hint) e.hint = p.hint;
+      if (p.plan) e.plan = p.plan;
+      if (p.subject) e.subject = p.subject;
+    }
+    const ua = r.headers['user-agent'];
+    if (typeof ua === 'string') e.userAgent = ua.length > 256 ? ua.slice(0, 256) : ua;
+    return e;
+  }
+
+  function refuse(ctx: Context, denial: DenyDecision, keyId?: string): DenyDecision {
+    const table = DENIAL_TABLE[denial.code];
+    if (table.auth) for (const f of failureHooks) f.onAuthFailure!(ctx, denial.code);
+    if (events.active) {
+      const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
+      if (keyId && !ctx.principal) e.keyId = keyId;
+      e.status = denial.status;
+      e.reason = denial.code;
+      events.publish(e as unknown as KeywardEvent);
+    }
+    return denial;
+  }
+
+  /** Runs `stages` from `from`; continues with `then` when none refused. Goes asynchronous only at a promise. */
+  function runStages(ctx: Context, stages: readonly Stage[], from: number, then: (ctx: Context) => MaybeDecision): MaybeDecision {
+    for (let i = from; i < stages.length; i++) {
+      const r = stages[i]!(ctx);
+      if (isPromise<StageResult>(r)) return r.then((d) => (d ? refuse(ctx, d) : runStages(ctx, stages, i + 1, then)));
+      if (r) return refuse(ctx, r);
+    }
+    return then(ctx);
+  }
+
+  function authenticate(ctx: Context): MaybeDecision {
+    const extraction = extractCredential(ctx.request, config.extraction);
+    if ('code' in extraction) return refuse(ctx, deny(extraction.code, ctx.requestId, challenge, { detail: extraction.detail, headers: ctx.headersOrNone }));
+    const credential = extraction.credential;
+    ctx.credential = credential;
+    for (const a of authenticators) {
+      if (!a.accepts(credential)) continue;
+      const outcome = a.authenticate(credential, ctx);
+      return isPromise<AuthOutcome>(outcome) ? outcome.then((o) => authenticated(ctx, o)) : authenticated(ctx, outcome);
+    }
+    return authenticated(ctx, undefined);
+  }
+
+  function authenticated(ctx: Context, outcome: AuthOutcome | undefined): MaybeDecision {
+    if (!outcome || 'code' in outcome) {
+      const code = outcome?.code ?? 'CREDENTIALS_INVALID';
+      const headers = { ...ctx.headersOrNone, ...(outcome?.headers ?? {}), ...(code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}) };
+      return refuse(ctx, deny(code, ctx.requestId, challenge, { detail: outcome?.detail ?? 'The credential is not valid.', headers }), outcome?.keyId);
+    }
+    ctx.principal = outcome.principal;
+    if (outcome.record) ctx.record = outcome.record;
+    const added = outcome.headers;
+    if (added) for (const name in added) ctx.headers[name] = added[name]!;
+    return runStages(ctx, after, 0, allow);
+  }
+
+  function allow(ctx: Context): Decision {
+    const active = events.active;
+    if (active) events.publish(requestEvent('auth.succeeded', ctx, events.at(ctx.now)) as unknown as KeywardEvent); // the clock was read once, at the start
+    const hooks = ctx.completionHooks;
+    const tracked = active || hooks !== undefined;
+    let finished = false;
+    return {
+      ok: true,
+      principal: ctx.principal,
+      skipped: false,
+      tracked,
+      headers: ctx.headersOrNone,
+      requestId: ctx.requestId,
+      clientAddress: ctx.clientAddress,
+      done: tracked
+        ? (info: CompletionInfo) => {
+            if (finished) return;
+            finished = true;
+            const durationMs = Math.round((performance.now() - ctx.started) * 1000) / 1000;
+            if (hooks) {
+              const completion: Completion = { status: info.status, bytes: info.bytes, durationMs };
+              for (const hook of hooks) {
+                try {
+                  hook(completion);
+                } catch {
+                  // a completion hook never breaks the response
+                }
+              }
+            }
+            if (events.active) {
+              const e = requestEvent('request.completed', ctx);
+              e.status = info.status;
+              e.bytes = info.bytes;
+              e.durationMs = durationMs;
+              events.publish(e as unknown as KeywardEvent);
+            }
+          }
+        : NO_OP,
+    };
+  }
+
+  return function decide(request: AuthRequest, requirements: Requirements = {}): MaybeDecision {
+    const requestId = requestIdOf(request);
+    if (isPublic(request)) {
+      // Public paths and preflights need none of the per-request state below.
+      return { ok: true, principal: undefined, skipped: true, tracked: false, headers: NO_HEADERS, requestId, clientAddress: resolveAddress(request), done: NO_OP };
+    }
+    const ctx = new Context(request, requirements, parts.compiled(requirements), requestId, config.clock(), resolveAddress(request), performance.now());
+    return preauth.length === 0 ? authenticate(ctx) : runStages(ctx, preauth, 0, authenticate);
+  };
+}
