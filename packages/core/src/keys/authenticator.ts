@@ -110,6 +110,8 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
     name: 'api-key',
     accepts: () => true,
     authenticate(credential, ctx: PipelineContext): AuthOutcome | Promise<AuthOutcome> {
+      const hit = keys.cached(credential.value); // a key seen before: its shape was checked when it was cached
+      if (hit) return judge(hit, true, ctx);
       const wellFormed = keys.isWellFormed(credential.value);
       if (!wellFormed && !keys.policy.legacy?.(credential.value)) return INVALID;
       let found: KeyRecord | undefined | Promise<KeyRecord | undefined>;

@@ -470,6 +470,17 @@ export class KeyManager {
     return undefined;
   }
 
+  /**
+   * The record of a presented key when this instance's cache holds it under the current hash scheme: no store call,
+   * no promise. Only records found by a presented value that is well formed for this instance (or that are legacy)
+   * are ever cached, so a hit needs neither the shape check nor a second comparison.
+   */
+  cached(presented: string): KeyRecord | undefined {
+    const { hasher, cache } = this.deps;
+    const record = cache.get(hasher.hash(presented, hasher.version));
+    return record !== undefined && record.hashVersion === hasher.version ? record : undefined;
+  }
+
   /** The look-up from the `from`-th hash version on, asking the store on a cache miss. */
   private async lookupFrom(presented: string, from: number): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
@@ -484,7 +495,7 @@ export class KeyManager {
       }
       const record = await store.findByHash(hash);
       if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) {
-        cache.set(hash, record);
+        if (record.legacy === true || this.isWellFormed(presented)) cache.set(hash, record); // see cached()
         return record;
       }
     }

@@ -19,6 +19,18 @@ describe('decide()', () => {
     await kw.close();
   });
 
+  it('caches only keys whose shape it checked: a key of another prefix stays refused, request after request', async () => {
+    const store = new MemoryKeyStore();
+    const old = createKeyward({ store, prefix: 'kw' });
+    const { key } = await old.keys.create({ owner: 'acme' });
+    const renamed = createKeyward({ store, prefix: 'acme', legacyKeys: true });
+    for (let i = 0; i < 3; i++) expect(await renamed.check(request(key))).toMatchObject({ ok: false, code: 'CREDENTIALS_INVALID' });
+    expect(await old.check(request(key))).toMatchObject({ ok: true });
+    expect(old.decide(request(key))).toMatchObject({ ok: true }); // cached, synchronous
+    await old.close();
+    await renamed.close();
+  });
+
   it('never throws: a closed instance or a failing store is a rejected promise or a 503 decision', async () => {
     const store = new MemoryKeyStore();
     const failing: KeyStore = Object.assign(Object.create(store), { findByHash: () => { throw new Error('down'); } });
