@@ -28,4 +28,14 @@ describe('MemoryRevocationStore', () => {
     expect(store.size).toBeLessThan(200);
     expect(await store.isRevoked('new-1', 100)).toBe(true);
   });
+
+  it('answers at once with isRevokedSync, exactly as isRevoked does', async () => {
+    const store = new MemoryRevocationStore({ clock: manualClock(0) });
+    await store.revoke('a', 1000);
+    expect(store.isRevokedSync('a', 999)).toBe(true);
+    expect(store.isRevokedSync('b', 999)).toBe(false);
+    expect(store.isRevoked('a', 999)).toBeInstanceOf(Promise);
+    expect(store.isRevokedSync('a', 1000)).toBe(false);
+    expect(store.size).toBe(0);
+  });
 });

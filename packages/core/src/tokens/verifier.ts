@@ -1,13 +1,19 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from '../model';
 import type { EventBus } from '../events/bus';
 import type { Clock } from '../util/clock';
 import { LruCache } from '../util/lru';
-import type { TokenConfig } from './config';
+import type { IssuerConfig, TokenConfig } from './config';
 import type { RevocationStore } from './revocation-store';
+import { answersSynchronously } from './memory-revocation-store';
 import { decodeToken } from './shape';
 import { tokenPrincipal } from './principal';
+
+/** Node's one-shot `crypto.hash` (Node ≥ 20.12) avoids a Hash object per request; fall back where it is missing. */
+const oneShot = (nodeCrypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+const sha256 = (token: string): string => (oneShot ? oneShot('sha256', token, 'base64') : createHash('sha256').update(token).digest('base64'));
 
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
@@ -21,10 +27,15 @@ export interface TokenFailure {
   readonly detail: string;
 }
 
-/** Verifies a token at time `now` (ms). Never throws for anything in the token. */
-export type TokenVerifier = (token: string, now: number) => Promise<VerifiedToken | TokenFailure>;
+/**
+ * Verifies a token at time `now` (ms). Never throws for anything in the token. Answers at once, without a promise,
+ * for a cached token when the revocation store answers synchronously (and for a token refused before its signature
+ * is checked); a promise otherwise.
+ */
+export type TokenVerifier = (token: string, now: number) => VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure>;
 
 const invalid = (detail: string): TokenFailure => ({ code: 'TOKEN_INVALID', detail });
+const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === 'function';
 
 /** Translates whatever jose throws into a failure; nothing of the error's message reaches the client. */
 export function joseFailure(error: unknown): TokenFailure {
@@ -58,38 +69,61 @@ interface CacheEntry extends VerifiedToken {
 }
 
 /**
+ * Freezes a principal just built by `tokenPrincipal` (scopes and metadata too), so the requests of one cached token
+ * can share it and no handler can change what a later request sees. Metadata values that are objects are the
+ * claims' own, so they are copied before being frozen; the principal's own objects are frozen in place.
+ */
+function frozenPrincipal(principal: Principal): Principal {
+  const metadata = principal.metadata as Record<string, unknown>;
+  for (const name in metadata) {
+    const v = metadata[name];
+    if (v !== null && typeof v === 'object') metadata[name] = deepFreeze(structuredClone(v));
+  }
+  Object.freeze(metadata);
+  Object.freeze(principal.scopes);
+  return Object.freeze(principal);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
  * Builds the verifier: size and shape first, the cache of verified tokens, then the issuer named by `iss` and only
  * its keys, jose's `jwtVerify` with that issuer's algorithms and claim checks, then the subject and revocation.
- * Revocation is checked on every call, cached or not.
+ * Revocation is checked on every call, cached or not. A cached token is answered synchronously when the store
+ * answers synchronously (the memory store): the cached entry, its frozen principal shared, nothing allocated.
  */
 export function createVerifier(config: TokenConfig, revocation: RevocationStore, clock: Clock, events: EventBus): TokenVerifier {
   const cache = config.cache && config.cache.max > 0 ? new LruCache<string, CacheEntry>(config.cache.max, config.cache.ttlMs, clock) : undefined;
   const cacheTtlMs = config.cache ? config.cache.ttlMs : 0;
+  const syncStore = answersSynchronously(revocation) ? revocation : undefined;
+  const REVOKED: TokenFailure = Object.freeze(invalid('The token has been revoked.'));
 
-  async function revoked(verified: VerifiedToken, now: number): Promise<TokenFailure | undefined> {
+  const storeFailed = (error: unknown): TokenFailure => {
+    events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
+    return { code: 'STORE_UNAVAILABLE', detail: 'The revocation list is unavailable.' };
+  };
+  const judged = (isRevoked: boolean): TokenFailure | undefined => (isRevoked ? REVOKED : undefined);
+
+  /** The revocation failure of a verified token, if any: at once from a synchronous store, a promise otherwise. */
+  function revoked(verified: VerifiedToken, now: number): TokenFailure | undefined | Promise<TokenFailure | undefined> {
     const jti = verified.principal.keyId;
     if (jti === undefined) return undefined;
+    let answer: boolean | Promise<boolean>;
     try {
-      if (await revocation.isRevoked(jti, now)) return invalid('The token has been revoked.');
+      answer = syncStore ? syncStore.isRevokedSync(jti, now) : revocation.isRevoked(jti, now);
     } catch (error) {
-      events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
-      return { code: 'STORE_UNAVAILABLE', detail: 'The revocation list is unavailable.' };
+      return storeFailed(error);
     }
-    return undefined;
+    return isPromise<boolean>(answer) ? answer.then(judged, storeFailed) : judged(answer);
   }
 
-  return async function verify(token, now) {
-    if (token.length > config.maxTokenLength) return invalid('The token is too large.');
-    const cacheKey = cache ? createHash('sha256').update(token).digest('base64') : '';
-    const hit = cache?.get(cacheKey);
-    if (hit && hit.until > now) return (await revoked(hit, now)) ?? hit;
-
-    const decoded = decodeToken(token);
-    if ('reason' in decoded) return invalid(decoded.reason);
-    const iss = decoded.payload['iss'];
-    const issuer = typeof iss === 'string' ? config.issuers.get(iss) : undefined;
-    if (!issuer) return invalid("The token's issuer is not trusted.");
-
+  async function verifyFully(token: string, now: number, cacheKey: string, issuer: IssuerConfig): Promise<VerifiedToken | TokenFailure> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, issuer.key, {
@@ -111,14 +145,34 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     }
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
-    const verified: VerifiedToken = { principal, claims: payload };
+    const verified: VerifiedToken = { principal: frozenPrincipal(principal), claims: payload };
     const failure = await revoked(verified, now);
     if (failure) return failure;
     if (cache) {
       let until = typeof payload.exp === 'number' ? payload.exp * 1000 : now + cacheTtlMs;
       if (issuer.maxTokenAge !== undefined && typeof payload.iat === 'number') until = Math.min(until, (payload.iat + issuer.maxTokenAge) * 1000);
-      if (until > now) cache.set(cacheKey, { ...verified, until }, until - now);
+      if (until > now) cache.set(cacheKey, { principal: verified.principal, claims: payload, until }, until - now);
     }
     return verified;
+  }
+
+  return function verify(token, now) {
+    if (token.length > config.maxTokenLength) return invalid('The token is too large.');
+    let cacheKey = '';
+    if (cache) {
+      cacheKey = sha256(token);
+      const hit = cache.get(cacheKey);
+      if (hit && hit.until > now) {
+        const failure = revoked(hit, now);
+        return isPromise<TokenFailure | undefined>(failure) ? failure.then((f) => f ?? hit) : (failure ?? hit);
+      }
+    }
+
+    const decoded = decodeToken(token);
+    if ('reason' in decoded) return invalid(decoded.reason);
+    const iss = decoded.payload['iss'];
+    const issuer = typeof iss === 'string' ? config.issuers.get(iss) : undefined;
+    if (!issuer) return invalid("The token's issuer is not trusted.");
+    return verifyFully(token, now, cacheKey, issuer);
   };
 }
