@@ -1,7 +1,11 @@
 import { createKeyward } from '../keyward';
 import type { KeywardOptions } from '../config/options';
 import { manualClock } from '../util/clock';
-import type { AuthRequest, Decision, DenyDecision, KeywardEvent } from '../index';
+import type { AuthRequest, Decision, DenyDecision, KeywardEvent, Principal } from '../index';
+import { EventBus } from '../events/bus';
+import type { FeatureDeps } from '../features/deps';
+import type { Completion, PipelineContext, StageResult } from '../pipeline/context';
+import { limitsFeature } from './feature';
 import { memoryLimiterStore, type LimiterStore } from './store';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
@@ -264,5 +268,108 @@ describe('limits feature on the real Redis', () => {
       if (keys.length > 0) await client.del(...keys);
       await client.quit();
     }
+  });
+});
+
+describe('limits stages: synchronous with the memory store, asynchronous with any other', () => {
+  const principal: Principal = { type: 'key', id: 'key-1', owner: 'acme', scopes: [] } as unknown as Principal;
+
+  function stages(limits: KeywardOptions['limits']) {
+    const clock = manualClock(T0);
+    const deps = { clock, events: new EventBus(clock), challenge: { realm: 'keyward', schemes: ['Bearer'] } } as unknown as FeatureDeps;
+    const feature = limitsFeature({ clock, limits }, deps)!;
+    return { feature, limits: feature.stages!.limits!, preauth: feature.stages!.preauth };
+  }
+
+  function context(cost?: number): PipelineContext {
+    return {
+      request: { method: 'GET', path: '/x', headers: {} },
+      requirements: cost === undefined ? {} : { cost },
+      scopes: undefined,
+      requestId: 'req-1',
+      now: T0,
+      clientAddress: '198.51.100.7',
+      principal,
+      headers: {},
+      state: new Map(),
+      onDone: [],
+    };
+  }
+
+  /** A user store answering with promises: not the memory store, so it goes through the timeout and failure policy. */
+  function asyncStore(): LimiterStore {
+    const counters = memoryLimiterStore({ clock: manualClock(T0) });
+    return { increment: async (k, a, t) => counters.increment(k, a, t), get: async (k) => counters.get(k) };
+  }
+
+  it('with the memory store, allows and refuses without a promise, refunds and reports like before', async () => {
+    const s = stages({ rules: { burst: { points: 5, window: '10s' }, daily: { points: 2, window: '1d' } }, quotas: { monthly: { requests: 10, period: 'month' } } });
+    const answers: StageResult[] = [];
+    const contexts: PipelineContext[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ctx = context();
+      const r = s.limits(ctx);
+      expect(r).not.toBeInstanceOf(Promise);
+      answers.push(r as StageResult);
+      contexts.push(ctx);
+    }
+    expect(answers.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(contexts[0]!.headers['RateLimit']).toBe('"burst";r=4;t=10, "daily";r=1;t=50400, "monthly";r=9;t=2556000');
+    const d = answers[2] as DenyDecision;
+    expect([d.status, d.code, d.headers['Retry-After']]).toEqual([429, 'RATE_LIMITED', '50400']);
+    // the refused request was refunded on burst and never reached the quota
+    expect(d.headers['RateLimit']).toBe('"burst";r=3;t=10, "daily";r=0;t=50400');
+    await s.feature.close?.();
+  });
+
+  it('with the memory store, before-auth limits and byte quotas answer at once too', async () => {
+    const s = stages({ rules: { ip: { points: 1, window: '1m', by: 'address', beforeAuth: true } }, quotas: { egress: { bytes: 100, period: 'day' } } });
+    const ctx = context();
+    expect(s.preauth!(ctx)).toBeUndefined();
+    expect(s.limits(ctx)).toBeUndefined();
+    expect(ctx.headers['RateLimit']).toBe('"ip";r=0;t=60, "egress";r=100;t=50400');
+    expect(ctx.onDone).toHaveLength(1);
+    ctx.onDone[0]!({ status: 200, bytes: 100, durationMs: 1 } as Completion);
+    const next = context();
+    const refused = s.limits(next) as DenyDecision;
+    expect([refused.status, refused.code]).toEqual([429, 'QUOTA_EXCEEDED']);
+    const blocked = s.preauth!(context()) as DenyDecision;
+    expect([blocked.status, blocked.code]).toEqual([429, 'RATE_LIMITED']);
+    await s.feature.close?.();
+  });
+
+  it('a memory store passed as an option is counted synchronously as well', async () => {
+    const store = memoryLimiterStore({ clock: manualClock(T0) });
+    const s = stages({ store, rules: { burst: { points: 1, window: '1m' } } });
+    expect(s.limits(context())).toBeUndefined();
+    expect((s.limits(context()) as DenyDecision).code).toBe('RATE_LIMITED');
+    expect(await store.get(`r:burst:60000:k:key:key-1:${Math.floor(T0 / 60_000) * 60_000}`)).toBe(1); // the refusal was refunded
+    await s.feature.close?.();
+  });
+
+  it('with an asynchronous store, the stages answer with promises and the same decisions', async () => {
+    const s = stages({ store: asyncStore(), rules: { ip: { points: 2, window: '1m', by: 'address', beforeAuth: true }, burst: { points: 1, window: '10s' } }, quotas: { egress: { bytes: 100, period: 'day' } } });
+    const ctx = context();
+    const pre = s.preauth!(ctx);
+    expect(pre).toBeInstanceOf(Promise);
+    expect(await pre).toBeUndefined();
+    const first = s.limits(ctx);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toBeUndefined();
+    expect(ctx.headers['RateLimit']).toBe('"ip";r=1;t=60, "burst";r=0;t=10, "egress";r=100;t=50400');
+    const second = s.limits(context());
+    expect(second).toBeInstanceOf(Promise);
+    const d = (await second) as DenyDecision;
+    expect([d.status, d.code, d.headers['Retry-After'], d.headers['RateLimit']]).toEqual([429, 'RATE_LIMITED', '10', '"burst";r=0;t=10']);
+    await s.feature.close?.();
+  });
+
+  it('with an asynchronous store, 200 parallel requests against a limit of 50: exactly 50 succeed', async () => {
+    const { kw, req } = await setup({ limits: { store: asyncStore(), rules: { burst: { points: 50, window: '1m' }, daily: { points: 1000, window: '1d' } } } });
+    const answers = await Promise.all(Array.from({ length: 200 }, () => kw.check(req())));
+    expect(answers.filter((a) => a.ok)).toHaveLength(50);
+    expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(150);
+    expect((await kw.check(req())).headers['RateLimit']).toBe('"burst";r=0;t=60, "daily";r=950;t=50400');
+    await kw.close();
   });
 });

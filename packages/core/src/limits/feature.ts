@@ -1,32 +1,42 @@
 import { createHash } from 'node:crypto';
 import type { Feature, PipelineContext, StageResult } from '../pipeline/context';
+import type { DenyDecision } from '../model';
 import type { FeatureDeps } from '../features/deps';
 import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { addressBucket } from './address-key';
 import { applyOverrides, parseLimits, type CompiledPlan, type CompiledQuota, type CompiledRule, type LimitsConfig } from './config';
-import { guardStore, UNAVAILABLE, type Guarded, type GuardedStore } from './guarded-store';
+import { guardStore, type Guarded } from './guarded-store';
 import { secondsUntil, writeRateLimitHeaders, type PolicyState } from './headers';
-import { calendarWindow, fixedWindow, type Window } from './periods';
-import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, type LimiterStore } from './store';
+import { andThen, collect, counted, isPromise, Outcome, type Checked, type Maybe } from './outcome';
+import { calendarWindow, fixedWindow } from './periods';
+import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
 import type { LimitBy, LimitKeyContext } from './types';
 
 /** The IANA problem type of an exhausted quota (draft-ietf-httpapi-ratelimit-headers). */
 export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
 
 const STATES = Symbol('keyward.limits.states');
+const NO_STATES: readonly PolicyState[] = [];
 
-/** A counter this request touched, so it can be refunded when another limit refuses the request. */
-interface Charge {
-  readonly key: string;
-  readonly amount: number;
-  readonly ttlMs: number;
+/**
+ * The counters as the feature uses them: the memory store's answer at once, a guarded store's as a promise (its
+ * timeout and failure policy already applied).
+ */
+interface Counters {
+  increment(key: string, amount: number, ttlMs: number): Maybe<Guarded>;
+  get(key: string): Maybe<Guarded>;
 }
 
-interface Outcome {
-  readonly state: PolicyState;
-  readonly charge?: Charge;
-  readonly violated: boolean;
+/** The state of a policy after the refund of a refused request: a refused request uses up nothing. */
+function refunded(o: Outcome): PolicyState {
+  if (o.charge === undefined || o.violated) return o;
+  return { name: o.name, limit: o.limit, windowSeconds: o.windowSeconds, remaining: Math.min(o.limit, o.remaining + o.charge), resetAt: o.resetAt, unit: o.unit };
+}
+
+function anyViolated(outcomes: readonly Outcome[]): boolean {
+  for (const o of outcomes) if (o.violated) return true;
+  return false;
 }
 
 function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number): string | undefined {
@@ -69,10 +79,21 @@ export function planOf(config: LimitsConfig, ctx: PipelineContext): CompiledPlan
   return ctx.record?.limits !== undefined ? applyOverrides(plan, ctx.record.limits) : plan;
 }
 
+/** A limit of 0: it refuses every request without reading a counter. */
+function blocked(name: string, windowSeconds: number, resetAt: number, unit: 'request' | 'content-bytes'): Outcome {
+  const o = new Outcome(name, 0, windowSeconds, resetAt, unit, '', undefined, 0);
+  o.violated = true;
+  return o;
+}
+
 /**
  * The rate-limits feature: named limits, plans, per-key overrides, request and byte quotas, the RateLimit headers and
  * the store failure policy. Address limits marked `beforeAuth` run in the `preauth` phase; everything else in
  * `limits`, after authentication, so a bogus credential never gets a bucket of its own.
+ *
+ * With the memory store (the default) both stages answer synchronously: a request they allow or refuse costs no
+ * promise. With any other store they answer with a promise, waiting for the store behind its timeout and failure
+ * policy.
  */
 export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Feature | undefined {
   if (options.limits === undefined) return undefined;
@@ -83,8 +104,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   const inProcess = options.limits.store === undefined || isMemoryLimiterStore(primary);
   const local = config.storeFailure === 'local' && !inProcess ? memory() : undefined;
   let lastReport = 0;
-  const store: GuardedStore = inProcess
-    ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) }
+  const store: Counters = inProcess
+    ? (syncCountersOf(primary) ?? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) })
     : guardStore({
         store: primary,
         policy: config.storeFailure,
@@ -98,59 +119,74 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
         },
       });
 
-  function refund(charges: readonly Charge[]): Promise<unknown> {
-    return Promise.all(charges.map((c) => store.increment(c.key, -c.amount, c.ttlMs)));
-  }
-
-  async function rate(rule: CompiledRule, ctx: PipelineContext, cost: number): Promise<Outcome | Guarded | undefined> {
+  function rate(rule: CompiledRule, ctx: PipelineContext, cost: number): Maybe<Checked> {
     const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet);
     if (bucket === undefined) return undefined;
     const w = fixedWindow(ctx.now, rule.windowMs);
-    const base = { name: rule.name, limit: rule.points, windowSeconds: Math.round(rule.windowMs / 1000), resetAt: w.end, unit: 'request' as const };
-    if (rule.points === 0) return { state: { ...base, remaining: 0 }, violated: true };
-    const charge = { key: `r:${rule.name}:${rule.windowMs}:${bucket}:${w.start}`, amount: cost, ttlMs: w.end - ctx.now };
-    const total = await store.increment(charge.key, charge.amount, charge.ttlMs);
-    if (typeof total !== 'number') return total;
-    return { state: { ...base, remaining: Math.max(0, rule.points - total) }, charge, violated: total > rule.points };
+    const windowSeconds = Math.round(rule.windowMs / 1000);
+    if (rule.points === 0) return blocked(rule.name, windowSeconds, w.end, 'request');
+    const key = `r:${rule.name}:${rule.windowMs}:${bucket}:${w.start}`;
+    const ttlMs = w.end - ctx.now;
+    return andThen(store.increment(key, cost, ttlMs), counted, new Outcome(rule.name, rule.points, windowSeconds, w.end, 'request', key, cost, ttlMs));
   }
 
-  async function quota(q: CompiledQuota, ctx: PipelineContext, w: Window, bucket: string): Promise<Outcome | Guarded> {
+  function quota(q: CompiledQuota, ctx: PipelineContext): Maybe<Checked> {
+    const bucket = bucketKey(q.by, ctx, config.ipv6Subnet);
+    if (bucket === undefined) return undefined;
+    const w = calendarWindow(ctx.now, q.period, q.day, q.timeZone);
+    const windowSeconds = Math.round((w.end - w.start) / 1000);
+    const unit = q.unit === 'bytes' ? 'content-bytes' : 'request';
+    if (q.limit === 0) return blocked(q.name, windowSeconds, w.end, unit);
     const key = `q:${q.name}:${q.unit}:${q.period}:${bucket}:${w.start}`;
     const ttlMs = w.end - ctx.now;
-    const base = { name: q.name, limit: q.limit, windowSeconds: Math.round((w.end - w.start) / 1000), resetAt: w.end, unit: q.unit === 'bytes' ? ('content-bytes' as const) : ('request' as const) };
-    if (q.limit === 0) return { state: { ...base, remaining: 0 }, violated: true };
-    if (q.unit === 'bytes') {
-      const used = await store.get(key);
-      if (typeof used !== 'number') return used;
-      if (used < q.limit) {
-        ctx.onDone.push((c) => {
-          if (c.bytes > 0) void store.increment(key, c.bytes, Math.max(1, w.end - clock()));
-        });
-      }
-      return { state: { ...base, remaining: Math.max(0, q.limit - used) }, violated: used >= q.limit };
-    }
-    const charge = { key, amount: 1, ttlMs };
-    const total = await store.increment(key, 1, ttlMs);
-    if (typeof total !== 'number') return total;
-    return { state: { ...base, remaining: Math.max(0, q.limit - total) }, charge, violated: total > q.limit };
+    if (q.unit === 'bytes') return andThen(store.get(key), usedBytes, new Outcome(q.name, q.limit, windowSeconds, w.end, unit, key, undefined, ttlMs), ctx);
+    return andThen(store.increment(key, 1, ttlMs), counted, new Outcome(q.name, q.limit, windowSeconds, w.end, unit, key, 1, ttlMs));
   }
 
-  /** Evaluates settled outcomes: a store failure, a violation (refunding every charge) or the outcomes so far. */
-  async function settle(ctx: PipelineContext, results: readonly (Outcome | Guarded | undefined)[], prior: readonly Outcome[], code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'): Promise<StageResult | Outcome[]> {
-    const outcomes: Outcome[] = [...prior];
-    let unavailable = false;
-    for (const r of results) {
-      if (r === UNAVAILABLE) unavailable = true;
-      else if (r !== undefined && typeof r === 'object') outcomes.push(r);
+  /** Completes a byte quota from the bytes used so far; while some are left, the finished response is counted. */
+  function usedBytes(used: Guarded, o: Outcome, ctx: PipelineContext): Checked {
+    if (typeof used !== 'number') return used;
+    o.remaining = Math.max(0, o.limit - used);
+    o.violated = used >= o.limit;
+    if (!o.violated) countBytes(ctx, o.counter, o.resetAt);
+    return o;
+  }
+
+  function countBytes(ctx: PipelineContext, key: string, end: number): void {
+    ctx.onDone.push((c) => {
+      if (c.bytes > 0) void store.increment(key, c.bytes, Math.max(1, end - clock()));
+    });
+  }
+
+  /** Gives back every charge of a refused request; a promise only when the store has to be waited for. */
+  function refund(outcomes: readonly Outcome[]): Promise<unknown> | undefined {
+    let waiting: Array<Promise<Guarded>> | undefined;
+    for (const o of outcomes) {
+      if (o.charge === undefined) continue;
+      const r = store.increment(o.counter, -o.charge, o.ttlMs);
+      if (isPromise(r)) (waiting ??= []).push(r);
     }
-    const violated = outcomes.filter((o) => o.violated).map((o) => o.state);
-    if (!unavailable && violated.length === 0) return outcomes;
-    await refund(outcomes.flatMap((o) => (o.charge ? [o.charge] : [])));
+    return waiting === undefined ? undefined : Promise.all(waiting);
+  }
+
+  /** Nothing when every limit passed; else the refusal (a store failure or a violation), once every charge is refunded. */
+  function settle(ctx: PipelineContext, outcomes: readonly Outcome[], unavailable: boolean, code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'): Maybe<DenyDecision> | undefined {
+    return unavailable || anyViolated(outcomes) ? refuse(ctx, outcomes, unavailable, code) : undefined;
+  }
+
+  // Apart from `settle`, which runs on every request: the closure below is built only for a refusal.
+  function refuse(ctx: PipelineContext, outcomes: readonly Outcome[], unavailable: boolean, code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'): Maybe<DenyDecision> {
+    const waiting = refund(outcomes);
+    return waiting === undefined ? refusal(ctx, outcomes, unavailable, code) : waiting.then(() => refusal(ctx, outcomes, unavailable, code));
+  }
+
+  function refusal(ctx: PipelineContext, outcomes: readonly Outcome[], unavailable: boolean, code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'): DenyDecision {
     if (unavailable) {
       return deny('STORE_UNAVAILABLE', ctx.requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { ...ctx.headers, 'Retry-After': '1' } });
     }
     // Report what is left after the refund: a refused request uses up nothing.
-    writeHeaders(ctx, outcomes.map((o) => (o.charge && !o.violated ? { ...o.state, remaining: Math.min(o.state.limit, o.state.remaining + o.charge.amount) } : o.state)));
+    writeHeaders(ctx, outcomes.map(refunded));
+    const violated = outcomes.filter((o) => o.violated);
     const retry = Math.max(1, ...violated.map((s) => secondsUntil(s.resetAt, ctx.now)));
     const names = violated.map((s) => s.name);
     return deny(code, ctx.requestId, challenge, {
@@ -161,38 +197,48 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     });
   }
 
+  /** Writes the headers of `states`, after those of the before-auth limits. */
   function writeHeaders(ctx: PipelineContext, states: readonly PolicyState[]): void {
-    const before = (ctx.state.get(STATES) as PolicyState[] | undefined) ?? [];
-    writeRateLimitHeaders(ctx.headers, [...before, ...states], config.headers, ctx.now);
+    if (config.headers === false) return;
+    // `ctx.state` is created on first use: only before-auth limits put anything there.
+    const before = config.beforeAuth.length > 0 ? (ctx.state.get(STATES) as readonly PolicyState[] | undefined) : undefined;
+    const all = before === undefined || before.length === 0 ? states : states.length === 0 ? before : before.concat(states);
+    if (all.length > 0) writeRateLimitHeaders(ctx.headers, all, config.headers, ctx.now);
   }
 
-  async function beforeAuth(ctx: PipelineContext): Promise<StageResult> {
-    const results = await Promise.all(config.beforeAuth.map((r) => rate(r, ctx, 1)));
-    const settled = await settle(ctx, results, [], 'RATE_LIMITED');
-    if (!Array.isArray(settled)) return settled;
-    ctx.state.set(STATES, settled.map((o) => o.state));
-    writeHeaders(ctx, []);
+  function beforeAuth(ctx: PipelineContext): Maybe<StageResult> {
+    const outcomes: Outcome[] = [];
+    return andThen(collect(config.beforeAuth, rate, ctx, 1, outcomes), beforeAuthSettled, ctx, outcomes);
+  }
+
+  function beforeAuthSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[]): Maybe<StageResult> {
+    const refused = settle(ctx, outcomes, unavailable, 'RATE_LIMITED');
+    if (refused !== undefined) return refused;
+    ctx.state.set(STATES, outcomes);
+    writeHeaders(ctx, NO_STATES);
     return undefined;
   }
 
-  async function limits(ctx: PipelineContext): Promise<StageResult> {
+  function limits(ctx: PipelineContext): Maybe<StageResult> {
     const plan = planOf(config, ctx);
     if (plan.rules.length === 0 && plan.quotas.length === 0) return undefined;
-    const cost = costOf(ctx.requirements.cost);
-    const rates = await Promise.all(plan.rules.map((r) => rate(r, ctx, cost)));
-    let outcomes = await settle(ctx, rates, [], 'RATE_LIMITED');
-    if (!Array.isArray(outcomes)) return outcomes;
-    if (plan.quotas.length > 0) {
-      const quotas = await Promise.all(
-        plan.quotas.map((q) => {
-          const bucket = bucketKey(q.by, ctx, config.ipv6Subnet);
-          return bucket === undefined ? undefined : quota(q, ctx, calendarWindow(ctx.now, q.period, q.day, q.timeZone), bucket);
-        }),
-      );
-      outcomes = await settle(ctx, quotas, outcomes, 'QUOTA_EXCEEDED');
-      if (!Array.isArray(outcomes)) return outcomes;
-    }
-    writeHeaders(ctx, outcomes.map((o) => o.state));
+    const outcomes: Outcome[] = [];
+    return andThen(collect(plan.rules, rate, ctx, costOf(ctx.requirements.cost), outcomes), ratesSettled, ctx, outcomes, plan.quotas);
+  }
+
+  function ratesSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[], quotas: readonly CompiledQuota[]): Maybe<StageResult> {
+    const refused = settle(ctx, outcomes, unavailable, 'RATE_LIMITED');
+    if (refused !== undefined) return refused;
+    if (quotas.length === 0) return passed(ctx, outcomes);
+    return andThen(collect(quotas, quota, ctx, 1, outcomes), quotasSettled, ctx, outcomes);
+  }
+
+  function quotasSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[]): Maybe<StageResult> {
+    return settle(ctx, outcomes, unavailable, 'QUOTA_EXCEEDED') ?? passed(ctx, outcomes);
+  }
+
+  function passed(ctx: PipelineContext, outcomes: readonly Outcome[]): undefined {
+    writeHeaders(ctx, outcomes);
     return undefined;
   }
 

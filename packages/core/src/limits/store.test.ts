@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../util/clock';
-import { memoryLimiterStore, redisLimiterStore, storeFromOption, isLimiterStore } from './store';
+import { memoryLimiterStore, redisLimiterStore, storeFromOption, isLimiterStore, syncCountersOf } from './store';
 import { guardStore, SKIP, UNAVAILABLE } from './guarded-store';
 
 describe('memoryLimiterStore', () => {
@@ -33,6 +33,17 @@ describe('memoryLimiterStore', () => {
     expect(await s.get('keep')).toBe(201);
     expect(await s.get('addr-0')).toBe(0);
     expect(await s.get('addr-19999')).toBe(1);
+  });
+
+  it('exposes its counters synchronously to keyward, sharing them with the promise methods', async () => {
+    const s = memoryLimiterStore({ clock: manualClock(0) });
+    const sync = syncCountersOf(s)!;
+    expect(sync.increment('a', 2, 1000)).toBe(2);
+    expect(await s.increment('a', 1, 1000)).toBe(3);
+    expect(sync.get('a')).toBe(3);
+    expect(sync.get('absent')).toBe(0);
+    expect(s.increment('a', 0, 1000)).toBeInstanceOf(Promise); // the public contract is unchanged
+    expect(syncCountersOf({ increment: async () => 1, get: async () => 1 })).toBeUndefined();
   });
 
   it('rejects a bad bound', () => {

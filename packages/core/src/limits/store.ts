@@ -4,6 +4,9 @@ import { systemClock, type Clock } from '../util/clock';
 /**
  * Where limit counters live. Keys already carry the window they count (keyward computes windows from its own
  * clock), so a store only adds and expires. Every operation must be atomic across processes sharing the store.
+ *
+ * Any store other than {@link memoryLimiterStore} is awaited behind the store timeout and failure policy; the
+ * memory store is counted synchronously, so a request it allows or refuses costs no promise.
  */
 export interface LimiterStore {
   /**
@@ -31,6 +34,24 @@ interface Entry {
 }
 
 const MEMORY = Symbol.for('keyward.memoryLimiterStore');
+/** Where a memory store made by this module keeps its synchronous counters (module-private: never across copies). */
+const SYNC = Symbol('keyward.memoryLimiterStore.sync');
+
+/**
+ * The synchronous side of a memory store: the same counters, answered at once instead of through a promise.
+ * Internal: features use it so that a request counted in memory costs no promise.
+ */
+export interface SyncCounters {
+  /** {@link LimiterStore.increment}, answered at once. */
+  increment(key: string, amount: number, ttlMs: number): number;
+  /** {@link LimiterStore.get}, answered at once. */
+  get(key: string): number;
+}
+
+/** The synchronous counters of a store made by {@link memoryLimiterStore}, `undefined` for any other store. */
+export function syncCountersOf(store: LimiterStore): SyncCounters | undefined {
+  return (store as { [SYNC]?: SyncCounters })[SYNC];
+}
 
 /** True for stores made by {@link memoryLimiterStore} (in process: no timeout or failure policy needed). */
 export function isMemoryLimiterStore(store: unknown): store is MemoryLimiterStore {
@@ -48,7 +69,8 @@ export interface MemoryLimiterStore extends LimiterStore {
  * is by generations (the "hashlru" scheme): counters live in a young map; when it holds half the bound it becomes the
  * old map and the previous old map is dropped whole, and a counter used again is moved back to the young map. Every
  * operation is O(1) (no scans, no timers), and counting is synchronous, so it is exact under any concurrency within
- * one process.
+ * one process. Its methods answer with resolved promises (the {@link LimiterStore} contract); keyward's features
+ * read the same counters synchronously.
  */
 export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): MemoryLimiterStore {
   const max = options.maxEntries ?? 100_000;
@@ -94,13 +116,16 @@ export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): Mem
     return e.value;
   }
 
-  const store: MemoryLimiterStore & { [MEMORY]: true } = {
+  function getSync(key: string): number {
+    const e = find(key, clock());
+    return e === undefined ? 0 : e.value;
+  }
+
+  const store: MemoryLimiterStore & { [MEMORY]: true; [SYNC]: SyncCounters } = {
     [MEMORY]: true,
+    [SYNC]: { increment: incrementSync, get: getSync },
     increment: (key, amount, ttlMs) => Promise.resolve(incrementSync(key, amount, ttlMs)),
-    get(key) {
-      const e = find(key, clock());
-      return Promise.resolve(e === undefined ? 0 : e.value);
-    },
+    get: (key) => Promise.resolve(getSync(key)),
     get size() {
       return young.size + old.size;
     },
