@@ -32,6 +32,18 @@ describe('referrer restriction', () => {
     expect(c(referer('https://evil.test/https://example.com/'))).toBe(false);
   });
 
+  it('answers the same when a value is seen again, also after more distinct values than it remembers', () => {
+    const d = check(['example.com']);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 2500; i++) {
+        expect(d(referer(`https://example.com/page/${i}`))).toBe(true);
+        expect(d(referer(`https://evil${i}.example/`))).toBe(false);
+      }
+      expect(d(origin('https://example.com'))).toBe(true);
+      expect(d(origin('null'))).toBe(false);
+    }
+  });
+
   it('Origin wins over Referer', () => {
     expect(c(req({ origin: 'https://evil.test', referer: 'https://example.com/' }))).toBe(false);
     expect(c(req({ origin: 'https://example.com', referer: 'https://evil.test/' }))).toBe(true);

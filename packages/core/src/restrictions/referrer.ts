@@ -62,21 +62,22 @@ function matches(rule: OriginRule, scheme: string, host: string, port: string): 
   return rule.wildcard ? host.length > rule.host.length && host.endsWith(rule.host) : host === rule.host;
 }
 
-/** The origin of a request: `Origin`, else `Referer`. `null` when present but unusable, `undefined` when absent. */
-function originOf(request: AuthRequest): URL | null | undefined {
-  for (const name of ['origin', 'referer']) {
+/** The header naming a request's origin: `Origin`, else `Referer`. `null` when present but unusable, `undefined` when absent. */
+function originHeader(request: AuthRequest): string | null | undefined {
+  for (const name of ORIGIN_HEADERS) {
     const v = request.headers[name];
     if (v === undefined) continue;
     if (typeof v !== 'string' || v.length > MAX_REFERRER_LENGTH) return null; // repeated or oversized: unusable
     if (v === '') continue;
-    try {
-      return new URL(v);
-    } catch {
-      return null; // includes `Origin: null` (opaque origins)
-    }
+    return v;
   }
   return undefined;
 }
+
+const ORIGIN_HEADERS = ['origin', 'referer'] as const;
+
+/** Answers per distinct header value a compiled check remembers (then it starts over): bounded memory. */
+const MEMO_SIZE = 1000;
 
 /**
  * Compiles a `referrers` restriction once. The request's `Origin` (else `Referer`) is parsed as a URL and its scheme,
@@ -95,14 +96,31 @@ export function compileReferrers(value: unknown, name: Namer, path: string): Ref
     if (!rule) throw invalid(name(`${path}.allow[${i}]`), 'must be an origin such as "example.com", "*.example.com" or "https://app.example.com:8443"');
     return rule;
   });
-  return (request) => {
-    const url = originOf(request);
-    if (url === undefined) return allowMissing;
-    if (url === null) return false;
+  const judge = (value: string): boolean => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false; // includes `Origin: null` (opaque origins)
+    }
     const scheme = url.protocol.slice(0, -1);
     const host = stripDot(url.hostname);
     const port = url.port || DEFAULT_PORTS[scheme] || '';
     for (const rule of rules) if (matches(rule, scheme, host, port)) return true;
     return false;
+  };
+  // The same few origins come again and again: parse each once, not on every request.
+  const memo = new Map<string, boolean>();
+  return (request) => {
+    const value = originHeader(request);
+    if (value === undefined) return allowMissing;
+    if (value === null) return false;
+    let ok = memo.get(value);
+    if (ok === undefined) {
+      ok = judge(value);
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(value, ok);
+    }
+    return ok;
   };
 }
