@@ -45,7 +45,11 @@ class Sketches {
 }
 
 /** One key's rolling windows. */
+const newCounters = (): Counters => new Counters();
+
 export class KeyStats {
+  /** Creates this key's sketches for a new slot (one function per key, not one per event). */
+  private readonly newSketches = (): Sketches => new Sketches(this.topCapacity);
   owner: string | undefined;
   plan: string | undefined;
   firstSeen: number;
@@ -77,7 +81,7 @@ export class KeyStats {
     const uaHash = o.userAgent !== undefined ? hash53(o.userAgent) : 0;
     const endpointHash = o.endpoint !== undefined ? hash53(o.endpoint) : 0;
     for (const ring of this.counters.values()) {
-      const c = ring.at(o.time, () => new Counters());
+      const c = ring.at(o.time, newCounters);
       if (!c) continue;
       if (o.kind === 'authenticated') {
         c.authOk++;
@@ -104,7 +108,7 @@ export class KeyStats {
     }
     if (o.kind === 'authenticated') return;
     for (const ring of this.sketches.values()) {
-      const s = ring.at(o.time, () => new Sketches(this.topCapacity));
+      const s = ring.at(o.time, this.newSketches);
       if (!s) continue;
       if (o.address !== undefined) {
         s.addresses.add(o.address);

@@ -28,6 +28,17 @@ export interface Observation {
  * (lifecycle events, failures with no identified key). Shared by the in-memory and the Redis aggregators.
  */
 export function observationOf(event: KeywardEvent): Observation | undefined {
+  // Metrics and anomaly detection both observe every event, one right after the other: build it once.
+  if (event === lastEvent) return lastObservation;
+  lastObservation = observe(event);
+  lastEvent = event;
+  return lastObservation;
+}
+
+let lastEvent: KeywardEvent | undefined;
+let lastObservation: Observation | undefined;
+
+function observe(event: KeywardEvent): Observation | undefined {
   const keyId = event.keyId;
   if (keyId === undefined) return undefined;
   let kind: Observation['kind'];
@@ -45,24 +56,47 @@ export function observationOf(event: KeywardEvent): Observation | undefined {
     default:
       return undefined;
   }
-  const time = Date.parse(event.time);
-  const path = event.path === undefined ? undefined : event.path.split('?', 1)[0]!;
+  const time = parseTime(event.time);
+  const path = event.path === undefined ? undefined : pathOnly(event.path);
+  // One object literal of one shape (fields that do not apply are undefined): this runs for every event.
   return {
     keyId,
-    ...(event.owner !== undefined ? { owner: event.owner } : {}),
-    ...(event.plan !== undefined ? { plan: event.plan } : {}),
-    time: Number.isFinite(time) ? time : Date.now(),
+    owner: event.owner,
+    plan: event.plan,
+    time,
     kind,
-    ...(event.status !== undefined ? { status: event.status } : {}),
-    ...(event.bytes !== undefined ? { bytes: event.bytes } : {}),
-    ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}),
-    ...(kind === 'refused' && event.reason !== undefined ? { reason: event.reason } : {}),
-    ...(event.type === 'auth.failed' ? { authFailed: true } : {}),
-    ...(event.clientAddress !== undefined ? { address: event.clientAddress } : {}),
-    ...(event.userAgent !== undefined ? { userAgent: event.userAgent.slice(0, 128) } : {}),
-    ...(path !== undefined && event.method !== undefined ? { endpoint: `${event.method} ${path}`.slice(0, 128) } : {}),
+    status: event.status,
+    bytes: event.bytes,
+    durationMs: event.durationMs,
+    reason: kind === 'refused' ? event.reason : undefined,
+    authFailed: event.type === 'auth.failed' ? true : undefined,
+    address: event.clientAddress,
+    userAgent: event.userAgent === undefined ? undefined : event.userAgent.length > 128 ? event.userAgent.slice(0, 128) : event.userAgent,
+    endpoint: path !== undefined && event.method !== undefined ? endpointOf(event.method, path) : undefined,
   };
 }
+
+let lastTime = '';
+let lastMs = 0;
+/** `Date.parse` of an event time, remembering the last one: events of one millisecond share their time string. */
+function parseTime(time: string): number {
+  if (time !== lastTime) {
+    const ms = Date.parse(time);
+    lastMs = Number.isFinite(ms) ? ms : Date.now();
+    lastTime = Number.isFinite(ms) ? time : '';
+  }
+  return lastMs;
+}
+
+const pathOnly = (path: string): string => {
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+};
+
+const endpointOf = (method: string, path: string): string => {
+  const e = `${method} ${path}`;
+  return e.length > 128 ? e.slice(0, 128) : e;
+};
 
 /** Index 0–4 of a status class (1xx–5xx), or -1. */
 export function statusClass(status: number | undefined): number {
