@@ -79,7 +79,7 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
         non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
         errors: xs.reduce((a, x) => a + x.errors, 0),
         ratio: s.target === scenario.baseline ? 1 : Math.round((rps / base) * 1000) / 1000,
-        goal: s.target === scenario.baseline ? undefined : (s.target.goal ?? scenario.goal),
+        goal: s.target === scenario.baseline ? undefined : 'goal' in s.target ? s.target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
   } finally {

@@ -4,5 +4,8 @@ module.exports = {
   name: 'express-api-key',
   goal: 0.9,
   baseline: { name: 'bare express', script: 'servers/express-bare.js' },
-  subjects: [{ name: 'keyward express (memory, scope, audit)', script: 'servers/express-keyward.js' }],
+  subjects: [
+    { name: 'floor: auth that does nothing', script: 'servers/express-floor.js', goal: undefined },
+    { name: 'keyward express (memory, scope, audit)', script: 'servers/express-keyward.js' },
+  ],
 };

@@ -4,5 +4,8 @@ module.exports = {
   name: 'koa-api-key',
   goal: 0.8,
   baseline: { name: 'bare koa', script: 'servers/koa-bare.js' },
-  subjects: [{ name: 'keyward koa (memory, scope, audit)', script: 'servers/koa-keyward.js' }],
+  subjects: [
+    { name: 'floor: auth that does nothing', script: 'servers/koa-floor.js', goal: undefined },
+    { name: 'keyward koa (memory, scope, audit)', script: 'servers/koa-keyward.js' },
+  ],
 };

@@ -1,0 +1,16 @@
+'use strict';
+// The floor for Express: the keyward example's app shape with authentication that does nothing — one app-level
+// middleware setting `req.auth` and one route-level middleware calling `next()`, as apiKeyAuth() and
+// requireScopes() sit. What Express itself charges for two more layers; no library can cost less.
+const express = require('express');
+const { serve } = require('../lib/serve');
+const principal = Object.freeze({ id: 'key_floor' });
+const pass = (_req, _res, next) => next();
+const app = express();
+app.disable('x-powered-by');
+app.get('/health', (_req, res) => res.json({ ok: true }));
+app.use((req, _res, next) => { req.auth = principal; next(); });
+app.get('/v1/docs', pass, (req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: req.auth.id }));
+app.post('/v1/docs', pass, (_req, res) => res.status(201).json({ created: true }));
+app.get('/v1/users', pass, (_req, res) => res.json({ users: [] }));
+serve(app, { path: '/v1/docs' });
