@@ -11,7 +11,8 @@
  * others are reported as a ratio to it (baseline instructions / server instructions, comparable to a throughput
  * ratio). Instructions of V8's optimizing compiler are counted apart: at steady state V8 still recompiles a little,
  * which under valgrind lands on the measured thread and varies from run to run (in production it runs on a
- * background thread). Garbage collection is included and varies by a few per cent between runs. With `--top N`, the N functions whose cost grew most against the baseline are listed, JIT-compiled
+ * background thread). Garbage collection is included; V8's memory reducer is switched off, because under valgrind's
+ * slowness it takes the server for idle and starts full collections at random moments. With `--top N`, the N functions whose cost grew most against the baseline are listed, JIT-compiled
  * JavaScript named through V8's `--perf-basic-prof` map.
  *
  * Needs valgrind (Debian package `valgrind`) and `npm run build`. Servers run in parallel (counts are unaffected);
@@ -31,7 +32,7 @@ function arg(name, fallback) {
 
 async function count(script, { warm, requests, dir }) {
   const out = path.join(dir, `${path.basename(script, '.js')}-%p.cg`);
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--perf-basic-prof', path.resolve(__dirname, script)], {
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--no-memory-reducer', '--perf-basic-prof', path.resolve(__dirname, script)], {
     env: { ...process.env, NODE_ENV: 'production' },
     cwd: dir, // V8 may leave log files behind
     stdio: ['ignore', 'pipe', 'pipe'],

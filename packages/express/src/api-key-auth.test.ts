@@ -164,6 +164,14 @@ describe('@keyward/express apiKeyAuth', () => {
     expect(res.headers['retry-after']).toBeDefined();
   });
 
+  it('passes a failure of the core (a closed instance) to the error handler, never an unhandled rejection', async () => {
+    const { app, key, kw } = await setup();
+    app.use((err: { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => { res.status(500).json({ code: err.code }); });
+    await kw.close();
+    const res = await request(app).get('/docs').set('X-API-Key', key);
+    expect([res.status, res.body.code]).toEqual([500, 'CLOSED']);
+  });
+
   it('passes a requireScopes without apiKeyAuth to the error handler', async () => {
     const app = express();
     app.get('/x', requireScopes('a'), (_req, res) => { res.send('no'); });

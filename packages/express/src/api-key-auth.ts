@@ -33,7 +33,8 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
     const decision = keyward.decide(toAuthRequest(req, req.originalUrl), requirements);
-    if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, d), next);
+    // A failure of the core, or of writing the answer, goes to Express's error handling (never an unhandled rejection).
+    if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, d)).then(undefined, next);
     else proceed(req, res, next, decision);
   };
   return Object.assign(middleware, { keyward });
