@@ -71,7 +71,7 @@ async function count(script, { warm, requests, dir }) {
   // run to run, while in production it runs on a background thread. It is reported apart.
   let compile = 0;
   for (const line of execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 1 << 28 }).toString().split('\n')) {
-    const m = /^ *([0-9,]+) \( *[0-9.]+%\)  (.*)$/.exec(line);
+    const m = /^ *([0-9,]+) \( *[0-9.]+%\) {2}(.*)$/.exec(line);
     if (m && /compiler::|Scanner|Parser|AstValue|interpreter::/.test(m[2])) compile += Number(m[1].replace(/,/g, ''));
   }
   return { script, perRequest: (total - compile) / requests, compile: compile / requests, failed, file, map: `/tmp/perf-${child.pid}.map` };
@@ -88,7 +88,7 @@ function functions(result, requests) {
   const text = execFileSync('callgrind_annotate', ['--threshold=100', result.file], { maxBuffer: 1 << 28 }).toString();
   const out = new Map();
   for (const line of text.split('\n')) {
-    const m = /^ *([0-9,]+) \( *[0-9.]+%\)  (.*)$/.exec(line);
+    const m = /^ *([0-9,]+) \( *[0-9.]+%\) {2}(.*)$/.exec(line);
     if (!m || m[2].includes('PROGRAM TOTALS')) continue;
     const jit = /^\?\?\?:0x([0-9a-f]+)/.exec(m[2]);
     const key = jit ? `JIT ${name(parseInt(jit[1], 16)) ?? '(unnamed)'}`.replace(/0x[0-9a-f]+/g, '') : m[2].split('(')[0].slice(0, 100);
