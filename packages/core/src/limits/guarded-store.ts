@@ -26,17 +26,6 @@ export interface GuardedStore {
   get(key: string): Promise<Guarded>;
 }
 
-const TIMED_OUT = Symbol('timeout');
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, ms, TIMED_OUT);
-    timer.unref?.();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Wraps a store so that a failure or a wait longer than `timeoutMs` never stalls or crashes a request: the policy
  * decides — `deny` (503 `STORE_UNAVAILABLE`), `allow` (the limit is skipped) or `local` (count in memory until the
@@ -45,26 +34,53 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT
 export function guardStore(options: GuardOptions): GuardedStore {
   const { store, policy, timeoutMs, local, onFailure } = options;
 
-  async function run(op: (s: LimiterStore) => Promise<number>): Promise<Guarded> {
-    let reason: 'STORE_TIMEOUT' | 'STORE_ERROR';
-    try {
+  /** The policy's answer after a failure: a fallback count, a skip or "unavailable". */
+  function failed(reason: 'STORE_TIMEOUT' | 'STORE_ERROR', op: (s: LimiterStore) => Promise<number>): Guarded | Promise<Guarded> {
+    onFailure(reason);
+    if (policy === 'local') {
+      try {
+        return op(local);
+      } catch {
+        return UNAVAILABLE; // runs from a timer too: never throw out of here
+      }
+    }
+    return policy === 'allow' ? SKIP : UNAVAILABLE;
+  }
+
+  /**
+   * One store call raced against its deadline with one promise and one timer (this runs for every limited request
+   * on a remote store: no Promise.race, no finally, no async frame). Whichever settles first wins; a late answer or
+   * rejection is ignored, never unhandled.
+   */
+  function run(op: (s: LimiterStore) => Promise<number>): Promise<Guarded> {
+    return new Promise<Guarded>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        resolve(failed('STORE_TIMEOUT', op));
+      }, timeoutMs);
+      timer.unref?.();
+      const answer = (value: number) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(Number.isFinite(value) ? value : failed('STORE_ERROR', op));
+      };
+      const error = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(failed('STORE_ERROR', op));
+      };
       let pending: Promise<number>;
       try {
         pending = op(store);
-      } catch (e) {
-        pending = Promise.reject(e);
+      } catch {
+        return error();
       }
-      const value = await withTimeout(pending, timeoutMs);
-      if (value !== TIMED_OUT && Number.isFinite(value)) return value;
-      reason = value === TIMED_OUT ? 'STORE_TIMEOUT' : 'STORE_ERROR';
-      // A late rejection must not become an unhandled one.
-      if (value === TIMED_OUT) pending.catch(() => {});
-    } catch {
-      reason = 'STORE_ERROR';
-    }
-    onFailure(reason);
-    if (policy === 'local') return op(local);
-    return policy === 'allow' ? SKIP : UNAVAILABLE;
+      Promise.resolve(pending).then(answer, error);
+    });
   }
 
   return {
