@@ -33,4 +33,4 @@ export const Cost = (cost: number): ClassDecorator & MethodDecorator => SetMetad
  * @Get('me') me(@Auth() caller: Principal) { return { id: caller.id }; }
  * ```
  */
-export const Auth = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.switchToHttp().getRequest<{ auth?: Principal }>().auth);
+export const Auth = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.getArgByIndex<{ auth?: Principal } | undefined>(0)?.auth); // the request, without switchToHttp()'s closures

@@ -47,10 +47,10 @@ export class KeywardGuard implements CanActivate {
     const { isPublic, requirements } = this.route(context);
     if (isPublic) return true;
     if (context.getType() !== 'http') return false;
-    const http = context.switchToHttp();
-    const req = http.getRequest<GuardedRequest>();
+    // An HTTP context's arguments are (request, response, next); switchToHttp() would build three closures per call.
+    const req = context.getArgByIndex<GuardedRequest>(0);
     if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
-    const res = http.getResponse<ServerResponse>();
+    const res = context.getArgByIndex<ServerResponse>(1);
     const decision = this.keyward.decide(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
     return decision instanceof Promise ? decision.then((d) => admit(req, res, d)) : admit(req, res, decision);
   }
