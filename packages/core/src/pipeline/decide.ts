@@ -179,7 +179,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     const active = events.active;
     if (active) events.publish(requestEvent('auth.succeeded', ctx, events.at(ctx.now)) as unknown as KeywardEvent); // the clock was read once, at the start
     const hooks = ctx.completionHooks;
-    const tracked = active || hooks !== undefined;
+    const tracked = active || (hooks !== undefined && hooks.length > 0);
     let finished = false;
     return {
       ok: true,
