@@ -3,6 +3,7 @@ import type { KeyRecord } from './record';
 import type { AuthOutcome, Authenticator, PipelineContext } from '../pipeline/context';
 import type { Principal, ResponseHeaders } from '../model';
 import type { KeyStore } from '../stores/key-store';
+import { frozenCopy } from '../util/freeze';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
 
 const INVALID = { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' } as const;
@@ -42,22 +43,6 @@ export function sharedPrincipalOf(record: KeyRecord): Principal {
     principals.set(record, p);
   }
   return p;
-}
-
-function frozenCopy<T>(value: T): T {
-  try {
-    return deepFreeze(structuredClone(value));
-  } catch {
-    return value; // not cloneable (never the case for metadata read from a store): shared as it is
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**

@@ -1,8 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash, createHmac } from 'node:crypto';
-
-/** Node's one-shot `crypto.hash` (Node ≥ 20.12) avoids a Hash object per request; fall back where it is missing. */
-const oneShot = (nodeCrypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+import { createHmac } from 'node:crypto';
+import { sha256 } from '../util/digest';
 import type { HashVersion } from './record';
 
 /** Computes key hashes under the configured scheme (and the others, to find keys stored before a change). */
@@ -29,12 +26,12 @@ export function createKeyHasher(pepper: string | undefined): KeyHasher {
         if (!pepper) throw new TypeError('keyward: a key hashed with HMAC needs the pepper (option "pepper" or KEYWARD_PEPPER)');
         return createHmac('sha256', pepper).update(key, 'utf8').digest('hex');
       }
-      return oneShot ? oneShot('sha256', key, 'hex') : createHash('sha256').update(key, 'utf8').digest('hex');
+      return sha256(key, 'hex');
     },
   };
 }
 
 /** Plain SHA-256 hex of a key, the form `keys.import` accepts for legacy keys. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return sha256(value, 'hex');
 }

@@ -1,6 +1,7 @@
 import type { PipelineContext } from '../pipeline/context';
 import { UNAVAILABLE, type Guarded, type SKIP } from './guarded-store';
 import type { PolicyState } from './headers';
+import { isPromise, type Maybe } from '../util/maybe';
 
 /**
  * Limits are evaluated over values that are either here now (memory counters) or promised (a guarded remote store).
@@ -8,16 +9,10 @@ import type { PolicyState } from './headers';
  * no microtask. Continuations take their data as arguments, never through a closure built on the synchronous path.
  */
 
-/** A value now, or its promise when the store has to be waited for. */
-export type Maybe<T> = T | Promise<T>;
-
-/** True when `value` has to be waited for. */
-export function isPromise<T>(value: Maybe<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
+export { isPromise, type Maybe } from '../util/maybe';
 
 function later<V, A, B, C, R>(value: Promise<V>, next: (value: V, a: A, b: B, c: C) => Maybe<R>, a: A, b: B, c: C): Promise<R> {
-  return value.then((v) => next(v, a, b, c));
+  return Promise.resolve(value).then((v) => next(v, a, b, c));
 }
 
 /**

@@ -9,6 +9,7 @@ import { extractCredential, type Credential } from '../credentials/extract';
 import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
 import type { AddressResolver } from './address';
+import { isPromise } from '../util/maybe';
 import type { AuthOutcome, Authenticator, Completion, Feature, PipelineContext, Stage, StageResult } from './context';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -37,7 +38,6 @@ export interface PipelineParts {
 /** A decision, or its promise when a stage or the store had to wait. */
 export type MaybeDecision = Decision | Promise<Decision>;
 
-const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === 'function';
 
 /**
  * The per-request state. A class, so every request's context has the same shape; the feature state, completion
@@ -143,7 +143,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   function runStages(ctx: Context, stages: readonly Stage[], from: number, then: (ctx: Context) => MaybeDecision): MaybeDecision {
     for (let i = from; i < stages.length; i++) {
       const r = stages[i]!(ctx);
-      if (isPromise<StageResult>(r)) return r.then((d) => (d ? refuse(ctx, d) : runStages(ctx, stages, i + 1, then)));
+      if (isPromise<StageResult>(r)) return Promise.resolve(r).then((d) => (d ? refuse(ctx, d) : runStages(ctx, stages, i + 1, then)));
       if (r) return refuse(ctx, r);
     }
     return then(ctx);
@@ -157,7 +157,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     for (const a of authenticators) {
       if (!a.accepts(credential)) continue;
       const outcome = a.authenticate(credential, ctx);
-      return isPromise<AuthOutcome>(outcome) ? outcome.then((o) => authenticated(ctx, o)) : authenticated(ctx, outcome);
+      return isPromise<AuthOutcome>(outcome) ? Promise.resolve(outcome).then((o) => authenticated(ctx, o)) : authenticated(ctx, outcome);
     }
     return authenticated(ctx, undefined);
   }

@@ -140,3 +140,24 @@ describe('decide() with a token', () => {
     await kw.close();
   });
 });
+
+describe('decide() with a store that returns a non-native thenable', () => {
+  it('still hands adapters a native promise (they test `instanceof Promise`), with the same decision', async () => {
+    const revoked = new Set<string>();
+    type Thenable<T> = { then: <R>(ok: (v: T) => R) => Thenable<R> };
+    const thenable = <T>(value: T): Thenable<T> => ({ then: (ok) => thenable(ok(value)) }); // never a native promise
+    const store: RevocationStore = { revoke: async (jti) => { revoked.add(jti); }, isRevoked: (jti) => thenable(revoked.has(jti)) as unknown as Promise<boolean> };
+    const kw = createKeyward({ clock: manualClock(T0), tokens: { issuers: ISSUERS, revocationStore: store } });
+    const token = await hs({ jti: 'thenable-1', scope: 'docs:read' });
+    const request = { method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` } };
+    await kw.check(request); // cache the token
+    const d = kw.decide(request);
+    expect(d).toBeInstanceOf(Promise);
+    expect(await d).toMatchObject({ ok: true, principal: { keyId: 'thenable-1' } });
+    await kw.tokens.revoke('thenable-1');
+    const refused = kw.decide(request);
+    expect(refused).toBeInstanceOf(Promise);
+    expect(await refused).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+    await kw.close();
+  });
+});

@@ -1,5 +1,3 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { Principal } from '../model';
 import type { EventBus } from '../events/bus';
@@ -9,11 +7,11 @@ import type { IssuerConfig, TokenConfig } from './config';
 import type { RevocationStore } from './revocation-store';
 import { answersSynchronously } from './memory-revocation-store';
 import { decodeToken } from './shape';
+import { frozenCopy } from '../util/freeze';
+import { sha256 } from '../util/digest';
+import { isPromise } from '../util/maybe';
 import { tokenPrincipal } from './principal';
 
-/** Node's one-shot `crypto.hash` (Node ≥ 20.12) avoids a Hash object per request; fall back where it is missing. */
-const oneShot = (nodeCrypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
-const sha256 = (token: string): string => (oneShot ? oneShot('sha256', token, 'base64') : createHash('sha256').update(token).digest('base64'));
 
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
@@ -35,7 +33,6 @@ export interface TokenFailure {
 export type TokenVerifier = (token: string, now: number) => VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure>;
 
 const invalid = (detail: string): TokenFailure => ({ code: 'TOKEN_INVALID', detail });
-const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === 'function';
 
 /** Translates whatever jose throws into a failure; nothing of the error's message reaches the client. */
 export function joseFailure(error: unknown): TokenFailure {
@@ -77,19 +74,11 @@ function frozenPrincipal(principal: Principal): Principal {
   const metadata = principal.metadata as Record<string, unknown>;
   for (const name in metadata) {
     const v = metadata[name];
-    if (v !== null && typeof v === 'object') metadata[name] = deepFreeze(structuredClone(v));
+    if (v !== null && typeof v === 'object') metadata[name] = frozenCopy(v);
   }
   Object.freeze(metadata);
   Object.freeze(principal.scopes);
   return Object.freeze(principal);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**
@@ -120,7 +109,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     } catch (error) {
       return storeFailed(error);
     }
-    return isPromise<boolean>(answer) ? answer.then(judged, storeFailed) : judged(answer);
+    return isPromise<boolean>(answer) ? Promise.resolve(answer).then(judged, storeFailed) : judged(answer);
   }
 
   async function verifyFully(token: string, now: number, cacheKey: string, issuer: IssuerConfig): Promise<VerifiedToken | TokenFailure> {
@@ -160,11 +149,11 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     if (token.length > config.maxTokenLength) return invalid('The token is too large.');
     let cacheKey = '';
     if (cache) {
-      cacheKey = sha256(token);
+      cacheKey = sha256(token, 'base64');
       const hit = cache.get(cacheKey);
       if (hit && hit.until > now) {
         const failure = revoked(hit, now);
-        return isPromise<TokenFailure | undefined>(failure) ? failure.then((f) => f ?? hit) : (failure ?? hit);
+        return isPromise<TokenFailure | undefined>(failure) ? Promise.resolve(failure).then((f) => f ?? hit) : (failure ?? hit);
       }
     }
 
