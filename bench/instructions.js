@@ -77,6 +77,17 @@ async function count(script, { warm, requests, dir }) {
   return { script, perRequest: (total - compile) / requests, compile: compile / requests, failed, file, map: `/tmp/perf-${child.pid}.map` };
 }
 
+/** How `--top` groups functions: the first pattern that matches a function's name gives its kind. */
+const CATEGORIES = [
+  ['JIT compiler (not in the totals)', /compiler::|Scanner|Parser|AstValue|interpreter::/],
+  ['garbage collection', /Scaveng|Evacuat|BodyDescriptor|Heap::|Sweep|MarkCompact|Marking|Ephemeron|NewSpace|PagedSpace|MemoryAllocator|RememberedSet|SlotSet|heap::base/],
+  ['property access slow paths (IC misses, look-ups)', /IC|LookupIterator|StubCache|FeedbackNexus|FeedbackVector|Map::|MakePrototypesFast|TransitionsAccessor|Runtime_(Get|Set|Define)Property|Object::(Get|Set)Property|DescriptorArray/],
+  ['JIT-compiled JavaScript', /^JIT /],
+  ['V8 builtins', /Builtins_/],
+  ['libc and OpenSSL (malloc, memcpy, SHA-256)', /libc\.so|malloc|memmove|memcpy|sha256|_avx/],
+  ['the rest (runtime, Node C++)', /./],
+];
+
 /** Self instructions per function, JIT code named from the perf map. */
 function functions(result, requests) {
   const map = fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }).sort((x, y) => x[0] - y[0]) : [];
@@ -114,6 +125,14 @@ function functions(result, requests) {
       const rows = [...new Set([...a.keys(), ...b.keys()])].map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0]).sort((x, y) => (y[2] - y[1]) - (x[2] - x[1]));
       console.log(`\n${r.script} against ${base.script}: growth, baseline, this (instructions/request)`);
       for (const [k, x, y] of rows.slice(0, top)) console.log(`${Math.round(y - x).toString().padStart(8)} ${Math.round(x).toString().padStart(8)} ${Math.round(y).toString().padStart(8)}  ${k.slice(0, 120)}`);
+      const sums = new Map(CATEGORIES.map(([c]) => [c, [0, 0]]));
+      for (const [k, x, y] of rows) {
+        const s = sums.get(CATEGORIES.find(([, re]) => re.test(k))[0]);
+        s[0] += x;
+        s[1] += y;
+      }
+      console.log('\nby kind: growth, baseline, this (instructions/request)');
+      for (const [c, [x, y]] of sums) console.log(`${Math.round(y - x).toString().padStart(8)} ${Math.round(x).toString().padStart(8)} ${Math.round(y).toString().padStart(8)}  ${c}`);
     }
   }
   fs.rmSync(opts.dir, { recursive: true, force: true });

@@ -42,7 +42,8 @@ export { parseScopeExpression, isValidScope, type ScopeExpression } from './scop
 export { compileScopes, isCompiledScopes, grants, holds, satisfies, scopesOf, type CompiledScopes } from './scopes/match';
 export type { PipelineContext, Stage, StageResult, Authenticator, AuthOutcome, Feature, Phase, Completion } from './pipeline/context';
 export { normaliseAddress, socketAddress, createAddressResolver, parseTrustProxy, parseHop, isClientAddressResolver, MAX_HOPS, MAX_FORWARDED_LENGTH, type AddressResolver, type ClientAddressResolver, type AddressOptions, type TrustProxy } from './pipeline/address';
-export { toAuthRequest, writeDenial, denialBody, setHeaders, onResponseDone } from './node/incoming';
+export { toAuthRequest, writeDenial, denialBody, setHeaders } from './node/incoming';
+export { onResponseDone } from './node/response-done';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
 export { readSecret } from './util/secret';

@@ -23,19 +23,20 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
-  const proceed = (req: Request, res: Response, next: NextFunction, decision: Decision) => {
+  const proceed = (req: Request, res: Response, next: NextFunction, method: string, decision: Decision) => {
     if (!decision.ok) return writeDenial(res, decision);
     setHeaders(res, decision.headers);
     req.auth = decision.principal;
     setDecision(req, { decision, keyward });
-    if (decision.tracked) onResponseDone(res, decision.done);
+    if (decision.tracked) onResponseDone(res, decision.done, method);
     next();
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
-    const decision = keyward.decide(toAuthRequest(req, req.originalUrl), requirements);
+    const request = toAuthRequest(req, req.originalUrl);
+    const decision = keyward.decide(request, requirements);
     // A failure of the core, or of writing the answer, goes to Express's error handling (never an unhandled rejection).
-    if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, d)).then(undefined, next);
-    else proceed(req, res, next, decision);
+    if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, request.method, d)).then(undefined, next);
+    else proceed(req, res, next, request.method, decision);
   };
   return Object.assign(middleware, { keyward });
 }

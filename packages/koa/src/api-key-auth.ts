@@ -23,7 +23,7 @@ export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
-  const proceed = (ctx: Context, next: Next, decision: Decision): Promise<void> | void => {
+  const proceed = (ctx: Context, next: Next, method: string, decision: Decision): Promise<void> | void => {
     if (!decision.ok) return respondDenial(ctx, decision);
     for (const _ in decision.headers) {
       ctx.set(decision.headers); // only when there are any: Koa's set() costs even for none
@@ -31,13 +31,14 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     }
     ctx.state.auth = decision.principal;
     ctx.state[DECISION] = { decision, keyward };
-    if (decision.tracked) onResponseDone(ctx.res, decision.done);
+    if (decision.tracked) onResponseDone(ctx.res, decision.done, method);
     return next();
   };
   // Not `async`: when the core decides at once, the request goes on without an extra promise (Koa wraps the result).
   const middleware = (ctx: Context, next: Next) => {
-    const decision = keyward.decide(toAuthRequest(ctx.req, ctx.originalUrl), requirements);
-    return decision instanceof Promise ? decision.then((d) => proceed(ctx, next, d)) : proceed(ctx, next, decision);
+    const request = toAuthRequest(ctx.req, ctx.originalUrl);
+    const decision = keyward.decide(request, requirements);
+    return decision instanceof Promise ? decision.then((d) => proceed(ctx, next, request.method, d)) : proceed(ctx, next, request.method, decision);
   };
   return Object.assign(middleware, { keyward });
 }

@@ -12,7 +12,7 @@ const checked = new WeakSet<object>();
 type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal };
 
 /** Applies a decision: the principal on the request, or the denial thrown (after its headers are set). */
-function admit(req: GuardedRequest, res: ServerResponse, decision: Decision): true {
+function admit(req: GuardedRequest, res: ServerResponse, method: string, decision: Decision): true {
   if (!decision.ok) {
     const { 'Content-Type': _type, ...headers } = decision.headers;
     setHeaders(res, headers);
@@ -21,7 +21,7 @@ function admit(req: GuardedRequest, res: ServerResponse, decision: Decision): tr
   setHeaders(res, decision.headers);
   req.auth = decision.principal;
   checked.add(req);
-  if (decision.tracked) onResponseDone(res, decision.done);
+  if (decision.tracked) onResponseDone(res, decision.done, method);
   return true;
 }
 
@@ -51,8 +51,9 @@ export class KeywardGuard implements CanActivate {
     const req = context.getArgByIndex<GuardedRequest>(0);
     if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
     const res = context.getArgByIndex<ServerResponse>(1);
-    const decision = this.keyward.decide(toAuthRequest(req, req.originalUrl ?? req.url), requirements);
-    return decision instanceof Promise ? decision.then((d) => admit(req, res, d)) : admit(req, res, decision);
+    const request = toAuthRequest(req, req.originalUrl ?? req.url);
+    const decision = this.keyward.decide(request, requirements);
+    return decision instanceof Promise ? decision.then((d) => admit(req, res, request.method, d)) : admit(req, res, request.method, decision);
   }
 
   /** `@Public()`, `@Scopes()` and `@Cost()` of the route (handler first, then controller). */

@@ -1,5 +1,5 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { AuthRequest, CompletionInfo, DenyDecision, Requirements, ResponseHeaders } from '../model';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthRequest, DenyDecision, Requirements, ResponseHeaders } from '../model';
 import type { KeywardOptions } from '../config/options';
 import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
 import { MAX_ENDPOINT_BODY } from '../endpoints/endpoint';
@@ -114,70 +114,6 @@ export function writeDenial(res: ServerResponse, denial: DenyDecision): void {
   setHeaders(res, denial.headers);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
-}
-
-/** Per-response state of {@link onResponseDone}: the byte count and the callbacks (usually one). */
-interface Tracker {
-  bytes: number;
-  readonly done: (info: CompletionInfo) => void;
-  more: Array<(info: CompletionInfo) => void> | undefined;
-}
-
-/** Responses being counted. A WeakMap, so tracking never changes a response object's shape (V8 keeps it fast). */
-const trackers = new WeakMap<ServerResponse, Tracker>();
-
-function count(t: Tracker, chunk: unknown, encoding: unknown): void {
-  if (typeof chunk === 'string') t.bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  else if (chunk instanceof Uint8Array) t.bytes += chunk.byteLength;
-}
-
-let installed = false;
-/**
- * Wraps `ServerResponse.prototype.write` and `end` once per process so the body bytes of tracked responses are
- * counted as they reach Node (after any compression middleware). For a response that is not tracked the cost is one
- * WeakMap look-up; nothing else changes. Per-response own properties were measured at ≈ 9 µs per request on Express
- * (they change the shape of every response object).
- */
-function installCounting(): void {
-  if (installed) return;
-  installed = true;
-  const proto = ServerResponse.prototype as unknown as { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
-  const write = proto.write;
-  const end = proto.end;
-  proto.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown) {
-    const t = trackers.get(this);
-    if (t) count(t, chunk, encoding);
-    // eslint-disable-next-line prefer-rest-params
-    return write.apply(this, arguments as unknown as unknown[]);
-  };
-  proto.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown) {
-    const t = trackers.get(this);
-    if (t && typeof chunk !== 'function') count(t, chunk, encoding);
-    // eslint-disable-next-line prefer-rest-params
-    return end.apply(this, arguments as unknown as unknown[]);
-  };
-}
-
-function onClose(this: ServerResponse): void {
-  const t = trackers.get(this);
-  if (!t) return;
-  trackers.delete(this);
-  const info = { status: this.statusCode, bytes: this.req?.method === 'HEAD' ? 0 : t.bytes };
-  t.done(info);
-  if (t.more) for (const done of t.more) done(info);
-}
-
-/**
- * Calls `done` once, when the response has finished or the connection closed (Node emits `close` in both cases),
- * with the status and the number of body bytes written (as handed to Node, so after any compression middleware).
- * Several calls for one response share one counter.
- */
-export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo) => void): void {
-  installCounting();
-  const existing = trackers.get(res);
-  if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, done, more: undefined });
-  res.on('close', onClose); // emitted once per response; `on` spares the `once` wrapper
 }
 
 /**

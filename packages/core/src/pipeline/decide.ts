@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuthRequest, CompletionInfo, Decision, DenyDecision, Principal, Requirements, ResponseHeaders } from '../model';
 import { deny, DENIAL_TABLE, type ChallengeConfig } from '../denials';
 import type { KeywardConfig } from '../config/config';
@@ -10,6 +9,7 @@ import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
 import type { AddressResolver } from './address';
 import { isPromise } from '../util/maybe';
+import { requestId as newRequestId } from '../util/request-id';
 import type { AuthOutcome, Authenticator, Completion, Feature, PipelineContext, Stage, StageResult } from './context';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,7 +98,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       const v = request.headers[config.requestIdHeader];
       if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
     }
-    return randomUUID();
+    return newRequestId();
   }
 
   function isPublic(request: AuthRequest): boolean {

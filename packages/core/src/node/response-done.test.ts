@@ -1,6 +1,6 @@
-import { createServer, request as httpRequest, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { onResponseDone } from './incoming';
+import { createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import { connect, Socket, type AddressInfo } from 'node:net';
+import { onResponseDone } from './response-done';
 import type { CompletionInfo } from '../model';
 
 function serve(handler: (res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
@@ -69,5 +69,31 @@ describe('onResponseDone', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual([{ status: 200, bytes: 7 }]);
     await app.close();
+  });
+
+  it('reports every response of a keep-alive connection, and reads HEAD from the request when not told', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((res) => {
+      onResponseDone(res, (i) => seen.push(i));
+      res.end('hello');
+    });
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([{ status: 200, bytes: 5 }, { status: 200, bytes: 0 }, { status: 200, bytes: 5 }]);
+    socket.destroy();
+    await app.close();
+  });
+
+  it('takes the method from the caller', () => {
+    const res = new ServerResponse(new IncomingMessage(new Socket()));
+    const seen: CompletionInfo[] = [];
+    onResponseDone(res, (i) => seen.push(i), 'HEAD');
+    res.write('ignored');
+    res.emit('close');
+    res.emit('close');
+    expect(seen).toEqual([{ status: 200, bytes: 0 }]);
   });
 });
