@@ -1,6 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
 import { boundedRoutes, defaultRouteNormaliser, type RouteNormaliser } from './route';
+import { LabelSets, Tally } from './tally';
 
 /** Options of {@link createPrometheusExporter}. */
 export interface PrometheusExporterOptions {
@@ -64,30 +65,38 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
   const requestLabels = ['outcome', 'status', 'route', 'plan', ...(perKey ? ['key_id'] : [])];
 
-  const requests = new Counter({ name: `${prefix}requests_total`, help: 'Requests decided by keyward, by outcome (allowed or the denial code), status, route and plan.', labelNames: requestLabels, registers: [registry] });
-  const duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Time from the keyward check to the end of the response, for allowed requests.', labelNames: ['status', 'route', 'plan', ...(perKey ? ['key_id'] : [])], buckets, registers: [registry] });
-  const bytes = new Counter({ name: `${prefix}response_bytes_total`, help: 'Response body bytes of allowed requests.', labelNames: ['route', 'plan', ...(perKey ? ['key_id'] : [])], registers: [registry] });
-  const anomalies = new Counter({ name: `${prefix}anomalies_total`, help: 'Anomalies detected, by kind.', labelNames: ['kind', ...(perKey ? ['key_id'] : [])], registers: [registry] });
-  const events = new Counter({ name: `${prefix}events_total`, help: 'keyward events, by type.', labelNames: ['type'], registers: [registry] });
+  // Counters are tallied here and handed to prom-client when scraped (see Tally); the histogram is prom-client's, fed
+  // with label objects built once per series.
+  const requestCounts = new Tally(requestLabels);
+  const byteCounts = new Tally(['route', 'plan', ...(perKey ? ['key_id'] : [])]);
+  const anomalyCounts = new Tally(['kind', ...(perKey ? ['key_id'] : [])]);
+  const eventCounts = new Tally(['type']);
+  new Counter({ name: `${prefix}requests_total`, help: 'Requests decided by keyward, by outcome (allowed or the denial code), status, route and plan.', labelNames: requestLabels, registers: [registry], collect() { requestCounts.publish(this); } });
+  const durationLabels = ['status', 'route', 'plan', ...(perKey ? ['key_id'] : [])];
+  const duration = new Histogram({ name: `${prefix}request_duration_seconds`, help: 'Time from the keyward check to the end of the response, for allowed requests.', labelNames: durationLabels, buckets, registers: [registry] });
+  const durationSeries = new LabelSets(durationLabels);
+  new Counter({ name: `${prefix}response_bytes_total`, help: 'Response body bytes of allowed requests.', labelNames: ['route', 'plan', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { byteCounts.publish(this); } });
+  new Counter({ name: `${prefix}anomalies_total`, help: 'Anomalies detected, by kind.', labelNames: ['kind', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { anomalyCounts.publish(this); } });
+  new Counter({ name: `${prefix}events_total`, help: 'keyward events, by type.', labelNames: ['type'], registers: [registry], collect() { eventCounts.publish(this); } });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix });
 
   function record(e: KeywardEvent): void {
-    events.inc({ type: e.type });
+    eventCounts.add([e.type]);
     const plan = e.plan ?? 'none';
     const r = e.path !== undefined ? route(e.path, e.method) : 'unknown';
-    const key = perKey ? { key_id: e.keyId ?? 'none' } : {};
+    const status = e.status ?? 0;
     switch (e.type) {
       case 'request.completed':
-        requests.inc({ outcome: 'allowed', status: String(e.status ?? 0), route: r, plan, ...key });
-        if (e.durationMs !== undefined) duration.observe({ status: String(e.status ?? 0), route: r, plan, ...key }, e.durationMs / 1000);
-        if (e.bytes) bytes.inc({ route: r, plan, ...key }, e.bytes);
+        requestCounts.add(perKey ? ['allowed', status, r, plan, e.keyId ?? 'none'] : ['allowed', status, r, plan]);
+        if (e.durationMs !== undefined) duration.observe(durationSeries.of(perKey ? [status, r, plan, e.keyId ?? 'none'] : [status, r, plan]), e.durationMs / 1000);
+        if (e.bytes) byteCounts.add(perKey ? [r, plan, e.keyId ?? 'none'] : [r, plan], e.bytes);
         break;
       case 'auth.failed':
       case 'access.denied':
-        requests.inc({ outcome: e.reason ?? 'UNKNOWN', status: String(e.status ?? 0), route: r, plan, ...key });
+        requestCounts.add(perKey ? [e.reason ?? 'UNKNOWN', status, r, plan, e.keyId ?? 'none'] : [e.reason ?? 'UNKNOWN', status, r, plan]);
         break;
       case 'anomaly.detected':
-        anomalies.inc({ kind: e.reason ?? 'UNKNOWN', ...key });
+        anomalyCounts.add(perKey ? [e.reason ?? 'UNKNOWN', e.keyId ?? 'none'] : [e.reason ?? 'UNKNOWN']);
         break;
       default:
     }

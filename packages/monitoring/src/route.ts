@@ -14,11 +14,22 @@ const ID_SEGMENT = [
  * `:id`, keeps at most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
  */
 export const defaultRouteNormaliser: RouteNormaliser = (path) => {
+  // Paths repeat: remember recent answers (bounded), so the common request costs one map look-up, not the splits
+  // and patterns below.
+  let route = recent.get(path);
+  if (route !== undefined) return route;
   const bare = path.split('?', 1)[0]!;
   const segments = bare.split('/').slice(1);
   const out = segments.slice(0, 6).map((s) => (s !== '' && ID_SEGMENT.some((re) => re.test(s)) ? ':id' : s));
-  return `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
+  route = `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(path, route);
+  return route;
 };
+
+/** Most paths the default normaliser remembers before it starts again. */
+const RECENT_MAX = 1000;
+const recent = new Map<string, string>();
 
 /**
  * Bounds the number of distinct route labels: the first `max` distinct routes are kept, later ones become `other`.

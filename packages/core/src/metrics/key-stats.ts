@@ -44,9 +44,25 @@ class Sketches {
   }
 }
 
-/** One key's rolling windows. */
 const newCounters = (): Counters => new Counters();
 
+/** {@link hash53} remembering its last answer: one client's requests repeat their address, agent and endpoint. */
+class LastHash {
+  private last = '';
+  private hash = hash53('');
+  of(value: string): number {
+    if (value !== this.last) {
+      this.hash = hash53(value);
+      this.last = value;
+    }
+    return this.hash;
+  }
+}
+const addressHashes = new LastHash();
+const userAgentHashes = new LastHash();
+const endpointHashes = new LastHash();
+
+/** One key's rolling windows. */
 export class KeyStats {
   /** Creates this key's sketches for a new slot (one function per key, not one per event). */
   private readonly newSketches = (): Sketches => new Sketches(this.topCapacity);
@@ -77,9 +93,9 @@ export class KeyStats {
     if (o.time > this.lastSeen) this.lastSeen = o.time;
     if (o.time < this.firstSeen) this.firstSeen = o.time;
     const cls = statusClass(o.status);
-    const addressHash = o.address !== undefined ? hash53(o.address) : 0;
-    const uaHash = o.userAgent !== undefined ? hash53(o.userAgent) : 0;
-    const endpointHash = o.endpoint !== undefined ? hash53(o.endpoint) : 0;
+    const addressHash = o.address !== undefined ? addressHashes.of(o.address) : 0;
+    const uaHash = o.userAgent !== undefined ? userAgentHashes.of(o.userAgent) : 0;
+    const endpointHash = o.endpoint !== undefined ? endpointHashes.of(o.endpoint) : 0;
     for (const ring of this.counters.values()) {
       const c = ring.at(o.time, newCounters);
       if (!c) continue;

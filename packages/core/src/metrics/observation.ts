@@ -78,14 +78,34 @@ function observe(event: KeywardEvent): Observation | undefined {
 
 let lastTime = '';
 let lastMs = 0;
-/** `Date.parse` of an event time, remembering the last one: events of one millisecond share their time string. */
+let secondPrefix = '\u0000'; // matches no time until a first one is parsed
+let secondMs = 0;
+/**
+ * The time of an event in ms. keyward's own event times (`YYYY-MM-DDTHH:MM:SS.mmmZ`) change second only once a
+ * second: the second is parsed once and the milliseconds read from the last four characters. Anything else goes
+ * through `Date.parse`.
+ */
 function parseTime(time: string): number {
-  if (time !== lastTime) {
-    const ms = Date.parse(time);
-    lastMs = Number.isFinite(ms) ? ms : Date.now();
-    lastTime = Number.isFinite(ms) ? time : '';
+  if (time === lastTime) return lastMs;
+  if (time.length === 24 && time.charCodeAt(23) === 90 /* Z */ && time.startsWith(secondPrefix)) {
+    const d0 = time.charCodeAt(20) - 48;
+    const d1 = time.charCodeAt(21) - 48;
+    const d2 = time.charCodeAt(22) - 48;
+    if (d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) {
+      lastTime = time;
+      lastMs = secondMs + d0 * 100 + d1 * 10 + d2;
+      return lastMs;
+    }
   }
-  return lastMs;
+  const ms = Date.parse(time);
+  if (!Number.isFinite(ms)) return Date.now();
+  lastTime = time;
+  lastMs = ms;
+  if (time.length === 24 && time.charCodeAt(19) === 46 /* . */ && time.charCodeAt(23) === 90) {
+    secondPrefix = time.slice(0, 20);
+    secondMs = Math.floor(ms / 1000) * 1000;
+  }
+  return ms;
 }
 
 const pathOnly = (path: string): string => {
