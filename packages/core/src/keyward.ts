@@ -128,10 +128,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   if (options.invalidation) {
     options.invalidation
       .subscribe(
-        (change) => {
-          if (change.hash) cache.delete(change.hash);
-          cache.deleteWhere((r) => r.id === change.id);
-        },
+        (change) => cache.deleteWhere((r) => r.id === change.id), // the cache is keyed by presented value, not stored hash
         () => cache.clear(),
       )
       .then((unsub) => unsubscribers.push(unsub), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));

@@ -325,3 +325,23 @@ describe('lifecycle options', () => {
     expect(options.legacyKeys.lastIndex).toBe(0);
   });
 });
+
+describe('the look-up cache', () => {
+  it('answers a peppered key and a legacy SHA-256 record from the cache, and drops each by id when it changes', async () => {
+    const { kw, call } = setup({ pepper: 'p'.repeat(40), legacyKeys: true });
+    const fresh = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const legacyKey = randomUUID();
+    const legacy = await kw.keys.import({ sha256: createHash('sha256').update(legacyKey).digest('hex'), owner: 'beta' });
+    for (let i = 0; i < 3; i++) {
+      expect((await call(fresh.key)).ok).toBe(true);
+      expect((await call(legacyKey)).ok).toBe(true);
+    }
+    expect(kw.keys.cached(fresh.key)?.id).toBe(fresh.record.id);
+    expect(kw.keys.cached(legacyKey)?.id).toBe(legacy.id);
+    await kw.keys.disable(fresh.record.id);
+    await kw.keys.revoke(legacy.id);
+    expect(kw.keys.cached(fresh.key)).toBeUndefined();
+    expect(await call(fresh.key)).toMatchObject({ ok: false, code: 'KEY_DISABLED' });
+    expect(await call(legacyKey)).toMatchObject({ ok: false, code: 'KEY_REVOKED' });
+  });
+});

@@ -5,6 +5,7 @@ import type { EventBus } from '../events/bus';
 import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
+import { sha256 } from '../util/digest';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
@@ -97,6 +98,16 @@ export interface RotatedKey extends CreatedKey {
 export interface RevokedKeys {
   /** Ids of the keys revoked now (keys already revoked are left alone). */
   readonly ids: string[];
+}
+
+/**
+ * The look-up cache's key for a presented value: its SHA-256 as a 32-character binary string, whatever the storage
+ * scheme. A cache hit then costs one SHA-256 of a short string even with a pepper (whose HMAC is computed only on a
+ * miss), and the key is the cheapest string to build and to hash for the map. It is never stored or sent anywhere;
+ * invalidation finds cached records by id.
+ */
+export function cacheKeyOf(presented: string): string {
+  return sha256(presented, 'latin1');
 }
 
 /**
@@ -449,7 +460,7 @@ export class KeyManager {
    * Returns the record or `undefined`. Used by the pipeline; compares hashes in constant time.
    */
   async lookup(presented: string): Promise<KeyRecord | undefined> {
-    return this.lookupFrom(presented, 0);
+    return this.cached(presented) ?? this.lookupInStore(presented);
   }
 
   /**
@@ -457,45 +468,27 @@ export class KeyManager {
    * no microtask), a promise only when the store has to be asked.
    */
   find(presented: string): KeyRecord | undefined | Promise<KeyRecord | undefined> {
-    const { hasher, cache } = this.deps;
-    const versions = hasher.lookupVersions;
-    for (let i = 0; i < versions.length; i++) {
-      const version = versions[i]!;
-      // Only records that passed the constant-time comparison below are cached, under their own hash: a hit needs
-      // no second comparison.
-      const record = cache.get(hasher.hash(presented, version));
-      if (!record) return this.lookupFrom(presented, i);
-      if (record.hashVersion === version) return record;
-    }
-    return undefined;
+    return this.cached(presented) ?? this.lookupInStore(presented);
   }
 
   /**
-   * The record of a presented key when this instance's cache holds it under the current hash scheme: no store call,
-   * no promise. Only records found by a presented value that is well formed for this instance (or that are legacy)
-   * are ever cached, so a hit needs neither the shape check nor a second comparison.
+   * The record of a presented key when this instance's cache holds it: no store call, no promise. The cache is keyed
+   * by the SHA-256 of the presented value (see {@link cacheKeyOf}), and only records found by a value that is well
+   * formed for this instance (or that are legacy) and that matched in constant time are ever cached, so a hit needs
+   * neither the shape check nor a second comparison.
    */
   cached(presented: string): KeyRecord | undefined {
-    const { hasher, cache } = this.deps;
-    const record = cache.get(hasher.hash(presented, hasher.version));
-    return record !== undefined && record.hashVersion === hasher.version ? record : undefined;
+    return this.deps.cache.get(cacheKeyOf(presented));
   }
 
-  /** The look-up from the `from`-th hash version on, asking the store on a cache miss. */
-  private async lookupFrom(presented: string, from: number): Promise<KeyRecord | undefined> {
+  /** Asks the store under each hash scheme in turn (current first); caches what it finds. */
+  private async lookupInStore(presented: string): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
-    const versions = hasher.lookupVersions;
-    for (let i = from; i < versions.length; i++) {
-      const version = versions[i]!;
+    for (const version of hasher.lookupVersions) {
       const hash = hasher.hash(presented, version);
-      const cached = cache.get(hash);
-      if (cached) {
-        if (cached.hashVersion === version) return cached;
-        continue;
-      }
       const record = await store.findByHash(hash);
       if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) {
-        if (record.legacy === true || this.isWellFormed(presented)) cache.set(hash, record); // see cached()
+        if (record.legacy === true || this.isWellFormed(presented)) cache.set(cacheKeyOf(presented), record); // see cached()
         return record;
       }
     }
@@ -524,7 +517,6 @@ export class KeyManager {
 
   /** Drops a record from this instance's cache and tells the other instances. */
   protected async invalidate(record: KeyRecord): Promise<void> {
-    this.deps.cache.delete(record.hash);
     this.deps.cache.deleteWhere((r) => r.id === record.id);
     if (this.deps.invalidation) {
       try {

@@ -149,7 +149,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     if (token.length > config.maxTokenLength) return invalid('The token is too large.');
     let cacheKey = '';
     if (cache) {
-      cacheKey = sha256(token, 'base64');
+      cacheKey = sha256(token, 'latin1'); // 32 characters: the cheapest map key
       const hit = cache.get(cacheKey);
       if (hit && hit.until > now) {
         const failure = revoked(hit, now);
