@@ -135,6 +135,22 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
     expect((await bearer('/both', res.body.access_token)).status).toBe(403);
   });
 
+  it('exchange: a token lives only as long as its key is in good standing (disable, enable, revoke)', async () => {
+    const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const res = await token().auth(other.record.id, other.key).send('grant_type=client_credentials');
+    const access: string = res.body.access_token;
+    expect((await bearer('/docs', access)).status).toBe(200);
+    await kw.keys.disable(other.record.id);
+    await refused(access, 'TOKEN_INVALID', 'The API key this token was issued for can no longer be used.');
+    await kw.keys.enable(other.record.id);
+    expect((await bearer('/docs', access)).status).toBe(200);
+    await kw.keys.revoke(other.record.id);
+    await refused(access, 'TOKEN_INVALID', 'The API key this token was issued for can no longer be used.');
+    expect(await kw.tokens.verify(access)).toMatchObject({ code: 'TOKEN_INVALID' });
+    // another issuer's client_id is its own business, not a keyward key id
+    expect((await bearer('/docs', await external({ client_id: other.record.id }))).status).toBe(200);
+  });
+
   it('exchange: client_secret_post with every scope of the key', async () => {
     const res = await token().send({ grant_type: 'client_credentials', client_id: keyId, client_secret: key });
     expect(res.status).toBe(200);

@@ -93,6 +93,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const { clock } = config;
   const events = new EventBus(clock, options.onListenerError ?? ((error) => process.emitWarning(`keyward: an event listener failed: ${error instanceof Error ? error.message : 'unknown error'}`, { code: 'KEYWARD_LISTENER_ERROR' })));
   const cache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
+  const idCache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const hasher = createKeyHasher(config.pepper);
   const keys = new KeyManager({
     store: config.store,
@@ -101,6 +102,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     defaultEnv: config.env,
     clock,
     cache,
+    idCache,
     events,
     policy: parseKeyPolicy(options, config.prefix),
     ...(options.invalidation ? { invalidation: options.invalidation } : {}),
@@ -128,8 +130,14 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   if (options.invalidation) {
     options.invalidation
       .subscribe(
-        (change) => cache.deleteWhere((r) => r.id === change.id), // the cache is keyed by presented value, not stored hash
-        () => cache.clear(),
+        (change) => {
+          cache.deleteWhere((r) => r.id === change.id); // the look-up cache is keyed by presented value, not stored hash
+          idCache.delete(change.id);
+        },
+        () => {
+          cache.clear();
+          idCache.clear();
+        },
       )
       .then((unsub) => unsubscribers.push(unsub), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
   }

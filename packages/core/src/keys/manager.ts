@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
+import { keyStatus } from './authenticator';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
@@ -74,6 +75,8 @@ export interface KeyManagerDeps {
   readonly defaultEnv: string;
   readonly clock: Clock;
   readonly cache: LruCache<string, KeyRecord>;
+  /** Records by id, for {@link KeyManager.standing}; dropped with the look-up cache on every change. */
+  readonly idCache?: LruCache<string, KeyRecord>;
   readonly events: EventBus;
   readonly invalidation?: InvalidationChannel;
   /** Lifecycle policy (default: no maximum age, 7-day warning lead, 24-hour rotation grace). */
@@ -98,6 +101,12 @@ export interface RotatedKey extends CreatedKey {
 export interface RevokedKeys {
   /** Ids of the keys revoked now (keys already revoked are left alone). */
   readonly ids: string[];
+}
+
+/** True when a record's status lets it be used at `now` (what authenticating the key itself would decide). */
+function inGoodStanding(record: KeyRecord, now: number, policy: KeyPolicy): boolean {
+  const status = keyStatus(record, now, policy);
+  return !('code' in status && 'detail' in status);
 }
 
 /**
@@ -495,6 +504,23 @@ export class KeyManager {
     return undefined;
   }
 
+  /**
+   * Whether the key `id` is in good standing at `now` (not revoked, disabled, expired or past its rotation grace
+   * period): the tokens exchanged from a key stop working with it. Answered from a cache by id when it can be (dropped
+   * on every change, here and through invalidation, like the look-up cache), with a promise of the store's answer
+   * otherwise.
+   */
+  standing(id: string, now: number): boolean | Promise<boolean> {
+    const { idCache, store } = this.deps;
+    const cached = idCache?.get(id);
+    if (cached) return inGoodStanding(cached, now, this.policy);
+    return store.get(id).then((record) => {
+      if (!record) return false;
+      idCache?.set(id, record);
+      return inGoodStanding(record, now, this.policy);
+    });
+  }
+
   /** True when `value` passes the key format's prefix and checksum test. */
   isWellFormed(value: string): boolean {
     return isWellFormedKey(value, this.deps.format);
@@ -518,6 +544,7 @@ export class KeyManager {
   /** Drops a record from this instance's cache and tells the other instances. */
   protected async invalidate(record: KeyRecord): Promise<void> {
     this.deps.cache.deleteWhere((r) => r.id === record.id);
+    this.deps.idCache?.delete(record.id);
     if (this.deps.invalidation) {
       try {
         await this.deps.invalidation.publish({ id: record.id, hash: record.hash });

@@ -9,6 +9,10 @@ import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint } from './exchange';
 import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
+import { isPromise } from '../util/maybe';
+
+const KEY_GONE: TokenFailure = Object.freeze({ code: 'TOKEN_INVALID', detail: 'The API key this token was issued for can no longer be used.' });
+const KEY_STORE_DOWN: TokenFailure = Object.freeze({ code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' });
 
 /**
  * Tokens on a keyward instance: `kw.tokens`. Verification runs in the pipeline on its own (a `Bearer` credential
@@ -81,9 +85,31 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const issue = signing ? createIssuer(signing, clock, events, config.maxTokenLength) : undefined;
   const jwks = signing ? buildJwks(signing.keys) : undefined;
 
+  /**
+   * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) is only as
+   * good as that key: revoking, disabling or expiring the key ends its tokens on the next request, on every instance
+   * that hears the change (the same invalidation and cache bound as the key itself).
+   */
+  const withKeyStanding = (result: VerifiedToken | TokenFailure, now: number): VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure> => {
+    if (!signing || !('principal' in result)) return result;
+    const clientId = result.claims['client_id'];
+    if (typeof clientId !== 'string' || result.claims.iss !== signing.issuer) return result;
+    let standing: boolean | Promise<boolean>;
+    try {
+      standing = deps.keys.standing(clientId, now);
+    } catch {
+      return KEY_STORE_DOWN;
+    }
+    return isPromise<boolean>(standing) ? Promise.resolve(standing).then((ok) => (ok ? result : KEY_GONE), () => KEY_STORE_DOWN) : standing ? result : KEY_GONE;
+  };
+  const verifyWithKey = (token: string, now: number): VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure> => {
+    const result = verify(token, now);
+    return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKeyStanding(r, now)) : withKeyStanding(result, now);
+  };
+
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
-    verify: async (token) => (typeof token === 'string' ? verify(token, clock()) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
+    verify: async (token) => (typeof token === 'string' ? verifyWithKey(token, clock()) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
     async revoke(jti, until) {
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new TypeError('keyward: "jti" must be a non-empty string of at most 256 characters');
       const untilMs = until === undefined ? clock() + config.revocationTtlMs : until instanceof Date ? until.getTime() : until;
@@ -106,7 +132,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
         accepts: (credential) => credential.source === 'authorization' && credential.scheme === 'bearer' && looksLikeJwt(credential.value),
         // A verified token is itself a success outcome (its frozen principal; the pipeline reads nothing else), and a
         // failure is a denial: a cached token with the memory revocation store is answered at once, no promise made.
-        authenticate: (credential, ctx) => verify(credential.value, ctx.now),
+        authenticate: (credential, ctx) => verifyWithKey(credential.value, ctx.now),
       },
     ],
   } satisfies TokensFeature;
