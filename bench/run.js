@@ -27,8 +27,8 @@ async function main() {
     process.stderr.write(`bench: ${scenario.name} …\n`);
     rows.push(...(await runScenario(scenario, opts)));
   }
-  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | goal |', '|---|---|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${r.goal !== undefined ? `≥ ${r.goal}` : ''} |`);
+  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | rounds\' range | goal |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${r.ratio === 1 && r.ratioMin === 1 ? '' : `${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)}`} | ${r.goal !== undefined ? `≥ ${r.goal}` : ''} |`);
   console.log(lines.join('\n'));
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, options: opts, rows }, null, 2) + '\n');

@@ -2,8 +2,8 @@
 /**
  * The benchmark runner: starts each target server in its own child process (so the load generator and the server do
  * not share a JavaScript thread), drives it with autocannon from this process, alternates baseline and subjects over
- * several rounds (A B A B …) so drift hits both alike, and reports medians and ratios against the baseline of the
- * same run. Never used by tests: performance is a bench figure, not an assertion.
+ * several rounds (A B C, B C A, …) so drift hits all alike, and reports medians and, for each target, the median
+ * and range of its per-round ratio to the baseline. Never used by tests: performance is a bench figure, not an assertion.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -61,15 +61,19 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
     for (const s of started) await load(s.info, { duration: warmup, connections });
     const samples = new Map(started.map((s) => [s.target.name, []]));
     for (let r = 0; r < rounds; r++) {
-      for (const s of started) {
+      // The order rotates each round, so no target always runs first or right after the same other one.
+      for (const s of started.map((_, i) => started[(i + r) % started.length])) {
         const res = await load(s.info, { duration, connections });
         samples.get(s.target.name).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts });
       }
     }
-    const base = median(samples.get(scenario.baseline.name).map((x) => x.rps));
+    const baseline = samples.get(scenario.baseline.name);
     return started.map((s) => {
       const xs = samples.get(s.target.name);
       const rps = median(xs.map((x) => x.rps));
+      // The ratio is the median of each round's ratio: a target and its baseline measured within seconds of each
+      // other share the machine's state of that moment, which medians of whole runs do not cancel.
+      const ratios = xs.map((x, r) => x.rps / baseline[r].rps);
       return {
         scenario: scenario.name,
         target: s.target.name,
@@ -78,7 +82,9 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
         p99: median(xs.map((x) => x.p99)),
         non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
         errors: xs.reduce((a, x) => a + x.errors, 0),
-        ratio: s.target === scenario.baseline ? 1 : Math.round((rps / base) * 1000) / 1000,
+        ratio: s.target === scenario.baseline ? 1 : Math.round(median(ratios) * 1000) / 1000,
+        ratioMin: Math.round(Math.min(...ratios) * 1000) / 1000,
+        ratioMax: Math.round(Math.max(...ratios) * 1000) / 1000,
         goal: s.target === scenario.baseline ? undefined : 'goal' in s.target ? s.target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
