@@ -46,6 +46,7 @@ export { toAuthRequest, writeDenial, denialBody, setHeaders } from './node/incom
 export { onResponseDone } from './node/response-done';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
+export { boundedMemo } from './util/memo';
 export { readSecret } from './util/secret';
 export { safeEqual } from './util/time-safe';
 export { warnOnce } from './util/warn';

@@ -1,3 +1,5 @@
+import { boundedMemo } from '@keyward/core';
+
 /** Turns a request path into a bounded route label. */
 export type RouteNormaliser = (path: string, method?: string) => string;
 
@@ -13,23 +15,15 @@ const ID_SEGMENT = [
  * The default route normaliser: drops the query, replaces id-like segments (numbers, UUIDs, hex, long tokens) with
  * `:id`, keeps at most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
  */
-export const defaultRouteNormaliser: RouteNormaliser = (path) => {
-  // Paths repeat: remember recent answers (bounded), so the common request costs one map look-up, not the splits
-  // and patterns below.
-  let route = recent.get(path);
-  if (route !== undefined) return route;
+export const defaultRouteNormaliser: RouteNormaliser = (path) => routeOf(path);
+
+/** Paths repeat: recent answers are remembered (bounded), so the common event costs one map look-up. */
+const routeOf = boundedMemo((path: string): string => {
   const bare = path.split('?', 1)[0]!;
   const segments = bare.split('/').slice(1);
   const out = segments.slice(0, 6).map((s) => (s !== '' && ID_SEGMENT.some((re) => re.test(s)) ? ':id' : s));
-  route = `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
-  if (recent.size >= RECENT_MAX) recent.clear();
-  recent.set(path, route);
-  return route;
-};
-
-/** Most paths the default normaliser remembers before it starts again. */
-const RECENT_MAX = 1000;
-const recent = new Map<string, string>();
+  return `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
+}, 1000);
 
 /**
  * Bounds the number of distinct route labels: the first `max` distinct routes are kept, later ones become `other`.

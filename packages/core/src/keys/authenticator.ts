@@ -69,6 +69,16 @@ export function keyStatus(record: KeyRecord, now: number, policy: KeyPolicy = DE
   return NO_HEADERS;
 }
 
+/** True when {@link keyStatus} refused the key (rather than answering with the headers of a usable key). */
+export function isRefusal(status: AuthOutcome | ResponseHeaders): status is Extract<AuthOutcome, { code: string }> {
+  return 'code' in status && typeof status.code === 'string' && 'detail' in status;
+}
+
+/** True when a record may be used at `now`: what authenticating the key itself would decide. */
+export function inGoodStanding(record: KeyRecord, now: number, policy: KeyPolicy): boolean {
+  return !isRefusal(keyStatus(record, now, policy));
+}
+
 /**
  * The API-key authenticator: prefix and checksum first (garbage never reaches the store), then hash, cache, store,
  * then status. Unknown, malformed and wrong-checksum keys get the same answer. Values in another format are looked
@@ -87,7 +97,7 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
   const judge = (record: KeyRecord | undefined, wellFormed: boolean, ctx: PipelineContext): AuthOutcome => {
     if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
     const status = keyStatus(record, ctx.now, keys.policy);
-    if ('code' in status && typeof status.code === 'string' && 'detail' in status) return status as AuthOutcome;
+    if (isRefusal(status)) return status;
     touch(record, ctx.now);
     return { principal: sharedPrincipalOf(record), record, headers: status as ResponseHeaders };
   };
@@ -99,14 +109,7 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
       if (hit) return judge(hit, true, ctx);
       const wellFormed = keys.isWellFormed(credential.value);
       if (!wellFormed && !keys.policy.legacy?.(credential.value)) return INVALID;
-      let found: KeyRecord | undefined | Promise<KeyRecord | undefined>;
-      try {
-        found = keys.find(credential.value);
-      } catch {
-        return UNAVAILABLE;
-      }
-      if (found instanceof Promise) return found.then((record) => judge(record, wellFormed, ctx), () => UNAVAILABLE);
-      return judge(found, wellFormed, ctx);
+      return keys.findInStore(credential.value).then((record) => judge(record, wellFormed, ctx), () => UNAVAILABLE);
     },
   };
 }

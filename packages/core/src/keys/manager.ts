@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
-import { keyStatus } from './authenticator';
+import { inGoodStanding } from './authenticator';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
@@ -101,12 +101,6 @@ export interface RotatedKey extends CreatedKey {
 export interface RevokedKeys {
   /** Ids of the keys revoked now (keys already revoked are left alone). */
   readonly ids: string[];
-}
-
-/** True when a record's status lets it be used at `now` (what authenticating the key itself would decide). */
-function inGoodStanding(record: KeyRecord, now: number, policy: KeyPolicy): boolean {
-  const status = keyStatus(record, now, policy);
-  return !('code' in status && 'detail' in status);
 }
 
 /**
@@ -469,15 +463,7 @@ export class KeyManager {
    * Returns the record or `undefined`. Used by the pipeline; compares hashes in constant time.
    */
   async lookup(presented: string): Promise<KeyRecord | undefined> {
-    return this.cached(presented) ?? this.lookupInStore(presented);
-  }
-
-  /**
-   * {@link KeyManager.lookup} for the request path: the record straight from the cache when it is there (no promise,
-   * no microtask), a promise only when the store has to be asked.
-   */
-  find(presented: string): KeyRecord | undefined | Promise<KeyRecord | undefined> {
-    return this.cached(presented) ?? this.lookupInStore(presented);
+    return this.cached(presented) ?? this.findInStore(presented);
   }
 
   /**
@@ -490,8 +476,11 @@ export class KeyManager {
     return this.deps.cache.get(cacheKeyOf(presented));
   }
 
-  /** Asks the store under each hash scheme in turn (current first); caches what it finds. */
-  private async lookupInStore(presented: string): Promise<KeyRecord | undefined> {
+  /**
+   * Asks the store under each hash scheme in turn (current first) and caches what it finds: the request path's look-up
+   * after {@link KeyManager.cached} missed.
+   */
+  async findInStore(presented: string): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
     for (const version of hasher.lookupVersions) {
       const hash = hasher.hash(presented, version);

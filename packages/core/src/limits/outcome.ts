@@ -9,8 +9,6 @@ import { isPromise, type Maybe } from '../util/maybe';
  * no microtask. Continuations take their data as arguments, never through a closure built on the synchronous path.
  */
 
-export { isPromise, type Maybe } from '../util/maybe';
-
 function later<V, A, B, C, R>(value: Promise<V>, next: (value: V, a: A, b: B, c: C) => Maybe<R>, a: A, b: B, c: C): Promise<R> {
   return Promise.resolve(value).then((v) => next(v, a, b, c));
 }

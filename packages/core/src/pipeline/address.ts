@@ -2,6 +2,7 @@ import type { AuthRequest } from '../model';
 import { canonicalIp, formatIp, parseIp, type IpAddress } from '../restrictions/ip-address';
 import { compileCidrList } from '../restrictions/cidr';
 import { warnOnce } from '../util/warn';
+import { boundedMemo } from '../util/memo';
 
 /** Resolves the client address of a request. One resolver serves filters, limits and logs. */
 export type AddressResolver = (request: AuthRequest) => string | undefined;
@@ -42,17 +43,11 @@ export const MAX_FORWARDED_LENGTH = 8192;
 
 /** Normalises an address: canonical text, zone id dropped, IPv4-mapped IPv6 as IPv4; `undefined` if not an address. */
 export function normaliseAddress(address: string | undefined): string | undefined {
-  if (address === undefined) return undefined;
-  // Socket addresses repeat (keep-alive connections, a few proxies): remember recent answers, bounded.
-  const hit = normalised.get(address);
-  if (hit !== undefined || normalised.has(address)) return hit;
-  const value = canonicalIp(address.trim());
-  if (normalised.size >= 4096) normalised.clear();
-  normalised.set(address, value);
-  return value;
+  return address === undefined ? undefined : normalised(address);
 }
 
-const normalised = new Map<string, string | undefined>();
+/** Socket addresses repeat (keep-alive connections, a few proxies): recent answers are remembered, bounded. */
+const normalised = boundedMemo((address: string) => canonicalIp(address.trim()), 4096);
 
 /** The default resolver: the socket address only, normalised. Trusted proxies are configured with `trustProxy`. */
 export const socketAddress: AddressResolver = (request) => normaliseAddress(request.remoteAddress);

@@ -1,4 +1,5 @@
 import type { AuthRequest } from '../model';
+import { boundedMemo } from '../util/memo';
 import { checkFields, invalid, optionalBool, stringList, type Namer } from './invalid';
 
 /** A compiled referrer restriction: true when the request's origin may call. */
@@ -110,17 +111,10 @@ export function compileReferrers(value: unknown, name: Namer, path: string): Ref
     return false;
   };
   // The same few origins come again and again: parse each once, not on every request.
-  const memo = new Map<string, boolean>();
+  const allowed = boundedMemo(judge, MEMO_SIZE);
   return (request) => {
     const value = originHeader(request);
     if (value === undefined) return allowMissing;
-    if (value === null) return false;
-    let ok = memo.get(value);
-    if (ok === undefined) {
-      ok = judge(value);
-      if (memo.size >= MEMO_SIZE) memo.clear();
-      memo.set(value, ok);
-    }
-    return ok;
+    return value !== null && allowed(value);
   };
 }

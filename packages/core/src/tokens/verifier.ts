@@ -12,7 +12,6 @@ import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
 import { tokenPrincipal } from './principal';
 
-
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
   readonly principal: Principal;
