@@ -174,6 +174,35 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
     for (const r of [unsupported, missing, badClient, wide, json]) expect(r.text).not.toContain(key);
   });
 
+  it('exchange: bad client secrets block the address at the token endpoint and in the pipeline until the block ends', async () => {
+    const blockClock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const guarded = createKeyward({
+      clock: blockClock,
+      authFailures: { max: 3, window: '1m', block: '2m' },
+      tokens: { signing: { issuer: 'https://api.example', audience: AUD, keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }] } },
+    });
+    const guardedApp = await adapter.start({ keyward: guarded, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: guarded.tokens.endpoint() }] });
+    try {
+      const client = await guarded.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+      const wrong = client.key.slice(0, -1) + (client.key.endsWith('a') ? 'b' : 'a');
+      const exchange = (secret: string) => request(guardedApp.url).post('/oauth/token').type('form').auth(client.record.id, secret).send('grant_type=client_credentials');
+      for (let i = 0; i < 3; i++) expect((await exchange(wrong)).status).toBe(401);
+      const blocked = await exchange(client.key);
+      expect([blocked.status, blocked.headers['retry-after'], blocked.headers['cache-control']]).toEqual([429, '120', 'no-store']);
+      expect(blocked.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Too many failed authentication attempts from this address; try again later.' });
+      const route = await request(guardedApp.url).get('/docs').set('X-API-Key', client.key);
+      expect([route.status, route.headers['retry-after'], route.body.code]).toEqual([429, '120', 'AUTH_BLOCKED']);
+      for (const r of [blocked, route]) expect(r.text).not.toContain(client.key);
+      blockClock.advance(120_000);
+      const again = await exchange(client.key);
+      expect([again.status, again.body.token_type]).toEqual([200, 'Bearer']);
+      expect((await request(guardedApp.url).get('/docs').set('X-API-Key', client.key)).status).toBe(200);
+    } finally {
+      await guardedApp.close();
+      await guarded.close();
+    }
+  });
+
   it('JWKS endpoint: the public signing keys', async () => {
     const res = await request(app.url).get('/.well-known/jwks.json');
     expect(res.status).toBe(200);

@@ -4,7 +4,7 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import { addressBucket, parseSubnet } from './address-key';
-import { guardStore, type GuardedStore } from './guarded-store';
+import { guardStore, type Guarded, type GuardedStore } from './guarded-store';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, type LimiterStore } from './store';
 import type { AuthFailureOptions } from './types';
@@ -37,12 +37,41 @@ export function parseAuthFailures(options: AuthFailureOptions): AuthFailureConfi
 }
 
 /**
+ * Failed-authentication blocking for a request that does not go through the pipeline (the OAuth token endpoint):
+ * the same counters, the same block and the same `auth.blocked` event as the pipeline's, so failures at either place
+ * add up for an address. Get it from an instance's features with {@link authFailureGuardOf}.
+ */
+export interface AuthFailureGuard {
+  /**
+   * Whole seconds (at least 1) the address stays blocked at `now`, for `Retry-After`; `undefined` when it is not
+   * blocked or is unknown. Never rejects: a store that fails answers as the pipeline's check does.
+   */
+  blockedFor(clientAddress: string | undefined, now: number): Promise<number | undefined>;
+  /**
+   * Counts one failed authentication from the address (a wrong or unknown credential, never a missing one) and
+   * starts the block when the count reaches `authFailures.max`. Resolves once counted; never rejects.
+   */
+  recordFailure(clientAddress: string | undefined, now: number, requestId: string): Promise<void>;
+}
+
+/** The `authFailures` feature, with the guard the token endpoint shares. */
+export interface AuthFailuresFeature extends Feature {
+  readonly guard: AuthFailureGuard;
+}
+
+/** The failed-auth guard of an instance's features, or `undefined` when `authFailures` is not configured. */
+export function authFailureGuardOf(features: ReadonlyMap<string, Feature>): AuthFailureGuard | undefined {
+  return (features.get('authFailures') as AuthFailuresFeature | undefined)?.guard;
+}
+
+/**
  * Failed-authentication blocking. Failures are counted per address bucket (IPv4 address, IPv6 subnet) in fixed
  * windows; the failure that reaches `max` writes a block entry holding its end time (Unix seconds), which the
  * `preauth` stage checks before any credential is read. A request without a credential is not a failure here. If the
- * store fails, counting falls back to memory, so blocking keeps working on this instance.
+ * store fails, counting falls back to memory, so blocking keeps working on this instance. The token endpoint uses the
+ * same counters through {@link AuthFailuresFeature.guard}.
  */
-export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps): Feature | undefined {
+export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps): AuthFailuresFeature | undefined {
   if (options.authFailures === undefined) return undefined;
   const config = parseAuthFailures(options.authFailures);
   const { clock, events, challenge } = deps;
@@ -54,42 +83,67 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) }
     : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: (reason) => events.emit({ type: 'store.error', reason, data: { component: 'authFailures' } }) });
 
+  /** Seconds left of a block entry at `now`, or `undefined` when there is none or it is over. */
+  function secondsLeft(until: Guarded, now: number): number | undefined {
+    if (typeof until !== 'number' || until <= 0) return undefined;
+    const endMs = Math.min(until * 1000, now + config.blockMs);
+    if (endMs <= now) return undefined;
+    return Math.max(1, Math.ceil((endMs - now) / 1000));
+  }
+
   async function blocked(ctx: PipelineContext): Promise<StageResult> {
     const bucket = addressBucket(ctx.clientAddress, config.ipv6Subnet);
     if (bucket === undefined) return undefined;
-    const until = await store.get(`ab:${bucket}`);
-    if (typeof until !== 'number' || until <= 0) return undefined;
-    const endMs = Math.min(until * 1000, ctx.now + config.blockMs);
-    if (endMs <= ctx.now) return undefined;
+    const left = secondsLeft(await store.get(`ab:${bucket}`), ctx.now);
+    if (left === undefined) return undefined;
     return deny('AUTH_BLOCKED', ctx.requestId, challenge, {
       detail: 'Too many failed authentication attempts from this address; try again later.',
-      headers: { ...ctx.headers, 'Retry-After': String(Math.max(1, Math.ceil((endMs - ctx.now) / 1000))) },
+      headers: { ...ctx.headers, 'Retry-After': String(left) },
+    });
+  }
+
+  /** Counts one failure; the returned promise settles once the count (and any block entry) is written. */
+  function count(clientAddress: string | undefined, now: number, requestId: string): Promise<void> {
+    const bucket = addressBucket(clientAddress, config.ipv6Subnet);
+    if (bucket === undefined) return Promise.resolve();
+    const w = fixedWindow(now, config.windowMs);
+    return store.increment(`af:${bucket}:${w.start}`, 1, w.end - now).then((n) => {
+      if (n !== config.max) return undefined;
+      const untilSeconds = Math.ceil((now + config.blockMs) / 1000);
+      events.emit({
+        type: 'auth.blocked',
+        requestId,
+        ...(clientAddress !== undefined ? { clientAddress } : {}),
+        reason: 'AUTH_FAILURES',
+        data: { bucket, failures: n, windowSeconds: Math.round(config.windowMs / 1000), blockSeconds: Math.round(config.blockMs / 1000), until: new Date(untilSeconds * 1000).toISOString() },
+      });
+      return store.increment(`ab:${bucket}`, untilSeconds, config.blockMs).then(() => undefined);
     });
   }
 
   function onAuthFailure(ctx: PipelineContext, code: string): void {
     if (code === 'CREDENTIALS_MISSING') return;
-    const bucket = addressBucket(ctx.clientAddress, config.ipv6Subnet);
-    if (bucket === undefined) return;
-    const w = fixedWindow(ctx.now, config.windowMs);
-    void store.increment(`af:${bucket}:${w.start}`, 1, w.end - ctx.now).then((n) => {
-      if (n !== config.max) return;
-      const untilSeconds = Math.ceil((ctx.now + config.blockMs) / 1000);
-      void store.increment(`ab:${bucket}`, untilSeconds, config.blockMs);
-      events.emit({
-        type: 'auth.blocked',
-        requestId: ctx.requestId,
-        ...(ctx.clientAddress !== undefined ? { clientAddress: ctx.clientAddress } : {}),
-        reason: 'AUTH_FAILURES',
-        data: { bucket, failures: n, windowSeconds: Math.round(config.windowMs / 1000), blockSeconds: Math.round(config.blockMs / 1000), until: new Date(untilSeconds * 1000).toISOString() },
-      });
-    });
+    void count(ctx.clientAddress, ctx.now, ctx.requestId).catch(() => undefined);
   }
+
+  const guard: AuthFailureGuard = {
+    async blockedFor(clientAddress, now) {
+      const bucket = addressBucket(clientAddress, config.ipv6Subnet);
+      if (bucket === undefined) return undefined;
+      try {
+        return secondsLeft(await store.get(`ab:${bucket}`), now);
+      } catch {
+        return undefined; // a memory store does not fail and a remote one is guarded: this is defence in depth
+      }
+    },
+    recordFailure: (clientAddress, now, requestId) => count(clientAddress, now, requestId).catch(() => undefined),
+  };
 
   return {
     name: 'authFailures',
     stages: { preauth: blocked },
     onAuthFailure,
+    guard,
     async close() {
       if (options.authFailures?.store === undefined) await primary.close?.();
       await local?.close?.();

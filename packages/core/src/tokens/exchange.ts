@@ -1,5 +1,10 @@
 import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/endpoint';
 import type { EventBus } from '../events/bus';
+import type { EventInput } from '../events/schema';
+import type { AuthRequest } from '../model';
+import type { AddressResolver } from '../pipeline/address';
+import type { AuthFailureGuard } from '../limits/auth-failures';
+import { requestId as newRequestId } from '../util/request-id';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { keyStatus } from '../keys/authenticator';
@@ -21,6 +26,28 @@ export interface ExchangeDeps {
   readonly clock: Clock;
   readonly events: EventBus;
   readonly realm: string;
+  /** The instance's client-address resolver (trusted proxies applied), the one the pipeline uses. */
+  readonly resolveAddress: AddressResolver;
+  /** The request id of a request, as the pipeline derives it (the request-id header when valid, else a new id). */
+  readonly requestId: (request: AuthRequest) => string;
+  /** Failed-auth blocking shared with the pipeline, when `authFailures` is configured. */
+  readonly authFailures?: AuthFailureGuard;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The pipeline's request-id rule for requests outside it: the value of `header` when it is a plausible id, otherwise a
+ * new one. `header` is the `requestIdHeader` option (lower case), `false` to always draw a new id.
+ */
+export function requestIdFrom(header: string | false): (request: AuthRequest) => string {
+  return (request) => {
+    if (header !== false) {
+      const v = request.headers[header];
+      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
+    }
+    return newRequestId();
+  };
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -30,7 +57,7 @@ const KNOWN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret
 function oauthError(error: OAuthErrorCode, description: string, realm: string, extra: Record<string, string> = {}, status = STATUS[error]): EndpointResponse {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...NO_STORE, ...extra };
   if (error === 'invalid_client') headers['WWW-Authenticate'] = `Basic realm="${realm.replace(/["\\]/g, '')}"`;
-  if (error === 'temporarily_unavailable') headers['Retry-After'] = '1';
+  if (error === 'temporarily_unavailable') headers['Retry-After'] ??= '1';
   return { status, headers, body: JSON.stringify({ error, error_description: description }) };
 }
 
@@ -67,12 +94,56 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * are the key id (RFC 9068 §2.2 for client credentials); it carries the key's owner and plan; its scopes are the
  * requested ones, each held by the key (`invalid_scope` otherwise), or all the key's scopes when none is asked.
  * Its expiry never passes the key's. Errors follow RFC 6749 §5.2.
+ *
+ * With `authFailures` configured, the endpoint shares failed-auth blocking with the pipeline: an address the pipeline
+ * or this endpoint blocked is refused before any credential is read (429 `temporarily_unavailable` with
+ * `Retry-After`), and every `invalid_client` for a wrong or unknown credential counts as one failure of its address
+ * (resolved by the pipeline's resolver). A request without client authentication, a malformed request and
+ * `invalid_scope` do not count.
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
-  const { realm } = deps;
+  const { realm, events, authFailures } = deps;
   const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
 
+  /** An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret). */
+  const requestEvent = (request: EndpointRequest, requestId: string, clientAddress: string | undefined, fields: EventInput): EventInput => {
+    const ua = request.headers['user-agent'];
+    return {
+      requestId,
+      method: request.method,
+      path: request.path,
+      ...(clientAddress !== undefined ? { clientAddress } : {}),
+      ...(typeof ua === 'string' ? { userAgent: ua.length > 256 ? ua.slice(0, 256) : ua } : {}),
+      ...fields,
+      data: { endpoint: 'token' },
+    };
+  };
+
   return async (request) => {
+    const now = deps.clock();
+    const clientAddress = deps.resolveAddress(request);
+    const requestId = deps.requestId(request);
+
+    if (authFailures) {
+      const retryAfter = await authFailures.blockedFor(clientAddress, now);
+      if (retryAfter !== undefined) {
+        if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: 429, reason: 'AUTH_BLOCKED' }));
+        // 429 `temporarily_unavailable`, not `invalid_client`: the credential was never looked at, so saying it failed
+        // would be untrue — a client holding the right secret could discard or rotate it — and would come with a
+        // `Basic` challenge that invites an immediate retry. `temporarily_unavailable` (the code this endpoint already
+        // answers with when the key store is down) says "retry later", as 429 and `Retry-After` do, and the answer is
+        // the same whether the secret would have been right or wrong, so a blocked address learns nothing.
+        return fail('temporarily_unavailable', 'Too many failed authentication attempts from this address; try again later.', { 'Retry-After': String(retryAfter) }, 429);
+      }
+    }
+
+    /** `invalid_client` for a wrong, unknown or unusable credential: an `auth.failed` event and one counted failure. */
+    const clientFailed = async (identified?: KeyRecord): Promise<EndpointResponse> => {
+      if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }));
+      await authFailures?.recordFailure(clientAddress, now, requestId);
+      return fail('invalid_client', 'Client authentication failed.');
+    };
+
     if (request.method !== 'POST') return fail('invalid_request', 'The token endpoint accepts POST only.', { Allow: 'POST' }, 405);
     const type = header(request, 'content-type');
     if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return fail('invalid_request', 'The body must be application/x-www-form-urlencoded.');
@@ -96,8 +167,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     if (auth !== undefined) {
       if (params['client_secret'] !== undefined) return fail('invalid_request', 'Use one client authentication method, not two.');
       const basic = basicCredentials(auth);
-      if (!basic) return fail('invalid_client', 'Client authentication failed.');
-      if (params['client_id'] !== undefined && params['client_id'] !== basic.id) return fail('invalid_client', 'Client authentication failed.');
+      if (!basic) return clientFailed();
+      if (params['client_id'] !== undefined && params['client_id'] !== basic.id) return clientFailed();
       ({ id: clientId, secret } = basic);
     } else if (params['client_secret'] !== undefined) {
       clientId = params['client_id'];
@@ -107,7 +178,6 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       return fail('invalid_client', 'Client authentication is required.');
     }
 
-    const now = deps.clock();
     let record: KeyRecord | undefined;
     try {
       record = deps.keys.isWellFormed(secret!) ? await deps.keys.lookup(secret!) : undefined;
@@ -117,10 +187,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const idMatches = safeEqual(record?.id ?? '', clientId!);
     // The same status rules as the pipeline, key policy included (a key past its maximum age exchanges nothing).
     const status = record ? keyStatus(record, now, deps.keys.policy) : undefined;
-    if (!record || !idMatches || (status && 'code' in status && 'detail' in status)) {
-      deps.events.emit({ type: 'auth.failed', method: request.method, path: request.path, status: 401, reason: 'CREDENTIALS_INVALID', ...(record && idMatches ? { keyId: record.id, owner: record.owner } : {}), data: { endpoint: 'token' } });
-      return fail('invalid_client', 'Client authentication failed.');
-    }
+    if (!record || !idMatches || (status && 'code' in status && 'detail' in status)) return clientFailed(record && idMatches ? record : undefined);
 
     let scopes: readonly string[] = record.scopes;
     const requested = params['scope'];

@@ -6,7 +6,9 @@ import { parseTokenOptions } from './config';
 import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
 import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
 import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
-import { tokenEndpoint } from './exchange';
+import { requestIdFrom, tokenEndpoint } from './exchange';
+import { authFailureGuardOf, type AuthFailureGuard } from '../limits/auth-failures';
+import { socketAddress } from '../pipeline/address';
 import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
@@ -48,7 +50,14 @@ export interface TokenApi {
 
 /** The tokens feature, with its API. */
 export interface TokensFeature extends Feature {
+  /** The API on its own: its token endpoint does not share failed-auth blocking (see {@link TokensFeature.link}). */
   readonly api: TokenApi;
+  /**
+   * The API bound to the instance's other features: its token endpoint counts failed client authentications and
+   * refuses blocked addresses with the `authFailures` feature's counters, as the pipeline does. `createKeyward` uses
+   * this one (`kw.tokens`).
+   */
+  link(features: ReadonlyMap<string, Feature>): TokenApi;
 }
 
 function notConfigured(what: string): never {
@@ -66,9 +75,9 @@ export const UNCONFIGURED_TOKENS: TokenApi = Object.freeze({
   endpoint: () => notConfigured('tokens'),
 });
 
-/** The `kw.tokens` API of an instance's features. */
+/** The `kw.tokens` API of an instance's features (its token endpoint sharing failed-auth blocking with the pipeline). */
 export function tokensApiOf(features: ReadonlyMap<string, Feature>): TokenApi {
-  return (features.get('tokens') as TokensFeature | undefined)?.api ?? UNCONFIGURED_TOKENS;
+  return (features.get('tokens') as TokensFeature | undefined)?.link(features) ?? UNCONFIGURED_TOKENS;
 }
 
 /**
@@ -107,6 +116,14 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKeyStanding(r, now)) : withKeyStanding(result, now);
   };
 
+  // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
+  const resolveAddress = deps.resolveAddress ?? socketAddress;
+  const requestId = requestIdFrom(options.requestIdHeader === false ? false : typeof options.requestIdHeader === 'string' ? options.requestIdHeader.toLowerCase() : 'x-request-id');
+  const endpoint = (authFailures: AuthFailureGuard | undefined) =>
+    issue && signing
+      ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...(authFailures ? { authFailures } : {}) })
+      : notConfigured('token issuing');
+
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
     verify: async (token) => (typeof token === 'string' ? verifyWithKey(token, clock()) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
@@ -120,12 +137,16 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     isRevoked: (jti) => revocation.isRevoked(jti, clock()),
     jwks: () => jwks ?? notConfigured('token issuing'),
     jwksEndpoint: () => (jwks ? jwksEndpoint(jwks) : notConfigured('token issuing')),
-    endpoint: () => (issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm }) : notConfigured('token issuing')),
+    endpoint: () => endpoint(undefined),
   };
 
   return {
     name: 'tokens',
     api,
+    link(features) {
+      const authFailures = authFailureGuardOf(features);
+      return authFailures ? { ...api, endpoint: () => endpoint(authFailures) } : api;
+    },
     authenticators: [
       {
         name: 'jwt',
