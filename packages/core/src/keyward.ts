@@ -1,3 +1,4 @@
+import { requestIdFrom } from './util/request-id';
 import type { AllowDecision, AuthRequest, Decision, DenyDecision, Requirements } from './model';
 import { deny, type ChallengeConfig } from './denials';
 import type { KeywardOptions } from './config/options';
@@ -111,7 +112,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const resolveAddress: AddressResolver = createAddressResolver(options);
 
   const features = new Map<string, Feature>();
-  const deps = { clock, events, keys, store: config.store, challenge, resolveAddress };
+  const deps = { clock, events, keys, store: config.store, challenge, resolveAddress, requestId: requestIdFrom(config.requestIdHeader) };
   for (const factory of FEATURES) {
     const f = factory(options, deps);
     if (f) features.set(f.name, f);
@@ -170,7 +171,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   }
 
   let closed = false;
-  const decider = createDecider({ config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, compiled });
+  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled });
 
   function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {
     if (closed) return Promise.reject(new KeywardError('CLOSED', 'this keyward instance is closed'));

@@ -4,6 +4,7 @@ import type { Clock } from '../util/clock';
 import type { ChallengeConfig } from '../denials';
 import type { KeyStore } from '../stores/key-store';
 import type { AddressResolver } from '../pipeline/address';
+import type { AuthRequest } from '../model';
 
 /** What a feature factory may use. */
 export interface FeatureDeps {
@@ -13,4 +14,6 @@ export interface FeatureDeps {
   readonly store: KeyStore;
   readonly challenge: ChallengeConfig;
   readonly resolveAddress: AddressResolver;
+  /** The request id of a request handled outside the pipeline (the `requestIdHeader` rule); optional for hand-built deps. */
+  readonly requestId?: (request: AuthRequest) => string;
 }

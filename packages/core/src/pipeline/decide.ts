@@ -9,10 +9,7 @@ import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
 import type { AddressResolver } from './address';
 import { isPromise } from '../util/maybe';
-import { requestId as newRequestId } from '../util/request-id';
 import type { AuthOutcome, Authenticator, Completion, Feature, PipelineContext, Stage, StageResult } from './context';
-
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The headers of an allowed request that no stage added to: shared, so the common case allocates nothing. */
 const NO_HEADERS: ResponseHeaders = Object.freeze({}) as ResponseHeaders;
@@ -24,6 +21,8 @@ export interface PipelineParts {
   readonly events: EventBus;
   readonly challenge: ChallengeConfig;
   readonly resolveAddress: AddressResolver;
+  /** The request id of a request: the caller's `requestIdHeader` value when plausible, else a new one. */
+  readonly requestId: (request: AuthRequest) => string;
   /** Stages before the credential is read (load shedding, address limits, failed-auth blocks). */
   readonly preauth: readonly Stage[];
   /** Stages after authentication, in phase order, the scope check among them. */
@@ -93,13 +92,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks } = parts;
   const redactExtra = config.extraction.queryParam ? [config.extraction.queryParam] : [];
 
-  function requestIdOf(request: AuthRequest): string {
-    if (config.requestIdHeader !== false) {
-      const v = request.headers[config.requestIdHeader];
-      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
-    }
-    return newRequestId();
-  }
+  const requestIdOf = parts.requestId;
 
   function isPublic(request: AuthRequest): boolean {
     if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;

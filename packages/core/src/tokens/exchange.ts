@@ -4,7 +4,6 @@ import type { EventInput } from '../events/schema';
 import type { AuthRequest } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { AuthFailureGuard } from '../limits/auth-failures';
-import { requestId as newRequestId } from '../util/request-id';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { keyStatus } from '../keys/authenticator';
@@ -32,22 +31,6 @@ export interface ExchangeDeps {
   readonly requestId: (request: AuthRequest) => string;
   /** Failed-auth blocking shared with the pipeline, when `authFailures` is configured. */
   readonly authFailures?: AuthFailureGuard;
-}
-
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * The pipeline's request-id rule for requests outside it: the value of `header` when it is a plausible id, otherwise a
- * new one. `header` is the `requestIdHeader` option (lower case), `false` to always draw a new id.
- */
-export function requestIdFrom(header: string | false): (request: AuthRequest) => string {
-  return (request) => {
-    if (header !== false) {
-      const v = request.headers[header];
-      if (typeof v === 'string' && REQUEST_ID_RE.test(v)) return v;
-    }
-    return newRequestId();
-  };
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };

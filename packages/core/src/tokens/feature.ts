@@ -6,7 +6,8 @@ import { parseTokenOptions } from './config';
 import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
 import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
 import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
-import { requestIdFrom, tokenEndpoint } from './exchange';
+import { tokenEndpoint } from './exchange';
+import { requestIdFrom } from '../util/request-id';
 import { authFailureGuardOf, type AuthFailureGuard } from '../limits/auth-failures';
 import { socketAddress } from '../pipeline/address';
 import { looksLikeJwt } from './shape';
@@ -118,7 +119,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
 
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
-  const requestId = requestIdFrom(options.requestIdHeader === false ? false : typeof options.requestIdHeader === 'string' ? options.requestIdHeader.toLowerCase() : 'x-request-id');
+  const requestId = deps.requestId ?? requestIdFrom('x-request-id');
   const endpoint = (authFailures: AuthFailureGuard | undefined) =>
     issue && signing
       ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...(authFailures ? { authFailures } : {}) })

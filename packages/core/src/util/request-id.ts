@@ -38,3 +38,19 @@ export function requestId(): string {
   const v = low++;
   return base + hex6(v);
 }
+
+/** What a caller may send as its own request id: short, and safe in logs and headers. */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request-id rule of the pipeline and of the token endpoint: the value of `header` when it is a plausible id,
+ * otherwise a new one ({@link requestId}). `header` is the `requestIdHeader` option (lower case), `false` to always
+ * draw a new id.
+ */
+export function requestIdFrom(header: string | false): (request: { readonly headers: Readonly<Record<string, string | readonly string[] | undefined>> }) => string {
+  if (header === false) return requestId;
+  return (request) => {
+    const v = request.headers[header];
+    return typeof v === 'string' && REQUEST_ID_RE.test(v) ? v : requestId();
+  };
+}
