@@ -63,12 +63,14 @@ function queryValues(query: string, name: string): string[] {
  * over-long values, and anything but visible ASCII. Never throws.
  */
 export function extractCredential(request: AuthRequest, config: ExtractionConfig): Extraction {
-  const found: Credential[] = [];
+  // The first credential found, and whether a later one differed (no array, no closure: this runs on every request).
+  let first: Credential | undefined;
+  let conflict = false;
 
   if (config.header !== false) {
     const v = single(request.headers[config.header]);
     if (v === null) return { code: 'CREDENTIALS_AMBIGUOUS', detail: `The ${config.header} header was sent more than once.` };
-    if (v !== undefined) found.push({ source: 'header', value: v.trim() });
+    if (v !== undefined) first = { source: 'header', value: v.trim() };
   }
 
   const auth = single(request.headers['authorization']);
@@ -78,21 +80,24 @@ export function extractCredential(request: AuthRequest, config: ExtractionConfig
     const sp = trimmed.search(/\s/);
     const scheme = (sp === -1 ? trimmed : trimmed.slice(0, sp)).toLowerCase();
     if (config.schemes.includes(scheme)) {
-      found.push({ source: 'authorization', scheme, value: sp === -1 ? '' : trimmed.slice(sp + 1).trim() });
+      const value = sp === -1 ? '' : trimmed.slice(sp + 1).trim();
+      if (first === undefined) first = { source: 'authorization', scheme, value };
+      else if (value !== first.value) conflict = true;
     }
   }
 
   if (config.queryParam !== false && request.query) {
     const values = queryValues(request.query, config.queryParam);
     if (values.length > 1) return { code: 'CREDENTIALS_AMBIGUOUS', detail: `The ${config.queryParam} query parameter was sent more than once.` };
-    if (values.length === 1) found.push({ source: 'query', value: values[0]!.trim() });
+    if (values.length === 1) {
+      const value = values[0]!.trim();
+      if (first === undefined) first = { source: 'query', value };
+      else if (value !== first.value) conflict = true;
+    }
   }
 
-  if (found.length === 0) return { code: 'CREDENTIALS_MISSING', detail: 'No credentials were sent.' };
-  const first = found[0]!;
-  for (const other of found) {
-    if (other.value !== first.value) return { code: 'CREDENTIALS_AMBIGUOUS', detail: 'More than one credential was sent.' };
-  }
+  if (first === undefined) return { code: 'CREDENTIALS_MISSING', detail: 'No credentials were sent.' };
+  if (conflict) return { code: 'CREDENTIALS_AMBIGUOUS', detail: 'More than one credential was sent.' };
   const value = first.value;
   if (value.length === 0) return { code: 'CREDENTIALS_INVALID', detail: 'The credential is empty.' };
   if (value.length > config.maxLength || !VISIBLE_ASCII.test(value)) return { code: 'CREDENTIALS_INVALID', detail: 'The credential is not valid.' };

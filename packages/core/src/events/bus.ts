@@ -14,6 +14,8 @@ export const EVENTS_CHANNEL = channel('keyward:events');
  */
 export class EventBus {
   private readonly listeners = new Map<KeywardEventType | '*', Set<EventListener>>();
+  /** Per event type, its listeners followed by the `'*'` ones, rebuilt on every (un)subscribe: delivery reads one array. */
+  private readonly targets = new Map<KeywardEventType, readonly EventListener[]>();
   private queue: KeywardEvent[] = [];
   private scheduled = false;
   private listenerCount = 0;
@@ -37,9 +39,13 @@ export class EventBus {
     if (!set.has(listener)) {
       set.add(listener);
       this.listenerCount++;
+      this.targets.clear();
     }
     return () => {
-      if (set!.delete(listener)) this.listenerCount--;
+      if (set!.delete(listener)) {
+        this.listenerCount--;
+        this.targets.clear();
+      }
     };
   }
 
@@ -97,9 +103,9 @@ export class EventBus {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
-    for (const event of batch) {
-      this.deliver(this.listeners.get(event.type), event);
-      this.deliver(this.listeners.get('*'), event);
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i]!;
+      this.deliver(this.targets.get(event.type) ?? this.targetsOf(event.type), event);
     }
   }
 
@@ -110,9 +116,16 @@ export class EventBus {
     }
   }
 
-  private deliver(set: Set<EventListener> | undefined, event: KeywardEvent): void {
-    if (!set) return;
-    for (const listener of set) {
+  /** The listeners of `type`, then the `'*'` ones, as one array (cached until the next (un)subscribe). */
+  private targetsOf(type: KeywardEventType): readonly EventListener[] {
+    const list = [...(this.listeners.get(type) ?? []), ...(this.listeners.get('*') ?? [])];
+    this.targets.set(type, list);
+    return list;
+  }
+
+  private deliver(listeners: readonly EventListener[], event: KeywardEvent): void {
+    for (let i = 0; i < listeners.length; i++) {
+      const listener = listeners[i]!;
       try {
         const r = listener(event);
         if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, this.onListenerError);
