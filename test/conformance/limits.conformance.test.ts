@@ -5,11 +5,13 @@
  * refills quotas without waiting.
  */
 import request from 'supertest';
+import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const QUOTA_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
+const SIGNING = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
 
 describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
   const running: Array<{ kw: Keyward; app: RunningApp }> = [];
@@ -23,11 +25,24 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
   async function start(options: KeywardOptions) {
     const clock = manualClock(T0);
     const kw = createKeyward({ clock, publicPaths: ['/health'], ...options });
-    const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, ...(options.tokens ? { endpoints: [{ method: 'POST' as const, path: '/oauth/token', handler: kw.tokens.endpoint() }] } : {}) });
     running.push({ kw, app });
     const key = async (input: { plan?: string; limits?: Record<string, unknown> } = {}) => (await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], ...(input as object) })).key;
     const get = (path: string, k?: string) => (k ? request(app.url).get(path).set('X-API-Key', k) : request(app.url).get(path));
     return { kw, app, clock, key, get };
+  }
+
+  /** An app that exchanges keys for tokens at `/oauth/token`, a key of `acme`, and GET with the key or a token. */
+  async function startWithTokens(limits: NonNullable<KeywardOptions['limits']>, input: { plan?: string; limits?: Record<string, unknown> } = {}) {
+    const s = await start({ limits, tokens: { signing: SIGNING } });
+    const created = await s.kw.keys.create({ owner: 'acme', scopes: ['docs:read'], ...(input as object) });
+    const exchange = async (): Promise<string> => {
+      const res = await request(s.app.url).post('/oauth/token').type('form').auth(created.record.id, created.key).send('grant_type=client_credentials');
+      expect(res.status).toBe(200);
+      return res.body.access_token;
+    };
+    const withToken = (path: string, token: string) => request(s.app.url).get(path).set('Authorization', `Bearer ${token}`);
+    return { ...s, key: created.key, keyId: created.record.id, exchange, withToken };
   }
 
   it('N allowed with RateLimit headers, then 429 RATE_LIMITED with Retry-After; reset after the window', async () => {
@@ -93,6 +108,42 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect(await count(await key({ plan: 'pro', limits: { burst: { points: 4 } } }))).toBe(4);
     const k = await key({ plan: 'pro', limits: { burst: { points: 2 } } });
     expect((await get('/open', k)).headers['ratelimit-policy']).toBe('"burst";q=2;w=60');
+  });
+
+  it('a key and the tokens exchanged from it share one quota of N, exactly, and one rate limit', async () => {
+    const { get, key, exchange, withToken } = await startWithTokens({ rules: { burst: { points: 10, window: '1m' } }, quotas: { daily: { requests: 3, period: 'day' } } });
+    const [t1, t2] = [await exchange(), await exchange()];
+    const answers = [];
+    for (const send of [() => get('/open', key), () => withToken('/open', t1), () => withToken('/docs', t2), () => get('/open', key), () => withToken('/open', t1), () => withToken('/open', t2)]) {
+      const res = await send();
+      answers.push([res.status, res.headers['ratelimit'], res.body.code]);
+    }
+    expect(answers).toEqual([
+      [200, '"burst";r=9;t=60, "daily";r=2;t=50400', undefined],
+      [200, '"burst";r=8;t=60, "daily";r=1;t=50400', undefined],
+      [200, '"burst";r=7;t=60, "daily";r=0;t=50400', undefined],
+      [429, '"burst";r=7;t=60, "daily";r=0;t=50400', 'QUOTA_EXCEEDED'],
+      [429, '"burst";r=7;t=60, "daily";r=0;t=50400', 'QUOTA_EXCEEDED'],
+      [429, '"burst";r=7;t=60, "daily";r=0;t=50400', 'QUOTA_EXCEEDED'],
+    ]);
+  });
+
+  it("a key's per-key override and plan apply to its exchanged token, and a change reaches the live token", async () => {
+    const { kw, get, key, keyId, exchange, withToken, clock } = await startWithTokens(
+      { rules: { burst: { points: 3, window: '1m' } }, plans: { pro: { limits: { burst: { points: 5, window: '1m' } } } } },
+      { limits: { burst: { points: 1 } } },
+    );
+    const token = await exchange();
+    const statuses = [];
+    for (const send of [() => get('/open', key), () => get('/open', key), () => withToken('/open', token), () => withToken('/open', token)]) statuses.push((await send()).status);
+    expect(statuses).toEqual([200, 429, 429, 429]);
+    const refused = await withToken('/open', token);
+    expect([refused.headers['ratelimit-policy'], refused.headers['retry-after'], refused.body.code]).toEqual(['"burst";q=1;w=60', '60', 'RATE_LIMITED']);
+    clock.advance(60_000);
+    await kw.keys.update(keyId, { plan: 'pro', limits: null });
+    const pro = await withToken('/open', token);
+    expect([pro.status, pro.headers['ratelimit-policy'], pro.headers['ratelimit']]).toEqual([200, '"burst";q=5;w=60', '"burst";r=4;t=60']);
+    expect((await get('/open', key)).headers['ratelimit']).toBe('"burst";r=3;t=60');
   });
 
   it('request quota: exhaustion, 429 QUOTA_EXCEEDED with the IANA problem type, refill at the period start', async () => {

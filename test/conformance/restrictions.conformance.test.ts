@@ -5,6 +5,7 @@
  * geoip-lite data through @keyward/geo.
  */
 import request from 'supertest';
+import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeyRestrictions } from '@keyward/core';
 import { geoipCountryLookup } from '@keyward/geo';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
@@ -191,6 +192,41 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
     expect((await get(behind.app, key)).status).toBe(200);
     await expectDenied(await request(behind.app.url).post('/docs').set('X-API-Key', key), ROUTE);
     await expectDenied(await get(behind.app, key, {}, '/open'), ROUTE);
+  });
+
+  it("a key's restrictions reach its live exchanged token: tightening refuses it on the next request, loosening lets it through", async () => {
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
+    const kw = createKeyward({ clock, publicPaths: ['/health'], trustProxy: 'loopback', tokens: { signing } });
+    const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: kw.tokens.endpoint() }] });
+    try {
+      const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { ip: { allow: ['203.0.113.0/24'] } } });
+      const exchanged = await request(app.url).post('/oauth/token').type('form').set('X-Forwarded-For', '203.0.113.5').auth(record.id, key).send('grant_type=client_credentials');
+      expect(exchanged.status).toBe(200);
+      const token: string = exchanged.body.access_token;
+      const withToken = (headers: Record<string, string>, path = '/docs') => {
+        let r = request(app.url).get(path).set('Authorization', `Bearer ${token}`);
+        for (const [k, v] of Object.entries(headers)) r = r.set(k, v);
+        return r;
+      };
+      expect((await withToken(via('203.0.113.5'))).status).toBe(200);
+      await expectDenied(await withToken(via('198.51.100.7')), IP);
+
+      // tightening: the key and its live token are refused alike on the next request
+      await kw.keys.update(record.id, { restrictions: { ip: { allow: ['203.0.113.0/24'] }, userAgents: { deny: ['bad-client'] } } });
+      await expectDenied(await get(app, key, via('203.0.113.5', { 'User-Agent': 'bad-client/2' })), UA);
+      await expectDenied(await withToken(via('203.0.113.5', { 'User-Agent': 'bad-client/2' })), UA);
+      expect((await withToken(via('203.0.113.5', { 'User-Agent': 'good-client/1' }))).status).toBe(200);
+      await kw.keys.update(record.id, { restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
+      await expectDenied(await withToken(via('203.0.113.5')), IP);
+
+      // loosening: the snapshot in the token's claim no longer holds it back
+      await kw.keys.update(record.id, { restrictions: null });
+      expect((await withToken(via('198.51.100.7'))).status).toBe(200);
+      expect((await get(app, key, via('198.51.100.7'))).status).toBe(200);
+    } finally {
+      await app.close();
+      await kw.close();
+    }
   });
 
   it('global policy and key restrictions both apply; both change at run time', async () => {

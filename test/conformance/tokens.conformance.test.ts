@@ -151,6 +151,23 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
     expect((await bearer('/docs', await external({ client_id: other.record.id }))).status).toBe(200);
   });
 
+  it("exchange: 503 STORE_UNAVAILABLE, never a stale record, when the key store fails while the token's key is fetched", async () => {
+    const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const access: string = (await token().auth(other.record.id, other.key).send('grant_type=client_credentials')).body.access_token;
+    expect((await bearer('/docs', access)).status).toBe(200);
+    await kw.keys.update(other.record.id, { name: 'changed' }); // drops the cached record: the next request asks the store
+    const spy = jest.spyOn(kw.config.store, 'get').mockRejectedValue(new Error('store down'));
+    try {
+      const res = await bearer('/docs', access);
+      expect([res.status, res.headers['retry-after'], res.headers['content-type'], res.body.code]).toEqual([503, '1', 'application/problem+json', 'STORE_UNAVAILABLE']);
+      expect(res.text).not.toContain('store down');
+      expect(res.text).not.toContain(other.record.id);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await bearer('/docs', access)).status).toBe(200);
+  });
+
   it('exchange: client_secret_post with every scope of the key', async () => {
     const res = await token().send({ grant_type: 'client_credentials', client_id: keyId, client_secret: key });
     expect(res.status).toBe(200);

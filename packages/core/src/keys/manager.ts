@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
+import { isPromise } from '../util/maybe';
 import { inGoodStanding } from './authenticator';
 import type { KeyStore, Page } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
@@ -102,6 +103,8 @@ export interface RevokedKeys {
   /** Ids of the keys revoked now (keys already revoked are left alone). */
   readonly ids: string[];
 }
+
+const isDefined = (record: KeyRecord | undefined): boolean => record !== undefined;
 
 /**
  * The look-up cache's key for a presented value: its SHA-256 as a 32-character binary string, whatever the storage
@@ -495,18 +498,31 @@ export class KeyManager {
 
   /**
    * Whether the key `id` is in good standing at `now` (not revoked, disabled, expired or past its rotation grace
-   * period): the tokens exchanged from a key stop working with it. Answered from a cache by id when it can be (dropped
-   * on every change, here and through invalidation, like the look-up cache), with a promise of the store's answer
-   * otherwise.
+   * period): the tokens exchanged from a key stop working with it. Answered like {@link KeyManager.usableRecord}, from
+   * a cache by id when it can be, with a promise of the store's answer otherwise.
    */
   standing(id: string, now: number): boolean | Promise<boolean> {
+    const record = this.usableRecord(id, now);
+    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then(isDefined) : record !== undefined;
+  }
+
+  /**
+   * The current record of the key `id` when it is in good standing at `now`, else `undefined`: what a token exchanged
+   * from the key is judged by (its standing, and the key's restrictions, plan and limit overrides as they are now).
+   * Answered at once, without a promise, from a cache by id (dropped on every change, here and through invalidation,
+   * like the look-up cache, and bounded by the same `cache` TTL); otherwise a promise of the store's answer, which is
+   * then cached. A failing store rejects (or throws). Used by the pipeline's token authenticator; like
+   * {@link KeyManager.lookup} it returns the stored record, hash included, which is for keyward's own checks and must
+   * never reach a response, an event or a log ({@link KeyManager.get} is the record without its hash).
+   */
+  usableRecord(id: string, now: number): KeyRecord | undefined | Promise<KeyRecord | undefined> {
     const { idCache, store } = this.deps;
     const cached = idCache?.get(id);
-    if (cached) return inGoodStanding(cached, now, this.policy);
+    if (cached) return inGoodStanding(cached, now, this.policy) ? cached : undefined;
     return store.get(id).then((record) => {
-      if (!record) return false;
+      if (!record) return undefined;
       idCache?.set(id, record);
-      return inGoodStanding(record, now, this.policy);
+      return inGoodStanding(record, now, this.policy) ? record : undefined;
     });
   }
 

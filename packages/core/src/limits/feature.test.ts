@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward } from '../keyward';
 import type { KeywardOptions } from '../config/options';
 import { manualClock } from '../util/clock';
@@ -250,25 +251,113 @@ describe('limits feature', () => {
   });
 });
 
+/** A signing configuration, so the instance can exchange its keys for tokens (client-credentials grant). */
+const SIGNING = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
+const EXTERNAL_SECRET = 'an-hmac-secret-that-is-long-enough-0123456789';
+const EXTERNAL = 'https://idp.example/';
+
+/** An instance with limits and token exchange, a key of `acme`, and requests with the key or a bearer token. */
+async function withTokens(limits: NonNullable<KeywardOptions['limits']>, keyInput: { plan?: string; limits?: Record<string, unknown> } = {}) {
+  const clock = manualClock(T0);
+  const kw = createKeyward({ clock, limits, tokens: { signing: SIGNING, issuers: [{ issuer: EXTERNAL, audience: 'docs-api', secret: EXTERNAL_SECRET, algorithms: ['HS256'] }] } });
+  const { key, record } = await kw.keys.create({ owner: 'acme', ...(keyInput.plan ? { plan: keyInput.plan } : {}), ...(keyInput.limits ? { limits: keyInput.limits as never } : {}) });
+  const exchange = async (): Promise<string> => {
+    const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '198.51.100.7', body: 'grant_type=client_credentials' });
+    expect(res.status).toBe(200);
+    return JSON.parse(String(res.body)).access_token;
+  };
+  const asKey = (): AuthRequest => ({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '198.51.100.7' });
+  const asToken = (token: string): AuthRequest => ({ method: 'GET', path: '/x', headers: { authorization: `Bearer ${token}` }, remoteAddress: '198.51.100.7' });
+  const status = async (r: AuthRequest) => { const d = await kw.check(r); return d.ok ? 200 : d.status; };
+  return { kw, clock, key, record, exchange, asKey, asToken, status };
+}
+
+describe('limits of a token exchanged for an API key: the key\'s own', () => {
+  it('a key and its tokens share one rate-limit bucket and one quota: N in all, exactly', async () => {
+    const s = await withTokens({ rules: { burst: { points: 4, window: '1m' } }, quotas: { daily: { requests: 3, period: 'day' } } });
+    const [t1, t2] = [await s.exchange(), await s.exchange()];
+    const first = await s.kw.check(s.asKey());
+    expect(first.headers['RateLimit']).toBe('"burst";r=3;t=60, "daily";r=2;t=50400');
+    const second = await s.kw.check(s.asToken(t1));
+    expect(second.headers['RateLimit']).toBe('"burst";r=2;t=60, "daily";r=1;t=50400'); // the key's counters, not new ones
+    expect(await s.status(s.asToken(t2))).toBe(200);
+    const refused = denied(await s.kw.check(s.asToken(t1)));
+    expect([refused.status, refused.code]).toEqual([429, 'QUOTA_EXCEEDED']);
+    expect([await s.status(s.asKey()), await s.status(s.asToken(t2))]).toEqual([429, 429]);
+    s.clock.advance(86_400_000); // the next day: the quota is refilled for the key and its new tokens alike
+    expect([await s.status(s.asToken(await s.exchange())), await s.status(s.asKey())]).toEqual([200, 200]);
+    await s.kw.close();
+  });
+
+  it("the key's per-key override and plan apply to its tokens, as they are now", async () => {
+    const limits = { rules: { burst: { points: 3, window: '1m' } }, plans: { free: {}, pro: { limits: { burst: { points: 6, window: '1m' } } } } };
+    const s = await withTokens(limits, { limits: { burst: { points: 1 } } });
+    const token = await s.exchange();
+    // the audit's case: key [200, 429], then its token is refused too instead of 3 more 200s
+    expect([await s.status(s.asKey()), await s.status(s.asKey()), await s.status(s.asToken(token)), await s.status(s.asToken(token))]).toEqual([200, 429, 429, 429]);
+    expect(denied(await s.kw.check(s.asToken(token))).headers['RateLimit-Policy']).toBe('"burst";q=1;w=60');
+    s.clock.advance(60_000);
+    expect(await s.status(s.asToken(token))).toBe(200);
+    expect(await s.status(s.asKey())).toBe(429);
+    // a run-time change of the key reaches the live token on its next request
+    await s.kw.keys.update(s.record.id, { plan: 'pro', limits: null });
+    const pro = await s.kw.check(s.asToken(token));
+    expect([pro.ok, pro.headers['RateLimit-Policy'], pro.headers['RateLimit']]).toEqual([true, '"burst";q=6;w=60', '"burst";r=4;t=60']);
+    await s.kw.close();
+  });
+
+  it("owner limits count the key's owner; other tokens (another issuer, or issued without client_id) count on their own", async () => {
+    const s = await withTokens({ rules: { burst: { points: 1, window: '1m' }, team: { points: 10, window: '1m', by: 'owner' } } });
+    const token = await s.exchange();
+    expect(await s.status(s.asKey())).toBe(200);
+    const shared = await s.kw.check(s.asToken(token));
+    expect([shared.ok, shared.headers['RateLimit']]).toEqual([false, '"burst";r=0;t=60, "team";r=9;t=60']);
+    const { SignJWT } = await import('jose');
+    const external = await new SignJWT({ iss: EXTERNAL, aud: 'docs-api', sub: s.record.id, client_id: s.record.id, owner: 'acme' })
+      .setProtectedHeader({ alg: 'HS256' }).setIssuedAt(Math.floor(T0 / 1000)).setExpirationTime(Math.floor(T0 / 1000) + 600).sign(new TextEncoder().encode(EXTERNAL_SECRET));
+    expect(await s.status(s.asToken(external))).toBe(200); // another issuer's client_id names no key of ours
+    const issued = (await s.kw.tokens.issue({ subject: 'svc-1', claims: { owner: 'acme' } })).token;
+    expect(await s.status(s.asToken(issued))).toBe(200); // no client_id: a principal of its own
+    expect(await s.status(s.asToken(issued))).toBe(429);
+    await s.kw.close();
+  });
+});
+
 describe('limits feature on the real Redis', () => {
-  it('counts exactly through { store: { redis } }: 100 parallel against 30', async () => {
+  /** Runs `body` with a real Redis client and a fresh key prefix, and removes what it wrote. */
+  async function onRedis(body: (store: { redis: never; prefix: string }) => Promise<void>): Promise<void> {
     const { default: Redis } = await import('ioredis');
     const { randomUUID } = await import('node:crypto');
     const client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
     await client.ping();
     const prefix = `keyward-test:limits-feature:${randomUUID()}`;
     try {
-      const { kw, req } = await setup({ limits: { store: { redis: client as never, prefix }, rules: { burst: { points: 30, window: '1m' } } } });
-      const answers = await Promise.all(Array.from({ length: 100 }, () => kw.check(req())));
-      expect(answers.filter((a) => a.ok)).toHaveLength(30);
-      expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(70);
-      await kw.close();
+      await body({ redis: client as never, prefix });
     } finally {
       const keys = await client.keys(`${prefix}:*`);
       if (keys.length > 0) await client.del(...keys);
       await client.quit();
     }
-  });
+  }
+
+  it('counts exactly through { store: { redis } }: 100 parallel against 30', () =>
+    onRedis(async (store) => {
+      const { kw, req } = await setup({ limits: { store, rules: { burst: { points: 30, window: '1m' } } } });
+      const answers = await Promise.all(Array.from({ length: 100 }, () => kw.check(req())));
+      expect(answers.filter((a) => a.ok)).toHaveLength(30);
+      expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(70);
+      await kw.close();
+    }));
+
+  it('a key and its exchanged tokens count in one bucket: 60 parallel, half by key, half by token, against 25', () =>
+    onRedis(async (store) => {
+      const s = await withTokens({ store, rules: { burst: { points: 25, window: '1m' } } });
+      const token = await s.exchange();
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => s.kw.check(i % 2 === 0 ? s.asKey() : s.asToken(token))));
+      expect(answers.filter((a) => a.ok)).toHaveLength(25);
+      expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(35);
+      await s.kw.close();
+    }));
 });
 
 describe('limits stages: synchronous with the memory store, asynchronous with any other', () => {

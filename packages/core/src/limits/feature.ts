@@ -40,15 +40,21 @@ function anyViolated(outcomes: readonly Outcome[]): boolean {
   return false;
 }
 
+/**
+ * The bucket of a request for a limit keyed `by`. With a key record — an API key, or a token keyward exchanged for
+ * one, which carries its key's record — the key and owner buckets are the key's: a key and the tokens exchanged from
+ * it count together (`k:key:<key id>`, the name an API key's bucket always had). Other principals count on their own.
+ */
 function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number): string | undefined {
   const p = ctx.principal;
+  const record = ctx.record;
   let v: string | undefined;
   switch (by) {
     case 'key':
-      v = p ? `k:${p.type}:${p.id}` : undefined;
+      v = record ? `k:key:${record.id}` : p ? `k:${p.type}:${p.id}` : undefined;
       break;
     case 'owner':
-      v = p ? `o:${p.owner ?? p.id}` : undefined;
+      v = record ? `o:${record.owner}` : p ? `o:${p.owner ?? p.id}` : undefined;
       break;
     case 'address': {
       const a = addressBucket(ctx.clientAddress, ipv6Subnet);
@@ -72,12 +78,17 @@ function costOf(cost: unknown): number {
   return Math.ceil(cost);
 }
 
-/** Chooses the plan of a request: the principal's, else the default plan, else the shared limits. */
+/**
+ * Chooses the plan of a request: the key record's when there is one (an API key, or a token exchanged for one: the
+ * key's plan as it is now), else the principal's; else the default plan, else the shared limits. The record's limit
+ * overrides then apply.
+ */
 export function planOf(config: LimitsConfig, ctx: PipelineContext): CompiledPlan {
-  const name = ctx.principal?.plan;
+  const record = ctx.record;
+  const name = record ? record.plan : ctx.principal?.plan;
   let plan = name !== undefined ? config.plans.get(name) : undefined;
   if (!plan) plan = config.defaultPlan !== undefined ? config.plans.get(config.defaultPlan)! : config.base;
-  return ctx.record?.limits !== undefined ? applyOverrides(plan, ctx.record.limits) : plan;
+  return record?.limits !== undefined ? applyOverrides(plan, record.limits) : plan;
 }
 
 /** A limit of 0: it refuses every request without reading a counter. */

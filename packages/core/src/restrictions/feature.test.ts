@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, type Keyward } from '../keyward';
 import { manualClock } from '../util/clock';
 import type { AuthRequest, Decision } from '../model';
@@ -174,6 +175,57 @@ describe('restrictions carried by a token', () => {
       spy.mockRestore();
     }
     expect(codeOf(await check(await token({}), '198.51.100.1'))).toBe('OK');
+    await kw.close();
+  });
+});
+
+describe('restrictions of a token exchanged for an API key: the key\'s, as they are now', () => {
+  const T = Date.parse('2026-05-01T12:00:00Z');
+  const signing = { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
+
+  async function setup() {
+    const kw = createKeyward({ clock: manualClock(T), trustProxy: 'loopback', tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', restrictions: { ip: { allow: ['203.0.113.0/24'] } } });
+    const exchange = async () => {
+      const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '127.0.0.1', body: 'grant_type=client_credentials' });
+      return JSON.parse(String(res.body)).access_token as string;
+    };
+    const check = (jwt: string, xff: string, path = '/v1/docs') => kw.check({ method: 'GET', path, remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${jwt}`, 'x-forwarded-for': xff } });
+    return { kw, key, record, exchange, check };
+  }
+
+  it('tightening the key refuses its live token on the next request, like the key itself', async () => {
+    const { kw, key, record, exchange, check } = await setup();
+    const token = await exchange();
+    expect((await kw.tokens.verify(token)) as { claims: object }).toHaveProperty('claims.restrictions', { ip: { allow: ['203.0.113.0/24'] } }); // the snapshot, for other verifiers
+    expect(codeOf(await check(token, '203.0.113.9'))).toBe('OK');
+    expect(codeOf(await check(token, '198.51.100.1'))).toBe('IP_FORBIDDEN');
+    await kw.keys.update(record.id, { restrictions: { ip: { allow: ['203.0.113.0/24'] }, routes: [{ path: '/v1/public/**' }] } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.9' })))).toBe('ROUTE_FORBIDDEN');
+    expect(codeOf(await check(token, '203.0.113.9'))).toBe('ROUTE_FORBIDDEN');
+    expect(codeOf(await check(token, '203.0.113.9', '/v1/public/a'))).toBe('OK');
+    await kw.close();
+  });
+
+  it('loosening the key lets its live token through: the snapshot claim is no longer what keyward applies', async () => {
+    const { kw, record, exchange, check } = await setup();
+    const token = await exchange();
+    expect(codeOf(await check(token, '198.51.100.1'))).toBe('IP_FORBIDDEN');
+    await kw.keys.update(record.id, { restrictions: { ip: { allow: ['198.51.100.0/24'] } } });
+    expect(codeOf(await check(token, '198.51.100.1'))).toBe('OK');
+    expect(codeOf(await check(token, '203.0.113.9'))).toBe('IP_FORBIDDEN');
+    await kw.keys.update(record.id, { restrictions: null });
+    expect(codeOf(await check(token, '192.0.2.1'))).toBe('OK');
+    kw.restrictions.setPolicy({ ip: { deny: ['192.0.2.0/24'] } }); // the global policy still applies to it
+    expect(codeOf(await check(token, '192.0.2.1'))).toBe('IP_FORBIDDEN');
+    await kw.close();
+  });
+
+  it('a token this instance issued without client_id keeps its own restrictions claim', async () => {
+    const { kw, record, check } = await setup();
+    const { token } = await kw.tokens.issue({ subject: record.id, claims: { restrictions: { ip: { allow: ['192.0.2.0/24'] } } } });
+    expect(codeOf(await check(token, '192.0.2.1'))).toBe('OK');
+    expect(codeOf(await check(token, '203.0.113.9'))).toBe('IP_FORBIDDEN'); // the key's allow-list does not reach it
     await kw.close();
   });
 });

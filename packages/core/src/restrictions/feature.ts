@@ -81,10 +81,14 @@ function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup
 
 /**
  * The access-restrictions feature. Always present: the global policy (option `restrictions`, replaceable with
- * {@link RestrictionsControl.setPolicy}) and each credential's own restrictions (a key's `restrictions`, a token's
- * `restrictions` claim when the token configuration copies it into `principal.metadata`) must both pass. Checks run
- * in the `restrictions` phase, after authentication and before scopes, cheapest first: time, IP, route, referrer,
- * user agent, country.
+ * {@link RestrictionsControl.setPolicy}) and each credential's own restrictions must both pass. A credential's own
+ * restrictions are its key record's whenever the pipeline has one: an API key's, and a token's that this instance
+ * exchanged for a key (the key's restrictions as they are now, so `keys.update` reaches live tokens on the next
+ * request, tightening and loosening alike; the snapshot in the token's `restrictions` claim is then not read — it
+ * stays in the token for verifiers without the key store). Any other token's are its `restrictions` claim (option
+ * `restrictionsClaim`) when the token configuration copies it into `principal.metadata`. Checks run in the
+ * `restrictions` phase, after authentication and before scopes, cheapest first: time, IP, route, referrer, user
+ * agent, country.
  *
  * @throws TypeError at start-up naming the option that is not valid
  */
@@ -105,6 +109,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
   let policy = options.restrictions == null ? undefined : structuredClone(options.restrictions);
   const stored = new WeakMap<object, CompiledRestrictions>();
 
+  /** The credential's own restrictions: the key record's when there is one (see above), else a token's claim. */
   function own(ctx: PipelineContext): CompiledRestrictions | undefined {
     let value: unknown;
     if (ctx.record) value = ctx.record.restrictions;

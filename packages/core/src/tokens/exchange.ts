@@ -74,9 +74,11 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * The OAuth 2.0 token endpoint for the client-credentials grant (RFC 6749 §4.4): `POST`, form body,
  * `grant_type=client_credentials`; the client is an API key, authenticated with HTTP Basic (`client_id` = key id,
  * `client_secret` = the key) or with `client_id` and `client_secret` in the body. The token's `sub` and `client_id`
- * are the key id (RFC 9068 §2.2 for client credentials); it carries the key's owner and plan; its scopes are the
- * requested ones, each held by the key (`invalid_scope` otherwise), or all the key's scopes when none is asked.
- * Its expiry never passes the key's. Errors follow RFC 6749 §5.2.
+ * are the key id (RFC 9068 §2.2 for client credentials); it carries the key's owner, plan and restrictions (a
+ * snapshot for other verifiers); its scopes are the requested ones, each held by the key (`invalid_scope` otherwise),
+ * or all the key's scopes when none is asked. Its expiry never passes the key's. Errors follow RFC 6749 §5.2.
+ * Where keyward verifies the token, it acts as its key: the key's standing, rate-limit and quota buckets, plan, limit
+ * overrides and restrictions as they are at each request (see the tokens feature).
  *
  * With `authFailures` configured, the endpoint shares failed-auth blocking with the pipeline: an address the pipeline
  * or this endpoint blocked is refused before any credential is read (429 `temporarily_unavailable` with
@@ -188,7 +190,9 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
           subject: record.id,
           scopes,
           ttl: deps.ttlMs,
-          // The key's restrictions travel in the token, so exchanging a restricted key never yields an unrestricted token.
+          // The key's restrictions travel in the token, so exchanging a restricted key never yields an unrestricted token
+          // for a verifier that only has the token (a resource server using the JWKS). keyward itself judges its own
+          // exchanged tokens by the key's current record instead, so later changes to the key reach them at once.
           claims: { client_id: record.id, owner: record.owner, ...(record.plan !== undefined ? { plan: record.plan } : {}), ...(record.restrictions !== undefined ? { restrictions: record.restrictions } : {}) },
         },
         { keyId: record.id, owner: record.owner, grant: 'client_credentials', ...(Number.isFinite(notAfter) ? { notAfter } : {}) },

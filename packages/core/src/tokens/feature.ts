@@ -13,9 +13,51 @@ import { socketAddress } from '../pipeline/address';
 import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
+import type { KeyRecord } from '../keys/record';
+import type { Principal } from '../model';
 
 const KEY_GONE: TokenFailure = Object.freeze({ code: 'TOKEN_INVALID', detail: 'The API key this token was issued for can no longer be used.' });
 const KEY_STORE_DOWN: TokenFailure = Object.freeze({ code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' });
+
+/** A verified token exchanged for an API key, with that key's current record: the pipeline's `ctx.record`. */
+interface KeyedToken extends VerifiedToken {
+  readonly record: KeyRecord;
+}
+
+/** The last outcome built for each verified token (a cached token's entry is one object for its whole life). */
+const keyedOutcomes = new WeakMap<VerifiedToken, KeyedToken>();
+
+/**
+ * The principal of an exchanged token under its key's current plan: the token's own when the plan is unchanged since
+ * the exchange, else a frozen copy (scopes and metadata shared, already frozen) with the key's plan or none.
+ */
+function withPlanOf(principal: Principal, record: KeyRecord): Principal {
+  if (principal.plan === record.plan) return principal;
+  const copy: { -readonly [K in keyof Principal]: Principal[K] } = { ...principal };
+  if (record.plan !== undefined) copy.plan = record.plan;
+  else delete copy.plan;
+  return Object.freeze(copy);
+}
+
+/**
+ * The success outcome of an exchanged token whose key is usable (`KEY_GONE` when it is not): the token's principal
+ * and claims with the key's record. The same object for as long as the verified token and the record are the same
+ * (a cached token of a cached key), so the common request allocates nothing; a changed key is a new record, and a new
+ * outcome.
+ */
+function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined): KeyedToken | TokenFailure {
+  if (record === undefined) return KEY_GONE;
+  const last = keyedOutcomes.get(verified);
+  if (last !== undefined && last.record === record) return last;
+  const next: KeyedToken = Object.freeze({ principal: withPlanOf(verified.principal, record), claims: verified.claims, record });
+  keyedOutcomes.set(verified, next);
+  return next;
+}
+
+/** What `kw.tokens.verify()` hands out: never the key's record (it holds the key's hash). */
+function withoutRecord(result: VerifiedToken | KeyedToken | TokenFailure): VerifiedToken | TokenFailure {
+  return 'record' in result ? { principal: result.principal, claims: result.claims } : result;
+}
 
 /**
  * Tokens on a keyward instance: `kw.tokens`. Verification runs in the pipeline on its own (a `Bearer` credential
@@ -96,25 +138,28 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const jwks = signing ? buildJwks(signing.keys) : undefined;
 
   /**
-   * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) is only as
-   * good as that key: revoking, disabling or expiring the key ends its tokens on the next request, on every instance
-   * that hears the change (the same invalidation and cache bound as the key itself).
+   * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) acts as that
+   * key. It is only as good as the key: revoking, disabling or expiring the key ends its tokens on the next request,
+   * on every instance that hears the change (the same invalidation and cache bound as the key itself). And the key's
+   * current record goes to the pipeline as `ctx.record`, as an API key's does, so the token counts in the key's own
+   * rate-limit and quota buckets, under the key's plan and limit overrides, and the key's restrictions as they are
+   * now apply to it (not the snapshot in its `restrictions` claim). A cached key answers at once, without a promise.
    */
-  const withKeyStanding = (result: VerifiedToken | TokenFailure, now: number): VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure> => {
+  const withKey = (result: VerifiedToken | TokenFailure, now: number): VerifiedToken | KeyedToken | TokenFailure | Promise<KeyedToken | TokenFailure> => {
     if (!signing || !('principal' in result)) return result;
     const clientId = result.claims['client_id'];
     if (typeof clientId !== 'string' || result.claims.iss !== signing.issuer) return result;
-    let standing: boolean | Promise<boolean>;
+    let record: KeyRecord | undefined | Promise<KeyRecord | undefined>;
     try {
-      standing = deps.keys.standing(clientId, now);
+      record = deps.keys.usableRecord(clientId, now);
     } catch {
       return KEY_STORE_DOWN;
     }
-    return isPromise<boolean>(standing) ? Promise.resolve(standing).then((ok) => (ok ? result : KEY_GONE), () => KEY_STORE_DOWN) : standing ? result : KEY_GONE;
+    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then((r) => keyedOutcome(result, r), () => KEY_STORE_DOWN) : keyedOutcome(result, record);
   };
-  const verifyWithKey = (token: string, now: number): VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure> => {
+  const verifyWithKey = (token: string, now: number): VerifiedToken | KeyedToken | TokenFailure | Promise<VerifiedToken | KeyedToken | TokenFailure> => {
     const result = verify(token, now);
-    return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKeyStanding(r, now)) : withKeyStanding(result, now);
+    return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKey(r, now)) : withKey(result, now);
   };
 
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
@@ -127,7 +172,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
 
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
-    verify: async (token) => (typeof token === 'string' ? verifyWithKey(token, clock()) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
+    // The key's record stays inside keyward: the caller gets the principal and the claims only.
+    verify: async (token) => (typeof token === 'string' ? withoutRecord(await verifyWithKey(token, clock())) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
     async revoke(jti, until) {
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new TypeError('keyward: "jti" must be a non-empty string of at most 256 characters');
       const untilMs = until === undefined ? clock() + config.revocationTtlMs : until instanceof Date ? until.getTime() : until;
@@ -152,8 +198,9 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       {
         name: 'jwt',
         accepts: (credential) => credential.source === 'authorization' && credential.scheme === 'bearer' && looksLikeJwt(credential.value),
-        // A verified token is itself a success outcome (its frozen principal; the pipeline reads nothing else), and a
-        // failure is a denial: a cached token with the memory revocation store is answered at once, no promise made.
+        // A verified token is itself a success outcome (its frozen principal, and for an exchanged token its key's
+        // record; the pipeline reads nothing else), and a failure is a denial: a cached token whose key is cached too,
+        // with the memory revocation store, is answered at once, no promise made.
         authenticate: (credential, ctx) => verifyWithKey(credential.value, ctx.now),
       },
     ],

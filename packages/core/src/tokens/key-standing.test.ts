@@ -1,5 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, MemoryKeyStore, type AuthRequest, type InvalidationChannel, type KeyChange, type KeywardOptions } from '../index';
+import { EventBus } from '../events/bus';
+import type { FeatureDeps } from '../features/deps';
+import type { AuthOutcome, PipelineContext } from '../pipeline/context';
+import { tokensFeature, type TokensFeature } from './feature';
 
 /** An in-process invalidation channel: what one instance publishes, every subscriber hears at once. */
 function sharedChannel(): InvalidationChannel {
@@ -46,6 +50,90 @@ describe('tokens exchanged for an API key', () => {
     expect(await kw.check(bearer(token))).toMatchObject({ ok: true });
     store.get = async () => { throw new Error('store down'); };
     expect(await kw.check(bearer(token))).toMatchObject({ ok: false, code: 'STORE_UNAVAILABLE', status: 503 });
+    await kw.close();
+  });
+});
+
+describe('a token exchanged for an API key acts as its key in the pipeline', () => {
+  /** The tokens feature of an instance, on that instance's key manager, and its JWT authenticator. */
+  function authenticatorOf(kw: ReturnType<typeof createKeyward>, clock: ReturnType<typeof manualClock>) {
+    const deps = { clock, events: new EventBus(clock), keys: kw.keys, challenge: { realm: 'keyward', schemes: ['Bearer'] } } as unknown as FeatureDeps;
+    const feature = tokensFeature({ clock, tokens: { signing } }, deps) as TokensFeature;
+    const authenticator = feature.authenticators![0]!;
+    return { api: feature.api, authenticate: (token: string) => authenticator.authenticate({ value: token, source: 'authorization', scheme: 'bearer' }, { now: clock() } as PipelineContext) };
+  }
+
+  it('carries the key record, and answers at once with the same outcome once the token and the key are cached', async () => {
+    const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const kw = createKeyward({ clock, tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], plan: 'free' });
+    const { api, authenticate } = authenticatorOf(kw, clock);
+    const token = await exchange(kw, record.id, key);
+
+    const first = authenticate(token);
+    expect(first).toBeInstanceOf(Promise); // jose, then the key store
+    const outcome = (await first) as Extract<AuthOutcome, { principal: unknown }>;
+    expect(outcome.record).toMatchObject({ id: record.id, owner: 'acme', plan: 'free' });
+    expect(outcome.principal).toMatchObject({ type: 'token', id: record.id, subject: record.id, owner: 'acme', plan: 'free' });
+    expect(outcome.principal.keyId).not.toBe(record.id); // a token's keyId is its jti: buckets must not be keyed by it
+
+    const cached = authenticate(token);
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect(cached).toMatchObject({ principal: outcome.principal, record: outcome.record });
+    expect(authenticate(token)).toBe(cached); // the cached token's outcome: nothing allocated per request
+
+    await kw.keys.update(record.id, { name: 'renamed' }); // a new record: a new outcome with it
+    const changed = (await authenticate(token)) as typeof outcome;
+    expect(changed.record).toMatchObject({ name: 'renamed' });
+    expect(authenticate(token)).toBe(changed);
+
+    // kw.tokens.verify() hands out the principal and the claims, never the record (it holds the key's hash)
+    const verified = await api.verify(token);
+    expect(verified).not.toHaveProperty('record');
+    expect(JSON.stringify(verified)).not.toContain(outcome.record!.hash);
+    expect(verified).toMatchObject({ principal: { type: 'token', id: record.id } });
+    await kw.close();
+  });
+
+  it('decides synchronously for a cached token of a cached key with limits and restrictions on', async () => {
+    const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const kw = createKeyward({ clock, tokens: { signing }, limits: { rules: { burst: { points: 10, window: '1m' } } } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { ip: { allow: ['10.0.0.0/8'] } } });
+    const token = await exchange(kw, record.id, key);
+    expect(await kw.decide(bearer(token))).toMatchObject({ ok: true });
+    const again = kw.decide(bearer(token));
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toMatchObject({ ok: true, headers: { RateLimit: '"burst";r=8;t=60' } });
+    await kw.close();
+  });
+
+  it("follows the key's plan as it is now: the principal's plan is the key's", async () => {
+    const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const kw = createKeyward({ clock, tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], plan: 'free' });
+    const token = await exchange(kw, record.id, key);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: true, principal: { plan: 'free' } });
+    await kw.keys.update(record.id, { plan: 'pro' });
+    const pro = await kw.check(bearer(token));
+    expect(pro).toMatchObject({ ok: true, principal: { type: 'token', id: record.id, plan: 'pro' } });
+    expect(Object.isFrozen((pro as { principal: object }).principal)).toBe(true);
+    await kw.keys.update(record.id, { plan: null });
+    expect((await kw.check(bearer(token))) as { principal?: object }).not.toHaveProperty('principal.plan');
+    await kw.close();
+  });
+
+  it('is refused with 503 STORE_UNAVAILABLE, never judged by a stale record, when the store fails after a change', async () => {
+    const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const store = new MemoryKeyStore();
+    const kw = createKeyward({ clock, store, tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const token = await exchange(kw, record.id, key);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: true });
+    await kw.keys.update(record.id, { restrictions: { ip: { allow: ['192.0.2.0/24'] } } }); // drops the cached record
+    store.get = async () => { throw new Error('store down'); };
+    const d = await kw.check(bearer(token));
+    expect(d).toMatchObject({ ok: false, code: 'STORE_UNAVAILABLE', status: 503, headers: { 'Retry-After': '1' } });
+    expect(JSON.stringify(d)).not.toContain('store down');
     await kw.close();
   });
 });
