@@ -1,5 +1,10 @@
-import { createKeyward, manualClock, type AnomalyOptions, type Keyward, type KeywardEvent } from '../index';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createKeyward, EVENT_SCHEMA, manualClock, type AnomalyOptions, type Keyward, type KeywardEvent } from '../index';
 import type { AnomalyFeature } from './feature';
+import { parseAnomalyOptions } from './options';
+
+const kwConfig = (o: AnomalyOptions) => parseAnomalyOptions(o);
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const COUNTRIES: Record<string, string> = { '10.0.0.1': 'FR', '10.0.0.9': 'RU' };
@@ -99,10 +104,112 @@ describe('anomaly detection', () => {
     expect(!d.ok && d.status).toBe(401);
   });
 
+  it('re-enabling a suspended key works: key.enabled, requests pass again, no second suspension within the cooldown', async () => {
+    await setup({ suspend: ['RATE_SPIKE'] });
+    await warmUp();
+    for (let i = 0; i < 10; i++) await call();
+    await anomalies();
+    expect((await call()).ok).toBe(false);
+    await kw.keys.enable(keyId);
+    for (let i = 0; i < 5; i++) {
+      const d = await call();
+      expect(d.ok).toBe(true);
+    }
+    await anomalies();
+    expect(events.filter((e) => e.type === 'key.enabled')).toMatchObject([{ keyId, owner: 'acme' }]);
+    expect(events.filter((e) => e.type === 'key.suspended').length).toBe(1);
+    expect((await kw.keys.get(keyId))!.status).toBe('active');
+  });
+
+  it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {
+    await setup({ rateFactor: 10, detect: ['NEW_ADDRESS', 'MANY_ADDRESSES'] });
+    await warmUp();
+    const detector = (kw.features.get('anomalies') as AnomalyFeature).detector;
+    const address = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    let most = 0;
+    for (let minute = 1; minute <= 12; minute++) {
+      for (let i = 0; i < 3_000; i++) await call(address(minute * 3_000 + i));
+      await anomalies();
+      most = Math.max(most, detector.footprint(keyId)!.minuteAddresses);
+      clock.advance(60_000);
+    }
+    for (let i = 0; i < 100_000; i++) await call(address(40_000 + i));
+    const found = await anomalies();
+    // The defaults: maxKnownAddresses 256, maxMinuteAddresses 256. (Before, the minute's bound rose with the learned
+    // baseline, 1.9× a minute: 11,970 entries in the last minute here, and more the longer it went on.)
+    expect(most).toBe(256);
+    expect(detector.footprint(keyId)).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 1 });
+    expect(found.filter((e) => e.reason === 'MANY_ADDRESSES')[0]!.data).toMatchObject({ evidence: { addressesThisMinute: 20, baselineAddressesPerMinute: 1, threshold: 20 } });
+  });
+
+  it('a full minute count is itself reported as MANY_ADDRESSES, and says when more addresses came', async () => {
+    await setup({ maxAddresses: 2, maxMinuteAddresses: 8, rateFactor: 10, cooldown: 0, detect: ['MANY_ADDRESSES'] });
+    await warmUp(); // baseline 1: threshold min(8, max(2, 10 × 1)) = 8, the bound
+    for (let i = 1; i <= 10; i++) await call(`10.2.0.${i}`);
+    const found = await anomalies();
+    expect(found.map((e) => e.data!['evidence'])).toEqual([
+      { addressesThisMinute: 8, baselineAddressesPerMinute: 1, threshold: 8 },
+      { addressesThisMinute: 8, capped: true, baselineAddressesPerMinute: 1, threshold: 8 },
+      { addressesThisMinute: 8, capped: true, baselineAddressesPerMinute: 1, threshold: 8 },
+    ]);
+    expect((kw.features.get('anomalies') as AnomalyFeature).detector.footprint(keyId)).toMatchObject({ minuteAddresses: 8 });
+  });
+
+  it('an attacker cannot raise the address baseline 1.9× a minute (at most 10 %): a ramp under the old threshold is reported', async () => {
+    await setup({ rateFactor: 10, maxAddresses: 20, detect: ['MANY_ADDRESSES'] });
+    await warmUp(); // one address a minute: baseline 1
+    // Each minute just under the old threshold, max(20, 10 × baseline), with the baseline learned from the whole minute:
+    // it rose 1.9× a minute (19, 27, 52, 98, … addresses) and was never reported.
+    let oldBaseline = 1;
+    let reportedIn: number | undefined;
+    for (let minute = 1; minute <= 10 && reportedIn === undefined; minute++) {
+      clock.advance(60_000);
+      const n = Math.ceil(Math.max(20, 10 * oldBaseline)) - 1;
+      for (let i = 0; i < n; i++) await call(`10.1.${minute}.${i}`);
+      oldBaseline = 0.1 * n + 0.9 * oldBaseline;
+      if ((await anomalies()).length > 0) reportedIn = minute;
+    }
+    expect(reportedIn).toBe(3);
+    // minute 1 counts 19 (under max(20, 2 × 1)), minute 2 only 20 of its 27: 0.1 × 20 + 0.9 × 2.8
+    expect((await anomalies())[0]!.data).toMatchObject({ evidence: { addressesThisMinute: 46, baselineAddressesPerMinute: 4.52, threshold: 46 } });
+  });
+
+  it('measured: a key at every bound (256 remembered and 256 counted addresses, 64 countries) holds about 21 KB', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    kw = createKeyward({ anomalies: { warmup: 0, warmupRequests: 0 } }); // nothing else keeps the events
+    const detector = (kw.features.get('anomalies') as AnomalyFeature).detector;
+    const KEYS = 500;
+    const [first, second] = [new Date(T0).toISOString(), new Date(T0 + 60_000).toISOString()];
+    const event = (k: number, time: string, i: number): KeywardEvent => ({
+      schema: EVENT_SCHEMA, type: 'request.completed', time, requestId: 'r', keyId: `key_${k}`,
+      clientAddress: `10.${k & 255}.${i >> 8}.${i & 255}`, country: `C${i % 64}`, status: 200, bytes: 100,
+    });
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let k = 0; k < KEYS; k++) {
+      detector.observe(event(k, first, 0));
+      for (let i = 0; i < 600; i++) detector.observe(event(k, second, i)); // the second minute: warm, anomalies fired
+    }
+    await kw.flushEvents();
+    gc();
+    gc();
+    const perKey = (process.memoryUsage().heapUsed - before) / KEYS;
+    expect(detector.footprint('key_7')).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 64 });
+    // 19.4–21.3 KB measured on Node 20: the README's "about 21 KB per key" (≈ 42 MB at the default 2000 keys)
+    expect(perKey).toBeLessThan(24 * 1024);
+  });
+
   it('validates its options', () => {
     expect(() => createKeyward({ anomalies: { rateFactor: 0 } })).toThrow('keyward: option "anomalies.rateFactor" must be a number of at least 1');
     expect(() => createKeyward({ anomalies: { suspend: ['NOPE' as never] } })).toThrow(/anomalies\.suspend/);
     expect(() => createKeyward({ anomalies: { warmup: 'soon' } })).toThrow(/anomalies\.warmup/);
     expect(() => createKeyward({ anomalies: { countryLookup: 'geo' as never } })).toThrow(/anomalies\.countryLookup/);
+    expect(() => createKeyward({ anomalies: { maxMinuteAddresses: 4097 } })).toThrow('keyward: option "anomalies.maxMinuteAddresses" must be an integer from 2 to 4096');
+    expect(() => createKeyward({ anomalies: { maxKnownAddresses: 100_000 } })).toThrow(/anomalies\.maxKnownAddresses/);
+    expect(() => createKeyward({ anomalies: { maxAddresses: 50, maxMinuteAddresses: 40 } })).toThrow('keyward: option "anomalies.maxAddresses" must be at most "anomalies.maxMinuteAddresses"');
+    expect(kwConfig({ maxAddresses: 500 })).toMatchObject({ maxAddresses: 500, maxMinuteAddresses: 500 });
+    expect(kwConfig({})).toMatchObject({ maxAddresses: 20, maxMinuteAddresses: 256, maxKnownAddresses: 256 });
   });
 });

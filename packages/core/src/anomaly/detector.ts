@@ -9,6 +9,18 @@ const MINUTE = 60_000;
 /** Weight of the newest active minute in a baseline (about the last 10 active minutes count). */
 const ALPHA = 0.1;
 const MAX_COUNTRIES = 64;
+/**
+ * A minute counts towards the address baseline with at most this many times the baseline (or `maxAddresses`), so a
+ * client that keeps each minute just under the `MANY_ADDRESSES` threshold raises the baseline by at most 10 % an
+ * active minute (1 + ALPHA × (2 − 1)), not 1.9× (1 + ALPHA × (rateFactor − 1) with the default factor of 10).
+ */
+const BASELINE_STEP = 2;
+/**
+ * Addresses are held as 30-bit hashes: small integers, which V8 stores inside a Set or Map, where a 53-bit number
+ * would be a heap object of its own (about half the memory). A new address takes the hash of a remembered one with
+ * odds of `maxKnownAddresses` in 2^30 (one in four million at the default), which only ever hides that `NEW_ADDRESS`.
+ */
+const addressId = (address: string): number => hash53(address) % 0x40000000;
 
 const SEVERITY: Readonly<Record<AnomalyKind, 'low' | 'medium' | 'high'>> = {
   NEW_ADDRESS: 'low',
@@ -25,7 +37,10 @@ interface Minute {
   errors: number;
   authFailures: number;
   bytes: number;
+  /** Distinct addresses of the minute, at most `maxMinuteAddresses`. */
   addresses: Set<number>;
+  /** More distinct addresses came than `addresses` holds. */
+  capped: boolean;
 }
 
 interface Baseline {
@@ -39,7 +54,8 @@ interface Baseline {
 interface KeyState {
   readonly first: number;
   seen: number;
-  readonly known: Map<number, true>;
+  /** Remembered addresses, least recently seen first (a Set keeps insertion order; a value would only cost memory). */
+  readonly known: Set<number>;
   readonly countries: Set<string>;
   minute: number;
   current: Minute;
@@ -47,8 +63,18 @@ interface KeyState {
   readonly fired: Map<AnomalyKind, number>;
 }
 
-const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set() });
+const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set(), capped: false });
 const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : ALPHA * x + (1 - ALPHA) * old);
+
+/** What the detector holds for one key: every count is bounded by an option, whatever the traffic. */
+export interface AnomalyFootprint {
+  /** Addresses remembered for `NEW_ADDRESS` (at most `maxKnownAddresses`). */
+  readonly knownAddresses: number;
+  /** Distinct addresses counted this minute (at most `maxMinuteAddresses`). */
+  readonly minuteAddresses: number;
+  /** Countries remembered for `NEW_COUNTRY` (at most 64). */
+  readonly countries: number;
+}
 
 /** What the detector needs from the instance. */
 export interface AnomalyDetectorDeps {
@@ -61,7 +87,8 @@ export interface AnomalyDetectorDeps {
  * request rate or response volume far above the key's baseline, bursts of errors or authentication failures, use
  * from many addresses at once. Each finding is an `anomaly.detected` event carrying its evidence (addresses,
  * counts, baselines — never a secret); with `suspend`, the key is disabled and `key.suspended` follows.
- * Runs off the request path; memory is bounded by `maxKeys` × (`maxKnownAddresses` + 64 countries + `maxAddresses`).
+ * Runs off the request path; memory is bounded by `maxKeys` × (`maxKnownAddresses` + `maxMinuteAddresses` + 64
+ * countries), independent of the request rate and of anything a client sends.
  */
 export class AnomalyDetector {
   private readonly state = new Map<string, KeyState>();
@@ -81,7 +108,7 @@ export class AnomalyDetector {
     let s = this.state.get(o.keyId);
     if (s) this.state.delete(o.keyId);
     else {
-      s = { first: t, seen: 0, known: new Map(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
+      s = { first: t, seen: 0, known: new Set(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
       if (this.state.size >= c.maxKeys) this.state.delete(this.state.keys().next().value as string);
     }
     this.state.set(o.keyId, s);
@@ -94,7 +121,7 @@ export class AnomalyDetector {
         b.requests = ewma(b.requests, m.requests, b.samples);
         b.errors = ewma(b.errors, m.errors, b.samples);
         b.bytes = ewma(b.bytes, m.bytes, b.samples);
-        b.addresses = ewma(b.addresses, m.addresses.size, b.samples);
+        b.addresses = ewma(b.addresses, Math.min(m.addresses.size, Math.max(c.maxAddresses, BASELINE_STEP * b.addresses)), b.samples);
         b.samples++;
       }
       s.minute = minute;
@@ -106,8 +133,12 @@ export class AnomalyDetector {
     if (isError) m.errors++;
     if (o.authFailed) m.authFailures++;
     m.bytes += o.bytes ?? 0;
-    const addressHash = o.address !== undefined ? hash53(o.address) : undefined;
-    if (addressHash !== undefined && m.addresses.size <= Math.max(c.maxAddresses, c.rateFactor * s.base.addresses)) m.addresses.add(addressHash);
+    const addressHash = o.address !== undefined ? addressId(o.address) : undefined;
+    if (addressHash !== undefined && !m.addresses.has(addressHash)) {
+      // A full count is itself the evidence: the threshold below never exceeds it.
+      if (m.addresses.size < c.maxMinuteAddresses) m.addresses.add(addressHash);
+      else m.capped = true;
+    }
     const country = this.countryOf(event);
 
     const warm = s.base.samples > 0 && t - s.first >= c.warmupMs && s.seen >= c.warmupRequests;
@@ -123,16 +154,18 @@ export class AnomalyDetector {
       if (m.bytes >= bytesThreshold) found.push(['BYTES_SPIKE', { bytesThisMinute: m.bytes, baselineBytesPerMinute: Math.round(b.bytes), threshold: Math.ceil(bytesThreshold) }]);
       if (m.errors >= c.errorBurst && m.errors / m.requests >= c.errorRatio) found.push(['ERROR_BURST', { errorsThisMinute: m.errors, requestsThisMinute: m.requests, baselineErrorsPerMinute: round(b.errors) }]);
       if (m.authFailures >= c.authFailureBurst) found.push(['AUTH_FAILURE_BURST', { authFailuresThisMinute: m.authFailures, lastReason: o.reason }]);
-      const addrThreshold = Math.max(c.maxAddresses, c.rateFactor * b.addresses);
-      if (m.addresses.size >= addrThreshold) found.push(['MANY_ADDRESSES', { addressesThisMinute: m.addresses.size, baselineAddressesPerMinute: round(b.addresses), threshold: Math.ceil(addrThreshold) }]);
+      const addrThreshold = Math.min(c.maxMinuteAddresses, Math.max(c.maxAddresses, c.rateFactor * b.addresses));
+      if (m.addresses.size >= addrThreshold) {
+        found.push(['MANY_ADDRESSES', { addressesThisMinute: m.addresses.size, ...(m.capped ? { capped: true } : {}), baselineAddressesPerMinute: round(b.addresses), threshold: Math.ceil(addrThreshold) }]);
+      }
       for (const [kind, evidence] of found) this.fire(kind, evidence, event, s, t, country);
     }
 
     s.seen++;
     if (addressHash !== undefined) {
       s.known.delete(addressHash);
-      s.known.set(addressHash, true);
-      if (s.known.size > c.maxKnownAddresses) s.known.delete(s.known.keys().next().value as number);
+      s.known.add(addressHash);
+      if (s.known.size > c.maxKnownAddresses) s.known.delete(s.known.values().next().value as number);
     }
     if (country !== undefined && s.countries.size < MAX_COUNTRIES) s.countries.add(country);
   }
@@ -146,6 +179,12 @@ export class AnomalyDetector {
   /** Keys currently tracked. */
   get size(): number {
     return this.state.size;
+  }
+
+  /** What is held for a key (`undefined` when it is not tracked): for checking the memory bound. */
+  footprint(keyId: string): AnomalyFootprint | undefined {
+    const s = this.state.get(keyId);
+    return s && { knownAddresses: s.known.size, minuteAddresses: s.current.addresses.size, countries: s.countries.size };
   }
 
   private countryOf(event: KeywardEvent): string | undefined {

@@ -1,3 +1,3 @@
-export { AnomalyDetector, type AnomalyDetectorDeps } from './detector';
+export { AnomalyDetector, type AnomalyDetectorDeps, type AnomalyFootprint } from './detector';
 export { anomalyFeature, type AnomalyFeature } from './feature';
 export { parseAnomalyOptions, ANOMALY_KINDS, type AnomalyKind, type AnomalyOptions, type AnomalyConfig, type CountryLookup } from './options';

@@ -35,6 +35,12 @@ export interface AnomalyOptions {
   authFailureBurst?: number;
   /** `MANY_ADDRESSES`: distinct client addresses in a minute, at least (default 20; and `rateFactor` × baseline). */
   maxAddresses?: number;
+  /**
+   * Distinct client addresses counted per key and minute, at most (default 256, or `maxAddresses` when larger; at
+   * most 4096): the memory bound of the minute's count, whatever the traffic. A minute that fills it is reported as
+   * `MANY_ADDRESSES` (the threshold never exceeds it), with `capped: true` in the evidence when more addresses came.
+   */
+  maxMinuteAddresses?: number;
   /** The same kind is reported for the same key at most once per this (default `'15m'`). */
   cooldown?: number | string;
   /** Kinds to detect (default all). */
@@ -48,7 +54,7 @@ export interface AnomalyOptions {
   countryLookup?: CountryLookup;
   /** Most keys tracked (default 2000; the least recently active is dropped). */
   maxKeys?: number;
-  /** Addresses remembered per key (default 256; least recently seen dropped). */
+  /** Addresses remembered per key (default 256, at most 4096; least recently seen dropped). */
   maxKnownAddresses?: number;
 }
 
@@ -64,6 +70,7 @@ export interface AnomalyConfig {
   readonly errorRatio: number;
   readonly authFailureBurst: number;
   readonly maxAddresses: number;
+  readonly maxMinuteAddresses: number;
   readonly cooldownMs: number;
   readonly detect: ReadonlySet<AnomalyKind>;
   readonly suspend: ReadonlySet<AnomalyKind>;
@@ -72,12 +79,22 @@ export interface AnomalyConfig {
   readonly maxKnownAddresses: number;
 }
 
+/** The largest per-key address bound (`maxMinuteAddresses`, `maxKnownAddresses`, and so `maxAddresses`). */
+export const MAX_ADDRESS_BOUND = 4096;
+
 function num(value: unknown, name: string, min: number, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
     throw new TypeError(`keyward: option "anomalies.${name}" must be ${integer ? 'an integer' : 'a number'} of at least ${min}`);
   }
   return value;
+}
+
+/** An address bound: an integer from `min` to {@link MAX_ADDRESS_BOUND}. */
+function bound(value: unknown, name: string, min: number, fallback: number): number {
+  const n = num(value, name, min, fallback);
+  if (n > MAX_ADDRESS_BOUND) throw new TypeError(`keyward: option "anomalies.${name}" must be an integer from ${min} to ${MAX_ADDRESS_BOUND}`);
+  return n;
 }
 
 function kinds(value: unknown, name: string): Set<AnomalyKind> {
@@ -95,6 +112,9 @@ export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLook
   const suspend = o.suspend === undefined || o.suspend === false ? new Set<AnomalyKind>() : o.suspend === true ? new Set(ANOMALY_KINDS) : kinds(o.suspend, 'suspend');
   const errorRatio = num(o.errorRatio, 'errorRatio', 0, 0.5, false);
   if (errorRatio > 1) throw new TypeError('keyward: option "anomalies.errorRatio" must be a number from 0 to 1');
+  const maxAddresses = bound(o.maxAddresses, 'maxAddresses', 2, 20);
+  const maxMinuteAddresses = bound(o.maxMinuteAddresses, 'maxMinuteAddresses', 2, Math.max(256, maxAddresses));
+  if (maxAddresses > maxMinuteAddresses) throw new TypeError('keyward: option "anomalies.maxAddresses" must be at most "anomalies.maxMinuteAddresses"');
   return {
     warmupMs: parseDuration(o.warmup ?? '1h', 'anomalies.warmup'),
     warmupRequests: num(o.warmupRequests, 'warmupRequests', 0, 100),
@@ -105,13 +125,14 @@ export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLook
     errorBurst: num(o.errorBurst, 'errorBurst', 1, 50),
     errorRatio,
     authFailureBurst: num(o.authFailureBurst, 'authFailureBurst', 1, 10),
-    maxAddresses: num(o.maxAddresses, 'maxAddresses', 2, 20),
+    maxAddresses,
+    maxMinuteAddresses,
     cooldownMs: parseDuration(o.cooldown ?? '15m', 'anomalies.cooldown'),
     detect: o.detect === undefined ? new Set(ANOMALY_KINDS) : kinds(o.detect, 'detect'),
     suspend,
     countryLookup: o.countryLookup ?? fallbackLookup,
     maxKeys: num(o.maxKeys, 'maxKeys', 1, 2000),
-    maxKnownAddresses: num(o.maxKnownAddresses, 'maxKnownAddresses', 1, 256),
+    maxKnownAddresses: bound(o.maxKnownAddresses, 'maxKnownAddresses', 1, 256),
   };
 }
 
