@@ -32,8 +32,9 @@ export class RedisInvalidationChannel implements InvalidationChannel {
     this.channel = checkPrefix(options.channel, 'channel', 'keyward:invalidate');
   }
 
+  /** Publishes `{"id":"<key id>"}`: ids only, whatever else `change` holds (a key's hash never goes on the channel). */
   async publish(change: KeyChange): Promise<void> {
-    await this.client.publish(this.channel, JSON.stringify(change.hash === undefined ? { id: change.id } : { id: change.id, hash: change.hash }));
+    await this.client.publish(this.channel, JSON.stringify({ id: change.id }));
   }
 
   /**
@@ -53,8 +54,9 @@ export class RedisInvalidationChannel implements InvalidationChannel {
       if (channel !== this.channel) return;
       let change: KeyChange | undefined;
       try {
-        const parsed = JSON.parse(message) as { id?: unknown; hash?: unknown };
-        if (typeof parsed.id === 'string') change = typeof parsed.hash === 'string' ? { id: parsed.id, hash: parsed.hash } : { id: parsed.id };
+        // An older instance may still send `{ id, hash }`: the id is used, the hash dropped here.
+        const parsed = JSON.parse(message) as { id?: unknown } | null;
+        if (typeof parsed?.id === 'string') change = { id: parsed.id };
       } catch {
         // a message that is not ours: a reset is the safe answer
       }

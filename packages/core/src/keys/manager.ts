@@ -552,7 +552,7 @@ export class KeyManager {
     this.deps.idCache?.delete(record.id);
     if (this.deps.invalidation) {
       try {
-        await this.deps.invalidation.publish({ id: record.id, hash: record.hash });
+        await this.deps.invalidation.publish({ id: record.id }); // ids only: a key's hash never leaves the store
       } catch (error) {
         this.deps.events.emit({ type: 'store.error', keyId: record.id, reason: 'INVALIDATION_PUBLISH_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
       }

@@ -1,7 +1,13 @@
-/** A key change that every instance must hear about. */
+/**
+ * A key change that every instance must hear about: the key's id, which is all a receiver needs (caches find their
+ * entries by id). keyward never sends a key's hash between instances.
+ */
 export interface KeyChange {
   readonly id: string;
-  /** The key's hash (used only as a cache key between instances; never logged). */
+  /**
+   * @deprecated Never sent by keyward (a hash broadcast on a channel is a hash exposed to every subscriber) and never
+   * read: receivers drop a cached record by `id`. Kept so that channels written against the old shape still compile.
+   */
   readonly hash?: string;
 }
 
