@@ -70,7 +70,11 @@ describe('RedisInvalidationChannel', () => {
     await eventually(() => resets === 1); // subscribed
 
     // an instance whose cache holds a key; the key is revoked in the store without a message from this version
+    const subscribers = async () => Number((await client.pubsub('NUMSUB', name))[1]);
+    const before = await subscribers();
     const app = instance();
+    await eventually(async () => (await subscribers()) === before + 1);
+    await new Promise((r) => setTimeout(r, 50)); // its reset on subscribing (which drops the cache) has run
     const store = new RedisKeyStore({ client, prefix: name });
     const key = await app.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     created.push(key.record.id);
