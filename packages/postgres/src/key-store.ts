@@ -1,5 +1,5 @@
 import { KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
-import { checkPool, quoteSchema, type Queryable } from './pg';
+import { checkEncryption, checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
 export interface PostgresKeyStoreOptions {
@@ -49,7 +49,7 @@ export class PostgresKeyStore implements KeyStore {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresKeyStore takes an options object');
     this.pool = checkPool(options.pool);
     this.table = `${quoteSchema(options.schema)}.keyward_keys`;
-    this.encryption = options.encryption;
+    this.encryption = checkEncryption(options.encryption, 'PostgresKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);
   }
 

@@ -1,5 +1,5 @@
 import { KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
-import { checkClient, checkPrefix, type RedisClient } from './client';
+import { checkClient, checkEncryption, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
 
@@ -86,8 +86,9 @@ export class RedisKeyStore implements KeyStore {
   constructor(options: RedisKeyStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisKeyStore takes an options object');
     this.client = checkClient(options.client, 'client');
+    warnIfOfflineQueue(this.client, 'RedisKeyStore');
     this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
-    this.encryption = options.encryption;
+    this.encryption = checkEncryption(options.encryption, 'RedisKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);
   }
 

@@ -1,5 +1,5 @@
 import type { RevocationStore } from '@keyward/core';
-import { checkClient, checkPrefix, type RedisClient } from './client';
+import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { run, script } from './script';
 
 /** Options of {@link RedisRevocationStore}. */
@@ -35,6 +35,7 @@ export class RedisRevocationStore implements RevocationStore {
   constructor(options: RedisRevocationStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisRevocationStore takes an options object');
     this.client = checkClient(options.client, 'client');
+    warnIfOfflineQueue(this.client, 'RedisRevocationStore');
     this.prefix = checkPrefix(options.prefix, 'prefix', 'keyward');
     this.graceMs = options.graceMs ?? 60_000;
     if (!Number.isInteger(this.graceMs) || this.graceMs < 0) throw new TypeError('keyward: option "graceMs" must be a non-negative integer');

@@ -1,4 +1,5 @@
 import { parseOptions } from './config';
+import { createKeyward } from '../keyward';
 import { LruCache } from '../util/lru';
 import { parseDuration } from '../util/duration';
 import { manualClock } from '../util/clock';
@@ -28,11 +29,22 @@ describe('options', () => {
     [{ clock: 42 }, '"clock"'],
     [{ requestIdHeader: 'a b' }, '"requestIdHeader"'],
     [{ store: { get() {} } }, '"store"'],
+    [{ invalidation: {} }, '"invalidation" must implement InvalidationChannel (missing publish())'],
+    [{ invalidation: { publish: async () => {} } }, '"invalidation" must implement InvalidationChannel (missing subscribe())'],
+    [{ invalidation: { publish: 'redis', subscribe: 'redis' } }, '"invalidation"'],
+    [{ invalidation: null }, '"invalidation"'],
     [{ header: false, bearer: false }, '"header", "bearer"'],
     [{ pepper: '' }, '"pepper"'],
   ])('refuses %p with a TypeError naming %s', (options, name) => {
     expect(() => parseOptions(options as never)).toThrow(TypeError);
     expect(() => parseOptions(options as never)).toThrow(name);
+  });
+
+  it('createKeyward refuses an invalidation channel that could not carry a revocation (it was accepted, and lost them)', () => {
+    const halfChannel = { publish: async () => {} };
+    expect(() => createKeyward({ invalidation: halfChannel as never })).toThrow(new TypeError('keyward: option "invalidation" must implement InvalidationChannel (missing subscribe())'));
+    const channel = { publish: async () => {}, subscribe: async () => () => {} };
+    return createKeyward({ invalidation: channel }).close();
   });
 
   it('reads the pepper from the environment or a file, and warns when it is short', () => {

@@ -33,6 +33,14 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
   return value;
 }
 
+/** Checks that an injected object has its interface's methods, naming the option and the first one missing. */
+function requireMethods(value: unknown, option: string, name: string, methods: readonly string[]): void {
+  const o = value as Record<string, unknown> | null;
+  for (const m of methods) {
+    if (typeof o?.[m] !== 'function') throw new TypeError(`keyward: option "${option}" must implement ${name} (missing ${m}())`);
+  }
+}
+
 function pathMatcher(p: unknown, i: number): (path: string) => boolean {
   if (p instanceof RegExp) return (path) => p.test(path);
   if (typeof p !== 'string' || !p.startsWith('/')) throw new TypeError(`keyward: option "publicPaths[${i}]" must be a path starting with "/" or a RegExp`);
@@ -117,12 +125,9 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
 
   const trackLastUsedMs = options.trackLastUsed === false ? false : parseDuration(options.trackLastUsed ?? 60_000, 'trackLastUsed');
 
-  if (options.store !== undefined) {
-    const s = options.store as unknown as Record<string, unknown>;
-    for (const m of ['create', 'get', 'findByHash', 'list', 'update', 'delete']) {
-      if (typeof s?.[m] !== 'function') throw new TypeError(`keyward: option "store" must implement KeyStore (missing ${m}())`);
-    }
-  }
+  if (options.store !== undefined) requireMethods(options.store, 'store', 'KeyStore', ['create', 'get', 'findByHash', 'list', 'update', 'delete']);
+  // Without publish() and subscribe(), a revocation made here would silently never reach the other instances.
+  if (options.invalidation !== undefined) requireMethods(options.invalidation, 'invalidation', 'InvalidationChannel', ['publish', 'subscribe']);
 
   return {
     store: options.store ?? new MemoryKeyStore(),
