@@ -1,6 +1,6 @@
 /** RedisKeyStore's start-up checks, against a real Redis (127.0.0.1:6379, or REDIS_URL). */
 import { createHash, randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { boundedRedisOptions } from './client';
 import { RedisKeyStore } from './key-store';
@@ -11,7 +11,7 @@ const NOT_ENCRYPTION = 'keyward: option "encryption" of RedisKeyStore must be an
 
 describe('RedisKeyStore options', () => {
   const clients: Redis[] = [];
-  const client = (options: ConstructorParameters<typeof Redis>[1] = boundedRedisOptions()) => {
+  const client = (options: RedisOptions = boundedRedisOptions()) => {
     const c = new Redis(URL, { ...options, lazyConnect: true });
     c.on('error', () => {});
     clients.push(c);
