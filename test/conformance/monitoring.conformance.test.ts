@@ -1,12 +1,15 @@
 /**
  * Monitoring scenarios, identical for every adapter: per-key metrics after a scripted sequence, a parseable
- * `/metrics` scrape, and a scripted "stolen key" (new address and country, burst, large downloads) raising the
- * expected anomalies and, with auto-suspend, a 401 on the next request.
+ * `/metrics` scrape, a scripted "stolen key" (new address and country, burst, large downloads) raising the
+ * expected anomalies and, with auto-suspend, a 401 on the next request, and a key sent in the URL (an unlisted query
+ * parameter, a path segment) reaching no event, log line or metric.
  */
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { createKeyward, manualClock, type AnomalyFeature, type Keyward, type KeywardEvent } from '@keyward/core';
-import { createPrometheusExporter, type PrometheusExporter } from '@keyward/monitoring';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createPrometheusExporter, jsonLinesSink, pinoSink, type PrometheusExporter } from '@keyward/monitoring';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -175,5 +178,59 @@ describe.each(ADAPTERS)('conformance: monitoring on $name', (adapter) => {
     const thief = kw.metrics!.forKey(record.id)!.windows.minute;
     expect(thief.addresses.top[0]).toEqual({ value: THIEF, count: 12 });
     expect(thief.userAgents.top[0]).toEqual({ value: 'thief/1', count: 12 });
+  });
+});
+
+describe.each(ADAPTERS)('conformance: no credential in events, logs or metrics on $name', (adapter) => {
+  let kw: Keyward;
+  let app: RunningApp;
+  let exporter: PrometheusExporter;
+  const events: KeywardEvent[] = [];
+  const lines: string[] = [];
+  const into = (target: string[]) => new Writable({ write(chunk, _enc, cb) { target.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+
+  beforeAll(async () => {
+    kw = createKeyward({ metrics: true });
+    kw.on('*', (e) => { events.push(e); });
+    jsonLinesSink({ keyward: kw, stream: into(lines) });
+    pinoSink({ keyward: kw, logger: pino({ level: 'debug' }, into(lines)) });
+    exporter = createPrometheusExporter({ keyward: kw });
+    app = await adapter.start({ keyward: kw, routes: [...DEFAULT_ROUTES, { method: 'GET', path: '/v1/:id/docs', scopes: ['docs:read'] }], endpoints: [{ method: 'GET', path: '/metrics', handler: exporter.endpoint() }] });
+  });
+  afterAll(async () => {
+    exporter.close();
+    await app.close();
+    await kw.close();
+  });
+
+  it('a key in an unlisted query parameter and in the path: no event, log line or metric holds it or its body', async () => {
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const body = key.slice(key.lastIndexOf('_') + 1);
+    const sent = [
+      [await request(app.url).get(`/docs?x-api-key=${key}&page=2`).set('X-API-Key', key), 200],
+      [await request(app.url).get(`/docs?apiToken=${key}`).set('X-API-Key', key), 200],
+      [await request(app.url).get(`/v1/${key}/docs`).set('X-API-Key', key), 200],
+      [await request(app.url).get(`/v1/${key}/docs?x-api-key=${key}`), 401], // query credentials are off: missing
+      [await request(app.url).post(`/docs?apiToken=${key}`).set('X-API-Key', key), 403],
+    ] as const;
+    expect(sent.map(([res]) => res.status)).toEqual(sent.map(([, status]) => status));
+    for (let i = 0; i < 500 && (kw.metrics!.forKey(record.id)?.windows.day.requests ?? 0) < 4; i++) {
+      await kw.flushEvents();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await kw.flushEvents();
+
+    const mine = events.filter((e) => e.path !== undefined && e.time >= new Date(record.createdAt).toISOString());
+    expect(mine.map((e) => e.type).sort()).toEqual(['access.denied', 'auth.failed', ...Array(3).fill(['auth.succeeded', 'request.completed']).flat()].sort());
+    expect(mine.find((e) => e.type === 'request.completed' && e.path!.startsWith('/v1/'))!.path).toBe('/v1/[REDACTED]/docs');
+    expect(mine.find((e) => e.type === 'request.completed' && e.path!.includes('x-api-key'))!.path).toBe('/docs?x-api-key=[REDACTED]&page=2');
+    expect(lines.length).toBeGreaterThanOrEqual(2 * mine.length);
+    const metrics = kw.metrics!.forKey(record.id)!;
+    expect(metrics.windows.day.endpoints.top.map((t) => t.value).sort()).toEqual(['GET /docs', 'GET /v1/[REDACTED]/docs', 'POST /docs']);
+    const scrape = (await request(app.url).get('/metrics')).text;
+    expect(scrape).toContain('route="/v1/:credential/docs"');
+    for (const [what, text] of [['events', JSON.stringify(events)], ['log lines', lines.join('\n')], ['metrics', JSON.stringify(metrics) + JSON.stringify(kw.metrics!.top({ by: 'requests', window: 'day' }))], ['/metrics', scrape]]) {
+      for (const secret of [key, body]) expect([what, text.includes(secret)]).toEqual([what, false]);
+    }
   });
 });

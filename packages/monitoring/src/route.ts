@@ -1,4 +1,4 @@
-import { boundedMemo } from '@keyward/core';
+import { REDACTED, boundedMemo, redactQuery } from '@keyward/core';
 
 /** Turns a request path into a bounded route label. */
 export type RouteNormaliser = (path: string, method?: string) => string;
@@ -11,17 +11,24 @@ const ID_SEGMENT = [
   /^.{40,}$/, // anything very long
 ];
 
+/** The label of a path segment that held a credential (a keyward key, a JWT). */
+const CREDENTIAL_SEGMENT = ':credential';
+
 /**
- * The default route normaliser: drops the query, replaces id-like segments (numbers, UUIDs, hex, long tokens) with
- * `:id`, keeps at most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
+ * The default route normaliser: drops the query, replaces segments holding anything shaped like a credential (a
+ * keyward key, a JWT) with `:credential` and id-like segments (numbers, UUIDs, hex, long tokens) with `:id`, keeps at
+ * most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
  */
-export const defaultRouteNormaliser: RouteNormaliser = (path) => routeOf(path);
+export const defaultRouteNormaliser: RouteNormaliser = (path) => {
+  const q = path.indexOf('?');
+  // Redacted before it is remembered: the memo never holds a credential, and the query never reaches it.
+  return routeOf(redactQuery(q === -1 ? path : path.slice(0, q)));
+};
 
 /** Paths repeat: recent answers are remembered (bounded), so the common event costs one map look-up. */
-const routeOf = boundedMemo((path: string): string => {
-  const bare = path.split('?', 1)[0]!;
+const routeOf = boundedMemo((bare: string): string => {
   const segments = bare.split('/').slice(1);
-  const out = segments.slice(0, 6).map((s) => (s !== '' && ID_SEGMENT.some((re) => re.test(s)) ? ':id' : s));
+  const out = segments.slice(0, 6).map((s) => (s.includes(REDACTED) ? CREDENTIAL_SEGMENT : s !== '' && ID_SEGMENT.some((re) => re.test(s)) ? ':id' : s));
   return `/${out.join('/')}${segments.length > 6 ? '/…' : ''}`;
 }, 1000);
 

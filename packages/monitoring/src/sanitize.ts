@@ -19,7 +19,9 @@ const MAX_ITEMS = 100;
 /**
  * Returns a copy of `value` safe to log: credential headers, credential query parameters (in any `path`/`url`/
  * `query` string), keys named like secrets, `Authorization`-style values and anything shaped like a keyward key
- * are replaced by `[REDACTED]`. Depth and array length are bounded. The input is not modified.
+ * are replaced by `[REDACTED]`; then every string, URL-like or not, has its key-shaped and JWT-shaped substrings
+ * (and `name=value` pairs with a credential-like name) replaced too, as `redactQuery` does. Depth and array length
+ * are bounded. The input is not modified.
  */
 export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
   const headerNames = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
@@ -28,9 +30,9 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
-      if (URL_KEYS.has(lower)) return redactQuery(v, queryExtra);
-      if (BEARER.test(v) || looksLikeKeywardKey(v)) return REDACTED;
-      return v;
+      if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
+      // Names first, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
+      return redactQuery(v, queryExtra);
     }
     if (typeof v !== 'object' || v === null) return v;
     if (depth >= MAX_DEPTH) return '[TRUNCATED]';

@@ -101,3 +101,71 @@ describe('JSON-lines sink', () => {
     expect(() => jsonLinesSink({} as never)).toThrow(/"stream" or option "path"/);
   });
 });
+
+describe('no credential in any line, whatever field it hides in', () => {
+  const JWT = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"sub":"u1"}').toString('base64url')}.${'s'.repeat(43)}`;
+  let kw: Keyward;
+  let key: string;
+  let body: string;
+  beforeAll(async () => {
+    kw = createKeyward();
+    key = (await kw.keys.create({ owner: 'acme' })).key;
+    body = key.slice(key.lastIndexOf('_') + 1);
+  });
+  afterAll(() => kw.close());
+
+  /** Events as an instance without redaction (or another source) would send them: the key in path, query and text. */
+  const rawEvents = (): KeywardEvent[] => [
+    { ...EVENT, path: `/docs?x-api-key=${key}&page=2` },
+    { ...EVENT, path: `/docs?apiToken=${key}` },
+    { ...EVENT, path: `/v1/${key}/docs` },
+    { ...EVENT, type: 'request.completed', path: `/v1/docs?q=${JWT}`, status: 200 },
+    { ...EVENT, type: 'anomaly.detected', path: `/v1/${key}/docs?page=1`, data: { note: `seen ${key} twice`, evidence: { url: `/x/${key}` } } },
+    { ...EVENT, type: 'auth.succeeded', path: '/v1/docs', hint: 'kw_live_…a1B2' },
+    { ...EVENT, type: 'access.denied', path: `/v1/${key.replace(/_/g, '%5F')}/docs` },
+  ];
+  const extra = () => ({ url: `/v1/${key}?x-api-key=${key}`, originalUrl: `/v1/docs?apiToken=${key}`, message: `bad key ${key}`, referer: `https://app.example/cb?jwt=${JWT}`, headers: { 'x-api-key': key, authorization: `Bearer ${JWT}`, accept: 'json' } });
+  const expectClean = (text: string) => {
+    for (const secret of [key, body, JWT]) expect(text).not.toContain(secret);
+  };
+
+  it('sanitize: parameter names first, then key and JWT shapes in every string, URL-like or not', () => {
+    const out = sanitize({ path: `/v1/${key}/docs?x-api-key=${key}&page=2`, url: `/x?apiToken=abc&q=1`, note: `key was ${key}.`, api_token: 'opaque', hint: 'kw_live_…a1B2', jwt: JWT, list: [`/v1/${JWT}`] }) as Record<string, unknown>;
+    expect(out).toEqual({
+      path: '/v1/[REDACTED]/docs?x-api-key=[REDACTED]&page=2',
+      url: '/x?apiToken=[REDACTED]&q=1',
+      note: 'key was [REDACTED].',
+      api_token: '[REDACTED]', // named like a secret
+      hint: 'kw_live_…a1B2', // a hint is not a credential
+      jwt: '[REDACTED]',
+      list: ['/v1/[REDACTED]'],
+    });
+  });
+
+  it('JSON-lines sink: none of the lines holds the key, its body or a JWT', () => {
+    const out = capture();
+    const sink = jsonLinesSink({ stream: out.stream });
+    for (const e of rawEvents()) sink.write(e, extra());
+    const lines = out.lines();
+    expect(lines).toHaveLength(7);
+    for (const line of lines) expectClean(JSON.stringify(line));
+    expect(lines[0]).toMatchObject({ path: '/docs?x-api-key=[REDACTED]&page=2', request: { headers: { 'x-api-key': '[REDACTED]', authorization: '[REDACTED]', accept: 'json' } } });
+    expect(lines[2]!.path).toBe('/v1/[REDACTED]/docs');
+    expect(lines[5]!.hint).toBe('kw_live_…a1B2');
+  });
+
+  it('pino sink (real pino): the same, and credential headers and query parameters redacted as before', async () => {
+    const out = capture();
+    const sink = pinoSink({ logger: pino({ level: 'debug' }, out.stream) });
+    for (const e of rawEvents()) sink.write(e, extra());
+    sink.write(EVENT, EXTRA);
+    await new Promise((r) => setImmediate(r));
+    const lines = out.lines();
+    expect(lines).toHaveLength(8);
+    for (const line of lines) expectClean(JSON.stringify(line));
+    expect(lines[1]!.event.path).toBe('/docs?apiToken=[REDACTED]');
+    expect(lines[7]!.event.path).toBe('/docs?api_key=[REDACTED]&page=2');
+    expect(lines[7]!.request).toMatchObject({ headers: { authorization: '[REDACTED]', 'x-api-key': '[REDACTED]', 'X-Custom-Token': '[REDACTED]' }, url: '/x?token=[REDACTED]&q=1' });
+    await sink.close();
+  });
+});

@@ -1,7 +1,10 @@
 /** Header names whose values are credentials and are always redacted. */
 export const SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie'];
 
-/** Query parameter names whose values are redacted. */
+/**
+ * Query parameter names whose values are redacted. Names that merely look credential-like (see
+ * {@link isCredentialName}) are redacted too.
+ */
 export const SENSITIVE_QUERY_PARAMS: readonly string[] = [
   'api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'secret', 'password', 'sig', 'signature',
 ];
@@ -27,32 +30,294 @@ export function redactHeaders<T extends Record<string, unknown>>(headers: T, ext
   return out as T;
 }
 
+const DEFAULT_QUERY_NAMES: ReadonlySet<string> = new Set(SENSITIVE_QUERY_PARAMS);
+
+function queryNames(extra: readonly string[]): ReadonlySet<string> {
+  return extra.length === 0 ? DEFAULT_QUERY_NAMES : new Set([...SENSITIVE_QUERY_PARAMS, ...extra.map((h) => h.toLowerCase())]);
+}
+
 /**
  * Returns `url` (a path with an optional query string, or a query string alone) with the values of credential-like
- * parameters (and any in `extra`) replaced by `[REDACTED]`.
+ * parameters (those in {@link SENSITIVE_QUERY_PARAMS}, any in `extra`, and any whose name
+ * {@link isCredentialName | looks credential-like}) replaced by `[REDACTED]`, and then every credential-shaped
+ * substring, in the path as in the query, replaced too (see {@link redactCredentials}: keyward keys of any prefix,
+ * JWTs).
  *
  * @example
  * ```ts
  * redactQuery('/v1/x?api_key=kw_live_abc&page=2') // '/v1/x?api_key=[REDACTED]&page=2'
+ * redactQuery('/v1/x?apiToken=abc')               // '/v1/x?apiToken=[REDACTED]'
  * ```
  */
 export function redactQuery(url: string, extra: readonly string[] = []): string {
+  return redactCredentials(redactNamedParams(url, queryNames(extra)));
+}
+
+/** The name-based half of {@link redactQuery}. */
+function redactNamedParams(url: string, names: ReadonlySet<string>): string {
   const q = url.indexOf('?');
   if (q === -1 && url.startsWith('/')) return url;
   const head = q === -1 ? '' : url.slice(0, q + 1);
   const query = q === -1 ? url : url.slice(q + 1);
-  if (query === '') return url;
-  const names = new Set([...SENSITIVE_QUERY_PARAMS, ...extra.map((h) => h.toLowerCase())]);
+  if (query.indexOf('=') === -1) return url; // only `name=value` parts are redacted by name
   const parts = query.split('&').map((part) => {
     const eq = part.indexOf('=');
-    const rawName = eq === -1 ? part : part.slice(0, eq);
+    if (eq === -1) return part;
+    const rawName = part.slice(0, eq);
     let name = rawName;
     try {
       name = decodeURIComponent(rawName.replace(/\+/g, ' '));
     } catch {
       // keep the raw name
     }
-    return names.has(name.toLowerCase()) && eq !== -1 ? `${rawName}=${REDACTED}` : part;
+    return names.has(name.toLowerCase()) || isCredentialName(name) ? `${rawName}=${REDACTED}` : part;
   });
   return head + parts.join('&');
+}
+
+const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122;
+const UNDERSCORE = 95, HYPHEN = 45, DOT = 46, PERCENT = 37, UPPER_J = 74, LOWER_E = 101, LOWER_Y = 121;
+const isLowerOrDigit = (c: number) => (c >= ZERO && c <= NINE) || (c >= LOWER_A && c <= LOWER_Z);
+const isUpper = (c: number) => c >= UPPER_A && c <= UPPER_Z;
+const isAlphanumeric = (c: number) => isLowerOrDigit(c) || isUpper(c);
+const isBase64Url = (c: number) => isAlphanumeric(c) || c === HYPHEN || c === UNDERSCORE;
+
+/** Words that make a parameter name credential-like wherever they stand in it (`x-api-key`, `apiToken`, `X-Amz-Signature`). */
+const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
+  'key', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'sessionkey', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase',
+  'auth', 'authorization', 'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'session', 'sessionid', 'cookie', 'hmac',
+]);
+/** Endings that make a one-word name credential-like (`accesstoken`, `clientsecret`, `xapikey`). */
+const CREDENTIAL_ENDINGS: readonly string[] = ['apikey', 'token', 'secret', 'password', 'passwd', 'signature', 'credential', 'credentials'];
+
+function isCredentialWord(word: string): boolean {
+  if (CREDENTIAL_WORDS.has(word)) return true;
+  for (const ending of CREDENTIAL_ENDINGS) if (word.endsWith(ending)) return true;
+  return false;
+}
+
+/**
+ * True when a query parameter (or field) name looks like it carries a credential: one of its words — split at
+ * anything but letters and digits and where a lower-case letter or digit meets an upper-case one — is `key`,
+ * `token`, `secret`, `password`, `auth`, `signature`, `sig`, `credential`, `session`… or ends in `token`, `secret`,
+ * `apikey`…. Case-insensitive; `keyword` or `author` do not count.
+ *
+ * @example
+ * ```ts
+ * isCredentialName('x-api-key') // true
+ * isCredentialName('apiToken')  // true
+ * isCredentialName('page')      // false
+ * ```
+ */
+export function isCredentialName(name: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= name.length; i++) {
+    const c = i < name.length ? name.charCodeAt(i) : -1;
+    const inWord = c !== -1 && isAlphanumeric(c);
+    if (inWord && !(isUpper(c) && i > start && isLowerOrDigit(name.charCodeAt(i - 1)))) continue;
+    if (i > start && isCredentialWord(name.slice(start, i).toLowerCase())) return true;
+    start = inWord ? i : i + 1;
+  }
+  return false;
+}
+
+/** Fewest base62 characters after `<prefix>_<env>_` for a key to be redacted (128 random bits). */
+const MIN_KEY_TAIL = 22;
+const MAX_PREFIX = 16;
+const MAX_ENV = 16;
+/** Fewest characters of a JWT's first segment (`eyJ` + the rest of `{"alg":…}`). */
+const MIN_JWT_HEADER = 10;
+/** A presented credential shorter than this is not searched for (it would match ordinary text). */
+const MIN_VALUE_LENGTH = 8;
+
+/** The end of a key whose first underscore is at `u` (`_<env>_<22+ alphanumerics>`), or -1. At most 17 + tail characters read. */
+function keyEnd(s: string, u: number): number {
+  let i = u + 1;
+  const envLimit = Math.min(s.length, i + MAX_ENV + 1);
+  while (i < envLimit && isLowerOrDigit(s.charCodeAt(i))) i++;
+  const env = i - u - 1;
+  if (env < 1 || env > MAX_ENV || s.charCodeAt(i) !== UNDERSCORE) return -1;
+  const tail = ++i;
+  while (i < s.length && isAlphanumeric(s.charCodeAt(i))) i++;
+  return i - tail >= MIN_KEY_TAIL ? i : -1;
+}
+
+/** Where a key prefix ending just before `u` starts (the leftmost letter of up to 16 `[a-z0-9]`), or -1. */
+function prefixStart(s: string, u: number): number {
+  let start = -1;
+  for (let i = u - 1; i >= 0 && u - i <= MAX_PREFIX; i--) {
+    const c = s.charCodeAt(i);
+    if (!isLowerOrDigit(c)) break;
+    if (c >= LOWER_A) start = i;
+  }
+  return start;
+}
+
+/**
+ * The end of a JWT starting at `at` (`eyJ`, 7+ more base64url characters, `.`, a non-empty segment, `.`, then every
+ * base64url character or dot: the signature and a JWE's further segments), or `-(end of the first segment) - 1`
+ * when it is not one: every later `eyJ` inside that segment would fail the same way, so the scan resumes there.
+ */
+function jwtEnd(s: string, at: number): number {
+  let i = at + 3;
+  while (i < s.length && isBase64Url(s.charCodeAt(i))) i++;
+  if (i - at < MIN_JWT_HEADER || s.charCodeAt(i) !== DOT) return -i - 1;
+  let j = i + 1;
+  while (j < s.length && isBase64Url(s.charCodeAt(j))) j++;
+  if (j === i + 1 || s.charCodeAt(j) !== DOT) return -i - 1;
+  for (j++; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (!isBase64Url(c) && c !== DOT) break;
+  }
+  return j;
+}
+
+/**
+ * The `[start, end)` ranges of credential shapes in `s`, appended to `out`, in one pass over its characters:
+ * - keys: at each `_`, `<prefix>_<env>_<22+ base62>` with any `[a-z][a-z0-9]{0,15}` prefix (the configured one, an
+ *   earlier one, another deployment's). Shape only, no checksum: a near-miss of a key goes too.
+ * - JWTs: at each `eyJ`, see {@link jwtEnd}.
+ * Linear: an underscore costs at most 33 characters read around it plus a tail shorter than 22 when it is no key; a
+ * failed `eyJ` keeps later ones inside its first segment from being tried again; a JWT is skipped whole (a key inside
+ * it lies inside its range).
+ */
+function shapeRanges(s: string, out: number[] | undefined): number[] | undefined {
+  let jwtFrom = 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === UNDERSCORE) {
+      const start = prefixStart(s, i);
+      const end = start === -1 ? -1 : keyEnd(s, i);
+      if (end !== -1) (out ??= []).push(start, end);
+    } else if (c === UPPER_J && i - 2 >= jwtFrom && s.charCodeAt(i - 1) === LOWER_Y && s.charCodeAt(i - 2) === LOWER_E) {
+      const end = jwtEnd(s, i - 2);
+      if (end >= 0) {
+        (out ??= []).push(i - 2, end);
+        i = end;
+        continue;
+      }
+      jwtFrom = -end - 1;
+    }
+    i++;
+  }
+  return out;
+}
+
+/** Replaces the (unordered, possibly overlapping) ranges with {@link REDACTED}. */
+function applyRanges(s: string, ranges: number[]): string {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < ranges.length; i += 2) pairs.push([ranges[i]!, ranges[i + 1]!]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const start = pairs[i]![0];
+    let end = pairs[i]![1];
+    while (i + 1 < pairs.length && pairs[i + 1]![0] <= end) end = Math.max(end, pairs[++i]![1]);
+    out += s.slice(from, start) + REDACTED;
+    from = end;
+  }
+  return out + s.slice(from);
+}
+
+/** What {@link charsOf} found: a character a shape needs (`_` for keys, `J` for `eyJ`), a `%`. */
+const MAY_HOLD_SHAPE = 1;
+const HAS_ESCAPE = 2;
+
+/** One loop over the characters, no call and no allocation: the common path holds none of them and pays only this. */
+function charsOf(s: string): number {
+  let found = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === UNDERSCORE || c === UPPER_J) found |= MAY_HOLD_SHAPE;
+    else if (c === PERCENT) found |= HAS_ESCAPE;
+  }
+  return found;
+}
+
+/** One pass of {@link redactCredentials} over `s`; `s` itself when nothing matched. */
+function redactPass(s: string, value: string | undefined, mayHoldShape: boolean): string {
+  let ranges = mayHoldShape ? shapeRanges(s, undefined) : undefined;
+  if (value !== undefined && value.length >= MIN_VALUE_LENGTH && value.length <= s.length) {
+    for (let at = s.indexOf(value); at !== -1; at = s.indexOf(value, at + value.length)) (ranges ??= []).push(at, at + value.length);
+  }
+  return ranges === undefined ? s : applyRanges(s, ranges);
+}
+
+const UPPER_F = 70, LOWER_F = 102;
+const hexValue = (c: number): number => (c >= ZERO && c <= NINE ? c - ZERO : c >= UPPER_A && c <= UPPER_F ? c - UPPER_A + 10 : c >= LOWER_A && c <= LOWER_F ? c - LOWER_A + 10 : -1);
+
+/** `s` with percent-escapes of visible ASCII (`%21`–`%7E`, every character a credential can hold) unescaped. */
+function unescapeVisible(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = s.indexOf('%'); i !== -1 && i + 2 < s.length; i = s.indexOf('%', i + 1)) {
+    const hi = hexValue(s.charCodeAt(i + 1));
+    const lo = hexValue(s.charCodeAt(i + 2));
+    const code = hi * 16 + lo;
+    if (hi < 0 || lo < 0 || code <= 0x20 || code >= 0x7f) continue;
+    out += s.slice(from, i) + String.fromCharCode(code);
+    from = i + 3;
+    i += 2;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+/**
+ * Returns `text` with every credential in it replaced by `[REDACTED]`: anything shaped like a keyward key of any prefix
+ * (`<prefix>_<env>_` and 22 or more base62 characters; shape only, so near-misses go too), anything shaped like a JWT
+ * (`eyJ…` `.` `…` `.` `…`), and `value` (a credential known to be in play, 8 characters or more) wherever it appears.
+ * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
+ * redacted. Linear time; text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop
+ * over its characters.
+ *
+ * @example
+ * ```ts
+ * redactCredentials('/v1/kw_live_4fTq…x9/docs') // '/v1/[REDACTED]/docs' (a whole key)
+ * redactCredentials('/v1/s3cr3t-v4lue/docs', 's3cr3t-v4lue') // '/v1/[REDACTED]/docs'
+ * ```
+ */
+export function redactCredentials(text: string, value?: string): string {
+  const chars = charsOf(text);
+  if (chars === 0 && (value === undefined || value.length > text.length)) return text; // the common path
+  const out = redactPass(text, value, (chars & MAY_HOLD_SHAPE) !== 0);
+  if ((chars & HAS_ESCAPE) === 0) return out;
+  const unescaped = unescapeVisible(out);
+  if (unescaped === out) return out;
+  const again = redactPass(unescaped, value, (charsOf(unescaped) & MAY_HOLD_SHAPE) !== 0);
+  return again === unescaped ? out : again;
+}
+
+/** Options of {@link createEventPathRedactor}. */
+export interface EventPathRedactorOptions {
+  /** More query parameter names to redact by name (e.g. the `queryParam` credentials are read from). */
+  readonly queryParams?: readonly string[];
+}
+
+/**
+ * The `path` field of request events: `(path, query, presented credential)` → the path and query with credential
+ * parameters redacted by name (as {@link redactQuery}), then the presented credential, key-shaped and JWT-shaped
+ * substrings redacted wherever they appear ({@link redactCredentials}). Built once per instance (names prepared up
+ * front); a path with no query, no `_`, `J` or `%` costs one loop over its characters and no allocation, and the
+ * path of the previous call, when it held no credential, only a comparison.
+ *
+ * @example
+ * ```ts
+ * const eventPath = createEventPathRedactor({ queryParams: ['access_key'] });
+ * eventPath('/v1/kw_live_4fTq…x9/docs', 'x-api-key=kw_live_4fTq…x9', undefined) // '/v1/[REDACTED]/docs?x-api-key=[REDACTED]'
+ * ```
+ */
+export function createEventPathRedactor(options: EventPathRedactorOptions = {}): (path: string, query: string | undefined, credential: string | undefined) => string {
+  const names = queryNames(options.queryParams ?? []);
+  // The last text in which nothing was found: a request's events, and requests to the same route, repeat their path,
+  // and then only the presented credential is looked for again. Never holds anything that was redacted.
+  let clean = '';
+  return (path, query, credential) => {
+    const text = query ? redactNamedParams(`${path}?${query}`, names) : path;
+    if (text === clean && (credential === undefined || credential.length > text.length || text.indexOf(credential) === -1)) return text;
+    const out = redactCredentials(text, credential);
+    if (out === text) clean = text;
+    return out;
+  };
 }

@@ -45,7 +45,7 @@ export interface KeywardEvent {
   readonly principalType?: 'key' | 'token';
   readonly clientAddress?: string;
   readonly method?: string;
-  /** Path with credential-like query parameters redacted. */
+  /** Path and query, with credential-like query parameters, the presented credential and anything key- or JWT-shaped `[REDACTED]`. */
   readonly path?: string;
   readonly status?: number;
   readonly durationMs?: number;

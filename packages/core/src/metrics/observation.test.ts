@@ -22,3 +22,15 @@ describe('observationOf', () => {
     }
   });
 });
+
+describe('observation endpoints', () => {
+  it('never hold a credential: key- and JWT-shaped path segments become [REDACTED] before the cut', () => {
+    const key = `kw_live_${'A1b2C3d4'.repeat(4)}xYz9Q1`;
+    const jwt = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.${'s'.repeat(43)}`;
+    const endpoint = (path: string) => observationOf({ schema: EVENT_SCHEMA, type: 'request.completed', time: '2026-11-28T05:00:00.000Z', keyId: 'key_1', method: 'GET', path, status: 200 })?.endpoint;
+    expect(endpoint(`/v1/${key}/docs?x=${key}`)).toBe('GET /v1/[REDACTED]/docs');
+    expect(endpoint(`/t/${jwt}`)).toBe('GET /t/[REDACTED]');
+    expect(endpoint(`/${'a'.repeat(100)}/${key}`)).toBe(`GET /${'a'.repeat(100)}/[REDACTED]`.slice(0, 128));
+    expect(endpoint('/v1/users/42')).toBe('GET /v1/users/42');
+  });
+});

@@ -1,4 +1,5 @@
 import type { KeywardEvent } from '../events/schema';
+import { redactCredentials } from '../events/redact';
 
 /** What one audit event contributes to a key's metrics. */
 export interface Observation {
@@ -19,7 +20,7 @@ export interface Observation {
   readonly address?: string;
   /** Truncated to 128 characters. */
   readonly userAgent?: string;
-  /** `METHOD /path`, query removed, truncated to 128 characters. */
+  /** `METHOD /path`, query removed, key- and JWT-shaped substrings `[REDACTED]`, truncated to 128 characters. */
   readonly endpoint?: string;
 }
 
@@ -108,9 +109,14 @@ function parseTime(time: string): number {
   return ms;
 }
 
+/**
+ * The path without its query, with anything shaped like a credential replaced (events from this instance are redacted
+ * already; events from elsewhere, or from older versions, may not be). Before the 128-character cut, so no part of a
+ * key survives it.
+ */
 const pathOnly = (path: string): string => {
   const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
+  return redactCredentials(q === -1 ? path : path.slice(0, q));
 };
 
 const endpointOf = (method: string, path: string): string => {

@@ -3,7 +3,7 @@ import { deny, DENIAL_TABLE, type ChallengeConfig } from '../denials';
 import type { KeywardConfig } from '../config/config';
 import type { EventBus } from '../events/bus';
 import { EVENT_SCHEMA, type KeywardEvent, type KeywardEventType } from '../events/schema';
-import { redactQuery } from '../events/redact';
+import { createEventPathRedactor } from '../events/redact';
 import { extractCredential, type Credential } from '../credentials/extract';
 import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
@@ -90,7 +90,7 @@ class Context implements PipelineContext {
  */
 export function createDecider(parts: PipelineParts): (request: AuthRequest, requirements?: Requirements) => MaybeDecision {
   const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks } = parts;
-  const redactExtra = config.extraction.queryParam ? [config.extraction.queryParam] : [];
+  const eventPath = createEventPathRedactor({ queryParams: config.extraction.queryParam ? [config.extraction.queryParam] : [] });
 
   const requestIdOf = parts.requestId;
 
@@ -103,7 +103,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   /** One request event in one object literal (no spreads, no copies): this runs on every request with listeners. */
   function requestEvent(type: KeywardEventType, ctx: Context, time: string = events.now()): Record<string, unknown> {
     const r = ctx.request;
-    const e: Record<string, unknown> = { schema: EVENT_SCHEMA, type, time, requestId: ctx.requestId, method: r.method, path: r.query ? redactQuery(`${r.path}?${r.query}`, redactExtra) : r.path };
+    const e: Record<string, unknown> = { schema: EVENT_SCHEMA, type, time, requestId: ctx.requestId, method: r.method, path: eventPath(r.path, r.query, ctx.credential?.value) };
     if (ctx.clientAddress !== undefined) e.clientAddress = ctx.clientAddress;
     const p = ctx.principal;
     if (p) {

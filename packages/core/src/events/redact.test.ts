@@ -1,0 +1,134 @@
+import { createEventPathRedactor, isCredentialName, redactCredentials, redactQuery, REDACTED } from './redact';
+import { generateKey } from '../keys/format';
+import { createKeyward, type KeywardEvent } from '../index';
+
+const KEY = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+const BODY = KEY.slice('kw_live_'.length);
+/** A real-looking HS256 JWT (header and payload are JSON, the signature 43 base64url characters). */
+const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"u1","exp":2000000000}').toString('base64url')}.${'s'.repeat(43)}`;
+
+describe('isCredentialName', () => {
+  it('recognises credential-like parameter names in any case and spelling, and leaves ordinary ones', () => {
+    for (const name of ['x-api-key', 'X-API-KEY', 'apiKey', 'APIKEY', 'api_key', 'apiToken', 'authToken', 'oauth_token', 'accessToken', 'client_secret', 'clientSecret', 'password', 'user[password]', 'auth', 'Authorization', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'key', 'jwt', 'session_id', 'accesskey', 'XApiKey']) {
+      expect([name, isCredentialName(name)]).toEqual([name, true]);
+    }
+    for (const name of ['page', 'q', 'size', 'keyword', 'monkey', 'author', 'sort', 'fields', 'signed_up_after', '', '_']) {
+      expect([name, isCredentialName(name)]).toEqual([name, false]);
+    }
+  });
+});
+
+describe('redactCredentials', () => {
+  it('redacts keys of any prefix and JWTs wherever they stand, and nothing else', () => {
+    expect(redactCredentials(`/v1/${KEY}/docs`)).toBe(`/v1/${REDACTED}/docs`);
+    expect(redactCredentials(`/v1/docs?x=${KEY}&y=1`)).toBe(`/v1/docs?x=${REDACTED}&y=1`);
+    expect(redactCredentials(`/a/xx${KEY}yy`)).toBe(`/a/${REDACTED}`); // glued to other characters: the whole run goes
+    expect(redactCredentials(`/v1/acme_test_${BODY}.json`)).toBe(`/v1/${REDACTED}.json`); // another prefix and env
+    expect(redactCredentials(`/v1/${KEY.slice(0, -1)}0/docs`)).toBe(`/v1/${REDACTED}/docs`); // a near-miss (checksum) too
+    expect(redactCredentials(`/t/${JWT}/x`)).toBe(`/t/${REDACTED}/x`);
+    expect(redactCredentials(`/t?a=${JWT}&b=${KEY}`)).toBe(`/t?a=${REDACTED}&b=${REDACTED}`);
+    expect(redactCredentials(`/t/${JWT.slice(0, JWT.lastIndexOf('.') + 1)}`)).toBe(`/t/${REDACTED}`); // unsecured: empty signature
+    for (const plain of ['/v1/docs', '/user_profiles/42', '/a_b_c', '/snake_case_short', '/eyJhbGciOi', '/eyJhbGciOiJIUzI1NiJ9.only-one-dot', '/v1/%20x', 'Mozilla/5.0 (X11; Linux x86_64)', 'kw_live_…a1B2']) {
+      expect(redactCredentials(plain)).toBe(plain);
+    }
+  });
+
+  it('redacts the credential in play wherever it appears, however it is shaped', () => {
+    expect(redactCredentials('/v1/opaque-legacy-key-123/x?again=opaque-legacy-key-123', 'opaque-legacy-key-123')).toBe(`/v1/${REDACTED}/x?again=${REDACTED}`);
+    expect(redactCredentials('/v1/short', 'short')).toBe('/v1/short'); // too short to be told from ordinary text
+  });
+
+  it('looks behind percent-escapes of visible characters', () => {
+    const escaped = KEY.replace(/_/g, '%5F');
+    expect(redactCredentials(`/v1/${escaped}/docs?q=a%20b`)).toBe(`/v1/${REDACTED}/docs?q=a%20b`);
+    expect(redactCredentials(`/v1/x?v=${encodeURIComponent('abc+/=def+ghi')}`, 'abc+/=def+ghi')).toBe(`/v1/x?v=${REDACTED}`);
+    expect(redactCredentials('/v1/a%2Fb%5Fc')).toBe('/v1/a%2Fb%5Fc'); // nothing behind the escapes: untouched
+  });
+
+  it('returns the very same string when there is nothing to redact', () => {
+    const path = ['/v1/', 'docs'].join('');
+    expect(redactCredentials(path, KEY)).toBe(path);
+  });
+
+  it('stays linear on hostile input', () => {
+    const hostile = [
+      'a_b_'.repeat(50_000),
+      `a_b_${'x'.repeat(21)}`.repeat(10_000),
+      'eyJ'.repeat(100_000),
+      `eyJ${'a'.repeat(10)}.`.repeat(20_000),
+      `eyJ${'a'.repeat(10)}.b`.repeat(20_000),
+      '_'.repeat(200_000),
+      'a'.repeat(16).concat('_').repeat(20_000),
+      '%5F'.repeat(60_000),
+    ];
+    for (const text of hostile) {
+      const started = performance.now();
+      redactCredentials(text, 'x'.repeat(40));
+      expect(performance.now() - started).toBeLessThan(250);
+    }
+  });
+});
+
+describe('redactQuery', () => {
+  it('redacts listed and credential-like parameter names, then credential shapes in path and query', () => {
+    expect(redactQuery(`/v1/x?x-api-key=${KEY}&page=2`)).toBe(`/v1/x?x-api-key=${REDACTED}&page=2`);
+    expect(redactQuery('/v1/x?apiToken=abc&AUTH=x&keyword=rust')).toBe(`/v1/x?apiToken=${REDACTED}&AUTH=${REDACTED}&keyword=rust`);
+    expect(redactQuery('/v1/x?my_param=abc', ['MY_PARAM'])).toBe(`/v1/x?my_param=${REDACTED}`);
+    expect(redactQuery(`/v1/${KEY}/docs`)).toBe(`/v1/${REDACTED}/docs`);
+    expect(redactQuery(`/v1/x?${KEY}`)).toBe(`/v1/x?${REDACTED}`);
+    expect(redactQuery(`/v1/x?q=${JWT}`)).toBe(`/v1/x?q=${REDACTED}`);
+  });
+});
+
+describe('createEventPathRedactor', () => {
+  const eventPath = createEventPathRedactor({ queryParams: ['access_key'] });
+
+  it('redacts by name, the presented credential, and shapes; a clean path comes back as it was', () => {
+    expect(eventPath(`/v1/${KEY}/docs`, `x-api-key=${KEY}&apiToken=${KEY}&page=2`, KEY)).toBe(`/v1/${REDACTED}/docs?x-api-key=${REDACTED}&apiToken=${REDACTED}&page=2`);
+    expect(eventPath('/v1/docs', 'access_key=zzz&page=2', undefined)).toBe(`/v1/docs?access_key=${REDACTED}&page=2`);
+    expect(eventPath('/v1/docs/legacy-0123456789abcdef', '', 'legacy-0123456789abcdef')).toBe(`/v1/docs/${REDACTED}`);
+    const clean = ['/v1/', 'docs'].join('');
+    expect(eventPath(clean, '', KEY)).toBe(clean);
+    expect(eventPath(clean, undefined, undefined)).toBe(clean);
+    expect(eventPath('/v1/docs', 'page=2&sort=name', KEY)).toBe('/v1/docs?page=2&sort=name');
+  });
+
+  it('remembers a clean path, and still looks for the credential presented with the next request', () => {
+    const fresh = createEventPathRedactor();
+    const path = '/v1/legacy-0123456789abcdef';
+    expect(fresh(path, '', undefined)).toBe(path);
+    expect(fresh(path, '', 'other-credential-123')).toBe(path);
+    expect(fresh(path, '', 'legacy-0123456789abcdef')).toBe(`/v1/${REDACTED}`);
+    expect(fresh('/v1/user_profiles/42', '', KEY)).toBe('/v1/user_profiles/42');
+    expect(fresh(`/v1/user_profiles/42/${KEY}`, '', undefined)).toBe(`/v1/user_profiles/42/${REDACTED}`);
+  });
+});
+
+describe('request events', () => {
+  it('never carry the key: in an unlisted query parameter, in the path, as a JWT, refused or allowed', async () => {
+    const kw = createKeyward({ metrics: true });
+    const events: KeywardEvent[] = [];
+    kw.on('*', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const body = key.slice(key.lastIndexOf('_') + 1);
+    const requests = [
+      { path: `/v1/${key}/docs`, query: `x-api-key=${key}&apiToken=${key}&page=2` },
+      { path: '/v1/docs', query: `other=${encodeURIComponent(key)}` },
+      { path: `/v1/${JWT}/docs`, query: `q=${JWT}` },
+    ];
+    for (const r of requests) {
+      for (const scopes of [['docs:read'], ['docs:write']]) {
+        const d = await kw.check({ method: 'GET', ...r, headers: { 'x-api-key': key }, remoteAddress: '10.0.0.1' }, { scopes });
+        if (d.ok) d.done({ status: 200, bytes: 1 });
+      }
+    }
+    await kw.check({ method: 'GET', path: `/v1/${key}`, headers: {}, remoteAddress: '10.0.0.1' }); // no credential: 401
+    await kw.flushEvents();
+    const requestEvents = events.filter((e) => e.path !== undefined);
+    expect(requestEvents.map((e) => e.type)).toEqual([...Array(3).fill(['auth.succeeded', 'request.completed', 'access.denied']).flat(), 'auth.failed']);
+    expect(requestEvents.find((e) => e.type === 'request.completed')!.path).toBe(`/v1/${REDACTED}/docs?x-api-key=${REDACTED}&apiToken=${REDACTED}&page=2`);
+    const text = JSON.stringify(events) + JSON.stringify(kw.metrics!.forKey(events.find((e) => e.keyId)!.keyId!));
+    for (const secret of [key, body, JWT]) expect(text).not.toContain(secret);
+    await kw.close();
+  });
+});
