@@ -140,7 +140,7 @@ describe('anomaly detection', () => {
     expect(most).toBe(256);
     expect(detector.footprint(keyId)).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 1 });
     expect(found.filter((e) => e.reason === 'MANY_ADDRESSES')[0]!.data).toMatchObject({ evidence: { addressesThisMinute: 20, baselineAddressesPerMinute: 1, threshold: 20 } });
-  });
+  }, 60_000); // about 4 s alone, more on a busy machine
 
   it('a full minute count is itself reported as MANY_ADDRESSES, and says when more addresses came', async () => {
     await setup({ maxAddresses: 2, maxMinuteAddresses: 8, rateFactor: 10, cooldown: 0, detect: ['MANY_ADDRESSES'] });
@@ -199,7 +199,7 @@ describe('anomaly detection', () => {
     expect(detector.footprint('key_7')).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 64 });
     // 19.4–21.3 KB measured on Node 20: the README's "about 21 KB per key" (≈ 42 MB at the default 2000 keys)
     expect(perKey).toBeLessThan(24 * 1024);
-  });
+  }, 60_000); // about 4 s alone, more on a busy machine
 
   it('validates its options', () => {
     expect(() => createKeyward({ anomalies: { rateFactor: 0 } })).toThrow('keyward: option "anomalies.rateFactor" must be a number of at least 1');
