@@ -1,7 +1,8 @@
 /**
  * Redis outages, against a real redis-server on a spare port that the test kills, pauses and restarts:
  * - the rate-limit store failure policy is honoured (deny → 503, allow → 200, local → counted in memory);
- * - no request waits past the configured timeouts (no offline queue; command timeout while Redis hangs);
+ * - no request waits past the configured timeouts (no offline queue; keyward's store timeouts while Redis hangs),
+ *   measured per request: the timeout plus a small margin, whatever the client's own command timeout;
  * - the process never crashes, and service returns by itself within 1 s of Redis answering again;
  * - keys held in PostgreSQL keep authenticating while Redis is down, and the invalidation channel drops the whole
  *   cache when it reconnects;
@@ -18,8 +19,11 @@ import { DEFAULT_ROUTES, type RunningApp } from '../conformance/harness';
 import { pgSchema, redisLimits, uniqueName } from '../stores/support';
 import { eventually, startTestRedis, type TestRedis } from './redis-server';
 
-const RESPONSE_TIMEOUT = 2000; // a hang guard: every answer below must come long before this
+const RESPONSE_TIMEOUT = 2000; // a hang guard for the HTTP client only: the assertions use the bounds below
 const RETURN_WITHIN = 1000; // the issue's bound for service to return after Redis answers again
+const STORE_TIMEOUT = 250; // `limits.storeTimeout` and `storeTimeout` of the instances below
+const MARGIN = 250; // an HTTP round trip through supertest and timer slack, on a busy 2-core machine
+const WITHIN = STORE_TIMEOUT + MARGIN; // the longest any request may take while Redis is away or silent
 
 /** The outage tests start their own redis-server; without the binary they are skipped (the reason is printed). */
 const HAS_REDIS_SERVER = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
@@ -56,16 +60,25 @@ async function ensureUp(): Promise<void> {
   }
 }
 
-/** Requests in `concurrency` loops until `stop()`; collects statuses and failures. */
+/** One request, timed (ms). */
+async function timed(url: string, key: string): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  const res = await request(url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT });
+  return { status: res.status, ms: performance.now() - started };
+}
+
+/** Requests in `concurrency` loops until `stop()`; collects statuses, durations (ms) and failures. */
 function load(url: string, key: string, concurrency = 8) {
   const statuses: number[] = [];
+  const durations: number[] = [];
   const failures: string[] = [];
   let running = true;
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       try {
-        const res = await request(url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT });
-        statuses.push(res.status);
+        const { status, ms } = await timed(url, key);
+        statuses.push(status);
+        durations.push(ms);
       } catch (e) {
         failures.push((e as Error).message);
       }
@@ -73,6 +86,7 @@ function load(url: string, key: string, concurrency = 8) {
   });
   return {
     statuses,
+    durations,
     failures,
     async stop() {
       running = false;
@@ -103,7 +117,7 @@ suite.each(['deny', 'allow', 'local'] as const)('rate limits on Redis, storeFail
 
   beforeAll(async () => {
     await ensureUp();
-    kw = createKeyward({ limits: { rules: { burst: { points: 1_000_000, window: '1m' } }, store: redisLimits(await connected(), rlPrefix), storeFailure: policy, storeTimeout: '250ms' } });
+    kw = createKeyward({ limits: { rules: { burst: { points: 1_000_000, window: '1m' } }, store: redisLimits(await connected(), rlPrefix), storeFailure: policy, storeTimeout: STORE_TIMEOUT } });
     app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     key = (await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] })).key;
   });
@@ -133,6 +147,7 @@ suite.each(['deny', 'allow', 'local'] as const)('rate limits on Redis, storeFail
     // Requests in flight at the kill may still get either answer; the later ones (sent after it) all get the policy's.
     expect(duringOutage.every((s) => s === 200 || s === expected)).toBe(true);
     expect(new Set(duringOutage.slice(-24))).toEqual(new Set([expected]));
+    expect(Math.max(...traffic.durations)).toBeLessThan(WITHIN);
     expect(took).toBeLessThanOrEqual(RETURN_WITHIN);
     expect(crashes).toEqual([]);
   });
@@ -145,6 +160,7 @@ suite.each(['deny', 'allow', 'local'] as const)('rate limits on Redis, storeFail
     await settle(300);
     await traffic.stop();
     expect(traffic.failures).toEqual([]);
+    expect(Math.max(...traffic.durations)).toBeLessThan(WITHIN); // the client (200 ms) or the limiter (250 ms) gives up first
     const seen = new Set(traffic.statuses);
     expect([...seen].every((s) => s === 200 || (policy === 'deny' && s === 503))).toBe(true);
     if (policy === 'deny') expect(seen.has(503)).toBe(true);
@@ -172,24 +188,33 @@ suite('storeFailure "local": counts in memory while Redis is away', () => {
 });
 
 suite('keys in Redis', () => {
-  it('Redis hanging: 503 STORE_UNAVAILABLE with Retry-After within the command timeout; 200 again once it answers', async () => {
+  it('Redis hanging: 503 STORE_UNAVAILABLE with Retry-After within storeTimeout, whatever the client waits; 200 again once it answers', async () => {
     await ensureUp();
-    const c = await connected();
+    // A client that would wait 10 s for a silent Redis: the bound must come from keyward's own storeTimeout.
+    const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs: 10_000 }), lazyConnect: true });
+    c.on('error', () => {});
+    clients.push(c);
+    await c.connect();
     const prefix = uniqueName('kwtest_outage_keys');
-    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), cache: false });
+    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), storeTimeout: STORE_TIMEOUT, cache: false });
     const app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     expect((await request(app.url).get('/docs').set('X-API-Key', key)).status).toBe(200);
     redis.pause();
+    const started = performance.now();
     const res = await request(app.url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT });
+    const took = performance.now() - started;
     redis.resume();
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('STORE_UNAVAILABLE');
     expect(res.headers['retry-after']).toBe('1');
+    expect(took).toBeGreaterThanOrEqual(STORE_TIMEOUT - 5);
+    expect(took).toBeLessThan(WITHIN);
     await eventually(async () => (await request(app.url).get('/docs').set('X-API-Key', key)).status === 200, RETURN_WITHIN);
     await redis.kill();
-    const down = await request(app.url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT });
+    const down = await timed(app.url, key);
     expect(down.status).toBe(503);
+    expect(down.ms).toBeLessThan(WITHIN);
     await app.close();
     await kw.close();
     expect(crashes).toEqual([]);

@@ -1,5 +1,6 @@
 import type { KeywardOptions } from './options';
 import { MemoryKeyStore } from '../stores/memory-key-store';
+import { DeadlineKeyStore } from '../stores/deadline-key-store';
 import type { KeyStore } from '../stores/key-store';
 import { systemClock, type Clock } from '../util/clock';
 import { parseDuration } from '../util/duration';
@@ -10,6 +11,7 @@ import type { ExtractionConfig } from '../credentials/extract';
 
 /** The options after parsing: every default filled in, every value checked. Internal. */
 export interface KeywardConfig {
+  /** The `store` option behind a {@link DeadlineKeyStore} of `storeTimeout` (an in-memory store as it is). */
   readonly store: KeyStore;
   readonly prefix: string;
   readonly env: string;
@@ -126,11 +128,15 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   const trackLastUsedMs = options.trackLastUsed === false ? false : parseDuration(options.trackLastUsed ?? 60_000, 'trackLastUsed');
 
   if (options.store !== undefined) requireMethods(options.store, 'store', 'KeyStore', ['create', 'get', 'findByHash', 'list', 'update', 'delete']);
+  const storeTimeoutMs = parseDuration(options.storeTimeout ?? 500, 'storeTimeout');
+  if (storeTimeoutMs < 1 || storeTimeoutMs > 60_000) throw new TypeError('keyward: option "storeTimeout" must be from 1 ms to 1 minute');
+  // Reads of any other store get a deadline of keyward's own; the in-memory store (not a subclass) answers at once.
+  const store = options.store === undefined ? new MemoryKeyStore() : options.store.constructor === MemoryKeyStore ? options.store : new DeadlineKeyStore(options.store, storeTimeoutMs);
   // Without publish() and subscribe(), a revocation made here would silently never reach the other instances.
   if (options.invalidation !== undefined) requireMethods(options.invalidation, 'invalidation', 'InvalidationChannel', ['publish', 'subscribe']);
 
   return {
-    store: options.store ?? new MemoryKeyStore(),
+    store,
     prefix,
     env: defaultEnv,
     randomBits,

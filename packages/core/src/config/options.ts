@@ -10,6 +10,13 @@ import type { FeatureOptions } from '../features/options';
 export interface KeywardOptions extends FeatureOptions {
   /** Where keys live. Default: a new in-memory store. */
   store?: KeyStore;
+  /**
+   * Longest a key-store read may take (`findByHash`, `get`: a key's look-up on a cache miss, the key of an exchanged
+   * token, and `kw.keys` reads), whatever the store's client does; past it the request gets 503 `STORE_UNAVAILABLE`
+   * with `Retry-After` (and `kw.keys` rejects with `STORE_TIMEOUT`). Default `'500ms'`, from 1 ms to `'1m'`. Not
+   * applied to a `MemoryKeyStore` (a subclass is wrapped too), which answers at once.
+   */
+  storeTimeout?: number | string;
   /** Key prefix, lower-case letters and digits starting with a letter (default `kw`). */
   prefix?: string;
   /** Environment label for new keys (default `live`). */
