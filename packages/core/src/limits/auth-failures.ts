@@ -121,9 +121,11 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     });
   }
 
-  function onAuthFailure(ctx: PipelineContext, code: string): void {
-    if (code === 'CREDENTIALS_MISSING') return;
-    void count(ctx.clientAddress, ctx.now, ctx.requestId).catch(() => undefined);
+  /** Counts a failure; the 401 waits for a remote store's count (see `Feature.onAuthFailure`), never for memory's. */
+  function onAuthFailure(ctx: PipelineContext, code: string): Promise<void> | undefined {
+    if (code === 'CREDENTIALS_MISSING') return undefined;
+    const counted = count(ctx.clientAddress, ctx.now, ctx.requestId).catch(() => undefined);
+    return inProcess ? undefined : counted;
   }
 
   const guard: AuthFailureGuard = {

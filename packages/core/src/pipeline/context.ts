@@ -70,8 +70,11 @@ export interface Feature {
   readonly stages?: Partial<Record<Phase, Stage>>;
   /** Authenticators tried before the API-key one. */
   readonly authenticators?: readonly Authenticator[];
-  /** Told about every authentication failure (401 or 400), e.g. to block brute force. */
-  onAuthFailure?(ctx: PipelineContext, code: string): void;
+  /**
+   * Told about every authentication failure (401 or 400), e.g. to block brute force. A returned promise delays the
+   * answer until it settles (a failure counted in a remote store is seen by the next request); it never rejects it.
+   */
+  onAuthFailure?(ctx: PipelineContext, code: string): void | Promise<void>;
   /** Releases timers and connections. */
   close?(): Promise<void> | void;
 }

@@ -107,7 +107,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     if (ctx.clientAddress !== undefined) e.clientAddress = ctx.clientAddress;
     const p = ctx.principal;
     if (p) {
-      e.keyId = p.keyId ?? p.id;
+      e.keyId = ctx.record !== undefined ? ctx.record.id : (p.keyId ?? p.id); // a token exchanged from a key counts as its key
       e.owner = p.owner;
       e.principalType = p.type;
       if (p.hint) e.hint = p.hint;
@@ -119,9 +119,19 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     return e;
   }
 
-  function refuse(ctx: Context, denial: DenyDecision, keyId?: string): DenyDecision {
+  /**
+   * Answers a refusal: failure hooks told, the event published. When a hook counts the failure in a remote store, the
+   * answer waits for it, so the next request from the same address already sees the count (the block is exact).
+   */
+  function refuse(ctx: Context, denial: DenyDecision, keyId?: string): MaybeDecision {
     const table = DENIAL_TABLE[denial.code];
-    if (table.auth) for (const f of failureHooks) f.onAuthFailure!(ctx, denial.code);
+    let counting: Promise<void>[] | undefined;
+    if (table.auth) {
+      for (const f of failureHooks) {
+        const pending = f.onAuthFailure!(ctx, denial.code);
+        if (pending) (counting ??= []).push(pending);
+      }
+    }
     if (events.active) {
       const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
       if (keyId && !ctx.principal) e.keyId = keyId;
@@ -129,7 +139,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       e.reason = denial.code;
       events.publish(e as unknown as KeywardEvent);
     }
-    return denial;
+    return counting ? Promise.all(counting).then(() => denial, () => denial) : denial;
   }
 
   /** Runs `stages` from `from`; continues with `then` when none refused. Goes asynchronous only at a promise. */

@@ -1,6 +1,7 @@
 import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/endpoint';
 import type { EventBus } from '../events/bus';
 import type { EventInput } from '../events/schema';
+import { redactCredentials } from '../events/redact';
 import type { AuthRequest } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { AuthFailureGuard } from '../limits/auth-failures';
@@ -96,7 +97,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     return {
       requestId,
       method: request.method,
-      path: request.path,
+      path: redactCredentials(request.path), // a key pasted into the URL never reaches an event
       ...(clientAddress !== undefined ? { clientAddress } : {}),
       ...(typeof ua === 'string' ? { userAgent: ua.length > 256 ? ua.slice(0, 256) : ua } : {}),
       ...fields,
