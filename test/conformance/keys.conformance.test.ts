@@ -5,6 +5,7 @@ import request from 'supertest';
 import { connect } from 'node:net';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
   let kw: Keyward;
@@ -15,7 +16,7 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
   const events: KeywardEvent[] = [];
 
   beforeAll(async () => {
-    kw = createKeyward({ clock, publicPaths: ['/health'] });
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'] }));
     kw.on('*', (e) => { events.push(e); });
     app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'] });

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const QUOTA_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
@@ -24,7 +25,7 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
 
   async function start(options: KeywardOptions) {
     const clock = manualClock(T0);
-    const kw = createKeyward({ clock, publicPaths: ['/health'], ...options });
+    const kw = createKeyward(onStores({ clock, publicPaths: ['/health'], ...options }));
     const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, ...(options.tokens ? { endpoints: [{ method: 'POST' as const, path: '/oauth/token', handler: kw.tokens.endpoint() }] } : {}) });
     running.push({ kw, app });
     const key = async (input: { plan?: string; limits?: Record<string, unknown> } = {}) => (await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], ...(input as object) })).key;

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createPrometheusExporter, jsonLinesSink, pinoSink, type PrometheusExporter } from '@keyward/monitoring';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 /** The "attacker" connects from another loopback address, which the test's country lookup places elsewhere. */
@@ -55,12 +56,12 @@ describe.each(ADAPTERS)('conformance: monitoring on $name', (adapter) => {
   const events: KeywardEvent[] = [];
 
   beforeAll(async () => {
-    kw = createKeyward({
+    kw = createKeyward(onStores({
       clock,
       countryLookup,
       metrics: true,
       anomalies: { warmup: '10m', warmupRequests: 20, minRate: 10, rateFactor: 5, minBytes: 100_000, suspend: ['BYTES_SPIKE'] },
-    });
+    }));
     kw.on('*', (e) => { events.push(e); });
     exporter = createPrometheusExporter({ keyward: kw });
     app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints: [{ method: 'GET', path: '/metrics', handler: exporter.endpoint() }] });
@@ -190,7 +191,7 @@ describe.each(ADAPTERS)('conformance: no credential in events, logs or metrics o
   const into = (target: string[]) => new Writable({ write(chunk, _enc, cb) { target.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
 
   beforeAll(async () => {
-    kw = createKeyward({ metrics: true });
+    kw = createKeyward(onStores({ metrics: true }));
     kw.on('*', (e) => { events.push(e); });
     jsonLinesSink({ keyward: kw, stream: into(lines) });
     pinoSink({ keyward: kw, logger: pino({ level: 'debug' }, into(lines)) });

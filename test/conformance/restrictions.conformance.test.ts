@@ -9,6 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeyRestrictions } from '@keyward/core';
 import { geoipCountryLookup } from '@keyward/geo';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 const T0 = Date.parse('2026-01-05T10:00:00Z'); // a Monday
 const countryLookup = geoipCountryLookup({ preload: true });
@@ -31,10 +32,10 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
 
   beforeAll(async () => {
     const common = { clock, publicPaths: ['/health'], countryLookup, countryHeader: 'cf-ipcountry' };
-    const kwBehind = createKeyward({ ...common, trustProxy: 'loopback' });
+    const kwBehind = createKeyward(onStores({ ...common, trustProxy: 'loopback' }));
     kwBehind.on('access.denied', (e) => void events.push(e));
     behind = { kw: kwBehind, app: await adapter.start({ keyward: kwBehind, routes: DEFAULT_ROUTES }) };
-    const kwDirect = createKeyward(common);
+    const kwDirect = createKeyward(onStores(common));
     direct = { kw: kwDirect, app: await adapter.start({ keyward: kwDirect, routes: DEFAULT_ROUTES }) };
   });
   afterAll(async () => {
@@ -196,7 +197,7 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
 
   it("a key's restrictions reach its live exchanged token: tightening refuses it on the next request, loosening lets it through", async () => {
     const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
-    const kw = createKeyward({ clock, publicPaths: ['/health'], trustProxy: 'loopback', tokens: { signing } });
+    const kw = createKeyward(onStores({ clock, publicPaths: ['/health'], trustProxy: 'loopback', tokens: { signing } }));
     const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: kw.tokens.endpoint() }] });
     try {
       const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { ip: { allow: ['203.0.113.0/24'] } } });

@@ -6,6 +6,7 @@
 import request from 'supertest';
 import { createKeyward, manualClock, type Keyward } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 const START = Date.parse('2026-03-01T10:00:00Z');
 const HOUR = 3_600_000;
@@ -17,7 +18,7 @@ describe.each(ADAPTERS)('conformance: key rotation on $name', (adapter) => {
   const clock = manualClock(START);
 
   beforeAll(async () => {
-    kw = createKeyward({ clock, publicPaths: ['/health'], keyPolicy: { rotationDocs: DOCS } });
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], keyPolicy: { rotationDocs: DOCS } }));
     app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { createKeyward, manualClock, type Keyward } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
 
 const SECRET = 'conformance-hmac-secret-0123456789abcdef';
 const ISS = 'https://idp.example/';
@@ -36,13 +37,13 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
       .sign(new TextEncoder().encode(o.secret ?? SECRET));
 
   beforeAll(async () => {
-    kw = createKeyward({
+    kw = createKeyward(onStores({
       clock,
       tokens: {
         issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }],
         signing: { issuer: 'https://api.example', audience: AUD, keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' },
       },
-    });
+    }));
     app = await adapter.start({
       keyward: kw,
       routes: DEFAULT_ROUTES,
@@ -193,11 +194,11 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
 
   it('exchange: bad client secrets block the address at the token endpoint and in the pipeline until the block ends', async () => {
     const blockClock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
-    const guarded = createKeyward({
+    const guarded = createKeyward(onStores({
       clock: blockClock,
       authFailures: { max: 3, window: '1m', block: '2m' },
       tokens: { signing: { issuer: 'https://api.example', audience: AUD, keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }] } },
-    });
+    }));
     const guardedApp = await adapter.start({ keyward: guarded, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: guarded.tokens.endpoint() }] });
     try {
       const client = await guarded.keys.create({ owner: 'acme', scopes: ['docs:read'] });

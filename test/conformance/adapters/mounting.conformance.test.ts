@@ -6,6 +6,7 @@
 import request from 'supertest';
 import { createKeyward, manualClock, type Endpoint, type Keyward, type KeywardEvent } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from '../harness';
+import { onStores } from '../stores';
 
 const HEADERS = ['content-type', 'www-authenticate', 'cache-control', 'retry-after', 'deprecation', 'sunset', 'x-echo'];
 
@@ -24,7 +25,7 @@ describe('conformance: mounting is identical on every adapter', () => {
   const events: KeywardEvent[] = [];
 
   beforeAll(async () => {
-    kw = createKeyward({ clock, publicPaths: ['/health'], cache: false });
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], cache: false }));
     kw.on('request.completed', (e) => { events.push(e); });
     const endpoints = [{ method: 'POST' as const, path: '/oauth/token', handler: echo }, { method: 'GET' as const, path: '/.well-known/jwks.json', handler: echo }];
     apps = await Promise.all(ADAPTERS.map((a) => a.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints })));
