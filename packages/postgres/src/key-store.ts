@@ -1,5 +1,5 @@
-import { KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
-import { checkEncryption, checkPool, quoteSchema, type Queryable } from './pg';
+import { checkEncryption, KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
 export interface PostgresKeyStoreOptions {

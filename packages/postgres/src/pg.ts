@@ -1,5 +1,3 @@
-import type { Encryption } from '@keyward/core';
-
 /**
  * The part of `pg`'s `Pool` keyward uses (so any compatible pool works). `connect` is used only by `migrate`.
  */
@@ -19,14 +17,6 @@ export function quoteSchema(value: unknown, option = 'schema'): string {
   if (value === undefined) return '"public"';
   if (typeof value !== 'string' || !SCHEMA_RE.test(value)) throw new TypeError(`keyward: option "${option}" must be a schema name (letters, digits, underscores; at most 63)`);
   return `"${value}"`;
-}
-
-/** Checks the `encryption` option of a store: absent, or an `Encryption` of `@keyward/core`. */
-export function checkEncryption(value: unknown, store: string): Encryption | undefined {
-  const e = value as Partial<Record<keyof Encryption, unknown>> | null | undefined;
-  const isEncryption = typeof e === 'object' && e !== null && typeof e.currentKeyId === 'string' && [e.seal, e.open, e.isSealed, e.keyIdOf].every((f) => typeof f === 'function');
-  if (e !== undefined && !isEncryption) throw new TypeError(`keyward: option "encryption" of ${store} must be an Encryption made by createEncryption() or encryptionFromEnv() of @keyward/core`);
-  return e as Encryption | undefined;
 }
 
 /** Checks that `value` has a `query` function. */

@@ -1,4 +1,4 @@
-import { warnOnce, type Encryption } from '@keyward/core';
+import { warnOnce } from '@keyward/core';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 
 /** An ioredis client: a standalone `Redis` or a `Cluster`. Always injected; keyward never closes it. */
@@ -61,17 +61,6 @@ export function checkClient(value: unknown, option: string): RedisClient {
 export function warnIfOfflineQueue(client: RedisClient, store: string): void {
   if ((client as { options?: { enableOfflineQueue?: boolean } }).options?.enableOfflineQueue === false) return;
   warnOnce('KEYWARD_REDIS_OFFLINE_QUEUE', `keyward: the Redis client given to ${store} has the offline queue enabled: while Redis is away, requests wait on queued look-ups instead of failing at once, and the queue grows with the traffic; create the client with boundedRedisOptions().`);
-}
-
-/**
- * Checks the `encryption` option of a store: absent, or an {@link Encryption} of `@keyward/core` (the same check as
- * `@keyward/postgres`'s; the packages share nothing but the core's public API).
- */
-export function checkEncryption(value: unknown, store: string): Encryption | undefined {
-  const e = value as Partial<Record<keyof Encryption, unknown>> | null | undefined;
-  const isEncryption = typeof e === 'object' && e !== null && typeof e.currentKeyId === 'string' && [e.seal, e.open, e.isSealed, e.keyIdOf].every((f) => typeof f === 'function');
-  if (e !== undefined && !isEncryption) throw new TypeError(`keyward: option "encryption" of ${store} must be an Encryption made by createEncryption() or encryptionFromEnv() of @keyward/core`);
-  return e as Encryption | undefined;
 }
 
 /** Checks a key prefix: 1–64 characters, no braces (the store adds its own hash tag), no spaces. */

@@ -1,5 +1,5 @@
-import { KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
-import { checkClient, checkEncryption, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
+import { checkEncryption, KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
 

@@ -109,3 +109,17 @@ export function createEncryption(options: EncryptionOptions): Encryption {
     },
   };
 }
+
+/**
+ * Checks a store's `encryption` option at start-up: `undefined`, or an {@link Encryption} from
+ * {@link createEncryption} / `encryptionFromEnv()`. The message names the option and the store, never the value.
+ *
+ * @param store - the store's class name, for the message (e.g. `RedisKeyStore`)
+ * @throws TypeError when the value is anything else
+ */
+export function checkEncryption(value: unknown, store: string): Encryption | undefined {
+  const e = value as Partial<Record<keyof Encryption, unknown>> | null | undefined;
+  const isEncryption = typeof e === 'object' && e !== null && typeof e.currentKeyId === 'string' && [e.seal, e.open, e.isSealed, e.keyIdOf].every((f) => typeof f === 'function');
+  if (e !== undefined && !isEncryption) throw new TypeError(`keyward: option "encryption" of ${store} must be an Encryption made by createEncryption() or encryptionFromEnv() of @keyward/core`);
+  return e as Encryption | undefined;
+}

@@ -1,3 +1,3 @@
-export { createEncryption, type Encryption, type EncryptionOptions, type MasterKey } from './encryption';
+export { createEncryption, checkEncryption, type Encryption, type EncryptionOptions, type MasterKey } from './encryption';
 export { parseMasterKeys, encryptionFromEnv } from './master-keys';
 export { DEFAULT_SEALED_FIELDS, NEVER_SEALED_FIELDS, fieldAad, sealField, openField, resolveSealedFields } from './fields';
