@@ -22,16 +22,25 @@ async function main() {
   const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
   const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), connections: arg('connections', 50) };
   const rows = [];
+  const failed = [];
   for (const f of chosen) {
     const scenario = require(path.join(dir, f));
     process.stderr.write(`bench: ${scenario.name} …\n`);
-    rows.push(...(await runScenario(scenario, opts)));
+    // One scenario that cannot start (a server script that throws) is reported, and the others still run.
+    try {
+      rows.push(...(await runScenario(scenario, opts)));
+    } catch (e) {
+      failed.push({ scenario: scenario.name, error: e.message });
+      process.stderr.write(`bench: ${scenario.name} failed: ${e.message}\n`);
+    }
   }
   const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | rounds\' range | goal |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${r.ratio === 1 && r.ratioMin === 1 ? '' : `${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)}`} | ${r.goal !== undefined ? `≥ ${r.goal}` : ''} |`);
   console.log(lines.join('\n'));
+  for (const f of failed) console.log(`\n${f.scenario}: FAILED (${f.error})`);
+  if (failed.length) process.exitCode = 1;
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, options: opts, rows }, null, 2) + '\n');
+  fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, pinned: process.env.BENCH_PIN === '1', options: opts, rows, failed }, null, 2) + '\n');
 }
 
 main().catch((e) => { console.error(`bench failed: ${e.stack || e.message}`); process.exit(1); });

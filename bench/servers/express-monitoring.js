@@ -10,7 +10,7 @@ const { serve } = require('../lib/serve');
     options: {
       publicPaths: ['/health'],
       metrics: true,
-      anomalies: { warmup: 0, warmupRequests: 0, minRate: 1_000_000_000, minBytes: 1_000_000_000_000, errorBurst: 1_000_000_000, authFailureBurst: 1_000_000_000, maxAddresses: 1_000_000 },
+      anomalies: { warmup: 0, warmupRequests: 0, minRate: 1_000_000_000, minBytes: 1_000_000_000_000, errorBurst: 1_000_000_000, authFailureBurst: 1_000_000_000, maxAddresses: 4096 },
     },
   });
   const exporter = createPrometheusExporter({ keyward });
