@@ -1,9 +1,11 @@
 /**
  * Key rotation and incident response, identical for every adapter: during the grace period both keys answer 200 and
  * the old one carries `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and `Link: rel="deprecation"`; after it the old
- * key gets 401; revoking an owner kills every key of that owner at once.
+ * key gets 401; revoking an owner kills every key of that owner at once. A token exchanged for the old key carries the
+ * same deprecation headers as the key.
  */
 import request from 'supertest';
+import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
@@ -18,8 +20,9 @@ describe.each(ADAPTERS)('conformance: key rotation on $name', (adapter) => {
   const clock = manualClock(START);
 
   beforeAll(async () => {
-    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], keyPolicy: { rotationDocs: DOCS } }));
-    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], keyPolicy: { rotationDocs: DOCS }, tokens: { signing } }));
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: kw.tokens.endpoint() }] });
   });
   afterAll(async () => {
     await app.close();
@@ -50,6 +53,39 @@ describe.each(ADAPTERS)('conformance: key rotation on $name', (adapter) => {
 
     clock.advance(24 * HOUR - 1);
     expect((await get(old.key)).status).toBe(200);
+  });
+
+  it('a token exchanged for the old key carries the same deprecation headers as the key during the grace period', async () => {
+    clock.set(START);
+    const old = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const exchange = async () => {
+      const res = await request(app.url).post('/oauth/token').type('form').auth(old.record.id, old.key).send('grant_type=client_credentials');
+      expect(res.status).toBe(200);
+      return res.body.access_token as string;
+    };
+    const withBearer = (token: string) => request(app.url).get('/docs').set('Authorization', `Bearer ${token}`);
+    const before = await exchange(); // exchanged before the rotation
+    const plain = await withBearer(before);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['deprecation']).toBeUndefined();
+
+    clock.advance(5 * 60_000); // within the token's 10 minutes
+    const rotated = await kw.keys.rotate(old.record.id, { gracePeriod: '24h' });
+    const during = await exchange(); // the key in grace still exchanges
+    const keyRes = await get(old.key);
+    expect(keyRes.status).toBe(200);
+    expect(keyRes.headers['deprecation']).toBe(`@${(START + 5 * 60_000) / 1000}`);
+    expect(keyRes.headers['sunset']).toBe('Mon, 02 Mar 2026 10:05:00 GMT');
+    expect(keyRes.headers['link']).toBe(`<${DOCS}>; rel="deprecation"; type="text/html"`);
+    for (const token of [before, during, before]) {
+      const res = await withBearer(token);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, principal: { id: old.record.id, owner: 'acme', type: 'token', scopes: ['docs:read'] } });
+      expect(res.headers['deprecation']).toBe(keyRes.headers['deprecation']);
+      expect(res.headers['sunset']).toBe(keyRes.headers['sunset']);
+      expect(res.headers['link']).toBe(keyRes.headers['link']);
+    }
+    expect((await request(app.url).post('/oauth/token').type('form').auth(rotated.record.id, rotated.key).send('grant_type=client_credentials')).status).toBe(200);
   });
 
   it('the old key gets 401 KEY_REVOKED once the grace period is over; the new one goes on', async () => {

@@ -14,7 +14,9 @@ import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
 import type { KeyRecord } from '../keys/record';
-import type { Principal } from '../model';
+import type { Principal, ResponseHeaders } from '../model';
+import { isRefusal, keyStatus } from '../keys/authenticator';
+import type { KeyPolicy } from '../keys/policy';
 
 const KEY_GONE: TokenFailure = Object.freeze({ code: 'TOKEN_INVALID', detail: 'The API key this token was issued for can no longer be used.' });
 const KEY_STORE_DOWN: TokenFailure = Object.freeze({ code: 'STORE_UNAVAILABLE', detail: 'The key store is unavailable.' });
@@ -22,10 +24,29 @@ const KEY_STORE_DOWN: TokenFailure = Object.freeze({ code: 'STORE_UNAVAILABLE', 
 /** A verified token exchanged for an API key, with that key's current record: the pipeline's `ctx.record`. */
 interface KeyedToken extends VerifiedToken {
   readonly record: KeyRecord;
+  /** The key's own response headers (`Deprecation`, `Sunset`, `Link` while it is in its rotation grace period). */
+  readonly headers?: ResponseHeaders;
 }
 
 /** The last outcome built for each verified token (a cached token's entry is one object for its whole life). */
 const keyedOutcomes = new WeakMap<VerifiedToken, KeyedToken>();
+
+/** The deprecation headers of each key record in its rotation grace period, shared by all of the key's tokens. */
+const graceHeaders = new WeakMap<KeyRecord, ResponseHeaders>();
+
+/**
+ * The response headers the key itself would get at `now` ({@link keyStatus}): `undefined` when there are none (no
+ * grace period) or the key is refused (the caller has already found it usable). The same object for a record.
+ */
+function keyHeadersOf(record: KeyRecord, now: number, policy: KeyPolicy): ResponseHeaders | undefined {
+  if (record.graceEndsAt === undefined) return undefined;
+  const known = graceHeaders.get(record);
+  if (known !== undefined) return known;
+  const status = keyStatus(record, now, policy);
+  if (isRefusal(status) || Object.keys(status).length === 0) return undefined;
+  graceHeaders.set(record, status as ResponseHeaders);
+  return status as ResponseHeaders;
+}
 
 /**
  * The principal of an exchanged token under its key's current plan: the token's own when the plan is unchanged since
@@ -43,13 +64,14 @@ function withPlanOf(principal: Principal, record: KeyRecord): Principal {
  * The success outcome of an exchanged token whose key is usable (`KEY_GONE` when it is not): the token's principal
  * and claims with the key's record. The same object for as long as the verified token and the record are the same
  * (a cached token of a cached key), so the common request allocates nothing; a changed key is a new record, and a new
- * outcome.
+ * outcome. A key in its rotation grace period lends the token its deprecation headers, as the key itself gets them.
  */
-function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined): KeyedToken | TokenFailure {
+function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined, now: number, policy: KeyPolicy): KeyedToken | TokenFailure {
   if (record === undefined) return KEY_GONE;
   const last = keyedOutcomes.get(verified);
   if (last !== undefined && last.record === record) return last;
-  const next: KeyedToken = Object.freeze({ principal: withPlanOf(verified.principal, record), claims: verified.claims, record });
+  const headers = keyHeadersOf(record, now, policy);
+  const next: KeyedToken = Object.freeze({ principal: withPlanOf(verified.principal, record), claims: verified.claims, record, ...(headers ? { headers } : {}) });
   keyedOutcomes.set(verified, next);
   return next;
 }
@@ -155,7 +177,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     } catch {
       return KEY_STORE_DOWN;
     }
-    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then((r) => keyedOutcome(result, r), () => KEY_STORE_DOWN) : keyedOutcome(result, record);
+    const policy = deps.keys.policy;
+    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then((r) => keyedOutcome(result, r, now, policy), () => KEY_STORE_DOWN) : keyedOutcome(result, record, now, policy);
   };
   const verifyWithKey = (token: string, now: number): VerifiedToken | KeyedToken | TokenFailure | Promise<VerifiedToken | KeyedToken | TokenFailure> => {
     const result = verify(token, now);

@@ -107,6 +107,37 @@ describe('a token exchanged for an API key acts as its key in the pipeline', () 
     await kw.close();
   });
 
+  it("carries its key's deprecation headers while the key is in its rotation grace period, reused per record", async () => {
+    const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
+    const kw = createKeyward({ clock, tokens: { signing }, keyPolicy: { rotationDocs: 'https://docs.example/rotation' } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const { authenticate } = authenticatorOf(kw, clock);
+    const before = await exchange(kw, record.id, key); // exchanged before the rotation
+    const plain = (await authenticate(before)) as Extract<AuthOutcome, { principal: unknown }>;
+    expect(plain).not.toHaveProperty('headers'); // no grace period: nothing added
+
+    clock.advance(60_000);
+    await kw.keys.rotate(record.id, { gracePeriod: '24h' });
+    const during = await exchange(kw, record.id, key); // exchanged while the key is in grace
+    const keyDecision = await kw.check({ method: 'GET', path: '/docs', query: '', headers: { 'x-api-key': key }, remoteAddress: '10.0.0.1' });
+    expect(keyDecision).toMatchObject({ ok: true, headers: { Deprecation: expect.any(String), Sunset: expect.any(String), Link: expect.any(String) } });
+    const { Deprecation, Sunset, Link } = (keyDecision as { headers: Record<string, string> }).headers;
+    const keyHeaders = { Deprecation, Sunset, Link };
+    expect(Sunset).toBe('Thu, 02 Apr 2026 08:01:00 GMT');
+
+    const first = (await authenticate(before)) as typeof plain;
+    expect(first.headers).toEqual(keyHeaders);
+    expect(Object.isFrozen(first)).toBe(true);
+    const cached = authenticate(before);
+    expect(cached).toBe(first); // the cached token of a cached key: the same outcome, nothing allocated
+    const other = (await authenticate(during)) as typeof plain;
+    expect(other).not.toBe(first);
+    expect(other.headers).toBe(first.headers); // one headers object per record, shared by the key's tokens
+
+    expect(await kw.check(bearer(before))).toMatchObject({ ok: true, headers: keyHeaders });
+    await kw.close();
+  });
+
   it("follows the key's plan as it is now: the principal's plan is the key's", async () => {
     const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
     const kw = createKeyward({ clock, tokens: { signing } });
