@@ -47,6 +47,21 @@ describe('anomaly detection', () => {
     return events.filter((e) => e.type === 'anomaly.detected');
   };
 
+  /**
+   * An attacker's ramp: each minute, `send(minute, n)` with n just under the old threshold, max(floor, factor × baseline),
+   * the baseline as the old code learned it (from the whole minute). Returns the minute it was first reported in.
+   */
+  async function rampUnder(floor: number, factor: number, baseline: number, send: (minute: number, n: number) => Promise<void>) {
+    for (let minute = 1; minute <= 10; minute++) {
+      clock.advance(60_000);
+      const n = Math.ceil(Math.max(floor, factor * baseline)) - 1;
+      await send(minute, n);
+      baseline = 0.1 * n + 0.9 * baseline;
+      if ((await anomalies()).length > 0) return minute;
+    }
+    return undefined;
+  }
+
   it('stays quiet during warm-up and for normal use', async () => {
     await setup({});
     await call('10.0.0.9');
@@ -160,18 +175,48 @@ describe('anomaly detection', () => {
     await warmUp(); // one address a minute: baseline 1
     // Each minute just under the old threshold, max(20, 10 × baseline), with the baseline learned from the whole minute:
     // it rose 1.9× a minute (19, 27, 52, 98, … addresses) and was never reported.
-    let oldBaseline = 1;
-    let reportedIn: number | undefined;
-    for (let minute = 1; minute <= 10 && reportedIn === undefined; minute++) {
-      clock.advance(60_000);
-      const n = Math.ceil(Math.max(20, 10 * oldBaseline)) - 1;
+    const reportedIn = await rampUnder(20, 10, 1, async (minute, n) => {
       for (let i = 0; i < n; i++) await call(`10.1.${minute}.${i}`);
-      oldBaseline = 0.1 * n + 0.9 * oldBaseline;
-      if ((await anomalies()).length > 0) reportedIn = minute;
-    }
+    });
     expect(reportedIn).toBe(3);
     // minute 1 counts 19 (under max(20, 2 × 1)), minute 2 only 20 of its 27: 0.1 × 20 + 0.9 × 2.8
     expect((await anomalies())[0]!.data).toMatchObject({ evidence: { addressesThisMinute: 46, baselineAddressesPerMinute: 4.52, threshold: 46 } });
+  });
+
+  it('an attacker cannot raise the request baseline 1.9× a minute (at most 10 %): a ramp under the old threshold is reported', async () => {
+    await setup({ rateFactor: 10, minRate: 20, detect: ['RATE_SPIKE'] });
+    await warmUp(); // two requests a minute: baseline 2
+    // Each minute just under the old threshold, max(20, 10 × baseline), with the baseline learned from the whole minute:
+    // it rose 1.9× a minute (19, 36, 69, 131, … requests) and was never reported.
+    const reportedIn = await rampUnder(20, 10, 2, async (_minute, n) => {
+      for (let i = 0; i < n; i++) await call();
+    });
+    expect(reportedIn).toBe(3);
+    // minute 1 counts 19 (under max(20, 2 × 2)), minute 2 only 20 of its 36: 0.1 × 20 + 0.9 × 3.7
+    expect((await anomalies())[0]!.data).toMatchObject({ evidence: { requestsThisMinute: 54, baselinePerMinute: 5.33, threshold: 54 } });
+  });
+
+  it('an attacker cannot raise the bytes baseline 1.9× a minute (at most 10 %): a ramp under the old threshold is reported', async () => {
+    await setup({ bytesFactor: 10, minBytes: 2_000, detect: ['BYTES_SPIKE'] });
+    await warmUp(); // 200 bytes a minute: baseline 200
+    // One response a minute just under the old threshold, max(2,000, 10 × baseline): 1,999, 3,798, 7,217, … bytes.
+    const reportedIn = await rampUnder(2_000, 10, 200, async (_minute, n) => {
+      await call('10.0.0.1', { bytes: n });
+    });
+    expect(reportedIn).toBe(3);
+    // minute 1 counts 1,999 (under max(2,000, 2 × 200)), minute 2 only 2,000 of its 3,798: 0.1 × 2,000 + 0.9 × 379.9
+    expect((await anomalies())[0]!.data).toMatchObject({ evidence: { bytesThisMinute: 7_217, baselineBytesPerMinute: 542, threshold: 5_420 } });
+  });
+
+  it('legitimate growth of 5 % a minute raises nothing: the step bound never holds it back', async () => {
+    await setup({ rateFactor: 2, bytesFactor: 2, detect: ['RATE_SPIKE', 'BYTES_SPIKE'] });
+    // 10 requests of 1,000 bytes in the first minute, 5 % more each minute for 70 minutes (up to 304 a minute)
+    for (let minute = 0; minute <= 70; minute++) {
+      const n = Math.round(10 * 1.05 ** minute);
+      for (let i = 0; i < n; i++) await call('10.0.0.1', { bytes: 1_000 });
+      clock.advance(60_000);
+    }
+    expect(await anomalies()).toEqual([]);
   });
 
   it('measured: a key at every bound (256 remembered and 256 counted addresses, 64 countries) holds about 21 KB', async () => {

@@ -10,9 +10,11 @@ const MINUTE = 60_000;
 const ALPHA = 0.1;
 const MAX_COUNTRIES = 64;
 /**
- * A minute counts towards the address baseline with at most this many times the baseline (or `maxAddresses`), so a
- * client that keeps each minute just under the `MANY_ADDRESSES` threshold raises the baseline by at most 10 % an
- * active minute (1 + ALPHA × (2 − 1)), not 1.9× (1 + ALPHA × (rateFactor − 1) with the default factor of 10).
+ * A minute counts towards the address, request and bytes baselines with at most this many times the baseline (or the
+ * floor `maxAddresses`, `minRate`, `minBytes`), so a client that keeps each minute just under the `MANY_ADDRESSES`,
+ * `RATE_SPIKE` or `BYTES_SPIKE` threshold raises the baseline by at most 10 % an active minute (1 + ALPHA × (2 − 1)),
+ * not 1.9× (1 + ALPHA × (factor − 1) with the default factor of 10). Legitimate growth up to about 11 % a minute is
+ * never capped (the mean then lags the minute by less than 2×).
  */
 const BASELINE_STEP = 2;
 /**
@@ -65,6 +67,8 @@ interface KeyState {
 
 const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set(), capped: false });
 const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : ALPHA * x + (1 - ALPHA) * old);
+/** A minute's contribution to a baseline: uncapped for the first sample, then at most `BASELINE_STEP` × the baseline (or `floor`). */
+const stepped = (old: number, x: number, samples: number, floor: number) => (samples === 0 ? x : Math.min(x, Math.max(floor, BASELINE_STEP * old)));
 
 /** What the detector holds for one key: every count is bounded by an option, whatever the traffic. */
 export interface AnomalyFootprint {
@@ -118,9 +122,9 @@ export class AnomalyDetector {
       const m = s.current;
       if (m.requests > 0) {
         const b = s.base;
-        b.requests = ewma(b.requests, m.requests, b.samples);
+        b.requests = ewma(b.requests, stepped(b.requests, m.requests, b.samples, c.minRate), b.samples);
         b.errors = ewma(b.errors, m.errors, b.samples);
-        b.bytes = ewma(b.bytes, m.bytes, b.samples);
+        b.bytes = ewma(b.bytes, stepped(b.bytes, m.bytes, b.samples, c.minBytes), b.samples);
         b.addresses = ewma(b.addresses, Math.min(m.addresses.size, Math.max(c.maxAddresses, BASELINE_STEP * b.addresses)), b.samples);
         b.samples++;
       }
