@@ -112,8 +112,8 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
   });
 
   it('a key and the tokens exchanged from it share one quota of N, exactly, and one rate limit', async () => {
-    const { get, key, exchange, withToken } = await startWithTokens({ rules: { burst: { points: 10, window: '1m' } }, quotas: { daily: { requests: 3, period: 'day' } } });
-    const [t1, t2] = [await exchange(), await exchange()];
+    const { get, key, exchange, withToken } = await startWithTokens({ rules: { burst: { points: 12, window: '1m' } }, quotas: { daily: { requests: 5, period: 'day' } } });
+    const [t1, t2] = [await exchange(), await exchange()]; // each exchange is one of the key's requests: 2 of 12, 2 of 5
     const answers = [];
     for (const send of [() => get('/open', key), () => withToken('/open', t1), () => withToken('/docs', t2), () => get('/open', key), () => withToken('/open', t1), () => withToken('/open', t2)]) {
       const res = await send();
@@ -135,6 +135,7 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
       { limits: { burst: { points: 1 } } },
     );
     const token = await exchange();
+    clock.advance(60_000); // the exchange was the key's one request of its minute
     const statuses = [];
     for (const send of [() => get('/open', key), () => get('/open', key), () => withToken('/open', token), () => withToken('/open', token)]) statuses.push((await send()).status);
     expect(statuses).toEqual([200, 429, 429, 429]);
@@ -145,6 +146,25 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     const pro = await withToken('/open', token);
     expect([pro.status, pro.headers['ratelimit-policy'], pro.headers['ratelimit']]).toEqual([200, '"burst";q=5;w=60', '"burst";r=4;t=60']);
     expect((await get('/open', key)).headers['ratelimit']).toBe('"burst";r=3;t=60');
+  });
+
+  it('the token endpoint is charged to the key: N exchanges and key requests in one bucket, then 429 temporarily_unavailable with Retry-After and RateLimit headers', async () => {
+    const { app, get, key, keyId, exchange, clock } = await startWithTokens({ rules: { burst: { points: 5, window: '10s' } } }, { limits: { burst: { points: 3 } } }); // the key's override applies
+    const post = () => request(app.url).post('/oauth/token').type('form').auth(keyId, key).send('grant_type=client_credentials');
+    const first = await post();
+    expect([first.status, first.headers['ratelimit-policy'], first.headers['ratelimit'], first.headers['cache-control']]).toEqual([200, '"burst";q=3;w=10', '"burst";r=2;t=10', 'no-store']);
+    expect((await get('/open', key)).headers['ratelimit']).toBe('"burst";r=1;t=10');
+    await exchange();
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    expect([refused.headers['retry-after'], refused.headers['ratelimit-policy'], refused.headers['ratelimit'], refused.headers['cache-control']]).toEqual(['10', '"burst";q=3;w=10', '"burst";r=0;t=10', 'no-store']);
+    expect(refused.headers['www-authenticate']).toBeUndefined();
+    expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Rate limit exceeded: burst.' });
+    expect(JSON.stringify(refused.headers) + refused.text).not.toContain(key);
+    expect((await get('/open', key)).status).toBe(429);
+    clock.advance(10_000);
+    expect((await post()).headers['ratelimit']).toBe('"burst";r=2;t=10');
   });
 
   it('request quota: exhaustion, 429 QUOTA_EXCEEDED with the IANA problem type, refill at the period start', async () => {

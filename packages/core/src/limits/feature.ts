@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Feature, PipelineContext, StageResult } from '../pipeline/context';
-import type { DenyDecision } from '../model';
+import type { AuthRequest, DenyDecision, ResponseHeaders } from '../model';
+import type { KeyRecord } from '../keys/record';
+import { sharedPrincipalOf } from '../keys/authenticator';
 import type { FeatureDeps } from '../features/deps';
 import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
@@ -19,6 +21,53 @@ export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-ty
 
 const STATES = Symbol('keyward.limits.states');
 const NO_STATES: readonly PolicyState[] = [];
+const NO_REQUIREMENTS = Object.freeze({});
+
+/** A request charged to a key outside the pipeline (see {@link KeyLimitGuard}). */
+export interface KeyCharge {
+  /** The key that authenticated. */
+  readonly record: KeyRecord;
+  /** The request, as limits keyed by a function see it (its method and path). */
+  readonly request: AuthRequest;
+  /** The client address as the pipeline resolves it (trusted proxies applied), for address-keyed rules of the plan. */
+  readonly clientAddress: string | undefined;
+  readonly now: number;
+  readonly requestId: string;
+}
+
+/** What charging a request to its key's limits answered. */
+export interface KeyChargeResult {
+  /** The rate-limit headers the pipeline would send (`RateLimit-Policy`, `RateLimit`, legacy ones if configured). */
+  readonly headers: ResponseHeaders;
+  /**
+   * The pipeline's refusal when set: `RATE_LIMITED` or `QUOTA_EXCEEDED` (429, `Retry-After`, the headers above, a
+   * refused request charges nothing), or `STORE_UNAVAILABLE` (503, `Retry-After: 1`) under the `deny` store policy.
+   */
+  readonly denied?: DenyDecision;
+  /** Counts the finished response's body in the key's byte quotas, as the pipeline does once a response is sent. */
+  done(status: number, bytes: number): void;
+}
+
+/**
+ * The key's rate limits for a request that does not go through the pipeline (the OAuth token endpoint): the limits
+ * stage itself, run on a context built from the key's record, so the request counts as one of the key's, at cost 1,
+ * in the same buckets (`k:key:<id>`, the owner's), under the key's plan and overrides, with the same store-failure
+ * policy. Get it from an instance's features with {@link keyLimitGuardOf}.
+ */
+export interface KeyLimitGuard {
+  /** Charges one request; never rejects (a failing store answers as the store-failure policy says). */
+  charge(input: KeyCharge): Promise<KeyChargeResult>;
+}
+
+/** The `limits` feature, with the guard the token endpoint shares. */
+export interface LimitsFeature extends Feature {
+  readonly guard: KeyLimitGuard;
+}
+
+/** The key-limit guard of an instance's features, or `undefined` when `limits` is not configured. */
+export function keyLimitGuardOf(features: ReadonlyMap<string, Feature>): KeyLimitGuard | undefined {
+  return (features.get('limits') as LimitsFeature | undefined)?.guard;
+}
 
 /**
  * The counters as the feature uses them: the memory store's answer at once, a guarded store's as a promise (its
@@ -107,7 +156,7 @@ function blocked(name: string, windowSeconds: number, resetAt: number, unit: 're
  * promise. With any other store they answer with a promise, waiting for the store behind its timeout and failure
  * policy.
  */
-export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Feature | undefined {
+export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): LimitsFeature | undefined {
   if (options.limits === undefined) return undefined;
   const config = parseLimits(options.limits);
   const { clock, events, challenge } = deps;
@@ -254,8 +303,43 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     return undefined;
   }
 
+  // Built once; nothing here runs for a request of the pipeline.
+  const guard: KeyLimitGuard = {
+    async charge({ record, request, clientAddress, now, requestId }) {
+      const ctx: PipelineContext = {
+        request,
+        requirements: NO_REQUIREMENTS,
+        scopes: undefined,
+        requestId,
+        now,
+        clientAddress,
+        principal: sharedPrincipalOf(record),
+        record,
+        headers: {},
+        state: new Map(),
+        onDone: [],
+      };
+      let denied: DenyDecision | undefined;
+      try {
+        denied = ((await limits(ctx)) ?? undefined) as DenyDecision | undefined;
+      } catch {
+        // The stage does not throw (a remote store is guarded): this is defence in depth, answered as `deny` would.
+        denied = deny('STORE_UNAVAILABLE', requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { 'Retry-After': '1' } });
+      }
+      return {
+        headers: ctx.headers,
+        ...(denied ? { denied } : {}),
+        done(status, bytes) {
+          if (denied) return;
+          for (const f of ctx.onDone) f({ status, bytes, durationMs: Math.max(0, clock() - now) });
+        },
+      };
+    },
+  };
+
   return {
     name: 'limits',
+    guard,
     stages: { ...(config.beforeAuth.length > 0 ? { preauth: beforeAuth } : {}), limits },
     async close() {
       if (options.limits?.store === undefined) await primary.close?.();

@@ -5,6 +5,7 @@ import { redactCredentials } from '../events/redact';
 import type { AuthRequest } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { AuthFailureGuard } from '../limits/auth-failures';
+import type { KeyChargeResult, KeyLimitGuard } from '../limits/feature';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { keyStatus } from '../keys/authenticator';
@@ -32,6 +33,8 @@ export interface ExchangeDeps {
   readonly requestId: (request: AuthRequest) => string;
   /** Failed-auth blocking shared with the pipeline, when `authFailures` is configured. */
   readonly authFailures?: AuthFailureGuard;
+  /** The key's rate limits and quotas shared with the pipeline, when `limits` is configured. */
+  readonly limits?: KeyLimitGuard;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -43,6 +46,16 @@ function oauthError(error: OAuthErrorCode, description: string, realm: string, e
   if (error === 'invalid_client') headers['WWW-Authenticate'] = `Basic realm="${realm.replace(/["\\]/g, '')}"`;
   if (error === 'temporarily_unavailable') headers['Retry-After'] ??= '1';
   return { status, headers, body: JSON.stringify({ error, error_description: description }) };
+}
+
+/** The headers of a limits refusal the token endpoint passes on (`Retry-After`, RateLimit): not its problem+json type. */
+function limitHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== 'content-type' && lower !== 'www-authenticate' && lower !== 'cache-control' && lower !== 'pragma') out[name] = value;
+  }
+  return out;
 }
 
 function header(request: EndpointRequest, name: string): string | undefined | null {
@@ -86,9 +99,16 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * `Retry-After`), and every `invalid_client` for a wrong or unknown credential counts as one failure of its address
  * (resolved by the pipeline's resolver). A request without client authentication, a malformed request and
  * `invalid_scope` do not count.
+ *
+ * With `limits` configured, each exchange is a request of its key: once the client authenticated and the scopes are
+ * granted, and before anything is signed, it is charged (cost 1) to the key's rate limits and request quotas — the
+ * rules of its plan with its overrides, in the buckets its own requests and its tokens' use — by the limits feature's
+ * own stage, store-failure policy included. Over a limit: 429 `temporarily_unavailable` with `Retry-After` and the
+ * RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
+ * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response.
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
-  const { realm, events, authFailures } = deps;
+  const { realm, events, authFailures, limits } = deps;
   const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
 
   /** An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret). */
@@ -184,6 +204,18 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       scopes = list;
     }
 
+    // The exchange is a request of the key: charged to its limits before the signature it costs.
+    let charged: KeyChargeResult | undefined;
+    if (limits) {
+      charged = await limits.charge({ record, request, clientAddress, now, requestId });
+      const denied = charged.denied;
+      if (denied) {
+        if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denied.status, reason: denied.code, keyId: record.id, owner: record.owner }));
+        // `temporarily_unavailable`, as for a blocked address: the client authenticated, and may retry after `Retry-After`.
+        return fail('temporarily_unavailable', denied.problem.detail ?? denied.problem.title, limitHeaders(denied.headers), denied.status);
+      }
+    }
+
     const notAfter = Math.min(record.expiresAt ?? Infinity, record.graceEndsAt ?? Infinity);
     try {
       const issued = await deps.issue(
@@ -198,11 +230,9 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
         },
         { keyId: record.id, owner: record.owner, grant: 'client_credentials', ...(Number.isFinite(notAfter) ? { notAfter } : {}) },
       );
-      return {
-        status: 200,
-        headers: { 'Content-Type': 'application/json', ...NO_STORE },
-        body: JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope }),
-      };
+      const body = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
+      charged?.done(200, Buffer.byteLength(body));
+      return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...(charged ? charged.headers : {}) }, body };
     } catch (error) {
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');
       return fail('server_error', 'The token could not be issued.');

@@ -9,6 +9,7 @@ import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint } from './exchange';
 import { requestIdFrom } from '../util/request-id';
 import { authFailureGuardOf, type AuthFailureGuard } from '../limits/auth-failures';
+import { keyLimitGuardOf, type KeyLimitGuard } from '../limits/feature';
 import { socketAddress } from '../pipeline/address';
 import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
@@ -115,12 +116,13 @@ export interface TokenApi {
 
 /** The tokens feature, with its API. */
 export interface TokensFeature extends Feature {
-  /** The API on its own: its token endpoint does not share failed-auth blocking (see {@link TokensFeature.link}). */
+  /** The API on its own: its token endpoint shares neither failed-auth blocking nor rate limits (see {@link TokensFeature.link}). */
   readonly api: TokenApi;
   /**
    * The API bound to the instance's other features: its token endpoint counts failed client authentications and
-   * refuses blocked addresses with the `authFailures` feature's counters, as the pipeline does. `createKeyward` uses
-   * this one (`kw.tokens`).
+   * refuses blocked addresses with the `authFailures` feature's counters, as the pipeline does, and charges each
+   * exchange to its key's rate limits and quotas through the `limits` feature. `createKeyward` uses this one
+   * (`kw.tokens`).
    */
   link(features: ReadonlyMap<string, Feature>): TokenApi;
 }
@@ -188,9 +190,9 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
   const requestId = deps.requestId ?? requestIdFrom('x-request-id');
-  const endpoint = (authFailures: AuthFailureGuard | undefined) =>
+  const endpoint = (authFailures: AuthFailureGuard | undefined, limits?: KeyLimitGuard) =>
     issue && signing
-      ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...(authFailures ? { authFailures } : {}) })
+      ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...(authFailures ? { authFailures } : {}), ...(limits ? { limits } : {}) })
       : notConfigured('token issuing');
 
   const api: TokenApi = {
@@ -215,7 +217,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     api,
     link(features) {
       const authFailures = authFailureGuardOf(features);
-      return authFailures ? { ...api, endpoint: () => endpoint(authFailures) } : api;
+      const limits = keyLimitGuardOf(features);
+      return authFailures || limits ? { ...api, endpoint: () => endpoint(authFailures, limits) } : api;
     },
     authenticators: [
       {
