@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `node bench/server-cpu.js <server.js> [--requests 100000] [--warm 10000]`
+ *
+ * The server's own CPU time per request, from `/proc/<pid>/task/<tid>/stat` (user + system, every thread of the
+ * server: the main thread, and V8's helper threads summed as `node`). The server runs on CPU 0 (`taskset`) and this
+ * script, which sends the requests over 8 keep-alive connections, should run on CPU 1 (`taskset -c 1 node …`). Unlike
+ * instructions (`instructions.js`) this counts cache misses and helper threads; unlike requests/s it does not depend on
+ * the load generator. Linux only; compare servers within one sitting, alternating them.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const readline = require('node:readline');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+const script = process.argv[2];
+if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-cpu.js <server.js> [--requests N] [--warm N]');
+const requests = arg('requests', 100_000);
+const warm = arg('warm', 10_000);
+const TICK_US = 1e6 / 100; // USER_HZ
+
+/** CPU ticks by thread kind: `main`, and the others by name. */
+function ticks(pid) {
+  const out = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = tid === String(pid) ? 'main' : raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')).replace(/[0-9]+$/, '');
+    const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+  }
+  return out;
+}
+
+const child = spawn('taskset', ['-c', '0', process.execPath, path.resolve(__dirname, script)], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+child.once('exit', (code) => { if (code) process.exitCode = 1; });
+readline.createInterface({ input: child.stdout }).once('line', async (line) => {
+  const info = JSON.parse(line);
+  const send = async (count) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    let sent = 0;
+    const one = () => new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: info.port, path: info.path, method: info.method, headers: info.headers, agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(info.body);
+    });
+    await Promise.all(Array.from({ length: 8 }, async () => { while (sent < count) { sent++; await one(); } }));
+    agent.destroy();
+  };
+  await send(warm);
+  const before = ticks(child.pid);
+  await send(requests);
+  const after = ticks(child.pid);
+  const per = (k) => (((after[k] ?? 0) - (before[k] ?? 0)) * TICK_US) / requests;
+  const total = Object.keys(after).reduce((sum, k) => sum + per(k), 0);
+  console.log(`${script}: ${total.toFixed(1)} µs CPU per request (${Object.keys(after).map((k) => `${k} ${per(k).toFixed(1)}`).join(', ')})`);
+  child.kill('SIGTERM');
+});
