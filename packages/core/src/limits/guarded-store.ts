@@ -1,5 +1,6 @@
 import type { LimiterStore } from './store';
 import type { StoreFailurePolicy } from './types';
+import { raceDeadline } from '../util/deadline';
 
 /** The store did not answer usefully and the policy is `deny`. */
 export const UNAVAILABLE = Symbol('keyward.limits.unavailable');
@@ -47,40 +48,17 @@ export function guardStore(options: GuardOptions): GuardedStore {
     return policy === 'allow' ? SKIP : UNAVAILABLE;
   }
 
-  /**
-   * One store call raced against its deadline with one promise and one timer (this runs for every limited request
-   * on a remote store: no Promise.race, no finally, no async frame). Whichever settles first wins; a late answer or
-   * rejection is ignored, never unhandled.
-   */
+  /** One store call raced against its deadline ({@link raceDeadline}): one promise and one timer per call. */
   function run(op: (s: LimiterStore) => Promise<number>): Promise<Guarded> {
-    return new Promise<Guarded>((resolve) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        resolve(failed('STORE_TIMEOUT', op));
-      }, timeoutMs);
-      timer.unref?.();
-      const answer = (value: number) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(Number.isFinite(value) ? value : failed('STORE_ERROR', op));
-      };
-      const error = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(failed('STORE_ERROR', op));
-      };
-      let pending: Promise<number>;
-      try {
-        pending = op(store);
-      } catch {
-        return error();
-      }
-      Promise.resolve(pending).then(answer, error);
-    });
+    return new Promise<Guarded>((resolve) =>
+      raceDeadline(
+        () => op(store),
+        timeoutMs,
+        (value) => resolve(Number.isFinite(value) ? value : failed('STORE_ERROR', op)),
+        () => resolve(failed('STORE_ERROR', op)),
+        () => resolve(failed('STORE_TIMEOUT', op)),
+      ),
+    );
   }
 
   return {

@@ -1,4 +1,5 @@
 import { KeywardError } from '../errors';
+import { raceDeadline } from '../util/deadline';
 import type { KeyPatch, KeyRecord } from '../keys/record';
 import type { KeyStore, Page, PageQuery } from './key-store';
 
@@ -56,32 +57,10 @@ export class DeadlineKeyStore implements KeyStore {
     await this.inner.close?.();
   }
 
-  /**
-   * One read raced against its deadline with one promise and one timer (a cache miss on every request goes through
-   * here: no Promise.race, no async frame). A promise settles once, so whichever comes first wins.
-   */
+  /** One read raced against its deadline ({@link raceDeadline}): one promise and one timer (a cache miss on every request goes through here). */
   private deadline(read: () => Promise<KeyRecord | undefined>): Promise<KeyRecord | undefined> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new KeywardError('STORE_TIMEOUT', `the key store did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      timer.unref?.();
-      let pending: Promise<KeyRecord | undefined>;
-      try {
-        pending = read();
-      } catch (error) {
-        clearTimeout(timer);
-        reject(error);
-        return;
-      }
-      Promise.resolve(pending).then(
-        (record) => {
-          clearTimeout(timer);
-          resolve(record);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return new Promise((resolve, reject) =>
+      raceDeadline(read, this.timeoutMs, resolve, reject, () => reject(new KeywardError('STORE_TIMEOUT', `the key store did not answer within ${this.timeoutMs} ms`))),
+    );
   }
 }
