@@ -1,6 +1,15 @@
 /** Version tag carried by every event. Bump when a field changes meaning. */
 export const EVENT_SCHEMA = 'keyward.event/v1' as const;
 
+/** The longest `userAgent` an event carries (a longer one is cut). */
+export const MAX_EVENT_USER_AGENT = 256;
+
+/** The `userAgent` field of an event from a request's `user-agent` header: cut to {@link MAX_EVENT_USER_AGENT}, `undefined` unless one string. */
+export function eventUserAgent(header: string | readonly string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  return header.length > MAX_EVENT_USER_AGENT ? header.slice(0, MAX_EVENT_USER_AGENT) : header;
+}
+
 /** Every event type keyward emits. */
 export type KeywardEventType =
   | 'auth.succeeded'

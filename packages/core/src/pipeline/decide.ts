@@ -2,7 +2,7 @@ import type { AuthRequest, CompletionInfo, Decision, DenyDecision, Principal, Re
 import { deny, DENIAL_TABLE, type ChallengeConfig } from '../denials';
 import type { KeywardConfig } from '../config/config';
 import type { EventBus } from '../events/bus';
-import { EVENT_SCHEMA, type KeywardEvent, type KeywardEventType } from '../events/schema';
+import { EVENT_SCHEMA, eventUserAgent, type KeywardEvent, type KeywardEventType } from '../events/schema';
 import { createEventPathRedactor } from '../events/redact';
 import { extractCredential, type Credential } from '../credentials/extract';
 import type { CompiledScopes } from '../scopes/match';
@@ -114,8 +114,8 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       if (p.plan) e.plan = p.plan;
       if (p.subject) e.subject = p.subject;
     }
-    const ua = r.headers['user-agent'];
-    if (typeof ua === 'string') e.userAgent = ua.length > 256 ? ua.slice(0, 256) : ua;
+    const ua = eventUserAgent(r.headers['user-agent']);
+    if (ua !== undefined) e.userAgent = ua;
     return e;
   }
 

@@ -1,6 +1,6 @@
 import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/endpoint';
 import type { EventBus } from '../events/bus';
-import type { EventInput } from '../events/schema';
+import { eventUserAgent, type EventInput } from '../events/schema';
 import { redactCredentials } from '../events/redact';
 import type { AuthRequest } from '../model';
 import type { AddressResolver } from '../pipeline/address';
@@ -8,7 +8,7 @@ import type { AuthFailureGuard } from '../limits/auth-failures';
 import type { KeyChargeResult, KeyLimitGuard } from '../limits/feature';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
-import { keyStatus } from '../keys/authenticator';
+import { isRefusal, keyStatus } from '../keys/authenticator';
 import { holds } from '../scopes/match';
 import { isValidScope } from '../scopes/expression';
 import type { Clock } from '../util/clock';
@@ -113,13 +113,13 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
   /** An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret). */
   const requestEvent = (request: EndpointRequest, requestId: string, clientAddress: string | undefined, fields: EventInput): EventInput => {
-    const ua = request.headers['user-agent'];
+    const ua = eventUserAgent(request.headers['user-agent']);
     return {
       requestId,
       method: request.method,
       path: redactCredentials(request.path), // a key pasted into the URL never reaches an event
       ...(clientAddress !== undefined ? { clientAddress } : {}),
-      ...(typeof ua === 'string' ? { userAgent: ua.length > 256 ? ua.slice(0, 256) : ua } : {}),
+      ...(ua !== undefined ? { userAgent: ua } : {}),
       ...fields,
       data: { endpoint: 'token' },
     };
@@ -192,8 +192,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     }
     const idMatches = safeEqual(record?.id ?? '', clientId!);
     // The same status rules as the pipeline, key policy included (a key past its maximum age exchanges nothing).
-    const status = record ? keyStatus(record, now, deps.keys.policy) : undefined;
-    if (!record || !idMatches || (status && 'code' in status && 'detail' in status)) return clientFailed(record && idMatches ? record : undefined);
+    if (!record || !idMatches || isRefusal(keyStatus(record, now, deps.keys.policy))) return clientFailed(record && idMatches ? record : undefined);
 
     let scopes: readonly string[] = record.scopes;
     const requested = params['scope'];
