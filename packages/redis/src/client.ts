@@ -7,20 +7,26 @@ export type RedisClient = Redis | Cluster;
 /**
  * ioredis options that keep requests bounded while Redis is away: no offline queue (a command fails at once when
  * disconnected instead of waiting), one retry per command, a command timeout, and quick reconnects so service returns
- * within a fraction of a second of Redis coming back. Spread your own options over it.
+ * within a fraction of a second of Redis coming back. Auto-pipelining is on: the commands that concurrent requests
+ * make in one turn of the event loop (each request's rate-limit script, key look-ups on a cache miss) go to Redis in
+ * one write and come back in one read, instead of a system call each way per command; `autoPipelining: false` turns
+ * it off. Spread your own options over it.
  *
  * @example
  * ```ts
  * const client = new Redis(process.env.REDIS_URL!, { ...boundedRedisOptions(), keyPrefix: undefined });
  * ```
  */
-export function boundedRedisOptions(overrides: { commandTimeoutMs?: number; reconnectMaxDelayMs?: number } = {}): RedisOptions {
+export function boundedRedisOptions(overrides: { commandTimeoutMs?: number; reconnectMaxDelayMs?: number; autoPipelining?: boolean } = {}): RedisOptions {
   const commandTimeout = overrides.commandTimeoutMs ?? 500;
   const maxDelay = overrides.reconnectMaxDelayMs ?? 200;
+  const autoPipelining = overrides.autoPipelining ?? true;
   if (!Number.isInteger(commandTimeout) || commandTimeout < 1) throw new TypeError('keyward: option "commandTimeoutMs" must be a positive integer');
   if (!Number.isInteger(maxDelay) || maxDelay < 1) throw new TypeError('keyward: option "reconnectMaxDelayMs" must be a positive integer');
+  if (typeof autoPipelining !== 'boolean') throw new TypeError('keyward: option "autoPipelining" must be a boolean');
   return {
     enableOfflineQueue: false,
+    enableAutoPipelining: autoPipelining,
     maxRetriesPerRequest: 1,
     commandTimeout,
     connectTimeout: Math.max(1000, commandTimeout),

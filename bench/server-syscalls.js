@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `node bench/server-syscalls.js <server.js> [--connections 50] [--requests 40000]`
+ *
+ * The server's read and write system calls per request (`/proc/<pid>/io`: `syscr`, `syscw`, which count every
+ * read-like and write-like call, sockets included), and its CPU time per request, over keep-alive connections after a
+ * warm-up of 5,000 requests. The counts do not depend on what else the machine does, so they show a change in how a
+ * server talks to the network (e.g. Redis auto-pipelining: one write per request fewer) where requests/s cannot.
+ * Linux only.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const readline = require('node:readline');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+const script = process.argv[2];
+if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-syscalls.js <server.js> [--connections N] [--requests N]');
+const connections = arg('connections', 50);
+const requests = arg('requests', 40_000);
+
+const child = spawn(process.execPath, [path.resolve(__dirname, script)], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+child.once('exit', (code) => { if (code) process.exitCode = 1; });
+const io = () => Object.fromEntries(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
+const cpuTicks = () => {
+  const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime of the whole process, in USER_HZ (1/100 s)
+};
+
+readline.createInterface({ input: child.stdout }).once('line', async (line) => {
+  const info = JSON.parse(line);
+  const send = async (count) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+    let sent = 0;
+    const one = () => new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: info.port, path: info.path, method: info.method, headers: info.headers, agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(info.body);
+    });
+    await Promise.all(Array.from({ length: connections }, async () => { while (sent < count) { sent++; await one(); } }));
+    agent.destroy();
+  };
+  await send(5000);
+  const a = io();
+  const c0 = cpuTicks();
+  await send(requests);
+  const b = io();
+  const c1 = cpuTicks();
+  const per = (k) => ((b[k] - a[k]) / requests).toFixed(2);
+  console.log(`${script}: ${per('syscr')} reads, ${per('syscw')} writes per request; CPU ${(((c1 - c0) * 10_000) / requests).toFixed(1)} µs per request`);
+  child.kill('SIGTERM');
+});

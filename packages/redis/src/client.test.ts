@@ -1,0 +1,40 @@
+import Redis from 'ioredis';
+import { boundedRedisOptions } from './client';
+
+describe('boundedRedisOptions', () => {
+  it('turns the offline queue off, bounds commands and reconnects, and auto-pipelines', () => {
+    const o = boundedRedisOptions();
+    expect(o).toMatchObject({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500, connectTimeout: 1000, enableAutoPipelining: true });
+    expect([1, 2, 10].map((n) => o.retryStrategy!(n))).toEqual([50, 100, 200]);
+  });
+
+  it('takes its overrides', () => {
+    const o = boundedRedisOptions({ commandTimeoutMs: 2000, reconnectMaxDelayMs: 1000, autoPipelining: false });
+    expect(o).toMatchObject({ commandTimeout: 2000, connectTimeout: 2000, enableAutoPipelining: false });
+    expect(o.retryStrategy!(100)).toBe(1000);
+  });
+
+  it.each([
+    [{ commandTimeoutMs: 0 }, 'commandTimeoutMs'],
+    [{ commandTimeoutMs: 1.5 }, 'commandTimeoutMs'],
+    [{ reconnectMaxDelayMs: -1 }, 'reconnectMaxDelayMs'],
+    [{ autoPipelining: 'yes' as unknown as boolean }, 'autoPipelining'],
+  ])('refuses %p, naming the option', (overrides, option) => {
+    expect(() => boundedRedisOptions(overrides)).toThrow(new RegExp(`"${option}"`));
+  });
+
+  it('batches the commands of one event-loop turn into one pipeline on a real Redis', async () => {
+    const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { ...boundedRedisOptions(), lazyConnect: true });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const key = `kw:test:autopipeline:${process.pid}`;
+      const replies = Promise.all(Array.from({ length: 20 }, () => client.incr(key)));
+      expect(client.autoPipelineQueueSize).toBe(20); // queued, sent together at the next turn
+      expect((await replies).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      await client.del(key);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
