@@ -5,7 +5,7 @@
 import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
-import { createKeyward, manualClock, type Keyward } from '@keyward/core';
+import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
 
@@ -219,6 +219,58 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
       await guardedApp.close();
       await guarded.close();
     }
+  });
+
+  /** Runs `scenario` on an app of its own, behind the trusted loopback proxy (client addresses in X-Forwarded-For). */
+  async function behindProxy(options: KeywardOptions, scenario: (s: { kw: Keyward; url: string; exchange: (client: { id: string; key: string }, xff: string) => request.Test }) => Promise<void>) {
+    const own = createKeyward(onStores({ clock, trustProxy: 'loopback', ...options, tokens: { signing: { issuer: 'https://api.example', audience: AUD, keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }] } } }));
+    const ownApp = await adapter.start({ keyward: own, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: own.tokens.endpoint() }] });
+    try {
+      await scenario({ kw: own, url: ownApp.url, exchange: (client, xff) => request(ownApp.url).post('/oauth/token').type('form').set('X-Forwarded-For', xff).auth(client.id, client.key).send('grant_type=client_credentials') });
+    } finally {
+      await ownApp.close();
+      await own.close();
+    }
+  }
+
+  it("exchange: refused (403 unauthorized_client) where the key's restrictions or the global policy forbid its use; routes restrictions do not apply", async () => {
+    await behindProxy({ restrictions: { ip: { deny: ['10.66.0.0/16'] } } }, async ({ kw: own, url, exchange }) => {
+      const created = await own.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { ip: { allow: ['10.0.0.0/8'] }, routes: [{ methods: ['GET'], path: '/docs' }] } });
+      const client = { id: created.record.id, key: created.key };
+      const events: KeywardEvent[] = [];
+      own.on('access.denied', (e) => void events.push(e));
+      for (const [xff, description] of [['192.0.2.7', 'Requests from this address are not allowed.'], ['10.66.1.1', 'Requests from this address are not allowed.']] as const) {
+        const refused = await exchange(client, xff);
+        expect([refused.status, refused.headers['cache-control'], refused.headers['www-authenticate']]).toEqual([403, 'no-store', undefined]);
+        expect(refused.headers['content-type']).toMatch(/^application\/json/);
+        expect(refused.body).toEqual({ error: 'unauthorized_client', error_description: description });
+        expect(refused.text).not.toContain(created.key);
+        const route = await request(url).get('/docs').set('X-Forwarded-For', xff).set('X-API-Key', created.key);
+        expect([route.status, route.body.code]).toEqual([403, 'IP_FORBIDDEN']);
+      }
+      const inside = await exchange(client, '10.1.2.3');
+      expect([inside.status, inside.body.token_type]).toEqual([200, 'Bearer']); // /oauth/token is not one of the key's routes, and that is not asked
+      expect((await request(url).get('/docs').set('X-Forwarded-For', '10.1.2.3').set('Authorization', `Bearer ${inside.body.access_token}`)).status).toBe(200);
+      await own.flushEvents();
+      const fromEndpoint = events.filter((e) => e.data?.['endpoint'] === 'token');
+      expect(fromEndpoint.map((e) => [e.reason, e.clientAddress, e.keyId])).toEqual([['IP_FORBIDDEN', '192.0.2.7', client.id], ['IP_FORBIDDEN', '10.66.1.1', client.id]]);
+      expect(JSON.stringify(events)).not.toContain(created.key);
+    });
+  });
+
+  it('exchange: before-auth address limits count API requests and exchanges of an address together (429 temporarily_unavailable)', async () => {
+    await behindProxy({ limits: { rules: { perAddress: { points: 2, window: '1m', by: 'address', beforeAuth: true } } } }, async ({ kw: own, url, exchange }) => {
+      const created = await own.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+      const client = { id: created.record.id, key: created.key };
+      expect((await request(url).get('/docs').set('X-Forwarded-For', '203.0.113.5').set('X-API-Key', created.key)).status).toBe(200);
+      expect((await exchange(client, '203.0.113.5')).status).toBe(200);
+      const refused = await exchange(client, '203.0.113.5');
+      expect([refused.status, refused.headers['retry-after'], refused.headers['ratelimit-policy'], refused.headers['ratelimit'], refused.headers['cache-control']]).toEqual([429, '60', '"perAddress";q=2;w=60', '"perAddress";r=0;t=60', 'no-store']);
+      expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Rate limit exceeded: perAddress.' });
+      const route = await request(url).get('/docs').set('X-Forwarded-For', '203.0.113.5').set('X-API-Key', created.key);
+      expect([route.status, route.body.code]).toEqual([429, 'RATE_LIMITED']);
+      expect((await exchange(client, '203.0.113.6')).status).toBe(200);
+    });
   });
 
   it('JWKS endpoint: the public signing keys', async () => {

@@ -15,6 +15,7 @@ import { compileScopes, isCompiledScopes, satisfies, type CompiledScopes } from 
 import { PHASES, type Authenticator, type Feature, type PipelineContext, type Stage } from './pipeline/context';
 import { createDecider, type MaybeDecision } from './pipeline/decide';
 import { createAddressResolver, type AddressResolver } from './pipeline/address';
+import { stagesOf } from './pipeline/stages';
 import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
 import { tokensApiOf, type TokenApi } from './tokens/feature';
@@ -122,7 +123,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   for (const f of features.values()) authenticators.push(...(f.authenticators ?? []));
   authenticators.push(keyAuthenticator(keys, config.store, config.trackLastUsedMs));
 
-  const stagesByPhase = new Map(PHASES.map((p) => [p, [...features.values()].flatMap((f) => (f.stages?.[p] ? [f.stages[p]!] : []))]));
+  const stagesByPhase = new Map(PHASES.map((p) => [p, stagesOf(features, p)]));
   const preauth = stagesByPhase.get('preauth')!;
   const after: Stage[] = [...stagesByPhase.get('postauth')!, ...stagesByPhase.get('restrictions')!, scopeStage, ...stagesByPhase.get('load')!, ...stagesByPhase.get('limits')!];
   const failureHooks = [...features.values()].filter((f) => f.onAuthFailure);

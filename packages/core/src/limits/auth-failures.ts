@@ -37,16 +37,12 @@ export function parseAuthFailures(options: AuthFailureOptions): AuthFailureConfi
 }
 
 /**
- * Failed-authentication blocking for a request that does not go through the pipeline (the OAuth token endpoint):
+ * Failed-authentication counting for a request that does not go through the pipeline (the OAuth token endpoint):
  * the same counters, the same block and the same `auth.blocked` event as the pipeline's, so failures at either place
- * add up for an address. Get it from an instance's features with {@link authFailureGuardOf}.
+ * add up for an address. Such a request checks the block with the feature's own `preauth` stage, as the pipeline
+ * does. Get it from an instance's features with {@link authFailureGuardOf}.
  */
 export interface AuthFailureGuard {
-  /**
-   * Whole seconds (at least 1) the address stays blocked at `now`, for `Retry-After`; `undefined` when it is not
-   * blocked or is unknown. Never rejects: a store that fails answers as the pipeline's check does.
-   */
-  blockedFor(clientAddress: string | undefined, now: number): Promise<number | undefined>;
   /**
    * Counts one failed authentication from the address (a wrong or unknown credential, never a missing one) and
    * starts the block when the count reaches `authFailures.max`. Resolves once counted; never rejects.
@@ -68,8 +64,8 @@ export function authFailureGuardOf(features: ReadonlyMap<string, Feature>): Auth
  * Failed-authentication blocking. Failures are counted per address bucket (IPv4 address, IPv6 subnet) in fixed
  * windows; the failure that reaches `max` writes a block entry holding its end time (Unix seconds), which the
  * `preauth` stage checks before any credential is read. A request without a credential is not a failure here. If the
- * store fails, counting falls back to memory, so blocking keeps working on this instance. The token endpoint uses the
- * same counters through {@link AuthFailuresFeature.guard}.
+ * store fails, counting falls back to memory, so blocking keeps working on this instance. The token endpoint runs the
+ * same `preauth` stage and counts in the same counters through {@link AuthFailuresFeature.guard}.
  */
 export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps): AuthFailuresFeature | undefined {
   if (options.authFailures === undefined) return undefined;
@@ -129,15 +125,6 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   }
 
   const guard: AuthFailureGuard = {
-    async blockedFor(clientAddress, now) {
-      const bucket = addressBucket(clientAddress, config.ipv6Subnet);
-      if (bucket === undefined) return undefined;
-      try {
-        return secondsLeft(await store.get(`ab:${bucket}`), now);
-      } catch {
-        return undefined; // a memory store does not fail and a remote one is guarded: this is defence in depth
-      }
-    },
     recordFailure: (clientAddress, now, requestId) => count(clientAddress, now, requestId).catch(() => undefined),
   };
 

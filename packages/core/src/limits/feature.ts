@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Feature, PipelineContext, StageResult } from '../pipeline/context';
-import type { AuthRequest, DenyDecision, ResponseHeaders } from '../model';
-import type { KeyRecord } from '../keys/record';
-import { sharedPrincipalOf } from '../keys/authenticator';
+import type { DenyDecision, ResponseHeaders } from '../model';
 import type { FeatureDeps } from '../features/deps';
 import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
@@ -21,19 +19,6 @@ export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-ty
 
 const STATES = Symbol('keyward.limits.states');
 const NO_STATES: readonly PolicyState[] = [];
-const NO_REQUIREMENTS = Object.freeze({});
-
-/** A request charged to a key outside the pipeline (see {@link KeyLimitGuard}). */
-export interface KeyCharge {
-  /** The key that authenticated. */
-  readonly record: KeyRecord;
-  /** The request, as limits keyed by a function see it (its method and path). */
-  readonly request: AuthRequest;
-  /** The client address as the pipeline resolves it (trusted proxies applied), for address-keyed rules of the plan. */
-  readonly clientAddress: string | undefined;
-  readonly now: number;
-  readonly requestId: string;
-}
 
 /** What charging a request to its key's limits answered. */
 export interface KeyChargeResult {
@@ -50,13 +35,18 @@ export interface KeyChargeResult {
 
 /**
  * The key's rate limits for a request that does not go through the pipeline (the OAuth token endpoint): the limits
- * stage itself, run on a context built from the key's record, so the request counts as one of the key's, at cost 1,
- * in the same buckets (`k:key:<id>`, the owner's), under the key's plan and overrides, with the same store-failure
- * policy. Get it from an instance's features with {@link keyLimitGuardOf}.
+ * stage itself, run on the caller's context, so the request counts as one of the key's, at cost 1, in the same
+ * buckets (`k:key:<id>`, the owner's), under the key's plan and overrides, with the same store-failure policy. Get it
+ * from an instance's features with {@link keyLimitGuardOf}.
  */
 export interface KeyLimitGuard {
-  /** Charges one request; never rejects (a failing store answers as the store-failure policy says). */
-  charge(input: KeyCharge): Promise<KeyChargeResult>;
+  /**
+   * Charges the request of `ctx` once: a context from `outsideContext` (`pipeline/stages`) whose `record` is the key
+   * that authenticated and whose `principal` is that key's. Earlier stages run on the same context (before-auth
+   * address limits) are reported in the RateLimit headers with the key's, as the pipeline reports them. Never
+   * rejects: a failing store answers as the store-failure policy says.
+   */
+  charge(ctx: PipelineContext): Promise<KeyChargeResult>;
 }
 
 /** The `limits` feature, with the guard the token endpoint shares. */
@@ -305,33 +295,20 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Limit
 
   // Built once; nothing here runs for a request of the pipeline.
   const guard: KeyLimitGuard = {
-    async charge({ record, request, clientAddress, now, requestId }) {
-      const ctx: PipelineContext = {
-        request,
-        requirements: NO_REQUIREMENTS,
-        scopes: undefined,
-        requestId,
-        now,
-        clientAddress,
-        principal: sharedPrincipalOf(record),
-        record,
-        headers: {},
-        state: new Map(),
-        onDone: [],
-      };
+    async charge(ctx) {
       let denied: DenyDecision | undefined;
       try {
         denied = ((await limits(ctx)) ?? undefined) as DenyDecision | undefined;
       } catch {
         // The stage does not throw (a remote store is guarded): this is defence in depth, answered as `deny` would.
-        denied = deny('STORE_UNAVAILABLE', requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { 'Retry-After': '1' } });
+        denied = deny('STORE_UNAVAILABLE', ctx.requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { 'Retry-After': '1' } });
       }
       return {
         headers: ctx.headers,
         ...(denied ? { denied } : {}),
         done(status, bytes) {
           if (denied) return;
-          for (const f of ctx.onDone) f({ status, bytes, durationMs: Math.max(0, clock() - now) });
+          for (const f of ctx.onDone) f({ status, bytes, durationMs: Math.max(0, clock() - ctx.now) });
         },
       };
     },

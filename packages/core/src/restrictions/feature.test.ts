@@ -187,7 +187,7 @@ describe('restrictions of a token exchanged for an API key: the key\'s, as they 
     const kw = createKeyward({ clock: manualClock(T), trustProxy: 'loopback', tokens: { signing } });
     const { key, record } = await kw.keys.create({ owner: 'acme', restrictions: { ip: { allow: ['203.0.113.0/24'] } } });
     const exchange = async () => {
-      const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '127.0.0.1', body: 'grant_type=client_credentials' });
+      const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}`, 'x-forwarded-for': '203.0.113.9' }, remoteAddress: '127.0.0.1', body: 'grant_type=client_credentials' });
       return JSON.parse(String(res.body)).access_token as string;
     };
     const check = (jwt: string, xff: string, path = '/v1/docs') => kw.check({ method: 'GET', path, remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${jwt}`, 'x-forwarded-for': xff } });

@@ -1,6 +1,6 @@
 import type { DenialCode, DenyDecision } from '../model';
 import { deny } from '../denials';
-import type { Feature, PipelineContext } from '../pipeline/context';
+import type { Feature, PipelineContext, Stage } from '../pipeline/context';
 import type { FeatureFactory } from '../features/registry';
 import { isClientAddressResolver } from '../pipeline/address';
 import { KeywardError } from '../errors';
@@ -31,6 +31,13 @@ export interface RestrictionsControl {
 /** The restrictions feature: a pipeline stage plus the run-time control. */
 export interface RestrictionsFeature extends Feature, RestrictionsControl {
   readonly name: 'restrictions';
+  /**
+   * The pipeline's restrictions stage for a use of a credential that calls none of the API's routes (the OAuth token
+   * endpoint's exchange of a key): the global policy and the credential's own restrictions, every part checked as the
+   * stage checks it but `routes`, which say which API routes a credential may call (the token endpoint is not one of
+   * them, and the token carries them to every route it calls).
+   */
+  readonly stageWithoutRoutes: Stage;
 }
 
 const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -153,13 +160,13 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
     return deny(code, ctx.requestId, deps.challenge, { detail, headers: ctx.headers });
   }
 
-  function stage(ctx: PipelineContext): DenyDecision | undefined {
+  function stage(ctx: PipelineContext, fields: readonly RestrictionField[] = RESTRICTION_FIELDS_IN_ORDER): DenyDecision | undefined {
     const mine = own(ctx);
     if (global.empty && !mine) return undefined;
     const sets = mine ? (global.empty ? [mine] : [global, mine]) : [global];
     let address: IpAddress | undefined | null = null;
     let country: string | undefined | null = null;
-    for (const field of RESTRICTION_FIELDS_IN_ORDER) {
+    for (const field of fields) {
       for (const set of sets) {
         switch (field) {
           case 'time':
@@ -195,6 +202,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
   return {
     name: 'restrictions',
     stages: { restrictions: stage },
+    stageWithoutRoutes: (ctx) => stage(ctx, FIELDS_WITHOUT_ROUTES),
     get policy() {
       return policy;
     },
@@ -205,7 +213,17 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
   };
 };
 
-const RESTRICTION_FIELDS_IN_ORDER = ['time', 'ip', 'routes', 'referrers', 'userAgents', 'countries'] as const;
+type RestrictionField = (typeof RESTRICTION_FIELDS)[number];
+const RESTRICTION_FIELDS_IN_ORDER: readonly RestrictionField[] = ['time', 'ip', 'routes', 'referrers', 'userAgents', 'countries'];
+const FIELDS_WITHOUT_ROUTES = RESTRICTION_FIELDS_IN_ORDER.filter((f) => f !== 'routes');
+
+/**
+ * The restrictions of a use of a credential outside the API's routes (see
+ * {@link RestrictionsFeature.stageWithoutRoutes}) among an instance's features, or `undefined` without the feature.
+ */
+export function restrictionsWithoutRoutesOf(features: ReadonlyMap<string, Feature>): Stage | undefined {
+  return (features.get('restrictions') as RestrictionsFeature | undefined)?.stageWithoutRoutes;
+}
 
 /**
  * The run-time control of the restrictions feature among an instance's features (`kw.restrictions`). When the

@@ -2,13 +2,15 @@ import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/e
 import type { EventBus } from '../events/bus';
 import { eventUserAgent, type EventInput } from '../events/schema';
 import { redactCredentials } from '../events/redact';
-import type { AuthRequest } from '../model';
+import type { AuthRequest, DenyDecision } from '../model';
 import type { AddressResolver } from '../pipeline/address';
+import type { Stage } from '../pipeline/context';
+import { firstRefusal, outsideContext } from '../pipeline/stages';
 import type { AuthFailureGuard } from '../limits/auth-failures';
 import type { KeyChargeResult, KeyLimitGuard } from '../limits/feature';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
-import { isRefusal, keyStatus } from '../keys/authenticator';
+import { isRefusal, keyStatus, sharedPrincipalOf } from '../keys/authenticator';
 import { holds } from '../scopes/match';
 import { isValidScope } from '../scopes/expression';
 import type { Clock } from '../util/clock';
@@ -17,7 +19,17 @@ import { isKeywardError } from '../errors';
 import type { TokenIssuer } from './issuer';
 
 /** RFC 6749 §5.2 error codes the token endpoint answers with (plus `temporarily_unavailable` and `server_error`). */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable' | 'server_error';
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable' | 'server_error';
+
+/** The pipeline's stages the token endpoint runs, at the points of an exchange where the pipeline runs them. */
+export interface ExchangeStages {
+  /** Before any credential is read: the `preauth` phase (failed-auth blocks, then before-auth address limits). */
+  readonly preauth: readonly Stage[];
+  /** Once the client authenticated: the restrictions, the global policy's and the key's, but `routes`. */
+  readonly restrictions: readonly Stage[];
+  /** Once the scopes are granted, before the key's limits: the `load` phase (load shedding, by the key's plan). */
+  readonly load: readonly Stage[];
+}
 
 /** What the token endpoint needs. */
 export interface ExchangeDeps {
@@ -31,14 +43,18 @@ export interface ExchangeDeps {
   readonly resolveAddress: AddressResolver;
   /** The request id of a request, as the pipeline derives it (the request-id header when valid, else a new id). */
   readonly requestId: (request: AuthRequest) => string;
-  /** Failed-auth blocking shared with the pipeline, when `authFailures` is configured. */
+  /** Failed-auth counting shared with the pipeline, when `authFailures` is configured (its block is a `preauth` stage). */
   readonly authFailures?: AuthFailureGuard;
   /** The key's rate limits and quotas shared with the pipeline, when `limits` is configured. */
   readonly limits?: KeyLimitGuard;
+  /** The instance's pipeline stages the endpoint runs (none when not given). */
+  readonly stages?: ExchangeStages;
 }
 
+const NO_STAGES: ExchangeStages = { preauth: [], restrictions: [], load: [] };
+
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-const STATUS: Record<OAuthErrorCode, number> = { invalid_request: 400, invalid_client: 401, unsupported_grant_type: 400, invalid_scope: 400, temporarily_unavailable: 503, server_error: 500 };
+const STATUS: Record<OAuthErrorCode, number> = { invalid_request: 400, invalid_client: 401, unauthorized_client: 400, unsupported_grant_type: 400, invalid_scope: 400, temporarily_unavailable: 503, server_error: 500 };
 const KNOWN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret']);
 
 function oauthError(error: OAuthErrorCode, description: string, realm: string, extra: Record<string, string> = {}, status = STATUS[error]): EndpointResponse {
@@ -48,7 +64,7 @@ function oauthError(error: OAuthErrorCode, description: string, realm: string, e
   return { status, headers, body: JSON.stringify({ error, error_description: description }) };
 }
 
-/** The headers of a limits refusal the token endpoint passes on (`Retry-After`, RateLimit): not its problem+json type. */
+/** The headers of a pipeline refusal the token endpoint passes on (`Retry-After`, RateLimit): not its problem+json type. */
 function limitHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -94,21 +110,40 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * Where keyward verifies the token, it acts as its key: the key's standing, rate-limit and quota buckets, plan, limit
  * overrides and restrictions as they are at each request (see the tokens feature).
  *
- * With `authFailures` configured, the endpoint shares failed-auth blocking with the pipeline: an address the pipeline
- * or this endpoint blocked is refused before any credential is read (429 `temporarily_unavailable` with
- * `Retry-After`), and every `invalid_client` for a wrong or unknown credential counts as one failure of its address
- * (resolved by the pipeline's resolver). A request without client authentication, a malformed request and
- * `invalid_scope` do not count.
+ * An exchange is a use of its key, so the endpoint runs the pipeline's own stages on it (`deps.stages`, one context
+ * per exchange), at the points where the pipeline runs them, in the same counters and buckets, and signs nothing and
+ * charges nothing to the key's limits when one refuses; each refusal emits the pipeline's `access.denied` event
+ * (`reason` = its denial code; the key's id and owner once the client authenticated), never a secret:
  *
- * With `limits` configured, each exchange is a request of its key: once the client authenticated and the scopes are
- * granted, and before anything is signed, it is charged (cost 1) to the key's rate limits and request quotas — the
- * rules of its plan with its overrides, in the buckets its own requests and its tokens' use — by the limits feature's
- * own stage, store-failure policy included. Over a limit: 429 `temporarily_unavailable` with `Retry-After` and the
- * RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
- * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response.
+ * - Before any credential is read, the `preauth` phase. With `authFailures`: an address the pipeline or this endpoint
+ *   blocked gets 429 `temporarily_unavailable` with `Retry-After`. With `limits` rules marked `beforeAuth`: each
+ *   exchange counts in its address's buckets with the address's API requests; over a limit, 429
+ *   `temporarily_unavailable` with `Retry-After` and the RateLimit headers.
+ * - Once the client authenticated (key found, id matching, standing good): the access restrictions, the global policy
+ *   and the key's own — IP/CIDR, referrer, user agent, time windows, countries — all but `routes` (they say which API
+ *   routes the key may call; the token endpoint is not one, and the token takes them to every route it calls). A
+ *   refusal is 403 `unauthorized_client` (RFC 6749 §5.2: the client authenticated but may not use this grant; not
+ *   `invalid_client`, which would say its secret is wrong) whose description is the pipeline's detail, e.g. "Requests
+ *   from this address are not allowed.", and it does not count as a failed authentication.
+ * - Once the scopes are granted: the `load` phase. With `loadShedding`, an overloaded process sheds the exchange by
+ *   the key's plan (`planPriority`), as it sheds the key's API requests, before the signature: 503
+ *   `temporarily_unavailable` with `Retry-After`.
+ *
+ * With `authFailures` configured, every `invalid_client` for a wrong or unknown credential counts as one failure of
+ * its address (resolved by the pipeline's resolver). A request without client authentication, a malformed request,
+ * `invalid_scope` and any refusal above do not count.
+ *
+ * With `limits` configured, each exchange is a request of its key: once the client authenticated, the scopes are
+ * granted and the load allows it, and before anything is signed, it is charged (cost 1) to the key's rate limits and
+ * request quotas — the rules of its plan with its overrides, in the buckets its own requests and its tokens' use — by
+ * the limits feature's own stage, store-failure policy included. Over a limit: 429 `temporarily_unavailable` with
+ * `Retry-After` and the RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
+ * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response, and carries the
+ * RateLimit headers of the before-auth and the key's limits.
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
   const { realm, events, authFailures, limits } = deps;
+  const stages = deps.stages ?? NO_STAGES;
   const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
 
   /** An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret). */
@@ -129,19 +164,25 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const now = deps.clock();
     const clientAddress = deps.resolveAddress(request);
     const requestId = deps.requestId(request);
+    // One context for the whole exchange, as the pipeline has one per request: its stages share its headers and state.
+    const ctx = outsideContext({ request, requestId, now, clientAddress });
 
-    if (authFailures) {
-      const retryAfter = await authFailures.blockedFor(clientAddress, now);
-      if (retryAfter !== undefined) {
-        if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: 429, reason: 'AUTH_BLOCKED' }));
-        // 429 `temporarily_unavailable`, not `invalid_client`: the credential was never looked at, so saying it failed
-        // would be untrue — a client holding the right secret could discard or rotate it — and would come with a
-        // `Basic` challenge that invites an immediate retry. `temporarily_unavailable` (the code this endpoint already
-        // answers with when the key store is down) says "retry later", as 429 and `Retry-After` do, and the answer is
-        // the same whether the secret would have been right or wrong, so a blocked address learns nothing.
-        return fail('temporarily_unavailable', 'Too many failed authentication attempts from this address; try again later.', { 'Retry-After': String(retryAfter) }, 429);
-      }
-    }
+    /**
+     * A stage's refusal: the pipeline's `access.denied` event, and the answer under RFC 6749 §5.2. Never `invalid_client`
+     * with its `Basic` challenge: the secret was not read (preauth) or was right (later), so saying it failed would be
+     * untrue — a client holding the right secret could discard or rotate it. A restriction (403) is
+     * `unauthorized_client`; a blocked address, a limit (429), an overload or a store down (503) is
+     * `temporarily_unavailable` (the code this endpoint answers with when the key store is down), which says "retry
+     * later" as the status and `Retry-After` do. Before the credential is read, the answer is the same whether the
+     * secret would have been right or wrong, so a blocked address learns nothing.
+     */
+    const refused = (denial: DenyDecision, record?: KeyRecord): EndpointResponse => {
+      if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denial.status, reason: denial.code, ...(record ? { keyId: record.id, owner: record.owner } : {}) }));
+      return fail(denial.status === 403 ? 'unauthorized_client' : 'temporarily_unavailable', denial.problem.detail ?? denial.problem.title, limitHeaders(denial.headers), denial.status);
+    };
+
+    const early = await firstRefusal(stages.preauth, ctx);
+    if (early) return refused(early);
 
     /** `invalid_client` for a wrong, unknown or unusable credential: an `auth.failed` event and one counted failure. */
     const clientFailed = async (identified?: KeyRecord): Promise<EndpointResponse> => {
@@ -193,6 +234,11 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const idMatches = safeEqual(record?.id ?? '', clientId!);
     // The same status rules as the pipeline, key policy included (a key past its maximum age exchanges nothing).
     if (!record || !idMatches || isRefusal(keyStatus(record, now, deps.keys.policy))) return clientFailed(record && idMatches ? record : undefined);
+    // From here the exchange is a request of its key, as an API request is once its key authenticated.
+    ctx.record = record;
+    ctx.principal = sharedPrincipalOf(record);
+    const restricted = await firstRefusal(stages.restrictions, ctx);
+    if (restricted) return refused(restricted, record);
 
     let scopes: readonly string[] = record.scopes;
     const requested = params['scope'];
@@ -203,16 +249,15 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       scopes = list;
     }
 
+    // Shed before the signature it costs, as the pipeline sheds before the limits: a shed exchange is charged nothing.
+    const shed = await firstRefusal(stages.load, ctx);
+    if (shed) return refused(shed, record);
+
     // The exchange is a request of the key: charged to its limits before the signature it costs.
     let charged: KeyChargeResult | undefined;
     if (limits) {
-      charged = await limits.charge({ record, request, clientAddress, now, requestId });
-      const denied = charged.denied;
-      if (denied) {
-        if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denied.status, reason: denied.code, keyId: record.id, owner: record.owner }));
-        // `temporarily_unavailable`, as for a blocked address: the client authenticated, and may retry after `Retry-After`.
-        return fail('temporarily_unavailable', denied.problem.detail ?? denied.problem.title, limitHeaders(denied.headers), denied.status);
-      }
+      charged = await limits.charge(ctx);
+      if (charged.denied) return refused(charged.denied, record);
     }
 
     const notAfter = Math.min(record.expiresAt ?? Infinity, record.graceEndsAt ?? Infinity);
@@ -231,7 +276,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       );
       const body = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
       charged?.done(200, Buffer.byteLength(body));
-      return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...(charged ? charged.headers : {}) }, body };
+      return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...ctx.headers }, body };
     } catch (error) {
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');
       return fail('server_error', 'The token could not be issued.');

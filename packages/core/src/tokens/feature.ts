@@ -6,11 +6,13 @@ import { parseTokenOptions } from './config';
 import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
 import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
 import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
-import { tokenEndpoint } from './exchange';
+import { tokenEndpoint, type ExchangeDeps } from './exchange';
 import { requestIdFrom } from '../util/request-id';
-import { authFailureGuardOf, type AuthFailureGuard } from '../limits/auth-failures';
-import { keyLimitGuardOf, type KeyLimitGuard } from '../limits/feature';
+import { authFailureGuardOf } from '../limits/auth-failures';
+import { keyLimitGuardOf } from '../limits/feature';
+import { restrictionsWithoutRoutesOf } from '../restrictions/feature';
 import { socketAddress } from '../pipeline/address';
+import { stagesOf } from '../pipeline/stages';
 import { looksLikeJwt } from './shape';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
@@ -116,13 +118,17 @@ export interface TokenApi {
 
 /** The tokens feature, with its API. */
 export interface TokensFeature extends Feature {
-  /** The API on its own: its token endpoint shares neither failed-auth blocking nor rate limits (see {@link TokensFeature.link}). */
+  /**
+   * The API on its own: its token endpoint shares none of the pipeline's stages, blocks, limits or restrictions (see
+   * {@link TokensFeature.link}).
+   */
   readonly api: TokenApi;
   /**
-   * The API bound to the instance's other features: its token endpoint counts failed client authentications and
-   * refuses blocked addresses with the `authFailures` feature's counters, as the pipeline does, and charges each
-   * exchange to its key's rate limits and quotas through the `limits` feature. `createKeyward` uses this one
-   * (`kw.tokens`).
+   * The API bound to the instance's other features: its token endpoint runs the pipeline's `preauth` stages (blocked
+   * addresses of `authFailures`, before-auth address limits), the restrictions (global policy and the key's, but
+   * `routes`) and the `load` stages (load shedding), counts failed client authentications in the `authFailures`
+   * feature's counters, as the pipeline does, and charges each exchange to its key's rate limits and quotas through
+   * the `limits` feature. `createKeyward` uses this one (`kw.tokens`).
    */
   link(features: ReadonlyMap<string, Feature>): TokenApi;
 }
@@ -142,7 +148,7 @@ export const UNCONFIGURED_TOKENS: TokenApi = Object.freeze({
   endpoint: () => notConfigured('tokens'),
 });
 
-/** The `kw.tokens` API of an instance's features (its token endpoint sharing failed-auth blocking with the pipeline). */
+/** The `kw.tokens` API of an instance's features (its token endpoint sharing the pipeline's stages, blocks and limits: {@link TokensFeature.link}). */
 export function tokensApiOf(features: ReadonlyMap<string, Feature>): TokenApi {
   return (features.get('tokens') as TokensFeature | undefined)?.link(features) ?? UNCONFIGURED_TOKENS;
 }
@@ -190,10 +196,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
   const requestId = deps.requestId ?? requestIdFrom('x-request-id');
-  const endpoint = (authFailures: AuthFailureGuard | undefined, limits?: KeyLimitGuard) =>
-    issue && signing
-      ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...(authFailures ? { authFailures } : {}), ...(limits ? { limits } : {}) })
-      : notConfigured('token issuing');
+  const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'limits' | 'stages'> = {}) =>
+    issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...shared }) : notConfigured('token issuing');
 
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
@@ -209,7 +213,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     isRevoked: (jti) => revocation.isRevoked(jti, clock()),
     jwks: () => jwks ?? notConfigured('token issuing'),
     jwksEndpoint: () => (jwks ? jwksEndpoint(jwks) : notConfigured('token issuing')),
-    endpoint: () => endpoint(undefined),
+    endpoint: () => endpoint(),
   };
 
   return {
@@ -218,7 +222,9 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     link(features) {
       const authFailures = authFailureGuardOf(features);
       const limits = keyLimitGuardOf(features);
-      return authFailures || limits ? { ...api, endpoint: () => endpoint(authFailures, limits) } : api;
+      const restrictions = restrictionsWithoutRoutesOf(features);
+      const stages = { preauth: stagesOf(features, 'preauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load') };
+      return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), ...(limits ? { limits } : {}), stages }) };
     },
     authenticators: [
       {

@@ -90,7 +90,7 @@ describe('client-credentials exchange', () => {
   it('carries the key restrictions into the token, so an IP-restricted key never yields an unrestricted token', async () => {
     const { kw } = setup();
     const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], restrictions: { ip: { allow: ['10.0.0.0/8'] } } });
-    const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
+    const res = await kw.tokens.endpoint()({ ...form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`), remoteAddress: '10.9.9.9' }); // exchanged where the key may be used
     const token = JSON.parse(String(res.body)).access_token as string;
     const inside = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.1.2.3' });
     const outside = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` }, remoteAddress: '192.0.2.7' });
