@@ -23,7 +23,7 @@ export interface PipelineParts {
   readonly resolveAddress: AddressResolver;
   /** The request id of a request: the caller's `requestIdHeader` value when plausible, else a new one. */
   readonly requestId: (request: AuthRequest) => string;
-  /** Stages before the credential is read (load shedding, address limits, failed-auth blocks). */
+  /** Stages before the credential is read (failed-auth blocks, before-auth address limits). */
   readonly preauth: readonly Stage[];
   /** Stages after authentication, in phase order, the scope check among them. */
   readonly after: readonly Stage[];
