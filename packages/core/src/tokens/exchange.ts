@@ -2,7 +2,7 @@ import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/e
 import type { EventBus } from '../events/bus';
 import { eventUserAgent, type EventInput } from '../events/schema';
 import { redactCredentials } from '../events/redact';
-import type { AuthRequest, DenyDecision } from '../model';
+import type { AuthRequest, DenyDecision, ResponseHeaders } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { Stage } from '../pipeline/context';
 import { firstRefusal, outsideContext } from '../pipeline/stages';
@@ -139,7 +139,8 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * the limits feature's own stage, store-failure policy included. Over a limit: 429 `temporarily_unavailable` with
  * `Retry-After` and the RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
  * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response, and carries the
- * RateLimit headers of the before-auth and the key's limits.
+ * RateLimit headers of the before-auth and the key's limits, and, for a key in its rotation grace period, the key's
+ * `Deprecation`, `Sunset` (and `Link`) headers, as its API responses do.
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
   const { realm, events, authFailures, limits } = deps;
@@ -233,7 +234,11 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     }
     const idMatches = safeEqual(record?.id ?? '', clientId!);
     // The same status rules as the pipeline, key policy included (a key past its maximum age exchanges nothing).
-    if (!record || !idMatches || isRefusal(keyStatus(record, now, deps.keys.policy))) return clientFailed(record && idMatches ? record : undefined);
+    const standing = record && idMatches ? keyStatus(record, now, deps.keys.policy) : undefined;
+    if (!record || !standing || isRefusal(standing)) return clientFailed(record && idMatches ? record : undefined);
+    // A key in its rotation grace period answers with `Deprecation`/`Sunset` (and `Link`), here as on the API.
+    const keyHeaders = standing as ResponseHeaders; // not a refusal: the key's own headers, usually none
+    for (const name in keyHeaders) ctx.headers[name] = keyHeaders[name]!;
     // From here the exchange is a request of its key, as an API request is once its key authenticated.
     ctx.record = record;
     ctx.principal = sharedPrincipalOf(record);

@@ -120,11 +120,14 @@ describe('a token exchanged for an API key acts as its key in the pipeline', () 
     clock.advance(60_000);
     await kw.keys.rotate(record.id, { gracePeriod: '24h' });
     const during = await exchange(kw, record.id, key); // exchanged while the key is in grace
+    const response = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
     const keyDecision = await kw.check({ method: 'GET', path: '/docs', query: '', headers: { 'x-api-key': key }, remoteAddress: '10.0.0.1' });
     expect(keyDecision).toMatchObject({ ok: true, headers: { Deprecation: expect.any(String), Sunset: expect.any(String), Link: expect.any(String) } });
     const { Deprecation, Sunset, Link } = (keyDecision as { headers: Record<string, string> }).headers;
     const keyHeaders = { Deprecation, Sunset, Link };
     expect(Sunset).toBe('Thu, 02 Apr 2026 08:01:00 GMT');
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject(keyHeaders); // the token response of a deprecated key says so, as its API responses do
 
     const first = (await authenticate(before)) as typeof plain;
     expect(first.headers).toEqual(keyHeaders);
