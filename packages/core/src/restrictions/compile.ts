@@ -17,6 +17,11 @@ export interface CompiledRestrictions {
   readonly routes?: RouteCheck;
   /** True when nothing is restricted. */
   readonly empty: boolean;
+  /**
+   * Set on stored restrictions that no longer compile: every use of the credential is refused, with the code of this
+   * field, whichever fields a check looks at.
+   */
+  readonly broken?: (typeof RESTRICTION_FIELDS)[number];
 }
 
 /** The fields of {@link KeyRestrictions}. */

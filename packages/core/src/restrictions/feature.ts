@@ -55,7 +55,7 @@ const DETAILS: Readonly<Record<(typeof RESTRICTION_FIELDS)[number], [DenialCode,
 /** Compiled restrictions that refuse everything with `code` (stored restrictions that no longer validate). */
 function refuseAll(field: (typeof RESTRICTION_FIELDS)[number]): CompiledRestrictions {
   const no = () => false;
-  return { empty: false, [field]: no };
+  return { empty: false, [field]: no, broken: field };
 }
 
 /**
@@ -166,6 +166,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
     const sets = mine ? (global.empty ? [mine] : [global, mine]) : [global];
     let address: IpAddress | undefined | null = null;
     let country: string | undefined | null = null;
+    if (mine?.broken) return refuse(ctx, mine.broken); // fails closed in every check, the token endpoint's included
     for (const field of fields) {
       for (const set of sets) {
         switch (field) {

@@ -120,6 +120,22 @@ describe('token endpoint: access restrictions', () => {
     await kw.close();
   });
 
+  it('refuses a key whose stored restrictions no longer validate, even when the broken part names no field (fails closed)', async () => {
+    const { kw, key, id, exchange, of } = await setup({ cache: false });
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      // written behind the key manager's back: an unknown field, which the API refuses as ROUTE_FORBIDDEN
+      await kw.config.store.update(id, { restrictions: { ip: { allow: ['10.0.0.0/8'] }, colour: 'red' } as never });
+      expectRestricted(await exchange(from('192.0.2.7')), 'This credential may not call this route.', key);
+      await kw.config.store.update(id, { restrictions: { ip: { allow: ['not-an-ip'] } } as never });
+      expectRestricted(await exchange(from('10.1.2.3')), 'Requests from this address are not allowed.', key);
+      expect(await of('token.issued')).toHaveLength(0);
+    } finally {
+      spy.mockRestore();
+      await kw.close();
+    }
+  });
+
   it('signs nothing, charges nothing and counts no failed authentication for a refusal; an unknown secret is still invalid_client', async () => {
     const { kw, key, id, endpoint, exchange, call, of } = await setup(
       { authFailures: { max: 1, window: '1m', block: '1m' }, limits: { rules: { burst: { points: 2, window: '1m' } } } },
@@ -160,12 +176,23 @@ describe('token endpoint: before-auth address limits', () => {
     const ok = await b.exchange(from('203.0.113.5'));
     // the response names the address limit and the key's, as an API response does
     expect([ok.status, ok.headers['RateLimit-Policy'], ok.headers['RateLimit']]).toEqual([200, '"perAddress";q=3;w=60, "burst";q=10;w=60', '"perAddress";r=2;t=60, "burst";r=9;t=60']);
-    expect((await b.endpoint({ method: 'GET', path: '/oauth/token', headers: from('203.0.113.5'), remoteAddress: PROXY })).status).toBe(405); // counted too, as any request
+    expect((await b.endpoint({ method: 'GET', path: '/oauth/token', headers: from('203.0.113.5'), remoteAddress: PROXY })).status).toBe(405); // reads nothing, counts nothing
+    expect((await b.kw.check(b.call(from('203.0.113.5')))).ok).toBe(true);
     expect((await b.kw.check(b.call(from('203.0.113.5')))).ok).toBe(true);
     const d = (await b.kw.check(b.call(from('203.0.113.5')))) as DenyDecision;
     expect([d.code, d.headers['RateLimit']]).toEqual(['RATE_LIMITED', '"perAddress";r=0;t=60']);
-    expect((await b.kw.check(b.call(from('10.0.0.1')))).headers['RateLimit']).toBe('"perAddress";r=2;t=60, "burst";r=7;t=60'); // one key bucket: the exchange and two allowed requests
+    expect((await b.kw.check(b.call(from('10.0.0.1')))).headers['RateLimit']).toBe('"perAddress";r=2;t=60, "burst";r=6;t=60'); // one key bucket: the exchange and three allowed requests
     await b.kw.close();
+  });
+
+  it('counts no limit for a request it cannot serve: a CORS preflight or a GET gets 405 and leaves the address bucket alone', async () => {
+    const { exchange, endpoint } = await setup({ limits: { rules: { perAddress: { points: 1, window: '1m', by: 'address', beforeAuth: true } } } });
+    for (const method of ['OPTIONS', 'GET', 'OPTIONS']) {
+      const res = await endpoint({ method, path: '/oauth/token', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', ...from('203.0.113.9') }, remoteAddress: PROXY });
+      expect([res.status, res.headers['Allow']]).toEqual([405, 'POST']);
+    }
+    expect((await exchange(from('203.0.113.9'))).status).toBe(200); // the one point is still there
+    expect((await exchange(from('203.0.113.9'))).status).toBe(429);
   });
 
   it('runs the failed-auth block first, as the pipeline does', async () => {

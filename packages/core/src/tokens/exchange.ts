@@ -115,6 +115,8 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * charges nothing to the key's limits when one refuses; each refusal emits the pipeline's `access.denied` event
  * (`reason` = its denial code; the key's id and owner once the client authenticated), never a secret:
  *
+ * - First, a method other than `POST` (a CORS preflight among them) gets 405 `invalid_request` with `Allow: POST`:
+ *   it reads nothing, so it counts in no limit.
  * - Before any credential is read, the `preauth` phase. With `authFailures`: an address the pipeline or this endpoint
  *   blocked gets 429 `temporarily_unavailable` with `Retry-After`. With `limits` rules marked `beforeAuth`: each
  *   exchange counts in its address's buckets with the address's API requests; over a limit, 429
@@ -182,6 +184,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       return fail(denial.status === 403 ? 'unauthorized_client' : 'temporarily_unavailable', denial.problem.detail ?? denial.problem.title, limitHeaders(denial.headers), denial.status);
     };
 
+    // A request the endpoint cannot serve (a CORS preflight among them) reads nothing, so it counts in no limit.
+    if (request.method !== 'POST') return fail('invalid_request', 'The token endpoint accepts POST only.', { Allow: 'POST' }, 405);
     const early = await firstRefusal(stages.preauth, ctx);
     if (early) return refused(early);
 
@@ -192,7 +196,6 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       return fail('invalid_client', 'Client authentication failed.');
     };
 
-    if (request.method !== 'POST') return fail('invalid_request', 'The token endpoint accepts POST only.', { Allow: 'POST' }, 405);
     const type = header(request, 'content-type');
     if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return fail('invalid_request', 'The body must be application/x-www-form-urlencoded.');
     const text = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : request.body.toString('utf8');
