@@ -80,6 +80,7 @@ export function listen(server: Server): Promise<RunningApp> {
 import { expressAdapter } from './adapters/express';
 import { koaAdapter } from './adapters/koa';
 import { nestAdapter } from './adapters/nest';
+import { nestFastifyAdapter } from './adapters/nest-fastify';
 
 /** Every adapter the scenarios run against. */
-export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter, koaAdapter, nestAdapter];
+export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter, koaAdapter, nestAdapter, nestFastifyAdapter];

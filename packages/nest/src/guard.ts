@@ -1,18 +1,20 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Principal, type Requirements } from '@keyward/core';
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
 import { KeywardException } from './exception';
+import type { FastifyReplyLike, PlatformRequest } from './platform';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
 
 /** Requests already decided (a WeakSet, so the guard never changes the shape of the request object). */
 const checked = new WeakSet<object>();
 
-/** The request as the guard sees it (Nest on Express). */
-type GuardedRequest = IncomingMessage & { originalUrl?: string; auth?: Principal };
-
-/** Applies a decision: the principal on the request, or the denial thrown (after its headers are set). */
-function admit(req: GuardedRequest, res: ServerResponse, method: string, decision: Decision): true {
+/**
+ * Applies a decision: the principal on the request the handler receives, or the denial thrown (after its headers
+ * are set). Headers go on Node's response: Fastify's `writeHead` merges them with its own, so they reach the client
+ * on both platforms, whoever writes the response.
+ */
+function admit(req: PlatformRequest, res: ServerResponse, method: string, decision: Decision): true {
   if (!decision.ok) {
     const { 'Content-Type': _type, ...headers } = decision.headers;
     setHeaders(res, headers);
@@ -29,6 +31,8 @@ function admit(req: GuardedRequest, res: ServerResponse, method: string, decisio
  * Authenticates each request with keyward, with the route's `@Scopes()` and `@Cost()`, skipping `@Public()`
  * handlers. On success `req.auth` (and `@Auth()`) holds the principal; a refusal is thrown as a
  * {@link KeywardException} after its headers (`WWW-Authenticate`, `Retry-After`, …) are set on the response.
+ * Works on Nest's Express and Fastify platforms (`req` is then the FastifyRequest; the URL, headers and completion
+ * are read from and tracked on the Node request and response under it).
  * Use it globally (`{ provide: APP_GUARD, useClass: KeywardGuard }`) or per controller (`@UseGuards(KeywardGuard)`).
  * Only HTTP contexts are supported; any other is refused unless `@Public()`.
  */
@@ -48,10 +52,13 @@ export class KeywardGuard implements CanActivate {
     if (isPublic) return true;
     if (context.getType() !== 'http') return false;
     // An HTTP context's arguments are (request, response, next); switchToHttp() would build three closures per call.
-    const req = context.getArgByIndex<GuardedRequest>(0);
+    const req = context.getArgByIndex<PlatformRequest>(0);
     if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
-    const res = context.getArgByIndex<ServerResponse>(1);
-    const request = toAuthRequest(req, req.originalUrl ?? req.url);
+    // Nest on Express hands over Node's own request and response (the instanceof answers at once); on Fastify they
+    // are wrapped (`raw`).
+    const node = req instanceof IncomingMessage || !('raw' in req) ? req : req.raw;
+    const res = node === req ? context.getArgByIndex<ServerResponse>(1) : context.getArgByIndex<FastifyReplyLike>(1).raw;
+    const request = toAuthRequest(node, req.originalUrl ?? req.url);
     const decision = this.keyward.decide(request, requirements);
     return decision instanceof Promise ? decision.then((d) => admit(req, res, request.method, d)) : admit(req, res, request.method, decision);
   }

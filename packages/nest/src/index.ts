@@ -1,5 +1,5 @@
 /**
- * `@keyward/nest`: keyward for NestJS 11 (Express platform).
+ * `@keyward/nest`: keyward for NestJS 11, on the Express or the Fastify platform.
  *
  * @packageDocumentation
  */

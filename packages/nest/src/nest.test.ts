@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-import { Catch, Controller, Get, HttpException, Inject, Injectable, Module, Post, RequestMethod, UseGuards, type ArgumentsHost, type ExceptionFilter, type INestApplication, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import { Catch, Controller, Get, HttpException, Inject, Injectable, Module, Post, Req, RequestMethod, Res, StreamableFile, UseGuards, type ArgumentsHost, type ExceptionFilter, type INestApplication, type MiddlewareConsumer, type NestApplicationOptions, type NestModule, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { createKeyward, manualClock, type Endpoint, type Keyward, type KeywardEvent, type Principal } from '@keyward/core';
 import { Auth, Cost, endpoint, InjectKeyward, KEYWARD, KeywardException, KeywardGuard, KeywardModule, Public, Scopes } from './index';
@@ -70,20 +73,47 @@ class EndpointsModule implements NestModule {
 }
 Module({})(EndpointsModule);
 
-async function start(imports: unknown[], extra: { providers?: unknown[]; controllers?: unknown[]; rawBody?: boolean; before?: (app: INestApplication) => void } = {}) {
-  @Module({
-    imports: [...(imports as never[]), EndpointsModule],
-    controllers: (extra.controllers ?? [DocsController, HealthController]) as never[],
-    providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }, ...((extra.providers ?? []) as never[])],
-  })
-  class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: process.env.NEST_LOG ? undefined : false, ...(extra.rawBody ? { rawBody: true } : {}) });
-  extra.before?.(app);
+/** One of Nest's HTTP platforms: every test of the first suite runs on each. */
+interface Platform {
+  readonly name: string;
+  /** A new HTTP adapter, or `undefined` for Nest's default (Express). */
+  adapter(): AbstractHttpAdapter | undefined;
+  /** Answers JSON through the platform's response object, as a user's exception filter would. */
+  json(res: unknown, status: number, body: unknown): void;
+}
+
+const PLATFORMS: readonly Platform[] = [
+  { name: 'Express', adapter: () => undefined, json: (res, status, body) => void (res as Response).status(status).json(body) },
+  { name: 'Fastify', adapter: () => new FastifyAdapter(), json: (res, status, body) => void (res as FastifyReply).status(status).send(body) },
+];
+
+/** Initializes an app; on Fastify, also waits until Fastify is ready to answer (as its `listen()` would). */
+async function ready<T extends INestApplication>(app: T): Promise<T> {
   await app.init();
+  if (app.getHttpAdapter().getType() === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): PromiseLike<unknown> }).ready();
   return app;
 }
 
-describe('@keyward/nest', () => {
+/** Creates and initializes an app of `module` on a platform. */
+async function create(platform: Platform, module: Type, options: NestApplicationOptions = {}, before?: (app: INestApplication) => void): Promise<INestApplication> {
+  const adapter = platform.adapter();
+  const all = { logger: process.env.NEST_LOG ? undefined : (false as const), ...options };
+  const app = adapter ? await NestFactory.create(module, adapter, all) : await NestFactory.create(module, all);
+  before?.(app);
+  return ready(app);
+}
+
+describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
+  async function start(imports: unknown[], extra: { providers?: unknown[]; controllers?: unknown[]; rawBody?: boolean; before?: (app: INestApplication) => void } = {}) {
+    @Module({
+      imports: [...(imports as never[]), EndpointsModule],
+      controllers: (extra.controllers ?? [DocsController, HealthController]) as never[],
+      providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }, ...((extra.providers ?? []) as never[])],
+    })
+    class AppModule {}
+    return create(platform, AppModule, extra.rawBody ? { rawBody: true } : {}, extra.before);
+  }
+
   let app: INestApplication;
   let kw: Keyward;
   let key: string;
@@ -218,8 +248,7 @@ describe('@keyward/nest', () => {
     m.on('auth.succeeded', (e) => { events.push(e); });
     @Module({ imports: [KeywardModule.forRoot(m)], controllers: [GuardedController, FreeController] })
     class PerController {}
-    const a = await NestFactory.create(PerController, { logger: false });
-    await a.init();
+    const a = await create(platform, PerController);
     expect((await request(a.getHttpServer()).get('/free')).text).toBe('free');
     expect((await request(a.getHttpServer()).get('/guarded')).status).toBe(401);
     expect((await request(a.getHttpServer()).get('/guarded').set('X-API-Key', k)).body).toEqual({ id: record.id });
@@ -239,7 +268,7 @@ describe('@keyward/nest', () => {
     class MyFilter implements ExceptionFilter {
       catch(e: HttpException, host: ArgumentsHost) {
         seen.push({ status: e.getStatus(), body: e.getResponse() });
-        host.switchToHttp().getResponse<Response>().status(e.getStatus()).json({ mine: true, code: (e as KeywardException).denial?.code });
+        platform.json(host.switchToHttp().getResponse(), e.getStatus(), { mine: true, code: (e as KeywardException).denial?.code });
       }
     }
     const global = await start([KeywardModule.forRoot()], { before: (a) => a.useGlobalFilters(new MyFilter()) });
@@ -256,8 +285,8 @@ describe('@keyward/nest', () => {
 
   it('works through @nestjs/testing', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [KeywardModule.forRoot()], controllers: [DocsController], providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }] }).compile();
-    const a = moduleRef.createNestApplication({ logger: false });
-    await a.init();
+    const adapter = platform.adapter();
+    const a = await ready(adapter ? moduleRef.createNestApplication(adapter, { logger: false }) : moduleRef.createNestApplication({ logger: false }));
     const { key: k } = await a.get(KeysService).issue(['docs:read']);
     expect((await request(a.getHttpServer()).get('/docs').set('X-API-Key', k)).status).toBe(200);
     expect((await request(a.getHttpServer()).get('/docs').set('X-API-Key', 'nope')).headers['content-type']).toBe('application/problem+json');
@@ -269,5 +298,92 @@ describe('@keyward/nest', () => {
     expect(() => Cost(-1)).toThrow(/"cost"/);
     expect(() => Scopes('a AND')).toThrow(TypeError);
     expect(() => KeywardModule.forRoot({}, { exceptionFilter: 'yes' as never })).toThrow(/"exceptionFilter"/);
+  });
+});
+
+describe('@keyward/nest: what only Fastify has', () => {
+  const fastify = PLATFORMS.find((p) => p.name === 'Fastify')!;
+
+  @Controller('f')
+  class FastifyController {
+    @Get('req')
+    req(@Auth() caller: Principal | undefined, @Req() req: FastifyRequest & { auth?: Principal }) {
+      return { id: caller?.id ?? null, same: req.auth === caller, fastifyRequest: req.raw !== undefined };
+    }
+
+    @Get('mine')
+    mine(@Res({ passthrough: true }) reply: FastifyReply) {
+      reply.header('X-Mine', '1');
+      return 'mine';
+    }
+
+    @Get('hijacked')
+    hijacked(@Res() reply: FastifyReply) {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'Content-Type': 'text/plain' });
+      reply.raw.end('raw!');
+    }
+
+    @Get('file')
+    file() {
+      return new StreamableFile(Buffer.from('f'.repeat(300)));
+    }
+  }
+
+  async function start(kw: Keyward, adapter = new FastifyAdapter()) {
+    @Module({ imports: [KeywardModule.forRoot(kw)], controllers: [FastifyController], providers: [{ provide: APP_GUARD, useClass: KeywardGuard }] })
+    class FastifyModule {}
+    return create({ ...fastify, adapter: () => adapter }, FastifyModule);
+  }
+
+  it('@Auth() and req.auth are the principal, on the FastifyRequest the handler receives', async () => {
+    const kw = createKeyward();
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: [] });
+    const app = await start(kw);
+    expect((await request(app.getHttpServer()).get('/f/req').set('X-API-Key', key)).body).toEqual({ id: record.id, same: true, fastifyRequest: true });
+    await app.close();
+    await kw.close();
+  });
+
+  it("keyward's headers and done() hold whoever writes the response: a returned value, the reply's own headers, a hijacked raw reply, a file", async () => {
+    // The guard sets headers on Node's response (`reply.raw`): Fastify's writeHead merges its own with them, and a
+    // hijacked reply never reads the reply's headers at all.
+    const kw = createKeyward();
+    const events: KeywardEvent[] = [];
+    kw.on('request.completed', (e) => { events.push(e); });
+    const old = await kw.keys.create({ owner: 'o', scopes: [] });
+    await kw.keys.rotate(old.record.id, { gracePeriod: '1h' });
+    const app = await start(kw);
+    const expected = { '/f/mine': ['mine', 'text/plain; charset=utf-8'], '/f/hijacked': ['raw!', 'text/plain'], '/f/file': ['f'.repeat(300), 'application/octet-stream'] };
+    for (const [path, [body, type]] of Object.entries(expected)) {
+      const res = await request(app.getHttpServer()).get(path).set('X-API-Key', old.key);
+      expect([res.status, res.headers['content-type'], res.text ?? res.body.toString()]).toEqual([200, type, body]);
+      expect(res.headers['deprecation']).toMatch(/^@\d+$/);
+      expect(res.headers['sunset']).toBeDefined();
+      if (path === '/f/mine') expect(res.headers['x-mine']).toBe('1');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    await kw.flushEvents();
+    expect(events.map((e) => [e.path, e.status, e.bytes])).toEqual(Object.entries(expected).map(([path, [body]]) => [path, 200, body!.length]));
+    await app.close();
+    await kw.close();
+  });
+
+  it('reads the URL as the client sent it, query included, when Fastify rewrites it (rewriteUrl)', async () => {
+    // FastifyRequest.originalUrl; note that @fastify/middie, once the app has Nest middleware, overwrites it with the
+    // rewritten URL before the guard runs (outside keyward).
+    const kw = createKeyward({ publicPaths: ['/v1/f/req'] });
+    const events: KeywardEvent[] = [];
+    kw.on('request.completed', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'o', scopes: [] });
+    const app = await start(kw, new FastifyAdapter({ rewriteUrl: (req: IncomingMessage) => req.url!.replace(/^\/v1\//, '/') }));
+    expect((await request(app.getHttpServer()).get('/v1/f/mine?x=1').set('X-API-Key', key)).status).toBe(200);
+    expect((await request(app.getHttpServer()).get('/v1/f/mine')).status).toBe(401);
+    expect((await request(app.getHttpServer()).get('/v1/f/req')).body).toEqual({ id: null, same: true, fastifyRequest: true }); // public by the client's URL
+    await new Promise((r) => setTimeout(r, 20));
+    await kw.flushEvents();
+    expect(events.map((e) => e.path)).toEqual(['/v1/f/mine?x=1']);
+    await app.close();
+    await kw.close();
   });
 });

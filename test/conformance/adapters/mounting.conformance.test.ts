@@ -1,7 +1,8 @@
 /**
- * How every adapter mounts things, compared side by side: the same requests against Express, Koa and Nest give
- * byte-identical status, keyward headers and body. Covers what scenario files rely on: core endpoints with form,
- * JSON and query inputs, headers from allowed decisions, `Retry-After` on denials, and `done()` byte counts.
+ * How every adapter mounts things, compared side by side: the same requests against Express, Koa and Nest (on Express
+ * and on Fastify) give byte-identical status, keyward headers and body. Covers what scenario files rely on: core
+ * endpoints with form, JSON and query inputs, headers from allowed decisions, `Retry-After` on denials, and `done()`
+ * byte counts.
  */
 import request from 'supertest';
 import { createKeyward, manualClock, type Endpoint, type Keyward, type KeywardEvent } from '@keyward/core';

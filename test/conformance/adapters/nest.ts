@@ -1,23 +1,33 @@
 import 'reflect-metadata';
-import { Controller, Delete, Get, Module, Options, Post, Put, Req, RequestMethod, Res, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Controller, Delete, Get, Module, Options, Post, Put, Req, RequestMethod, Res, type INestApplication, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { Auth, Cost, endpoint, KeywardGuard, KeywardModule, Scopes } from '@keyward/nest';
 import type { Principal } from '@keyward/core';
 import { listen, routeBody, type AdapterUnderTest, type AppSpec } from '../harness';
 
 const METHODS = { GET: Get, POST: Post, PUT: Put, DELETE: Delete, OPTIONS: Options } as const;
 
+/** What differs between Nest's platforms in the conformance app: how the app is created, and how a handler answers. */
+export interface NestPlatform<R> {
+  readonly name: string;
+  /** Creates and initializes the application of `module` (with `rawBody: true`, as the README recommends). */
+  create(module: Type): Promise<INestApplication>;
+  /** Answers with the platform's response API: 204 without a body (a preflight), or `body` as `type`. */
+  reply(res: R, answer?: { type: 'application/json' | 'text/plain'; body: string }): void;
+}
+
 /** Builds a controller with one handler per route, decorated as a user would (`@Get`, `@Scopes`, `@Cost`, `@Auth`). */
-function controllerFor(spec: AppSpec) {
+function controllerFor<R>(spec: AppSpec, platform: NestPlatform<R>) {
   class ConformanceController {}
   const proto = ConformanceController.prototype as unknown as Record<string, unknown>;
   spec.routes.forEach((r, i) => {
     const name = `route${i}`;
-    proto[name] = (principal: Principal | undefined, req: Request, res: Response) => {
-      if (r.method === 'OPTIONS') return void res.status(204).end();
+    // `originalUrl` is the URL as received on both platforms (a FastifyRequest has it too).
+    proto[name] = (principal: Principal | undefined, req: { originalUrl: string }, res: R) => {
+      if (r.method === 'OPTIONS') return platform.reply(res);
       const url = new URL(req.originalUrl, 'http://x');
-      res.type(url.searchParams.get('size') ? 'text/plain' : 'application/json').send(routeBody(principal, url.searchParams));
+      platform.reply(res, { type: url.searchParams.get('size') ? 'text/plain' : 'application/json', body: routeBody(principal, url.searchParams) });
     };
     const decorators: MethodDecorator[] = [METHODS[r.method](r.path)];
     if (r.scopes !== undefined) decorators.push(Scopes(...(typeof r.scopes === 'string' ? [r.scopes] : r.scopes)));
@@ -33,26 +43,36 @@ function controllerFor(spec: AppSpec) {
 }
 
 /**
- * The conformance app on NestJS 11 (Express platform): `KeywardModule.forRoot(instance)`, `KeywardGuard` as
- * `APP_GUARD`, route requirements from `@Scopes()` / `@Cost()`, core endpoints served by `endpoint()` middleware
- * (with `rawBody: true`, as the README recommends, so endpoints see the bytes that were sent).
+ * The conformance app on NestJS 11, on one platform: `KeywardModule.forRoot(instance)`, `KeywardGuard` as
+ * `APP_GUARD`, route requirements from `@Scopes()` / `@Cost()`, core endpoints served by `endpoint()` middleware.
  */
-export const nestAdapter: AdapterUnderTest = {
-  name: 'nest',
-  async start(spec) {
-    class ConformanceModule implements NestModule {
-      configure(consumer: MiddlewareConsumer) {
-        for (const e of spec.endpoints ?? []) consumer.apply(endpoint(e.handler)).forRoutes({ path: e.path, method: e.method === 'GET' ? RequestMethod.GET : RequestMethod.POST });
+export function nestAdapterOn<R>(platform: NestPlatform<R>): AdapterUnderTest {
+  return {
+    name: platform.name,
+    async start(spec) {
+      class ConformanceModule implements NestModule {
+        configure(consumer: MiddlewareConsumer) {
+          for (const e of spec.endpoints ?? []) consumer.apply(endpoint(e.handler)).forRoutes({ path: e.path, method: e.method === 'GET' ? RequestMethod.GET : RequestMethod.POST });
+        }
       }
-    }
-    Module({
-      imports: [KeywardModule.forRoot(spec.keyward)],
-      controllers: [controllerFor(spec)],
-      providers: [{ provide: APP_GUARD, useClass: KeywardGuard }],
-    })(ConformanceModule);
-    const app = await NestFactory.create(ConformanceModule, { logger: false, rawBody: true });
-    await app.init();
-    const running = await listen(app.getHttpServer());
-    return { ...running, close: async () => { await running.close(); await app.close(); } };
+      Module({
+        imports: [KeywardModule.forRoot(spec.keyward)],
+        controllers: [controllerFor(spec, platform)],
+        providers: [{ provide: APP_GUARD, useClass: KeywardGuard }],
+      })(ConformanceModule);
+      const app = await platform.create(ConformanceModule);
+      const running = await listen(app.getHttpServer());
+      return { ...running, close: async () => { await running.close(); await app.close(); } };
+    },
+  };
+}
+
+/** The conformance app on NestJS 11's Express platform (`@nestjs/platform-express`). */
+export const nestAdapter = nestAdapterOn<Response>({
+  name: 'nest',
+  async create(module) {
+    const app = await NestFactory.create(module, { logger: false, rawBody: true });
+    return app.init();
   },
-};
+  reply: (res, answer) => void (answer ? res.type(answer.type).send(answer.body) : res.status(204).end()),
+});
