@@ -9,10 +9,11 @@
  * - the audit stream buffers while Redis is away, flushes when it returns, and reports overflow.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import Redis from 'ioredis';
 import { createKeyward, EVENT_SCHEMA, type Keyward, type KeywardEvent } from '@keyward/core';
-import { boundedRedisOptions, createAuditStream, RedisInvalidationChannel, RedisKeyStore } from '@keyward/redis';
+import { boundedRedisOptions, createAuditStream, RedisInvalidationChannel, RedisKeyStore, RedisRevocationStore } from '@keyward/redis';
 import { PostgresKeyStore } from '@keyward/postgres';
 import { expressAdapter } from '../conformance/adapters/express';
 import { DEFAULT_ROUTES, type RunningApp } from '../conformance/harness';
@@ -215,6 +216,41 @@ suite('keys in Redis', () => {
     const down = await timed(app.url, key);
     expect(down.status).toBe(503);
     expect(down.ms).toBeLessThan(WITHIN);
+    await app.close();
+    await kw.close();
+    expect(crashes).toEqual([]);
+  });
+});
+
+suite('token revocations in Redis', () => {
+  it('Redis hanging: a token request gets 503 STORE_UNAVAILABLE within storeTimeout, whatever the client waits; 200 again once it answers', async () => {
+    await ensureUp();
+    // A client that would wait 10 s for a silent Redis (and auto-pipelines, so a command may also queue behind a batch
+    // in flight): the bound must come from keyward's own storeTimeout on the revocation check.
+    const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs: 10_000 }), lazyConnect: true });
+    c.on('error', () => {});
+    clients.push(c);
+    await c.connect();
+    const signing = { issuer: 'https://api.example', audience: 'docs', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }] };
+    const kw = createKeyward({ storeTimeout: STORE_TIMEOUT, tokens: { signing, revocationStore: new RedisRevocationStore({ client: c, prefix: uniqueName('kwtest_outage_jti') }) } });
+    const app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const { token } = await kw.tokens.issue({ subject: 'svc', scopes: ['docs:read'] });
+    const get = () => request(app.url).get('/docs').set('Authorization', `Bearer ${token}`).timeout({ response: RESPONSE_TIMEOUT });
+    expect((await get()).status).toBe(200);
+    redis.pause();
+    const started = performance.now();
+    let answers: Awaited<ReturnType<typeof get>>[];
+    try {
+      answers = await Promise.all([get(), get()]); // the second may queue behind the first's batch
+    } finally {
+      redis.resume(); // even when a request timed out: the rest of the suite needs Redis
+    }
+    const took = performance.now() - started;
+    const [first, second] = answers;
+    for (const res of [first, second]) expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
+    expect(took).toBeGreaterThanOrEqual(STORE_TIMEOUT - 5);
+    expect(took).toBeLessThan(WITHIN);
+    await eventually(async () => (await get()).status === 200, RETURN_WITHIN);
     await app.close();
     await kw.close();
     expect(crashes).toEqual([]);

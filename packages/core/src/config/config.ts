@@ -13,6 +13,8 @@ import type { ExtractionConfig } from '../credentials/extract';
 export interface KeywardConfig {
   /** The `store` option behind a {@link DeadlineKeyStore} of `storeTimeout` (an in-memory store as it is). */
   readonly store: KeyStore;
+  /** `storeTimeout`: how long a read of a remote store on the request path may take (key look-ups, token revocation checks), in ms. */
+  readonly storeTimeoutMs: number;
   readonly prefix: string;
   readonly env: string;
   readonly randomBits: number;
@@ -137,6 +139,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
 
   return {
     store,
+    storeTimeoutMs,
     prefix,
     env: defaultEnv,
     randomBits,

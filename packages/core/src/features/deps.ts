@@ -16,4 +16,6 @@ export interface FeatureDeps {
   readonly resolveAddress: AddressResolver;
   /** The request id of a request handled outside the pipeline (the `requestIdHeader` rule); optional for hand-built deps. */
   readonly requestId?: (request: AuthRequest) => string;
+  /** The `storeTimeout` option: the deadline of a remote store's read on the request path (default 500 ms). */
+  readonly storeTimeoutMs?: number;
 }

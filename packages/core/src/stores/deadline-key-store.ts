@@ -1,5 +1,5 @@
 import { KeywardError } from '../errors';
-import { raceDeadline } from '../util/deadline';
+import { withDeadline } from '../util/deadline';
 import type { KeyPatch, KeyRecord } from '../keys/record';
 import type { KeyStore, Page, PageQuery } from './key-store';
 
@@ -57,10 +57,8 @@ export class DeadlineKeyStore implements KeyStore {
     await this.inner.close?.();
   }
 
-  /** One read raced against its deadline ({@link raceDeadline}): one promise and one timer (a cache miss on every request goes through here). */
+  /** One read raced against its deadline ({@link withDeadline}): one promise and one timer (a cache miss on every request goes through here). */
   private deadline(read: () => Promise<KeyRecord | undefined>): Promise<KeyRecord | undefined> {
-    return new Promise((resolve, reject) =>
-      raceDeadline(read, this.timeoutMs, resolve, reject, () => reject(new KeywardError('STORE_TIMEOUT', `the key store did not answer within ${this.timeoutMs} ms`))),
-    );
+    return withDeadline(read, this.timeoutMs, () => new KeywardError('STORE_TIMEOUT', `the key store did not answer within ${this.timeoutMs} ms`));
   }
 }

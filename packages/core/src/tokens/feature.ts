@@ -162,7 +162,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const config = parseTokenOptions(options.tokens, options.environment ?? process.env);
   const { clock, events } = deps;
   const revocation = config.revocationStore ?? new MemoryRevocationStore({ clock });
-  const verify = createVerifier(config, revocation, clock, events);
+  const verify = createVerifier(config, revocation, clock, events, deps.storeTimeoutMs);
   const signing = config.signing;
   const issue = signing ? createIssuer(signing, clock, events, config.maxTokenLength) : undefined;
   const jwks = signing ? buildJwks(signing.keys) : undefined;

@@ -10,6 +10,8 @@ import { decodeToken } from './shape';
 import { frozenCopy } from '../util/freeze';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
+import { withDeadline } from '../util/deadline';
+import { KeywardError } from '../errors';
 import { tokenPrincipal } from './principal';
 
 /** A verified token: its principal and its claims. */
@@ -84,9 +86,11 @@ function frozenPrincipal(principal: Principal): Principal {
  * Builds the verifier: size and shape first, the cache of verified tokens, then the issuer named by `iss` and only
  * its keys, jose's `jwtVerify` with that issuer's algorithms and claim checks, then the subject and revocation.
  * Revocation is checked on every call, cached or not. A cached token is answered synchronously when the store
- * answers synchronously (the memory store): the cached entry, its frozen principal shared, nothing allocated.
+ * answers synchronously (the memory store): the cached entry, its frozen principal shared, nothing allocated. Any
+ * other store's answer is awaited at most `storeTimeoutMs` (the `storeTimeout` option), whatever its client's own
+ * settings; a late answer is a store failure (401 is never given for want of an answer: 503 `STORE_UNAVAILABLE`).
  */
-export function createVerifier(config: TokenConfig, revocation: RevocationStore, clock: Clock, events: EventBus): TokenVerifier {
+export function createVerifier(config: TokenConfig, revocation: RevocationStore, clock: Clock, events: EventBus, storeTimeoutMs = 500): TokenVerifier {
   const cache = config.cache && config.cache.max > 0 ? new LruCache<string, CacheEntry>(config.cache.max, config.cache.ttlMs, clock) : undefined;
   const cacheTtlMs = config.cache ? config.cache.ttlMs : 0;
   const syncStore = answersSynchronously(revocation) ? revocation : undefined;
@@ -96,6 +100,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
     return { code: 'STORE_UNAVAILABLE', detail: 'The revocation list is unavailable.' };
   };
+  const revocationTimeout = () => new KeywardError('STORE_TIMEOUT', `the revocation list did not answer within ${storeTimeoutMs} ms`);
   const judged = (isRevoked: boolean): TokenFailure | undefined => (isRevoked ? REVOKED : undefined);
 
   /** The revocation failure of a verified token, if any: at once from a synchronous store, a promise otherwise. */
@@ -104,7 +109,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     if (jti === undefined) return undefined;
     let answer: boolean | Promise<boolean>;
     try {
-      answer = syncStore ? syncStore.isRevokedSync(jti, now) : revocation.isRevoked(jti, now);
+      answer = syncStore ? syncStore.isRevokedSync(jti, now) : withDeadline(() => revocation.isRevoked(jti, now), storeTimeoutMs, revocationTimeout);
     } catch (error) {
       return storeFailed(error);
     }

@@ -1,4 +1,12 @@
 /**
+ * `call()`'s answer, or a rejection with `onTimeout()`'s error when it has not answered within `timeoutMs`: the
+ * promise form of {@link raceDeadline} (one promise, one timer).
+ */
+export function withDeadline<T>(call: () => Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => raceDeadline(call, timeoutMs, resolve, reject, () => reject(onTimeout())));
+}
+
+/**
  * Races `call()` against a deadline of `timeoutMs` with one timer and no promise of its own: exactly one of
  * `onValue`, `onError` (a rejection, or `call` throwing) and `onTimeout` is called, once; whatever comes later is
  * dropped (a late rejection is never unhandled). The remote-store guards wrap it in the one promise they return, so a
