@@ -24,13 +24,12 @@ const instances: Keyward[] = [];
 let admin: Cluster;
 
 /**
- * A Cluster client as the README sets one up: no offline queue, auto-pipelining (a Cluster option: commands to one
- * node batched), keyward's bounded options on every node connection (command timeout, one retry), ready before use. One startup node; ioredis discovers the others.
+ * A Cluster client as the README sets one up: no offline queue, keyward's bounded options on every node connection
+ * (command timeout, one retry), the Cluster's own auto-pipelining off (see the Redis README), ready before use. One startup node; ioredis discovers the others.
  */
 async function connect(): Promise<Cluster> {
   const c = new Redis.Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }], {
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     redisOptions: boundedRedisOptions({ commandTimeoutMs: 2000 }),
   });
   c.on('error', () => {}); // a test failure reports what matters; keep ioredis from printing

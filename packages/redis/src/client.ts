@@ -10,7 +10,10 @@ export type RedisClient = Redis | Cluster;
  * within a fraction of a second of Redis coming back. Auto-pipelining is on: the commands that concurrent requests
  * make in one turn of the event loop (each request's rate-limit script, key look-ups on a cache miss) go to Redis in
  * one write and come back in one read, instead of a system call each way per command; `autoPipelining: false` turns
- * it off. Spread your own options over it.
+ * it off. A command's timeout starts when it is sent, so one queued behind a batch in flight may wait up to about
+ * twice `commandTimeoutMs` when Redis hangs; keyward's own deadlines (`storeTimeout`, `limits.storeTimeout`) bound
+ * every request regardless. For a `Cluster`, pass these as `redisOptions` and leave the Cluster's own
+ * `enableAutoPipelining` off (see the package README). Spread your own options over it.
  *
  * @example
  * ```ts
