@@ -45,6 +45,16 @@ describe('redactCredentials', () => {
     expect(redactCredentials('/v1/a%2Fb%5Fc')).toBe('/v1/a%2Fb%5Fc'); // nothing behind the escapes: untouched
   });
 
+  it('looks behind escapes of escapes, up to three levels', () => {
+    expect(redactCredentials(`/v1/${KEY.replace(/_/g, '%255F')}/docs`)).toBe(`/v1/${REDACTED}/docs`);
+    expect(redactCredentials(`/v1/${KEY.replace(/_/g, '%25255F')}/docs`)).toBe(`/v1/${REDACTED}/docs`);
+    const everyCharTwice = [...KEY].map((c) => `%25${c.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+    expect(redactCredentials(`/v1/${everyCharTwice}`)).toBe(`/v1/${REDACTED}`);
+    const value = 'abc+/=def+ghi';
+    expect(redactCredentials(`/v1/x?v=${encodeURIComponent(encodeURIComponent(value))}`, value)).toBe(`/v1/x?v=${REDACTED}`);
+    expect(redactCredentials('/v1/a%252Fb%255Fc')).toBe('/v1/a%252Fb%255Fc'); // nothing behind the escapes: untouched
+  });
+
   it('returns the very same string when there is nothing to redact', () => {
     const path = ['/v1/', 'docs'].join('');
     expect(redactCredentials(path, KEY)).toBe(path);

@@ -269,7 +269,7 @@ function unescapeVisible(s: string): string {
  * (`<prefix>_<env>_` and 22 or more base62 characters; shape only, so near-misses go too), anything shaped like a JWT
  * (`eyJ…` `.` `…` `.` `…`), and `value` (a credential known to be in play, 8 characters or more) wherever it appears.
  * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
- * redacted. Linear time; text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop
+ * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time; text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop
  * over its characters.
  *
  * @example
@@ -283,11 +283,21 @@ export function redactCredentials(text: string, value?: string): string {
   if (chars === 0 && (value === undefined || value.length > text.length)) return text; // the common path
   const out = redactPass(text, value, (chars & MAY_HOLD_SHAPE) !== 0);
   if ((chars & HAS_ESCAPE) === 0) return out;
-  const unescaped = unescapeVisible(out);
-  if (unescaped === out) return out;
-  const again = redactPass(unescaped, value, (charsOf(unescaped) & MAY_HOLD_SHAPE) !== 0);
-  return again === unescaped ? out : again;
+  // Escaped more than once (`%255F` for `_`), a credential shows only after as many unescapes: look up to
+  // MAX_UNESCAPES levels deep, each one linear.
+  let current = out;
+  for (let depth = 0; depth < MAX_UNESCAPES; depth++) {
+    const unescaped = unescapeVisible(current);
+    if (unescaped === current) return out;
+    const again = redactPass(unescaped, value, (charsOf(unescaped) & MAY_HOLD_SHAPE) !== 0);
+    if (again !== unescaped) return again;
+    current = unescaped;
+  }
+  return out;
 }
+
+/** How many levels of percent-escaping {@link redactCredentials} looks behind (`%5F`, `%255F`, `%25255F`). */
+const MAX_UNESCAPES = 3;
 
 /** Options of {@link createEventPathRedactor}. */
 export interface EventPathRedactorOptions {
