@@ -29,8 +29,6 @@ export interface KeyChargeResult {
    * refused request charges nothing), or `STORE_UNAVAILABLE` (503, `Retry-After: 1`) under the `deny` store policy.
    */
   readonly denied?: DenyDecision;
-  /** Counts the finished response's body in the key's byte quotas, as the pipeline does once a response is sent. */
-  done(status: number, bytes: number): void;
 }
 
 /**
@@ -303,14 +301,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Limit
         // The stage does not throw (a remote store is guarded): this is defence in depth, answered as `deny` would.
         denied = deny('STORE_UNAVAILABLE', ctx.requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { 'Retry-After': '1' } });
       }
-      return {
-        headers: ctx.headers,
-        ...(denied ? { denied } : {}),
-        done(status, bytes) {
-          if (denied) return;
-          for (const f of ctx.onDone) f({ status, bytes, durationMs: Math.max(0, clock() - ctx.now) });
-        },
-      };
+      // An allowed charge leaves its byte-quota hook in `ctx.onDone`, which the caller runs once its response is built.
+      return { headers: ctx.headers, ...(denied ? { denied } : {}) };
     },
   };
 

@@ -7,7 +7,7 @@ import type { AddressResolver } from '../pipeline/address';
 import type { Stage } from '../pipeline/context';
 import { firstRefusal, outsideContext } from '../pipeline/stages';
 import type { AuthFailureGuard } from '../limits/auth-failures';
-import type { KeyChargeResult, KeyLimitGuard } from '../limits/feature';
+import type { KeyLimitGuard } from '../limits/feature';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { isRefusal, keyStatus, sharedPrincipalOf } from '../keys/authenticator';
@@ -262,9 +262,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     if (shed) return refused(shed, record);
 
     // The exchange is a request of the key: charged to its limits before the signature it costs.
-    let charged: KeyChargeResult | undefined;
     if (limits) {
-      charged = await limits.charge(ctx);
+      const charged = await limits.charge(ctx);
       if (charged.denied) return refused(charged.denied, record);
     }
 
@@ -283,7 +282,15 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
         { keyId: record.id, owner: record.owner, grant: 'client_credentials', ...(Number.isFinite(notAfter) ? { notAfter } : {}) },
       );
       const body = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
-      charged?.done(200, Buffer.byteLength(body));
+      // The completion hooks the stages left (byte quotas), as the pipeline runs them once a response is sent.
+      const completion = { status: 200, bytes: Buffer.byteLength(body), durationMs: Math.max(0, deps.clock() - now) };
+      for (const hook of ctx.onDone) {
+        try {
+          hook(completion);
+        } catch {
+          // a completion hook never breaks the response (as in the pipeline)
+        }
+      }
       return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...ctx.headers }, body };
     } catch (error) {
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');
