@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Feature, PipelineContext, StageResult } from '../pipeline/context';
-import type { DenyDecision, ResponseHeaders } from '../model';
+import type { DenyDecision } from '../model';
 import type { FeatureDeps } from '../features/deps';
 import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
@@ -19,43 +19,6 @@ export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-ty
 
 const STATES = Symbol('keyward.limits.states');
 const NO_STATES: readonly PolicyState[] = [];
-
-/** What charging a request to its key's limits answered. */
-export interface KeyChargeResult {
-  /** The rate-limit headers the pipeline would send (`RateLimit-Policy`, `RateLimit`, legacy ones if configured). */
-  readonly headers: ResponseHeaders;
-  /**
-   * The pipeline's refusal when set: `RATE_LIMITED` or `QUOTA_EXCEEDED` (429, `Retry-After`, the headers above, a
-   * refused request charges nothing), or `STORE_UNAVAILABLE` (503, `Retry-After: 1`) under the `deny` store policy.
-   */
-  readonly denied?: DenyDecision;
-}
-
-/**
- * The key's rate limits for a request that does not go through the pipeline (the OAuth token endpoint): the limits
- * stage itself, run on the caller's context, so the request counts as one of the key's, at cost 1, in the same
- * buckets (`k:key:<id>`, the owner's), under the key's plan and overrides, with the same store-failure policy. Get it
- * from an instance's features with {@link keyLimitGuardOf}.
- */
-export interface KeyLimitGuard {
-  /**
-   * Charges the request of `ctx` once: a context from `outsideContext` (`pipeline/stages`) whose `record` is the key
-   * that authenticated and whose `principal` is that key's. Earlier stages run on the same context (before-auth
-   * address limits) are reported in the RateLimit headers with the key's, as the pipeline reports them. Never
-   * rejects: a failing store answers as the store-failure policy says.
-   */
-  charge(ctx: PipelineContext): Promise<KeyChargeResult>;
-}
-
-/** The `limits` feature, with the guard the token endpoint shares. */
-export interface LimitsFeature extends Feature {
-  readonly guard: KeyLimitGuard;
-}
-
-/** The key-limit guard of an instance's features, or `undefined` when `limits` is not configured. */
-export function keyLimitGuardOf(features: ReadonlyMap<string, Feature>): KeyLimitGuard | undefined {
-  return (features.get('limits') as LimitsFeature | undefined)?.guard;
-}
 
 /**
  * The counters as the feature uses them: the memory store's answer at once, a guarded store's as a promise (its
@@ -144,7 +107,7 @@ function blocked(name: string, windowSeconds: number, resetAt: number, unit: 're
  * promise. With any other store they answer with a promise, waiting for the store behind its timeout and failure
  * policy.
  */
-export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): LimitsFeature | undefined {
+export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Feature | undefined {
   if (options.limits === undefined) return undefined;
   const config = parseLimits(options.limits);
   const { clock, events, challenge } = deps;
@@ -291,24 +254,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Limit
     return undefined;
   }
 
-  // Built once; nothing here runs for a request of the pipeline.
-  const guard: KeyLimitGuard = {
-    async charge(ctx) {
-      let denied: DenyDecision | undefined;
-      try {
-        denied = ((await limits(ctx)) ?? undefined) as DenyDecision | undefined;
-      } catch {
-        // The stage does not throw (a remote store is guarded): this is defence in depth, answered as `deny` would.
-        denied = deny('STORE_UNAVAILABLE', ctx.requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { 'Retry-After': '1' } });
-      }
-      // An allowed charge leaves its byte-quota hook in `ctx.onDone`, which the caller runs once its response is built.
-      return { headers: ctx.headers, ...(denied ? { denied } : {}) };
-    },
-  };
-
   return {
     name: 'limits',
-    guard,
     stages: { ...(config.beforeAuth.length > 0 ? { preauth: beforeAuth } : {}), limits },
     async close() {
       if (options.limits?.store === undefined) await primary.close?.();

@@ -9,6 +9,7 @@ import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
 import type { AddressResolver } from './address';
 import { isPromise } from '../util/maybe';
+import { runCompletionHooks } from './stages';
 import type { AuthOutcome, Authenticator, Completion, Feature, PipelineContext, Stage, StageResult } from './context';
 
 /** The headers of an allowed request that no stage added to: shared, so the common case allocates nothing. */
@@ -197,16 +198,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
             if (finished) return;
             finished = true;
             const durationMs = Math.round((performance.now() - ctx.started) * 1000) / 1000;
-            if (hooks) {
-              const completion: Completion = { status: info.status, bytes: info.bytes, durationMs };
-              for (const hook of hooks) {
-                try {
-                  hook(completion);
-                } catch {
-                  // a completion hook never breaks the response
-                }
-              }
-            }
+            if (hooks) runCompletionHooks(hooks, { status: info.status, bytes: info.bytes, durationMs });
             if (events.active) {
               const e = requestEvent('request.completed', ctx);
               e.status = info.status;

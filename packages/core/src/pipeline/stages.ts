@@ -1,5 +1,5 @@
 import type { AuthRequest, DenyDecision } from '../model';
-import type { Feature, Phase, PipelineContext, Stage } from './context';
+import type { Completion, Feature, Phase, PipelineContext, Stage } from './context';
 
 const NO_REQUIREMENTS = Object.freeze({});
 
@@ -38,4 +38,15 @@ export async function firstRefusal(stages: readonly Stage[], ctx: PipelineContex
     if (denied) return denied;
   }
   return undefined;
+}
+
+/** Calls each completion hook with `completion`; a hook that throws never breaks the response or the other hooks. */
+export function runCompletionHooks(hooks: ReadonlyArray<(completion: Completion) => void>, completion: Completion): void {
+  for (const hook of hooks) {
+    try {
+      hook(completion);
+    } catch {
+      // a completion hook never breaks the response
+    }
+  }
 }

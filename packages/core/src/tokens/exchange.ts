@@ -5,9 +5,8 @@ import { redactCredentials } from '../events/redact';
 import type { AuthRequest, DenyDecision, ResponseHeaders } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { Stage } from '../pipeline/context';
-import { firstRefusal, outsideContext } from '../pipeline/stages';
+import { firstRefusal, outsideContext, runCompletionHooks } from '../pipeline/stages';
 import type { AuthFailureGuard } from '../limits/auth-failures';
-import type { KeyLimitGuard } from '../limits/feature';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { isRefusal, keyStatus, sharedPrincipalOf } from '../keys/authenticator';
@@ -27,8 +26,10 @@ export interface ExchangeStages {
   readonly preauth: readonly Stage[];
   /** Once the client authenticated: the restrictions, the global policy's and the key's, but `routes`. */
   readonly restrictions: readonly Stage[];
-  /** Once the scopes are granted, before the key's limits: the `load` phase (load shedding, by the key's plan). */
+  /** Once the scopes are granted: the `load` phase (load shedding, by the key's plan). */
   readonly load: readonly Stage[];
+  /** Then, before anything is signed: the `limits` phase (the key's rate limits and quotas, in its own buckets). */
+  readonly limits: readonly Stage[];
 }
 
 /** What the token endpoint needs. */
@@ -45,13 +46,11 @@ export interface ExchangeDeps {
   readonly requestId: (request: AuthRequest) => string;
   /** Failed-auth counting shared with the pipeline, when `authFailures` is configured (its block is a `preauth` stage). */
   readonly authFailures?: AuthFailureGuard;
-  /** The key's rate limits and quotas shared with the pipeline, when `limits` is configured. */
-  readonly limits?: KeyLimitGuard;
   /** The instance's pipeline stages the endpoint runs (none when not given). */
   readonly stages?: ExchangeStages;
 }
 
-const NO_STAGES: ExchangeStages = { preauth: [], restrictions: [], load: [] };
+const NO_STAGES: ExchangeStages = { preauth: [], restrictions: [], load: [], limits: [] };
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 const STATUS: Record<OAuthErrorCode, number> = { invalid_request: 400, invalid_client: 401, unauthorized_client: 400, unsupported_grant_type: 400, invalid_scope: 400, temporarily_unavailable: 503, server_error: 500 };
@@ -145,7 +144,7 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * `Deprecation`, `Sunset` (and `Link`) headers, as its API responses do.
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
-  const { realm, events, authFailures, limits } = deps;
+  const { realm, events, authFailures } = deps;
   const stages = deps.stages ?? NO_STAGES;
   const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
 
@@ -262,10 +261,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     if (shed) return refused(shed, record);
 
     // The exchange is a request of the key: charged to its limits before the signature it costs.
-    if (limits) {
-      const charged = await limits.charge(ctx);
-      if (charged.denied) return refused(charged.denied, record);
-    }
+    const limited = await firstRefusal(stages.limits, ctx);
+    if (limited) return refused(limited, record);
 
     const notAfter = Math.min(record.expiresAt ?? Infinity, record.graceEndsAt ?? Infinity);
     try {
@@ -283,14 +280,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       );
       const body = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
       // The completion hooks the stages left (byte quotas), as the pipeline runs them once a response is sent.
-      const completion = { status: 200, bytes: Buffer.byteLength(body), durationMs: Math.max(0, deps.clock() - now) };
-      for (const hook of ctx.onDone) {
-        try {
-          hook(completion);
-        } catch {
-          // a completion hook never breaks the response (as in the pipeline)
-        }
-      }
+      runCompletionHooks(ctx.onDone, { status: 200, bytes: Buffer.byteLength(body), durationMs: Math.max(0, deps.clock() - now) });
       return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...ctx.headers }, body };
     } catch (error) {
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');

@@ -9,7 +9,6 @@ import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint, type ExchangeDeps } from './exchange';
 import { requestIdFrom } from '../util/request-id';
 import { authFailureGuardOf } from '../limits/auth-failures';
-import { keyLimitGuardOf } from '../limits/feature';
 import { restrictionsWithoutRoutesOf } from '../restrictions/feature';
 import { socketAddress } from '../pipeline/address';
 import { stagesOf } from '../pipeline/stages';
@@ -127,8 +126,8 @@ export interface TokensFeature extends Feature {
    * The API bound to the instance's other features: its token endpoint runs the pipeline's `preauth` stages (blocked
    * addresses of `authFailures`, before-auth address limits), the restrictions (global policy and the key's, but
    * `routes`) and the `load` stages (load shedding), counts failed client authentications in the `authFailures`
-   * feature's counters, as the pipeline does, and charges each exchange to its key's rate limits and quotas through
-   * the `limits` feature. `createKeyward` uses this one (`kw.tokens`).
+   * feature's counters, as the pipeline does, and charges each exchange to its key's rate limits and quotas with the
+   * `limits` stages. `createKeyward` uses this one (`kw.tokens`).
    */
   link(features: ReadonlyMap<string, Feature>): TokenApi;
 }
@@ -196,7 +195,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
   const requestId = deps.requestId ?? requestIdFrom('x-request-id');
-  const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'limits' | 'stages'> = {}) =>
+  const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'stages'> = {}) =>
     issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...shared }) : notConfigured('token issuing');
 
   const api: TokenApi = {
@@ -221,10 +220,9 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     api,
     link(features) {
       const authFailures = authFailureGuardOf(features);
-      const limits = keyLimitGuardOf(features);
       const restrictions = restrictionsWithoutRoutesOf(features);
-      const stages = { preauth: stagesOf(features, 'preauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load') };
-      return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), ...(limits ? { limits } : {}), stages }) };
+      const stages = { preauth: stagesOf(features, 'preauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load'), limits: stagesOf(features, 'limits') };
+      return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), stages }) };
     },
     authenticators: [
       {
