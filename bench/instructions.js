@@ -24,11 +24,8 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const { arg } = require('./lib/direct');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
 
 async function count(script, { warm, requests, dir }) {
   const out = path.join(dir, `${path.basename(script, '.js')}-%p.cg`);

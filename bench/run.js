@@ -9,11 +9,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { runScenario } = require('./lib/runner');
+const { arg } = require('./lib/direct');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
 
 async function main() {
   const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] || '').startsWith('--'));

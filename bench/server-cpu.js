@@ -9,16 +9,8 @@
  * instructions (`instructions.js`) this counts cache misses and helper threads; unlike requests/s it does not depend on
  * the load generator. Linux only; compare servers within one sitting, alternating them.
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
-const readline = require('node:readline');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
+const { arg, sendRequests, startServer } = require('./lib/direct');
 
 const script = process.argv[2];
 if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-cpu.js <server.js> [--requests N] [--warm N]');
@@ -38,24 +30,8 @@ function ticks(pid) {
   return out;
 }
 
-const child = spawn('taskset', ['-c', '0', process.execPath, path.resolve(__dirname, script)], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
-child.once('exit', (code) => { if (code) process.exitCode = 1; });
-readline.createInterface({ input: child.stdout }).once('line', async (line) => {
-  const info = JSON.parse(line);
-  const send = async (count) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    let sent = 0;
-    const one = () => new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: info.port, path: info.path, method: info.method, headers: info.headers, agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end(info.body);
-    });
-    await Promise.all(Array.from({ length: 8 }, async () => { while (sent < count) { sent++; await one(); } }));
-    agent.destroy();
-  };
+startServer(script, { pin: true }, async (info, child) => {
+  const send = (count) => sendRequests(info, count, 8);
   await send(warm);
   const before = ticks(child.pid);
   await send(requests);

@@ -9,46 +9,21 @@
  * server talks to the network (e.g. Redis auto-pipelining: one write per request fewer) where requests/s cannot.
  * Linux only.
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
-const readline = require('node:readline');
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
+const { arg, sendRequests, startServer } = require('./lib/direct');
 
 const script = process.argv[2];
 if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-syscalls.js <server.js> [--connections N] [--requests N]');
 const connections = arg('connections', 50);
 const requests = arg('requests', 40_000);
 
-const child = spawn(process.execPath, [path.resolve(__dirname, script)], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
-child.once('exit', (code) => { if (code) process.exitCode = 1; });
-const io = () => Object.fromEntries(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
-const cpuTicks = () => {
-  const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime of the whole process, in USER_HZ (1/100 s)
-};
-
-readline.createInterface({ input: child.stdout }).once('line', async (line) => {
-  const info = JSON.parse(line);
-  const send = async (count) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-    let sent = 0;
-    const one = () => new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: info.port, path: info.path, method: info.method, headers: info.headers, agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end(info.body);
-    });
-    await Promise.all(Array.from({ length: connections }, async () => { while (sent < count) { sent++; await one(); } }));
-    agent.destroy();
+startServer(script, {}, async (info, child) => {
+  const io = () => Object.fromEntries(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
+  const cpuTicks = () => {
+    const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime of the whole process, in USER_HZ (1/100 s)
   };
+  const send = (count) => sendRequests(info, count, connections);
   await send(5000);
   const a = io();
   const c0 = cpuTicks();

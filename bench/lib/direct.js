@@ -1,0 +1,46 @@
+'use strict';
+/**
+ * What the standalone measuring scripts share (`server-cpu.js`, `server-syscalls.js`): their `--name value` options,
+ * a bench server started as a child process, and a fixed number of keep-alive requests sent to it.
+ */
+const { spawn } = require('node:child_process');
+const http = require('node:http');
+const path = require('node:path');
+const readline = require('node:readline');
+
+/** The number after `--name` on the command line, or `fallback`. */
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+/**
+ * Starts `script` (relative to bench/) as a child process, pinned to CPU 0 with `taskset` when `pin`, and calls
+ * `ready(info, child)` with the JSON line it prints (`lib/serve.js`). The exit status becomes 1 if the server fails.
+ */
+function startServer(script, { pin = false } = {}, ready) {
+  const argv = [process.execPath, path.resolve(__dirname, '..', script)];
+  const [command, ...args] = pin ? ['taskset', '-c', '0', ...argv] : argv;
+  const child = spawn(command, args, { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.once('exit', (code) => { if (code) process.exitCode = 1; });
+  readline.createInterface({ input: child.stdout }).once('line', (line) => ready(JSON.parse(line), child));
+  return child;
+}
+
+/** Sends `count` requests as the server asked (`info`), over `connections` keep-alive connections, each waiting for its answer. */
+async function sendRequests(info, count, connections) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  let sent = 0;
+  const one = () => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: info.port, path: info.path, method: info.method, headers: info.headers, agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end(info.body);
+  });
+  await Promise.all(Array.from({ length: connections }, async () => { while (sent < count) { sent++; await one(); } }));
+  agent.destroy();
+}
+
+module.exports = { arg, startServer, sendRequests };
