@@ -162,11 +162,11 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
 
   function stage(ctx: PipelineContext, fields: readonly RestrictionField[] = RESTRICTION_FIELDS_IN_ORDER): DenyDecision | undefined {
     const mine = own(ctx);
+    if (mine?.broken) return refuse(ctx, mine.broken); // fails closed in every check, the token endpoint's included
     if (global.empty && !mine) return undefined;
     const sets = mine ? (global.empty ? [mine] : [global, mine]) : [global];
     let address: IpAddress | undefined | null = null;
     let country: string | undefined | null = null;
-    if (mine?.broken) return refuse(ctx, mine.broken); // fails closed in every check, the token endpoint's included
     for (const field of fields) {
       for (const set of sets) {
         switch (field) {
