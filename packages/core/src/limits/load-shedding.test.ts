@@ -30,24 +30,28 @@ describe('load shedding', () => {
     await kw.close();
   });
 
-  it('measures real event-loop delay: a blocked loop raises the signal, which falls again', async () => {
+  it('measures real event-loop delay: a blocked loop raises the signal, which falls again, whenever the stall falls in the sampling interval', async () => {
+    // A stall just before the sampling timer fires used to be lost (Node's histogram reset forgets the tick that spans
+    // it): about one stall in 40. Stalls at several offsets into the 100 ms interval must each be seen.
     const monitor = eventLoopDelaySignal(100);
     try {
-      await new Promise((r) => setTimeout(r, 150));
-      const end = Date.now() + 400;
-      while (Date.now() < end) { /* block the loop */ }
-      let peak = 0;
-      for (let i = 0; i < 100 && peak <= 100; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-        peak = Math.max(peak, monitor.read());
+      for (const offset of [150, 190, 230, 270]) {
+        await new Promise((r) => setTimeout(r, offset));
+        const end = Date.now() + 250;
+        while (Date.now() < end) { /* block the loop */ }
+        let peak = 0;
+        for (let i = 0; i < 100 && peak <= 100; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          peak = Math.max(peak, monitor.read());
+        }
+        expect(peak).toBeGreaterThan(100);
+        let calm = monitor.read();
+        for (let i = 0; i < 20 && calm > 100; i++) {
+          await new Promise((r) => setTimeout(r, 60));
+          calm = monitor.read();
+        }
+        expect(calm).toBeLessThan(100);
       }
-      expect(peak).toBeGreaterThan(100);
-      let calm = monitor.read();
-      for (let i = 0; i < 20 && calm > 100; i++) {
-        await new Promise((r) => setTimeout(r, 60));
-        calm = monitor.read();
-      }
-      expect(calm).toBeLessThan(100);
     } finally {
       monitor.stop();
     }

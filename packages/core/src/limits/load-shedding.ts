@@ -33,13 +33,23 @@ export function parseLoadShedding(options: LoadSheddingOptions): LoadSheddingCon
   return { thresholdMs, planPriority: [...planPriority], retryAfterSeconds, sampleMs, signal: options.signal };
 }
 
-/** The default load signal: the p99 event-loop delay (ms) over the last sample interval. */
+/**
+ * The default load signal: the p99 event-loop delay (ms) over the last sample interval, or the sampling timer's own
+ * lateness when that is larger. The lateness matters after a single long stall: when the sampling timer runs before
+ * the histogram's, the histogram has not recorded the stall yet, and resetting it drops the delay that spans the
+ * reset (Node's `reset()` forgets the previous tick), so the histogram alone would never show that stall.
+ */
 export function eventLoopDelaySignal(sampleMs: number): { read: () => number; stop: () => void } {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let current = 0;
+  let last = performance.now();
   const timer = setInterval(() => {
-    current = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
+    const now = performance.now();
+    const late = now - last - sampleMs;
+    last = now;
+    const p99 = histogram.count > 0 ? histogram.percentile(99) / 1e6 : 0;
+    current = late > p99 ? late : p99;
     histogram.reset();
   }, sampleMs);
   timer.unref();
