@@ -49,15 +49,16 @@ const onCrash = (e: unknown) => crashes.push(e);
 let redis: TestRedis;
 const clients: Redis[] = [];
 
-function client(): Redis {
-  const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs: 200 }), lazyConnect: true });
+/** A bounded client; `commandTimeoutMs` 10 s makes one that would wait that long for a silent Redis. */
+function client(commandTimeoutMs = 200): Redis {
+  const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs }), lazyConnect: true });
   c.on('error', () => {}); // connection errors are expected here; an app would log them
   clients.push(c);
   return c;
 }
 
-async function connected(): Promise<Redis> {
-  const c = client();
+async function connected(commandTimeoutMs?: number): Promise<Redis> {
+  const c = client(commandTimeoutMs);
   await c.connect();
   return c;
 }
@@ -70,6 +71,21 @@ async function ensureUp(): Promise<void> {
     probe.disconnect();
   } catch {
     await redis.start();
+  }
+}
+
+/**
+ * Sends `requests()` while Redis is paused (connected, silent), and resumes it even when a request fails: the rest of
+ * the suite needs Redis. Returns the answers and how long they took (ms).
+ */
+async function whilePaused<T>(requests: () => Promise<T>): Promise<{ answers: T; took: number }> {
+  redis.pause();
+  const started = performance.now();
+  try {
+    const answers = await requests();
+    return { answers, took: performance.now() - started };
+  } finally {
+    redis.resume();
   }
 }
 
@@ -206,20 +222,13 @@ suite('keys in Redis', () => {
   it('Redis hanging: 503 STORE_UNAVAILABLE with Retry-After within storeTimeout, whatever the client waits; 200 again once it answers', async () => {
     await ensureUp();
     // A client that would wait 10 s for a silent Redis: the bound must come from keyward's own storeTimeout.
-    const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs: 10_000 }), lazyConnect: true });
-    c.on('error', () => {});
-    clients.push(c);
-    await c.connect();
+    const c = await connected(10_000);
     const prefix = uniqueName('kwtest_outage_keys');
     const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), storeTimeout: STORE_TIMEOUT, cache: false });
     const app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     expect((await request(app.url).get('/docs').set('X-API-Key', key)).status).toBe(200);
-    redis.pause();
-    const started = performance.now();
-    const res = await request(app.url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT });
-    const took = performance.now() - started;
-    redis.resume();
+    const { answers: res, took } = await whilePaused(() => request(app.url).get('/docs').set('X-API-Key', key).timeout({ response: RESPONSE_TIMEOUT }));
     expect(res.status).toBe(503);
     expect(res.body.code).toBe('STORE_UNAVAILABLE');
     expect(res.headers['retry-after']).toBe('1');
@@ -241,25 +250,14 @@ suite('token revocations in Redis', () => {
     await ensureUp();
     // A client that would wait 10 s for a silent Redis (and auto-pipelines, so a command may also queue behind a batch
     // in flight): the bound must come from keyward's own storeTimeout on the revocation check.
-    const c = new Redis(redis.url, { ...boundedRedisOptions({ commandTimeoutMs: 10_000 }), lazyConnect: true });
-    c.on('error', () => {});
-    clients.push(c);
-    await c.connect();
+    const c = await connected(10_000);
     const signing = { issuer: 'https://api.example', audience: 'docs', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }] };
     const kw = createKeyward({ storeTimeout: STORE_TIMEOUT, tokens: { signing, revocationStore: new RedisRevocationStore({ client: c, prefix: uniqueName('kwtest_outage_jti') }) } });
     const app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     const { token } = await kw.tokens.issue({ subject: 'svc', scopes: ['docs:read'] });
     const get = () => request(app.url).get('/docs').set('Authorization', `Bearer ${token}`).timeout({ response: RESPONSE_TIMEOUT });
     expect((await get()).status).toBe(200);
-    redis.pause();
-    const started = performance.now();
-    let answers: Awaited<ReturnType<typeof get>>[];
-    try {
-      answers = await Promise.all([get(), get()]); // the second may queue behind the first's batch
-    } finally {
-      redis.resume(); // even when a request timed out: the rest of the suite needs Redis
-    }
-    const took = performance.now() - started;
+    const { answers, took } = await whilePaused(() => Promise.all([get(), get()])); // the second may queue behind the first's batch
     const [first, second] = answers;
     for (const res of [first, second]) expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([503, 'STORE_UNAVAILABLE', '1']);
     expect(took).toBeGreaterThanOrEqual(STORE_TIMEOUT - 5);
