@@ -9,46 +9,35 @@
  * whatever the middleware (Express changes the prototype of every request and response), Koa almost nothing; what
  * a library attaches to a request is promoted with it. Compare servers within one sitting.
  */
-const { spawn } = require('node:child_process');
-const path = require('node:path');
-const readline = require('node:readline');
-const { arg, sendRequests } = require('./lib/direct');
+const { arg, sendRequests, serverScript, startServer } = require('./lib/direct');
 
-const script = process.argv[2];
-if (!script || script.startsWith('--')) throw new Error('usage: node bench/gc-promotion.js <server.js> [--requests N] [--warm N] [--connections N]');
+const script = serverScript('node bench/gc-promotion.js <server.js> [--requests N] [--warm N] [--connections N]');
 const requests = arg('requests', 30_000);
 const warm = arg('warm', 10_000);
 const connections = arg('connections', 50);
 
-const child = spawn(process.execPath, ['--trace-gc-nvp', path.resolve(__dirname, script)], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
-child.once('exit', (code) => { if (code) process.exitCode = 1; });
-const totals = { scavenges: 0, promotedBytes: 0, markCompacts: 0, pauseMs: 0 };
-let counting = false;
-let started = false;
-
 /** The number after `name=` in a `--trace-gc-nvp` line, 0 when absent. */
 const field = (line, name) => Number(new RegExp(`\\b${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
 
-readline.createInterface({ input: child.stdout }).on('line', async (line) => {
-  if (!started && line.startsWith('{')) {
-    started = true;
-    const info = JSON.parse(line); // lib/serve.js: where to send requests
-    await sendRequests(info, warm, connections);
-    counting = true;
-    await sendRequests(info, requests, connections);
-    counting = false;
-    console.log(`${script}: ${requests} requests, ${totals.scavenges} scavenges, ${totals.markCompacts} mark-compacts; ` +
-      `promoted ${(totals.promotedBytes / requests).toFixed(0)} B/request; main-thread GC pause ${(totals.pauseMs / (requests / 1000)).toFixed(2)} ms per 1,000 requests`);
-    child.kill('SIGTERM');
-    return;
-  }
-  const kind = /\bgc=(\w+)/.exec(line)?.[1];
-  if (!counting || kind === undefined) return;
-  totals.pauseMs += field(line, 'pause');
-  if (kind === 's') {
-    totals.scavenges++;
-    totals.promotedBytes += field(line, 'promoted');
-  } else {
-    totals.markCompacts++;
-  }
+startServer(script, { nodeArgs: ['--trace-gc-nvp'] }, async (info, child, lines) => {
+  const totals = { scavenges: 0, promotedBytes: 0, markCompacts: 0, pauseMs: 0 };
+  let counting = false;
+  lines.on('line', (line) => {
+    const kind = /\bgc=(\w+)/.exec(line)?.[1];
+    if (!counting || kind === undefined) return;
+    totals.pauseMs += field(line, 'pause');
+    if (kind === 's') {
+      totals.scavenges++;
+      totals.promotedBytes += field(line, 'promoted');
+    } else {
+      totals.markCompacts++;
+    }
+  });
+  await sendRequests(info, warm, connections);
+  counting = true;
+  await sendRequests(info, requests, connections);
+  counting = false;
+  console.log(`${script}: ${requests} requests, ${totals.scavenges} scavenges, ${totals.markCompacts} mark-compacts; ` +
+    `promoted ${(totals.promotedBytes / requests).toFixed(0)} B/request; main-thread GC pause ${(totals.pauseMs / (requests / 1000)).toFixed(2)} ms per 1,000 requests`);
+  child.kill('SIGTERM');
 });

@@ -10,10 +10,9 @@
  * the load generator. Linux only; compare servers within one sitting, alternating them.
  */
 const fs = require('node:fs');
-const { arg, sendRequests, startServer } = require('./lib/direct');
+const { arg, sendRequests, serverScript, startServer } = require('./lib/direct');
 
-const script = process.argv[2];
-if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-cpu.js <server.js> [--requests N] [--warm N]');
+const script = serverScript('node bench/server-cpu.js <server.js> [--requests N] [--warm N]');
 const requests = arg('requests', 100_000);
 const warm = arg('warm', 10_000);
 const TICK_US = 1e6 / 100; // USER_HZ

@@ -10,10 +10,9 @@
  * Linux only.
  */
 const fs = require('node:fs');
-const { arg, sendRequests, startServer } = require('./lib/direct');
+const { arg, sendRequests, serverScript, startServer } = require('./lib/direct');
 
-const script = process.argv[2];
-if (!script || script.startsWith('--')) throw new Error('usage: node bench/server-syscalls.js <server.js> [--connections N] [--requests N]');
+const script = serverScript('node bench/server-syscalls.js <server.js> [--connections N] [--requests N]');
 const connections = arg('connections', 50);
 const requests = arg('requests', 40_000);
 

@@ -14,16 +14,31 @@ function arg(name, fallback) {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
+/** The server script named first on the command line; throws `usage` when there is none. */
+function serverScript(usage) {
+  const script = process.argv[2];
+  if (!script || script.startsWith('--')) throw new Error(`usage: ${usage}`);
+  return script;
+}
+
 /**
- * Starts `script` (relative to bench/) as a child process, pinned to CPU 0 with `taskset` when `pin`, and calls
- * `ready(info, child)` with the JSON line it prints (`lib/serve.js`). The exit status becomes 1 if the server fails.
+ * Starts `script` (relative to bench/) as a child process, pinned to CPU 0 with `taskset` when `pin`, with Node's
+ * `nodeArgs` before it, and calls `ready(info, child, lines)` with the JSON line it prints (`lib/serve.js`; lines before
+ * it, such as `--trace-gc-nvp` output, are skipped) and its later stdout `lines` (a readline interface). The exit
+ * status becomes 1 if the server fails.
  */
-function startServer(script, { pin = false } = {}, ready) {
-  const argv = [process.execPath, path.resolve(__dirname, '..', script)];
+function startServer(script, { pin = false, nodeArgs = [] } = {}, ready) {
+  const argv = [process.execPath, ...nodeArgs, path.resolve(__dirname, '..', script)];
   const [command, ...args] = pin ? ['taskset', '-c', '0', ...argv] : argv;
   const child = spawn(command, args, { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] });
   child.once('exit', (code) => { if (code) process.exitCode = 1; });
-  readline.createInterface({ input: child.stdout }).once('line', (line) => ready(JSON.parse(line), child));
+  const lines = readline.createInterface({ input: child.stdout });
+  const first = (line) => {
+    if (!line.startsWith('{')) return;
+    lines.off('line', first);
+    ready(JSON.parse(line), child, lines);
+  };
+  lines.on('line', first);
   return child;
 }
 
@@ -43,4 +58,4 @@ async function sendRequests(info, count, connections) {
   agent.destroy();
 }
 
-module.exports = { arg, startServer, sendRequests };
+module.exports = { arg, serverScript, startServer, sendRequests };
