@@ -16,7 +16,6 @@ export type PlatformRequest = (IncomingMessage | { readonly raw: IncomingMessage
 /** The part of a FastifyReply keyward uses: `raw` is Node's `ServerResponse`. */
 export interface FastifyReplyLike {
   readonly raw: ServerResponse;
-  readonly sent: boolean;
   code(status: number): FastifyReplyLike;
   headers(headers: ResponseHeaders): FastifyReplyLike;
   send(payload?: unknown): FastifyReplyLike;

@@ -269,8 +269,8 @@ function unescapeVisible(s: string): string {
  * (`<prefix>_<env>_` and 22 or more base62 characters; shape only, so near-misses go too), anything shaped like a JWT
  * (`eyJ…` `.` `…` `.` `…`), and `value` (a credential known to be in play, 8 characters or more) wherever it appears.
  * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
- * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time; text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop
- * over its characters.
+ * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time;
+ * text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop over its characters.
  *
  * @example
  * ```ts
