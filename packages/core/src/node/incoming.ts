@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AuthRequest, DenyDecision, Requirements, ResponseHeaders } from '../model';
 import type { KeywardOptions } from '../config/options';
 import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
@@ -63,26 +64,51 @@ export function resolveMount(arg?: MountOptions | Keyward): Mount {
 }
 
 /**
- * Reads a Node `IncomingMessage` into an {@link AuthRequest}. Express and Koa both use it, so neither translates
- * requests on its own. Repeated headers stay arrays (`headersDistinct`) so repeated credentials can be refused.
+ * The headers of an HTTP/2 request (Node's compatibility API): every value of a repeated header kept, the cookie
+ * crumbs a client may send one per field joined with "; " (RFC 9113 §8.2.3), and the pseudo-headers (`:path`,
+ * `:authority`, …) left out, since method and URL are read on their own and `:path` may carry a credential.
+ */
+function http2Headers(rawHeaders: readonly string[]): Record<string, string | readonly string[] | undefined> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (name.startsWith(':')) continue;
+    const value = rawHeaders[i + 1]!;
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (name === 'cookie') headers[name] = `${seen as string}; ${value}`;
+    else if (typeof seen === 'string') headers[name] = [seen, value];
+    else seen.push(value);
+  }
+  return headers;
+}
+
+/**
+ * Reads a Node request into an {@link AuthRequest}: an HTTP/1 `IncomingMessage`, or an HTTP/2 `Http2ServerRequest`
+ * (Koa or Fastify on `node:http2`). Express and Koa both use it, so neither translates requests on its own. Repeated
+ * headers stay arrays (`headersDistinct`) so repeated credentials can be refused.
  *
  * @param req - the Node request
  * @param url - the original URL when the framework rewrote `req.url` (Express `originalUrl`, Koa `originalUrl`)
  */
-export function toAuthRequest(req: IncomingMessage, url: string = req.url ?? '/'): AuthRequest {
+export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: string = req.url ?? '/'): AuthRequest {
   const q = url.indexOf('?');
-  // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
-  // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
-  // repeated credentials.
-  let headers: Record<string, string | readonly string[] | undefined> = req.headers;
-  let names = 0;
-  for (const _ in headers) names++; // counted without Object.keys' array
-  if (req.rawHeaders.length !== 2 * names) {
-    headers = {};
-    const distinct = req.headersDistinct;
-    for (const name in distinct) {
-      const v = distinct[name]!;
-      headers[name] = v.length === 1 ? v[0] : v;
+  let headers: Record<string, string | readonly string[] | undefined>;
+  if (req.httpVersionMajor === 2) headers = http2Headers(req.rawHeaders);
+  else {
+    // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
+    // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
+    // repeated credentials.
+    headers = req.headers;
+    let names = 0;
+    for (const _ in headers) names++; // counted without Object.keys' array
+    if (req.rawHeaders.length !== 2 * names) {
+      headers = {};
+      const distinct = (req as IncomingMessage).headersDistinct;
+      for (const name in distinct) {
+        const v = distinct[name]!;
+        headers[name] = v.length === 1 ? v[0] : v;
+      }
     }
   }
   return {
@@ -94,8 +120,8 @@ export function toAuthRequest(req: IncomingMessage, url: string = req.url ?? '/'
   };
 }
 
-/** Sets each header on a Node response. */
-export function setHeaders(res: ServerResponse, headers: ResponseHeaders): void {
+/** Sets each header on a Node response (HTTP/1 or HTTP/2). */
+export function setHeaders(res: ServerResponse | Http2ServerResponse, headers: ResponseHeaders): void {
   for (const name in headers) res.setHeader(name, headers[name]!);
 }
 

@@ -1,5 +1,9 @@
 import { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import type { CompletionInfo } from '../model';
+
+/** A response {@link onResponseDone} can track: Node's HTTP/1 response, or its HTTP/2 compatibility response. */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /** Per-response state of {@link onResponseDone}: the byte count and the callbacks (usually one). */
 interface Tracker {
@@ -8,10 +12,12 @@ interface Tracker {
   readonly head: boolean | undefined;
   readonly done: (info: CompletionInfo) => void;
   more: Array<(info: CompletionInfo) => void> | undefined;
+  /** True while the response's own `end` runs: HTTP/2's `end` hands its chunk to `write`, which must not count it twice. */
+  ending: boolean;
 }
 
 /** Responses being counted. A WeakMap, so tracking never changes a response object's shape (V8 keeps it fast). */
-const trackers = new WeakMap<ServerResponse, Tracker>();
+const trackers = new WeakMap<object, Tracker>();
 
 function count(t: Tracker, chunk: unknown, encoding: unknown): void {
   if (typeof chunk === 'string') t.bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
@@ -19,45 +25,54 @@ function count(t: Tracker, chunk: unknown, encoding: unknown): void {
 }
 
 /** Calls a tracked response's callbacks, once. */
-function report(res: ServerResponse, t: Tracker): void {
+function report(res: NodeResponse, t: Tracker): void {
   trackers.delete(res);
-  const head = t.head ?? res.req?.method === 'HEAD';
+  const head = t.head ?? (res as { req?: { method?: string } }).req?.method === 'HEAD';
   const info = { status: res.statusCode, bytes: head ? 0 : t.bytes };
   t.done(info);
   if (t.more) for (const done of t.more) done(info);
 }
 
-type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
+type Method = (this: NodeResponse, ...args: unknown[]) => unknown;
+type Wrappable = { write: Method; end: Method; emit: Method };
 
-let installed = false;
+/** Prototypes (or, for a response of another kind, the objects themselves) whose methods are wrapped. */
+const wrapped = new WeakSet<object>();
+
 /**
- * Once per process, wraps three methods of `ServerResponse.prototype`: `write` and `end`, so the body bytes of tracked
- * responses are counted as they reach Node (after any compression middleware), and `emit`, to see the `close` event
- * Node emits on every response, when it has finished and when its connection went away first. For a response that is
- * not tracked the cost is one WeakMap look-up per `write`/`end` and one comparison per event; nothing else changes.
+ * Wraps three methods of `target` once: `write` and `end`, so the body bytes of tracked responses are counted as they
+ * reach Node (after any compression middleware), and `emit`, to see the `close` event Node emits on every response,
+ * when it has finished and when its connection (or HTTP/2 stream) went away first. For a response that is not
+ * tracked the cost is one WeakMap look-up per `write`/`end` and one comparison per event; nothing else changes.
  *
  * Measured alternatives: per-response own properties cost ≈ 9 µs per request on Express (they change the shape of
  * every response object), and a `close` listener on each response about 3 % of an Express request (on Express 5 every
  * property read on a request or response misses V8's inline caches, and adding a listener makes several).
  */
-function install(): void {
-  if (installed) return;
-  installed = true;
-  const proto = ServerResponse.prototype as unknown as { write: Method; end: Method; emit: Method };
-  const { write, end, emit } = proto;
-  proto.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown) {
+function wrap(target: Wrappable): void {
+  if (wrapped.has(target)) return;
+  wrapped.add(target);
+  const { write, end, emit } = target;
+  target.write = function (this: NodeResponse, chunk: unknown, encoding?: unknown) {
     const t = trackers.get(this);
-    if (t) count(t, chunk, encoding);
+    if (t && !t.ending) count(t, chunk, encoding);
     // eslint-disable-next-line prefer-rest-params
     return write.apply(this, arguments as unknown as unknown[]);
   };
-  proto.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+  target.end = function (this: NodeResponse, chunk?: unknown, encoding?: unknown) {
     const t = trackers.get(this);
-    if (t && typeof chunk !== 'function') count(t, chunk, encoding);
     // eslint-disable-next-line prefer-rest-params
-    return end.apply(this, arguments as unknown as unknown[]);
+    if (t === undefined) return end.apply(this, arguments as unknown as unknown[]);
+    if (typeof chunk !== 'function') count(t, chunk, encoding);
+    t.ending = true;
+    try {
+      // eslint-disable-next-line prefer-rest-params
+      return end.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      t.ending = false;
+    }
   };
-  proto.emit = function (this: ServerResponse, event: unknown, arg?: unknown) {
+  target.emit = function (this: NodeResponse, event: unknown, arg?: unknown) {
     if (event === 'close') {
       const t = trackers.get(this);
       if (t) report(this, t);
@@ -67,6 +82,26 @@ function install(): void {
     // eslint-disable-next-line prefer-rest-params
     return n === 1 ? emit.call(this, event) : n === 2 ? emit.call(this, event, arg) : emit.apply(this, arguments as unknown as unknown[]);
   };
+}
+
+/** The prototype of the last response seen: a response of the same kind needs no further check. */
+let known: object | null = null;
+
+/**
+ * Makes sure the methods of `res`'s kind are wrapped: `ServerResponse.prototype` for HTTP/1 (Express, Koa, Nest,
+ * Fastify), `Http2ServerResponse.prototype` for HTTP/2 (Koa or Fastify on `node:http2`; the module is loaded only
+ * then), and for any other response-like object that object itself.
+ */
+function prepare(res: NodeResponse): void {
+  const proto = Object.getPrototypeOf(res) as object | null;
+  if (proto === known) return;
+  if (res instanceof ServerResponse) wrap(ServerResponse.prototype as unknown as Wrappable);
+  else {
+    const { Http2ServerResponse } = process.getBuiltinModule('node:http2');
+    if (!(res instanceof Http2ServerResponse)) return wrap(res as unknown as Wrappable); // each object of an unknown kind
+    wrap(Http2ServerResponse.prototype as unknown as Wrappable);
+  }
+  known = proto;
 }
 
 /**
@@ -79,9 +114,9 @@ function install(): void {
  * @param done - called once with the status and body bytes
  * @param method - the request's method, when the caller has it at hand (otherwise read from `res.req` at the end)
  */
-export function onResponseDone(res: ServerResponse, done: (info: CompletionInfo) => void, method?: string): void {
-  install();
+export function onResponseDone(res: NodeResponse, done: (info: CompletionInfo) => void, method?: string): void {
+  prepare(res);
   const existing = trackers.get(res);
   if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined });
+  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined, ending: false });
 }

@@ -1,0 +1,117 @@
+import { connect, createServer, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { toAuthRequest } from './incoming';
+import { onResponseDone, type NodeResponse } from './response-done';
+import type { AuthRequest, CompletionInfo } from '../model';
+
+/** A real HTTP/2 server (h2c) whose handler is `handler`, and a client session to it. */
+async function serve(handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void) {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const session = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const send = (headers: OutgoingHttpHeaders) => new Promise<string>((resolve, reject) => {
+    const stream = session.request(headers);
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => { body += c; });
+    stream.on('end', () => resolve(body));
+    stream.on('error', reject);
+    stream.end();
+  });
+  const close = () => new Promise<void>((r) => { session.close(); server.close(() => r()); });
+  return { send, close, session };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('toAuthRequest on HTTP/2', () => {
+  it('keeps repeated fields, joins cookie crumbs, leaves pseudo-headers out', async () => {
+    let seen: AuthRequest | undefined;
+    const app = await serve((req, res) => { seen = toAuthRequest(req); res.end(); });
+    await app.send({ ':method': 'POST', ':path': '/v1/docs?page=2&x=y', 'x-api-key': ['a', 'b'], cookie: ['s=1', 't=2'], 'user-agent': 'ua/1' });
+    expect(seen).toMatchObject({ method: 'POST', path: '/v1/docs', query: 'page=2&x=y', remoteAddress: expect.stringMatching(/127\.0\.0\.1$/) });
+    expect(seen!.headers).toEqual({ 'x-api-key': ['a', 'b'], cookie: 's=1; t=2', 'user-agent': 'ua/1' });
+    await app.close();
+  });
+
+  it('takes the original URL when given', async () => {
+    let seen: AuthRequest | undefined;
+    const app = await serve((req, res) => { seen = toAuthRequest(req, '/mounted/v1?q=1'); res.end(); });
+    await app.send({ ':path': '/v1?q=1' });
+    expect([seen!.method, seen!.path, seen!.query]).toEqual(['GET', '/mounted/v1', 'q=1']);
+    await app.close();
+  });
+});
+
+describe('onResponseDone on HTTP/2', () => {
+  it('counts written and ending chunks once each (HTTP/2 end() hands its chunk to write())', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((_req, res) => {
+      onResponseDone(res, (i) => seen.push(i), 'GET');
+      onResponseDone(res, (i) => seen.push(i), 'GET');
+      res.statusCode = 207;
+      res.write('héllo ');             // 7 bytes
+      res.write(Buffer.from('wörld')); // 6 bytes
+      res.end('!', 'utf8');            // 1 byte
+    });
+    expect(await app.send({ ':path': '/' })).toBe('héllo wörld!');
+    await settle();
+    expect(seen).toEqual([{ status: 207, bytes: 14 }, { status: 207, bytes: 14 }]);
+    await app.close();
+  });
+
+  it('reports 0 bytes for HEAD, and leaves untracked responses alone', async () => {
+    const seen: CompletionInfo[] = [];
+    let tracked = true;
+    const app = await serve((req, res) => {
+      if (tracked) onResponseDone(res, (i) => seen.push(i), req.method);
+      res.end('body');
+    });
+    await app.send({ ':method': 'HEAD', ':path': '/' });
+    tracked = false;
+    expect(await app.send({ ':path': '/' })).toBe('body');
+    await settle();
+    expect(seen).toEqual([{ status: 200, bytes: 0 }]);
+    await app.close();
+  });
+
+  it('reports a stream the client cancelled, once, with what was written before', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((_req, res) => {
+      onResponseDone(res, (i) => seen.push(i), 'GET');
+      res.write('x'.repeat(1000)); // then never ends: the client cancels
+    });
+    await new Promise<void>((resolve) => {
+      const stream = app.session.request({ ':path': '/' });
+      stream.once('data', () => { stream.close(0x8); resolve(); });
+      stream.on('error', () => {});
+    });
+    for (let i = 0; i < 50 && seen.length === 0; i++) await settle();
+    expect(seen).toEqual([{ status: 200, bytes: 1000 }]);
+    await app.close();
+  });
+});
+
+describe('onResponseDone on a response of another kind', () => {
+  /** A minimal response-like object: not Node's, so its own methods are wrapped. */
+  class Response extends EventEmitter {
+    statusCode = 200;
+    readonly chunks: unknown[] = [];
+    write(chunk: unknown) { this.chunks.push(chunk); return true; }
+    end(chunk?: unknown) { if (chunk !== undefined) this.write(chunk); this.emit('close'); return this; }
+  }
+
+  it('counts its bytes and sees its close, per object', () => {
+    const seen: CompletionInfo[] = [];
+    const a = new Response();
+    const b = new Response();
+    onResponseDone(a as unknown as NodeResponse, (i) => seen.push(i), 'GET');
+    onResponseDone(b as unknown as NodeResponse, (i) => seen.push(i), 'GET');
+    a.write('abc');
+    a.end('de');
+    b.statusCode = 404;
+    b.end();
+    expect(seen).toEqual([{ status: 200, bytes: 5 }, { status: 404, bytes: 0 }]);
+  });
+});
