@@ -4,6 +4,7 @@
  * for each framework. A new adapter is done when every scenario passes for it.
  */
 import type { Server } from 'node:http';
+import type { Http2Server, Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Endpoint, Keyward } from '@keyward/core';
 
@@ -33,7 +34,7 @@ export interface AppSpec {
 
 /** A running app. */
 export interface RunningApp {
-  readonly server: Server;
+  readonly server: Server | Http2Server;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -62,8 +63,8 @@ export function routeBody(principal: { id?: string; owner?: string; scopes?: rea
   return JSON.stringify({ ok: true, principal: principal ? { id: principal.id, owner: principal.owner, type: principal.type, scopes: principal.scopes } : null });
 }
 
-/** Listens on an ephemeral loopback port. */
-export function listen(server: Server): Promise<RunningApp> {
+/** Listens on an ephemeral loopback port; `dropConnections` ends what is still open when the app is closed. */
+function listenOn(server: Server | Http2Server, dropConnections: () => void): Promise<RunningApp> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -71,10 +72,28 @@ export function listen(server: Server): Promise<RunningApp> {
       resolve({
         server,
         url: `http://127.0.0.1:${port}`,
-        close: () => new Promise<void>((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+        close: () => new Promise<void>((r) => { dropConnections(); server.close(() => r()); }),
       });
     });
   });
+}
+
+/** Listens on an ephemeral loopback port with an HTTP/1 server. */
+export function listen(server: Server): Promise<RunningApp> {
+  return listenOn(server, () => server.closeAllConnections?.());
+}
+
+/**
+ * Listens on an ephemeral loopback port with an HTTP/2 server without TLS (h2c, prior knowledge); closing it ends
+ * every client session still open.
+ */
+export function listenHttp2(server: Http2Server): Promise<RunningApp> {
+  const sessions = new Set<Http2Session>();
+  server.on('session', (s: Http2Session) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  return listenOn(server, () => { for (const s of sessions) s.destroy(); });
 }
 
 import { expressAdapter } from './adapters/express';

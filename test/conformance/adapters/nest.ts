@@ -4,7 +4,7 @@ import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import { Auth, Cost, endpoint, KeywardGuard, KeywardModule, Scopes } from '@keyward/nest';
 import type { Principal } from '@keyward/core';
-import { listen, routeBody, type AdapterUnderTest, type AppSpec } from '../harness';
+import { listen, routeBody, type AdapterUnderTest, type AppSpec, type RunningApp } from '../harness';
 
 const METHODS = { GET: Get, POST: Post, PUT: Put, DELETE: Delete, OPTIONS: Options } as const;
 
@@ -15,6 +15,8 @@ export interface NestPlatform<R> {
   create(module: Type): Promise<INestApplication>;
   /** Answers with the platform's response API: 204 without a body (a preflight), or `body` as `type`. */
   reply(res: R, answer?: { type: 'application/json' | 'text/plain'; body: string }): void;
+  /** Listens with the app's server (default: an HTTP/1 server, `listen`). */
+  listen?(server: never): Promise<RunningApp>;
 }
 
 /** Builds a controller with one handler per route, decorated as a user would (`@Get`, `@Scopes`, `@Cost`, `@Auth`). */
@@ -61,7 +63,7 @@ export function nestAdapterOn<R>(platform: NestPlatform<R>): AdapterUnderTest {
         providers: [{ provide: APP_GUARD, useClass: KeywardGuard }],
       })(ConformanceModule);
       const app = await platform.create(ConformanceModule);
-      const running = await listen(app.getHttpServer());
+      const running = await (platform.listen ?? listen)(app.getHttpServer() as never);
       return { ...running, close: async () => { await running.close(); await app.close(); } };
     },
   };

@@ -1,0 +1,177 @@
+/**
+ * The adapters on HTTP/2 (h2c, Node's `node:http2` compatibility API): Koa on `http2.createServer(app.callback())`
+ * and Nest on Fastify's `http2: true`. The same answers as on HTTP/1, plus what only HTTP/2 does: repeated header
+ * fields and cookie crumbs (RFC 9113 §8.2.3) in `rawHeaders`, pseudo-headers, and a response that is an
+ * `Http2ServerResponse`, whose completion (status, bytes) must still reach events and byte quotas.
+ * Express 5 does not run on Node's HTTP/2 API, so it is not here.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '@keyward/core';
+import { DEFAULT_ROUTES, type AdapterUnderTest, type RunningApp } from './harness';
+import { koaHttp2Adapter } from './adapters/koa';
+import { nestFastifyHttp2Adapter } from './adapters/nest-fastify';
+import { onStores } from './stores';
+
+/** The adapters that run on Node's HTTP/2 server. */
+const HTTP2_ADAPTERS: readonly AdapterUnderTest[] = [koaHttp2Adapter, nestFastifyHttp2Adapter];
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  readonly body: unknown;
+}
+
+/**
+ * One HTTP/2 request on `session`: `headers` may repeat a field (an array is sent as one field per value), `body` is
+ * sent as the request's data.
+ */
+function send(session: ClientHttp2Session, path: string, headers: OutgoingHttpHeaders = {}, method = 'GET', body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': method, ':path': path, ...headers });
+    let head: IncomingHttpHeaders = {};
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('response', (h) => { head = h; });
+    stream.on('data', (c: string) => { text += c; });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      let body: unknown;
+      try { body = JSON.parse(text); } catch { body = undefined; }
+      resolve({ status: Number(head[':status']), headers: head, text, body });
+    });
+    stream.end(body);
+  });
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe.each(HTTP2_ADAPTERS)('conformance: $name', (adapter) => {
+  const clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
+  let kw: Keyward;
+  let app: RunningApp;
+  let session: ClientHttp2Session;
+  let key: string;
+  let keyId: string;
+  const events: KeywardEvent[] = [];
+
+  async function start(options: KeywardOptions = {}): Promise<void> {
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], ...options }));
+    kw.on('*', (e) => { events.push(e); });
+    const endpoints = options.tokens ? [{ method: 'POST' as const, path: '/oauth/token', handler: kw.tokens.endpoint() }] : [];
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints });
+    session = connect(app.url);
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'] });
+    key = created.key;
+    keyId = created.record.id;
+  }
+  async function stop(): Promise<void> {
+    session.close();
+    await app.close();
+    await kw.close();
+  }
+
+  describe('API keys', () => {
+    beforeAll(() => start());
+    afterAll(() => stop());
+
+    it('valid key: 200 with the principal', async () => {
+      const res = await send(session, '/docs', { 'x-api-key': key });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } });
+    });
+
+    it('missing credential: the same 401 problem+json and challenge as on HTTP/1', async () => {
+      const res = await send(session, '/docs');
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
+    });
+
+    it('cookie crumbs and other repeated fields do not hide the credential', async () => {
+      const res = await send(session, '/docs', { 'x-api-key': key, cookie: ['a=1', 'b=2'], accept: ['application/json', 'text/plain'] });
+      expect(res.status).toBe(200);
+    });
+
+    it('a credential field sent twice: 400 CREDENTIALS_AMBIGUOUS, as on HTTP/1 (Node would join the values)', async () => {
+      const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+      const res = await send(session, '/docs', { 'x-api-key': [key, other.key] });
+      expect(res.status).toBe(400);
+      expect((res.body as { code: string }).code).toBe('CREDENTIALS_AMBIGUOUS');
+    });
+
+    it('wrong scope: 403 insufficient_scope', async () => {
+      const res = await send(session, '/docs', { 'x-api-key': key }, 'POST');
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
+      expect((res.body as { code: string }).code).toBe('INSUFFICIENT_SCOPE');
+    });
+
+    it('public route and CORS preflight: let through', async () => {
+      expect((await send(session, '/health')).body).toEqual({ ok: true, principal: null });
+      const pre = await send(session, '/docs', { origin: 'https://app.example', 'access-control-request-method': 'GET' }, 'OPTIONS');
+      expect(pre.status).toBe(204);
+    });
+
+    it('done(): request.completed reports the status and the exact body bytes of an HTTP/2 response', async () => {
+      events.length = 0;
+      const res = await send(session, '/open?size=600', { 'x-api-key': key, 'x-request-id': `h2-${adapter.name.replace(/\W/g, '-')}` });
+      expect(res.text).toHaveLength(600);
+      await settle();
+      const completed = events.filter((e) => e.type === 'request.completed');
+      expect(completed).toHaveLength(1);
+      expect(completed[0]).toMatchObject({ status: 200, bytes: 600, keyId, method: 'GET', path: '/open?size=600' });
+      expect(JSON.stringify(events)).not.toContain(key);
+    });
+
+    it('a stream the client resets mid-response is still reported, once', async () => {
+      events.length = 0;
+      await new Promise<void>((resolve) => {
+        const stream = session.request({ ':path': '/open?size=5000000', 'x-api-key': key });
+        stream.once('data', () => { stream.close(0x8); resolve(); }); // NGHTTP2_CANCEL
+        stream.on('error', () => {});
+      });
+      for (let i = 0; i < 50 && !events.some((e) => e.type === 'request.completed'); i++) await settle();
+      const completed = events.filter((e) => e.type === 'request.completed');
+      expect(completed).toHaveLength(1);
+      expect(completed[0]).toMatchObject({ status: 200, keyId });
+    });
+  });
+
+  describe('byte quota', () => {
+    beforeAll(() => start({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } }));
+    afterAll(() => stop());
+
+    it('counted from the finished HTTP/2 response: 600 + 600 bytes exhaust 1000', async () => {
+      const a = await send(session, '/open?size=600', { 'x-api-key': key });
+      expect([a.status, a.headers['ratelimit-policy'], a.headers['ratelimit']]).toEqual([200, '"egress";q=1000;qu="content-bytes";w=86400', '"egress";r=1000;t=50400']);
+      await settle();
+      const b = await send(session, '/open?size=600', { 'x-api-key': key });
+      expect([b.status, b.headers['ratelimit']]).toEqual([200, '"egress";r=400;t=50400']);
+      await settle();
+      const c = await send(session, '/open', { 'x-api-key': key });
+      expect([c.status, (c.body as { code: string }).code, c.headers['retry-after']]).toEqual([429, 'QUOTA_EXCEEDED', '50400']);
+    });
+  });
+
+  describe('token exchange', () => {
+    const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    beforeAll(() => start({ tokens: { signing: { issuer: 'https://api.example', audience: 'https://api.example', keys: [{ privateKey, kid: 'k1' }], ttl: '10m' } } }));
+    afterAll(() => stop());
+
+    it('the token endpoint reads the form body from the HTTP/2 stream, and the token it issues is accepted', async () => {
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: keyId, client_secret: key, scope: 'docs:read' }).toString();
+      const res = await send(session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', form);
+      expect(res.status).toBe(200);
+      const { access_token, token_type, scope } = res.body as { access_token: string; token_type: string; scope: string };
+      expect([token_type, scope]).toEqual(['Bearer', 'docs:read']);
+      const docs = await send(session, '/docs', { authorization: `Bearer ${access_token}` });
+      expect([docs.status, (docs.body as { principal: { type: string } }).principal.type]).toEqual([200, 'token']);
+      const wrong = await send(session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', 'grant_type=client_credentials&client_id=x&client_secret=nope');
+      expect([wrong.status, (wrong.body as { error: string }).error]).toEqual([401, 'invalid_client']);
+    });
+  });
+});
