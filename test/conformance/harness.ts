@@ -96,10 +96,10 @@ export function listenHttp2(server: Http2Server): Promise<RunningApp> {
   return listenOn(server, () => { for (const s of sessions) s.destroy(); });
 }
 
-import { expressAdapter } from './adapters/express';
+import { express4Adapter, expressAdapter } from './adapters/express';
 import { koaAdapter } from './adapters/koa';
 import { nestAdapter } from './adapters/nest';
 import { nestFastifyAdapter } from './adapters/nest-fastify';
 
 /** Every adapter the scenarios run against. */
-export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter, koaAdapter, nestAdapter, nestFastifyAdapter];
+export const ADAPTERS: readonly AdapterUnderTest[] = [expressAdapter, express4Adapter, koaAdapter, nestAdapter, nestFastifyAdapter];
