@@ -4,8 +4,8 @@
  * for each framework. A new adapter is done when every scenario passes for it.
  */
 import type { Server } from 'node:http';
-import type { Http2Server, Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { Http2SecureServer, Http2Server, Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Endpoint, Keyward } from '@keyward/core';
 
 /** One route of the test app. Its handler answers `{ ok: true, principal }` or `size` bytes when `?size=N`. */
@@ -34,7 +34,7 @@ export interface AppSpec {
 
 /** A running app. */
 export interface RunningApp {
-  readonly server: Server | Http2Server;
+  readonly server: Server | Http2Server | Http2SecureServer;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -64,14 +64,14 @@ export function routeBody(principal: { id?: string; owner?: string; scopes?: rea
 }
 
 /** Listens on an ephemeral loopback port; `dropConnections` ends what is still open when the app is closed. */
-function listenOn(server: Server | Http2Server, dropConnections: () => void): Promise<RunningApp> {
+function listenOn(server: Server | Http2Server | Http2SecureServer, dropConnections: () => void, scheme = 'http'): Promise<RunningApp> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         server,
-        url: `http://127.0.0.1:${port}`,
+        url: `${scheme}://127.0.0.1:${port}`,
         close: () => new Promise<void>((r) => { dropConnections(); server.close(() => r()); }),
       });
     });
@@ -84,16 +84,25 @@ export function listen(server: Server): Promise<RunningApp> {
 }
 
 /**
- * Listens on an ephemeral loopback port with an HTTP/2 server without TLS (h2c, prior knowledge); closing it ends
- * every client session still open.
+ * Listens on an ephemeral loopback port with an HTTP/2 server: without TLS (h2c, prior knowledge; `http://` URL) or
+ * with it (`https://`; with `allowHTTP1` it also answers HTTP/1.1). Closing it ends every connection still open.
  */
-export function listenHttp2(server: Http2Server): Promise<RunningApp> {
+export function listenHttp2(server: Http2Server | Http2SecureServer): Promise<RunningApp> {
   const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
   server.on('session', (s: Http2Session) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
-  return listenOn(server, () => { for (const s of sessions) s.destroy(); });
+  const secure = 'setTicketKeys' in server;
+  server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+    sockets.add(socket); // HTTP/1.1 connections of `allowHTTP1` have no session
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return listenOn(server, () => {
+    for (const s of sessions) s.destroy();
+    for (const s of sockets) s.destroy();
+  }, secure ? 'https' : 'http');
 }
 
 import { express4Adapter, expressAdapter } from './adapters/express';

@@ -3,18 +3,57 @@
  * and Nest on Fastify's `http2: true`. The same answers as on HTTP/1, plus what only HTTP/2 does: repeated header
  * fields and cookie crumbs (RFC 9113 §8.2.3) in `rawHeaders`, pseudo-headers, and a response that is an
  * `Http2ServerResponse`, whose completion (status, bytes) must still reach events and byte quotas.
- * Express 5 does not run on Node's HTTP/2 API, so it is not here.
+ * Then both again on HTTP/2 with TLS and `allowHTTP1`, where one server answers HTTP/2 and HTTP/1.1 clients.
+ * Express does not run on Node's HTTP/2 API, so it is not here.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '@keyward/core';
 import { DEFAULT_ROUTES, type AdapterUnderTest, type RunningApp } from './harness';
-import { koaHttp2Adapter } from './adapters/koa';
-import { nestFastifyHttp2Adapter } from './adapters/nest-fastify';
+import { koaHttp2Adapter, koaHttp2TlsAdapter } from './adapters/koa';
+import { nestFastifyHttp2Adapter, nestFastifyHttp2TlsAdapter } from './adapters/nest-fastify';
 import { onStores } from './stores';
 
 /** The adapters that run on Node's HTTP/2 server. */
 const HTTP2_ADAPTERS: readonly AdapterUnderTest[] = [koaHttp2Adapter, nestFastifyHttp2Adapter];
+
+/** A self-signed certificate for 127.0.0.1 (P-256, one day), made by the openssl command line for this run only. */
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const TLS = selfSigned();
+
+/** The adapters on HTTP/2 with TLS and `allowHTTP1`. */
+const TLS_ADAPTERS: readonly AdapterUnderTest[] = [koaHttp2TlsAdapter(TLS), nestFastifyHttp2TlsAdapter(TLS)];
+
+/** One HTTP/1.1 request over TLS (the server falls back to HTTP/1.1 for a client that does not offer h2). */
+function sendHttp1(url: string, path: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${url}${path}`, { headers, ca: TLS.cert, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => {
+        let body: unknown;
+        try { body = JSON.parse(text); } catch { body = undefined; }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 interface Answer {
   readonly status: number;
@@ -173,5 +212,52 @@ describe.each(HTTP2_ADAPTERS)('conformance: $name', (adapter) => {
       const wrong = await send(session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', 'grant_type=client_credentials&client_id=x&client_secret=nope');
       expect([wrong.status, (wrong.body as { error: string }).error]).toEqual([401, 'invalid_client']);
     });
+  });
+});
+
+describe.each(TLS_ADAPTERS)('conformance: $name', (adapter) => {
+  const clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
+  let kw: Keyward;
+  let app: RunningApp;
+  let session: ClientHttp2Session;
+  let key: string;
+  let keyId: string;
+  const events: KeywardEvent[] = [];
+
+  beforeAll(async () => {
+    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], limits: { quotas: { egress: { bytes: 1300, period: 'day' } } } }));
+    kw.on('*', (e) => { events.push(e); });
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    session = connect(app.url, { ca: TLS.cert });
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    key = created.key;
+    keyId = created.record.id;
+  });
+  afterAll(async () => {
+    session.close();
+    await app.close();
+    await kw.close();
+  });
+
+  it('one server, both protocols: the same principal, completion and byte quota for HTTP/2 and HTTP/1.1', async () => {
+    const h2 = await send(session, '/docs', { 'x-api-key': key });
+    const h1 = await sendHttp1(app.url, '/docs', { 'x-api-key': key });
+    expect([h2.status, h1.status]).toEqual([200, 200]);
+    expect(h1.body).toEqual(h2.body);
+    expect(h2.body).toMatchObject({ principal: { id: keyId } });
+    await settle();
+    events.length = 0;
+    const sizes: Array<[string, number]> = [['h2', 500], ['h1', 400], ['h2', 300]];
+    for (const [protocol, size] of sizes) {
+      const res = protocol === 'h2' ? await send(session, `/open?size=${size}`, { 'x-api-key': key }) : await sendHttp1(app.url, `/open?size=${size}`, { 'x-api-key': key });
+      expect([protocol, res.status, res.text.length]).toEqual([protocol, 200, size]);
+      await settle();
+    }
+    expect(events.filter((e) => e.type === 'request.completed').map((e) => e.bytes)).toEqual([500, 400, 300]);
+    // The two /docs answers (~95 bytes each) and the three sized ones add up past 1,300 bytes: both protocols refused.
+    const over = await sendHttp1(app.url, '/open', { 'x-api-key': key });
+    expect([over.status, (over.body as { code: string }).code]).toEqual([429, 'QUOTA_EXCEEDED']);
+    const overH2 = await send(session, '/open', { 'x-api-key': key });
+    expect([overH2.status, (overH2.body as { code: string }).code]).toEqual([429, 'QUOTA_EXCEEDED']);
   });
 });

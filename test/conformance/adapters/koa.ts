@@ -1,7 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createServer } from 'node:http';
-import { createServer as createHttp2Server } from 'node:http2';
+import { createSecureServer, createServer as createHttp2Server } from 'node:http2';
 import { apiKeyAuth, endpoint } from '@keyward/koa';
 import { listen, listenHttp2, routeBody, type AppSpec, type AdapterUnderTest } from '../harness';
 
@@ -20,7 +20,18 @@ export const koaHttp2Adapter: AdapterUnderTest = {
   start: (spec) => listenHttp2(createHttp2Server(koaApp(spec).callback())),
 };
 
-/** The conformance app itself, for either server. */
+/**
+ * The same Koa app on Node's HTTP/2 server with TLS and `allowHTTP1`, so one server answers both HTTP/2 and
+ * HTTP/1.1 clients (`tls`: a certificate and its key in PEM).
+ */
+export function koaHttp2TlsAdapter(tls: { key: string; cert: string }): AdapterUnderTest {
+  return {
+    name: 'koa on HTTP/2 with TLS',
+    start: (spec) => listenHttp2(createSecureServer({ ...tls, allowHTTP1: true }, koaApp(spec).callback())),
+  };
+}
+
+/** The conformance app itself, for any of these servers. */
 function koaApp(spec: AppSpec): Koa {
   const app = new Koa();
   app.silent = true;
