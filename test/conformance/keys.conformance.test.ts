@@ -111,6 +111,17 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     expect(conflict.headers['www-authenticate']).toContain('error="invalid_request"');
   });
 
+  it('two Authorization headers (two keys, or the same key twice): 400 invalid_request', async () => {
+    // Node's HTTP/1 parser keeps only the first Authorization in req.headers; the second must still be seen.
+    const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    for (const [a, b] of [[key, other.key], [key, key]]) {
+      const res = await (get('/docs') as any).set('Authorization', [`Bearer ${a}`, `Bearer ${b}`]);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('CREDENTIALS_AMBIGUOUS');
+      expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+    }
+  });
+
   it.each([
     ['a control character', Buffer.from('X-API-Key: kw_live_abc\x01def\r\n', 'latin1')],
     ['UTF-8 bytes', Buffer.concat([Buffer.from('X-API-Key: kw_live_'), Buffer.from('ключ', 'utf8'), Buffer.from('\r\n')])],

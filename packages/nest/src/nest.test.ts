@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Catch, Controller, Get, HttpException, Inject, Injectable, Module, Post, Req, RequestMethod, Res, StreamableFile, UseGuards, type ArgumentsHost, type ExceptionFilter, type INestApplication, type MiddlewareConsumer, type NestApplicationOptions, type NestModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import type { Response } from 'express';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -385,5 +386,52 @@ describe('@keyward/nest: what only Fastify has', () => {
     expect(events.map((e) => e.path)).toEqual(['/v1/f/mine?x=1']);
     await app.close();
     await kw.close();
+  });
+});
+
+describe('@keyward/nest: contexts other than HTTP (RPC, WebSockets)', () => {
+  // Only HTTP is guarded: any other context is refused unless @Public() (on the handler or its class).
+  class EventsHandler {
+    plain(_data: unknown) {
+      return 'plain';
+    }
+
+    @Public()
+    open(_data: unknown) {
+      return 'open';
+    }
+  }
+
+  @Public()
+  class OpenHandler {
+    any(_data: unknown) {
+      return 'any';
+    }
+  }
+
+  let moduleRef: TestingModule;
+  let guard: KeywardGuard;
+  beforeAll(async () => {
+    moduleRef = await Test.createTestingModule({ imports: [KeywardModule.forRoot()] }).compile();
+    guard = moduleRef.get(KeywardGuard);
+  });
+  afterAll(async () => {
+    await moduleRef.close();
+  });
+
+  /** The context Nest builds for a message or event handler of `type`. */
+  const context = (type: 'rpc' | 'ws', cls: Type, handler: (data: unknown) => unknown) => {
+    const ctx = new ExecutionContextHost(type === 'rpc' ? [{ docs: 1 }, {}] : [{}, { docs: 1 }], cls, handler);
+    ctx.setType(type);
+    return ctx;
+  };
+
+  it.each(['rpc', 'ws'] as const)('refuses a %s handler without @Public()', async (type) => {
+    expect(await guard.canActivate(context(type, EventsHandler, EventsHandler.prototype.plain))).toBe(false);
+  });
+
+  it.each(['rpc', 'ws'] as const)('lets a %s handler marked @Public() through, on the handler or its class', async (type) => {
+    expect(await guard.canActivate(context(type, EventsHandler, EventsHandler.prototype.open))).toBe(true);
+    expect(await guard.canActivate(context(type, OpenHandler, OpenHandler.prototype.any))).toBe(true);
   });
 });
