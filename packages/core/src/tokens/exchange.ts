@@ -10,6 +10,7 @@ import type { AuthFailureGuard } from '../limits/auth-failures';
 import type { KeyManager } from '../keys/manager';
 import type { KeyRecord } from '../keys/record';
 import { isRefusal, keyStatus, sharedPrincipalOf } from '../keys/authenticator';
+import { effectiveExpiry } from '../keys/policy';
 import { holds } from '../scopes/match';
 import { isValidScope } from '../scopes/expression';
 import type { Clock } from '../util/clock';
@@ -105,7 +106,9 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * `client_secret` = the key) or with `client_id` and `client_secret` in the body. The token's `sub` and `client_id`
  * are the key id (RFC 9068 §2.2 for client credentials); it carries the key's owner, plan and restrictions (a
  * snapshot for other verifiers); its scopes are the requested ones, each held by the key (`invalid_scope` otherwise),
- * or all the key's scopes when none is asked. Its expiry never passes the key's. Errors follow RFC 6749 §5.2.
+ * or all the key's scopes when none is asked. Its expiry never passes the moment the key stops working: its own expiry,
+ * its maximum age under `keyPolicy.autoExpire`, or the end of its rotation grace period (`expires_in` says the same).
+ * Errors follow RFC 6749 §5.2.
  * Where keyward verifies the token, it acts as its key: the key's standing, rate-limit and quota buckets, plan, limit
  * overrides and restrictions as they are at each request (see the tokens feature).
  *
@@ -264,7 +267,9 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const limited = await firstRefusal(stages.limits, ctx);
     if (limited) return refused(limited, record);
 
-    const notAfter = Math.min(record.expiresAt ?? Infinity, record.graceEndsAt ?? Infinity);
+    // The token never outlives its key: the moment keyStatus() starts refusing it (its own expiry, or its maximum age
+    // under `keyPolicy.autoExpire`), or the end of its rotation grace period.
+    const notAfter = Math.min(effectiveExpiry(record, deps.keys.policy) ?? Infinity, record.graceEndsAt ?? Infinity);
     try {
       const issued = await deps.issue(
         {

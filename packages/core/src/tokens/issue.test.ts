@@ -87,6 +87,28 @@ describe('client-credentials exchange', () => {
     expect([res.status, JSON.parse(String(res.body)).error]).toEqual([401, 'invalid_client']);
   });
 
+  it('never issues a token past the key maximum age under keyPolicy.autoExpire (exp and expires_in stop when the key does)', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, keyPolicy: { maxAge: '1h', autoExpire: true }, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: ES, kid: 'k' }] } } });
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'] }); // dies at T0 + 1h by its age
+    clock.advance(55 * 60_000); // the default 15-minute token would run to T0 + 1h10m
+    const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
+    const body = JSON.parse(String(res.body));
+    expect([res.status, body.expires_in]).toEqual([200, 300]);
+    const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(kw.tokens.jwks() as never), { currentDate: new Date(clock()), issuer: 'https://api.example', audience: 'api' });
+    expect(payload.exp).toBe((T0 + 3_600_000) / 1000);
+    expect(payload.exp! - payload.iat!).toBe(body.expires_in);
+    // the key's own shorter expiry still wins
+    const short = await kw.keys.create({ owner: 'o', scopes: ['a:b'], expiresIn: '2m' });
+    const res2 = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${short.record.id}&client_secret=${short.key}`));
+    expect(JSON.parse(String(res2.body)).expires_in).toBe(120);
+    clock.advance(5 * 60_000);
+    expect((await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': key } })).ok).toBe(false);
+    const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${body.access_token}` } });
+    expect(d.ok).toBe(false);
+    await kw.close();
+  });
+
   it('carries the key restrictions into the token, so an IP-restricted key never yields an unrestricted token', async () => {
     const { kw } = setup();
     const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'], restrictions: { ip: { allow: ['10.0.0.0/8'] } } });
