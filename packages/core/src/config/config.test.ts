@@ -13,6 +13,23 @@ describe('options', () => {
     expect(c.publicPaths[0]!('/health')).toBe(true);
   });
 
+  it('answers a /g or /y publicPaths RegExp the same on every request, and never touches the caller\'s RegExp', async () => {
+    const health = /^\/health/g;
+    const sticky = /\/status/y;
+    const options = Object.freeze({ publicPaths: Object.freeze([health, sticky]) });
+    const c = parseOptions(options);
+    for (let i = 0; i < 4; i++) {
+      expect(c.publicPaths[0]!('/health')).toBe(true);
+      expect(c.publicPaths[1]!('/status')).toBe(true);
+    }
+    expect(c.publicPaths[0]!('/other')).toBe(false);
+    const kw = createKeyward(options);
+    for (let i = 0; i < 4; i++) expect(await kw.check({ method: 'GET', path: '/health', headers: {} })).toMatchObject({ ok: true, skipped: true, principal: undefined });
+    expect([health.lastIndex, sticky.lastIndex]).toEqual([0, 0]);
+    expect([health.flags, sticky.flags]).toEqual(['g', 'y']);
+    await kw.close();
+  });
+
   it.each([
     [{ prefix: 'Bad' }, '"prefix"'],
     [{ env: 'LIVE' }, '"env"'],

@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration';
 import { readSecret } from '../util/secret';
 import { warnOnce } from '../util/warn';
 import { PREFIX_RE, isValidEnv } from '../keys/format';
+import { statelessRegExp } from '../keys/policy';
 import type { ExtractionConfig } from '../credentials/extract';
 
 /** The options after parsing: every default filled in, every value checked. Internal. */
@@ -46,7 +47,11 @@ function requireMethods(value: unknown, option: string, name: string, methods: r
 }
 
 function pathMatcher(p: unknown, i: number): (path: string) => boolean {
-  if (p instanceof RegExp) return (path) => p.test(path);
+  if (p instanceof RegExp) {
+    // A copy without `g`/`y`: the caller's RegExp keeps its lastIndex, and every request gets the same answer.
+    const re = statelessRegExp(p);
+    return (path) => re.test(path);
+  }
   if (typeof p !== 'string' || !p.startsWith('/')) throw new TypeError(`keyward: option "publicPaths[${i}]" must be a path starting with "/" or a RegExp`);
   if (p.endsWith('/*')) {
     const base = p.slice(0, -2);

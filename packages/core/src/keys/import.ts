@@ -2,11 +2,14 @@ import type { CreateKeyInput } from './manager';
 import type { HashVersion } from './record';
 import type { KeyHasher } from './hash';
 import { keyHint, parseKey, type KeyFormat } from './format';
+import { DEFAULT_KEY_POLICY, LEGACY_MAX_LENGTH, legacyLookupRefusal, type KeyPolicy } from './policy';
 
 /**
  * What `keys.import` takes: an existing key, as plaintext (`key`) or as its SHA-256 (`sha256`, hex), with the same
  * fields as `keys.create`. Keys in another format (UUIDs, base64 strings…) are flagged `legacy`: they authenticate
- * only under the `legacyKeys` option and are always due for rotation.
+ * only under the `legacyKeys` option and are always due for rotation. A plaintext legacy key that look-up would never
+ * find is refused: one starting with `<prefix>_`, one shorter than 16 characters (unless a `legacyKeys` RegExp of
+ * the importing instance matches it), or one that RegExp does not match. A key given by its hash cannot be checked.
  */
 export interface ImportKeyInput extends CreateKeyInput {
   /** The plaintext key. Hashed at once and never stored. */
@@ -34,19 +37,25 @@ const HINT = /^[^\x00-\x1f\x7f-\x9f]{1,32}$/u;
 
 /**
  * Hashes and labels an imported key. A keyward key of this deployment's format is imported as a normal key; anything
- * else is legacy. Never puts the key or its hash in an error message.
+ * else is legacy, and refused when look-up under `policy` (the instance's `legacyKeys`) would never find it (see
+ * {@link legacyLookupRefusal}). Never puts the key or its hash in an error message.
+ *
+ * @throws TypeError for a bad input, or a legacy key that could never authenticate
  */
-export function importedIdentity(input: ImportKeyInput, hasher: KeyHasher, format: KeyFormat): ImportedIdentity {
+export function importedIdentity(input: ImportKeyInput, hasher: KeyHasher, format: KeyFormat, policy: KeyPolicy = DEFAULT_KEY_POLICY): ImportedIdentity {
   const hasKey = input.key !== undefined;
   if (hasKey === (input.sha256 !== undefined)) throw new TypeError('keyward: keys.import() takes exactly one of "key" and "sha256"');
   if (input.hint !== undefined && (typeof input.hint !== 'string' || !HINT.test(input.hint))) throw new TypeError('keyward: "hint" must be 1–32 characters without control characters');
   if (hasKey) {
     const key = input.key;
-    if (typeof key !== 'string' || key.length < 8 || key.length > 512 || !VISIBLE.test(key)) {
-      throw new TypeError('keyward: "key" must be 8–512 visible ASCII characters');
+    if (typeof key !== 'string' || key.length < 8 || key.length > LEGACY_MAX_LENGTH || !VISIBLE.test(key)) {
+      throw new TypeError(`keyward: "key" must be 8–${LEGACY_MAX_LENGTH} visible ASCII characters`);
     }
     const parsed = parseKey(key, format);
     if (parsed) return { hash: hasher.hash(key), hashVersion: hasher.version, hint: keyHint(key, parsed), prefix: parsed.prefix, env: parsed.env, legacy: false };
+    // Import and look-up agree: a legacy key look-up would never consider is refused here, not stored to fail later.
+    const refusal = legacyLookupRefusal(key, policy, format.prefix);
+    if (refusal !== undefined) throw new TypeError(`keyward: "key" would never authenticate as a legacy key: ${refusal}`);
     return { hash: hasher.hash(key), hashVersion: hasher.version, hint: input.hint ?? (key.length >= 16 ? `legacy_…${key.slice(-4)}` : 'legacy_…'), prefix: 'legacy', env: undefined, legacy: true };
   }
   const sha = input.sha256;

@@ -293,6 +293,50 @@ describe('keys.import and legacy keys', () => {
     await dst.kw.close();
   });
 
+  it('refuses to import a legacy key that look-up would never find (shorter than 16, or starting with "<prefix>_"), naming no secret', async () => {
+    for (const options of [{}, { legacyKeys: true }, { prefix: 'acme', legacyKeys: true }] as KeywardOptions[]) {
+      const { kw, call } = setup(options);
+      const ours = `${options.prefix ?? 'kw'}_`;
+      for (const key of ['abcd1234', 'x'.repeat(15), `${ours}oldformat12345678`, `${ours}live_${'A'.repeat(39)}`]) {
+        const err = await kw.keys.import({ key, owner: 'acme' }).catch((e: Error) => e);
+        expect(err).toBeInstanceOf(TypeError);
+        expect((err as Error).message).toMatch(key.startsWith(ours) ? `keyward: "key" would never authenticate as a legacy key: it starts with "${ours}"` : /^keyward: "key" would never authenticate as a legacy key: it is shorter than 16 characters/);
+        expect((err as Error).message).not.toContain(key);
+        expect((await call(key)).ok).toBe(false);
+      }
+      // the shortest key look-up considers imports, and then authenticates where legacyKeys is on
+      const shortest = 'y'.repeat(16);
+      const info = await kw.keys.import({ key: shortest, owner: 'acme' });
+      expect(info.legacy).toBe(true);
+      expect((await call(shortest)).ok).toBe(options.legacyKeys === true);
+      // another prefix's keys are legacy here, and imported as such
+      const foreign = options.prefix === undefined ? 'acme_oldformat12345678' : 'kw_oldformat12345678';
+      expect((await kw.keys.import({ key: foreign, owner: 'acme' })).legacy).toBe(true);
+      expect((await call(foreign)).ok).toBe(options.legacyKeys === true);
+      expect((await kw.keys.list()).items).toHaveLength(2);
+      await kw.close();
+    }
+  });
+
+  it('with a legacyKeys RegExp, imports exactly the legacy keys it matches (short ones too), whatever its flags', async () => {
+    const pattern = /^(?:kw_)?old-[a-z0-9]+$/gy;
+    const { kw, call } = setup({ legacyKeys: pattern });
+    const uuid = randomUUID();
+    const err = await kw.keys.import({ key: uuid, owner: 'acme' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(/^keyward: "key" would never authenticate as a legacy key: the "legacyKeys" RegExp/);
+    expect((err as Error).message).not.toContain(uuid);
+    // matched by the RegExp, but look-up never takes a "kw_" value for a legacy key
+    await expect(kw.keys.import({ key: 'kw_old-abc12345', owner: 'acme' })).rejects.toThrow(/^keyward: "key" would never authenticate as a legacy key: it starts with "kw_"/);
+    expect((await call('kw_old-abc12345')).ok).toBe(false);
+    for (const key of ['old-ab12', 'old-abcdef0123456789', 'old-cd34']) {
+      expect((await kw.keys.import({ key, owner: 'acme' })).legacy).toBe(true);
+      expect((await call(key)).ok).toBe(true);
+    }
+    expect(pattern.lastIndex).toBe(0);
+    await kw.close();
+  });
+
   it('a value shaped like a keyward key with a bad checksum is never looked up, even with legacyKeys', async () => {
     const { kw, call } = setup({ legacyKeys: true });
     const { key } = await kw.keys.create({ owner: 'acme' });

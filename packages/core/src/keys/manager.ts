@@ -211,7 +211,7 @@ export class KeyManager {
   async import(input: ImportKeyInput): Promise<KeyInfo> {
     if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.import() takes an options object');
     const now = this.deps.clock();
-    const id = importedIdentity(input, this.deps.hasher, this.deps.format);
+    const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
     const env = input.env ?? id.env ?? this.deps.defaultEnv;
     if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
     let createdAt = now;

@@ -32,9 +32,11 @@ export interface KeyLifecycleOptions {
   /** Key age, expiry warnings, idleness and rotation headers. */
   keyPolicy?: KeyPolicyOptions;
   /**
-   * Let keys imported with `keys.import()` in another format (UUIDs, base64 strings) authenticate. `true` accepts any
-   * credential of 16–512 visible characters that is not shaped like a keyward key; a RegExp accepts only values it
-   * matches. Default false: anything that is not a keyward key is refused before any store lookup.
+   * Let keys imported with `keys.import()` in another format (UUIDs, base64 strings) authenticate. `true` looks up any
+   * credential of 16–512 characters that does not start with `<prefix>_` (the instance's key prefix); a RegExp looks
+   * up only values of at most 512 characters that it matches and that do not start with `<prefix>_` (its `g` and `y`
+   * flags are ignored). Default false: anything that is not a keyward key is refused before any store lookup.
+   * `keys.import()` refuses a plaintext legacy key that this rule would never look up (see {@link legacyLookupRefusal}).
    */
   legacyKeys?: boolean | RegExp;
 }
@@ -50,7 +52,14 @@ export interface KeyPolicy {
   readonly deprecationLink: string | undefined;
   /** Decides whether a credential that is not a keyward key may be looked up as a legacy key. */
   readonly legacy: ((value: string) => boolean) | undefined;
+  /** The `legacyKeys` RegExp (a copy without `g`/`y`) when the option is one: `legacy` then tests values against it. */
+  readonly legacyPattern?: RegExp;
 }
+
+/** The shortest value `legacyKeys: true` looks up. */
+export const LEGACY_MIN_LENGTH = 16;
+/** The longest value looked up as a legacy key (and imported as one). */
+export const LEGACY_MAX_LENGTH = 512;
 
 /** The policy when nothing is configured. */
 export const DEFAULT_KEY_POLICY: KeyPolicy = {
@@ -99,18 +108,45 @@ export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string): Ke
     if (!ok) throw new TypeError('keyward: option "keyPolicy.rotationDocs" must be an absolute http(s) URL');
     deprecationLink = `<${url}>; rel="deprecation"; type="text/html"`;
   }
-  return { maxAgeMs, expiringLeadMs, idleAfterMs, autoExpire, gracePeriodMs, deprecationLink, legacy: legacyMatcher(options.legacyKeys, prefix) };
+  return { maxAgeMs, expiringLeadMs, idleAfterMs, autoExpire, gracePeriodMs, deprecationLink, ...legacyRule(options.legacyKeys, prefix) };
 }
 
-function legacyMatcher(option: unknown, prefix: string): ((value: string) => boolean) | undefined {
-  if (option === undefined || option === false) return undefined;
+/**
+ * A copy of `re` without the `g` and `y` flags, so `test()` keeps no state (`lastIndex`) between calls and answers the
+ * same for the same input every time; `re` itself is never touched. Used for every RegExp taken from the options.
+ */
+export function statelessRegExp(re: RegExp): RegExp {
+  return new RegExp(re.source, re.flags.replace(/[gy]/g, ''));
+}
+
+function legacyRule(option: unknown, prefix: string): Pick<KeyPolicy, 'legacy' | 'legacyPattern'> {
+  if (option === undefined || option === false) return { legacy: undefined };
   const ours = `${prefix}_`;
-  if (option === true) return (v) => v.length >= 16 && v.length <= 512 && !v.startsWith(ours);
+  if (option === true) return { legacy: (v) => v.length >= LEGACY_MIN_LENGTH && v.length <= LEGACY_MAX_LENGTH && !v.startsWith(ours) };
   if (option instanceof RegExp) {
-    const re = new RegExp(option.source, option.flags.replace(/[gy]/g, ''));
-    return (v) => v.length <= 512 && !v.startsWith(ours) && re.test(v);
+    const re = statelessRegExp(option);
+    return { legacy: (v) => v.length <= LEGACY_MAX_LENGTH && !v.startsWith(ours) && re.test(v), legacyPattern: re };
   }
   throw new TypeError('keyward: option "legacyKeys" must be a boolean or a RegExp');
+}
+
+/**
+ * Why look-up would never find the plaintext `value` as a legacy key on an instance with this policy and key `prefix`,
+ * or `undefined` when it can: `keys.import()` refuses such a key rather than store one that can never authenticate.
+ * The rule is the look-up's ({@link KeyLifecycleOptions.legacyKeys}): never a value starting with `<prefix>_`, at most
+ * 512 characters, and under a `legacyKeys` RegExp only values it matches; under `legacyKeys: true`, and while the
+ * option is off (the key authenticates once it is turned on), at least 16 characters. The reason never contains
+ * `value`.
+ */
+export function legacyLookupRefusal(value: string, policy: KeyPolicy, prefix: string): string | undefined {
+  const ours = `${prefix}_`;
+  if (value.startsWith(ours)) return `it starts with "${ours}" but is not a valid key of this deployment (length, characters or checksum), and look-up never takes such a value for a legacy key`;
+  if (value.length > LEGACY_MAX_LENGTH) return `it is longer than ${LEGACY_MAX_LENGTH} characters`;
+  if (policy.legacyPattern === undefined && value.length < LEGACY_MIN_LENGTH) {
+    return `it is shorter than ${LEGACY_MIN_LENGTH} characters (look-up takes legacy keys of ${LEGACY_MIN_LENGTH}–${LEGACY_MAX_LENGTH} characters, or those a "legacyKeys" RegExp matches)`;
+  }
+  if (policy.legacy !== undefined && !policy.legacy(value)) return 'the "legacyKeys" RegExp of this instance does not match it';
+  return undefined;
 }
 
 /** The time a key stops working at: its own expiry, or its maximum age when `autoExpire` is on. */
