@@ -249,6 +249,22 @@ describe('keyward: store selection, connection errors, help', () => {
     expect((await cli(['keys', 'list', '--store', 'mongo', '--redis', REDIS_URL])).stderr).toBe('keyward: --store must be "redis" or "postgres"\n');
   });
 
+  it('migrate --json prints { schema, applied }', async () => {
+    const fresh = `kwcli_json_${tag}`;
+    const pg = new Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      const first = await cli(['migrate', '--database', DATABASE_URL, '--schema', fresh, '--json']);
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      const applied = jsonOf<{ schema: string; applied: number[] }>(first);
+      expect(applied).toEqual({ schema: fresh, applied: expect.arrayContaining([1]) });
+      expect(applied.applied.every((v) => Number.isInteger(v))).toBe(true);
+      expect(jsonOf(await cli(['migrate', '--json'], { env: { DATABASE_URL, KEYWARD_PG_SCHEMA: fresh } }))).toEqual({ schema: fresh, applied: [] });
+    } finally {
+      await pg.query(`DROP SCHEMA IF EXISTS "${fresh}" CASCADE`);
+      await pg.end();
+    }
+  });
+
   it('reads the store from REDIS_URL and the key prefix from KEYWARD_PREFIX', async () => {
     const prefix = `kwcli-env-${tag}`;
     const env = { REDIS_URL, KEYWARD_REDIS_PREFIX: prefix, KEYWARD_PREFIX: 'acme' };

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey } from '@keyward/core';
+import { createKeyward, generateKey } from '@keyward/core';
 import { cli, cliCommand, jsonOf } from './helpers/cli';
 import { githubToken, writeCorpus } from './helpers/corpus';
 
@@ -177,5 +177,39 @@ describe('keyward secret', () => {
     const pem = await cli(['secret', '--kind', 'ed25519', '--format', 'pem']);
     expect(pem.stdout).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
     expect((await cli(['secret', '--kind', 'rsa'])).code).toBe(2);
+  });
+
+  it('--json prints { kind, value, target } and nothing on stderr', async () => {
+    const r = await cli(['secret', '--kind', 'encryption', '--id', '2026-03', '--json']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const out = jsonOf<{ kind: string; value: string; target: string }>(r);
+    expect(out).toEqual({ kind: 'encryption', value: expect.stringMatching(/^2026-03:[A-Za-z0-9_-]{43}$/), target: expect.stringMatching(/KEYWARD_ENCRYPTION_KEYS/) });
+    const jwk = jsonOf<{ value: string }>(await cli(['secret', '--kind', 'ed25519', '--json']));
+    expect(JSON.parse(jwk.value)).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
+  });
+
+  it('an hmac secret is long enough for HS256, HS384 and HS512: keyward accepts it and signs with HS512', async () => {
+    const r = await cli(['secret', '--kind', 'hmac']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/HS512/);
+    const secret = r.stdout.trim();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{86}$/); // 64 random bytes; keyward uses the 86 characters as an 86-byte secret
+    expect(Buffer.from(secret, 'base64url')).toHaveLength(64);
+    const kw = createKeyward({
+      tokens: {
+        signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret, alg: 'HS512', kid: 'hs' }] },
+        issuers: [{ issuer: 'https://other.example', audience: 'api', secret, algorithms: ['HS256', 'HS384', 'HS512'] }],
+      },
+    });
+    try {
+      const issued = await kw.tokens.issue({ subject: 'svc' });
+      expect(JSON.parse(Buffer.from(issued.token.split('.')[0]!, 'base64url').toString('utf8'))).toMatchObject({ alg: 'HS512', kid: 'hs' });
+      const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${issued.token}` } });
+      expect(d.ok && d.principal).toMatchObject({ type: 'token', id: 'svc' });
+    } finally {
+      await kw.close();
+    }
+    // what it replaces: 32 random bytes (43 characters) are refused for HS512
+    expect(() => createKeyward({ tokens: { signing: { issuer: 'https://api.example', keys: [{ secret: secret.slice(0, 43), alg: 'HS512' }] } } })).toThrow(/HS512 needs a secret of at least 64 bytes/);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `@keyward/geo`: resolves client addresses to countries with geoip-lite, for keyward's country restrictions and
  * anomaly detection. geoip-lite reads its whole database (~150 MB in memory) when it is first required, so this
- * package requires it only when a lookup is first needed — which the core does only when a country rule applies —
- * or when you call `preload()` at start-up to keep that cost off the first request.
+ * package requires it only when a lookup is first needed — which the core does when a country rule applies, and, with
+ * anomaly detection on, for every audited request of a key or token that has a client address — or when you call
+ * `preload()` at start-up to keep that cost off the first request.
  *
  * @packageDocumentation
  */

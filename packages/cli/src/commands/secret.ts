@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import type { CliIO } from '../io';
+import { json } from '../output';
 
 /** What `keyward secret` can generate. */
 export type SecretKind = 'pepper' | 'hmac' | 'encryption' | 'ed25519' | 'es256';
@@ -8,21 +9,24 @@ export type SecretKind = 'pepper' | 'hmac' | 'encryption' | 'ed25519' | 'es256';
 /** Where each kind of secret goes. */
 export const SECRET_TARGET: Readonly<Record<SecretKind, string>> = {
   pepper: 'KEYWARD_PEPPER (or a file named by KEYWARD_PEPPER_FILE): the key-hashing pepper',
-  hmac: 'a token signing secret (HS256): tokens.signing.keys[].secret or secretEnv',
+  hmac: 'a token HMAC secret (HS256, HS384 or HS512): tokens.signing.keys[].secret or secretEnv',
   encryption: 'KEYWARD_ENCRYPTION_KEYS (or KEYWARD_ENCRYPTION_KEYS_FILE): put the new entry first, keep the old ones after it',
   ed25519: 'KEYWARD_SIGNING_KEY (or KEYWARD_SIGNING_KEY_FILE): the token signing key (EdDSA)',
   es256: 'KEYWARD_SIGNING_KEY (or KEYWARD_SIGNING_KEY_FILE): the token signing key (ES256)',
 };
 
 /**
- * Generates a secret of the right size: 32 random bytes in base64url for the pepper and HMAC secrets, `id:key` for
- * the encryption master key, a private JWK (or PKCS#8 PEM) for signing keys.
+ * Generates a secret of the right size: 32 random bytes in base64url for the pepper, 64 random bytes in base64url
+ * (86 characters, used as 86 bytes) for an HMAC secret, so it is long enough for HS256, HS384 and HS512 alike,
+ * `id:key` for the encryption master key, a private JWK (or PKCS#8 PEM) for signing keys.
  */
 export function generateSecret(kind: SecretKind, format: 'jwk' | 'pem' = 'jwk', id?: string): string {
   switch (kind) {
     case 'pepper':
-    case 'hmac':
       return randomBytes(32).toString('base64url');
+    case 'hmac':
+      // keyward uses the text as the secret (its UTF-8 bytes): 86 bytes, over HS512's minimum of 64.
+      return randomBytes(64).toString('base64url');
     case 'encryption':
       return `${id ?? new Date().toISOString().slice(0, 7)}:${randomBytes(32).toString('base64url')}`;
     case 'ed25519':
@@ -42,9 +46,12 @@ export function secretCommand(io: CliIO): Command {
     .addOption(new Option('--kind <kind>', 'what to generate').choices(['pepper', 'hmac', 'encryption', 'ed25519', 'es256']).default('pepper'))
     .addOption(new Option('--format <format>', 'signing keys: JWK or PEM').choices(['jwk', 'pem']).default('jwk'))
     .option('--id <id>', 'key id (kid of a signing key, id of an encryption key)')
-    .action((o: { kind: SecretKind; format: 'jwk' | 'pem'; id?: string }) => {
+    .option('--json', 'print JSON: { kind, value, target } (nothing on stderr)')
+    .action((o: { kind: SecretKind; format: 'jwk' | 'pem'; id?: string; json?: boolean }) => {
       if (o.id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(o.id)) throw new Error('--id must be 1–64 characters from A-Z a-z 0-9 . _ -');
-      io.stdout.write(generateSecret(o.kind, o.format, o.id) + '\n');
+      const value = generateSecret(o.kind, o.format, o.id);
+      if (o.json) return void io.stdout.write(json({ kind: o.kind, value, target: SECRET_TARGET[o.kind] }));
+      io.stdout.write(value + '\n');
       io.stderr.write(`# for ${SECRET_TARGET[o.kind]}\n`);
     });
 }

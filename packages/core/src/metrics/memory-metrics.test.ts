@@ -1,8 +1,13 @@
-import { createKeyward, manualClock, type Keyward } from '../index';
-import { DistinctCounter } from './distinct';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createKeyward, EVENT_SCHEMA, manualClock, type DenialCode, type Keyward, type KeywardEvent } from '../index';
+import { DistinctCounter, EXACT_DISTINCT_MAX } from './distinct';
 import { hash53 } from './hash';
 import { SpaceSaving } from './top';
 import { MemoryMetrics } from './memory-metrics';
+import { LATENCY_BUCKETS_MS } from './histogram';
+import { WINDOW_LAYOUT } from './key-stats';
+import { parseMetricsOptions } from './options';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 
@@ -115,6 +120,72 @@ describe('in-memory per-key metrics', () => {
     expect(m.forKey('k0')).toBeUndefined();
     expect(m.forKey('k9')!.windows.minute.requests).toBe(1);
   });
+
+  it('measured: a key that fills every slot of every window holds about 130 KB', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const KEYS = 50;
+    const config = parseMetricsOptions(true); // the defaults: topCapacity 10, maxKeys 1000
+    const end = T0 + 86_400_000;
+    const m = new MemoryMetrics({ ...config, maxKeys: KEYS }, () => end);
+    const windows = ['minute', 'hour', 'day'] as const;
+    const back = (slotMs: number, n: number) => Array.from({ length: n }, (_, i) => end - i * slotMs);
+    // A time in every counter slot (24 × 1 h, 12 × 5 min, 12 × 5 s before `end`) and in every sketch slot (4 quarters of
+    // each window), oldest first. At every time, counters are filled; at the sketch times, the top-N lists and
+    // distinct counters too.
+    const counterTimes = windows.flatMap((w) => back(WINDOW_LAYOUT[w].counterSlotMs, WINDOW_LAYOUT[w].counterSlots));
+    const sketchTimes = new Set(windows.flatMap((w) => back(WINDOW_LAYOUT[w].sketchSlotMs, WINDOW_LAYOUT[w].sketchSlots)));
+    const times = [...new Set([...counterTimes, ...sketchTimes])].sort((a, b) => a - b);
+    // Every denial code: the `refusals` record of each counter slot at its largest.
+    const REASONS: DenialCode[] = ['CREDENTIALS_MISSING', 'CREDENTIALS_INVALID', 'CREDENTIALS_AMBIGUOUS', 'KEY_EXPIRED', 'KEY_REVOKED', 'KEY_DISABLED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'INSUFFICIENT_SCOPE', 'IP_FORBIDDEN', 'REFERRER_FORBIDDEN', 'USER_AGENT_FORBIDDEN', 'OUTSIDE_TIME_WINDOW', 'COUNTRY_FORBIDDEN', 'ROUTE_FORBIDDEN', 'RATE_LIMITED', 'QUOTA_EXCEEDED', 'AUTH_BLOCKED', 'OVERLOADED', 'STORE_UNAVAILABLE'];
+    const DURATIONS = [...LATENCY_BUCKETS_MS, 60_000]; // one response in every latency bucket, +Inf included
+    const DISTINCT = EXACT_DISTINCT_MAX + 9; // values per sketch time: each distinct counter past exact, into HyperLogLog
+    const perTime = (t: number) => REASONS.length + DURATIONS.length + (sketchTimes.has(t) ? DISTINCT : 0);
+    const hex = (n: number) => n.toString(16).padStart(4, '0');
+    /** A flat string, as header values and paths read from a request are (not a rope of the pieces built here). */
+    const flat = (text: string) => Buffer.from(text, 'latin1').toString('latin1');
+    const fill = (k: number) => {
+      times.forEach((t, ti) => {
+        const base = { schema: EVENT_SCHEMA, time: new Date(t).toISOString(), requestId: 'r', keyId: `key_${k}`, owner: `owner-${k}`, plan: 'pro' } as const;
+        REASONS.forEach((reason, i) => m.record({ ...base, type: i % 2 ? 'access.denied' : 'auth.failed', status: 403, reason }));
+        DURATIONS.forEach((durationMs, i) => m.record({ ...base, type: 'request.completed', status: [200, 301, 404, 500, 101][i % 5]!, bytes: 1000, durationMs }));
+        m.record({ ...base, type: 'auth.succeeded' });
+        if (!sketchTimes.has(t)) return;
+        // values unique to the key, the time and the request, at their longest (an IPv6 address; user agent and
+        // endpoint cut at 128 characters), so nothing is shared between slots or keys
+        for (let i = 0; i < DISTINCT; i++) {
+          const clientAddress = flat(`2001:0db8:${hex(k)}:${hex(ti)}:${hex(i)}:0000:0000:0001`);
+          const userAgent = flat(`agent/${k}.${ti}.${i} `.padEnd(128, 'x'));
+          const path = flat(`/v1/items/${k}/${ti}/${i}/`.padEnd(124, 'p'));
+          m.record({ ...base, type: 'request.completed', clientAddress, userAgent, method: 'GET', path, status: 200, bytes: 1000, durationMs: 1 } satisfies KeywardEvent);
+        }
+      });
+    };
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let k = 0; k < KEYS; k++) fill(k);
+    gc();
+    gc();
+    const perKey = (process.memoryUsage().heapUsed - before) / KEYS;
+    // every slot of a key is full: each window spans its whole length, top lists at capacity, counts past exact
+    const w = m.forKey('key_7')!.windows;
+    for (const window of windows) {
+      const l = WINDOW_LAYOUT[window];
+      const inWindow = times.filter((t) => Math.floor(t / l.counterSlotMs) > Math.floor(end / l.counterSlotMs) - l.counterSlots);
+      expect(w[window].requests).toBe(inWindow.reduce((n, t) => n + perTime(t), 0));
+      expect(Object.keys(w[window].refusals)).toHaveLength(REASONS.length);
+      expect(w[window].latency.buckets.every((b) => b.count > 0)).toBe(true);
+      for (const d of [w[window].addresses, w[window].userAgents, w[window].endpoints]) {
+        expect(d.top).toHaveLength(config.topCapacity);
+        expect(d.distinct).toBeGreaterThan(4 * DISTINCT * 0.8); // ≥ 4 sketch slots of DISTINCT values, HyperLogLog ±
+      }
+    }
+    expect(w.minute.endpoints.top[0]!.value).toHaveLength(128);
+    expect(m.stats()).toMatchObject({ keysTracked: KEYS, keysEvicted: 0 });
+    // 126–138 KB measured on Node 20: the README's "about 130 KB for a key that fills every slot" (≈ 130 MB at 1000 keys)
+    expect(perKey).toBeLessThan(160 * 1024);
+  }, 60_000);
 
   it('validates its options', () => {
     expect(() => createKeyward({ metrics: { maxKeys: 0 } })).toThrow('keyward: option "metrics.maxKeys" must be an integer from 1 to 1000000');

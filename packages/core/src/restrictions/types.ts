@@ -137,8 +137,9 @@ export type RestrictionPolicy = KeyRestrictions;
 
 /**
  * Resolves an address to an ISO 3166-1 alpha-2 country code, or `undefined`/`null` when it cannot (synchronous; the
- * same function serves anomaly detection). The core calls it only when a country rule applies. `@keyward/geo`
- * provides one built on geoip-lite.
+ * same function serves anomaly detection). The core calls it when a country rule applies and, with anomaly detection
+ * on, for every audited request of a key or token that has a client address. `@keyward/geo` provides one built on
+ * geoip-lite.
  */
 export type { CountryLookup };
 

@@ -1,6 +1,9 @@
 /**
- * A bounded map with a per-entry time to live, evicting the oldest insertion first (entries are short-lived, so
- * this approximates LRU without reordering on every read). Memory is bounded by `max` whatever the traffic.
+ * A bounded cache with a per-entry time to live. Despite the name, not an LRU: reads do not refresh an entry, so
+ * when it is full the oldest-inserted (or longest-ago re-set) entry is evicted first, whether or not it was read
+ * recently. Entries also expire with their TTL. Reads stay one `Map` lookup on the hot request path; with short TTLs,
+ * the eviction order matters only when more than `max` entries are live at once. Memory is bounded by `max`
+ * whatever the traffic.
  */
 export class LruCache<K, V> {
   private readonly map = new Map<K, { value: V; expires: number }>();
@@ -11,7 +14,7 @@ export class LruCache<K, V> {
     private readonly now: () => number,
   ) {}
 
-  /** The value, if present and not expired; refreshes its recency. */
+  /** The value, if present and not expired. Does not change the entry's place in the eviction order. */
   get(key: K): V | undefined {
     const e = this.map.get(key);
     if (!e) return undefined;
@@ -19,11 +22,14 @@ export class LruCache<K, V> {
       this.map.delete(key);
       return undefined;
     }
-    // Entries live at most their TTL, so insertion order is close enough to recency: no reordering on the hot path.
+    // No reordering on the hot path: eviction stays oldest-inserted first (entries live at most their TTL anyway).
     return e.value;
   }
 
-  /** Stores a value; `ttlMs` may shorten (never lengthen) the default time to live. */
+  /**
+   * Stores a value (a re-set entry moves to the newest place); `ttlMs` may shorten (never lengthen) the default time
+   * to live. When more than `max` entries are held, the oldest-inserted are evicted.
+   */
   set(key: K, value: V, ttlMs: number = this.ttlMs): void {
     if (this.max <= 0) return;
     this.map.delete(key);
