@@ -233,7 +233,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
     let record: KeyRecord | undefined;
     try {
-      record = deps.keys.isWellFormed(secret!) ? await deps.keys.lookup(secret!) : undefined;
+      // The pipeline's rule (keys/authenticator.ts): a keyward key, or a legacy key that `legacyKeys` admits.
+      record = deps.keys.isWellFormed(secret!) || deps.keys.policy.legacy?.(secret!) === true ? await deps.keys.lookup(secret!) : undefined;
     } catch {
       return fail('temporarily_unavailable', 'The key store is unavailable.');
     }

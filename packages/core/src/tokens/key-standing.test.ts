@@ -54,6 +54,29 @@ describe('tokens exchanged for an API key', () => {
   });
 });
 
+describe('legacy keys at the token endpoint', () => {
+  const LEGACY = '0f3c2a9e-5b1d-4c7e-8a6f-2d9b4e1c7a35';
+  const post = (kw: ReturnType<typeof createKeyward>, id: string, key: string) => kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
+
+  it('exchange under the same rule as the API: with legacyKeys, an imported legacy key gets a token that works', async () => {
+    const kw = createKeyward({ tokens: { signing }, legacyKeys: /^[0-9a-f-]{36}$/ });
+    const info = await kw.keys.import({ key: LEGACY, owner: 'acme', scopes: ['docs:read'] });
+    expect(await kw.check({ ...bearer(LEGACY), headers: { 'x-api-key': LEGACY } })).toMatchObject({ ok: true }); // the API takes it
+    const token = await exchange(kw, info.id, LEGACY);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: true, principal: { type: 'token' } });
+    await kw.close();
+  });
+
+  it('without legacyKeys, neither the API nor the token endpoint looks the key up', async () => {
+    const kw = createKeyward({ tokens: { signing } });
+    const info = await kw.keys.import({ key: LEGACY, owner: 'acme', scopes: ['docs:read'] });
+    expect(await kw.check({ ...bearer(LEGACY), headers: { 'x-api-key': LEGACY } })).toMatchObject({ ok: false, status: 401 });
+    const res = await post(kw, info.id, LEGACY);
+    expect([res.status, JSON.parse(String(res.body)).error]).toEqual([401, 'invalid_client']);
+    await kw.close();
+  });
+});
+
 describe('a token exchanged for an API key acts as its key in the pipeline', () => {
   /** The tokens feature of an instance, on that instance's key manager, and its JWT authenticator. */
   function authenticatorOf(kw: ReturnType<typeof createKeyward>, clock: ReturnType<typeof manualClock>) {
