@@ -2,9 +2,15 @@ import { PassThrough, Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino9 from 'pino';
+import pino8 from 'pino8';
+import pino10 from 'pino10';
 import { createKeyward, type Keyward, type KeywardEvent } from '@keyward/core';
 import { jsonLinesSink, pinoSink, sanitize } from './index';
+
+/** The pino majors the peer range (`>=8`) covers: 9 is the package's own devDependency, 8 and 10 are aliases. */
+type PinoFactory = (...args: unknown[]) => Parameters<typeof pinoSink>[0]['logger'];
+const PINOS: ReadonlyArray<[string, PinoFactory]> = [['pino 9', pino9 as unknown as PinoFactory], ['pino 8', pino8 as unknown as PinoFactory], ['pino 10', pino10 as unknown as PinoFactory]];
 
 const EVENT: KeywardEvent = { schema: 'keyward.event/v1', type: 'auth.failed', time: '2026-03-01T10:00:00.000Z', keyId: 'key_1', status: 401, reason: 'KEY_REVOKED', path: '/docs?api_key=kw_live_zzz&page=2', clientAddress: '10.0.0.1' };
 const EXTRA = { headers: { authorization: 'Bearer abc.def.ghi', 'x-api-key': 'kw_live_secret', 'X-Custom-Token': 'tok', accept: 'json' }, url: '/x?token=abc&q=1', body: { password: 'hunter2', nested: { client_secret: 's3cr3t', ok: 1 } } };
@@ -33,7 +39,7 @@ describe('sanitize', () => {
   });
 });
 
-describe('pino sink', () => {
+describe.each(PINOS)('pino sink on %s', (_major, pino) => {
   let kw: Keyward;
   afterEach(() => kw?.close());
 
@@ -154,7 +160,7 @@ describe('no credential in any line, whatever field it hides in', () => {
     expect(lines[5]!.hint).toBe('kw_live_…a1B2');
   });
 
-  it('pino sink (real pino): the same, and credential headers and query parameters redacted as before', async () => {
+  it.each(PINOS)('pino sink (real %s): the same, and credential headers and query parameters redacted as before', async (_major, pino) => {
     const out = capture();
     const sink = pinoSink({ logger: pino({ level: 'debug' }, out.stream) });
     for (const e of rawEvents()) sink.write(e, extra());
