@@ -122,6 +122,19 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     }
   });
 
+  it('a request line claiming HTTP/2.0 with a field named constructor: the public route answers, the key works', async () => {
+    const { port } = new URL(app.url);
+    const raw = (path: string, extra: string) => new Promise<number>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${path} HTTP/2.0\r\nHost: x\r\nConnection: close\r\nconstructor: x\r\n__proto__: y\r\n${extra}\r\n`));
+      let data = '';
+      socket.on('data', (c) => { data += c.toString('latin1'); });
+      socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
+      socket.on('error', reject);
+    });
+    expect(await raw('/health', '')).toBe(200);
+    expect(await raw('/docs', `X-API-Key: ${key}\r\n`)).toBe(200);
+  });
+
   it.each([
     ['a control character', Buffer.from('X-API-Key: kw_live_abc\x01def\r\n', 'latin1')],
     ['UTF-8 bytes', Buffer.concat([Buffer.from('X-API-Key: kw_live_'), Buffer.from('ключ', 'utf8'), Buffer.from('\r\n')])],

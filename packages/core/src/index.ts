@@ -43,7 +43,7 @@ export { compileScopes, isCompiledScopes, grants, holds, satisfies, scopesOf, ty
 export type { PipelineContext, Stage, StageResult, Authenticator, AuthOutcome, Feature, Phase, Completion } from './pipeline/context';
 export { normaliseAddress, socketAddress, createAddressResolver, parseTrustProxy, parseHop, isClientAddressResolver, MAX_HOPS, MAX_FORWARDED_LENGTH, type AddressResolver, type ClientAddressResolver, type AddressOptions, type TrustProxy } from './pipeline/address';
 export { toAuthRequest, writeDenial, denialBody, setHeaders } from './node/incoming';
-export { onResponseDone } from './node/response-done';
+export { onResponseDone, prepareResponseTracking, type NodeResponse } from './node/response-done';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
 export { boundedMemo } from './util/memo';

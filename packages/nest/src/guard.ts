@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import { onResponseDone, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
+import { onResponseDone, prepareResponseTracking, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
 import { KeywardException } from './exception';
 import type { FastifyReplyLike, PlatformRequest } from './platform';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
@@ -41,7 +41,9 @@ export class KeywardGuard implements CanActivate {
   constructor(
     @Inject(KEYWARD) protected readonly keyward: Keyward,
     @Inject(Reflector) protected readonly reflector: Reflector,
-  ) {}
+  ) {
+    prepareResponseTracking(); // before any request, so a middleware that keeps res.write/res.end keeps the counting ones
+  }
 
   /** Route metadata is static: read once per handler and controller, then reused. */
   private readonly routes = new WeakMap<object, Map<object, { isPublic: boolean; requirements: Requirements }>>();

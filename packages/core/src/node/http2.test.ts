@@ -44,6 +44,35 @@ describe('toAuthRequest on HTTP/2', () => {
   });
 });
 
+describe('toAuthRequest and hostile header names', () => {
+  it('keeps fields named __proto__ or constructor as fields, on HTTP/2', async () => {
+    let seen: AuthRequest | undefined;
+    const app = await serve((req, res) => { seen = toAuthRequest(req); res.end(); });
+    await app.send({ ':path': '/', ['__proto__']: 'a', constructor: ['b', 'c'], 'x-api-key': 'k' });
+    expect(Object.getPrototypeOf(seen!.headers)).toBe(null);
+    expect({ ...seen!.headers }).toEqual({ ['__proto__']: 'a', constructor: ['b', 'c'], 'x-api-key': 'k' });
+    await app.close();
+  });
+
+  it('an HTTP/1 request line claiming HTTP/2.0 is read as the HTTP/1 request it is', async () => {
+    const { createServer: createHttp1 } = await import('node:http');
+    const { connect: tcp } = await import('node:net');
+    let seen: AuthRequest | undefined;
+    const server = createHttp1((req, res) => { seen = toAuthRequest(req); res.end('ok'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = tcp((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write('GET /x HTTP/2.0\r\nHost: h\r\nconstructor: c\r\nx-api-key: k\r\nx-api-key: k2\r\nConnection: close\r\n\r\n'));
+      let data = '';
+      socket.on('data', (c) => { data += c; });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(seen!.headers).toMatchObject({ constructor: 'c', 'x-api-key': ['k', 'k2'] });
+    await new Promise((r) => server.close(r));
+  });
+});
+
 describe('onResponseDone on HTTP/2', () => {
   it('counts written and ending chunks once each (HTTP/2 end() hands its chunk to write())', async () => {
     const seen: CompletionInfo[] = [];
@@ -89,6 +118,37 @@ describe('onResponseDone on HTTP/2', () => {
     });
     for (let i = 0; i < 50 && seen.length === 0; i++) await settle();
     expect(seen).toEqual([{ status: 200, bytes: 1000 }]);
+    await app.close();
+  });
+});
+
+describe('onResponseDone on HTTP/2: edge cases', () => {
+  it('reports a HEAD stream the client cancelled before end() (Node emits no close on its response)', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((req, res) => {
+      onResponseDone(res, (i) => seen.push(i), req.method);
+      res.writeHead(200, { 'content-type': 'text/plain' }); // headers out, never ended: the client cancels
+    });
+    await new Promise<void>((resolve) => {
+      const stream = app.session.request({ ':method': 'HEAD', ':path': '/' });
+      stream.once('response', () => { stream.close(0x8); resolve(); });
+      stream.on('error', () => {});
+    });
+    for (let i = 0; i < 50 && seen.length === 0; i++) await settle();
+    expect(seen).toEqual([{ status: 200, bytes: 0 }]);
+    await app.close();
+  });
+
+  it('does not count what is written after end()', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((req, res) => {
+      onResponseDone(res, (i) => seen.push(i), req.method);
+      res.end('abc');
+      res.end('defgh');
+    });
+    expect(await app.send({ ':path': '/' })).toBe('abc');
+    await settle();
+    expect(seen).toEqual([{ status: 200, bytes: 3 }]);
     await app.close();
   });
 });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AuthRequest, DenyDecision, Requirements, ResponseHeaders } from '../model';
 import type { KeywardOptions } from '../config/options';
@@ -6,6 +6,7 @@ import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
 import { MAX_ENDPOINT_BODY } from '../endpoints/endpoint';
 import { createKeyward, isKeyward, type Keyward } from '../keyward';
 import { compileScopes, type CompiledScopes } from '../scopes/match';
+import { prepareResponseTracking } from './response-done';
 
 /**
  * What every adapter's middleware takes (`apiKeyAuth(options)` in Express and Koa): keyward's own options, or an
@@ -54,6 +55,7 @@ export function compileScopeArgs(args: readonly (string | CompiledScopes)[]): Co
  * @throws TypeError naming the option for every misconfiguration
  */
 export function resolveMount(arg?: MountOptions | Keyward): Mount {
+  prepareResponseTracking(); // before any request, so a middleware that keeps res.write/res.end keeps the counting ones
   if (isKeyward(arg)) return { keyward: arg, requirements: {} };
   if (arg !== undefined && (typeof arg !== 'object' || arg === null)) throw new TypeError('keyward: options must be an object or an instance from createKeyward()');
   const { keyward, scopes, cost, ...options } = arg ?? {};
@@ -69,7 +71,7 @@ export function resolveMount(arg?: MountOptions | Keyward): Mount {
  * `:authority`, …) left out, since method and URL are read on their own and `:path` may carry a credential.
  */
 function http2Headers(rawHeaders: readonly string[]): Record<string, string | readonly string[] | undefined> {
-  const headers: Record<string, string | string[]> = {};
+  const headers: Record<string, string | string[]> = Object.create(null); // a field named `__proto__` is a field
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
     if (name.startsWith(':')) continue;
@@ -94,7 +96,8 @@ function http2Headers(rawHeaders: readonly string[]): Record<string, string | re
 export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: string = req.url ?? '/'): AuthRequest {
   const q = url.indexOf('?');
   let headers: Record<string, string | readonly string[] | undefined>;
-  if (req.httpVersionMajor === 2) headers = http2Headers(req.rawHeaders);
+  // An HTTP/2 request of Node's compatibility API (an HTTP/1 request line may claim "HTTP/2.0": it stays HTTP/1 here).
+  if (req.httpVersionMajor === 2 && !(req instanceof IncomingMessage)) headers = http2Headers(req.rawHeaders);
   else {
     // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
     // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
@@ -103,7 +106,7 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
     let names = 0;
     for (const _ in headers) names++; // counted without Object.keys' array
     if (req.rawHeaders.length !== 2 * names) {
-      headers = {};
+      headers = Object.create(null) as typeof headers;
       const distinct = (req as IncomingMessage).headersDistinct;
       for (const name in distinct) {
         const v = distinct[name]!;

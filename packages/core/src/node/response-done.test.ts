@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createServer, IncomingMessage, request as httpRequest, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
 import { connect, Socket, type AddressInfo } from 'node:net';
 import { onResponseDone } from './response-done';
 import type { CompletionInfo } from '../model';
@@ -95,5 +97,45 @@ describe('onResponseDone', () => {
     res.emit('close');
     res.emit('close');
     expect(seen).toEqual([{ status: 200, bytes: 0 }]);
+  });
+
+  it('does not count what is written after end(): Node sends none of it', async () => {
+    const seen: CompletionInfo[] = [];
+    const app = await serve((res) => {
+      onResponseDone(res, (i) => seen.push(i));
+      res.end('abc');
+      res.end('defgh');
+      res.on('error', () => {});
+      res.write('ijk');
+    });
+    expect(await get(app.url)).toBe('abc');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([{ status: 200, bytes: 3 }]);
+    await app.close();
+  });
+
+  it('prepareResponseTracking(): a middleware that kept res.write/res.end before the first tracked response still counts', async () => {
+    // A fresh process, so nothing has wrapped ServerResponse yet; the built package, as an app loads it.
+    const script = `
+      const http = require('node:http');
+      const { onResponseDone, prepareResponseTracking } = require('@keyward/core');
+      prepareResponseTracking(); // what the adapters do when a mount is created
+      const seen = [];
+      const server = http.createServer((req, res) => {
+        const write = res.write, end = res.end; // as compression does, before keyward runs
+        res.write = (c) => write.call(res, c);
+        res.end = (c) => end.call(res, c);
+        onResponseDone(res, (i) => seen.push(i), req.method);
+        res.write('12345');
+        res.end('678');
+      });
+      server.listen(0, '127.0.0.1', () => {
+        http.get({ port: server.address().port, host: '127.0.0.1', agent: false }, (r) => {
+          r.resume();
+          r.on('end', () => setTimeout(() => { console.log(JSON.stringify(seen)); server.close(); }, 20));
+        });
+      });`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: __dirname });
+    expect(JSON.parse(stdout)).toEqual([{ status: 200, bytes: 8 }]);
   });
 });

@@ -55,7 +55,7 @@ function wrap(target: Wrappable): void {
   const { write, end, emit } = target;
   target.write = function (this: NodeResponse, chunk: unknown, encoding?: unknown) {
     const t = trackers.get(this);
-    if (t && !t.ending) count(t, chunk, encoding);
+    if (t && !t.ending && !this.writableEnded) count(t, chunk, encoding); // a write after end() sends nothing
     // eslint-disable-next-line prefer-rest-params
     return write.apply(this, arguments as unknown as unknown[]);
   };
@@ -63,7 +63,7 @@ function wrap(target: Wrappable): void {
     const t = trackers.get(this);
     // eslint-disable-next-line prefer-rest-params
     if (t === undefined) return end.apply(this, arguments as unknown as unknown[]);
-    if (typeof chunk !== 'function') count(t, chunk, encoding);
+    if (typeof chunk !== 'function' && !this.writableEnded) count(t, chunk, encoding); // a second end() sends nothing
     t.ending = true;
     try {
       // eslint-disable-next-line prefer-rest-params
@@ -86,22 +86,41 @@ function wrap(target: Wrappable): void {
 
 /** The prototype of the last response seen: a response of the same kind needs no further check. */
 let known: object | null = null;
+/** Whether responses of the `known` prototype are HTTP/2 responses. */
+let knownHttp2 = false;
+
+/**
+ * Wraps the methods of Node's HTTP/1 `ServerResponse` now rather than at the first tracked response. Adapters call it
+ * when a mount is created, so a middleware that keeps `res.write`/`res.end` for itself (compression does) already
+ * keeps the counting ones on the very first request. Idempotent. HTTP/2 responses are wrapped at the first one
+ * tracked, so `node:http2` is loaded only by apps that use it.
+ */
+export function prepareResponseTracking(): void {
+  wrap(ServerResponse.prototype as unknown as Wrappable);
+}
 
 /**
  * Makes sure the methods of `res`'s kind are wrapped: `ServerResponse.prototype` for HTTP/1 (Express, Koa, Nest,
  * Fastify), `Http2ServerResponse.prototype` for HTTP/2 (Koa or Fastify on `node:http2`; the module is loaded only
  * then), and for any other response-like object that object itself.
  */
-function prepare(res: NodeResponse): void {
+function prepare(res: NodeResponse): boolean {
   const proto = Object.getPrototypeOf(res) as object | null;
-  if (proto === known) return;
+  if (proto === known) return knownHttp2;
+  let http2 = false;
   if (res instanceof ServerResponse) wrap(ServerResponse.prototype as unknown as Wrappable);
   else {
     const { Http2ServerResponse } = process.getBuiltinModule('node:http2');
-    if (!(res instanceof Http2ServerResponse)) return wrap(res as unknown as Wrappable); // each object of an unknown kind
+    if (!(res instanceof Http2ServerResponse)) {
+      wrap(res as unknown as Wrappable); // each object of an unknown kind
+      return false;
+    }
     wrap(Http2ServerResponse.prototype as unknown as Wrappable);
+    http2 = true;
   }
   known = proto;
+  knownHttp2 = http2;
+  return http2;
 }
 
 /**
@@ -115,8 +134,16 @@ function prepare(res: NodeResponse): void {
  * @param method - the request's method, when the caller has it at hand (otherwise read from `res.req` at the end)
  */
 export function onResponseDone(res: NodeResponse, done: (info: CompletionInfo) => void, method?: string): void {
-  prepare(res);
+  const http2 = prepare(res);
   const existing = trackers.get(res);
   if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
   trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined, ending: false });
+  // Node emits no `close` on an HTTP/2 response whose HEAD request was cancelled before `end()`; its stream still
+  // closes. One listener per tracked HTTP/2 response reports it then (a no-op when the response already reported).
+  if (http2) {
+    (res as Http2ServerResponse).stream.once('close', () => {
+      const t = trackers.get(res);
+      if (t) report(res, t);
+    });
+  }
 }
