@@ -67,6 +67,18 @@ describe('legacy keys at the token endpoint', () => {
     await kw.close();
   });
 
+  it('a keyward key of another prefix, found through the legacyKeys rule, is refused by both (only legacy records match)', async () => {
+    const store = new MemoryKeyStore();
+    const old = createKeyward({ store, prefix: 'old' });
+    const kw = createKeyward({ store, prefix: 'new', legacyKeys: true, tokens: { signing } });
+    const { key, record } = await old.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    expect(await kw.check({ ...bearer(key), headers: { 'x-api-key': key } })).toMatchObject({ ok: false, status: 401 });
+    const res = await post(kw, record.id, key);
+    expect([res.status, JSON.parse(String(res.body)).error]).toEqual([401, 'invalid_client']);
+    await old.close();
+    await kw.close();
+  });
+
   it('without legacyKeys, neither the API nor the token endpoint looks the key up', async () => {
     const kw = createKeyward({ tokens: { signing } });
     const info = await kw.keys.import({ key: LEGACY, owner: 'acme', scopes: ['docs:read'] });
