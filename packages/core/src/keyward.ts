@@ -106,7 +106,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     cache,
     idCache,
     events,
-    policy: parseKeyPolicy(options, config.prefix),
+    policy: parseKeyPolicy(options, config.prefix, config.extraction.maxLength),
     ...(options.invalidation ? { invalidation: options.invalidation } : {}),
   });
   const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };

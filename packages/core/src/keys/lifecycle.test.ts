@@ -293,6 +293,17 @@ describe('keys.import and legacy keys', () => {
     await dst.kw.close();
   });
 
+  it('refuses to import a legacy key longer than maxCredentialLength, which extraction would never pass on', async () => {
+    const { kw, call } = setup({ legacyKeys: true, maxCredentialLength: 32 });
+    const long = 'L'.repeat(40);
+    const err = await kw.keys.import({ key: long, owner: 'acme' }).catch((e: Error) => e);
+    expect([err instanceof TypeError, (err as Error).message]).toEqual([true, 'keyward: "key" would never authenticate as a legacy key: it is longer than 32 characters ("maxCredentialLength")']);
+    expect((await call(long)).ok).toBe(false);
+    const fits = 'F'.repeat(32);
+    await kw.keys.import({ key: fits, owner: 'acme' });
+    expect((await call(fits)).ok).toBe(true);
+  });
+
   it('refuses to import a legacy key that look-up would never find (shorter than 16, or starting with "<prefix>_"), naming no secret', async () => {
     for (const options of [{}, { legacyKeys: true }, { prefix: 'acme', legacyKeys: true }] as KeywardOptions[]) {
       const { kw, call } = setup(options);

@@ -33,10 +33,11 @@ export interface KeyLifecycleOptions {
   keyPolicy?: KeyPolicyOptions;
   /**
    * Let keys imported with `keys.import()` in another format (UUIDs, base64 strings) authenticate. `true` looks up any
-   * credential of 16–512 characters that does not start with `<prefix>_` (the instance's key prefix); a RegExp looks
-   * up only values of at most 512 characters that it matches and that do not start with `<prefix>_` (its `g` and `y`
-   * flags are ignored). Default false: anything that is not a keyward key is refused before any store lookup.
-   * `keys.import()` refuses a plaintext legacy key that this rule would never look up (see {@link legacyLookupRefusal}).
+   * credential of 16–512 characters (fewer when `maxCredentialLength` is shorter) that does not start with `<prefix>_`
+   * (the instance's key prefix); a RegExp looks up only values of at most that length that it matches and that do not
+   * start with `<prefix>_` (its `g` and `y` flags are ignored). Default false: anything that is not a keyward key is
+   * refused before any store lookup. `keys.import()` refuses a plaintext legacy key that this rule would never look up
+   * (see {@link legacyLookupRefusal}).
    */
   legacyKeys?: boolean | RegExp;
 }
@@ -54,6 +55,8 @@ export interface KeyPolicy {
   readonly legacy: ((value: string) => boolean) | undefined;
   /** The `legacyKeys` RegExp (a copy without `g`/`y`) when the option is one: `legacy` then tests values against it. */
   readonly legacyPattern?: RegExp;
+  /** The longest legacy key looked up: 512, or `maxCredentialLength` when that is shorter (longer values never arrive). */
+  readonly legacyMaxLength?: number;
 }
 
 /** The shortest value `legacyKeys: true` looks up. */
@@ -84,7 +87,7 @@ const positive = (value: unknown, name: string): number => {
  *
  * @throws TypeError naming the option for every mistake
  */
-export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string): KeyPolicy {
+export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string, maxCredentialLength: number = LEGACY_MAX_LENGTH): KeyPolicy {
   const p = options.keyPolicy;
   if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new TypeError('keyward: option "keyPolicy" must be an object');
   const maxAgeMs = p?.maxAge === undefined ? undefined : positive(p.maxAge, 'keyPolicy.maxAge');
@@ -108,7 +111,7 @@ export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string): Ke
     if (!ok) throw new TypeError('keyward: option "keyPolicy.rotationDocs" must be an absolute http(s) URL');
     deprecationLink = `<${url}>; rel="deprecation"; type="text/html"`;
   }
-  return { maxAgeMs, expiringLeadMs, idleAfterMs, autoExpire, gracePeriodMs, deprecationLink, ...legacyRule(options.legacyKeys, prefix) };
+  return { maxAgeMs, expiringLeadMs, idleAfterMs, autoExpire, gracePeriodMs, deprecationLink, ...legacyRule(options.legacyKeys, prefix, Math.min(LEGACY_MAX_LENGTH, maxCredentialLength)) };
 }
 
 /**
@@ -119,13 +122,13 @@ export function statelessRegExp(re: RegExp): RegExp {
   return new RegExp(re.source, re.flags.replace(/[gy]/g, ''));
 }
 
-function legacyRule(option: unknown, prefix: string): Pick<KeyPolicy, 'legacy' | 'legacyPattern'> {
-  if (option === undefined || option === false) return { legacy: undefined };
+function legacyRule(option: unknown, prefix: string, max: number): Pick<KeyPolicy, 'legacy' | 'legacyPattern' | 'legacyMaxLength'> {
+  if (option === undefined || option === false) return { legacy: undefined, legacyMaxLength: max };
   const ours = `${prefix}_`;
-  if (option === true) return { legacy: (v) => v.length >= LEGACY_MIN_LENGTH && v.length <= LEGACY_MAX_LENGTH && !v.startsWith(ours) };
+  if (option === true) return { legacy: (v) => v.length >= LEGACY_MIN_LENGTH && v.length <= max && !v.startsWith(ours), legacyMaxLength: max };
   if (option instanceof RegExp) {
     const re = statelessRegExp(option);
-    return { legacy: (v) => v.length <= LEGACY_MAX_LENGTH && !v.startsWith(ours) && re.test(v), legacyPattern: re };
+    return { legacy: (v) => v.length <= max && !v.startsWith(ours) && re.test(v), legacyPattern: re, legacyMaxLength: max };
   }
   throw new TypeError('keyward: option "legacyKeys" must be a boolean or a RegExp');
 }
@@ -134,14 +137,15 @@ function legacyRule(option: unknown, prefix: string): Pick<KeyPolicy, 'legacy' |
  * Why look-up would never find the plaintext `value` as a legacy key on an instance with this policy and key `prefix`,
  * or `undefined` when it can: `keys.import()` refuses such a key rather than store one that can never authenticate.
  * The rule is the look-up's ({@link KeyLifecycleOptions.legacyKeys}): never a value starting with `<prefix>_`, at most
- * 512 characters, and under a `legacyKeys` RegExp only values it matches; under `legacyKeys: true`, and while the
+ * 512 characters (or `maxCredentialLength`), and under a `legacyKeys` RegExp only values it matches; under `legacyKeys: true`, and while the
  * option is off (the key authenticates once it is turned on), at least 16 characters. The reason never contains
  * `value`.
  */
 export function legacyLookupRefusal(value: string, policy: KeyPolicy, prefix: string): string | undefined {
   const ours = `${prefix}_`;
   if (value.startsWith(ours)) return `it starts with "${ours}" but is not a valid key of this deployment (length, characters or checksum), and look-up never takes such a value for a legacy key`;
-  if (value.length > LEGACY_MAX_LENGTH) return `it is longer than ${LEGACY_MAX_LENGTH} characters`;
+  const max = policy.legacyMaxLength ?? LEGACY_MAX_LENGTH;
+  if (value.length > max) return `it is longer than ${max} characters${max < LEGACY_MAX_LENGTH ? ' ("maxCredentialLength")' : ''}`;
   if (policy.legacyPattern === undefined && value.length < LEGACY_MIN_LENGTH) {
     return `it is shorter than ${LEGACY_MIN_LENGTH} characters (look-up takes legacy keys of ${LEGACY_MIN_LENGTH}–${LEGACY_MAX_LENGTH} characters, or those a "legacyKeys" RegExp matches)`;
   }
