@@ -1,10 +1,12 @@
 /**
  * `npm run start:nest`: runs the NestJS example on the in-memory store (Redis when REDIS_URL is set, PostgreSQL when
  * DATABASE_URL is set, as the other examples: see examples/distributed.js), creates a demo key with `docs:read`,
- * and prints it with a curl line. PORT (default 3000) and HOST (default 127.0.0.1) are read from the environment.
+ * and prints it with a curl line. PORT (default 3000) and HOST (default 127.0.0.1) are read from the environment;
+ * NEST_PLATFORM=fastify runs it on Nest's Fastify platform instead of Express (the same module, guard and decorators).
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { KEYWARD, type Keyward } from '@keyward/nest';
 import { appModule } from './app.module';
 
@@ -18,7 +20,11 @@ const { distributedOptions } = require('../../distributed') as { distributedOpti
 
 async function main(): Promise<void> {
   const distributed = await distributedOptions();
-  const app = await NestFactory.create(appModule({ ...distributed.options }), { logger: ['error', 'warn'] });
+  const platform = process.env.NEST_PLATFORM || 'express';
+  if (platform !== 'express' && platform !== 'fastify') throw new Error(`NEST_PLATFORM must be "express" or "fastify", not "${platform}"`);
+  const module = appModule({ ...distributed.options });
+  const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
+  const app = platform === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), options) : await NestFactory.create(module, options);
   app.enableShutdownHooks();
   const keyward = app.get<Keyward>(KEYWARD);
   distributed.attach(keyward);
@@ -28,7 +34,7 @@ async function main(): Promise<void> {
   const host = process.env.HOST || '127.0.0.1';
   await app.listen(port, host);
   const base = (await app.getUrl()).replace('[::1]', 'localhost');
-  console.log(`keyward example (NestJS) listening on ${base} (${distributed.describe})`);
+  console.log(`keyward example (NestJS on ${platform === 'fastify' ? 'Fastify' : 'Express'}) listening on ${base} (${distributed.describe})`);
   console.log(`demo key (${record.id}, scopes: docs:read), shown once:\n  ${key}`);
   console.log(`try:\n  curl -i -H "X-API-Key: ${key}" ${base}/v1/docs`);
   console.log(`  curl -i ${base}/v1/docs                      # 401, no key`);
