@@ -39,12 +39,11 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     if (Array.isArray(v)) return v.slice(0, MAX_ITEMS).map((x) => walk(x, name, depth + 1));
     if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
     const source = name.toLowerCase() === 'headers' ? redactHeaders(v as Record<string, unknown>, [...headerNames]) : (v as Record<string, unknown>);
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(source)) {
+    // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
+    return Object.fromEntries(Object.entries(source).map(([k, x]) => {
       const lk = k.toLowerCase();
-      out[k] = x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk)) ? REDACTED : walk(x, k, depth + 1);
-    }
-    return out;
+      return [k, x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk)) ? REDACTED : walk(x, k, depth + 1)];
+    }));
   };
   return walk(value, '', 0);
 }

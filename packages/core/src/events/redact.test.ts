@@ -1,4 +1,4 @@
-import { createEventPathRedactor, isCredentialName, redactCredentials, redactQuery, REDACTED } from './redact';
+import { createEventPathRedactor, isCredentialName, redactCredentials, redactHeaders, redactQuery, REDACTED } from './redact';
 import { generateKey } from '../keys/format';
 import { createKeyward, type KeywardEvent } from '../index';
 
@@ -140,5 +140,16 @@ describe('request events', () => {
     const text = JSON.stringify(events) + JSON.stringify(kw.metrics!.forKey(events.find((e) => e.keyId)!.keyId!));
     for (const secret of [key, body, JWT]) expect(text).not.toContain(secret);
     await kw.close();
+  });
+});
+
+describe('redactHeaders and hostile header names', () => {
+  it('keeps a header named __proto__ as a header, never as the copy\'s prototype', () => {
+    const headers = JSON.parse('{"__proto__":["attack-1","attack-2"],"constructor":"c","x-api-key":"k"}') as Record<string, unknown>;
+    const out = redactHeaders(headers);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Array.isArray(out)).toBe(false);
+    expect(Object.keys(out)).toEqual(['__proto__', 'constructor', 'x-api-key']);
+    expect(JSON.stringify(out)).toBe('{"__proto__":["attack-1","attack-2"],"constructor":"c","x-api-key":"[REDACTED]"}');
   });
 });

@@ -23,11 +23,8 @@ export const REDACTED = '[REDACTED]';
  */
 export function redactHeaders<T extends Record<string, unknown>>(headers: T, extra: readonly string[] = []): T {
   const names = new Set([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = names.has(name.toLowerCase()) && value !== undefined ? REDACTED : value;
-  }
-  return out as T;
+  // Object.fromEntries makes every name an own property: a header named `__proto__` stays a header, never a prototype.
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, names.has(name.toLowerCase()) && value !== undefined ? REDACTED : value])) as T;
 }
 
 const DEFAULT_QUERY_NAMES: ReadonlySet<string> = new Set(SENSITIVE_QUERY_PARAMS);

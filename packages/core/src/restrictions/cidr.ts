@@ -32,7 +32,8 @@ export interface CidrList {
 export function parseRule(rule: string): Range[] | undefined {
   if (typeof rule !== 'string') return undefined;
   const text = rule.trim();
-  const named = NAMED_RANGES[text.toLowerCase()];
+  const name = text.toLowerCase();
+  const named = Object.hasOwn(NAMED_RANGES, name) ? NAMED_RANGES[name] : undefined; // never `constructor` & co.
   if (named) return named.map((r) => parseRule(r)![0]!);
   const slash = text.indexOf('/');
   const address = parseIp(slash === -1 ? text : text.slice(0, slash));

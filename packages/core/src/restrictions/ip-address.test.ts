@@ -70,3 +70,10 @@ describe('CIDR lists', () => {
     }
   });
 });
+
+describe('named ranges', () => {
+  it('are looked up as own names only: constructor or __proto__ is not a rule', () => {
+    for (const rule of ['constructor', '__proto__', 'hasOwnProperty', 'CONSTRUCTOR']) expect(parseRule(rule)).toBeUndefined();
+    expect(parseRule('loopback')!.length).toBeGreaterThan(0);
+  });
+});
