@@ -94,8 +94,8 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
     if (lastTouched.size > 100_000) lastTouched.clear();
     store.update(record.id, { lastUsedAt: at }).then(undefined, () => {});
   };
-  const judge = (record: KeyRecord | undefined, wellFormed: boolean, ctx: PipelineContext): AuthOutcome => {
-    if (!record || (!wellFormed && record.legacy !== true)) return INVALID;
+  const judge = (record: KeyRecord | undefined, ctx: PipelineContext): AuthOutcome => {
+    if (!record) return INVALID;
     const status = keyStatus(record, ctx.now, keys.policy);
     if (isRefusal(status)) return status;
     touch(record, ctx.now);
@@ -106,10 +106,9 @@ export function keyAuthenticator(keys: KeyManager, store: KeyStore, trackLastUse
     accepts: () => true,
     authenticate(credential, ctx: PipelineContext): AuthOutcome | Promise<AuthOutcome> {
       const hit = keys.cached(credential.value); // a key seen before: its shape was checked when it was cached
-      if (hit) return judge(hit, true, ctx);
-      const wellFormed = keys.isWellFormed(credential.value);
-      if (!wellFormed && !keys.policy.legacy?.(credential.value)) return INVALID;
-      return keys.findInStore(credential.value).then((record) => judge(record, wellFormed, ctx), () => UNAVAILABLE);
+      if (hit) return judge(hit, ctx);
+      const found = keys.findPresented(credential.value);
+      return found === undefined ? INVALID : found.then((record) => judge(record, ctx), () => UNAVAILABLE);
     },
   };
 }

@@ -462,11 +462,23 @@ export class KeyManager {
   }
 
   /**
-   * Looks a presented key up: shape and checksum first (no store call for garbage), then the cache, then the store.
-   * Returns the record or `undefined`. Used by the pipeline; compares hashes in constant time.
+   * Looks a presented key up: the cache, then {@link KeyManager.findPresented}. Returns the record or `undefined`.
+   * Used by the token endpoint; compares hashes in constant time.
    */
   async lookup(presented: string): Promise<KeyRecord | undefined> {
-    return this.cached(presented) ?? this.findInStore(presented);
+    return this.cached(presented) ?? this.findPresented(presented);
+  }
+
+  /**
+   * After a cache miss, the record a presented value authenticates as, by the one rule the pipeline and the token
+   * endpoint share: a keyward key of this deployment (prefix and checksum first, so garbage never reaches the store),
+   * or a value `legacyKeys` admits, which matches only a record imported as legacy (never a keyward key of another
+   * prefix or format). `undefined` at once, without a store call or a promise, for a value that may not be a key.
+   */
+  findPresented(presented: string): Promise<KeyRecord | undefined> | undefined {
+    const wellFormed = this.isWellFormed(presented);
+    if (!wellFormed && this.policy.legacy?.(presented) !== true) return undefined;
+    return this.findInStore(presented).then((record) => (record && (wellFormed || record.legacy === true) ? record : undefined));
   }
 
   /**

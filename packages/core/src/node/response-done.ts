@@ -108,7 +108,7 @@ function prepare(res: NodeResponse): boolean {
   const proto = Object.getPrototypeOf(res) as object | null;
   if (proto === known) return knownHttp2;
   let http2 = false;
-  if (res instanceof ServerResponse) wrap(ServerResponse.prototype as unknown as Wrappable);
+  if (res instanceof ServerResponse) prepareResponseTracking();
   else {
     const { Http2ServerResponse } = process.getBuiltinModule('node:http2');
     if (!(res instanceof Http2ServerResponse)) {

@@ -233,11 +233,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
     let record: KeyRecord | undefined;
     try {
-      // The pipeline's rule (keys/authenticator.ts): a keyward key of this deployment, or a value `legacyKeys` admits
-      // that is stored as a legacy key (never a keyward key of another prefix or format found through that rule).
-      const wellFormed = deps.keys.isWellFormed(secret!);
-      record = wellFormed || deps.keys.policy.legacy?.(secret!) === true ? await deps.keys.lookup(secret!) : undefined;
-      if (record && !wellFormed && record.legacy !== true) record = undefined;
+      record = await deps.keys.lookup(secret!); // the pipeline's rule: KeyManager.findPresented
     } catch {
       return fail('temporarily_unavailable', 'The key store is unavailable.');
     }
