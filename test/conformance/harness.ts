@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { Http2SecureServer, Http2Server, Http2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { Endpoint, Keyward } from '@keyward/core';
 
 /** One route of the test app. Its handler answers `{ ok: true, principal }` or `size` bytes when `?size=N`. */
@@ -63,6 +64,18 @@ export function routeBody(principal: { id?: string; owner?: string; scopes?: rea
   return JSON.stringify({ ok: true, principal: principal ? { id: principal.id, owner: principal.owner, type: principal.type, scopes: principal.scopes } : null });
 }
 
+/**
+ * Asserts the answer to a request without a credential, the same on every adapter and protocol: 401
+ * `application/problem+json`, a bare challenge, `no-store`, and the problem body.
+ */
+export function expectMissingCredential(res: { status: number; headers: Record<string, unknown>; body: unknown }): void {
+  expect(res.status).toBe(401);
+  expect(res.headers['content-type']).toBe('application/problem+json');
+  expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
+}
+
 /** Listens on an ephemeral loopback port; `dropConnections` ends what is still open when the app is closed. */
 function listenOn(server: Server | Http2Server | Http2SecureServer, dropConnections: () => void, scheme = 'http'): Promise<RunningApp> {
   return new Promise((resolve, reject) => {
@@ -94,7 +107,7 @@ export function listenHttp2(server: Http2Server | Http2SecureServer): Promise<Ru
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
-  const secure = 'setTicketKeys' in server;
+  const secure = server instanceof TlsServer;
   server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket); // HTTP/1.1 connections of `allowHTTP1` have no session
     socket.once('close', () => sockets.delete(socket));

@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '@keyward/core';
-import { DEFAULT_ROUTES, type AdapterUnderTest, type RunningApp } from './harness';
+import { DEFAULT_ROUTES, expectMissingCredential, type AdapterUnderTest, type RunningApp } from './harness';
 import { koaHttp2Adapter, koaHttp2TlsAdapter } from './adapters/koa';
 import { nestFastifyHttp2Adapter, nestFastifyHttp2TlsAdapter } from './adapters/nest-fastify';
 import { onStores } from './stores';
@@ -90,187 +90,175 @@ function send(session: ClientHttp2Session, path: string, headers: OutgoingHttpHe
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
-describe.each(HTTP2_ADAPTERS)('conformance: $name', (adapter) => {
-  const clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
-  let kw: Keyward;
-  let app: RunningApp;
-  let session: ClientHttp2Session;
-  let key: string;
-  let keyId: string;
-  const events: KeywardEvent[] = [];
+/**
+ * One app under test: a keyward instance (the conformance stores, `/health` public, `options` added), the app on
+ * `adapter`, an HTTP/2 client session to it (`client`: its TLS options), a key with `docs:read` and `users:view`, and
+ * every event the instance published.
+ */
+class Http2App {
+  readonly clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
+  readonly events: KeywardEvent[] = [];
+  kw!: Keyward;
+  app!: RunningApp;
+  session!: ClientHttp2Session;
+  key = '';
+  keyId = '';
 
-  async function start(options: KeywardOptions = {}): Promise<void> {
-    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], ...options }));
-    kw.on('*', (e) => { events.push(e); });
-    const endpoints = options.tokens ? [{ method: 'POST' as const, path: '/oauth/token', handler: kw.tokens.endpoint() }] : [];
-    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints });
-    session = connect(app.url);
-    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'] });
-    key = created.key;
-    keyId = created.record.id;
+  constructor(private readonly adapter: AdapterUnderTest, private readonly client: SecureClientSessionOptions = {}) {}
+
+  async start(options: KeywardOptions = {}): Promise<void> {
+    this.kw = createKeyward(onStores({ clock: this.clock, publicPaths: ['/health'], ...options }));
+    this.kw.on('*', (e) => { this.events.push(e); });
+    const endpoints = options.tokens ? [{ method: 'POST' as const, path: '/oauth/token', handler: this.kw.tokens.endpoint() }] : [];
+    this.app = await this.adapter.start({ keyward: this.kw, routes: DEFAULT_ROUTES, endpoints });
+    this.session = connect(this.app.url, this.client);
+    const created = await this.kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'users:view'] });
+    this.key = created.key;
+    this.keyId = created.record.id;
   }
-  async function stop(): Promise<void> {
-    session.close();
-    await app.close();
-    await kw.close();
+
+  async stop(): Promise<void> {
+    this.session.close();
+    await this.app.close();
+    await this.kw.close();
   }
+}
+
+describe.each(HTTP2_ADAPTERS)('conformance: $name', (adapter) => {
+  const t = new Http2App(adapter);
 
   describe('API keys', () => {
-    beforeAll(() => start());
-    afterAll(() => stop());
+    beforeAll(() => t.start());
+    afterAll(() => t.stop());
 
     it('valid key: 200 with the principal', async () => {
-      const res = await send(session, '/docs', { 'x-api-key': key });
+      const res = await send(t.session, '/docs', { 'x-api-key': t.key });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } });
+      expect(res.body).toEqual({ ok: true, principal: { id: t.keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } });
     });
 
     it('missing credential: the same 401 problem+json and challenge as on HTTP/1', async () => {
-      const res = await send(session, '/docs');
-      expect(res.status).toBe(401);
-      expect(res.headers['content-type']).toBe('application/problem+json');
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
-      expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
+      expectMissingCredential(await send(t.session, '/docs'));
     });
 
     it('cookie crumbs and other repeated fields do not hide the credential', async () => {
-      const res = await send(session, '/docs', { 'x-api-key': key, cookie: ['a=1', 'b=2'], accept: ['application/json', 'text/plain'] });
+      const res = await send(t.session, '/docs', { 'x-api-key': t.key, cookie: ['a=1', 'b=2'], accept: ['application/json', 'text/plain'] });
       expect(res.status).toBe(200);
     });
 
     it('fields named __proto__ or constructor are fields like any other: the public route answers, the key works', async () => {
       const hostile = { ['__proto__']: 'x', constructor: ['a', 'b'] };
-      expect((await send(session, '/health', hostile)).status).toBe(200);
-      expect((await send(session, '/docs', { ...hostile, 'x-api-key': key })).status).toBe(200);
+      expect((await send(t.session, '/health', hostile)).status).toBe(200);
+      expect((await send(t.session, '/docs', { ...hostile, 'x-api-key': t.key })).status).toBe(200);
     });
 
     it('a credential field sent twice: 400 CREDENTIALS_AMBIGUOUS, as on HTTP/1 (Node would join the values)', async () => {
-      const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
-      const res = await send(session, '/docs', { 'x-api-key': [key, other.key] });
+      const other = await t.kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+      const res = await send(t.session, '/docs', { 'x-api-key': [t.key, other.key] });
       expect(res.status).toBe(400);
       expect((res.body as { code: string }).code).toBe('CREDENTIALS_AMBIGUOUS');
     });
 
     it('wrong scope: 403 insufficient_scope', async () => {
-      const res = await send(session, '/docs', { 'x-api-key': key }, 'POST');
+      const res = await send(t.session, '/docs', { 'x-api-key': t.key }, 'POST');
       expect(res.status).toBe(403);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
       expect((res.body as { code: string }).code).toBe('INSUFFICIENT_SCOPE');
     });
 
     it('public route and CORS preflight: let through', async () => {
-      expect((await send(session, '/health')).body).toEqual({ ok: true, principal: null });
-      const pre = await send(session, '/docs', { origin: 'https://app.example', 'access-control-request-method': 'GET' }, 'OPTIONS');
+      expect((await send(t.session, '/health')).body).toEqual({ ok: true, principal: null });
+      const pre = await send(t.session, '/docs', { origin: 'https://app.example', 'access-control-request-method': 'GET' }, 'OPTIONS');
       expect(pre.status).toBe(204);
     });
 
     it('done(): request.completed reports the status and the exact body bytes of an HTTP/2 response', async () => {
-      events.length = 0;
-      const res = await send(session, '/open?size=600', { 'x-api-key': key, 'x-request-id': `h2-${adapter.name.replace(/\W/g, '-')}` });
+      t.events.length = 0;
+      const res = await send(t.session, '/open?size=600', { 'x-api-key': t.key, 'x-request-id': `h2-${adapter.name.replace(/\W/g, '-')}` });
       expect(res.text).toHaveLength(600);
       await settle();
-      const completed = events.filter((e) => e.type === 'request.completed');
+      const completed = t.events.filter((e) => e.type === 'request.completed');
       expect(completed).toHaveLength(1);
-      expect(completed[0]).toMatchObject({ status: 200, bytes: 600, keyId, method: 'GET', path: '/open?size=600' });
-      expect(JSON.stringify(events)).not.toContain(key);
+      expect(completed[0]).toMatchObject({ status: 200, bytes: 600, keyId: t.keyId, method: 'GET', path: '/open?size=600' });
+      expect(JSON.stringify(t.events)).not.toContain(t.key);
     });
 
     it('a stream the client resets mid-response is still reported, once', async () => {
-      events.length = 0;
+      t.events.length = 0;
       await new Promise<void>((resolve) => {
-        const stream = session.request({ ':path': '/open?size=5000000', 'x-api-key': key });
+        const stream = t.session.request({ ':path': '/open?size=5000000', 'x-api-key': t.key });
         stream.once('data', () => { stream.close(0x8); resolve(); }); // NGHTTP2_CANCEL
         stream.on('error', () => {});
       });
-      for (let i = 0; i < 50 && !events.some((e) => e.type === 'request.completed'); i++) await settle();
-      const completed = events.filter((e) => e.type === 'request.completed');
+      for (let i = 0; i < 50 && !t.events.some((e) => e.type === 'request.completed'); i++) await settle();
+      const completed = t.events.filter((e) => e.type === 'request.completed');
       expect(completed).toHaveLength(1);
       // What was handed to Node before the reset: Koa ends with the whole body, Fastify streams it in 64 KB pieces.
-      expect(completed[0]).toMatchObject({ status: 200, keyId });
+      expect(completed[0]).toMatchObject({ status: 200, keyId: t.keyId });
       expect(completed[0]!.bytes).toBeGreaterThanOrEqual(65_536);
       expect(completed[0]!.bytes).toBeLessThanOrEqual(5_000_000);
     });
   });
 
   describe('byte quota', () => {
-    beforeAll(() => start({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } }));
-    afterAll(() => stop());
+    beforeAll(() => t.start({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } }));
+    afterAll(() => t.stop());
 
     it('counted from the finished HTTP/2 response: 600 + 600 bytes exhaust 1000', async () => {
-      const a = await send(session, '/open?size=600', { 'x-api-key': key });
+      const a = await send(t.session, '/open?size=600', { 'x-api-key': t.key });
       expect([a.status, a.headers['ratelimit-policy'], a.headers['ratelimit']]).toEqual([200, '"egress";q=1000;qu="content-bytes";w=86400', '"egress";r=1000;t=50400']);
       await settle();
-      const b = await send(session, '/open?size=600', { 'x-api-key': key });
+      const b = await send(t.session, '/open?size=600', { 'x-api-key': t.key });
       expect([b.status, b.headers['ratelimit']]).toEqual([200, '"egress";r=400;t=50400']);
       await settle();
-      const c = await send(session, '/open', { 'x-api-key': key });
+      const c = await send(t.session, '/open', { 'x-api-key': t.key });
       expect([c.status, (c.body as { code: string }).code, c.headers['retry-after']]).toEqual([429, 'QUOTA_EXCEEDED', '50400']);
     });
   });
 
   describe('token exchange', () => {
     const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    beforeAll(() => start({ tokens: { signing: { issuer: 'https://api.example', audience: 'https://api.example', keys: [{ privateKey, kid: 'k1' }], ttl: '10m' } } }));
-    afterAll(() => stop());
+    beforeAll(() => t.start({ tokens: { signing: { issuer: 'https://api.example', audience: 'https://api.example', keys: [{ privateKey, kid: 'k1' }], ttl: '10m' } } }));
+    afterAll(() => t.stop());
 
     it('the token endpoint reads the form body from the HTTP/2 stream, and the token it issues is accepted', async () => {
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: keyId, client_secret: key, scope: 'docs:read' }).toString();
-      const res = await send(session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', form);
+      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: t.keyId, client_secret: t.key, scope: 'docs:read' }).toString();
+      const res = await send(t.session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', form);
       expect(res.status).toBe(200);
       const { access_token, token_type, scope } = res.body as { access_token: string; token_type: string; scope: string };
       expect([token_type, scope]).toEqual(['Bearer', 'docs:read']);
-      const docs = await send(session, '/docs', { authorization: `Bearer ${access_token}` });
+      const docs = await send(t.session, '/docs', { authorization: `Bearer ${access_token}` });
       expect([docs.status, (docs.body as { principal: { type: string } }).principal.type]).toEqual([200, 'token']);
-      const wrong = await send(session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', 'grant_type=client_credentials&client_id=x&client_secret=nope');
+      const wrong = await send(t.session, '/oauth/token', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', 'grant_type=client_credentials&client_id=x&client_secret=nope');
       expect([wrong.status, (wrong.body as { error: string }).error]).toEqual([401, 'invalid_client']);
     });
   });
 });
 
 describe.each(TLS_ADAPTERS)('conformance: $name', (adapter) => {
-  const clock = manualClock(Date.parse('2026-03-01T10:00:00Z'));
-  let kw: Keyward;
-  let app: RunningApp;
-  let session: ClientHttp2Session;
-  let key: string;
-  let keyId: string;
-  const events: KeywardEvent[] = [];
-
-  beforeAll(async () => {
-    kw = createKeyward(onStores({ clock, publicPaths: ['/health'], limits: { quotas: { egress: { bytes: 1300, period: 'day' } } } }));
-    kw.on('*', (e) => { events.push(e); });
-    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
-    session = connect(app.url, { ca: TLS.cert });
-    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
-    key = created.key;
-    keyId = created.record.id;
-  });
-  afterAll(async () => {
-    session.close();
-    await app.close();
-    await kw.close();
-  });
+  const t = new Http2App(adapter, { ca: TLS.cert });
+  beforeAll(() => t.start({ limits: { quotas: { egress: { bytes: 1300, period: 'day' } } } }));
+  afterAll(() => t.stop());
 
   it('one server, both protocols: the same principal, completion and byte quota for HTTP/2 and HTTP/1.1', async () => {
-    const h2 = await send(session, '/docs', { 'x-api-key': key });
-    const h1 = await sendHttp1(app.url, '/docs', { 'x-api-key': key });
+    const h2 = await send(t.session, '/docs', { 'x-api-key': t.key });
+    const h1 = await sendHttp1(t.app.url, '/docs', { 'x-api-key': t.key });
     expect([h2.status, h1.status]).toEqual([200, 200]);
     expect(h1.body).toEqual(h2.body);
-    expect(h2.body).toMatchObject({ principal: { id: keyId } });
+    expect(h2.body).toMatchObject({ principal: { id: t.keyId } });
     await settle();
-    events.length = 0;
+    t.events.length = 0;
     const sizes: Array<[string, number]> = [['h2', 500], ['h1', 400], ['h2', 300]];
     for (const [protocol, size] of sizes) {
-      const res = protocol === 'h2' ? await send(session, `/open?size=${size}`, { 'x-api-key': key }) : await sendHttp1(app.url, `/open?size=${size}`, { 'x-api-key': key });
+      const res = protocol === 'h2' ? await send(t.session, `/open?size=${size}`, { 'x-api-key': t.key }) : await sendHttp1(t.app.url, `/open?size=${size}`, { 'x-api-key': t.key });
       expect([protocol, res.status, res.text.length]).toEqual([protocol, 200, size]);
       await settle();
     }
-    expect(events.filter((e) => e.type === 'request.completed').map((e) => e.bytes)).toEqual([500, 400, 300]);
-    // The two /docs answers (~95 bytes each) and the three sized ones add up past 1,300 bytes: both protocols refused.
-    const over = await sendHttp1(app.url, '/open', { 'x-api-key': key });
+    expect(t.events.filter((e) => e.type === 'request.completed').map((e) => e.bytes)).toEqual([500, 400, 300]);
+    // The two /docs answers (~110 bytes each) and the three sized ones add up past 1,300 bytes: both protocols refused.
+    const over = await sendHttp1(t.app.url, '/open', { 'x-api-key': t.key });
     expect([over.status, (over.body as { code: string }).code]).toEqual([429, 'QUOTA_EXCEEDED']);
-    const overH2 = await send(session, '/open', { 'x-api-key': key });
+    const overH2 = await send(t.session, '/open', { 'x-api-key': t.key });
     expect([overH2.status, (overH2.body as { code: string }).code]).toEqual([429, 'QUOTA_EXCEEDED']);
   });
 });

@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { connect } from 'node:net';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
-import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { ADAPTERS, DEFAULT_ROUTES, expectMissingCredential, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
@@ -37,12 +37,7 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
   });
 
   it('missing credential: 401 problem+json with a bare challenge', async () => {
-    const res = await get('/docs');
-    expect(res.status).toBe(401);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward"');
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
+    expectMissingCredential(await get('/docs'));
   });
 
   it('malformed, wrong-checksum and unknown keys: the same 401', async () => {
