@@ -3,7 +3,7 @@ import express4 from 'express4';
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { createKeyward, manualClock, type KeywardEvent } from '@keyward/core';
-import { apiKeyAuth, endpoint, requireScopes } from './index';
+import { apiKeyAuth, decisionOf, endpoint, requireScopes } from './index';
 
 /** `@keyward/express` supports Express 4 and 5 (peer range ^4.21 || ^5): every test runs on both majors. */
 const MAJORS: ReadonlyArray<readonly [string, typeof express]> = [['express 5', express], ['express 4', express4]];
@@ -28,6 +28,19 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       const res = await request(app).get('/docs').set('X-API-Key', key);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ id: record.id, owner: 'acme' });
+    });
+
+    it('keeps the decision for the request while it is handled, and forgets it once the response has finished', async () => {
+      const { app, key, kw } = await setup();
+      kw.on('*', () => {}); // a listener: the response is tracked
+      let held: { req: express.Request; during: boolean } | undefined;
+      app.get('/held', requireScopes('docs:read'), (req, res) => {
+        held = { req, during: decisionOf(req)?.decision.principal === req.auth };
+        res.send('ok');
+      });
+      expect((await request(app).get('/held').set('X-API-Key', key)).status).toBe(200);
+      expect(held!.during).toBe(true);
+      expect(decisionOf(held!.req)).toBeUndefined(); // nothing of the decision outlives the request
     });
 
     it('accepts the key as a Bearer credential, scheme case-insensitive', async () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { onResponseDone, resolveMount, setHeaders, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
-import { setDecision } from './types';
+import { releaseDecision, setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
 export type ApiKeyAuthOptions = MountOptions;
@@ -28,7 +28,8 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     setHeaders(res, decision.headers);
     req.auth = decision.principal;
     setDecision(req, { decision, keyward });
-    if (decision.tracked) onResponseDone(res, decision.done, method);
+    // The decision is forgotten with the response, so nothing of it outlives the request (see releaseDecision).
+    if (decision.tracked) onResponseDone(res, (info) => { releaseDecision(req); decision.done(info); }, method);
     next();
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
