@@ -97,7 +97,9 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
   const q = url.indexOf('?');
   let headers: Record<string, string | readonly string[] | undefined>;
   // An HTTP/2 request of Node's compatibility API (an HTTP/1 request line may claim "HTTP/2.0": it stays HTTP/1 here).
-  if (req.httpVersionMajor === 2 && !(req instanceof IncomingMessage)) headers = http2Headers(req.rawHeaders);
+  // `instanceof` first: it walks prototypes without reading a property of the request, and on Express every such
+  // read misses V8's caches (~1,800 instructions each).
+  if (!(req instanceof IncomingMessage) && req.httpVersionMajor === 2) headers = http2Headers(req.rawHeaders);
   else {
     // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
     // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
