@@ -82,6 +82,7 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
 
   function record(e: KeywardEvent): void {
     eventCounts.add([e.type]);
+    if (e.type === 'auth.succeeded') return; // counted by type only: its request is counted once, when it completes
     const plan = e.plan ?? 'none';
     const r = e.path !== undefined ? route(e.path, e.method) : 'unknown';
     const status = e.status ?? 0;

@@ -15,14 +15,25 @@ const ID_SEGMENT = [
 const CREDENTIAL_SEGMENT = ':credential';
 
 /**
+ * The last path normalised by {@link defaultRouteNormaliser} and its route, until the next one. keyward's own events
+ * carry paths already redacted; the memo below, which outlives them, is filled only after redaction.
+ */
+let lastPath = '\u0000';
+let lastRoute = '';
+
+/**
  * The default route normaliser: drops the query, replaces segments holding anything shaped like a credential (a
  * keyward key, a JWT) with `:credential` and id-like segments (numbers, UUIDs, hex, long tokens) with `:id`, keeps at
  * most 6 segments (`/…` marks the cut), lower-cases nothing. `/v1/users/42/keys?x=1` → `/v1/users/:id/keys`.
  */
 export const defaultRouteNormaliser: RouteNormaliser = (path) => {
+  if (path === lastPath) return lastRoute; // consecutive events of one path: no redaction pass, no look-up
   const q = path.indexOf('?');
   // Redacted before it is remembered: the memo never holds a credential, and the query never reaches it.
-  return routeOf(redactQuery(q === -1 ? path : path.slice(0, q)));
+  const route = routeOf(redactQuery(q === -1 ? path : path.slice(0, q)));
+  lastPath = path;
+  lastRoute = route;
+  return route;
 };
 
 /** Paths repeat: recent answers are remembered (bounded), so the common event costs one map look-up. */

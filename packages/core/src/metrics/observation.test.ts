@@ -32,5 +32,13 @@ describe('observation endpoints', () => {
     expect(endpoint(`/t/${jwt}`)).toBe('GET /t/[REDACTED]');
     expect(endpoint(`/${'a'.repeat(100)}/${key}`)).toBe(`GET /${'a'.repeat(100)}/[REDACTED]`.slice(0, 128));
     expect(endpoint('/v1/users/42')).toBe('GET /v1/users/42');
+    expect(endpoint('/v1/users/42')).toBe('GET /v1/users/42'); // the remembered one
+    expect(endpoint(`/v1/${key}/docs`)).toBe('GET /v1/[REDACTED]/docs');
+  });
+
+  it('fill only key, owner, plan, time and kind for a successful authentication (its completion counts the rest)', () => {
+    const o = observationOf({ schema: EVENT_SCHEMA, type: 'auth.succeeded', time: '2026-11-28T05:00:00.000Z', keyId: 'key_1', owner: 'acme', plan: 'pro', method: 'GET', path: '/v1/docs', clientAddress: '203.0.113.9', userAgent: 'curl/8' } as KeywardEvent);
+    expect(o).toMatchObject({ keyId: 'key_1', owner: 'acme', plan: 'pro', kind: 'authenticated', time: Date.parse('2026-11-28T05:00:00.000Z') });
+    expect([o?.address, o?.userAgent, o?.endpoint]).toEqual([undefined, undefined, undefined]);
   });
 });

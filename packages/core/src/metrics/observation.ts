@@ -17,6 +17,7 @@ export interface Observation {
   readonly reason?: string;
   /** True when the refusal was an authentication failure (revoked, disabled, expired key…). */
   readonly authFailed?: boolean;
+  /** The client address (not filled for `authenticated`, like `userAgent` and `endpoint`: only completions and refusals count them). */
   readonly address?: string;
   /** Truncated to 128 characters. */
   readonly userAgent?: string;
@@ -58,7 +59,9 @@ function observe(event: KeywardEvent): Observation | undefined {
       return undefined;
   }
   const time = parseTime(event.time);
-  const path = event.path === undefined ? undefined : pathOnly(event.path);
+  // A successful authentication only counts (`authOk`); what was called, from where and by what is counted once, from
+  // the request's completion. Every request has both events, so this halves the redaction and string work.
+  if (kind === 'authenticated') return { keyId, owner: event.owner, plan: event.plan, time, kind, status: undefined, bytes: undefined, durationMs: undefined, reason: undefined, authFailed: undefined, address: undefined, userAgent: undefined, endpoint: undefined };
   // One object literal of one shape (fields that do not apply are undefined): this runs for every event.
   return {
     keyId,
@@ -73,7 +76,7 @@ function observe(event: KeywardEvent): Observation | undefined {
     authFailed: event.type === 'auth.failed' ? true : undefined,
     address: event.clientAddress,
     userAgent: event.userAgent === undefined ? undefined : event.userAgent.length > 128 ? event.userAgent.slice(0, 128) : event.userAgent,
-    endpoint: path !== undefined && event.method !== undefined ? endpointOf(event.method, path) : undefined,
+    endpoint: event.path !== undefined && event.method !== undefined ? endpointOf(event.method, event.path) : undefined,
   };
 }
 
@@ -119,9 +122,22 @@ const pathOnly = (path: string): string => {
   return redactCredentials(q === -1 ? path : path.slice(0, q));
 };
 
+let lastMethod = '';
+let lastPath = '\u0000'; // matches no path until a first one is seen
+let lastEndpoint = '';
+
+/**
+ * `METHOD /path` of an event's method and path (query and credentials removed, cut at 128 characters). The last one
+ * is remembered: consecutive completions of one endpoint then share one string, with no redaction pass or join, and
+ * the sketches find it by a hash already computed.
+ */
 const endpointOf = (method: string, path: string): string => {
-  const e = `${method} ${path}`;
-  return e.length > 128 ? e.slice(0, 128) : e;
+  if (path === lastPath && method === lastMethod) return lastEndpoint;
+  const e = `${method} ${pathOnly(path)}`;
+  lastMethod = method;
+  lastPath = path;
+  lastEndpoint = e.length > 128 ? e.slice(0, 128) : e;
+  return lastEndpoint;
 };
 
 /** Index 0–4 of a status class (1xx–5xx), or -1. */
