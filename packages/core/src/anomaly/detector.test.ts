@@ -88,6 +88,30 @@ describe('anomaly detection', () => {
     expect((await anomalies()).length).toBe(4);
   });
 
+  it('looks an address up once per ten minutes, not once per request, and does not remember a failing look-up', async () => {
+    const asked: string[] = [];
+    let failing = true;
+    await setup({
+      countryLookup: (a) => {
+        asked.push(a);
+        if (a === '10.0.0.7' && failing) throw new Error('database not loaded');
+        return COUNTRIES[a];
+      },
+    });
+    for (let i = 0; i < 5; i++) await call('10.0.0.1');
+    await call('10.0.0.7');
+    await new Promise((resolve) => setImmediate(resolve)); // events reach the detector in a later turn
+    failing = false;
+    await call('10.0.0.7');
+    await call('10.0.0.7');
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    expect(asked).toEqual(['10.0.0.1', '10.0.0.7', '10.0.0.7']); // 10.0.0.7: failed, then answered (no country) and remembered
+    clock.advance(10 * 60_000);
+    await call('10.0.0.1');
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    expect(asked).toEqual(['10.0.0.1', '10.0.0.7', '10.0.0.7', '10.0.0.1']); // expired: asked again
+  });
+
   it('reports error and auth-failure bursts, and many addresses at once', async () => {
     await setup({ errorBurst: 5, authFailureBurst: 3, maxAddresses: 4, detect: ['ERROR_BURST', 'AUTH_FAILURE_BURST', 'MANY_ADDRESSES'] });
     await warmUp();

@@ -3,6 +3,8 @@ import type { KeywardEvent } from '../events/schema';
 import type { KeyManager } from '../keys/manager';
 import { hash53 } from '../metrics/hash';
 import { observationOf } from '../metrics/observation';
+import type { Clock } from '../util/clock';
+import { LruCache } from '../util/lru';
 import type { AnomalyConfig, AnomalyKind } from './options';
 
 const MINUTE = 60_000;
@@ -84,7 +86,13 @@ export interface AnomalyFootprint {
 export interface AnomalyDetectorDeps {
   readonly events: EventBus;
   readonly keys: KeyManager;
+  /** The clock of the country cache's time to live (default `Date.now`). */
+  readonly clock?: Clock;
 }
+
+/** Countries remembered per client address, and for how long: as the country restrictions remember them. */
+const COUNTRY_CACHE_SIZE = 10_000;
+const COUNTRY_CACHE_TTL_MS = 10 * 60_000;
 
 /**
  * Watches the audit events and reports, per key, use that looks like theft: a new client address or country, a
@@ -97,11 +105,15 @@ export interface AnomalyDetectorDeps {
 export class AnomalyDetector {
   private readonly state = new Map<string, KeyState>();
   private readonly pending = new Set<Promise<void>>();
+  /** The lookup's answers by address (`null`: no country), so a busy address costs one look-up per ten minutes. */
+  private readonly countries: LruCache<string, string | null>;
 
   constructor(
     private readonly config: AnomalyConfig,
     private readonly deps: AnomalyDetectorDeps,
-  ) {}
+  ) {
+    this.countries = new LruCache(COUNTRY_CACHE_SIZE, COUNTRY_CACHE_TTL_MS, deps.clock ?? Date.now);
+  }
 
   /** Feeds one audit event. */
   observe(event: KeywardEvent): void {
@@ -194,13 +206,19 @@ export class AnomalyDetector {
   private countryOf(event: KeywardEvent): string | undefined {
     if (event.country) return event.country.toUpperCase();
     const lookup = this.config.countryLookup;
-    if (!lookup || event.clientAddress === undefined) return undefined;
+    const address = event.clientAddress;
+    if (!lookup || address === undefined) return undefined;
+    const hit = this.countries.get(address);
+    if (hit !== undefined) return hit ?? undefined;
+    let country: string | undefined;
     try {
-      const c = lookup(event.clientAddress);
-      return typeof c === 'string' && c.length > 0 ? c.toUpperCase() : undefined;
+      const c = lookup(address);
+      country = typeof c === 'string' && c.length > 0 ? c.toUpperCase() : undefined;
     } catch {
-      return undefined;
+      return undefined; // unknown this time, and not remembered
     }
+    this.countries.set(address, country ?? null);
+    return country;
   }
 
   private fire(kind: AnomalyKind, evidence: Record<string, unknown>, event: KeywardEvent, s: KeyState, t: number, country: string | undefined): void {

@@ -22,7 +22,7 @@ function restrictionsLookup(options: object): CountryLookup | undefined {
  */
 export const anomalyFeature: FeatureFactory = (options, deps): AnomalyFeature | undefined => {
   if (options.anomalies === undefined || options.anomalies === false) return undefined;
-  const detector = new AnomalyDetector(parseAnomalyOptions(options.anomalies, restrictionsLookup(options)), { events: deps.events, keys: deps.keys });
+  const detector = new AnomalyDetector(parseAnomalyOptions(options.anomalies, restrictionsLookup(options)), { events: deps.events, keys: deps.keys, clock: deps.clock });
   const off = deps.events.on('*', (event) => detector.observe(event));
   return {
     name: 'anomalies',
