@@ -5,6 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
+// The lowest pg the peer range (^8.11.0) admits, installed beside the current one: both run every store scenario.
+import { Pool as Pool811 } from 'pg8_11';
 import { MemoryKeyStore, createEncryption, isKeywardError, type Encryption, type KeyStore, type RevocationStore } from '@keyward/core';
 import { RedisKeyStore, RedisRevocationStore, boundedRedisOptions } from '@keyward/redis';
 import { PostgresKeyStore, PostgresRevocationStore, migrate } from '@keyward/postgres';
@@ -45,8 +47,8 @@ export async function deleteMatching(client: Redis, pattern: string): Promise<vo
 }
 
 /** A PostgreSQL schema for one test file, migrated, dropped by `drop()`. */
-export async function pgSchema(label: string): Promise<{ pool: Pool; schema: string; drop(): Promise<void> }> {
-  const pool = new Pool({ connectionString: DATABASE_URL, max: 8 });
+export async function pgSchema(label: string, PoolClass: typeof Pool | typeof Pool811 = Pool): Promise<{ pool: Pool | Pool811; schema: string; drop(): Promise<void> }> {
+  const pool = new PoolClass({ connectionString: DATABASE_URL, max: 8 });
   const schema = uniqueName(`kw_${label}`);
   await migrate(pool, { schema });
   return {
@@ -114,6 +116,14 @@ export const KEY_STORE_BACKENDS: readonly KeyStoreBackend[] = [
       return { store: new PostgresKeyStore({ pool: db.pool, schema: db.schema, encryption: testEncryption() }), cleanup: () => db.drop() };
     },
   },
+  {
+    name: 'postgres on pg 8.11',
+    encrypted: false,
+    async make() {
+      const db = await pgSchema('store', Pool811);
+      return { store: new PostgresKeyStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
+    },
+  },
 ];
 
 /** One backend of the revocation-store suite. */
@@ -135,6 +145,13 @@ export const REVOCATION_BACKENDS: RevocationBackend[] = [
     name: 'postgres',
     async make() {
       const db = await pgSchema('revoked');
+      return { store: new PostgresRevocationStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
+    },
+  },
+  {
+    name: 'postgres on pg 8.11',
+    async make() {
+      const db = await pgSchema('revoked', Pool811);
       return { store: new PostgresRevocationStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
     },
   },
