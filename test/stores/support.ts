@@ -4,6 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+// The lowest ioredis the peer range (^5.4.0) admits, installed beside the current one: both run every store scenario.
+import Redis54 from 'ioredis5_4';
 import { Pool } from 'pg';
 // The lowest pg the peer range (^8.11.0) admits, installed beside the current one: both run every store scenario.
 import { Pool as Pool811 } from 'pg8_11';
@@ -30,8 +32,8 @@ export function uniqueName(label: string): string {
 }
 
 /** A Redis client with the bounded options, connected. */
-export async function redisClient(url = REDIS_URL): Promise<Redis> {
-  const client = new Redis(url, { ...boundedRedisOptions(), lazyConnect: true });
+export async function redisClient(url = REDIS_URL, RedisClass: typeof Redis = Redis): Promise<Redis> {
+  const client = new RedisClass(url, { ...boundedRedisOptions(), lazyConnect: true });
   await client.connect();
   return client;
 }
@@ -101,6 +103,15 @@ export const KEY_STORE_BACKENDS: readonly KeyStoreBackend[] = [
     },
   },
   {
+    name: 'redis on ioredis 5.4',
+    encrypted: false,
+    async make() {
+      const client = await redisClient(REDIS_URL, Redis54);
+      const prefix = uniqueName('kwtest_store');
+      return { store: new RedisKeyStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `{${prefix}}*`); client.disconnect(); } };
+    },
+  },
+  {
     name: 'postgres',
     encrypted: false,
     async make() {
@@ -137,6 +148,14 @@ export const REVOCATION_BACKENDS: RevocationBackend[] = [
     name: 'redis',
     async make() {
       const client = await redisClient();
+      const prefix = uniqueName('kwtest_revoked');
+      return { store: new RedisRevocationStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `${prefix}:*`); client.disconnect(); } };
+    },
+  },
+  {
+    name: 'redis on ioredis 5.4',
+    async make() {
+      const client = await redisClient(REDIS_URL, Redis54);
       const prefix = uniqueName('kwtest_revoked');
       return { store: new RedisRevocationStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `${prefix}:*`); client.disconnect(); } };
     },
