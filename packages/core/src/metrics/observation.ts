@@ -122,6 +122,10 @@ const pathOnly = (path: string): string => {
   return redactCredentials(q === -1 ? path : path.slice(0, q));
 };
 
+/**
+ * The last endpoint's method, path and label, until the next completion. Paths of keyward's own events are redacted
+ * already; any other event's path is redacted here before it becomes a label.
+ */
 let lastMethod = '';
 let lastPath = '\u0000'; // matches no path until a first one is seen
 let lastEndpoint = '';
