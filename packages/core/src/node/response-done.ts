@@ -12,11 +12,11 @@ interface Tracker {
   readonly head: boolean | undefined;
   readonly done: (info: CompletionInfo) => void;
   more: Array<(info: CompletionInfo) => void> | undefined;
-  /** True while the response's own `end` runs: HTTP/2's `end` hands its chunk to `write`, which must not count it twice. */
-  ending: boolean;
   /**
-   * True once `end` was called: what is written after it sends nothing. Kept here rather than read from the response's
-   * `writableEnded`, because on Express every property read on a response misses V8's caches (~1,800 instructions).
+   * True once `end` was called: what is written after it sends nothing, and HTTP/2's `end`, which hands its chunk to
+   * `write`, is not counted twice (the flag is set before the response's own `end` runs). Kept here rather than read
+   * from the response's `writableEnded`, because on Express every property read on a response misses V8's caches
+   * (~1,800 instructions).
    */
   ended: boolean;
 }
@@ -60,25 +60,18 @@ function wrap(target: Wrappable): void {
   const { write, end, emit } = target;
   target.write = function (this: NodeResponse, chunk: unknown, encoding?: unknown) {
     const t = trackers.get(this);
-    if (t && !t.ending && !t.ended) count(t, chunk, encoding); // a write after end() sends nothing
+    if (t && !t.ended) count(t, chunk, encoding); // a write after end() sends nothing; end()'s own write is counted there
     // eslint-disable-next-line prefer-rest-params
     return write.apply(this, arguments as unknown as unknown[]);
   };
   target.end = function (this: NodeResponse, chunk?: unknown, encoding?: unknown) {
     const t = trackers.get(this);
-    // eslint-disable-next-line prefer-rest-params
-    if (t === undefined) return end.apply(this, arguments as unknown as unknown[]);
-    if (!t.ended) { // a second end() sends nothing
+    if (t !== undefined && !t.ended) { // a second end() sends nothing
       t.ended = true;
       if (typeof chunk !== 'function') count(t, chunk, encoding);
     }
-    t.ending = true;
-    try {
-      // eslint-disable-next-line prefer-rest-params
-      return end.apply(this, arguments as unknown as unknown[]);
-    } finally {
-      t.ending = false;
-    }
+    // eslint-disable-next-line prefer-rest-params
+    return end.apply(this, arguments as unknown as unknown[]);
   };
   target.emit = function (this: NodeResponse, event: unknown, arg?: unknown) {
     if (event === 'close') {
@@ -145,7 +138,7 @@ export function onResponseDone(res: NodeResponse, done: (info: CompletionInfo) =
   const http2 = prepare(res);
   const existing = trackers.get(res);
   if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined, ending: false, ended: false });
+  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined, ended: false });
   // Node emits no `close` on an HTTP/2 response whose HEAD request was cancelled before `end()`; its stream still
   // closes. One listener per tracked HTTP/2 response reports it then (a no-op when the response already reported).
   if (http2) {
