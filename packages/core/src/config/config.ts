@@ -7,7 +7,7 @@ import { parseDuration } from '../util/duration';
 import { readSecret } from '../util/secret';
 import { warnOnce } from '../util/warn';
 import { PREFIX_RE, isValidEnv } from '../keys/format';
-import { statelessRegExp } from '../keys/policy';
+import { statelessRegExp } from '../util/regexp';
 import type { ExtractionConfig } from '../credentials/extract';
 
 /** The options after parsing: every default filled in, every value checked. Internal. */

@@ -1,4 +1,5 @@
 import { parseDuration } from '../util/duration';
+import { statelessRegExp } from '../util/regexp';
 
 /**
  * The key lifecycle policy: how old a key may get, when to warn, when a key counts as idle, and how rotation
@@ -114,14 +115,6 @@ export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string, max
   return { maxAgeMs, expiringLeadMs, idleAfterMs, autoExpire, gracePeriodMs, deprecationLink, ...legacyRule(options.legacyKeys, prefix, Math.min(LEGACY_MAX_LENGTH, maxCredentialLength)) };
 }
 
-/**
- * A copy of `re` without the `g` and `y` flags, so `test()` keeps no state (`lastIndex`) between calls and answers the
- * same for the same input every time; `re` itself is never touched. Used for every RegExp taken from the options.
- */
-export function statelessRegExp(re: RegExp): RegExp {
-  return new RegExp(re.source, re.flags.replace(/[gy]/g, ''));
-}
-
 function legacyRule(option: unknown, prefix: string, max: number): Pick<KeyPolicy, 'legacy' | 'legacyPattern' | 'legacyMaxLength'> {
   if (option === undefined || option === false) return { legacy: undefined, legacyMaxLength: max };
   const ours = `${prefix}_`;
@@ -137,9 +130,9 @@ function legacyRule(option: unknown, prefix: string, max: number): Pick<KeyPolic
  * Why look-up would never find the plaintext `value` as a legacy key on an instance with this policy and key `prefix`,
  * or `undefined` when it can: `keys.import()` refuses such a key rather than store one that can never authenticate.
  * The rule is the look-up's ({@link KeyLifecycleOptions.legacyKeys}): never a value starting with `<prefix>_`, at most
- * 512 characters (or `maxCredentialLength`), and under a `legacyKeys` RegExp only values it matches; under `legacyKeys: true`, and while the
- * option is off (the key authenticates once it is turned on), at least 16 characters. The reason never contains
- * `value`.
+ * 512 characters (or `maxCredentialLength`), and under a `legacyKeys` RegExp only values it matches; under
+ * `legacyKeys: true`, and while the option is off (the key authenticates once it is turned on), at least 16
+ * characters. The reason never contains `value`.
  */
 export function legacyLookupRefusal(value: string, policy: KeyPolicy, prefix: string): string | undefined {
   const ours = `${prefix}_`;
