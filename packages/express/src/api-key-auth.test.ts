@@ -43,6 +43,33 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect(decisionOf(held!.req)).toBeUndefined(); // nothing of the decision outlives the request
     });
 
+    it('reads the request and sets headers through what a middleware before it put on req and res', async () => {
+      // keyward reads Express requests with Reflect.get (cheaper on Express's per-request hidden classes): the same
+      // [[Get]] as a plain read, so an own property or a wrapped method set by an earlier middleware is honoured.
+      const kw = createKeyward({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
+      const { key } = await kw.keys.create({ owner: 'acme', scopes: [] });
+      const app = createApp();
+      const seen: string[] = [];
+      app.use((req, res, next) => {
+        req.originalUrl = '/rewritten?x=1';
+        const setHeader = res.setHeader;
+        res.setHeader = function (this: express.Response, name: string, value: string | number | readonly string[]) {
+          seen.push(name);
+          return setHeader.call(this, name, value);
+        } as typeof res.setHeader;
+        next();
+      });
+      app.use(apiKeyAuth(kw));
+      let path: unknown;
+      kw.on('auth.succeeded', (e) => { path = e.path; });
+      app.get('/original', (_req, res) => { res.send('ok'); });
+      const res = await request(app).get('/original').set('X-API-Key', key);
+      expect(res.status).toBe(200);
+      expect(seen).toEqual(expect.arrayContaining(['RateLimit-Policy', 'RateLimit']));
+      await new Promise((r) => setImmediate(r));
+      expect(path).toBe('/rewritten?x=1');
+    });
+
     it('accepts the key as a Bearer credential, scheme case-insensitive', async () => {
       const { app, key } = await setup();
       expect((await request(app).get('/docs').set('Authorization', `bearer ${key}`)).status).toBe(200);

@@ -33,7 +33,9 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     next();
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
-    const request = toAuthRequest(req, req.originalUrl);
+    // Reflect.get: Express gives each request a hidden class of its own, so a plain read misses V8's caches when
+    // Express changed the request since its own read (a route-level mount; see toAuthRequest).
+    const request = toAuthRequest(req, Reflect.get(req, 'originalUrl') as string);
     const decision = keyward.decide(request, requirements);
     // A failure of the core, or of writing the answer, goes to Express's error handling (never an unhandled rejection).
     if (decision instanceof Promise) decision.then((d) => proceed(req, res, next, request.method, d)).then(undefined, next);

@@ -60,7 +60,9 @@ export class KeywardGuard implements CanActivate {
     // are wrapped (`raw`).
     const node = req instanceof IncomingMessage || !('raw' in req) ? req : req.raw;
     const res = node === req ? context.getArgByIndex<ServerResponse>(1) : context.getArgByIndex<FastifyReplyLike>(1).raw;
-    const request = toAuthRequest(node, req.originalUrl ?? req.url);
+    // Reflect.get: on Express each request has a hidden class of its own, and a plain read misses V8's caches (see
+    // toAuthRequest).
+    const request = toAuthRequest(node, (Reflect.get(req, 'originalUrl') as string | undefined) ?? req.url);
     const decision = this.keyward.decide(request, requirements);
     return decision instanceof Promise ? decision.then((d) => admit(req, res, request.method, d)) : admit(req, res, request.method, decision);
   }

@@ -1,4 +1,4 @@
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { AuthRequest, DenyDecision, Requirements, ResponseHeaders } from '../model';
 import type { KeywardOptions } from '../config/options';
@@ -130,9 +130,16 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
   };
 }
 
+type SetHeader = (this: ServerResponse | Http2ServerResponse, name: string, value: string | number | readonly string[]) => unknown;
+
 /** Sets each header on a Node response (HTTP/1 or HTTP/2). */
 export function setHeaders(res: ServerResponse | Http2ServerResponse, headers: ResponseHeaders): void {
-  for (const name in headers) res.setHeader(name, headers[name]!);
+  let set: SetHeader | undefined;
+  for (const name in headers) {
+    // Read as toAuthRequest reads a request: through Reflect.get unless the response has Node's own prototype.
+    set ??= Object.getPrototypeOf(res) === ServerResponse.prototype ? (res.setHeader as SetHeader) : (Reflect.get(res, 'setHeader') as SetHeader);
+    set.call(res, name, headers[name]!);
+  }
 }
 
 /** The JSON body of a denial, as sent. */
