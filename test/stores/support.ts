@@ -82,59 +82,38 @@ export interface KeyStoreBackend {
   make(): Promise<StoreFixture<KeyStore>>;
 }
 
+/** A Redis store under test on a client of `RedisClass` (the current ioredis, or the peer range's lowest). */
+async function onRedis<S>(label: string, RedisClass: typeof Redis, build: (client: Redis, prefix: string) => S, pattern: (prefix: string) => string): Promise<StoreFixture<S>> {
+  const client = await redisClient(REDIS_URL, RedisClass);
+  const prefix = uniqueName(label);
+  return { store: build(client, prefix), cleanup: async () => { await deleteMatching(client, pattern(prefix)); client.disconnect(); } };
+}
+
+/** A PostgreSQL store under test in its own schema, on a pool of `PoolClass` (the current pg, or the peer range's lowest). */
+async function onPostgres<S>(label: string, PoolClass: typeof Pool | typeof Pool811, build: (pool: Pool | Pool811, schema: string) => S): Promise<StoreFixture<S>> {
+  const db = await pgSchema(label, PoolClass);
+  return { store: build(db.pool, db.schema), cleanup: () => db.drop() };
+}
+
+/** The encryption option of a key store under test: at rest when `encrypted`, none otherwise. */
+const encryptionOf = (encrypted: boolean): { encryption?: Encryption } => (encrypted ? { encryption: testEncryption() } : {});
+
+function redisKeyStore(name: string, encrypted: boolean, RedisClass: typeof Redis = Redis): KeyStoreBackend {
+  return { name, encrypted, make: () => onRedis('kwtest_store', RedisClass, (client, prefix) => new RedisKeyStore({ client, prefix, ...encryptionOf(encrypted) }), (prefix) => `{${prefix}}*`) };
+}
+
+function postgresKeyStore(name: string, encrypted: boolean, PoolClass: typeof Pool | typeof Pool811 = Pool): KeyStoreBackend {
+  return { name, encrypted, make: () => onPostgres('store', PoolClass, (pool, schema) => new PostgresKeyStore({ pool, schema, ...encryptionOf(encrypted) })) };
+}
+
 export const KEY_STORE_BACKENDS: readonly KeyStoreBackend[] = [
   { name: 'memory', encrypted: false, make: async () => ({ store: new MemoryKeyStore(), cleanup: async () => {} }) },
-  {
-    name: 'redis',
-    encrypted: false,
-    async make() {
-      const client = await redisClient();
-      const prefix = uniqueName('kwtest_store');
-      return { store: new RedisKeyStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `{${prefix}}*`); client.disconnect(); } };
-    },
-  },
-  {
-    name: 'redis (encrypted)',
-    encrypted: true,
-    async make() {
-      const client = await redisClient();
-      const prefix = uniqueName('kwtest_store');
-      return { store: new RedisKeyStore({ client, prefix, encryption: testEncryption() }), cleanup: async () => { await deleteMatching(client, `{${prefix}}*`); client.disconnect(); } };
-    },
-  },
-  {
-    name: 'redis on ioredis 5.4',
-    encrypted: false,
-    async make() {
-      const client = await redisClient(REDIS_URL, Redis54);
-      const prefix = uniqueName('kwtest_store');
-      return { store: new RedisKeyStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `{${prefix}}*`); client.disconnect(); } };
-    },
-  },
-  {
-    name: 'postgres',
-    encrypted: false,
-    async make() {
-      const db = await pgSchema('store');
-      return { store: new PostgresKeyStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
-    },
-  },
-  {
-    name: 'postgres (encrypted)',
-    encrypted: true,
-    async make() {
-      const db = await pgSchema('store');
-      return { store: new PostgresKeyStore({ pool: db.pool, schema: db.schema, encryption: testEncryption() }), cleanup: () => db.drop() };
-    },
-  },
-  {
-    name: 'postgres on pg 8.11',
-    encrypted: false,
-    async make() {
-      const db = await pgSchema('store', Pool811);
-      return { store: new PostgresKeyStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
-    },
-  },
+  redisKeyStore('redis', false),
+  redisKeyStore('redis (encrypted)', true),
+  redisKeyStore('redis on ioredis 5.4', false, Redis54),
+  postgresKeyStore('postgres', false),
+  postgresKeyStore('postgres (encrypted)', true),
+  postgresKeyStore('postgres on pg 8.11', false, Pool811),
 ];
 
 /** One backend of the revocation-store suite. */
@@ -143,37 +122,19 @@ export interface RevocationBackend {
   make(): Promise<StoreFixture<RevocationStore>>;
 }
 
+function redisRevocations(name: string, RedisClass: typeof Redis = Redis): RevocationBackend {
+  return { name, make: () => onRedis('kwtest_revoked', RedisClass, (client, prefix) => new RedisRevocationStore({ client, prefix }), (prefix) => `${prefix}:*`) };
+}
+
+function postgresRevocations(name: string, PoolClass: typeof Pool | typeof Pool811 = Pool): RevocationBackend {
+  return { name, make: () => onPostgres('revoked', PoolClass, (pool, schema) => new PostgresRevocationStore({ pool, schema })) };
+}
+
 export const REVOCATION_BACKENDS: RevocationBackend[] = [
-  {
-    name: 'redis',
-    async make() {
-      const client = await redisClient();
-      const prefix = uniqueName('kwtest_revoked');
-      return { store: new RedisRevocationStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `${prefix}:*`); client.disconnect(); } };
-    },
-  },
-  {
-    name: 'redis on ioredis 5.4',
-    async make() {
-      const client = await redisClient(REDIS_URL, Redis54);
-      const prefix = uniqueName('kwtest_revoked');
-      return { store: new RedisRevocationStore({ client, prefix }), cleanup: async () => { await deleteMatching(client, `${prefix}:*`); client.disconnect(); } };
-    },
-  },
-  {
-    name: 'postgres',
-    async make() {
-      const db = await pgSchema('revoked');
-      return { store: new PostgresRevocationStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
-    },
-  },
-  {
-    name: 'postgres on pg 8.11',
-    async make() {
-      const db = await pgSchema('revoked', Pool811);
-      return { store: new PostgresRevocationStore({ pool: db.pool, schema: db.schema }), cleanup: () => db.drop() };
-    },
-  },
+  redisRevocations('redis'),
+  redisRevocations('redis on ioredis 5.4', Redis54),
+  postgresRevocations('postgres'),
+  postgresRevocations('postgres on pg 8.11', Pool811),
 ];
 
 /**
