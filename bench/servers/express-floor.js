@@ -4,7 +4,8 @@
 // requireScopes() sit. What Express itself charges for two more layers; no library can cost less.
 const express = require('express');
 const { serve } = require('../lib/serve');
-const principal = Object.freeze({ id: 'key_floor' });
+const { STAND_IN_CALLER } = require('../lib/caller');
+const principal = Object.freeze({ id: STAND_IN_CALLER });
 const pass = (_req, _res, next) => next();
 const app = express();
 app.disable('x-powered-by');

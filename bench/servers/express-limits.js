@@ -5,6 +5,7 @@ const express = require('express');
 const { createKeyward } = require('@keyward/core');
 const { apiKeyAuth } = require('@keyward/express');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 
 (async () => {
   const keyward = createKeyward({
@@ -16,6 +17,6 @@ const { serve } = require('../lib/serve');
   const { key } = await keyward.keys.create({ owner: 'bench', scopes: ['docs:read'] });
   const app = express();
   app.disable('x-powered-by');
-  app.get('/v1/docs', apiKeyAuth({ keyward, scopes: ['docs:read'] }), (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }));
+  app.get('/v1/docs', apiKeyAuth({ keyward, scopes: ['docs:read'] }), (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: STAND_IN_CALLER }));
   serve(app, { path: '/v1/docs', headers: { 'x-api-key': key } });
 })();

@@ -9,6 +9,7 @@ const Redis = require('ioredis');
 const { RateLimiterRedis } = require('rate-limiter-flexible');
 const { boundedRedisOptions, whenReady } = require('@keyward/redis');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 
 (async () => {
   const client = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', boundedRedisOptions());
@@ -20,7 +21,7 @@ const { serve } = require('../lib/serve');
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => res.json({ ok: true }));
   app.use((_req, _res, next) => { limiter.penalty('bench', 1, { customDuration: 60 }).then(() => next(), next); });
-  app.get('/v1/docs', (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }));
+  app.get('/v1/docs', (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: STAND_IN_CALLER }));
   app.post('/v1/docs', (_req, res) => res.status(201).json({ created: true }));
   app.get('/v1/users', (_req, res) => res.json({ users: [] }));
   const server = serve(app, { path: '/v1/docs' });

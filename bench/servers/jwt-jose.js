@@ -4,6 +4,7 @@
 const express = require('express');
 const { jwtVerify } = require('jose');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 const { issuer, signToken } = require('../lib/jwt-fixture');
 
 (async () => {
@@ -25,6 +26,6 @@ const { issuer, signToken } = require('../lib/jwt-fixture');
       res.status(401).json({ error: 'invalid_token' });
     }
   });
-  app.get('/v1/docs', (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }));
+  app.get('/v1/docs', (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: STAND_IN_CALLER }));
   serve(app, { path: '/v1/docs', headers: { authorization: `Bearer ${await signToken(alg)}` } });
 })();

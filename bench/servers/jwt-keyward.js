@@ -5,6 +5,7 @@ const express = require('express');
 const { createKeyward } = require('@keyward/core');
 const { apiKeyAuth, requireScopes } = require('@keyward/express');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 const { issuer, signToken } = require('../lib/jwt-fixture');
 
 (async () => {
@@ -14,6 +15,6 @@ const { issuer, signToken } = require('../lib/jwt-fixture');
   const app = express();
   app.disable('x-powered-by');
   app.use(apiKeyAuth(kw));
-  app.get('/v1/docs', requireScopes('docs:read'), (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }));
+  app.get('/v1/docs', requireScopes('docs:read'), (_req, res) => res.json({ docs: [{ id: 1, title: 'Hello' }], caller: STAND_IN_CALLER }));
   serve(app, { path: '/v1/docs', headers: { authorization: `Bearer ${await signToken(alg)}` } });
 })();

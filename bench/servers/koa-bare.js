@@ -4,10 +4,11 @@
 const Koa = require('koa');
 const { Router } = require('@koa/router');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 const app = new Koa();
 const router = new Router();
 router.get('/health', (ctx) => { ctx.body = { ok: true }; });
-router.get('/v1/docs', (ctx) => { ctx.body = { docs: [{ id: 1, title: 'Hello' }], caller: 'anonymous' }; });
+router.get('/v1/docs', (ctx) => { ctx.body = { docs: [{ id: 1, title: 'Hello' }], caller: STAND_IN_CALLER }; });
 router.post('/v1/docs', (ctx) => { ctx.status = 201; ctx.body = { created: true }; });
 router.get('/v1/users', (ctx) => { ctx.body = { users: [] }; });
 app.use(router.routes());

@@ -4,7 +4,8 @@
 const Koa = require('koa');
 const { Router } = require('@koa/router');
 const { serve } = require('../lib/serve');
-const principal = Object.freeze({ id: 'key_floor' });
+const { STAND_IN_CALLER } = require('../lib/caller');
+const principal = Object.freeze({ id: STAND_IN_CALLER });
 const pass = (_ctx, next) => next();
 const app = new Koa();
 const router = new Router();

@@ -5,6 +5,7 @@ require('reflect-metadata');
 const { Controller, Get, HttpCode, Module, Post } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { serve } = require('../lib/serve');
+const { STAND_IN_CALLER } = require('../lib/caller');
 
 /**
  * @param {{ providers?: unknown[], caller?: (target: object, name: string, index: number) => void }} options
@@ -16,7 +17,7 @@ async function serveDocs({ providers = [], caller } = {}) {
       return { ok: true };
     }
     list(principal) {
-      return { docs: [{ id: 1, title: 'Hello' }], caller: principal ? principal.id : 'anonymous' };
+      return { docs: [{ id: 1, title: 'Hello' }], caller: principal ? principal.id : STAND_IN_CALLER };
     }
     create() {
       return { created: true };

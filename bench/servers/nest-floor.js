@@ -5,8 +5,9 @@
 const { createParamDecorator } = require('@nestjs/common');
 const { APP_GUARD } = require('@nestjs/core');
 const { serveDocs } = require('./nest-docs');
+const { STAND_IN_CALLER } = require('../lib/caller');
 
-const principal = Object.freeze({ id: 'key_floor' });
+const principal = Object.freeze({ id: STAND_IN_CALLER });
 class FloorGuard {
   canActivate(context) {
     context.switchToHttp().getRequest().auth = principal;
