@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `node bench/instructions.js <server.js> [<server.js> …] [--warm 4000] [--requests 4000] [--top 30]`
+ * `node bench/instructions.js <server.js> [<server.js> …] [--warm 4000] [--requests 4000] [--top 30] [--cache-sim]`
  *
  * Counts the CPU instructions each server script executes per request, under valgrind's callgrind: after `--warm`
  * requests (so the JIT has settled) counting is switched on, `--requests` requests are sent (4 keep-alive
@@ -15,6 +15,14 @@
  * slowness it takes the server for idle and starts full collections at random moments. With `--top N`, the N functions whose cost grew most against the baseline are listed, JIT-compiled
  * JavaScript named through V8's `--perf-basic-prof` map.
  *
+ * With `--cache-sim`, callgrind also simulates the CPU's caches and each server's line gives, per request, the misses
+ * of the level-1 instruction cache (`I1`), of the level-1 data cache (`D1`, reads and writes) and of a 2 MiB last level
+ * (`L2`, modelled on this host's per-core L2; valgrind's default would model the VM's far larger shared L3), and
+ * `--top` lists functions by the growth of their misses. Instructions leave these out, and they are where a request
+ * to Express pays for what keyward adds: its code and data evict the framework's own between two requests, so the
+ * same work costs several times more in a server than in a loop (`node bench/micro-check.js --touch 4096`). About
+ * twice as slow again.
+ *
  * Needs valgrind (Debian package `valgrind`) and `npm run build`. Servers run in parallel (counts are unaffected);
  * each takes a few minutes under valgrind.
  */
@@ -27,9 +35,15 @@ const readline = require('node:readline');
 const { arg } = require('./lib/direct');
 
 
-async function count(script, { warm, requests, dir }) {
+/** The simulated caches of `--cache-sim`: this host's L1 sizes, and its 2 MiB per-core L2 as the last level. */
+const CACHE_SIM = ['--cache-sim=yes', '--I1=32768,8,64', '--D1=49152,12,64', '--LL=2097152,16,64'];
+
+/** The misses `--cache-sim` reports per request: callgrind's events summed into three levels. */
+const MISSES = { I1: ['I1mr'], D1: ['D1mr', 'D1mw'], L2: ['ILmr', 'DLmr', 'DLmw'] };
+
+async function count(script, { warm, requests, dir, cacheSim }) {
   const out = path.join(dir, `${path.basename(script, '.js')}-%p.cg`);
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--no-memory-reducer', '--perf-basic-prof', path.resolve(__dirname, script)], {
+  const child = spawn('valgrind', ['--tool=callgrind', ...(cacheSim ? CACHE_SIM : []), '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', '--no-memory-reducer', '--perf-basic-prof', path.resolve(__dirname, script)], {
     env: { ...process.env, NODE_ENV: 'production' },
     cwd: dir, // V8 may leave log files behind
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +78,7 @@ async function count(script, { warm, requests, dir }) {
   await new Promise((resolve) => child.once('exit', resolve));
   const total = Number(/Collected : (\d+)/.exec(stderr)?.[1]);
   const file = out.replace('%p', child.pid);
+  const misses = cacheSim ? perRequestMisses(stderr, requests) : undefined;
   // V8 keeps (re)compiling a little at steady state; under valgrind that lands on the counted thread and varies from
   // run to run, while in production it runs on a background thread. It is reported apart.
   let compile = 0;
@@ -71,7 +86,15 @@ async function count(script, { warm, requests, dir }) {
     const m = /^ *([0-9,]+) \( *[0-9.]+%\) {2}(.*)$/.exec(line);
     if (m && /compiler::|Scanner|Parser|AstValue|interpreter::/.test(m[2])) compile += Number(m[1].replace(/,/g, ''));
   }
-  return { script, perRequest: (total - compile) / requests, compile: compile / requests, failed, file, map: `/tmp/perf-${child.pid}.map` };
+  return { script, perRequest: (total - compile) / requests, compile: compile / requests, misses, failed, file, map: `/tmp/perf-${child.pid}.map` };
+}
+
+/** The cache misses per request from callgrind's summary (`Events : …` and `Collected : …`), by level. */
+function perRequestMisses(stderr, requests) {
+  const names = /Events +: (.*)/.exec(stderr)?.[1].trim().split(/\s+/) ?? [];
+  const values = /Collected : (.*)/.exec(stderr)?.[1].trim().split(/\s+/).map(Number) ?? [];
+  const of = (events) => events.reduce((sum, e) => sum + (values[names.indexOf(e)] ?? NaN), 0) / requests;
+  return Object.fromEntries(Object.entries(MISSES).map(([level, events]) => [level, of(events)]));
 }
 
 /** How `--top` groups functions: the first pattern that matches a function's name gives its kind. */
@@ -85,51 +108,77 @@ const CATEGORIES = [
   ['the rest (runtime, Node C++)', /./],
 ];
 
-/** Self instructions per function, JIT code named from the perf map. */
-function functions(result, requests) {
+/** The events `--top` reads per function: instructions, and with `--cache-sim` the misses of each level. */
+function shownEvents(cacheSim) {
+  return cacheSim ? ['Ir', ...Object.values(MISSES).flat()] : ['Ir'];
+}
+
+/**
+ * Self cost per function and request, JIT code named from the perf map: `[instructions]`, or with `--cache-sim`
+ * `[instructions, I1 misses, D1 misses, L2 misses]`.
+ */
+function functions(result, requests, cacheSim) {
   const map = fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }).sort((x, y) => x[0] - y[0]) : [];
   const name = (addr) => {
     let lo = 0, hi = map.length - 1, found;
     while (lo <= hi) { const mid = (lo + hi) >> 1; if (map[mid][0] <= addr) { found = map[mid]; lo = mid + 1; } else hi = mid - 1; }
     return found && addr < found[0] + found[1] ? found[2] : undefined;
   };
-  const text = execFileSync('callgrind_annotate', ['--threshold=100', result.file], { maxBuffer: 1 << 28 }).toString();
+  const events = shownEvents(cacheSim);
+  // Each column is "1,234 (5.6%)", or "." for none.
+  const row = new RegExp(`^ *${events.map(() => '([0-9,]+ \\( *[0-9.]+%\\)|\\.) +').join('')}(.*)$`);
+  const levels = cacheSim ? [['Ir'], ...Object.values(MISSES)] : [['Ir']];
+  const text = execFileSync('callgrind_annotate', [`--show=${events.join(',')}`, '--threshold=100', result.file], { maxBuffer: 1 << 29 }).toString();
   const out = new Map();
   for (const line of text.split('\n')) {
-    const m = /^ *([0-9,]+) \( *[0-9.]+%\) {2}(.*)$/.exec(line);
-    if (!m || m[2].includes('PROGRAM TOTALS')) continue;
-    const jit = /^\?\?\?:0x([0-9a-f]+)/.exec(m[2]);
-    const key = jit ? `JIT ${name(parseInt(jit[1], 16)) ?? '(unnamed)'}`.replace(/0x[0-9a-f]+/g, '') : m[2].split('(')[0].slice(0, 100);
-    out.set(key, (out.get(key) ?? 0) + Number(m[1].replace(/,/g, '')) / requests);
+    const m = row.exec(line);
+    if (!m || m[events.length + 1].includes('PROGRAM TOTALS')) continue;
+    const value = (e) => { const v = m[events.indexOf(e) + 1]; return v === '.' ? 0 : Number(v.split(' ')[0].replace(/,/g, '')); };
+    const fn = m[events.length + 1];
+    const jit = /^\?\?\?:0x([0-9a-f]+)/.exec(fn);
+    const key = jit ? `JIT ${name(parseInt(jit[1], 16)) ?? '(unnamed)'}`.replace(/0x[0-9a-f]+/g, '') : fn.split('(')[0].slice(0, 100);
+    const sums = out.get(key) ?? levels.map(() => 0);
+    levels.forEach((level, i) => { sums[i] += level.reduce((t, e) => t + value(e), 0) / requests; });
+    out.set(key, sums);
   }
   return out;
 }
 
 (async () => {
-  const scripts = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
-  if (scripts.length === 0) throw new Error('usage: node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N]');
-  const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cg-')) };
+  const flagged = (a) => a !== undefined && a.startsWith('--') && a !== '--cache-sim'; // an option taking a value
+  const scripts = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !flagged(all[i - 1]));
+  if (scripts.length === 0) throw new Error('usage: node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim]');
+  const cacheSim = process.argv.includes('--cache-sim');
+  const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cg-')), cacheSim };
   const results = await Promise.all(scripts.map((s) => count(s, opts)));
   const base = results[0];
   for (const r of results) {
-    console.log(`${r.script.padEnd(36)} ${Math.round(r.perRequest).toLocaleString('en').padStart(10)} instructions/request  ratio ${(base.perRequest / r.perRequest).toFixed(3)}  (JIT compiler apart: ${Math.round(r.compile).toLocaleString('en')})${r.failed ? `  (${r.failed} responses ≥ 300!)` : ''}`);
+    const misses = r.misses ? `  misses/request: ${Object.entries(r.misses).map(([level, n]) => `${level} ${Math.round(n).toLocaleString('en')}`).join(', ')}` : '';
+    console.log(`${r.script.padEnd(36)} ${Math.round(r.perRequest).toLocaleString('en').padStart(10)} instructions/request  ratio ${(base.perRequest / r.perRequest).toFixed(3)}  (JIT compiler apart: ${Math.round(r.compile).toLocaleString('en')})${misses}${r.failed ? `  (${r.failed} responses ≥ 300!)` : ''}`);
   }
   const top = arg('top', 0);
   if (top > 0 && results.length > 1) {
-    const a = functions(base, opts.requests);
+    const a = functions(base, opts.requests, cacheSim);
+    const none = cacheSim ? [0, 0, 0, 0] : [0];
+    // Ranked by instructions, or with --cache-sim by misses of all levels.
+    const rank = (v) => (cacheSim ? v[1] + v[2] + v[3] : v[0]);
     for (const r of results.slice(1)) {
-      const b = functions(r, opts.requests);
-      const rows = [...new Set([...a.keys(), ...b.keys()])].map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0]).sort((x, y) => (y[2] - y[1]) - (x[2] - x[1]));
-      console.log(`\n${r.script} against ${base.script}: growth, baseline, this (instructions/request)`);
-      for (const [k, x, y] of rows.slice(0, top)) console.log(`${Math.round(y - x).toString().padStart(8)} ${Math.round(x).toString().padStart(8)} ${Math.round(y).toString().padStart(8)}  ${k.slice(0, 120)}`);
-      const sums = new Map(CATEGORIES.map(([c]) => [c, [0, 0]]));
+      const b = functions(r, opts.requests, cacheSim);
+      const rows = [...new Set([...a.keys(), ...b.keys()])].map((k) => [k, a.get(k) ?? none, b.get(k) ?? none]).sort((x, y) => (rank(y[2]) - rank(y[1])) - (rank(x[2]) - rank(x[1])));
+      const line = (x, y, label) => cacheSim
+        ? `${y.map((v, i) => Math.round(v - x[i]).toString().padStart(i === 0 ? 8 : 6)).join(' ')}  ${label}`
+        : `${Math.round(y[0] - x[0]).toString().padStart(8)} ${Math.round(x[0]).toString().padStart(8)} ${Math.round(y[0]).toString().padStart(8)}  ${label}`;
+      const header = cacheSim ? 'growth of instructions, I1, D1 and L2 misses (per request)' : 'growth, baseline, this (instructions/request)';
+      console.log(`\n${r.script} against ${base.script}: ${header}`);
+      for (const [k, x, y] of rows.slice(0, top)) console.log(line(x, y, k.slice(0, 120)));
+      const sums = new Map(CATEGORIES.map(([c]) => [c, [none.slice(), none.slice()]]));
       for (const [k, x, y] of rows) {
         const s = sums.get(CATEGORIES.find(([, re]) => re.test(k))[0]);
-        s[0] += x;
-        s[1] += y;
+        x.forEach((v, i) => { s[0][i] += v; });
+        y.forEach((v, i) => { s[1][i] += v; });
       }
-      console.log('\nby kind: growth, baseline, this (instructions/request)');
-      for (const [c, [x, y]] of sums) console.log(`${Math.round(y - x).toString().padStart(8)} ${Math.round(x).toString().padStart(8)} ${Math.round(y).toString().padStart(8)}  ${c}`);
+      console.log(`\nby kind: ${header}`);
+      for (const [c, [x, y]] of sums) console.log(line(x, y, c));
     }
   }
   fs.rmSync(opts.dir, { recursive: true, force: true });
