@@ -3,7 +3,7 @@
 /**
  * `node bench/server-cpu.js <server.js> [--requests 100000] [--warm 10000]`
  *
- * The server's own CPU time per request, from `/proc/<pid>/task/<tid>/stat` (user + system, every thread of the
+ * The server's own CPU time per request, from `/proc/<pid>/task/<tid>/stat` (user and system, every thread of the
  * server: the main thread, and V8's helper threads summed as `node`). The server runs on CPU 0 (`taskset`) and this
  * script, which sends the requests over 8 keep-alive connections, should run on CPU 1 (`taskset -c 1 node …`). Unlike
  * instructions (`instructions.js`) this counts cache misses and helper threads; unlike requests/s it does not depend on
@@ -17,14 +17,16 @@ const requests = arg('requests', 100_000);
 const warm = arg('warm', 10_000);
 const TICK_US = 1e6 / 100; // USER_HZ
 
-/** CPU ticks by thread kind: `main`, and the others by name. */
+/** CPU ticks by thread kind (`main`, and the others by name), user and system apart. */
 function ticks(pid) {
   const out = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     const name = tid === String(pid) ? 'main' : raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')).replace(/[0-9]+$/, '');
     const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-    out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+    const t = (out[name] ??= { user: 0, system: 0 });
+    t.user += Number(fields[11]);
+    t.system += Number(fields[12]);
   }
   return out;
 }
@@ -35,8 +37,10 @@ startServer(script, { pin: true }, async (info, child) => {
   const before = ticks(child.pid);
   await send(requests);
   const after = ticks(child.pid);
-  const per = (k) => (((after[k] ?? 0) - (before[k] ?? 0)) * TICK_US) / requests;
-  const total = Object.keys(after).reduce((sum, k) => sum + per(k), 0);
-  console.log(`${script}: ${total.toFixed(1)} µs CPU per request (${Object.keys(after).map((k) => `${k} ${per(k).toFixed(1)}`).join(', ')})`);
+  const per = (k, part) => (((after[k]?.[part] ?? 0) - (before[k]?.[part] ?? 0)) * TICK_US) / requests;
+  const both = (k) => per(k, 'user') + per(k, 'system');
+  const total = Object.keys(after).reduce((sum, k) => sum + both(k), 0);
+  const threads = Object.keys(after).map((k) => `${k} ${both(k).toFixed(1)} (user ${per(k, 'user').toFixed(1)}, system ${per(k, 'system').toFixed(1)})`);
+  console.log(`${script}: ${total.toFixed(1)} µs CPU per request (${threads.join(', ')})`);
   child.kill('SIGTERM');
 });
