@@ -20,8 +20,8 @@
  * (`L2`, modelled on this host's per-core L2; valgrind's default would model the VM's far larger shared L3), and
  * `--top` lists functions by the growth of their misses. Instructions leave these out, and they are where a request
  * to Express pays for what keyward adds: its code and data evict the framework's own between two requests, so the
- * same work costs several times more in a server than in a loop (`node bench/micro-check.js --touch 4096`). About
- * twice as slow again.
+ * same work costs several times more in a server than in a loop (`node bench/micro-check.js --touch 4096`). The
+ * simulation makes each server about twice as slow again under valgrind.
  *
  * Needs valgrind (Debian package `valgrind`) and `npm run build`. Servers run in parallel (counts are unaffected);
  * each takes a few minutes under valgrind.
