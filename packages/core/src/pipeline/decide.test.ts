@@ -74,4 +74,21 @@ describe('decide()', () => {
     expect(completed).toMatchObject({ type: 'request.completed', time: '2026-06-01T12:00:02.000Z', status: 200, bytes: 3 });
     await kw.close();
   });
+
+  it("reports each request once, through its own done, even when done is detached or called again", async () => {
+    const kw = createKeyward();
+    const events: KeywardEvent[] = [];
+    kw.on('request.completed', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const a = (await kw.check({ ...request(key), path: '/a' })) as Extract<Decision, { ok: true }>;
+    const b = (await kw.check({ ...request(key), path: '/b' })) as Extract<Decision, { ok: true }>;
+    const { done } = b; // adapters hand it over on its own, as a callback
+    done({ status: 201, bytes: 2 });
+    a.done({ status: 200, bytes: 1 });
+    done({ status: 500, bytes: 9 });
+    a.done({ status: 500, bytes: 9 });
+    await kw.flushEvents();
+    expect(events.map((e) => [e.path, e.status, e.bytes])).toEqual([['/b', 201, 2], ['/a', 200, 1]]);
+    await kw.close();
+  });
 });
