@@ -17,7 +17,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, sendRequests, startServer } = require('./lib/direct');
+const { arg, sendRequests, serverScripts, startServer } = require('./lib/direct');
+const { symbolizer } = require('./lib/symbols');
 
 const IC = /^(Keyed)?(Load|Store|Has|DefineNamedOwn|DefineKeyedOwn|StoreInArrayLiteral)(Global)?IC,/;
 
@@ -54,12 +55,8 @@ function parse(log, requests) {
     const p = l.split(',');
     code.push([parseInt(p[4], 16), Number(p[5]), p.slice(6, -2).join(',')]);
   }
-  code.sort((a, b) => a[0] - b[0]);
-  const fn = (pc) => {
-    let lo = 0, hi = code.length - 1, found;
-    while (lo <= hi) { const mid = (lo + hi) >> 1; if (code[mid][0] <= pc) { found = code[mid]; lo = mid + 1; } else hi = mid - 1; }
-    return found && pc < found[0] + found[1] ? found[2].replace(/^JS:[*^~+]?/, '') : '?';
-  };
+  const name = symbolizer(code);
+  const fn = (pc) => name(pc)?.replace(/^JS:[*^~+]?/, '') ?? '?';
   const sites = new Map();
   for (let i = start + 1; i < end; i++) {
     if (!IC.test(lines[i])) continue;
@@ -75,8 +72,7 @@ const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
 const row = (n, site) => `${n.toFixed(2).padStart(7)}  ${site.slice(0, 150)}`;
 
 (async () => {
-  const scripts = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
-  if (scripts.length === 0) throw new Error('usage: node bench/ic-misses.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N]');
+  const scripts = serverScripts('node bench/ic-misses.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N]');
   const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-ic-')) };
   const top = arg('top', 30);
   const results = [];

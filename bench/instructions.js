@@ -32,7 +32,8 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
-const { arg } = require('./lib/direct');
+const { arg, serverScripts } = require('./lib/direct');
+const { symbolizer } = require('./lib/symbols');
 
 
 /** The simulated caches of `--cache-sim`: this host's L1 sizes, and its 2 MiB per-core L2 as the last level. */
@@ -118,12 +119,7 @@ function shownEvents(cacheSim) {
  * `[instructions, I1 misses, D1 misses, L2 misses]`.
  */
 function functions(result, requests, cacheSim) {
-  const map = fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }).sort((x, y) => x[0] - y[0]) : [];
-  const name = (addr) => {
-    let lo = 0, hi = map.length - 1, found;
-    while (lo <= hi) { const mid = (lo + hi) >> 1; if (map[mid][0] <= addr) { found = map[mid]; lo = mid + 1; } else hi = mid - 1; }
-    return found && addr < found[0] + found[1] ? found[2] : undefined;
-  };
+  const name = symbolizer(fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }) : []);
   const events = shownEvents(cacheSim);
   // Each column is "1,234 (5.6%)", or "." for none.
   const row = new RegExp(`^ *${events.map(() => '([0-9,]+ \\( *[0-9.]+%\\)|\\.) +').join('')}(.*)$`);
@@ -145,9 +141,7 @@ function functions(result, requests, cacheSim) {
 }
 
 (async () => {
-  const flagged = (a) => a !== undefined && a.startsWith('--') && a !== '--cache-sim'; // an option taking a value
-  const scripts = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !flagged(all[i - 1]));
-  if (scripts.length === 0) throw new Error('usage: node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim]');
+  const scripts = serverScripts('node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim]', ['--cache-sim']);
   const cacheSim = process.argv.includes('--cache-sim');
   const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cg-')), cacheSim };
   const results = await Promise.all(scripts.map((s) => count(s, opts)));

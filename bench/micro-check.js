@@ -11,8 +11,8 @@
  */
 const { createKeyward } = require('@keyward/core');
 
-const i = process.argv.indexOf('--touch');
-const touchKiB = i === -1 ? 0 : Number(process.argv[i + 1]);
+const touchAt = process.argv.indexOf('--touch');
+const touchKiB = touchAt === -1 ? 0 : Number(process.argv[touchAt + 1]);
 if (!Number.isInteger(touchKiB) || touchKiB < 0) throw new Error('usage: node bench/micro-check.js [--touch KiB]');
 
 (async () => {

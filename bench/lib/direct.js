@@ -22,6 +22,17 @@ function serverScript(usage) {
 }
 
 /**
+ * Every server script on the command line: the arguments that are neither options nor an option's value. `switches`
+ * are the options that take no value (e.g. `--cache-sim`). Throws `usage` when there is none.
+ */
+function serverScripts(usage, switches = []) {
+  const takesValue = (a) => a !== undefined && a.startsWith('--') && !switches.includes(a);
+  const scripts = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !takesValue(all[i - 1]));
+  if (scripts.length === 0) throw new Error(`usage: ${usage}`);
+  return scripts;
+}
+
+/**
  * Starts `script` (relative to bench/) as a child process, pinned to CPU 0 with `taskset` when `pin`, with Node's
  * `nodeArgs` before it, and calls `ready(info, child, lines)` with the JSON line it prints (`lib/serve.js`; lines before
  * it, such as `--trace-gc-nvp` output, are skipped) and its later stdout `lines` (a readline interface). The exit
@@ -58,4 +69,4 @@ async function sendRequests(info, count, connections) {
   agent.destroy();
 }
 
-module.exports = { arg, serverScript, startServer, sendRequests };
+module.exports = { arg, serverScript, serverScripts, startServer, sendRequests };
