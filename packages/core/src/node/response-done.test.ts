@@ -45,6 +45,30 @@ describe('onResponseDone', () => {
     await app.close();
   });
 
+  it('reports the status a response of another prototype answers (as Express swaps in its own), and of Node’s own', async () => {
+    const seen: CompletionInfo[] = [];
+    // A framework's response prototype that keeps the status elsewhere: the status must be read through it.
+    const framework = Object.create(ServerResponse.prototype, {
+      statusCode: { get(this: { kept?: number }) { return this.kept ?? 200; }, set(this: { kept?: number }, v: number) { this.kept = v; }, configurable: true },
+    }) as object;
+    let swap = true;
+    const app = await serve((res) => {
+      if (swap) {
+        Object.setPrototypeOf(res, framework);
+        delete (res as { statusCode?: number }).statusCode; // Node's own data property would hide the accessor
+      }
+      onResponseDone(res, (i) => seen.push(i), 'GET');
+      res.statusCode = swap ? 203 : 202;
+      res.end('ok');
+    });
+    expect(await get(app.url)).toBe('ok');
+    swap = false;
+    expect(await get(app.url)).toBe('ok');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([{ status: 203, bytes: 2 }, { status: 202, bytes: 2 }]);
+    await app.close();
+  });
+
   it('reports 0 bytes for HEAD and leaves untracked responses alone', async () => {
     const seen: CompletionInfo[] = [];
     let tracked = true;

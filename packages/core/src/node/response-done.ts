@@ -10,6 +10,11 @@ interface Tracker {
   bytes: number;
   /** 0 bytes are reported for a `HEAD` request; `undefined` when the caller did not say (read from `res.req`). */
   readonly head: boolean | undefined;
+  /**
+   * Whether the response has Node's own HTTP/1 prototype, read once when tracking starts (a response keeps its
+   * prototype): its status is then a plain read, otherwise a `Reflect.get` (see {@link report}).
+   */
+  readonly plain: boolean;
   readonly done: (info: CompletionInfo) => void;
   more: Array<(info: CompletionInfo) => void> | undefined;
   /**
@@ -35,7 +40,7 @@ function report(res: NodeResponse, t: Tracker): void {
   const head = t.head ?? (res as { req?: { method?: string } }).req?.method === 'HEAD';
   // Read as toAuthRequest reads a request: on Express, whose responses each have a hidden class of their own, a plain
   // `res.statusCode` misses V8's caches (~2,000 instructions) and `Reflect.get` does not (~250).
-  const status = Object.getPrototypeOf(res) === ServerResponse.prototype ? res.statusCode : (Reflect.get(res, 'statusCode') as number);
+  const status = t.plain ? res.statusCode : (Reflect.get(res, 'statusCode') as number);
   const info = { status, bytes: head ? 0 : t.bytes };
   t.done(info);
   if (t.more) for (const done of t.more) done(info);
@@ -106,10 +111,10 @@ export function prepareResponseTracking(): void {
 /**
  * Makes sure the methods of `res`'s kind are wrapped: `ServerResponse.prototype` for HTTP/1 (Express, Koa, Nest,
  * Fastify), `Http2ServerResponse.prototype` for HTTP/2 (Koa or Fastify on `node:http2`; the module is loaded only
- * then), and for any other response-like object that object itself.
+ * then), and for any other response-like object that object itself. `proto` is `res`'s prototype, which the caller
+ * has read already. Returns whether `res` is an HTTP/2 response.
  */
-function prepare(res: NodeResponse): boolean {
-  const proto = Object.getPrototypeOf(res) as object | null;
+function prepare(res: NodeResponse, proto: object | null): boolean {
   if (proto === known) return knownHttp2;
   let http2 = false;
   if (res instanceof ServerResponse) prepareResponseTracking();
@@ -138,10 +143,13 @@ function prepare(res: NodeResponse): boolean {
  * @param method - the request's method, when the caller has it at hand (otherwise read from `res.req` at the end)
  */
 export function onResponseDone(res: NodeResponse, done: (info: CompletionInfo) => void, method?: string): void {
-  const http2 = prepare(res);
+  // Read once here: on Koa, Object.getPrototypeOf of a response is a runtime call (~100 instructions), and report()
+  // needs the answer again.
+  const proto = Object.getPrototypeOf(res) as object | null;
+  const http2 = prepare(res, proto);
   const existing = trackers.get(res);
   if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', done, more: undefined, ended: false });
+  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', plain: proto === ServerResponse.prototype, done, more: undefined, ended: false });
   // Node emits no `close` on an HTTP/2 response whose HEAD request was cancelled before `end()`; its stream still
   // closes. One listener per tracked HTTP/2 response reports it then (a no-op when the response already reported).
   if (http2) {
