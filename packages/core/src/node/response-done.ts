@@ -11,8 +11,9 @@ interface Tracker {
   /** 0 bytes are reported for a `HEAD` request; `undefined` when the caller did not say (read from `res.req`). */
   readonly head: boolean | undefined;
   /**
-   * Whether the response has Node's own HTTP/1 prototype, read once when tracking starts (a response keeps its
-   * prototype): its status is then a plain read, otherwise a `Reflect.get` (see {@link report}).
+   * Whether the response had Node's own HTTP/1 prototype when tracking started: its status is then read plainly,
+   * otherwise through `Reflect.get` (see {@link report}). Both reads answer the same, whatever the prototype is by then
+   * (an Express sub-app swaps it and back); the flag only picks the one V8 serves from its caches.
    */
   readonly plain: boolean;
   readonly done: (info: CompletionInfo) => void;
