@@ -4,14 +4,10 @@
 // events, no completion tracking, no request id. Where keyward's own cost ends and any key check's begins: what a
 // goal asks of keyward beyond this, no implementation can give. Reads go through Reflect.get, as keyward's do (a plain
 // read on an Express request misses V8's caches; see README, ninth session).
-const crypto = require('node:crypto');
 const express = require('express');
 const { serve } = require('../lib/serve');
-const { STAND_IN_CALLER } = require('../lib/caller');
+const { KEY, lookUp } = require('../lib/least-key');
 
-const KEY = `kw_live_${crypto.randomBytes(29).toString('base64url')}`;
-const record = Object.freeze({ id: STAND_IN_CALLER, owner: 'bench', scopes: new Set(['docs:read']), status: 'active', expiresAt: undefined });
-const byHash = new Map([[crypto.hash('sha256', KEY, 'latin1'), record]]);
 const principals = new WeakMap();
 const refuse = (res, status) => { res.statusCode = status; res.end(); };
 
@@ -19,10 +15,8 @@ const app = express();
 app.disable('x-powered-by');
 app.get('/health', (_req, res) => res.json({ ok: true }));
 app.use((req, res, next) => {
-  const presented = Reflect.get(req, 'headers')['x-api-key'];
-  if (typeof presented !== 'string') return refuse(res, 401);
-  const r = byHash.get(crypto.hash('sha256', presented, 'latin1'));
-  if (r === undefined || r.status !== 'active' || (r.expiresAt !== undefined && r.expiresAt <= Date.now())) return refuse(res, 401);
+  const r = lookUp(Reflect.get(req, 'headers')['x-api-key']);
+  if (r === undefined) return refuse(res, 401);
   req.auth = r;
   principals.set(req, r);
   next();

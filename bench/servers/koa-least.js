@@ -2,15 +2,11 @@
 // The least an API-key check can do on Koa, hand-written on the example's app shape: read one header, SHA-256 it
 // (one-shot), one Map look-up, the record's status and expiry, the route's scope from ctx.state. No extraction rules,
 // no audit events, no completion tracking, no request id. See express-least.js.
-const crypto = require('node:crypto');
 const Koa = require('koa');
 const { Router } = require('@koa/router');
 const { serve } = require('../lib/serve');
-const { STAND_IN_CALLER } = require('../lib/caller');
+const { KEY, lookUp } = require('../lib/least-key');
 
-const KEY = `kw_live_${crypto.randomBytes(29).toString('base64url')}`;
-const record = Object.freeze({ id: STAND_IN_CALLER, owner: 'bench', scopes: new Set(['docs:read']), status: 'active', expiresAt: undefined });
-const byHash = new Map([[crypto.hash('sha256', KEY, 'latin1'), record]]);
 const refuse = (ctx, status) => { ctx.status = status; };
 
 const app = new Koa();
@@ -19,10 +15,8 @@ const needs = (scope) => (ctx, next) => (ctx.state.auth.scopes.has(scope) ? next
 router.get('/health', (ctx) => { ctx.body = { ok: true }; });
 router.get('/v1/docs', needs('docs:read'), (ctx) => { ctx.body = { docs: [{ id: 1, title: 'Hello' }], caller: ctx.state.auth.id }; });
 app.use((ctx, next) => {
-  const presented = ctx.req.headers['x-api-key'];
-  if (typeof presented !== 'string') return refuse(ctx, 401);
-  const r = byHash.get(crypto.hash('sha256', presented, 'latin1'));
-  if (r === undefined || r.status !== 'active' || (r.expiresAt !== undefined && r.expiresAt <= Date.now())) return refuse(ctx, 401);
+  const r = lookUp(ctx.req.headers['x-api-key']);
+  if (r === undefined) return refuse(ctx, 401);
   ctx.state.auth = r;
   return next();
 });
