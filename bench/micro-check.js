@@ -10,9 +10,9 @@
  * inside a running Express server.
  */
 const { createKeyward } = require('@keyward/core');
+const { arg } = require('./lib/direct');
 
-const touchAt = process.argv.indexOf('--touch');
-const touchKiB = touchAt === -1 ? 0 : Number(process.argv[touchAt + 1]);
+const touchKiB = arg('touch', 0);
 if (!Number.isInteger(touchKiB) || touchKiB < 0) throw new Error('usage: node bench/micro-check.js [--touch KiB]');
 
 (async () => {
