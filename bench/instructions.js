@@ -109,9 +109,9 @@ const CATEGORIES = [
   ['the rest (runtime, Node C++)', /./],
 ];
 
-/** The events `--top` reads per function: instructions, and with `--cache-sim` the misses of each level. */
-function shownEvents(cacheSim) {
-  return cacheSim ? ['Ir', ...Object.values(MISSES).flat()] : ['Ir'];
+/** The columns `--top` shows, each the callgrind events it sums: instructions, and with `--cache-sim` each level's misses. */
+function levelsOf(cacheSim) {
+  return cacheSim ? [['Ir'], ...Object.values(MISSES)] : [['Ir']];
 }
 
 /**
@@ -120,10 +120,10 @@ function shownEvents(cacheSim) {
  */
 function functions(result, requests, cacheSim) {
   const name = symbolizer(fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }) : []);
-  const events = shownEvents(cacheSim);
+  const levels = levelsOf(cacheSim);
+  const events = levels.flat();
   // Each column is "1,234 (5.6%)", or "." for none.
   const row = new RegExp(`^ *${events.map(() => '([0-9,]+ \\( *[0-9.]+%\\)|\\.) +').join('')}(.*)$`);
-  const levels = cacheSim ? [['Ir'], ...Object.values(MISSES)] : [['Ir']];
   const text = execFileSync('callgrind_annotate', [`--show=${events.join(',')}`, '--threshold=100', result.file], { maxBuffer: 1 << 29 }).toString();
   const out = new Map();
   for (const line of text.split('\n')) {
@@ -153,7 +153,7 @@ function functions(result, requests, cacheSim) {
   const top = arg('top', 0);
   if (top > 0 && results.length > 1) {
     const a = functions(base, opts.requests, cacheSim);
-    const none = cacheSim ? [0, 0, 0, 0] : [0];
+    const none = levelsOf(cacheSim).map(() => 0);
     // Ranked by instructions, or with --cache-sim by misses of all levels.
     const rank = (v) => (cacheSim ? v[1] + v[2] + v[3] : v[0]);
     for (const r of results.slice(1)) {
