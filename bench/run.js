@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--connections C]`
+ * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--processes P] [--connections C]`
  * Runs the named scenarios (default: all in bench/scenarios), prints a Markdown table of requests/s, latency and the
- * ratio against the bare server of the same run, and writes bench/results/latest.json. Needs built packages
- * (`npm run build`).
+ * ratio against the bare server of the same run (the median of the rounds' ratios, its 95 % bootstrap interval and
+ * the verdict against the goal: met, not met, or undecided by this run), and writes bench/results/latest.json.
+ * Needs built packages (`npm run build`).
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const { runScenario } = require('./lib/runner');
 const { arg } = require('./lib/direct');
+const { verdict } = require('./lib/stats');
 
 
 async function main() {
@@ -17,7 +19,9 @@ async function main() {
   const dir = path.join(__dirname, 'scenarios');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
   const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
-  const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), connections: arg('connections', 50) };
+  // --processes P: the rounds are split between P fresh sets of server processes (see lib/runner.js).
+  const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), processes: arg('processes', 1), connections: arg('connections', 50) };
+  if (!Number.isInteger(opts.processes) || opts.processes < 1 || opts.processes > opts.rounds) throw new TypeError('bench: --processes must be an integer from 1 to --rounds');
   const rows = [];
   const failed = [];
   for (const f of chosen) {
@@ -31,8 +35,13 @@ async function main() {
       process.stderr.write(`bench: ${scenario.name} failed: ${e.message}\n`);
     }
   }
-  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | rounds\' range | goal |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${r.ratio === 1 && r.ratioMin === 1 ? '' : `${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)}`} | ${r.goal !== undefined ? `≥ ${r.goal}` : ''} |`);
+  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | 95 % interval | rounds\' range | goal | verdict |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
+  for (const r of rows) {
+    const baseline = r.ratio === 1 && r.ratioMin === 1 && r.ratioMax === 1;
+    const range = (lo, hi) => (baseline ? '' : `${lo.toFixed(3)}–${hi.toFixed(3)}`);
+    const goal = r.goal !== undefined ? `≥ ${r.goal}` : '';
+    lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal)} |`);
+  }
   console.log(lines.join('\n'));
   for (const f of failed) console.log(`\n${f.scenario}: FAILED (${f.error})`);
   if (failed.length) process.exitCode = 1;

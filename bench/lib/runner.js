@@ -2,13 +2,15 @@
 /**
  * The benchmark runner: starts each target server in its own child process (so the load generator and the server do
  * not share a JavaScript thread), drives it with autocannon from this process, alternates baseline and subjects over
- * several rounds (A B C, B C A, …) so drift hits all alike, and reports medians and, for each target, the median
- * and range of its per-round ratio to the baseline. Never used by tests: performance is a bench figure, not an assertion.
+ * several rounds (A B C, B C A, …) so drift hits all alike, and reports medians and, for each target, the median,
+ * range and 95 % bootstrap interval of its per-round ratio to the baseline. Never used by tests: performance is a
+ * bench figure, not an assertion.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 const autocannon = require('autocannon');
+const { median, medianInterval } = require('./stats');
 
 /**
  * With `BENCH_PIN=1` (and `taskset` on the machine), each server runs on CPU 0 and the load generator on CPU 1, so
@@ -47,49 +49,80 @@ function load(info, { duration, connections }) {
   });
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+/** Stops the servers of one set and waits until each has exited (SIGKILL after 5 s), so the next set runs alone. */
+async function stopAll(started) {
+  await Promise.all(started.map((s) => new Promise((resolve) => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 5_000);
+    s.child.once('exit', () => { clearTimeout(timer); resolve(); });
+    s.child.kill('SIGTERM');
+  })));
+}
 
 /**
  * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal? }] }`.
  * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline.
+ *
+ * With `processes` > 1 the rounds are split between that many fresh sets of server processes, each started and warmed
+ * up anew. One process of a server can be luckier than another (where V8 laid out its code and heap, what it
+ * compiled when): the same server measured in two scenarios of one run differed by 0.03–0.04, beyond the interval of
+ * either. Rounds of one process cannot show that; rounds spread over several can.
  */
-async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2 } = {}) {
+async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2, processes = 1 } = {}) {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError('runScenario: rounds must be a positive integer');
+  if (!Number.isInteger(processes) || processes < 1 || processes > rounds) throw new TypeError('runScenario: processes must be an integer from 1 to rounds');
   const targets = [scenario.baseline, ...scenario.subjects];
-  const started = [];
+  const samples = new Map(targets.map((t) => [t.name, []]));
+  let started = [];
+  let r = 0;
+  const sizes = [];
   try {
-    for (const t of targets) started.push({ target: t, ...(await startServer(t.script, t.env)) });
-    for (const s of started) await load(s.info, { duration: warmup, connections });
-    const samples = new Map(started.map((s) => [s.target.name, []]));
-    for (let r = 0; r < rounds; r++) {
-      // The order rotates each round, so no target always runs first or right after the same other one.
-      for (const s of started.map((_, i) => started[(i + r) % started.length])) {
-        const res = await load(s.info, { duration, connections });
-        samples.get(s.target.name).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts });
+    for (let p = 0; p < processes; p++) {
+      started = [];
+      const first = r;
+      for (const t of targets) started.push({ target: t, ...(await startServer(t.script, t.env)) });
+      for (const s of started) await load(s.info, { duration: warmup, connections });
+      for (const end = Math.round(((p + 1) * rounds) / processes); r < end; r++) {
+        // The order rotates each round, so no target always runs first or right after the same other one.
+        for (const s of started.map((_, i) => started[(i + r) % started.length])) {
+          const res = await load(s.info, { duration, connections });
+          samples.get(s.target.name).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts });
+        }
       }
+      sizes.push(r - first);
+      await stopAll(started);
     }
     const baseline = samples.get(scenario.baseline.name);
-    return started.map((s) => {
-      const xs = samples.get(s.target.name);
+    return targets.map((target) => {
+      const isBaseline = target === scenario.baseline;
+      const xs = samples.get(target.name);
       const rps = median(xs.map((x) => x.rps));
       // The ratio is the median of each round's ratio: a target and its baseline measured within seconds of each
       // other share the machine's state of that moment, which medians of whole runs do not cancel.
       const ratios = xs.map((x, r) => x.rps / baseline[r].rps);
+      const interval = medianInterval(ratios, { clusters: sizes });
       return {
         scenario: scenario.name,
-        target: s.target.name,
+        target: target.name,
         rps: Math.round(rps),
         p50: median(xs.map((x) => x.p50)),
         p99: median(xs.map((x) => x.p99)),
         non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
         errors: xs.reduce((a, x) => a + x.errors, 0),
-        ratio: s.target === scenario.baseline ? 1 : Math.round(median(ratios) * 1000) / 1000,
+        ratio: isBaseline ? 1 : Math.round(median(ratios) * 1000) / 1000,
         ratioMin: Math.round(Math.min(...ratios) * 1000) / 1000,
         ratioMax: Math.round(Math.max(...ratios) * 1000) / 1000,
-        goal: s.target === scenario.baseline ? undefined : 'goal' in s.target ? s.target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
+        // 95 % bootstrap interval of the median ratio (lib/stats.js), the sets of processes resampled as clusters: a goal
+        // inside it is not decided by this run.
+        ratioLow: Math.round(interval.low * 1000) / 1000,
+        ratioHigh: Math.round(interval.high * 1000) / 1000,
+        rounds: isBaseline ? undefined : ratios.map((x) => Math.round(x * 1000) / 1000), // kept in latest.json
+        processes: isBaseline ? undefined : sizes, // how many of those rounds each set of processes ran
+        goal: isBaseline ? undefined : 'goal' in target ? target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
   } finally {
-    for (const s of started) s.child.kill('SIGTERM');
+    for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   }
 }
 
