@@ -21,6 +21,7 @@ async function main() {
   const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
   // --processes P: the rounds are split between P fresh sets of server processes (see lib/runner.js).
   const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), processes: arg('processes', 1), connections: arg('connections', 50) };
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new TypeError('bench: --rounds must be a positive integer');
   if (!Number.isInteger(opts.processes) || opts.processes < 1 || opts.processes > opts.rounds) throw new TypeError('bench: --processes must be an integer from 1 to --rounds');
   const rows = [];
   const failed = [];
@@ -37,8 +38,7 @@ async function main() {
   }
   const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | 95 % interval | rounds\' range | goal | verdict |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
   for (const r of rows) {
-    const baseline = r.ratio === 1 && r.ratioMin === 1 && r.ratioMax === 1;
-    const range = (lo, hi) => (baseline ? '' : `${lo.toFixed(3)}–${hi.toFixed(3)}`);
+    const range = (lo, hi) => (r.baseline ? '' : `${lo.toFixed(3)}–${hi.toFixed(3)}`);
     const goal = r.goal !== undefined ? `≥ ${r.goal}` : '';
     lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal)} |`);
   }

@@ -104,6 +104,7 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
       return {
         scenario: scenario.name,
         target: target.name,
+        baseline: isBaseline,
         rps: Math.round(rps),
         p50: median(xs.map((x) => x.p50)),
         p99: median(xs.map((x) => x.p99)),

@@ -3,8 +3,8 @@
  * The bench's statistics: the median, and a bootstrap interval for the median of a target's per-round ratios. On a
  * shared 2-core host one round's ratio moves by ± 0.1 or more, so a median alone cannot say whether a goal 0.01 away
  * is met; the interval says how far this run's median could have landed with other rounds of the same run.
- * Rounds are treated as independent draws, which drift makes only roughly true: read the interval as the least
- * uncertainty of the run, not the most.
+ * Rounds (or, with `clusters`, the sets of server processes that ran them) are treated as independent draws, which the
+ * host's drift makes only roughly true: read the interval as the least uncertainty of the run, not the most.
  */
 
 /** The median of `xs` (not changed). */
