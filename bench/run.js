@@ -9,7 +9,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { runScenario } = require('./lib/runner');
+const { checkRounds, runScenario } = require('./lib/runner');
 const { arg } = require('./lib/direct');
 const { verdict } = require('./lib/stats');
 
@@ -21,8 +21,7 @@ async function main() {
   const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
   // --processes P: the rounds are split between P fresh sets of server processes (see lib/runner.js).
   const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), processes: arg('processes', 1), connections: arg('connections', 50) };
-  if (!Number.isInteger(opts.rounds) || opts.rounds < 1) throw new TypeError('bench: --rounds must be a positive integer');
-  if (!Number.isInteger(opts.processes) || opts.processes < 1 || opts.processes > opts.rounds) throw new TypeError('bench: --processes must be an integer from 1 to --rounds');
+  checkRounds(opts); // before any server starts, so a bad value fails once rather than once per scenario
   const rows = [];
   const failed = [];
   for (const f of chosen) {

@@ -59,6 +59,12 @@ async function stopAll(started) {
   })));
 }
 
+/** Checks the rounds and processes of a run (`--rounds`, `--processes`); throws naming the option. */
+function checkRounds({ rounds, processes = 1 }) {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError('bench: --rounds must be a positive integer');
+  if (!Number.isInteger(processes) || processes < 1 || processes > rounds) throw new TypeError('bench: --processes must be an integer from 1 to --rounds');
+}
+
 /**
  * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal? }] }`.
  * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline.
@@ -70,8 +76,7 @@ async function stopAll(started) {
  * process cannot show that; rounds spread over several can.
  */
 async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2, processes = 1 } = {}) {
-  if (!Number.isInteger(rounds) || rounds < 1) throw new TypeError('runScenario: rounds must be a positive integer');
-  if (!Number.isInteger(processes) || processes < 1 || processes > rounds) throw new TypeError('runScenario: processes must be an integer from 1 to rounds');
+  checkRounds({ rounds, processes });
   const targets = [scenario.baseline, ...scenario.subjects];
   const samples = new Map(targets.map((t) => [t.name, []]));
   let started = [];
@@ -128,4 +133,4 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
   }
 }
 
-module.exports = { runScenario, startServer, load, median };
+module.exports = { runScenario, checkRounds, startServer, load };
