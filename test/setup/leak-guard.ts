@@ -48,6 +48,20 @@ export function findLeaks(text: string): string[] {
   return found;
 }
 
+/**
+ * Runs `fn` while the guard is off the channel, for a test of what keyward does when nobody subscribes to it (a
+ * subscriber makes every event wanted). Whatever `fn`'s own listeners receive must be handed to `capture`, so it is
+ * still checked for leaks.
+ */
+export async function withoutChannel<T>(fn: (capture: (event: unknown) => void) => Promise<T> | T): Promise<T> {
+  unsubscribe('keyward:events', onEvent);
+  try {
+    return await fn(onEvent);
+  } finally {
+    subscribe('keyward:events', onEvent);
+  }
+}
+
 afterAll(() => {
   unsubscribe('keyward:events', onEvent);
   methods.forEach((m, i) => {

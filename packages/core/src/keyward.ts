@@ -192,7 +192,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     if (!principal) return deny('CREDENTIALS_MISSING', decision.requestId, challenge, { detail: 'No credentials were sent.' });
     if (satisfies(principal.scopes, scopes.expression)) return undefined;
     const d = deny('INSUFFICIENT_SCOPE', decision.requestId, challenge, { detail: `This request needs: ${scopes.source}.`, scope: scopes.scopes });
-    if (events.active) events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: principal.keyId ?? principal.id, owner: principal.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+    if (events.wants('access.denied')) events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: principal.keyId ?? principal.id, owner: principal.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
     return d;
   }
 

@@ -1,12 +1,24 @@
-import { EVENT_SCHEMA, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
+import { EVENT_SCHEMA, EVENT_TYPES, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
 import type { Clock } from '../util/clock';
-import { channel } from 'node:diagnostics_channel';
+import { channel, type Channel } from 'node:diagnostics_channel';
 
 /**
  * Every event of every instance is also published on this diagnostics channel (only when someone subscribes), so a
  * process-wide observer — the test suite's leak guard, an APM agent — sees them without holding the instance.
  */
 export const EVENTS_CHANNEL = channel('keyward:events');
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** Per event type, whether anyone listens to it: one boolean for every type, so every such object has one shape. */
+type Wanted = Readonly<Record<KeywardEventType, boolean>>;
+
+function wantedBy(listeners: ReadonlyMap<KeywardEventType | '*', ReadonlySet<EventListener>>): Wanted {
+  const all = (listeners.get('*')?.size ?? 0) > 0;
+  const wanted = {} as Record<KeywardEventType, boolean>;
+  for (const type of EVENT_TYPES) wanted[type] = all || (listeners.get(type)?.size ?? 0) > 0;
+  return wanted;
+}
 
 /**
  * Delivers events to subscribers off the request path: `emit` queues, a `setImmediate` flushes in batches.
@@ -19,39 +31,65 @@ export class EventBus {
   private queue: KeywardEvent[] = [];
   private scheduled = false;
   private listenerCount = 0;
+  private wanted: Wanted;
 
+  /**
+   * @param clock - the instance's clock, for event times
+   * @param onListenerError - told when a listener throws or rejects
+   * @param channel - where every event is also published when it has subscribers (the process-wide
+   *   {@link EVENTS_CHANNEL}; a test may pass a channel of its own)
+   */
   constructor(
     private readonly clock: Clock,
     private readonly onListenerError: (error: unknown) => void = () => {},
-  ) {}
+    private readonly channel: Channel = EVENTS_CHANNEL,
+  ) {
+    this.wanted = wantedBy(this.listeners);
+  }
 
-  /** True when anyone listens; producers may skip building events otherwise. */
+  /** True when anyone listens to any event; producers may skip building events otherwise. */
   get active(): boolean {
-    return this.listenerCount > 0 || EVENTS_CHANNEL.hasSubscribers;
+    return this.listenerCount > 0 || this.channel.hasSubscribers;
+  }
+
+  /**
+   * True when an event of `type` would reach anyone: a listener of that type or of `'*'`, or a subscriber of the
+   * channel. The request path asks it before building an event or tracking a response for one, so an instance whose
+   * only listener wants, say, `auth.failed` (an alerting sink) pays nothing for the requests that succeed.
+   */
+  wants(type: KeywardEventType): boolean {
+    return this.wanted[type] || this.channel.hasSubscribers;
   }
 
   /**
    * Subscribes to one event type, or `'*'` for all. Returns the unsubscribe function.
+   *
+   * @throws TypeError for an unknown event type or a listener that is not a function
    */
   on(type: KeywardEventType | '*', listener: EventListener): () => void {
+    if (type !== '*' && !KNOWN_TYPES.has(type)) throw new TypeError(`keyward: unknown event type "${String(type).slice(0, 64)}" (one of ${EVENT_TYPES.join(', ')}, or '*')`);
+    if (typeof listener !== 'function') throw new TypeError('keyward: an event listener must be a function');
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     if (!set.has(listener)) {
       set.add(listener);
-      this.listenerCount++;
-      this.targets.clear();
+      this.changed(1);
     }
     return () => {
-      if (set!.delete(listener)) {
-        this.listenerCount--;
-        this.targets.clear();
-      }
+      if (set!.delete(listener)) this.changed(-1);
     };
   }
 
-  /** Queues an event for delivery. Cheap when nobody listens. */
+  /** After a listener came or went: the count, and what depends on who listens. */
+  private changed(by: number): void {
+    this.listenerCount += by;
+    this.targets.clear();
+    this.wanted = wantedBy(this.listeners);
+  }
+
+  /** Queues an event for delivery. Cheap when nobody wants its type. */
   emit(input: EventInput): void {
-    if (this.listenerCount === 0 && !EVENTS_CHANNEL.hasSubscribers) return;
+    if (!this.wants(input.type)) return;
     this.publish({ schema: EVENT_SCHEMA, time: input.time ?? this.now(), ...input } as KeywardEvent);
   }
 
@@ -60,7 +98,7 @@ export class EventBus {
    * object literal each and hands them here, so no event is copied on the way.
    */
   publish(event: KeywardEvent): void {
-    if (EVENTS_CHANNEL.hasSubscribers) EVENTS_CHANNEL.publish(event);
+    if (this.channel.hasSubscribers) this.channel.publish(event);
     if (this.listenerCount === 0) return;
     this.queue.push(event);
     if (!this.scheduled) {

@@ -1,4 +1,6 @@
+import { channel, type Channel } from 'node:diagnostics_channel';
 import { EventBus, EVENTS_CHANNEL } from './bus';
+import { EVENT_TYPES } from './schema';
 import { redactHeaders, redactQuery, REDACTED } from './redact';
 import { manualClock } from '../util/clock';
 
@@ -45,6 +47,72 @@ describe('events', () => {
     bus.emit({ type: 'key.created' });
     await bus.drain();
     expect(seen).toEqual([]);
+  });
+
+  describe('who wants which event', () => {
+    // A channel of this test's own: the suite's leak guard subscribes to the process-wide one in every file.
+    let own: Channel;
+    let n = 0;
+    beforeEach(() => {
+      own = channel(`keyward:test-wants-${n++}`);
+    });
+
+    it('wants a type only while it, or every type, has a listener', () => {
+      const bus = new EventBus(Date.now, undefined, own);
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual([]);
+      expect(bus.active).toBe(false);
+      const offFailed = bus.on('auth.failed', () => {});
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(['auth.failed']);
+      expect(bus.active).toBe(true);
+      const offAll = bus.on('*', () => {});
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(EVENT_TYPES);
+      offAll();
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(['auth.failed']);
+      offAll(); // a second call changes nothing
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(['auth.failed']);
+      offFailed();
+      expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual([]);
+    });
+
+    it('counts one listener once, however often it subscribes', () => {
+      const bus = new EventBus(Date.now, undefined, own);
+      const listener = () => {};
+      const off1 = bus.on('key.created', listener);
+      bus.on('key.created', listener);
+      off1();
+      expect(bus.wants('key.created')).toBe(false);
+    });
+
+    it('wants every type while the channel has a subscriber, and publishes there', async () => {
+      const bus = new EventBus(Date.now, undefined, own);
+      const published: string[] = [];
+      const subscriber = (e: unknown) => published.push((e as { type: string }).type);
+      own.subscribe(subscriber);
+      expect(EVENT_TYPES.every((t) => bus.wants(t))).toBe(true);
+      bus.emit({ type: 'key.created' });
+      expect(published).toEqual(['key.created']); // synchronously
+      own.unsubscribe(subscriber);
+      expect(bus.wants('key.created')).toBe(false);
+      bus.emit({ type: 'key.created' });
+      expect(published).toEqual(['key.created']);
+    });
+
+    it('builds and delivers nothing of a type nobody wants', async () => {
+      const bus = new EventBus(Date.now, undefined, own);
+      const seen: string[] = [];
+      bus.on('auth.failed', (e) => { seen.push(e.type); });
+      bus.emit({ type: 'auth.succeeded' });
+      bus.emit({ type: 'auth.failed' });
+      await bus.drain();
+      expect(seen).toEqual(['auth.failed']);
+    });
+
+    it('refuses an unknown event type and a listener that is not a function, naming neither secret nor listener', () => {
+      const bus = new EventBus(Date.now, undefined, own);
+      expect(() => bus.on('auth.fail' as never, () => {})).toThrow(/unknown event type "auth\.fail"/);
+      expect(() => bus.on('auth.failed', 'nope' as never)).toThrow(/listener must be a function/);
+      expect(bus.active).toBe(false);
+    });
   });
 
   it('redacts credential headers and query parameters without touching the input', () => {

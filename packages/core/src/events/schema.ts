@@ -11,29 +11,33 @@ export function eventUserAgent(header: string | readonly string[] | undefined): 
 }
 
 /** Every event type keyward emits. */
-export type KeywardEventType =
-  | 'auth.succeeded'
-  | 'auth.failed'
-  | 'access.denied'
-  | 'request.completed'
-  | 'key.created'
-  | 'key.updated'
-  | 'key.revoked'
-  | 'key.disabled'
-  | 'key.enabled'
-  | 'key.deleted'
-  | 'key.revealed'
-  | 'key.rotated'
-  | 'key.expiring'
-  | 'key.expired'
-  | 'key.idle'
-  | 'key.suspended'
-  | 'token.issued'
-  | 'token.revoked'
-  | 'anomaly.detected'
-  | 'auth.blocked'
-  | 'store.error'
-  | 'audit.dropped';
+export const EVENT_TYPES = [
+  'auth.succeeded',
+  'auth.failed',
+  'access.denied',
+  'request.completed',
+  'key.created',
+  'key.updated',
+  'key.revoked',
+  'key.disabled',
+  'key.enabled',
+  'key.deleted',
+  'key.revealed',
+  'key.rotated',
+  'key.expiring',
+  'key.expired',
+  'key.idle',
+  'key.suspended',
+  'token.issued',
+  'token.revoked',
+  'anomaly.detected',
+  'auth.blocked',
+  'store.error',
+  'audit.dropped',
+] as const;
+
+/** Every event type keyward emits (one of {@link EVENT_TYPES}). */
+export type KeywardEventType = (typeof EVENT_TYPES)[number];
 
 /**
  * One audit event. Fields that do not apply are absent. Never carries a credential, a hash or a secret:

@@ -1,4 +1,5 @@
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
+import { withoutChannel } from '../../../../test/setup/leak-guard';
 import { createKeyward, manualClock, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
 
 const DAY = 86_400_000;
@@ -174,6 +175,27 @@ describe('policy: dueForRotation, autoExpire, sweep', () => {
     expect(events.find((e) => e.type === 'key.expired')).toMatchObject({ reason: 'MAX_AGE' });
     expect((await kw.keys.get(b.record.id))!.expiresAt).toBe(START + 20 * DAY);
     await kw.close();
+  });
+
+  it('sweep records a notice as sent only while someone listens to its type', async () => {
+    // Off the leak guard's channel, whose subscriber would make every type wanted.
+    await withoutChannel(async (capture) => {
+      const clock = manualClock(START);
+      const kw = createKeyward({ clock, keyPolicy: { expiringLead: '2d', idleAfter: '5d' }, trackLastUsed: 0 });
+      const seen: string[] = [];
+      const off = kw.on('key.idle', (e) => { seen.push(e.type); capture(e); });
+      const a = await kw.keys.create({ owner: 'acme', expiresIn: '7d' });
+      clock.advance(6 * DAY); // idle, and expiring within two days
+      expect(await kw.keys.sweep()).toMatchObject({ idle: [a.record.id], expiring: [] });
+      expect((await kw.keys.get(a.record.id))!.notified).toEqual({ idle: START });
+      await kw.flushEvents();
+      off();
+      kw.on('key.expiring', (e) => { seen.push(e.type); capture(e); });
+      expect(await kw.keys.sweep()).toMatchObject({ idle: [], expiring: [a.record.id] }); // told now, not lost before
+      await kw.flushEvents();
+      expect(seen).toEqual(['key.idle', 'key.expiring']);
+      await kw.close();
+    });
   });
 
   it('sweep marks rotated keys revoked once their grace period has ended', async () => {

@@ -415,7 +415,8 @@ export class KeyManager {
    * `key.expiring` (within `keyPolicy.expiringLead` of its expiry or, under `autoExpire`, its maximum age),
    * `key.expired`, `key.idle` (unused for `keyPolicy.idleAfter`). Rotated keys whose grace period has ended are marked
    * revoked (`key.revoked`, reason `ROTATION_GRACE_ENDED`). Run it on a timer or from `keyward keys sweep`; subscribe
-   * before sweeping — notices are recorded as sent only while someone listens. Uses the injected clock.
+   * before sweeping — a notice is recorded as sent only while someone listens to its type (or to `'*'`). Uses the
+   * injected clock.
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock();
@@ -434,15 +435,16 @@ export class KeyManager {
           continue;
         }
         if (a.kind === 'expired' && a.byAge) await this.change(r.id, { expiresAt: a.at, updatedAt: now });
-        if (!events.active) continue;
+        const type = a.kind === 'idle' ? 'key.idle' : a.kind === 'expired' ? 'key.expired' : 'key.expiring';
+        if (!events.wants(type)) continue; // not recorded as sent: a later sweep tells whoever listens then
         noticed = true;
         if (a.kind === 'idle') {
           notified.idle = a.since;
-          events.emit({ type: 'key.idle', ...base, data: { lastUsedAt: new Date(a.since).toISOString(), idleAfterMs: this.policy.idleAfterMs } });
+          events.emit({ type, ...base, data: { lastUsedAt: new Date(a.since).toISOString(), idleAfterMs: this.policy.idleAfterMs } });
           report.idle.push(r.id);
         } else {
           notified[a.kind] = a.at;
-          events.emit({ type: a.kind === 'expired' ? 'key.expired' : 'key.expiring', ...base, reason: a.byAge ? 'MAX_AGE' : 'EXPIRES_AT', data: { expiresAt: new Date(a.at).toISOString() } });
+          events.emit({ type, ...base, reason: a.byAge ? 'MAX_AGE' : 'EXPIRES_AT', data: { expiresAt: new Date(a.at).toISOString() } });
           report[a.kind].push(r.id);
         }
       }

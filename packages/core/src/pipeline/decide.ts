@@ -135,8 +135,9 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
         if (pending) (counting ??= []).push(pending);
       }
     }
-    if (events.active) {
-      const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
+    const type = table.auth ? 'auth.failed' : 'access.denied';
+    if (events.wants(type)) {
+      const e = requestEvent(type, ctx);
       if (keyId && !ctx.principal) e.keyId = keyId;
       e.status = denial.status;
       e.reason = denial.code;
@@ -188,7 +189,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     const durationMs = Math.round((performance.now() - this.started) * 1000) / 1000;
     const hooks = this.completionHooks;
     if (hooks) runCompletionHooks(hooks, { status: info.status, bytes: info.bytes, durationMs });
-    if (events.active) {
+    if (events.wants('request.completed')) {
       const e = requestEvent('request.completed', this);
       e.status = info.status;
       e.bytes = info.bytes;
@@ -198,10 +199,10 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   }
 
   function allow(ctx: Context): Decision {
-    const active = events.active;
-    if (active) events.publish(requestEvent('auth.succeeded', ctx, events.at(ctx.now)) as unknown as KeywardEvent); // the clock was read once, at the start
+    if (events.wants('auth.succeeded')) events.publish(requestEvent('auth.succeeded', ctx, events.at(ctx.now)) as unknown as KeywardEvent); // the clock was read once, at the start
     const hooks = ctx.completionHooks;
-    const tracked = active || (hooks !== undefined && hooks.length > 0);
+    // The response is tracked only for someone: a completion hook, or a listener of `request.completed`.
+    const tracked = (hooks !== undefined && hooks.length > 0) || events.wants('request.completed');
     return {
       ok: true,
       principal: ctx.principal,

@@ -182,7 +182,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
      * secret would have been right or wrong, so a blocked address learns nothing.
      */
     const refused = (denial: DenyDecision, record?: KeyRecord): EndpointResponse => {
-      if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denial.status, reason: denial.code, ...(record ? { keyId: record.id, owner: record.owner } : {}) }));
+      if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denial.status, reason: denial.code, ...(record ? { keyId: record.id, owner: record.owner } : {}) }));
       return fail(denial.status === 403 ? 'unauthorized_client' : 'temporarily_unavailable', denial.problem.detail ?? denial.problem.title, limitHeaders(denial.headers), denial.status);
     };
 
@@ -193,7 +193,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
     /** `invalid_client` for a wrong, unknown or unusable credential: an `auth.failed` event and one counted failure. */
     const clientFailed = async (identified?: KeyRecord): Promise<EndpointResponse> => {
-      if (events.active) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }));
+      if (events.wants('auth.failed')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }));
       await authFailures?.recordFailure(clientAddress, now, requestId);
       return fail('invalid_client', 'Client authentication failed.');
     };
