@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Keyward, KeywardEventType } from '@keyward/core';
 import { sanitize, type RedactOptions } from './sanitize';
+import { parseTypes, subscribeTo } from './subscribe';
 import type { EventSink } from './pino-sink';
 
 /** Options of {@link jsonLinesSink}: give `stream` or `path`. */
@@ -41,7 +42,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
   const owned = options.path !== undefined;
   const stream: Writable = options.stream ?? createWriteStream(options.path!, { flags: 'a' });
-  const types = options.types ? new Set(options.types) : undefined;
+  const types = parseTypes(options.types);
   let written = 0;
   let dropped = 0;
   let waiting = false;
@@ -93,6 +94,6 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
       });
     },
   };
-  const off = options.keyward?.on('*', (e) => sink.write(e));
+  const off = subscribeTo(options.keyward, types, (e) => sink.write(e));
   return sink;
 }

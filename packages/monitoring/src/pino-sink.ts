@@ -1,5 +1,6 @@
 import type { Keyward, KeywardEvent, KeywardEventType } from '@keyward/core';
 import { sanitize, type RedactOptions } from './sanitize';
+import { parseTypes, subscribeTo } from './subscribe';
 
 /** The part of a pino logger the sink uses (pino ≥ 8, or anything with the same methods). */
 export interface PinoLike {
@@ -58,7 +59,7 @@ const DEFAULT_LEVELS: Partial<Record<KeywardEventType, SinkLevel>> = {
 export function pinoSink(options: PinoSinkOptions): EventSink {
   const logger = options?.logger;
   if (!logger || typeof logger.info !== 'function' || typeof logger.warn !== 'function') throw new TypeError('keyward: option "logger" must be a pino logger');
-  const types = options.types ? new Set(options.types) : undefined;
+  const types = parseTypes(options.types);
   const levels = { ...DEFAULT_LEVELS, ...options.levels };
   const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
     if (types && !types.has(event.type)) return;
@@ -66,7 +67,7 @@ export function pinoSink(options: PinoSinkOptions): EventSink {
     const fields = sanitize(extra ? { event, request: extra } : { event }, options.redact) as object;
     logger[level](fields, event.type);
   };
-  const off = options.keyward?.on('*', (e) => write(e));
+  const off = subscribeTo(options.keyward, types, (e) => write(e));
   return {
     write,
     async close() {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseDuration, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
 import { sanitize } from './sanitize';
+import { parseTypes, subscribeTo } from './subscribe';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
 
 /** Options of {@link webhookSink}. */
@@ -102,7 +103,7 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== 'function') throw new TypeError('keyward: option "fetch" must be a function (no global fetch)');
   const clock = options.clock ?? Date.now;
-  const types = new Set(options.types ?? DEFAULT_WEBHOOK_EVENTS);
+  const types = parseTypes(options.types ?? DEFAULT_WEBHOOK_EVENTS)!;
   const target = url.toString();
 
   const ready: Delivery[] = [];
@@ -196,6 +197,6 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
       await sink.flush();
     },
   };
-  const off = options.keyward?.on('*', (e) => sink.send(e));
+  const off = subscribeTo(options.keyward, types, (e) => sink.send(e));
   return sink;
 }
