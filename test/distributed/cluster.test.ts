@@ -400,7 +400,7 @@ describe('Redis Cluster: rate limits counted in Redis', () => {
     const clock = manualClock(Date.now()); // one fixed window: no window boundary can split the count
     const [c1, c2] = [await connect(), await connect()];
     const store = new RedisKeyStore({ client: c1, prefix });
-    const limits = (client: Cluster) => ({ rules: { burst: { points: N, window: '1h' } }, store: { redis: client as never, prefix: `${prefix}:rl` }, storeFailure: 'deny' as const, storeTimeout: '2s' });
+    const limits = (client: Cluster) => ({ rules: { burst: { points: N, window: '1h' } }, store: { redis: client, prefix: `${prefix}:rl` }, storeFailure: 'deny' as const, storeTimeout: '2s' });
     const k1 = keyward({ clock, store, limits: limits(c1) });
     const k2 = keyward({ clock, store: new RedisKeyStore({ client: c2, prefix }), limits: limits(c2) });
     const keys = await Promise.all(Array.from({ length: 12 }, () => k1.keys.create({ owner: 'limited' })));

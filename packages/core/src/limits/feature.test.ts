@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { createKeyward } from '../keyward';
 import type { KeywardOptions } from '../config/options';
 import { manualClock } from '../util/clock';
@@ -327,14 +328,14 @@ describe('limits of a token exchanged for an API key: the key\'s own', () => {
 
 describe('limits feature on the real Redis', () => {
   /** Runs `body` with a real Redis client and a fresh key prefix, and removes what it wrote. */
-  async function onRedis(body: (store: { redis: never; prefix: string }) => Promise<void>): Promise<void> {
+  async function onRedis(body: (store: { redis: Redis; prefix: string }) => Promise<void>): Promise<void> {
     const { default: Redis } = await import('ioredis');
     const { randomUUID } = await import('node:crypto');
     const client = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
     await client.ping();
     const prefix = `keyward-test:limits-feature:${randomUUID()}`;
     try {
-      await body({ redis: client as never, prefix });
+      await body({ redis: client, prefix });
     } finally {
       const keys = await client.keys(`${prefix}:*`);
       if (keys.length > 0) await client.del(...keys);

@@ -75,7 +75,7 @@ describe('redisLimiterStore (real Redis)', () => {
   });
 
   it('counts atomically with a TTL, refunds, and reads', async () => {
-    const s = redisLimiterStore({ client: client as never, prefix });
+    const s = redisLimiterStore({ client, prefix });
     const totals = await Promise.all(Array.from({ length: 50 }, () => s.increment('k1', 1, 10_000)));
     expect([...totals].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(await s.increment('k1', -5, 10_000)).toBe(45);
@@ -88,7 +88,7 @@ describe('redisLimiterStore (real Redis)', () => {
 
   it('refuses at once while the client is not ready (no offline queueing)', async () => {
     const offline = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, enableOfflineQueue: true });
-    const s = redisLimiterStore({ client: offline as never, prefix });
+    const s = redisLimiterStore({ client: offline, prefix });
     await expect(s.increment('k2', 1, 1000)).rejects.toThrow('Redis connection is not ready');
     offline.disconnect();
   });

@@ -137,11 +137,14 @@ export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): Mem
   return store;
 }
 
-/** The part of an ioredis client the Redis limiter store needs (ioredis 5 satisfies it). */
+/**
+ * The part of an ioredis client the Redis limiter store needs: an ioredis 5 `Redis` or `Cluster` is one, as it is.
+ * (No index signature: a class such as ioredis's has none, and TypeScript would refuse it.)
+ */
 export interface RedisLikeClient {
   readonly status?: string;
+  multi(...args: never[]): unknown;
   defineCommand?(name: string, definition: { numberOfKeys: number; lua: string }): void;
-  [command: string]: unknown;
 }
 
 /** Options of {@link redisLimiterStore}. */
