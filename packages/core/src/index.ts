@@ -71,7 +71,7 @@ export { UNCONFIGURED_TOKENS, tokensApiOf, type TokenApi, type TokensFeature } f
 export type { TokenOptions, TrustedIssuerOptions, SigningOptions, SigningKeyOptions, ClaimMappingOptions, RemoteJwksOptions, JwkInput } from './tokens/options';
 export type { IssueTokenInput, IssuedToken } from './tokens/issuer';
 export type { VerifiedToken, TokenFailure } from './tokens/verifier';
-export type { PublicJwks } from './tokens/jwks';
+export type { PublicJwks, PublicJwk } from './tokens/jwks';
 export type { OAuthErrorCode } from './tokens/exchange';
 export { createEncryption, checkEncryption, parseMasterKeys, encryptionFromEnv, DEFAULT_SEALED_FIELDS, NEVER_SEALED_FIELDS, fieldAad, sealField, openField, resolveSealedFields, type Encryption, type EncryptionOptions, type MasterKey } from './crypto';
 export { MemoryMetrics, parseTopQuery, metricsFeature, parseMetricsOptions, observationOf, statusClass, LATENCY_BUCKETS_MS, bucketOf, SpaceSaving, DistinctCounter, EXACT_DISTINCT_MAX, WINDOW_LAYOUT, METRICS_WINDOWS, type MetricsFeature, type MetricsOptions, type MetricsConfig, type Observation, type TopEntry, type MetricsWindow, type WindowMetrics, type KeyMetrics, type DistinctSummary, type TopBy, type TopQuery, type TopKey, type MetricsView } from './metrics';

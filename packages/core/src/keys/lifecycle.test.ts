@@ -18,7 +18,7 @@ function setup(options: KeywardOptions = {}) {
 describe('keys.rotate', () => {
   it('creates a new key inheriting everything, links both, and keeps the old one working with deprecation headers', async () => {
     const { kw, clock, call, events, flush } = setup({ keyPolicy: { rotationDocs: 'https://docs.example.com/rotation' } });
-    const old = await kw.keys.create({ owner: 'acme', name: 'ci', scopes: ['docs:read'], plan: 'pro', expiresIn: '30d', metadata: { team: 'a' }, limits: { burst: { points: 5 } }, restrictions: { ip: { allow: ['10.0.0.0/8'] } } as never, env: 'test' });
+    const old = await kw.keys.create({ owner: 'acme', name: 'ci', scopes: ['docs:read'], plan: 'pro', expiresIn: '30d', metadata: { team: 'a' }, limits: { burst: { points: 5 } }, restrictions: { ip: { allow: ['10.0.0.0/8'] } }, env: 'test' });
     clock.advance(10 * DAY);
     const rotated = await kw.keys.rotate(old.record.id, { gracePeriod: '24h' });
     const n = rotated.record;

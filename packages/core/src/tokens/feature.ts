@@ -5,7 +5,7 @@ import { KeywardError } from '../errors';
 import { parseTokenOptions } from './config';
 import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
 import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
-import { buildJwks, jwksEndpoint, type PublicJwks } from './jwks';
+import { buildJwks, copyJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint, type ExchangeDeps } from './exchange';
 import { requestIdFrom } from '../util/request-id';
 import { authFailureGuardOf } from '../limits/auth-failures';
@@ -107,7 +107,7 @@ export interface TokenApi {
   revoke(jti: string, until?: Date | number): Promise<void>;
   /** True when the token id is revoked now. */
   isRevoked(jti: string): Promise<boolean>;
-  /** The public JWKS of the signing keys (needs `tokens.signing`). */
+  /** The public JWKS of the signing keys (needs `tokens.signing`): a copy per call, accepted by jose's `createLocalJWKSet`. */
   jwks(): PublicJwks;
   /** The JWKS as a core endpoint (`GET`), to mount e.g. at `/.well-known/jwks.json`. */
   jwksEndpoint(): Endpoint;
@@ -210,7 +210,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },
     isRevoked: (jti) => revocation.isRevoked(jti, clock()),
-    jwks: () => jwks ?? notConfigured('token issuing'),
+    jwks: () => (jwks ? copyJwks(jwks) : notConfigured('token issuing')),
     jwksEndpoint: () => (jwks ? jwksEndpoint(jwks) : notConfigured('token issuing')),
     endpoint: () => endpoint(),
   };

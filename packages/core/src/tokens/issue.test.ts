@@ -23,7 +23,7 @@ describe('issuing', () => {
     const { kw, events } = setup();
     const issued = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'], ttl: '10m', claims: { tenant: 't1' } });
     expect(decodeProtectedHeader(issued.token)).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: 'new' });
-    const { payload } = await jwtVerify(issued.token, createLocalJWKSet(kw.tokens.jwks() as never), { currentDate: new Date(T0), issuer: 'https://api.example', audience: 'api' });
+    const { payload } = await jwtVerify(issued.token, createLocalJWKSet(kw.tokens.jwks()), { currentDate: new Date(T0), issuer: 'https://api.example', audience: 'api' });
     expect(payload).toMatchObject({ sub: 'user-7', scope: 'docs:read', tenant: 't1', iat: T0 / 1000, exp: T0 / 1000 + 600, jti: issued.jti });
     expect(issued).toMatchObject({ expiresIn: 600, expiresAt: T0 + 600_000, scope: 'docs:read' });
     const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${issued.token}` } }, { scopes: ['docs:read'] });
@@ -44,6 +44,11 @@ describe('issuing', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(String(res.body))).toEqual(jwks);
     expect((await endpoint({ method: 'POST', path: '/jwks', headers: {} })).status).toBe(405);
+    // Each call gives a copy: a caller that changes it changes neither the next call nor the endpoint.
+    jwks.keys[0]!.kid = 'changed';
+    jwks.keys.pop();
+    expect(kw.tokens.jwks().keys.map((k) => k.kid)).toEqual(['new', 'old']);
+    expect(JSON.parse(String((await kw.tokens.jwksEndpoint()({ method: 'GET', path: '/jwks', headers: {} })).body)).keys.map((k: { kid: string }) => k.kid)).toEqual(['new', 'old']);
     const old = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: ED, kid: 'old' }] } } });
     const fromOld = await old.tokens.issue({ subject: 's' });
     expect((await kw.tokens.verify(fromOld.token))).toHaveProperty('principal');
@@ -95,7 +100,7 @@ describe('client-credentials exchange', () => {
     const res = await kw.tokens.endpoint()(form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`));
     const body = JSON.parse(String(res.body));
     expect([res.status, body.expires_in]).toEqual([200, 300]);
-    const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(kw.tokens.jwks() as never), { currentDate: new Date(clock()), issuer: 'https://api.example', audience: 'api' });
+    const { payload } = await jwtVerify(body.access_token, createLocalJWKSet(kw.tokens.jwks()), { currentDate: new Date(clock()), issuer: 'https://api.example', audience: 'api' });
     expect(payload.exp).toBe((T0 + 3_600_000) / 1000);
     expect(payload.exp! - payload.iat!).toBe(body.expires_in);
     // the key's own shorter expiry still wins

@@ -1,11 +1,17 @@
-import type { JsonWebKey } from 'node:crypto';
+import type { JWK } from 'jose';
 import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
 import type { SigningKey } from './config';
 import { publicJwk } from './key-material';
 
-/** A JSON Web Key Set of public keys. */
+/** One public key of a {@link PublicJwks}. */
+export type PublicJwk = JWK & { kid?: string; alg: string; use: 'sig' };
+
+/**
+ * A JSON Web Key Set of public keys: jose's `JSONWebKeySet`, so it can be handed to `createLocalJWKSet` as it is.
+ * Each call of `kw.tokens.jwks()` returns a copy of its own.
+ */
 export interface PublicJwks {
-  readonly keys: readonly Readonly<JsonWebKey & { kid?: string; alg: string; use: 'sig' }>[];
+  keys: PublicJwk[];
 }
 
 /** The public JWKS of the signing keys, in order (HMAC secrets never appear). */
@@ -13,8 +19,13 @@ export function buildJwks(keys: readonly SigningKey[]): PublicJwks {
   return {
     keys: keys
       .filter((k) => k.kind !== 'secret')
-      .map((k) => Object.freeze({ ...publicJwk(k.key), ...(k.kid !== undefined ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' as const })),
+      .map((k): PublicJwk => ({ ...(publicJwk(k.key) as JWK), ...(k.kid !== undefined ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' })),
   };
+}
+
+/** A copy of `jwks` its caller may change freely. */
+export function copyJwks(jwks: PublicJwks): PublicJwks {
+  return { keys: jwks.keys.map((k) => ({ ...k })) };
 }
 
 /**
