@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose';
+import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose' with { 'resolution-mode': 'import' };
 import { parseDuration } from '../util/duration';
 import { warnOnce } from '../util/warn';
 import { readSecret } from '../util/secret';

@@ -1,10 +1,19 @@
-import type { JWK } from 'jose';
 import type { Endpoint, EndpointResponse } from '../endpoints/endpoint';
 import type { SigningKey } from './config';
 import { publicJwk } from './key-material';
 
-/** One public key of a {@link PublicJwks}. */
-export type PublicJwk = JWK & { kid?: string; alg: string; use: 'sig' };
+/** One public key of a {@link PublicJwks}: an EC, OKP (Ed25519) or RSA public key, for signatures. */
+export interface PublicJwk {
+  kty: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+  kid?: string;
+  alg: string;
+  use: 'sig';
+}
 
 /**
  * A JSON Web Key Set of public keys: jose's `JSONWebKeySet`, so it can be handed to `createLocalJWKSet` as it is.
@@ -19,7 +28,10 @@ export function buildJwks(keys: readonly SigningKey[]): PublicJwks {
   return {
     keys: keys
       .filter((k) => k.kind !== 'secret')
-      .map((k): PublicJwk => ({ ...(publicJwk(k.key) as JWK), ...(k.kid !== undefined ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' })),
+      .map((k): PublicJwk => {
+        const jwk = publicJwk(k.key);
+        return { ...jwk, kty: jwk.kty!, ...(k.kid !== undefined ? { kid: k.kid } : {}), alg: k.alg, use: 'sig' };
+      }),
   };
 }
 

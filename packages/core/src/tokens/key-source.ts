@@ -1,5 +1,6 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, type JSONWebKeySet, type JWSHeaderParameters } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
+import type { JWTVerifyGetKey, JSONWebKeySet, JWSHeaderParameters } from 'jose' with { 'resolution-mode': 'import' };
 import { ALGORITHMS_BY_KIND, type KeyKind } from './key-material';
 
 type CryptoKey = webcrypto.CryptoKey;

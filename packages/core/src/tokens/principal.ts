@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import type { Principal } from '../model';
 import { isValidScope } from '../scopes/expression';
 import type { ClaimMapping } from './config';

@@ -1,4 +1,5 @@
-import { jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import type { Principal } from '../model';
 import type { EventBus } from '../events/bus';
 import type { Clock } from '../util/clock';
