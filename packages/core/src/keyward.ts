@@ -51,7 +51,12 @@ export interface Keyward {
   authorize(decision: AllowDecision, scopes: CompiledScopes): DenyDecision | undefined;
   /** The key manager: create, list, revoke, rotate keys. */
   readonly keys: KeyManager;
-  /** Subscribes to one event type or `'*'`; returns the unsubscribe function. */
+  /**
+   * Subscribes to one event type or `'*'`; returns the unsubscribe function. keyward builds an event only while
+   * someone wants its type, so subscribe to the types you need rather than to `'*'` when you can.
+   *
+   * @throws TypeError for an unknown event type or a listener that is not a function
+   */
   on(type: KeywardEventType | '*', listener: EventListener): () => void;
   /** Waits until every queued event has been delivered (for tests and shutdown). */
   flushEvents(): Promise<void>;
