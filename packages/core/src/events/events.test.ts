@@ -70,6 +70,8 @@ describe('events', () => {
       expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(['auth.failed']);
       offAll(); // a second call changes nothing
       expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual(['auth.failed']);
+      expect(EVENT_TYPES.filter((t) => bus.listened[t])).toEqual(['auth.failed']);
+      expect(bus.broadcasting).toBe(false);
       offFailed();
       expect(EVENT_TYPES.filter((t) => bus.wants(t))).toEqual([]);
     });
@@ -89,6 +91,8 @@ describe('events', () => {
       const subscriber = (e: unknown) => published.push((e as { type: string }).type);
       own.subscribe(subscriber);
       expect(EVENT_TYPES.every((t) => bus.wants(t))).toBe(true);
+      expect(bus.broadcasting).toBe(true);
+      expect(EVENT_TYPES.filter((t) => bus.listened[t])).toEqual([]); // listeners only: the channel is told apart
       bus.emit({ type: 'key.created' });
       expect(published).toEqual(['key.created']); // synchronously
       own.unsubscribe(subscriber);
