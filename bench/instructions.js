@@ -140,8 +140,39 @@ function functions(result, requests, cacheSim) {
   return out;
 }
 
+/**
+ * `--callers <pattern>`: for each function whose name matches, the functions that call it and the instructions per
+ * request spent in it (and what it calls) on their behalf, JIT callers named from the perf map. This is how a site
+ * that makes V8's property reads megamorphic is found: `--callers Megamorphic` names the JavaScript functions behind
+ * `Builtins_KeyedLoadIC_Megamorphic` and `Builtins_LoadIC_Megamorphic`.
+ */
+function callers(result, requests, pattern) {
+  const name = symbolizer(fs.existsSync(result.map) ? fs.readFileSync(result.map, 'utf8').split('\n').filter(Boolean).map((l) => { const [a, s, ...n] = l.split(' '); return [parseInt(a, 16), parseInt(s, 16), n.join(' ')]; }) : []);
+  const label = (fn) => {
+    const jit = /^\?\?\?:0x([0-9a-f]+)/.exec(fn);
+    return jit ? `JIT ${name(parseInt(jit[1], 16)) ?? '(unnamed)'}`.replace(/0x[0-9a-f]+/g, '') : fn.split(' [')[0].slice(0, 100);
+  };
+  const text = execFileSync('callgrind_annotate', ['--tree=caller', '--inclusive=yes', '--threshold=100', result.file], { maxBuffer: 1 << 29 }).toString();
+  const out = new Map();
+  let pending = [];
+  for (const line of text.split('\n')) {
+    const caller = /^ *([0-9,]+) +(?:\( *[0-9.]+%\) +)?< (.*?)(?: \(\d+x\))? \[/.exec(line);
+    if (caller) { pending.push([Number(caller[1].replace(/,/g, '')), caller[2]]); continue; }
+    const self = /^ *[0-9,]+ +(?:\( *[0-9.]+%\) +)?\* +(.*?) \[/.exec(line);
+    if (self) {
+      if (pattern.test(self[1])) {
+        const byCaller = out.get(label(self[1])) ?? new Map();
+        for (const [n, fn] of pending) byCaller.set(label(fn), (byCaller.get(label(fn)) ?? 0) + n / requests);
+        out.set(label(self[1]), byCaller);
+      }
+      pending = [];
+    } else if (line.trim() === '') pending = [];
+  }
+  return out;
+}
+
 (async () => {
-  const scripts = serverScripts('node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim]', ['--cache-sim']);
+  const scripts = serverScripts('node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim] [--callers PATTERN]', ['--cache-sim']);
   const cacheSim = process.argv.includes('--cache-sim');
   const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cg-')), cacheSim };
   const results = await Promise.all(scripts.map((s) => count(s, opts)));
@@ -173,6 +204,16 @@ function functions(result, requests, cacheSim) {
       }
       console.log(`\nby kind: ${header}`);
       for (const [c, [x, y]] of sums) console.log(line(x, y, c));
+    }
+  }
+  const pattern = process.argv.indexOf('--callers');
+  if (pattern !== -1) {
+    const re = new RegExp(process.argv[pattern + 1]);
+    for (const r of results) {
+      for (const [fn, byCaller] of callers(r, opts.requests, re)) {
+        console.log(`\n${r.script}: callers of ${fn} (instructions/request, inclusive)`);
+        for (const [c, n] of [...byCaller].sort((x, y) => y[1] - x[1]).slice(0, arg('top', 20) || 20)) console.log(`${Math.round(n).toString().padStart(8)}  ${c.slice(0, 120)}`);
+      }
     }
   }
   fs.rmSync(opts.dir, { recursive: true, force: true });
