@@ -21,7 +21,7 @@ export type {
 } from './model';
 export { KeywardError, isKeywardError, type KeywardErrorCode } from './errors';
 export { DENIAL_TABLE, deny, statusOf, problemType, challengeFor, type DenyOptions, type ChallengeConfig } from './denials';
-export { EVENT_SCHEMA, EVENT_TYPES, type KeywardEvent, type KeywardEventType, type EventListener, type EventInput } from './events/schema';
+export { EVENT_SCHEMA, EVENT_TYPES, isEventType, type KeywardEvent, type KeywardEventType, type EventListener, type EventInput } from './events/schema';
 export { EventBus, EVENTS_CHANNEL } from './events/bus';
 export { redactHeaders, redactQuery, REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS } from './events/redact';
 export { KeyManager, type CreateKeyInput, type CreatedKey, type UpdateKeyInput, type KeyManagerDeps } from './keys/manager';

@@ -39,6 +39,13 @@ export const EVENT_TYPES = [
 /** Every event type keyward emits (one of {@link EVENT_TYPES}). */
 export type KeywardEventType = (typeof EVENT_TYPES)[number];
 
+const KNOWN_TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+
+/** True when `value` is one of {@link EVENT_TYPES}: how `on()` and the sinks' `types` options check a type. */
+export function isEventType(value: unknown): value is KeywardEventType {
+  return KNOWN_TYPES.has(value);
+}
+
 /**
  * One audit event. Fields that do not apply are absent. Never carries a credential, a hash or a secret:
  * keys are named by `keyId` and `hint`.

@@ -99,6 +99,8 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   // Each reads its type with a constant key, so V8 keeps each read a plain load (see EventBus.listened).
   const wantsSucceeded = (): boolean => events.listened['auth.succeeded'] || events.broadcasting;
   const wantsCompleted = (): boolean => events.listened['request.completed'] || events.broadcasting;
+  const wantsFailed = (): boolean => events.listened['auth.failed'] || events.broadcasting;
+  const wantsDenied = (): boolean => events.listened['access.denied'] || events.broadcasting;
 
   function isPublic(request: AuthRequest): boolean {
     if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
@@ -138,9 +140,8 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
         if (pending) (counting ??= []).push(pending);
       }
     }
-    const type = table.auth ? 'auth.failed' : 'access.denied';
-    if ((table.auth ? events.listened['auth.failed'] : events.listened['access.denied']) || events.broadcasting) { // constant keys, see above
-      const e = requestEvent(type, ctx);
+    if (table.auth ? wantsFailed() : wantsDenied()) {
+      const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
       if (keyId && !ctx.principal) e.keyId = keyId;
       e.status = denial.status;
       e.reason = denial.code;
