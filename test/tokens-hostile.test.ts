@@ -73,27 +73,58 @@ async function hostileTokens(): Promise<Array<[string, string]>> {
   return list;
 }
 
-function instance(maxCredentialLength?: number): Keyward {
+const RSA_ISSUER = { issuer: ISS, audience: 'api', publicKey: RSA_PEM, algorithms: ['RS256'] };
+const HS_ISSUER = { issuer: HS_ISS, audience: 'api', secret: SECRET, algorithms: ['HS256'] };
+
+/**
+ * Both issuers (the token's payload is read to choose one), or one alone (the payload is left to jose, which
+ * refuses any other issuer): the two paths of the verifier.
+ */
+type Trusting = 'both issuers' | 'the RSA issuer alone' | 'the HMAC issuer alone';
+const TRUSTING: Trusting[] = ['both issuers', 'the RSA issuer alone', 'the HMAC issuer alone'];
+
+function instance(maxCredentialLength?: number, trusting: Trusting = 'both issuers'): Keyward {
+  const issuers = trusting === 'both issuers' ? [RSA_ISSUER, HS_ISSUER] : trusting === 'the RSA issuer alone' ? [RSA_ISSUER] : [HS_ISSUER];
   return createKeyward({
     clock: manualClock(T0 + 1000),
     ...(maxCredentialLength ? { maxCredentialLength } : {}),
-    tokens: {
-      issuers: [
-        { issuer: ISS, audience: 'api', publicKey: RSA_PEM, algorithms: ['RS256'] },
-        { issuer: HS_ISS, audience: 'api', secret: SECRET, algorithms: ['HS256'] },
-      ],
-    },
+    tokens: { issuers },
   });
 }
 
-describe('hostile tokens against check()', () => {
-  const kw = instance(65_536);
+describe.each(TRUSTING)('hostile tokens against check(), trusting %s', (trusting) => {
+  const kw = instance(65_536, trusting);
   afterAll(() => kw.close());
 
   it('accepts the genuine token, so the refusals below are about the tampering', async () => {
-    const valid = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(rsa.privateKey);
+    const valid =
+      trusting === 'the HMAC issuer alone'
+        ? await new SignJWT({ ...claims, iss: HS_ISS }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET))
+        : await new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(rsa.privateKey);
     const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${valid}` } });
     expect(d.ok).toBe(true);
+  });
+
+  it('names the reason, the header decoded by jose alone: key-carrying headers, none, another issuer', async () => {
+    const detail = async (token: string) => {
+      const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` } });
+      return d.ok ? 'admitted' : d.problem.detail;
+    };
+    // Signed by the trusted issuer's own key, so each refusal is about the one thing changed.
+    const rsaAlone = trusting === 'the RSA issuer alone';
+    const sign = (payload: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+      rsaAlone
+        ? new SignJWT(payload).setProtectedHeader({ alg: 'RS256', ...header }).sign(rsa.privateKey)
+        : new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).sign(new TextEncoder().encode(SECRET));
+    const iss = rsaAlone ? ISS : HS_ISS;
+    for (const header of [{ jku: 'https://attacker.example/jwks.json' }, { x5u: 'https://attacker.example/c.pem' }, { jwk: { kty: 'oct', k: 'AA' } }, { x5c: ['MIIB'] }]) {
+      expect(await detail(await sign({ ...claims, iss }, header))).toBe('The token carries keys or key URLs in its header, which are never followed.');
+    }
+    const [, p, s] = (await sign({ ...claims, iss })).split('.');
+    expect(await detail(`${b64({ alg: 'none' })}.${p}.`)).toBe('The token is malformed.');
+    expect(await detail(`${b64({ alg: 'nOnE' })}.${p}.${s}`)).toBe("The token's algorithm is not allowed.");
+    expect(await detail(await sign({ ...claims, iss: 'https://other-idp.example/' }))).toBe("The token's issuer is not trusted.");
+    expect(await detail(await sign({ ...claims, iss: undefined }))).toBe(trusting === 'both issuers' ? "The token's issuer is not trusted." : 'The token has no "iss" claim.');
   });
 
   it('refuses every hostile token with 401 and never echoes it', async () => {
@@ -122,11 +153,11 @@ describe('hostile tokens against check()', () => {
   });
 });
 
-describe.each(ADAPTERS)('hostile tokens over HTTP on $name', (adapter) => {
+describe.each(ADAPTERS.flatMap((adapter) => TRUSTING.map((trusting) => ({ ...adapter, trusting }))))('hostile tokens over HTTP on $name, trusting $trusting', ({ trusting, ...adapter }) => {
   let kw: Keyward;
   let app: RunningApp;
   beforeAll(async () => {
-    kw = instance();
+    kw = instance(undefined, trusting);
     app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
   });
   afterAll(async () => {

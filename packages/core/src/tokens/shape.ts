@@ -4,15 +4,20 @@ const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Headers that carry key material or key locations. keyward never follows them, and refuses tokens that have them. */
 export const FORBIDDEN_HEADERS: readonly string[] = ['jwk', 'jku', 'x5u', 'x5c'];
 
-/** The unverified parts of a token, read only to choose the issuer's keys. */
-export interface DecodedToken {
-  readonly header: Readonly<Record<string, unknown>>;
-  readonly payload: Readonly<Record<string, unknown>>;
-}
+/** The reason given for a token that is not three base64url segments with JSON objects in the first two. */
+export const MALFORMED = 'The token is malformed.';
+
+/** The reason given for a header that carries keys or key locations. */
+export const CARRIES_KEYS = 'The token carries keys or key URLs in its header, which are never followed.';
 
 /** True when a credential is meant as a JWT: it contains a dot, which a keyward key never does. */
 export function looksLikeJwt(value: string): boolean {
   return value.includes('.');
+}
+
+/** True when a token is three base64url segments, none empty. Checked before any decoding or crypto. */
+export function hasJwsShape(token: string): boolean {
+  return JWS_COMPACT.test(token);
 }
 
 function segment(text: string): Record<string, unknown> | undefined {
@@ -28,21 +33,25 @@ function segment(text: string): Record<string, unknown> | undefined {
 }
 
 /**
- * Checks a token's shape before any crypto: three base64url segments whose first two are JSON objects, an `alg`
- * that is a string other than any case of `none`, and none of the key-carrying headers. Returns a reason on failure
- * (never the token).
+ * The unverified payload of a token already known to have the JWS shape, read only to choose the issuer's keys:
+ * `undefined` when it is not a JSON object. The header is left to jose, and to {@link headerRefusal} in the key
+ * resolver, so it is decoded once.
  */
-export function decodeToken(token: string): DecodedToken | { readonly reason: string } {
-  if (!JWS_COMPACT.test(token)) return { reason: 'The token is malformed.' };
+export function unverifiedPayload(token: string): Readonly<Record<string, unknown>> | undefined {
   const dot1 = token.indexOf('.');
-  const dot2 = token.indexOf('.', dot1 + 1);
-  const header = segment(token.slice(0, dot1));
-  const payload = header && segment(token.slice(dot1 + 1, dot2));
-  if (!header || !payload) return { reason: 'The token is malformed.' };
+  return segment(token.slice(dot1 + 1, token.indexOf('.', dot1 + 1)));
+}
+
+/**
+ * Why a protected header is refused before its key is even looked for, or `undefined`: an `alg` that is any case of
+ * `none` (jose refuses an algorithm outside the allow-list too; this names the reason) or a header carrying keys
+ * or key locations (never followed). Never includes a header value.
+ */
+export function headerRefusal(header: Readonly<Record<string, unknown>>): string | undefined {
   const alg = header['alg'];
-  if (typeof alg !== 'string' || alg.trim().toLowerCase() === 'none') return { reason: 'The token\'s algorithm is not allowed.' };
+  if (typeof alg !== 'string' || alg.trim().toLowerCase() === 'none') return "The token's algorithm is not allowed.";
   for (const h of FORBIDDEN_HEADERS) {
-    if (h in header) return { reason: 'The token carries keys or key URLs in its header, which are never followed.' };
+    if (h in header) return CARRIES_KEYS;
   }
-  return { header, payload };
+  return undefined;
 }
