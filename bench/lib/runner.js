@@ -65,9 +65,49 @@ function checkRounds({ rounds, processes = 1 }) {
   if (!Number.isInteger(processes) || processes < 1 || processes > rounds) throw new TypeError('bench: --processes must be an integer from 1 to --rounds');
 }
 
+/** Checks each `versus` of a scenario names another subject of it; throws naming the subject. */
+function checkVersus(scenario) {
+  const names = new Set(scenario.subjects.map((t) => t.name));
+  for (const t of scenario.subjects) {
+    if (t.versus === undefined) continue;
+    if (!t.versus || !names.has(t.versus.target) || t.versus.target === t.name) throw new TypeError(`bench: ${scenario.name}: "${t.name}".versus.target must name another subject of the scenario`);
+  }
+}
+
+/** Median requests/s and latencies of one target's rounds, and its non-2xx and error counts. */
+function figures(xs) {
+  return {
+    rps: Math.round(median(xs.map((x) => x.rps))),
+    p50: median(xs.map((x) => x.p50)),
+    p99: median(xs.map((x) => x.p99)),
+    non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+    errors: xs.reduce((a, x) => a + x.errors, 0),
+  };
+}
+
 /**
- * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal? }] }`.
- * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline.
+ * The median of per-round ratios, their range, and the 95 % bootstrap interval of the median (lib/stats.js), the sets
+ * of processes (`sizes`) resampled as clusters: a goal inside the interval is not decided by this run. The rounds are
+ * kept in latest.json, so a run can be judged again.
+ */
+function ratioSummary(ratios, sizes, isBaseline) {
+  const interval = medianInterval(ratios, { clusters: sizes });
+  const r3 = (x) => Math.round(x * 1000) / 1000;
+  return {
+    ratio: isBaseline ? 1 : r3(median(ratios)),
+    ratioMin: r3(Math.min(...ratios)),
+    ratioMax: r3(Math.max(...ratios)),
+    ratioLow: r3(interval.low),
+    ratioHigh: r3(interval.high),
+    rounds: isBaseline ? undefined : ratios.map(r3),
+    processes: isBaseline ? undefined : sizes, // how many of those rounds each set of processes ran
+  };
+}
+
+/**
+ * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal?, versus? }] }`.
+ * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline; for a subject
+ * with `versus: { target, goal }`, one more row with its ratio to that other subject, round by round.
  *
  * With `processes` > 1 the rounds are split between that many fresh sets of server processes, each started and warmed
  * up anew. One process of a server can be luckier than another (where V8 laid out its code and heap, what it
@@ -77,6 +117,7 @@ function checkRounds({ rounds, processes = 1 }) {
  */
 async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2, processes = 1 } = {}) {
   checkRounds({ rounds, processes });
+  checkVersus(scenario);
   const targets = [scenario.baseline, ...scenario.subjects];
   const samples = new Map(targets.map((t) => [t.name, []]));
   let started = [];
@@ -99,38 +140,41 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
       await stopAll(started);
     }
     const baseline = samples.get(scenario.baseline.name);
-    return targets.map((target) => {
+    const rows = targets.map((target) => {
       const isBaseline = target === scenario.baseline;
       const xs = samples.get(target.name);
-      const rps = median(xs.map((x) => x.rps));
       // The ratio is the median of each round's ratio: a target and its baseline measured within seconds of each
       // other share the machine's state of that moment, which medians of whole runs do not cancel.
       const ratios = xs.map((x, r) => x.rps / baseline[r].rps);
-      const interval = medianInterval(ratios, { clusters: sizes });
       return {
         scenario: scenario.name,
         target: target.name,
         baseline: isBaseline,
-        rps: Math.round(rps),
-        p50: median(xs.map((x) => x.p50)),
-        p99: median(xs.map((x) => x.p99)),
-        non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
-        errors: xs.reduce((a, x) => a + x.errors, 0),
-        ratio: isBaseline ? 1 : Math.round(median(ratios) * 1000) / 1000,
-        ratioMin: Math.round(Math.min(...ratios) * 1000) / 1000,
-        ratioMax: Math.round(Math.max(...ratios) * 1000) / 1000,
-        // 95 % bootstrap interval of the median ratio (lib/stats.js), the sets of processes resampled as clusters: a goal
-        // inside it is not decided by this run.
-        ratioLow: Math.round(interval.low * 1000) / 1000,
-        ratioHigh: Math.round(interval.high * 1000) / 1000,
-        rounds: isBaseline ? undefined : ratios.map((x) => Math.round(x * 1000) / 1000), // kept in latest.json
-        processes: isBaseline ? undefined : sizes, // how many of those rounds each set of processes ran
+        ...figures(xs),
+        ...ratioSummary(ratios, sizes, isBaseline),
         goal: isBaseline ? undefined : 'goal' in target ? target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
+    // A subject judged against another subject of the same run (`versus`), round by round: keyward's JWT pipeline
+    // against a plain jose middleware, whose goal is "no slower", not a share of the bare server.
+    for (const target of scenario.subjects) {
+      if (!target.versus) continue;
+      const peer = samples.get(target.versus.target);
+      const xs = samples.get(target.name);
+      rows.push({
+        scenario: scenario.name,
+        target: `${target.name} ÷ ${target.versus.target}`,
+        baseline: false,
+        versus: target.versus.target,
+        ...figures(xs),
+        ...ratioSummary(xs.map((x, r) => x.rps / peer[r].rps), sizes, false),
+        goal: target.versus.goal,
+      });
+    }
+    return rows;
   } finally {
     for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   }
 }
 
-module.exports = { runScenario, checkRounds, startServer, load };
+module.exports = { runScenario, checkRounds, checkVersus, startServer, load };
