@@ -16,20 +16,23 @@ type Resolved = CryptoKey | KeyObject;
 
 /**
  * The verification keys of one issuer as a jose key resolver. Static keys are chosen by `kid`; HMAC secrets are
- * imported once per algorithm (jose would import a raw secret on every call).
+ * imported once per algorithm (jose would import a raw secret on every call). The key is returned as is, not in a
+ * promise, once known (jose awaits whatever the resolver returns, and a value costs it less than a promise).
  */
 export function staticKeyResolver(keys: readonly StaticKey[]): JWTVerifyGetKey {
-  const imported = new Map<string, Promise<CryptoKey>>();
-  const hmac = (k: StaticKey, alg: string): Promise<CryptoKey> => {
+  const imported = new Map<string, CryptoKey | Promise<CryptoKey>>();
+  const hmac = (k: StaticKey, alg: string): CryptoKey | Promise<CryptoKey> => {
     const id = `${keys.indexOf(k)}:${alg}`;
-    let p = imported.get(id);
-    if (!p) {
-      p = crypto.subtle.importKey('raw', k.key.export(), { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
-      imported.set(id, p);
+    let key = imported.get(id);
+    if (!key) {
+      const importing = crypto.subtle.importKey('raw', k.key.export(), { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+      // The promise until it settles, then the key itself; a failed import is forgotten, so the next token tries again.
+      importing.then((done) => void imported.set(id, done), () => void imported.delete(id));
+      imported.set(id, (key = importing));
     }
-    return p;
+    return key;
   };
-  return async (header: JWSHeaderParameters): Promise<Resolved> => {
+  return (header: JWSHeaderParameters): Resolved | Promise<Resolved> => {
     const alg = header.alg ?? '';
     let k: StaticKey | undefined;
     if (typeof header.kid === 'string') k = keys.find((c) => c.kid === header.kid) ?? keys.find((c) => c.kid === undefined);

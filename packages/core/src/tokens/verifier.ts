@@ -183,7 +183,8 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
     const verified: VerifiedToken = { principal: frozenPrincipal(principal), claims: payload };
-    const failure = await revoked(verified, now);
+    const judgement = revoked(verified, now); // awaited only when the store answers later: a microtask spared
+    const failure = isPromise<TokenFailure | undefined>(judgement) ? await judgement : judgement;
     if (failure) return failure;
     if (cache) {
       let until = typeof payload.exp === 'number' ? payload.exp * 1000 : now + cacheTtlMs;
