@@ -45,7 +45,7 @@ class HeaderRefused extends Error {
  * Wraps an issuer's key resolver so that the header jose has just parsed is checked (`none`, embedded keys, key
  * URLs) before any key is looked for. The header is decoded once, by jose.
  */
-export function guardedKey(key: JWTVerifyGetKey): JWTVerifyGetKey {
+function guardedKey(key: JWTVerifyGetKey): JWTVerifyGetKey {
   return (header, token) => {
     const refusal = headerRefusal(header);
     if (refusal !== undefined) throw new HeaderRefused(refusal);
