@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { onResponseDone, resolveMount, setHeaders, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { onResponseDone, resolveMount, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { releaseDecision, setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
@@ -26,7 +26,7 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
   const proceed = (req: Request, res: Response, next: NextFunction, method: string, decision: Decision) => {
     if (!decision.ok) return writeDenial(res, decision);
     setHeaders(res, decision.headers);
-    req.auth = decision.principal;
+    setRequestAuth(req, decision.principal); // an accessor, not a new property of Express's request (see setRequestAuth)
     setDecision(req, { decision, keyward });
     // The decision is forgotten with the response, so nothing of it outlives the request (see releaseDecision).
     if (decision.tracked) onResponseDone(res, (info) => { releaseDecision(req); decision.done(info); }, method);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import { onResponseDone, prepareResponseTracking, setHeaders, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
+import { onResponseDone, prepareResponseTracking, setHeaders, setRequestAuth, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
 import { KeywardException } from './exception';
 import type { FastifyReplyLike, PlatformRequest } from './platform';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
@@ -21,7 +21,7 @@ function admit(req: PlatformRequest, res: ServerResponse, method: string, decisi
     throw new KeywardException(decision);
   }
   setHeaders(res, decision.headers);
-  req.auth = decision.principal;
+  setRequestAuth(req, decision.principal); // on Express an accessor, not a new property of each request (see setRequestAuth)
   checked.add(req);
   if (decision.tracked) onResponseDone(res, decision.done, method);
   return true;

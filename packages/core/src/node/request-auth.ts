@@ -1,0 +1,56 @@
+import { IncomingMessage } from 'node:http';
+import type { Principal } from '../model';
+
+/**
+ * The principals set through {@link setRequestAuth}, by request: what `req.auth` reads when it is an accessor. A
+ * WeakMap, so an entry dies with its request; the principal of a key is shared by all its requests and already old.
+ */
+const principals = new WeakMap<object, unknown>();
+
+function getAuth(this: object): unknown {
+  return principals.get(this);
+}
+
+function setAuth(this: object, value: unknown): void {
+  principals.set(this, value);
+}
+
+/** The last request prototype whose chain was found to carry keyward's accessor: the common request checks only this. */
+let carrying: object | null = null;
+
+/**
+ * Whether `req`'s `auth` is (or could now be made) keyward's accessor. It is installed once, on the request prototype
+ * an Express-style framework puts right above Node's `IncomingMessage.prototype` (Express's own `request` object, shared
+ * by all its apps and sub-apps), and only when nothing on the chain defines `auth` already. Node's own prototypes are
+ * never touched; any other request keeps a plain property.
+ */
+function carriesAccessor(req: object, proto: object): boolean {
+  if (Object.prototype.hasOwnProperty.call(req, 'auth')) return false; // someone made it an own property: leave it so
+  let base: object | null = null;
+  for (let o: object | null = proto; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const own = Object.getOwnPropertyDescriptor(o, 'auth');
+    if (own) return own.get === getAuth && own.set === setAuth;
+    if (Object.getPrototypeOf(o) === IncomingMessage.prototype) base = o;
+  }
+  if (base === null || !Object.isExtensible(base)) return false;
+  Object.defineProperty(base, 'auth', { configurable: true, enumerable: false, get: getAuth, set: setAuth });
+  return true;
+}
+
+/**
+ * Sets `req.auth` to the principal. On Express (and Nest on Express), `auth` becomes an accessor on Express's request
+ * prototype that reads and writes a WeakMap, rather than an own property of each request: Express gives every request
+ * a hidden class of its own, and adding a property to such an object copies all its property descriptors (~25k CPU
+ * instructions per request, 4 % of a whole Express request; `bench/instructions.js`). The accessor behaves as the
+ * property did — any code may read or assign `req.auth` — except that it is not an own, enumerable property of the
+ * request. Elsewhere (a plain Node request, Fastify's) it is a plain assignment.
+ */
+export function setRequestAuth(req: object, principal: Principal | undefined): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto !== null && (proto === carrying || carriesAccessor(req, proto))) {
+    carrying = proto;
+    principals.set(req, principal);
+  } else {
+    (req as { auth?: Principal }).auth = principal;
+  }
+}
