@@ -44,7 +44,7 @@ export type { PipelineContext, Stage, StageResult, Authenticator, AuthOutcome, F
 export { normaliseAddress, socketAddress, createAddressResolver, parseTrustProxy, parseHop, isClientAddressResolver, MAX_HOPS, MAX_FORWARDED_LENGTH, type AddressResolver, type ClientAddressResolver, type AddressOptions, type TrustProxy } from './pipeline/address';
 export { toAuthRequest, writeDenial, denialBody, setHeaders } from './node/incoming';
 export { onResponseDone, prepareResponseTracking, type NodeResponse } from './node/response-done';
-export { setRequestAuth } from './node/request-auth';
+export { prepareRequestAuth, setRequestAuth } from './node/request-auth';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
 export { boundedMemo } from './util/memo';

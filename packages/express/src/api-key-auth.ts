@@ -1,5 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { onResponseDone, resolveMount, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { request as expressRequest, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { onResponseDone, resolveMount, prepareRequestAuth, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { releaseDecision, setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
@@ -23,6 +23,7 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
+  prepareRequestAuth(expressRequest); // req.auth's accessor exists before the first request (see setRequestAuth)
   const proceed = (req: Request, res: Response, next: NextFunction, method: string, decision: Decision) => {
     if (!decision.ok) return writeDenial(res, decision);
     setHeaders(res, decision.headers);

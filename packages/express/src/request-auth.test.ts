@@ -82,3 +82,21 @@ describe.each(MAJORS)('req.auth on %s', (_major, createApp) => {
     await kw.close();
   });
 });
+
+describe('req.auth before any request', () => {
+  it('is an accessor on the adapter\'s Express once apiKeyAuth() is created, before the first request', () => {
+    jest.isolateModules(() => {
+      // Fresh copies of Express, keyward and the adapter: nothing has run on this Express's request prototype yet.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const fresh = require('express') as typeof express;
+      const adapter = require('./index') as typeof import('./index');
+      const core = require('@keyward/core') as typeof import('@keyward/core');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      expect(Object.getOwnPropertyDescriptor(fresh.request, 'auth')).toBeUndefined();
+      const kw = core.createKeyward();
+      adapter.apiKeyAuth(kw);
+      expect(typeof Object.getOwnPropertyDescriptor(fresh.request, 'auth')?.get).toBe('function');
+      void kw.close();
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { createServer, IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setRequestAuth } from './request-auth';
+import { prepareRequestAuth, setRequestAuth } from './request-auth';
 import type { Principal } from '../model';
 
 const principal = Object.freeze({ id: 'k1' }) as unknown as Principal;
@@ -53,5 +53,21 @@ describe('setRequestAuth', () => {
     const r3 = Object.create(Object.create(frozenBase)) as { auth?: Principal };
     setRequestAuth(r3, principal);
     expect([Object.prototype.hasOwnProperty.call(r3, 'auth'), r3.auth]).toEqual([true, principal]);
+  });
+
+  it('prepares a request prototype ahead of any request: only one right above IncomingMessage.prototype, once', () => {
+    const base = Object.create(IncomingMessage.prototype) as object;
+    expect(prepareRequestAuth(base)).toBe(true);
+    expect(prepareRequestAuth(base)).toBe(true); // already there: left as is
+    const r = Object.create(Object.create(base)) as { auth?: Principal };
+    r.auth = principal; // before keyward ever ran on it: the accessor takes it, no own property is made
+    expect([Object.prototype.hasOwnProperty.call(r, 'auth'), r.auth]).toEqual([false, principal]);
+    expect(prepareRequestAuth(IncomingMessage.prototype)).toBe(false);
+    expect(prepareRequestAuth(Object.create(base) as object)).toBe(false); // not right above IncomingMessage.prototype
+    const taken = Object.create(IncomingMessage.prototype) as object;
+    Object.defineProperty(taken, 'auth', { configurable: true, value: 'theirs', writable: true });
+    expect(prepareRequestAuth(taken)).toBe(false);
+    expect(Object.getOwnPropertyDescriptor(taken, 'auth')?.value).toBe('theirs');
+    expect(Object.getOwnPropertyDescriptor(IncomingMessage.prototype, 'auth')).toBeUndefined();
   });
 });

@@ -18,6 +18,30 @@ function setAuth(this: object, value: unknown): void {
 /** The last request prototype whose chain was found to carry keyward's accessor: the common request checks only this. */
 let carrying: object | null = null;
 
+/** Whether `auth` on the chain from `o` is keyward's accessor (`true`), something else (`false`), or nothing (`undefined`). */
+function authOnChain(o: object | null): boolean | undefined {
+  for (; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const own = Object.getOwnPropertyDescriptor(o, 'auth');
+    if (own) return own.get === getAuth && own.set === setAuth;
+  }
+  return undefined;
+}
+
+/**
+ * Defines `auth` as keyward's accessor on `base`, a request prototype whose own prototype is Node's
+ * `IncomingMessage.prototype` (Express's `request`), unless something on its chain defines `auth` already or it cannot
+ * be extended. Adapters call it when a mount is created, so the accessor exists before the first request (a request
+ * that got an own `auth` earlier would keep it). Returns whether `base` now carries the accessor.
+ */
+export function prepareRequestAuth(base: object): boolean {
+  if (Object.getPrototypeOf(base) !== IncomingMessage.prototype) return false;
+  const found = authOnChain(base);
+  if (found !== undefined) return found;
+  if (!Object.isExtensible(base)) return false;
+  Object.defineProperty(base, 'auth', { configurable: true, enumerable: false, get: getAuth, set: setAuth });
+  return true;
+}
+
 /**
  * Whether `req`'s `auth` is (or could now be made) keyward's accessor. It is installed once, on the request prototype
  * an Express-style framework puts right above Node's `IncomingMessage.prototype` (Express's own `request` object, shared
@@ -26,15 +50,12 @@ let carrying: object | null = null;
  */
 function carriesAccessor(req: object, proto: object): boolean {
   if (Object.prototype.hasOwnProperty.call(req, 'auth')) return false; // someone made it an own property: leave it so
-  let base: object | null = null;
+  const found = authOnChain(proto);
+  if (found !== undefined) return found;
   for (let o: object | null = proto; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const own = Object.getOwnPropertyDescriptor(o, 'auth');
-    if (own) return own.get === getAuth && own.set === setAuth;
-    if (Object.getPrototypeOf(o) === IncomingMessage.prototype) base = o;
+    if (Object.getPrototypeOf(o) === IncomingMessage.prototype) return prepareRequestAuth(o);
   }
-  if (base === null || !Object.isExtensible(base)) return false;
-  Object.defineProperty(base, 'auth', { configurable: true, enumerable: false, get: getAuth, set: setAuth });
-  return true;
+  return false;
 }
 
 /**
