@@ -7,8 +7,11 @@ export const FORBIDDEN_HEADERS: readonly string[] = ['jwk', 'jku', 'x5u', 'x5c']
 /** The reason given for a token that is not three base64url segments with JSON objects in the first two. */
 export const MALFORMED = 'The token is malformed.';
 
+/** The reason given for an algorithm outside the issuer's allow-list, `none` in any spelling among them. */
+export const ALG_NOT_ALLOWED = "The token's algorithm is not allowed.";
+
 /** The reason given for a header that carries keys or key locations. */
-export const CARRIES_KEYS = 'The token carries keys or key URLs in its header, which are never followed.';
+const CARRIES_KEYS = 'The token carries keys or key URLs in its header, which are never followed.';
 
 /** True when a credential is meant as a JWT: it contains a dot, which a keyward key never does. */
 export function looksLikeJwt(value: string): boolean {
@@ -49,7 +52,7 @@ export function unverifiedPayload(token: string): Readonly<Record<string, unknow
  */
 export function headerRefusal(header: Readonly<Record<string, unknown>>): string | undefined {
   const alg = header['alg'];
-  if (typeof alg !== 'string' || alg.trim().toLowerCase() === 'none') return "The token's algorithm is not allowed.";
+  if (typeof alg !== 'string' || alg.trim().toLowerCase() === 'none') return ALG_NOT_ALLOWED;
   for (const h of FORBIDDEN_HEADERS) {
     if (h in header) return CARRIES_KEYS;
   }

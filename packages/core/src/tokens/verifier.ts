@@ -7,7 +7,7 @@ import { LruCache } from '../util/lru';
 import type { IssuerConfig, TokenConfig } from './config';
 import type { RevocationStore } from './revocation-store';
 import { answersSynchronously } from './memory-revocation-store';
-import { MALFORMED, hasJwsShape, headerRefusal, unverifiedPayload } from './shape';
+import { ALG_NOT_ALLOWED, MALFORMED, hasJwsShape, headerRefusal, unverifiedPayload } from './shape';
 import { frozenCopy } from '../util/freeze';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
@@ -35,6 +35,9 @@ export interface TokenFailure {
 export type TokenVerifier = (token: string, now: number) => VerifiedToken | TokenFailure | Promise<VerifiedToken | TokenFailure>;
 
 const invalid = (detail: string): TokenFailure => ({ code: 'TOKEN_INVALID', detail });
+
+/** The reason given for an `iss` no trusted issuer has, whether keyward or jose (one trusted issuer) finds it. */
+const UNTRUSTED_ISSUER = "The token's issuer is not trusted.";
 
 /** Thrown by a guarded key resolver for a header keyward refuses; jose lets it through unchanged. */
 class HeaderRefused extends Error {
@@ -66,13 +69,13 @@ export function joseFailure(error: unknown): TokenFailure {
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       const name = typeof claim === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(claim) ? claim : 'a';
       if (reason === 'missing') return invalid(`The token has no "${name}" claim.`);
-      if (name === 'iss') return invalid("The token's issuer is not trusted.");
+      if (name === 'iss') return invalid(UNTRUSTED_ISSUER);
       if (name === 'nbf') return invalid('The token is not yet valid.');
       if (name === 'iat') return invalid('The token was issued in the future.');
       return invalid(`The token's "${name}" claim is not accepted.`);
     }
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return invalid("The token's algorithm is not allowed.");
+      return invalid(ALG_NOT_ALLOWED);
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return invalid("The token's signature is not valid.");
     case 'ERR_JWKS_NO_MATCHING_KEY':
@@ -212,7 +215,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     if (!payload) return invalid(MALFORMED);
     const iss = payload['iss'];
     const trust = typeof iss === 'string' ? trusted.get(iss) : undefined;
-    if (!trust) return invalid("The token's issuer is not trusted.");
+    if (!trust) return invalid(UNTRUSTED_ISSUER);
     return verifyFully(token, now, cacheKey, trust);
   };
 }
