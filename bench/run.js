@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--processes P] [--connections C]`
+ * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--processes P] [--connections C]` (`--help`: usage)
  * Runs the named scenarios (default: all in bench/scenarios), prints a Markdown table of requests/s, latency and the
  * ratio against the bare server of the same run (the median of the rounds' ratios, its 95 % bootstrap interval and
  * the verdict against the goal: met, not met, or undecided by this run), and writes bench/results/latest.json.
@@ -10,17 +10,18 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { checkRounds, runScenario } = require('./lib/runner');
-const { arg } = require('./lib/direct');
+const { parseRunArgs, USAGE } = require('./lib/cli');
 const { verdict } = require('./lib/stats');
 
 
 async function main() {
-  const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] || '').startsWith('--'));
   const dir = path.join(__dirname, 'scenarios');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
-  const chosen = names.length ? files.filter((f) => names.includes(f.replace(/\.js$/, ''))) : files;
+  const parsed = parseRunArgs(process.argv.slice(2), files.map((f) => f.replace(/\.js$/, '')));
+  if (parsed.help) return console.log(USAGE);
+  const { opts } = parsed;
+  const chosen = parsed.scenarios.map((n) => `${n}.js`);
   // --processes P: the rounds are split between P fresh sets of server processes (see lib/runner.js).
-  const opts = { duration: arg('duration', 8), rounds: arg('rounds', 3), processes: arg('processes', 1), connections: arg('connections', 50) };
   checkRounds(opts); // before any server starts, so a bad value fails once rather than once per scenario
   const rows = [];
   const failed = [];
@@ -48,4 +49,4 @@ async function main() {
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ when: new Date().toISOString(), node: process.version, pinned: process.env.BENCH_PIN === '1', options: opts, rows, failed }, null, 2) + '\n');
 }
 
-main().catch((e) => { console.error(`bench failed: ${e.stack || e.message}`); process.exit(1); });
+main().catch((e) => { console.error(e instanceof TypeError ? e.message : `bench failed: ${e.stack || e.message}`); process.exit(1); });
