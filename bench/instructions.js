@@ -23,6 +23,9 @@
  * same work costs several times more in a server than in a loop (`node bench/micro-check.js --touch 4096`). The
  * simulation makes each server about twice as slow again under valgrind.
  *
+ * With `--keep`, the callgrind output files (and the perf maps naming JIT code) are kept and their directory printed,
+ * for `callgrind_annotate --tree=caller` by hand when `--callers` one level up is not enough.
+ *
  * Needs valgrind (Debian package `valgrind`) and `npm run build`. Servers run in parallel (counts are unaffected);
  * each takes a few minutes under valgrind.
  */
@@ -172,7 +175,7 @@ function callers(result, requests, pattern) {
 }
 
 (async () => {
-  const scripts = serverScripts('node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim] [--callers PATTERN]', ['--cache-sim']);
+  const scripts = serverScripts('node bench/instructions.js <server.js> [<server.js> …] [--warm N] [--requests N] [--top N] [--cache-sim] [--callers PATTERN] [--keep]', ['--cache-sim', '--keep']);
   const cacheSim = process.argv.includes('--cache-sim');
   const opts = { warm: arg('warm', 4000), requests: arg('requests', 4000), dir: fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cg-')), cacheSim };
   const results = await Promise.all(scripts.map((s) => count(s, opts)));
@@ -216,5 +219,7 @@ function callers(result, requests, pattern) {
       }
     }
   }
-  fs.rmSync(opts.dir, { recursive: true, force: true });
+  // --keep: the callgrind files stay, for callgrind_annotate by hand (e.g. `--tree=caller` a few levels up).
+  if (process.argv.includes('--keep')) console.log(`\ncallgrind files kept in ${opts.dir} (perf maps: ${results.map((r) => r.map).join(', ')})`);
+  else fs.rmSync(opts.dir, { recursive: true, force: true });
 })().catch((e) => { console.error(`instructions failed: ${e.stack || e.message}`); process.exit(1); });
