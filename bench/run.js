@@ -36,11 +36,12 @@ async function main() {
       process.stderr.write(`bench: ${scenario.name} failed: ${e.message}\n`);
     }
   }
-  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | 95 % interval | rounds\' range | goal | verdict |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
+  const lines = ['| scenario | target | req/s | p50 ms | p99 ms | non-2xx | ratio | 95 % interval | rounds\' range | goal | verdict | CPU µs/request | CPU ratio (95 %) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|'];
   for (const r of rows) {
     const range = (lo, hi) => (r.baseline ? '' : `${lo.toFixed(3)}–${hi.toFixed(3)}`);
     const goal = r.goal !== undefined ? `≥ ${r.goal}` : '';
-    lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal)} |`);
+    const cpu = r.cpu && !r.baseline ? `${r.cpu.ratio.toFixed(3)} (${range(r.cpu.ratioLow, r.cpu.ratioHigh)})` : '';
+    lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal)} | ${r.versus ? '' : r.cpuUs} | ${cpu} |`);
   }
   console.log(lines.join('\n'));
   for (const f of failed) console.log(`\n${f.scenario}: FAILED (${f.error})`);

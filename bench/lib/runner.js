@@ -49,6 +49,36 @@ function load(info, { duration, connections }) {
   });
 }
 
+/** CPU time (ms, user + system, all threads) the process `pid` has used so far, from /proc; `NaN` where there is none. */
+function cpuMs(pid) {
+  try {
+    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS; // utime and stime, fields 14 and 15
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/**
+ * One round of every server at once (`--together`): each gets its own load generator for the same seconds, so each
+ * round's ratio compares servers that shared the very same moments of the machine, and the CPU each server used in
+ * the round is read from /proc.
+ */
+async function loadTogether(started, opts) {
+  const before = started.map((s) => cpuMs(s.child.pid));
+  const results = await Promise.all(started.map((s) => load(s.info, opts)));
+  return results.map((res, i) => ({ res, cpuMs: cpuMs(started[i].child.pid) - before[i] }));
+}
+
+/** One round's figures of one server. */
+function sample(res, cpu) {
+  // The server's CPU per request it answered (µs): what the goal's ratio comes to when the CPU is what limits.
+  const cpuUs = res.requests.total > 0 ? (cpu * 1000) / res.requests.total : NaN;
+  return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts, cpuUs };
+}
+
 /** Stops the servers of one set and waits until each has exited (SIGKILL after 5 s), so the next set runs alone. */
 async function stopAll(started) {
   await Promise.all(started.map((s) => new Promise((resolve) => {
@@ -82,6 +112,7 @@ function figures(xs) {
     p99: median(xs.map((x) => x.p99)),
     non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
     errors: xs.reduce((a, x) => a + x.errors, 0),
+    cpuUs: Math.round(median(xs.map((x) => x.cpuUs)) * 10) / 10,
   };
 }
 
@@ -104,6 +135,11 @@ function ratioSummary(ratios, sizes, isBaseline) {
   };
 }
 
+/** {@link ratioSummary} of per-round CPU ratios, or `undefined` where the CPU could not be read (no /proc). */
+function cpuSummary(ratios, sizes, isBaseline) {
+  return ratios.every(Number.isFinite) ? ratioSummary(ratios, sizes, isBaseline) : undefined;
+}
+
 /**
  * Runs one scenario: `{ name, goal, baseline: { name, script, env }, subjects: [{ name, script, env, goal?, versus? }] }`.
  * Returns rows with median requests/s, p50/p99 latency, non-2xx counts and the ratio to the baseline; for a subject
@@ -114,8 +150,12 @@ function ratioSummary(ratios, sizes, isBaseline) {
  * compiled when): in one run the same server measured 0.884 in one scenario and 0.856 in another, and a pipeline with
  * two more rules 0.04 faster than the same pipeline without them, each beyond the other's interval. Rounds of one
  * process cannot show that; rounds spread over several can.
+ *
+ * With `together`, each round loads every server of the set at once instead of one after the other (see
+ * {@link loadTogether}). Each row also carries `cpuUs`, the server's median CPU per request, and `cpu`, the summary of
+ * its per-round CPU ratio to the baseline (the baseline's CPU per request over its own).
  */
-async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2, processes = 1 } = {}) {
+async function runScenario(scenario, { duration = 8, rounds = 3, connections = 50, warmup = 2, processes = 1, together = false } = {}) {
   checkRounds({ rounds, processes });
   checkVersus(scenario);
   const targets = [scenario.baseline, ...scenario.subjects];
@@ -128,12 +168,18 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
       started = [];
       const first = r;
       for (const t of targets) started.push({ target: t, ...(await startServer(t.script, t.env)) });
-      for (const s of started) await load(s.info, { duration: warmup, connections });
+      if (together) await loadTogether(started, { duration: warmup, connections });
+      else for (const s of started) await load(s.info, { duration: warmup, connections });
       for (const end = Math.round(((p + 1) * rounds) / processes); r < end; r++) {
+        if (together) {
+          for (const [i, x] of (await loadTogether(started, { duration, connections })).entries()) samples.get(started[i].target.name).push(sample(x.res, x.cpuMs));
+          continue;
+        }
         // The order rotates each round, so no target always runs first or right after the same other one.
         for (const s of started.map((_, i) => started[(i + r) % started.length])) {
+          const before = cpuMs(s.child.pid);
           const res = await load(s.info, { duration, connections });
-          samples.get(s.target.name).push({ rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, errors: res.errors + res.timeouts });
+          samples.get(s.target.name).push(sample(res, cpuMs(s.child.pid) - before));
         }
       }
       sizes.push(r - first);
@@ -152,6 +198,8 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
         baseline: isBaseline,
         ...figures(xs),
         ...ratioSummary(ratios, sizes, isBaseline),
+        // The same comparison in CPU per request (the baseline's over the target's), round by round.
+        cpu: cpuSummary(xs.map((x, r) => baseline[r].cpuUs / x.cpuUs), sizes, isBaseline),
         goal: isBaseline ? undefined : 'goal' in target ? target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
@@ -168,6 +216,7 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
         versus: target.versus.target,
         ...figures(xs),
         ...ratioSummary(xs.map((x, r) => x.rps / peer[r].rps), sizes, false),
+        cpu: cpuSummary(xs.map((x, r) => peer[r].cpuUs / x.cpuUs), sizes, false),
         goal: target.versus.goal,
       });
     }
@@ -177,4 +226,4 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
   }
 }
 
-module.exports = { runScenario, checkRounds, checkVersus, startServer, load };
+module.exports = { runScenario, checkRounds, checkVersus, startServer, load, cpuMs };
