@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--processes P] [--connections C]` (`--help`: usage)
+ * `node bench/run.js [scenario …] [--duration S] [--rounds N] [--processes P] [--connections C] [--together]`
+ * (`--help`: usage; `--together` loads a scenario's servers at once, for comparing two builds, not for goals)
  * Runs the named scenarios (default: all in bench/scenarios), prints a Markdown table of requests/s, latency and the
  * ratio against the bare server of the same run (the median of the rounds' ratios, its 95 % bootstrap interval and
  * the verdict against the goal: met, not met, or undecided by this run), and writes bench/results/latest.json.
@@ -41,7 +42,7 @@ async function main() {
     const range = (lo, hi) => (r.baseline ? '' : `${lo.toFixed(3)}–${hi.toFixed(3)}`);
     const goal = r.goal !== undefined ? `≥ ${r.goal}` : '';
     const cpu = r.cpu && !r.baseline ? `${r.cpu.ratio.toFixed(3)} (${range(r.cpu.ratioLow, r.cpu.ratioHigh)})` : '';
-    lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal)} | ${r.versus ? '' : r.cpuUs} | ${cpu} |`);
+    lines.push(`| ${r.scenario} | ${r.target} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.ratio.toFixed(3)} | ${range(r.ratioLow, r.ratioHigh)} | ${range(r.ratioMin, r.ratioMax)} | ${goal} | ${verdict({ low: r.ratioLow, high: r.ratioHigh }, r.goal, r.rounds?.length)} | ${r.versus || !Number.isFinite(r.cpuUs) ? '' : r.cpuUs} | ${cpu} |`);
   }
   console.log(lines.join('\n'));
   for (const f of failed) console.log(`\n${f.scenario}: FAILED (${f.error})`);

@@ -20,7 +20,8 @@ const SWITCHES = ['together'];
 /**
  * Reads `argv` (the arguments after the script) against the scenario names `available`. Returns `{ help: true }` for
  * `--help` or `-h`, otherwise `{ scenarios, opts }` with the chosen names (all when none is given), the numeric
- * options and `together` (a switch, false unless given). Throws a `TypeError` naming the first unknown option, missing or non-positive value, or unknown scenario.
+ * options and `together` (a switch, false unless given). Throws a `TypeError` naming the first unknown option,
+ * missing or non-positive value, or unknown scenario.
  */
 function parseRunArgs(argv, available) {
   if (argv.includes('--help') || argv.includes('-h')) return { help: true };

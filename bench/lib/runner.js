@@ -7,6 +7,7 @@
  * bench figure, not an assertion.
  */
 const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 const autocannon = require('autocannon');
@@ -49,17 +50,19 @@ function load(info, { duration, connections }) {
   });
 }
 
+/** Clock ticks per second, the unit of /proc's CPU times. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
 /** CPU time (ms, user + system, all threads) the process `pid` has used so far, from /proc; `NaN` where there is none. */
 function cpuMs(pid) {
   try {
-    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS; // utime and stime, fields 14 and 15
   } catch {
     return NaN;
   }
 }
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /**
  * One round of every server at once (`--together`): each gets its own load generator for the same seconds, so each

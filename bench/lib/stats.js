@@ -60,18 +60,25 @@ function medianInterval(xs, { level = 0.95, resamples = 4000, seed = 1, clusters
   return { low: medians[Math.floor(tail * resamples)], high: medians[Math.ceil((1 - tail) * resamples) - 1] };
 }
 
+/** The fewest rounds a verdict is given for (`run.js` prints `too few rounds` below it). */
+const MIN_JUDGED_ROUNDS = 8;
+
 /**
  * Whether a ratio goal is met by a run: `met` when the whole interval is at or above it, `not met` when the whole
- * interval is below it, `undecided` when the goal lies inside it (this run cannot tell); `''` without a goal.
+ * interval is below it, `undecided` when the goal lies inside it (this run cannot tell); `''` without a goal. With
+ * fewer than {@link MIN_JUDGED_ROUNDS} rounds (when `rounds` is given) it is `too few rounds`: the bootstrap of one
+ * or two rounds gives an interval as narrow as the rounds themselves, which says nothing about the next run.
  *
  * @param {{ low: number, high: number }} interval
  * @param {number | undefined} goal
+ * @param {number} [rounds] how many rounds the interval rests on
  */
-function verdict(interval, goal) {
+function verdict(interval, goal, rounds) {
   if (goal === undefined) return '';
+  if (rounds !== undefined && rounds < MIN_JUDGED_ROUNDS) return 'too few rounds';
   if (interval.low >= goal) return 'met';
   if (interval.high < goal) return 'not met';
   return 'undecided';
 }
 
-module.exports = { median, medianInterval, verdict };
+module.exports = { median, medianInterval, verdict, MIN_JUDGED_ROUNDS };

@@ -2,7 +2,7 @@
 const { median, medianInterval, verdict } = require('../../bench/lib/stats') as {
   median: (xs: readonly number[]) => number;
   medianInterval: (xs: readonly number[], options?: { level?: number; resamples?: number; seed?: number; clusters?: readonly number[] }) => { low: number; high: number };
-  verdict: (interval: { low: number; high: number }, goal: number | undefined) => string;
+  verdict: (interval: { low: number; high: number }, goal: number | undefined, rounds?: number) => string;
 };
 
 describe('bench statistics', () => {
@@ -59,5 +59,10 @@ describe('bench statistics', () => {
     expect(verdict({ low: 0.8, high: 0.89 }, 0.9)).toBe('not met');
     expect(verdict({ low: 0.88, high: 0.92 }, 0.9)).toBe('undecided');
     expect(verdict({ low: 0.88, high: 0.92 }, undefined)).toBe('');
+    // A verdict needs rounds enough for the interval to mean anything: one round's interval is that round.
+    expect(verdict({ low: 1.92, high: 1.92 }, 0.9, 1)).toBe('too few rounds');
+    expect(verdict({ low: 0.91, high: 0.95 }, 0.9, 7)).toBe('too few rounds');
+    expect(verdict({ low: 0.91, high: 0.95 }, 0.9, 8)).toBe('met');
+    expect(verdict({ low: 0.91, high: 0.95 }, undefined, 1)).toBe('');
   });
 });
