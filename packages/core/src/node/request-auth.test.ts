@@ -55,6 +55,31 @@ describe('setRequestAuth', () => {
     expect([Object.prototype.hasOwnProperty.call(r3, 'auth'), r3.auth]).toEqual([true, principal]);
   });
 
+  it('keeps a plain property on a request that has its own auth, also once the accessor serves its prototype', () => {
+    const base = Object.create(IncomingMessage.prototype) as object;
+    const proto = Object.create(base) as object;
+    const first = Object.create(proto) as { auth?: Principal };
+    setRequestAuth(first, principal); // installs the accessor and remembers the prototype
+    expect(Object.prototype.hasOwnProperty.call(first, 'auth')).toBe(false);
+    const owned = Object.create(proto) as { auth?: Principal };
+    Object.defineProperty(owned, 'auth', { configurable: true, enumerable: true, writable: true, value: 'theirs' });
+    setRequestAuth(owned, principal);
+    expect([Object.getOwnPropertyDescriptor(owned, 'auth')?.value, owned.auth]).toEqual([principal, principal]);
+    const next = Object.create(proto) as { auth?: Principal };
+    setRequestAuth(next, principal);
+    expect([Object.prototype.hasOwnProperty.call(next, 'auth'), next.auth]).toEqual([false, principal]);
+  });
+
+  it('assigns plainly, request after request, where no Express-style prototype is on the chain (Fastify\'s request)', () => {
+    class FastifyLikeRequest {}
+    for (let i = 0; i < 3; i++) {
+      const r = new FastifyLikeRequest() as { auth?: Principal };
+      setRequestAuth(r, principal);
+      expect([Object.prototype.hasOwnProperty.call(r, 'auth'), r.auth]).toEqual([true, principal]);
+    }
+    expect(Object.getOwnPropertyDescriptor(FastifyLikeRequest.prototype, 'auth')).toBeUndefined();
+  });
+
   it('prepares a request prototype ahead of any request: only one right above IncomingMessage.prototype, once', () => {
     const base = Object.create(IncomingMessage.prototype) as object;
     expect(prepareRequestAuth(base)).toBe(true);

@@ -18,6 +18,12 @@ function setAuth(this: object, value: unknown): void {
 /** The last request prototype whose chain was found to carry keyward's accessor: the common request checks only this. */
 let carrying: object | null = null;
 
+/**
+ * The last request prototype with no Express-style request prototype on its chain (Fastify's, for one): its requests
+ * always get a plain property, so the chain is not walked again for each of them.
+ */
+let baseless: object | null = null;
+
 /** Whether `auth` on the chain from `o` is keyward's accessor (`true`), something else (`false`), or nothing (`undefined`). */
 function authOnChain(o: object | null): boolean | undefined {
   for (; o !== null; o = Object.getPrototypeOf(o) as object | null) {
@@ -43,18 +49,18 @@ export function prepareRequestAuth(base: object): boolean {
 }
 
 /**
- * Whether `req`'s `auth` is (or could now be made) keyward's accessor. It is installed once, on the request prototype
+ * Whether the `auth` of requests of prototype `proto` is (or could now be made) keyward's accessor. It is installed once, on the request prototype
  * an Express-style framework puts right above Node's `IncomingMessage.prototype` (Express's own `request` object, shared
  * by all its apps and sub-apps), and only when nothing on the chain defines `auth` already. Node's own prototypes are
  * never touched; any other request keeps a plain property.
  */
-function carriesAccessor(req: object, proto: object): boolean {
-  if (Object.prototype.hasOwnProperty.call(req, 'auth')) return false; // someone made it an own property: leave it so
+function carriesAccessor(proto: object): boolean {
   const found = authOnChain(proto);
   if (found !== undefined) return found;
   for (let o: object | null = proto; o !== null; o = Object.getPrototypeOf(o) as object | null) {
     if (Object.getPrototypeOf(o) === IncomingMessage.prototype) return prepareRequestAuth(o);
   }
+  baseless = proto;
   return false;
 }
 
@@ -68,7 +74,8 @@ function carriesAccessor(req: object, proto: object): boolean {
  */
 export function setRequestAuth(req: object, principal: Principal | undefined): void {
   const proto = Object.getPrototypeOf(req) as object | null;
-  if (proto !== null && (proto === carrying || carriesAccessor(req, proto))) {
+  // A request someone gave an own `auth` keeps it as a plain property: the accessor would be hidden behind it.
+  if (proto !== null && proto !== baseless && !Object.prototype.hasOwnProperty.call(req, 'auth') && (proto === carrying || carriesAccessor(proto))) {
     carrying = proto;
     principals.set(req, principal);
   } else {
