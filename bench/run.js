@@ -22,7 +22,6 @@ async function main() {
   if (parsed.help) return console.log(USAGE);
   const { opts } = parsed;
   const chosen = parsed.scenarios.map((n) => `${n}.js`);
-  // --processes P: the rounds are split between P fresh sets of server processes (see lib/runner.js).
   checkRounds(opts); // before any server starts, so a bad value fails once rather than once per scenario
   const rows = [];
   const failed = [];

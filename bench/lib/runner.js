@@ -138,9 +138,18 @@ function ratioSummary(ratios, sizes, isBaseline) {
   };
 }
 
-/** {@link ratioSummary} of per-round CPU ratios, or `undefined` where the CPU could not be read (no /proc). */
-function cpuSummary(ratios, sizes, isBaseline) {
-  return ratios.every(Number.isFinite) ? ratioSummary(ratios, sizes, isBaseline) : undefined;
+/**
+ * One target's rounds against a reference's, round by round (a target and its reference measured within seconds of
+ * each other share the machine's state of that moment, which medians of whole runs do not cancel): the
+ * {@link ratioSummary} of its throughput over the reference's, and as `cpu` that of the reference's CPU per request
+ * over its own (`undefined` where the CPU could not be read: no /proc).
+ */
+function against(xs, reference, sizes, isBaseline) {
+  const cpu = xs.map((x, r) => reference[r].cpuUs / x.cpuUs);
+  return {
+    ...ratioSummary(xs.map((x, r) => x.rps / reference[r].rps), sizes, isBaseline),
+    cpu: cpu.every(Number.isFinite) ? ratioSummary(cpu, sizes, isBaseline) : undefined,
+  };
 }
 
 /**
@@ -192,17 +201,12 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
     const rows = targets.map((target) => {
       const isBaseline = target === scenario.baseline;
       const xs = samples.get(target.name);
-      // The ratio is the median of each round's ratio: a target and its baseline measured within seconds of each
-      // other share the machine's state of that moment, which medians of whole runs do not cancel.
-      const ratios = xs.map((x, r) => x.rps / baseline[r].rps);
       return {
         scenario: scenario.name,
         target: target.name,
         baseline: isBaseline,
         ...figures(xs),
-        ...ratioSummary(ratios, sizes, isBaseline),
-        // The same comparison in CPU per request (the baseline's over the target's), round by round.
-        cpu: cpuSummary(xs.map((x, r) => baseline[r].cpuUs / x.cpuUs), sizes, isBaseline),
+        ...against(xs, baseline, sizes, isBaseline),
         goal: isBaseline ? undefined : 'goal' in target ? target.goal : scenario.goal, // a subject may opt out (`goal: undefined`)
       };
     });
@@ -218,8 +222,7 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
         baseline: false,
         versus: target.versus.target,
         ...figures(xs),
-        ...ratioSummary(xs.map((x, r) => x.rps / peer[r].rps), sizes, false),
-        cpu: cpuSummary(xs.map((x, r) => peer[r].cpuUs / x.cpuUs), sizes, false),
+        ...against(xs, peer, sizes, false),
         goal: target.versus.goal,
       });
     }

@@ -81,4 +81,4 @@ function verdict(interval, goal, rounds) {
   return 'undecided';
 }
 
-module.exports = { median, medianInterval, verdict, MIN_JUDGED_ROUNDS };
+module.exports = { median, medianInterval, verdict };
