@@ -1,4 +1,5 @@
 import { parseDuration } from '../util/duration';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
 /** The kinds of anomaly detected per key. */
 export type AnomalyKind = 'NEW_ADDRESS' | 'NEW_COUNTRY' | 'RATE_SPIKE' | 'ERROR_BURST' | 'AUTH_FAILURE_BURST' | 'BYTES_SPIKE' | 'MANY_ADDRESSES';
@@ -104,10 +105,17 @@ function kinds(value: unknown, name: string): Set<AnomalyKind> {
   return new Set(value as AnomalyKind[]);
 }
 
+const ANOMALY_FIELDS = fieldsOf<AnomalyOptions>({
+  warmup: true, warmupRequests: true, rateFactor: true, minRate: true, bytesFactor: true, minBytes: true, errorBurst: true, errorRatio: true,
+  authFailureBurst: true, maxAddresses: true, maxMinuteAddresses: true, cooldown: true, detect: true, suspend: true, countryLookup: true,
+  maxKeys: true, maxKnownAddresses: true,
+});
+
 /** Parses `anomalies` options once; throws a `TypeError` naming the option. */
 export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLookup?: CountryLookup): AnomalyConfig {
   const o: AnomalyOptions = options === true ? {} : options;
   if (typeof o !== 'object' || o === null) throw new TypeError('keyward: option "anomalies" must be true or an object');
+  refuseUnknownFields(o, ANOMALY_FIELDS, 'anomalies');
   if (o.countryLookup !== undefined && typeof o.countryLookup !== 'function') throw new TypeError('keyward: option "anomalies.countryLookup" must be a function');
   const suspend = o.suspend === undefined || o.suspend === false ? new Set<AnomalyKind>() : o.suspend === true ? new Set(ANOMALY_KINDS) : kinds(o.suspend, 'suspend');
   const errorRatio = num(o.errorRatio, 'errorRatio', 0, 0.5, false);

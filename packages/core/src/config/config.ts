@@ -9,6 +9,7 @@ import { warnOnce } from '../util/warn';
 import { PREFIX_RE, isValidEnv } from '../keys/format';
 import { statelessRegExp } from '../util/regexp';
 import type { ExtractionConfig } from '../credentials/extract';
+import { fieldsOf, refuseUnknownFields } from './fields';
 
 /** The options after parsing: every default filled in, every value checked. Internal. */
 export interface KeywardConfig {
@@ -31,6 +32,17 @@ export interface KeywardConfig {
 }
 
 const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Every top-level option: one that is not here is refused, so a misspelt one cannot silently leave a default in force. */
+const OPTIONS = fieldsOf<KeywardOptions>({
+  store: true, storeTimeout: true, prefix: true, env: true, randomBits: true, pepper: true, header: true, bearer: true, schemes: true,
+  queryParam: true, maxCredentialLength: true, realm: true, cache: true, publicPaths: true, skipPreflight: true, clock: true,
+  requestIdHeader: true, trackLastUsed: true, invalidation: true, onListenerError: true, environment: true,
+  keyPolicy: true, legacyKeys: true, metrics: true, anomalies: true, limits: true, authFailures: true, loadShedding: true,
+  trustProxy: true, proxyHeader: true, restrictions: true, countryLookup: true, countryHeader: true, restrictionsClaim: true,
+  tokens: true,
+});
+const CACHE_FIELDS = fieldsOf<Exclude<KeywardOptions['cache'], false | undefined>>({ max: true, ttl: true });
 
 function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
@@ -67,6 +79,7 @@ function pathMatcher(p: unknown, i: number): (path: string) => boolean {
  */
 export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: options must be an object');
+  refuseUnknownFields(options, OPTIONS);
   const env = options.environment ?? process.env;
 
   const prefix = options.prefix ?? 'kw';
@@ -114,6 +127,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   if (options.cache === false) cache = { max: 0, ttlMs: 0 };
   else if (options.cache !== undefined) {
     if (typeof options.cache !== 'object' || options.cache === null) throw new TypeError('keyward: option "cache" must be an object or false');
+    refuseUnknownFields(options.cache, CACHE_FIELDS, 'cache');
     const max = options.cache.max ?? 10_000;
     if (!Number.isInteger(max) || max < 0) throw new TypeError('keyward: option "cache.max" must be a non-negative integer');
     cache = { max, ttlMs: options.cache.ttl === undefined ? 5_000 : parseDuration(options.cache.ttl, 'cache.ttl') };

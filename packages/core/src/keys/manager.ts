@@ -20,6 +20,7 @@ import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepRep
 import type { KeyRestrictions } from '../restrictions/types';
 import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
+import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
 
 /** What `keys.create` takes. */
 export interface CreateKeyInput {
@@ -68,6 +69,13 @@ export interface UpdateKeyInput {
   expiresAt?: Date | number | null;
 }
 
+const CREATE_NAMES = {
+  owner: true, name: true, scopes: true, expiresAt: true, expiresIn: true, metadata: true, env: true, plan: true, restrictions: true, limits: true, recoverable: true,
+} as const satisfies FieldNames<CreateKeyInput>;
+const CREATE_FIELDS = fieldsOf<CreateKeyInput>(CREATE_NAMES);
+const IMPORT_FIELDS = fieldsOf<ImportKeyInput>({ ...CREATE_NAMES, key: true, sha256: true, hint: true, createdAt: true });
+const UPDATE_FIELDS = fieldsOf<UpdateKeyInput>({ name: true, scopes: true, plan: true, restrictions: true, limits: true, metadata: true, expiresAt: true });
+
 /** Dependencies of the key manager, built by `createKeyward`. */
 export interface KeyManagerDeps {
   readonly store: KeyStore;
@@ -92,6 +100,8 @@ export interface RotateKeyOptions {
    */
   gracePeriod?: number | string;
 }
+
+const ROTATE_FIELDS = fieldsOf<RotateKeyOptions>({ gracePeriod: true });
 
 /** What `keys.rotate` returns: the new key's plaintext (shown once) and record, and the old key's record. */
 export interface RotatedKey extends CreatedKey {
@@ -138,6 +148,7 @@ export class KeyManager {
   /** Generates a key from the CSPRNG, stores its hash, and returns the plaintext once. */
   async create(input: CreateKeyInput): Promise<CreatedKey> {
     if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.create() takes an options object');
+    refuseUnknownInput(input, CREATE_FIELDS, 'keys.create()');
     return this.issue(input, {});
   }
 
@@ -210,6 +221,7 @@ export class KeyManager {
    */
   async import(input: ImportKeyInput): Promise<KeyInfo> {
     if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.import() takes an options object');
+    refuseUnknownInput(input, IMPORT_FIELDS, 'keys.import()');
     const now = this.deps.clock();
     const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
     const env = input.env ?? id.env ?? this.deps.defaultEnv;
@@ -257,6 +269,8 @@ export class KeyManager {
 
   /** Changes a key's name, scopes, plan, restrictions, limits, metadata or expiry; takes effect at once. */
   async update(id: string, input: UpdateKeyInput): Promise<KeyInfo> {
+    if (typeof input !== 'object' || input === null) throw new TypeError('keyward: keys.update() takes an options object');
+    refuseUnknownInput(input, UPDATE_FIELDS, 'keys.update()');
     const patch: KeyPatch = { updatedAt: this.deps.clock() };
     if (input.name !== undefined) patch.name = checkString(input.name, 'name');
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
@@ -320,6 +334,8 @@ export class KeyManager {
    *   already rotated
    */
   async rotate(id: string, options: RotateKeyOptions = {}): Promise<RotatedKey> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: keys.rotate() takes an options object');
+    refuseUnknownInput(options, ROTATE_FIELDS, 'keys.rotate()');
     const graceMs = options.gracePeriod === undefined ? this.policy.gracePeriodMs : parseDuration(options.gracePeriod, 'gracePeriod');
     const old = await this.require(id);
     const now = this.deps.clock();

@@ -1,5 +1,6 @@
 import { parseDuration } from '../util/duration';
 import { statelessRegExp } from '../util/regexp';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
 /**
  * The key lifecycle policy: how old a key may get, when to warn, when a key counts as idle, and how rotation
@@ -76,6 +77,8 @@ export const DEFAULT_KEY_POLICY: KeyPolicy = {
   legacy: undefined,
 };
 
+const KEY_POLICY_FIELDS = fieldsOf<KeyPolicyOptions>({ maxAge: true, expiringLead: true, idleAfter: true, autoExpire: true, gracePeriod: true, rotationDocs: true });
+
 const positive = (value: unknown, name: string): number => {
   const ms = parseDuration(value, name);
   if (ms <= 0) throw new TypeError(`keyward: option "${name}" must be a positive duration`);
@@ -91,6 +94,7 @@ const positive = (value: unknown, name: string): number => {
 export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string, maxCredentialLength: number = LEGACY_MAX_LENGTH): KeyPolicy {
   const p = options.keyPolicy;
   if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new TypeError('keyward: option "keyPolicy" must be an object');
+  if (p !== undefined) refuseUnknownFields(p, KEY_POLICY_FIELDS, 'keyPolicy');
   const maxAgeMs = p?.maxAge === undefined ? undefined : positive(p.maxAge, 'keyPolicy.maxAge');
   const expiringLeadMs = p?.expiringLead === undefined ? DEFAULT_KEY_POLICY.expiringLeadMs : parseDuration(p.expiringLead, 'keyPolicy.expiringLead');
   const idleAfterMs = p?.idleAfter === undefined ? undefined : positive(p.idleAfter, 'keyPolicy.idleAfter');

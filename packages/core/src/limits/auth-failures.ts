@@ -8,6 +8,7 @@ import { guardStore, type Guarded, type GuardedStore } from './guarded-store';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, type LimiterStore } from './store';
 import type { AuthFailureOptions } from './types';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
 /** `authFailures` after parsing. Internal. */
 export interface AuthFailureConfig {
@@ -18,6 +19,8 @@ export interface AuthFailureConfig {
   readonly maxEntries: number;
 }
 
+const AUTH_FAILURE_FIELDS = fieldsOf<AuthFailureOptions>({ max: true, window: true, block: true, store: true, maxEntries: true, ipv6Subnet: true });
+
 /**
  * Parses `authFailures` once. Never mutates the input.
  *
@@ -25,6 +28,7 @@ export interface AuthFailureConfig {
  */
 export function parseAuthFailures(options: AuthFailureOptions): AuthFailureConfig {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: option "authFailures" must be an object');
+  refuseUnknownFields(options, AUTH_FAILURE_FIELDS, 'authFailures');
   const max = options.max ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('keyward: option "authFailures.max" must be a positive integer');
   const windowMs = parseDuration(options.window ?? '15m', 'authFailures.window');

@@ -1,8 +1,9 @@
 import { parseDuration } from '../util/duration';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
 import { isTimeZone } from './periods';
-import type { KeyLimitOverrides, LimitBy, LimitsOptions, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
+import type { KeyLimitOverrides, LimitBy, LimitsOptions, PlanDefinition, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
 
 /** A rate limit after parsing. */
 export interface CompiledRule {
@@ -48,6 +49,10 @@ export interface LimitsConfig {
 }
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const LIMITS_FIELDS = fieldsOf<LimitsOptions>({ rules: true, quotas: true, plans: true, defaultPlan: true, store: true, storeFailure: true, storeTimeout: true, headers: true, ipv6Subnet: true, maxEntries: true });
+const RULE_FIELDS = fieldsOf<RateLimitRule>({ points: true, window: true, by: true, beforeAuth: true });
+const QUOTA_FIELDS = fieldsOf<QuotaRule>({ requests: true, bytes: true, period: true, day: true, timeZone: true, by: true });
+const PLAN_FIELDS = fieldsOf<PlanDefinition>({ limits: true, quotas: true });
 const PERIODS: readonly QuotaPeriod[] = ['hour', 'day', 'week', 'month'];
 
 function object(value: unknown, name: string): Record<string, unknown> {
@@ -75,6 +80,7 @@ function windowOf(value: unknown, name: string): number {
 /** Parses one rate limit. */
 export function compileRule(name: string, value: unknown, path: string): CompiledRule {
   const o = object(value, path);
+  refuseUnknownFields(o, RULE_FIELDS, path);
   const rule = o as unknown as RateLimitRule;
   const beforeAuth = rule.beforeAuth ?? false;
   if (typeof beforeAuth !== 'boolean') throw new TypeError(`keyward: option "${path}.beforeAuth" must be a boolean`);
@@ -86,6 +92,7 @@ export function compileRule(name: string, value: unknown, path: string): Compile
 /** Parses one quota. */
 export function compileQuota(name: string, value: unknown, path: string): CompiledQuota {
   const q = object(value, path) as unknown as QuotaRule;
+  refuseUnknownFields(q, QUOTA_FIELDS, path);
   if ((q.requests === undefined) === (q.bytes === undefined)) throw new TypeError(`keyward: option "${path}" must set exactly one of "requests" and "bytes"`);
   const unit = q.requests !== undefined ? 'requests' : 'bytes';
   const limit = count(unit === 'requests' ? q.requests : q.bytes, `${path}.${unit}`);
@@ -134,6 +141,7 @@ function checkUnique(plan: CompiledPlan, path: string): CompiledPlan {
  */
 export function parseLimits(options: LimitsOptions): LimitsConfig {
   const o = object(options, 'limits') as LimitsOptions;
+  refuseUnknownFields(o, LIMITS_FIELDS, 'limits');
   const baseRules = named(o.rules, 'limits.rules', compileRule, false);
   const baseQuotas = named(o.quotas, 'limits.quotas', compileQuota, false);
   const beforeAuth = [...baseRules.values()].filter((r): r is CompiledRule => r !== false && r.beforeAuth);
@@ -145,6 +153,7 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
     for (const [name, p] of Object.entries(object(o.plans, 'limits.plans'))) {
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`keyward: option "limits.plans" has an invalid plan name "${name.slice(0, 64)}"`);
       const po = object(p, `limits.plans.${name}`);
+      refuseUnknownFields(po, PLAN_FIELDS, `limits.plans.${name}`);
       const rules = named(po['limits'], `limits.plans.${name}.limits`, compileRule, true);
       for (const [n, r] of rules) if (r !== false && r.beforeAuth) throw new TypeError(`keyward: option "limits.plans.${name}.limits.${n}.beforeAuth" is not allowed in a plan (plans are known only after authentication)`);
       const quotas = named(po['quotas'], `limits.plans.${name}.quotas`, compileQuota, true);

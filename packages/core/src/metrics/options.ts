@@ -1,3 +1,5 @@
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
+
 /**
  * Options of the in-memory per-key metrics (`metrics: true` or an object). Memory is bounded whatever the traffic:
  * at most `maxKeys` keys are tracked (the least recently active is dropped), and each key holds fixed-size
@@ -25,9 +27,12 @@ function int(value: unknown, name: string, min: number, max: number, fallback: n
 }
 
 /** Parses `metrics` options once; throws a `TypeError` naming the option. */
+const METRICS_FIELDS = fieldsOf<MetricsOptions>({ maxKeys: true, topCapacity: true });
+
 export function parseMetricsOptions(options: MetricsOptions | true): MetricsConfig {
   const o: MetricsOptions = options === true ? {} : options;
   if (typeof o !== 'object' || o === null) throw new TypeError('keyward: option "metrics" must be true or an object');
+  refuseUnknownFields(o, METRICS_FIELDS, 'metrics');
   return {
     maxKeys: int(o.maxKeys, 'metrics.maxKeys', 1, 1_000_000, 1000),
     topCapacity: int(o.topCapacity, 'metrics.topCapacity', 1, 100, 10),

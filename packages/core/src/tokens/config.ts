@@ -6,7 +6,8 @@ import { readSecret } from '../util/secret';
 import { asymmetricKey, checkAlgorithms, checkSecretLength, kindOf, secretKey, thumbprint, toKeyObject, type KeyKind } from './key-material';
 import { localKeySet, remoteKeySet, staticKeyResolver, type StaticKey } from './key-source';
 import type { RevocationStore } from './revocation-store';
-import type { ClaimMappingOptions, SigningKeyOptions, SigningOptions, TokenOptions, TrustedIssuerOptions } from './options';
+import type { ClaimMappingOptions, RemoteJwksOptions, SigningKeyOptions, SigningOptions, TokenOptions, TrustedIssuerOptions } from './options';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
 /** Claims mapping after parsing. */
 export interface ClaimMapping {
@@ -63,8 +64,24 @@ const CLAIM_RE = /^[A-Za-z0-9_.:\-/]{1,100}$/;
 const TYP_RE = /^[A-Za-z0-9!#$&^_.+\-/]{1,100}$/;
 const KID_RE = /^[\x21-\x7e]{1,128}$/;
 
-function obj(value: unknown, option: string): Record<string, unknown> {
+const TOKEN_FIELDS = fieldsOf<TokenOptions>({ issuers: true, signing: true, revocationStore: true, revocationTtl: true, cache: true, maxTokenLength: true });
+const ISSUER_FIELDS = fieldsOf<TrustedIssuerOptions>({
+  issuer: true, audience: true, secret: true, secretEnv: true, publicKey: true, publicKeyEnv: true, jwks: true, jwksUri: true, jwksCache: true,
+  algorithms: true, typ: true, requireExp: true, maxTokenAge: true, clockTolerance: true, requiredClaims: true, claims: true,
+});
+const JWKS_CACHE_FIELDS = fieldsOf<RemoteJwksOptions>({ maxAge: true, cooldown: true, timeout: true });
+const CLAIM_FIELDS = fieldsOf<ClaimMappingOptions>({ scopes: true, owner: true, plan: true, metadata: true });
+const SIGNING_FIELDS = fieldsOf<SigningOptions>({ issuer: true, audience: true, keys: true, ttl: true, maxTtl: true, typ: true, exchangeTtl: true, claims: true, clockTolerance: true });
+const SIGNING_KEY_FIELDS = fieldsOf<SigningKeyOptions>({ kid: true, alg: true, privateKey: true, privateKeyEnv: true, secret: true, secretEnv: true });
+const CACHE_FIELDS = fieldsOf<Exclude<TokenOptions['cache'], false | undefined>>({ max: true, ttl: true });
+
+/**
+ * `value` as an object; with `known`, one with only those fields (see {@link refuseUnknownFields}). A JWK set and its
+ * keys are checked without: they are documents of their own standard, whose other members jose ignores.
+ */
+function obj(value: unknown, option: string, known?: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: option "${option}" must be an object`);
+  if (known !== undefined) refuseUnknownFields(value, known, option);
   return value as Record<string, unknown>;
 }
 
@@ -95,7 +112,7 @@ function bool(value: unknown, option: string, fallback: boolean): boolean {
 }
 
 function claimMapping(value: unknown, option: string, defaults: Partial<ClaimMapping> = {}): ClaimMapping {
-  const o = value === undefined ? {} : (obj(value, option) as ClaimMappingOptions);
+  const o = value === undefined ? {} : (obj(value, option, CLAIM_FIELDS) as ClaimMappingOptions);
   return {
     scopes: o.scopes !== undefined ? strings(o.scopes, `${option}.scopes`, claimName) : (defaults.scopes ?? DEFAULT_SCOPE_CLAIMS),
     owner: o.owner !== undefined ? claimName(o.owner, `${option}.owner`) : defaults.owner,
@@ -134,7 +151,7 @@ function localJwks(value: unknown, option: string): { jwks: JSONWebKeySet; kinds
 
 function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerConfig {
   const option = `tokens.issuers[${i}]`;
-  const o = obj(value, option) as unknown as TrustedIssuerOptions;
+  const o = obj(value, option, ISSUER_FIELDS) as unknown as TrustedIssuerOptions;
   const issuer = str(o.issuer, `${option}.issuer`);
   const given = (['secret', 'secretEnv', 'publicKey', 'publicKeyEnv', 'jwks', 'jwksUri'] as const).filter((k) => o[k] !== undefined);
   const sources = new Set(given.map((k) => k.replace(/Env$/, '')));
@@ -159,7 +176,7 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
     key = localKeySet(jwks);
   } else {
     const url = jwksUrl(o.jwksUri, `${option}.jwksUri`);
-    const c = o.jwksCache === undefined ? {} : obj(o.jwksCache, `${option}.jwksCache`);
+    const c = o.jwksCache === undefined ? {} : obj(o.jwksCache, `${option}.jwksCache`, JWKS_CACHE_FIELDS);
     algorithms = checkAlgorithms(o.algorithms, 'asymmetric', `${option}.algorithms`);
     key = remoteKeySet(url, {
       cacheMaxAgeMs: parseDuration(c['maxAge'] ?? '10m', `${option}.jwksCache.maxAge`),
@@ -189,7 +206,7 @@ const DEFAULT_ALG: Partial<Record<KeyKind, string>> = { 'ec-p256': 'ES256', 'ec-
 
 function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.ProcessEnv): SigningKey {
   const option = `tokens.signing.keys[${i}]`;
-  const o = obj(value, option) as unknown as SigningKeyOptions;
+  const o = obj(value, option, SIGNING_KEY_FIELDS) as unknown as SigningKeyOptions;
   const hasSecret = o.secret !== undefined || o.secretEnv !== undefined;
   const hasPrivate = o.privateKey !== undefined || o.privateKeyEnv !== undefined;
   if (hasSecret === hasPrivate) throw new TypeError(`keyward: option "${option}" needs exactly one of privateKey (or privateKeyEnv) and secret (or secretEnv)`);
@@ -217,7 +234,7 @@ function defaultSigningKeys(env: NodeJS.ProcessEnv): SigningKey[] {
 
 function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: SigningConfig; verify: IssuerConfig; clockTolerance: number } {
   const option = 'tokens.signing';
-  const o = obj(value, option) as unknown as SigningOptions;
+  const o = obj(value, option, SIGNING_FIELDS) as unknown as SigningOptions;
   const issuer = str(o.issuer, `${option}.issuer`);
   let keys: SigningKey[];
   if (o.keys === undefined) keys = defaultSigningKeys(env);
@@ -258,7 +275,7 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
  * @throws TypeError naming the option for every mistake (short HMAC secret, RSA key under 2048 bits, `none`, …)
  */
 export function parseTokenOptions(value: unknown, env: NodeJS.ProcessEnv): TokenConfig {
-  const o = obj(value, 'tokens') as TokenOptions;
+  const o = obj(value, 'tokens', TOKEN_FIELDS) as TokenOptions;
   const issuers = new Map<string, IssuerConfig>();
   if (o.issuers !== undefined) {
     if (!Array.isArray(o.issuers)) throw new TypeError('keyward: option "tokens.issuers" must be an array');
@@ -285,7 +302,7 @@ export function parseTokenOptions(value: unknown, env: NodeJS.ProcessEnv): Token
   let cache: TokenConfig['cache'] = { max: 10_000, ttlMs: 300_000 };
   if (o.cache === false) cache = false;
   else if (o.cache !== undefined) {
-    const c = obj(o.cache, 'tokens.cache');
+    const c = obj(o.cache, 'tokens.cache', CACHE_FIELDS);
     const max = c['max'] ?? 10_000;
     if (!Number.isInteger(max) || (max as number) < 0) throw new TypeError('keyward: option "tokens.cache.max" must be a non-negative integer');
     cache = { max: max as number, ttlMs: parseDuration(c['ttl'] ?? '5m', 'tokens.cache.ttl') };

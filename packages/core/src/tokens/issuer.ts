@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration';
 import { randomBase62 } from '../util/base62';
 import { isValidScope } from '../scopes/expression';
 import type { SigningConfig, SigningKey } from './config';
+import { fieldsOf, refuseUnknownInput } from '../config/fields';
 
 /** What `kw.tokens.issue()` takes. */
 export interface IssueTokenInput {
@@ -21,6 +22,8 @@ export interface IssueTokenInput {
   /** Further claims (JSON). Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`) cannot be set here. */
   claims?: Record<string, unknown>;
 }
+
+const ISSUE_FIELDS = fieldsOf<IssueTokenInput>({ subject: true, scopes: true, ttl: true, audience: true, claims: true });
 
 /** A freshly signed token. Hand `token` to the client; keep `jti` to revoke it. */
 export interface IssuedToken {
@@ -69,6 +72,7 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
 
   return async function issue(input, context = {}) {
     if (typeof input !== 'object' || input === null) throw new TypeError('keyward: tokens.issue() takes an options object');
+    refuseUnknownInput(input, ISSUE_FIELDS, 'tokens.issue()');
     const { subject } = input;
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) throw new TypeError('keyward: "subject" must be a non-empty string of at most 256 characters');
     const scopes = input.scopes ?? [];
