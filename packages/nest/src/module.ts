@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationShutdown, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { createKeyward, isKeyward, type Keyward, type KeywardOptions } from '@keyward/core';
+import { createKeyward, fieldsOf, isKeyward, refuseUnknownInput, type Keyward, type KeywardOptions } from '@keyward/core';
 import { KeywardExceptionFilter } from './exception';
 import { KeywardGuard } from './guard';
 import { KEYWARD } from './tokens';
@@ -34,7 +34,13 @@ function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Ke
   return kw;
 }
 
-function checked<T extends KeywardModuleOptions>(options: T): T {
+const MODULE_FIELDS = fieldsOf<KeywardModuleOptions>({ exceptionFilter: true });
+const ASYNC_FIELDS = fieldsOf<KeywardModuleAsyncOptions>({ exceptionFilter: true, imports: true, inject: true, useFactory: true });
+
+/** The module-level options, checked: an unknown field is refused (a misspelt `exceptionFilter` must not be ignored). */
+function checked<T extends KeywardModuleOptions>(options: T, known: readonly string[], call: string): T {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`keyward: ${call} takes an options object`);
+  refuseUnknownInput(options, known, call);
   if (options.exceptionFilter !== undefined && typeof options.exceptionFilter !== 'boolean') throw new TypeError('keyward: option "exceptionFilter" must be a boolean');
   return options;
 }
@@ -66,14 +72,14 @@ export class KeywardModule implements OnApplicationShutdown {
    * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance.
    */
   static forRoot(optionsOrInstance?: KeywardOptions | Keyward, options: KeywardModuleOptions = {}): DynamicModule {
-    checked(options);
+    checked(options, MODULE_FIELDS, 'KeywardModule.forRoot()');
     return dynamic({ provide: KEYWARD, useValue: instanceOf(optionsOrInstance) }, options);
   }
 
   /** From a factory, e.g. reading `ConfigService`. */
   static forRootAsync(options: KeywardModuleAsyncOptions): DynamicModule {
     if (typeof options?.useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
-    const { useFactory, inject = [], imports } = checked(options);
+    const { useFactory, inject = [], imports } = checked(options, ASYNC_FIELDS, 'KeywardModule.forRootAsync()');
     return dynamic({ provide: KEYWARD, useFactory: async (...args: unknown[]) => instanceOf(await useFactory(...args)), inject }, options, imports);
   }
 

@@ -299,6 +299,9 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     expect(() => Cost(-1)).toThrow(/"cost"/);
     expect(() => Scopes('a AND')).toThrow(TypeError);
     expect(() => KeywardModule.forRoot({}, { exceptionFilter: 'yes' as never })).toThrow(/"exceptionFilter"/);
+    expect(() => KeywardModule.forRoot({ publicPath: ['/docs'] } as never)).toThrow('keyward: unknown option "publicPath" (did you mean "publicPaths"?)');
+    expect(() => KeywardModule.forRoot({}, { exceptionFilters: false } as never)).toThrow('keyward: KeywardModule.forRoot() has an unknown field "exceptionFilters" (did you mean "exceptionFilter"? known: exceptionFilter)');
+    expect(() => KeywardModule.forRootAsync({ useFactory: () => ({}), injects: [] } as never)).toThrow('keyward: KeywardModule.forRootAsync() has an unknown field "injects" (did you mean "inject"?');
   });
 });
 

@@ -20,13 +20,16 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The known name `name` was most likely meant to be: the same but for case, or at most two edits away. */
+/**
+ * The known name `name` was most likely meant to be: the same but for case, or the nearest within two edits (three
+ * for a name of eight characters or more, so `maxEntry` finds `maxEntries`).
+ */
 function suggestion(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const exact = known.find((k) => k.toLowerCase() === lower);
   if (exact !== undefined) return exact;
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = name.length >= 8 ? 4 : 3;
   for (const k of known) {
     const d = distance(lower, k.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [k, d];

@@ -46,8 +46,9 @@ describe('memoryLimiterStore', () => {
     expect(syncCountersOf({ increment: async () => 1, get: async () => 1 })).toBeUndefined();
   });
 
-  it('rejects a bad bound', () => {
+  it('rejects a bad bound, and an unknown field', () => {
     expect(() => memoryLimiterStore({ maxEntries: 0 })).toThrow('keyward: option "maxEntries" must be a positive integer');
+    expect(() => memoryLimiterStore({ maxEntry: 10 } as never)).toThrow('keyward: memoryLimiterStore() has an unknown field "maxEntry" (did you mean "maxEntries"? known: maxEntries, clock)');
   });
 });
 
@@ -58,6 +59,7 @@ describe('storeFromOption', () => {
     expect(isLimiterStore(storeFromOption(undefined, 'limits.store', () => memoryLimiterStore()))).toBe(true);
     expect(() => storeFromOption({}, 'limits.store', () => mem)).toThrow('keyward: option "limits.store" must be a LimiterStore or { redis: ioredisClient }');
     expect(() => storeFromOption({ redis: {} }, 'limits.store', () => mem)).toThrow('keyward: option "limits.store.redis" must be an ioredis client');
+    expect(() => storeFromOption({ redis: {}, prefx: 'rl' }, 'limits.store', () => mem)).toThrow('keyward: option "limits.store" has an unknown field "prefx" (did you mean "prefix"? known: redis, prefix)');
   });
 });
 
@@ -84,6 +86,10 @@ describe('redisLimiterStore (real Redis)', () => {
     const ttl = await client.pttl(`${prefix}:k1`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10_000);
+  });
+
+  it('refuses an unknown field before touching the client', () => {
+    expect(() => redisLimiterStore({ client, prefx: prefix } as never)).toThrow('keyward: redisLimiterStore() has an unknown field "prefx" (did you mean "prefix"? known: client, prefix)');
   });
 
   it('refuses at once while the client is not ready (no offline queueing)', async () => {

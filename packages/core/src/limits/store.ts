@@ -1,5 +1,6 @@
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../util/clock';
+import { fieldsOf, refuseUnknownFields, refuseUnknownInput } from '../config/fields';
 
 /**
  * Where limit counters live. Keys already carry the window they count (keyward computes windows from its own
@@ -27,6 +28,8 @@ export interface MemoryLimiterStoreOptions {
   /** Clock deciding expiry (default `Date.now`); keyward passes its own. */
   readonly clock?: Clock;
 }
+
+const MEMORY_STORE_FIELDS = fieldsOf<MemoryLimiterStoreOptions>({ maxEntries: true, clock: true });
 
 interface Entry {
   value: number;
@@ -73,6 +76,8 @@ export interface MemoryLimiterStore extends LimiterStore {
  * read the same counters synchronously.
  */
 export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): MemoryLimiterStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: memoryLimiterStore() takes an options object');
+  refuseUnknownInput(options, MEMORY_STORE_FIELDS, 'memoryLimiterStore()');
   const max = options.maxEntries ?? 100_000;
   if (!Number.isInteger(max) || max < 1) throw new TypeError('keyward: option "maxEntries" must be a positive integer');
   const clock = options.clock ?? systemClock;
@@ -155,6 +160,10 @@ export interface RedisLimiterStoreOptions {
   readonly prefix?: string;
 }
 
+const REDIS_STORE_FIELDS = fieldsOf<RedisLimiterStoreOptions>({ client: true, prefix: true });
+/** The fields of the `{ redis, prefix }` form of a `store` option. */
+const STORE_OPTION_FIELDS = ['redis', 'prefix'];
+
 /**
  * A {@link LimiterStore} in Redis, built on rate-limiter-flexible's `RateLimiterRedis` (an atomic Lua
  * `SET NX EX` + `INCRBY`). It refuses at once, instead of queueing, while the client is not ready
@@ -162,6 +171,8 @@ export interface RedisLimiterStoreOptions {
  * failure policy then apply.
  */
 export function redisLimiterStore(options: RedisLimiterStoreOptions): LimiterStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: redisLimiterStore() takes an options object');
+  refuseUnknownInput(options, REDIS_STORE_FIELDS, 'redisLimiterStore()');
   const client = options.client;
   if (typeof client !== 'object' || client === null || typeof (client as { multi?: unknown }).multi !== 'function') {
     throw new TypeError('keyward: option "store.redis" must be an ioredis client');
@@ -201,6 +212,7 @@ export function storeFromOption(option: unknown, name: string, fallback: () => L
   if (option === undefined) return fallback();
   if (isLimiterStore(option)) return option;
   if (typeof option === 'object' && option !== null && 'redis' in option) {
+    refuseUnknownFields(option, STORE_OPTION_FIELDS, name);
     const o = option as { redis: RedisLikeClient; prefix?: string };
     try {
       return redisLimiterStore({ client: o.redis, ...(o.prefix !== undefined ? { prefix: o.prefix } : {}) });
