@@ -20,6 +20,7 @@ import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepRep
 import type { KeyRestrictions } from '../restrictions/types';
 import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
+import { validateLimitOverrides } from '../limits/config';
 import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
 
 /** What `keys.create` takes. */
@@ -191,7 +192,7 @@ export class KeyManager {
       scopes: input.scopes === undefined ? [] : checkScopes(input.scopes),
       ...(input.plan !== undefined ? { plan: checkString(input.plan, 'plan', 64) } : {}),
       ...(input.restrictions !== undefined ? { restrictions: validateRestrictions(checkObject(input.restrictions, 'restrictions')) } : {}),
-      ...(input.limits !== undefined ? { limits: (checkObject(input.limits, 'limits') as KeyLimitOverrides) } : {}),
+      ...(input.limits !== undefined ? { limits: validateLimitOverrides(checkObject(input.limits, 'limits')) } : {}),
       status: 'active',
       createdAt: identity.createdAt ?? now,
       updatedAt: now,
@@ -276,7 +277,7 @@ export class KeyManager {
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
     if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : checkString(input.plan, 'plan', 64);
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
-    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : (checkObject(input.limits, 'limits') as KeyLimitOverrides);
+    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'));
     if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata');
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
     const r = await this.change(id, patch);

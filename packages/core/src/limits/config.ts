@@ -1,9 +1,9 @@
 import { parseDuration } from '../util/duration';
-import { fieldsOf, refuseUnknownFields } from '../config/fields';
+import { fieldsOf, refuseUnknownFields, refuseUnknownInput } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
 import { isTimeZone } from './periods';
-import type { KeyLimitOverrides, LimitBy, LimitsOptions, PlanDefinition, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
+import type { KeyLimitOverrides, LimitBy, LimitOverride, LimitsOptions, PlanDefinition, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
 
 /** A rate limit after parsing. */
 export interface CompiledRule {
@@ -181,6 +181,31 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
 
 function validCount(v: unknown): v is number {
   return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+const OVERRIDE_FIELDS = fieldsOf<LimitOverride>({ points: true, window: true, requests: true, bytes: true });
+
+/**
+ * Checks the per-key overrides given to `keys.create()` or `keys.update()` (`{ burst: { points: 500 }, daily: false }`),
+ * as the options are checked: a bad value or an unknown field is a `TypeError` naming it (`"limits.burst.points"`),
+ * so a typo cannot store an override that is then ignored. A name no limit has yet is allowed: plans may add it later.
+ *
+ * @throws TypeError naming the override
+ */
+export function validateLimitOverrides(value: Readonly<Record<string, unknown>>): KeyLimitOverrides {
+  for (const [name, o] of Object.entries(value)) {
+    if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name "${name.slice(0, 64)}": use letters, digits, "_", "." or "-", starting with a letter`);
+    if (o === false) continue;
+    const path = `limits.${name}`;
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`keyward: "${path}" must be an object or false`);
+    refuseUnknownInput(o, OVERRIDE_FIELDS, `"${path}"`);
+    const v = o as LimitOverride;
+    for (const field of ['points', 'requests', 'bytes'] as const) {
+      if (v[field] !== undefined && !validCount(v[field])) throw new TypeError(`keyward: "${path}.${field}" must be a non-negative integer`);
+    }
+    if (v.window !== undefined) windowOf(v.window, `${path}.window`);
+  }
+  return value as KeyLimitOverrides;
 }
 
 /**

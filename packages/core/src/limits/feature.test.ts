@@ -9,6 +9,7 @@ import type { FeatureDeps } from '../features/deps';
 import type { Completion, PipelineContext, StageResult } from '../pipeline/context';
 import { limitsFeature } from './feature';
 import { memoryLimiterStore, type LimiterStore } from './store';
+import { MemoryKeyStore } from '../stores/memory-key-store';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 
@@ -91,9 +92,28 @@ describe('limits feature', () => {
   });
 
   it('invalid stored overrides are ignored, never trusted', async () => {
-    const s = await setup({ limits: { rules: { burst: { points: 1, window: '1m' } } } }, { limits: { burst: { points: -5, window: 'soon' } } });
+    // Written to the store directly: keys.create() and keys.update() refuse them (below).
+    const store = new MemoryKeyStore();
+    const s = await setup({ store, limits: { rules: { burst: { points: 1, window: '1m' } } } });
+    await store.update(s.record.id, { limits: { burst: { points: -5, window: 'soon' } } as never });
     expect((await s.kw.check(s.req())).ok).toBe(true);
     expect((await s.kw.check(s.req())).ok).toBe(false);
+    await s.kw.close();
+  });
+
+  it('keys.create() and keys.update() refuse a bad override, naming it, and store nothing', async () => {
+    const s = await setup({ limits: { rules: { burst: { points: 1, window: '1m' } }, quotas: { daily: { requests: 5, period: 'day' } } } });
+    const create = (limits: unknown) => s.kw.keys.create({ owner: 'acme', limits: limits as never });
+    await expect(create({ burst: { points: -5 } })).rejects.toThrow('keyward: "limits.burst.points" must be a non-negative integer');
+    await expect(create({ burst: { window: 'soon' } })).rejects.toThrow('"limits.burst.window"');
+    await expect(create({ burst: { point: 5 } })).rejects.toThrow('keyward: "limits.burst" has an unknown field "point" (did you mean "points"? known: points, window, requests, bytes)');
+    await expect(create({ daily: 100 })).rejects.toThrow('keyward: "limits.daily" must be an object or false');
+    await expect(create({ 'no spaces': false })).rejects.toThrow('keyward: "limits" has an invalid name "no spaces"');
+    await expect(s.kw.keys.update(s.record.id, { limits: { daily: { request: 5 } } as never })).rejects.toThrow('"limits.daily" has an unknown field "request" (did you mean "requests"?');
+    expect((await s.kw.keys.list()).items).toHaveLength(1);
+    expect((await s.kw.keys.get(s.record.id))!.limits).toBeUndefined();
+    const ok = await create({ burst: { points: 500, window: '10s' }, daily: false, later: { requests: 1 } }); // a name no limit has yet is allowed
+    expect(ok.record.limits).toEqual({ burst: { points: 500, window: '10s' }, daily: false, later: { requests: 1 } });
     await s.kw.close();
   });
 
