@@ -43,6 +43,8 @@ describe('options', () => {
     [{ cache: { max: -1 } }, '"cache.max"'],
     [{ cache: { ttl: 'soon' } }, '"cache.ttl"'],
     [{ publicPaths: ['health'] }, '"publicPaths[0]"'],
+    [{ publicPaths: ['/health', '/public*'] }, 'keyward: option "publicPaths[1]" may end in "/*" (the path and everything below it) but has no other wildcard'],
+    [{ publicPaths: ['/v1/*/docs'] }, '"publicPaths[0]" may end in "/*"'],
     [{ clock: 42 }, '"clock"'],
     [{ requestIdHeader: 'a b' }, '"requestIdHeader"'],
     [{ store: { get() {} } }, '"store"'],

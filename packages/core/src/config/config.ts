@@ -65,6 +65,9 @@ function pathMatcher(p: unknown, i: number): (path: string) => boolean {
     return (path) => re.test(path);
   }
   if (typeof p !== 'string' || !p.startsWith('/')) throw new TypeError(`keyward: option "publicPaths[${i}]" must be a path starting with "/" or a RegExp`);
+  // `/public*` or `/v1/*/docs` would be taken as the literal path and leave the routes meant by it protected, or
+  // (worse, for a deny-list habit) suggest a wildcard keyward does not have: only a trailing `/*` is one.
+  if (p.slice(0, p.endsWith('/*') ? -2 : undefined).includes('*')) throw new TypeError(`keyward: option "publicPaths[${i}]" may end in "/*" (the path and everything below it) but has no other wildcard; use a RegExp`);
   if (p.endsWith('/*')) {
     const base = p.slice(0, -2);
     return (path) => path === base || path.startsWith(base + '/');
