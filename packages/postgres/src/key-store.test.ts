@@ -1,21 +1,26 @@
-/** PostgresKeyStore's start-up checks, against a real PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test). */
+/**
+ * The start-up checks of PostgresKeyStore and of the package's other options objects, against a real PostgreSQL
+ * (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { PostgresKeyStore } from './key-store';
-import { migrate } from './migrate';
+import { PostgresRevocationStore } from './revocation-store';
+import { migrate, migrations } from './migrate';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const NOT_ENCRYPTION = 'keyward: option "encryption" of PostgresKeyStore must be an Encryption made by createEncryption() or encryptionFromEnv() of @keyward/core';
+const encryption = createEncryption({ keys: [{ id: 'k1', key: createHash('sha256').update('a test master key').digest() }] });
+
+const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
+const schema = `kw_ks_${process.pid}_${randomBytes(4).toString('hex')}`;
+afterAll(async () => {
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool.end();
+});
 
 describe('PostgresKeyStore options', () => {
-  const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
-  const schema = `kw_ks_${process.pid}_${randomBytes(4).toString('hex')}`;
-  afterAll(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  });
-
   it('refuses an "encryption" that is not an Encryption when it is built, not at the first write', () => {
     const masterKey = randomBytes(32);
     for (const encryption of [{ keys: [{ id: 'k1', key: masterKey }] }, masterKey, 'k1', null, { currentKeyId: 'k1', seal: () => '' }]) {
@@ -25,7 +30,6 @@ describe('PostgresKeyStore options', () => {
 
   it('takes an Encryption: encryptsAtRest, and a recoverable key is sealed and revealed through a real PostgreSQL', async () => {
     await migrate(pool, { schema });
-    const encryption = createEncryption({ keys: [{ id: 'k1', key: createHash('sha256').update('a test master key').digest() }] });
     const store = new PostgresKeyStore({ pool, schema, encryption });
     expect(store.encryptsAtRest).toBe(true);
     expect(new PostgresKeyStore({ pool, schema }).encryptsAtRest).toBe(false);
@@ -35,5 +39,40 @@ describe('PostgresKeyStore options', () => {
     const { rows } = await pool.query<{ data: unknown }>(`SELECT data FROM "${schema}".keyward_keys WHERE id = $1`, [record.id]);
     expect(JSON.stringify(rows[0]!.data)).not.toContain(key);
     await kw.close();
+  });
+});
+
+describe('PostgreSQL options: an unknown field is a TypeError naming it, before any query', () => {
+  it('migrate: a misspelt "schema" is refused before connecting, instead of migrating "public"', async () => {
+    const fresh = new Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      await expect(migrate(fresh, { shema: schema } as never)).rejects.toThrow('keyward: migrate() has an unknown field "shema" (did you mean "schema"? known: schema)');
+      expect(fresh.totalCount).toBe(0);
+    } finally {
+      await fresh.end();
+    }
+    await expect(migrate(pool, { schema })).resolves.toEqual(expect.any(Array));
+    const { rows } = await pool.query<{ version: number }>(`SELECT version FROM "${schema}".keyward_migrations ORDER BY version`);
+    expect(rows.map((r) => Number(r.version))).toEqual(migrations().map((m) => m.version));
+  });
+
+  it('PostgresKeyStore: a misspelt "encryption" does not store keys in the clear', () => {
+    expect(() => new PostgresKeyStore({ pool, schema, encrypton: encryption } as never)).toThrow('keyward: PostgresKeyStore() has an unknown field "encrypton" (did you mean "encryption"? known: pool, schema, encryption, sealedFields)');
+    expect(new PostgresKeyStore({ pool, schema, encryption, sealedFields: ['name', 'sealed'] }).encryptsAtRest).toBe(true);
+  });
+
+  it('PostgresKeyStore.reencrypt(): an unknown field is refused; a known one runs on a real PostgreSQL', async () => {
+    await migrate(pool, { schema });
+    const store = new PostgresKeyStore({ pool, schema, encryption });
+    await expect(store.reencrypt({ batch: 10 } as never)).rejects.toThrow('keyward: reencrypt() has an unknown field "batch" (known: batchSize)');
+    await expect(store.reencrypt({ batchSize: 10 })).resolves.toMatchObject({ rewritten: 0 });
+  });
+
+  it('PostgresRevocationStore: a misspelt "schema" does not put revocations in "public"', async () => {
+    expect(() => new PostgresRevocationStore({ pool, Schema: schema } as never)).toThrow('keyward: PostgresRevocationStore() has an unknown field "Schema" (did you mean "schema"? known: pool, schema)');
+    await migrate(pool, { schema });
+    const store = new PostgresRevocationStore({ pool, schema });
+    await store.revoke('jti-opts', Date.now() + 60_000);
+    expect(await store.isRevoked('jti-opts', Date.now())).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { checkEncryption, KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
 import { checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
@@ -12,6 +12,10 @@ export interface PostgresKeyStoreOptions {
   /** Fields encrypted when `encryption` is given (default the core's `DEFAULT_SEALED_FIELDS`; `sealed` always is). */
   sealedFields?: readonly string[];
 }
+
+/** Every field of {@link PostgresKeyStoreOptions}: a misspelt `encryption` must not leave keys unencrypted at rest. */
+const OPTIONS = fieldsOf<PostgresKeyStoreOptions>({ pool: true, schema: true, encryption: true, sealedFields: true });
+const REENCRYPT_OPTIONS = fieldsOf<NonNullable<Parameters<PostgresKeyStore['reencrypt']>[0]>>({ batchSize: true });
 
 interface Row {
   id: string;
@@ -47,6 +51,7 @@ export class PostgresKeyStore implements KeyStore {
 
   constructor(options: PostgresKeyStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresKeyStore takes an options object');
+    refuseUnknownInput(options, OPTIONS, 'PostgresKeyStore()');
     this.pool = checkPool(options.pool);
     this.table = `${quoteSchema(options.schema)}.keyward_keys`;
     this.encryption = checkEncryption(options.encryption, 'PostgresKeyStore');
@@ -126,8 +131,12 @@ export class PostgresKeyStore implements KeyStore {
   /**
    * Moves every sealed field to the current master key (and seals fields stored before encryption was turned on).
    * Safe while the store is in use: a field is swapped only if it did not change meanwhile.
+   *
+   * @throws TypeError (a rejection) for an unknown field of `options`
    */
   async reencrypt(options: { batchSize?: number } = {}): Promise<{ scanned: number; rewritten: number }> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: reencrypt() takes an options object');
+    refuseUnknownInput(options, REENCRYPT_OPTIONS, 'reencrypt()');
     const encryption = this.encryption;
     if (!encryption) throw new KeywardError('INVALID_ARGUMENT', 'reencrypt() needs the store to have an "encryption" option');
     const batch = options.batchSize ?? 500;

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fieldsOf, refuseUnknownInput } from '@keyward/core';
 import { checkPool, quoteSchema } from './pg';
 
 /** Directory of the shipped migration files (`NNN_name.sql`). */
@@ -20,6 +21,9 @@ export function migrations(): Migration[] {
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f.slice(4, -4), sql: readFileSync(join(MIGRATIONS_DIR, f), 'utf8') }));
 }
 
+/** Every field of `migrate`'s options: a misspelt `schema` must not migrate `public` instead. */
+const OPTIONS = fieldsOf<NonNullable<Parameters<typeof migrate>[1]>>({ schema: true });
+
 /**
  * Creates or upgrades keyward's tables: applies, in one transaction under an advisory lock (so concurrent instances
  * do not race), every shipped migration not yet recorded in `keyward_migrations`. Idempotent.
@@ -32,9 +36,12 @@ export function migrations(): Migration[] {
  * await migrate(pool, { schema: 'auth' });   // creates the schema if needed
  * ```
  * @returns the versions applied now
+ * @throws TypeError (a rejection) for an unknown field of `options`, before connecting
  */
 export async function migrate(pool: unknown, options: { schema?: string } = {}): Promise<number[]> {
   const p = checkPool(pool);
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: migrate() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'migrate()');
   const schema = quoteSchema(options.schema);
   const client = await p.connect();
   const applied: number[] = [];

@@ -1,4 +1,4 @@
-import type { RevocationStore } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
 import { checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresRevocationStore}. */
@@ -8,6 +8,9 @@ export interface PostgresRevocationStoreOptions {
   /** Schema holding the tables (default `public`). */
   schema?: string;
 }
+
+/** Every field of {@link PostgresRevocationStoreOptions}. */
+const OPTIONS = fieldsOf<PostgresRevocationStoreOptions>({ pool: true, schema: true });
 
 /**
  * The PostgreSQL {@link RevocationStore}: one row per revoked token id with the time until which it is revoked.
@@ -20,6 +23,7 @@ export class PostgresRevocationStore implements RevocationStore {
 
   constructor(options: PostgresRevocationStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresRevocationStore takes an options object');
+    refuseUnknownInput(options, OPTIONS, 'PostgresRevocationStore()');
     this.pool = checkPool(options.pool);
     this.table = `${quoteSchema(options.schema)}.keyward_revoked_tokens`;
   }

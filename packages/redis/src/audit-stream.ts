@@ -1,4 +1,4 @@
-import { EVENT_SCHEMA, warnOnce, type Keyward, type KeywardEvent } from '@keyward/core';
+import { EVENT_SCHEMA, fieldsOf, refuseUnknownInput, warnOnce, type Keyward, type KeywardEvent } from '@keyward/core';
 import { checkClient, type RedisClient } from './client';
 
 /** Options of {@link createAuditStream}. */
@@ -21,6 +21,9 @@ export interface AuditStreamOptions {
    */
   onDropped?: (info: { dropped: number; total: number }) => void;
 }
+
+/** Every field of {@link AuditStreamOptions}. */
+const OPTIONS = fieldsOf<AuditStreamOptions>({ client: true, stream: true, maxLen: true, bufferSize: true, batchSize: true, retryMs: true, onDropped: true });
 
 /** A sink writing keyward events to a Redis Stream. */
 export interface AuditStreamSink {
@@ -58,6 +61,7 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
  */
 export function createAuditStream(options: AuditStreamOptions): AuditStreamSink {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createAuditStream() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'createAuditStream()');
   const client = checkClient(options.client, 'client');
   const stream = options.stream ?? 'keyward:audit';
   if (typeof stream !== 'string' || stream.length === 0 || stream.length > 256) throw new TypeError('keyward: option "stream" must be a non-empty string');
@@ -188,6 +192,7 @@ export function createAuditStream(options: AuditStreamOptions): AuditStreamSink 
  * ```
  */
 export function attachAuditStream(kw: Keyward, options: AuditStreamOptions): AuditStreamSink {
+  if (typeof options === 'object' && options !== null) refuseUnknownInput(options, OPTIONS, 'attachAuditStream()');
   const sink = createAuditStream(options);
   const off = kw.on('*', sink.listener);
   return {

@@ -1,4 +1,4 @@
-import type { InvalidationChannel, KeyChange } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, type InvalidationChannel, type KeyChange } from '@keyward/core';
 import type { Cluster, Redis } from 'ioredis';
 import { checkClient, checkPrefix, type RedisClient } from './client';
 
@@ -9,6 +9,9 @@ export interface RedisInvalidationChannelOptions {
   /** Channel name (default `keyward:invalidate`). Instances that share keys must share it. */
   channel?: string;
 }
+
+/** Every field of {@link RedisInvalidationChannelOptions}: a misspelt `channel` would leave instances deaf to each other. */
+const OPTIONS = fieldsOf<RedisInvalidationChannelOptions>({ client: true, channel: true });
 
 /**
  * Cross-instance cache invalidation over Redis pub/sub. Every key change published by one instance drops the cache
@@ -28,6 +31,7 @@ export class RedisInvalidationChannel implements InvalidationChannel {
 
   constructor(options: RedisInvalidationChannelOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisInvalidationChannel takes an options object');
+    refuseUnknownInput(options, OPTIONS, 'RedisInvalidationChannel()');
     this.client = checkClient(options.client, 'client');
     this.channel = checkPrefix(options.channel, 'channel', 'keyward:invalidate');
   }

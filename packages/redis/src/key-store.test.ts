@@ -1,24 +1,30 @@
-/** RedisKeyStore's start-up checks, against a real Redis (127.0.0.1:6379, or REDIS_URL). */
+/**
+ * The start-up checks of RedisKeyStore and of the package's other options objects, against a real Redis
+ * (127.0.0.1:6379, or REDIS_URL) through lazily connecting clients.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { boundedRedisOptions } from './client';
 import { RedisKeyStore } from './key-store';
 import { RedisRevocationStore } from './revocation-store';
+import { RedisInvalidationChannel } from './invalidation';
+import { attachAuditStream, createAuditStream } from './audit-stream';
 
 const URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const NOT_ENCRYPTION = 'keyward: option "encryption" of RedisKeyStore must be an Encryption made by createEncryption() or encryptionFromEnv() of @keyward/core';
+const encryption = createEncryption({ keys: [{ id: 'k1', key: createHash('sha256').update('a test master key').digest() }] });
+
+const clients: Redis[] = [];
+const client = (options: RedisOptions = boundedRedisOptions()) => {
+  const c = new Redis(URL, { ...options, lazyConnect: true });
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+};
+afterAll(() => clients.forEach((c) => c.disconnect()));
 
 describe('RedisKeyStore options', () => {
-  const clients: Redis[] = [];
-  const client = (options: RedisOptions = boundedRedisOptions()) => {
-    const c = new Redis(URL, { ...options, lazyConnect: true });
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
-  afterAll(() => clients.forEach((c) => c.disconnect()));
-
   it('refuses an "encryption" that is not an Encryption when it is built, not at the first write', () => {
     const masterKey = randomBytes(32);
     const mistakes: unknown[] = [
@@ -37,7 +43,6 @@ describe('RedisKeyStore options', () => {
     const c = client();
     await c.connect();
     const prefix = `kwtest_ks_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const encryption = createEncryption({ keys: [{ id: 'k1', key: createHash('sha256').update('a test master key').digest() }] });
     const store = new RedisKeyStore({ client: c, prefix, encryption });
     expect(store.encryptsAtRest).toBe(true);
     expect(new RedisKeyStore({ client: c, prefix }).encryptsAtRest).toBe(false);
@@ -62,5 +67,51 @@ describe('RedisKeyStore options', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('Redis options: an unknown field is a TypeError naming it, before anything is connected, subscribed or warned', () => {
+  it('RedisKeyStore: a misspelt "encryption" does not store keys in the clear', () => {
+    expect(() => new RedisKeyStore({ client: client(), encrypton: encryption } as never)).toThrow('keyward: RedisKeyStore() has an unknown field "encrypton" (did you mean "encryption"? known: client, prefix, encryption, sealedFields)');
+    // checked first: before the client is looked at (and so before the offline-queue warning)
+    expect(() => new RedisKeyStore({ client: 'redis://', encrypton: encryption } as never)).toThrow('has an unknown field "encrypton"');
+    const store = new RedisKeyStore({ client: client(), prefix: 'kwtest_opts', encryption, sealedFields: ['name', 'sealed'] });
+    expect(store.encryptsAtRest).toBe(true);
+  });
+
+  it('RedisKeyStore.reencrypt(): an unknown field is refused; a known one runs on a real Redis', async () => {
+    const c = client();
+    await c.connect();
+    const store = new RedisKeyStore({ client: c, prefix: `kwtest_opts_${process.pid}_${randomBytes(4).toString('hex')}`, encryption });
+    await expect(store.reencrypt({ batchsize: 10 } as never)).rejects.toThrow('keyward: reencrypt() has an unknown field "batchsize" (did you mean "batchSize"? known: batchSize)');
+    await expect(store.reencrypt({ batchSize: 10 })).resolves.toEqual({ scanned: 0, rewritten: 0 });
+  });
+
+  it('RedisRevocationStore', () => {
+    expect(() => new RedisRevocationStore({ client: client(), graceMS: 0 } as never)).toThrow('keyward: RedisRevocationStore() has an unknown field "graceMS" (did you mean "graceMs"? known: client, prefix, graceMs)');
+    expect(() => new RedisRevocationStore({ client: client(), prefix: 'kwtest_opts', graceMs: 0 })).not.toThrow();
+  });
+
+  it('RedisInvalidationChannel: a misspelt "channel" does not leave instances on different channels', () => {
+    expect(() => new RedisInvalidationChannel({ client: client(), chanel: 'app:invalidate' } as never)).toThrow('keyward: RedisInvalidationChannel() has an unknown field "chanel" (did you mean "channel"? known: client, channel)');
+    expect(new RedisInvalidationChannel({ client: client(), channel: 'app:invalidate' }).channel).toBe('app:invalidate');
+  });
+
+  it('createAuditStream and attachAuditStream: refused before listening to the client or the instance', async () => {
+    const c = client();
+    const ready = c.listenerCount('ready');
+    expect(() => createAuditStream({ client: c, bufferSise: 10 } as never)).toThrow('keyward: createAuditStream() has an unknown field "bufferSise" (did you mean "bufferSize"? known: client, stream, maxLen, bufferSize, batchSize, retryMs, onDropped)');
+    const kw = createKeyward();
+    const on = jest.spyOn(kw, 'on');
+    expect(() => attachAuditStream(kw, { client: c, maxlen: 10 } as never)).toThrow('keyward: attachAuditStream() has an unknown field "maxlen" (did you mean "maxLen"?');
+    expect(on).not.toHaveBeenCalled();
+    expect(c.listenerCount('ready')).toBe(ready);
+
+    const sink = attachAuditStream(kw, { client: c, stream: 'kwtest:opts:audit', maxLen: 10, bufferSize: 10, batchSize: 5, retryMs: 50, onDropped: () => {} });
+    expect(on).toHaveBeenCalledTimes(1);
+    expect(c.listenerCount('ready')).toBe(ready + 1);
+    await sink.close();
+    expect(c.listenerCount('ready')).toBe(ready);
+    await kw.close();
   });
 });

@@ -1,4 +1,4 @@
-import { checkEncryption, KeywardError, openField, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
 import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
@@ -14,6 +14,10 @@ export interface RedisKeyStoreOptions {
   /** Fields encrypted when `encryption` is given (default `DEFAULT_SEALED_FIELDS` of the core; `sealed` always is). */
   sealedFields?: readonly string[];
 }
+
+/** Every field of {@link RedisKeyStoreOptions}: a misspelt `encryption` must not leave keys unencrypted at rest. */
+const OPTIONS = fieldsOf<RedisKeyStoreOptions>({ client: true, prefix: true, encryption: true, sealedFields: true });
+const REENCRYPT_OPTIONS = fieldsOf<NonNullable<Parameters<RedisKeyStore['reencrypt']>[0]>>({ batchSize: true });
 
 const CREATE = script(`
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -85,6 +89,7 @@ export class RedisKeyStore implements KeyStore {
 
   constructor(options: RedisKeyStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisKeyStore takes an options object');
+    refuseUnknownInput(options, OPTIONS, 'RedisKeyStore()');
     this.client = checkClient(options.client, 'client');
     warnIfOfflineQueue(this.client, 'RedisKeyStore');
     this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
@@ -185,8 +190,11 @@ export class RedisKeyStore implements KeyStore {
    * Safe to run while the store is in use: each field is swapped only if it did not change meanwhile.
    *
    * @returns how many records were read and how many fields were rewritten
+   * @throws TypeError (a rejection) for an unknown field of `options`
    */
   async reencrypt(options: { batchSize?: number } = {}): Promise<{ scanned: number; rewritten: number }> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: reencrypt() takes an options object');
+    refuseUnknownInput(options, REENCRYPT_OPTIONS, 'reencrypt()');
     const encryption = this.encryption;
     if (!encryption) throw new KeywardError('INVALID_ARGUMENT', 'reencrypt() needs the store to have an "encryption" option');
     const batch = options.batchSize ?? 500;

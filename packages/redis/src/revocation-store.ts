@@ -1,4 +1,4 @@
-import type { RevocationStore } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
 import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { run, script } from './script';
 
@@ -14,6 +14,9 @@ export interface RedisRevocationStoreOptions {
    */
   graceMs?: number;
 }
+
+/** Every field of {@link RedisRevocationStoreOptions}. */
+const OPTIONS = fieldsOf<RedisRevocationStoreOptions>({ client: true, prefix: true, graceMs: true });
 
 // Keeps the later of two revocation times; expires the entry `grace` ms after it no longer matters.
 const REVOKE = script(`
@@ -34,6 +37,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   constructor(options: RedisRevocationStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisRevocationStore takes an options object');
+    refuseUnknownInput(options, OPTIONS, 'RedisRevocationStore()');
     this.client = checkClient(options.client, 'client');
     warnIfOfflineQueue(this.client, 'RedisRevocationStore');
     this.prefix = checkPrefix(options.prefix, 'prefix', 'keyward');
