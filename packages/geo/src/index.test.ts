@@ -29,4 +29,13 @@ describe('@keyward/geo with the real geoip-lite data', () => {
   it('checks its options', () => {
     expect(() => geoipCountryLookup({ load: 'geoip' as never })).toThrow('keyward: option "load" must be a function');
   });
+
+  it('refuses an unknown option, naming it, before anything is loaded', () => {
+    let loads = 0;
+    const load = () => { loads++; return require('geoip-lite'); };
+    expect(() => geoipCountryLookup({ load, preLoad: true } as never)).toThrow('keyward: geoipCountryLookup() has an unknown field "preLoad" (did you mean "preload"? known: preload, load)');
+    expect(loads).toBe(0);
+    expect(geoipCountryLookup({ load, preload: true }).loaded).toBe(true);
+    expect(loads).toBe(1);
+  });
 });

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import type { CountryLookup } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, type CountryLookup } from '@keyward/core';
 
 type GeoipLite = typeof import('geoip-lite');
 
@@ -27,6 +27,9 @@ export interface GeoipCountryLookupOptions {
   load?: () => GeoipLite;
 }
 
+/** Every field of {@link GeoipCountryLookupOptions}. */
+const OPTIONS = fieldsOf<GeoipCountryLookupOptions>({ preload: true, load: true });
+
 let shared: GeoipLite | undefined;
 
 /**
@@ -39,9 +42,11 @@ let shared: GeoipLite | undefined;
  * import { geoipCountryLookup } from '@keyward/geo';
  * const kw = createKeyward({ countryLookup: geoipCountryLookup(), restrictions: { countries: { deny: ['KP'] } } });
  * ```
+ * @throws TypeError for an unknown field of `options` (`preloda`), before anything is loaded
  */
 export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): GeoipCountryLookup {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: geoipCountryLookup() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'geoipCountryLookup()');
   if (options.load !== undefined && typeof options.load !== 'function') throw new TypeError('keyward: option "load" must be a function returning the geoip-lite module');
   let geoip: GeoipLite | undefined = options.load ? undefined : shared;
   const load = (): GeoipLite => {

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Keyward, KeywardEventType } from '@keyward/core';
-import { sanitize, type RedactOptions } from './sanitize';
+import { fieldsOf, refuseUnknownInput, type Keyward, type KeywardEventType } from '@keyward/core';
+import { checkRedact, sanitize, type RedactOptions } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import type { EventSink } from './pino-sink';
 
@@ -21,6 +21,9 @@ export interface JsonLinesSinkOptions {
   redact?: RedactOptions;
 }
 
+/** Every field of {@link JsonLinesSinkOptions}: a misspelt `redact` must not let a secret reach the log. */
+const OPTIONS = fieldsOf<JsonLinesSinkOptions>({ keyward: true, stream: true, path: true, types: true, maxBuffer: true, redact: true });
+
 /** A JSON-lines sink with its counters. */
 export interface JsonLinesSink extends EventSink {
   stats(): { written: number; dropped: number; buffered: number };
@@ -36,10 +39,13 @@ export interface JsonLinesSink extends EventSink {
  * ```
  */
 export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
-  if (!options || (options.stream === undefined) === (options.path === undefined)) throw new TypeError('keyward: give option "stream" or option "path" (one of them)');
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: jsonLinesSink() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'jsonLinesSink()');
+  if ((options.stream === undefined) === (options.path === undefined)) throw new TypeError('keyward: give option "stream" or option "path" (one of them)');
   if (options.stream !== undefined && typeof options.stream.write !== 'function') throw new TypeError('keyward: option "stream" must be a writable stream');
   const maxBuffer = options.maxBuffer ?? 10_000;
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
+  checkRedact(options.redact);
   const owned = options.path !== undefined;
   const stream: Writable = options.stream ?? createWriteStream(options.path!, { flags: 'a' });
   const types = parseTypes(options.types);

@@ -1,5 +1,5 @@
-import type { Keyward, KeywardEvent, KeywardEventType } from '@keyward/core';
-import { sanitize, type RedactOptions } from './sanitize';
+import { EVENT_TYPES, fieldsOf, refuseUnknownFields, refuseUnknownInput, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { checkRedact, sanitize, type RedactOptions } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 
 /** The part of a pino logger the sink uses (pino ≥ 8, or anything with the same methods). */
@@ -26,6 +26,9 @@ export interface PinoSinkOptions {
   /** More names to redact. */
   redact?: RedactOptions;
 }
+
+/** Every field of {@link PinoSinkOptions}: a misspelt `redact` must not let a secret reach the log. */
+const OPTIONS = fieldsOf<PinoSinkOptions>({ keyward: true, logger: true, types: true, levels: true, redact: true });
 
 /** A log sink. */
 export interface EventSink {
@@ -57,9 +60,16 @@ const DEFAULT_LEVELS: Partial<Record<KeywardEventType, SinkLevel>> = {
  * ```
  */
 export function pinoSink(options: PinoSinkOptions): EventSink {
-  const logger = options?.logger;
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: pinoSink() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'pinoSink()');
+  const logger = options.logger;
   if (!logger || typeof logger.info !== 'function' || typeof logger.warn !== 'function') throw new TypeError('keyward: option "logger" must be a pino logger');
   const types = parseTypes(options.types);
+  if (options.levels !== undefined) {
+    if (typeof options.levels !== 'object' || options.levels === null) throw new TypeError('keyward: option "levels" must be an object');
+    refuseUnknownFields(options.levels, EVENT_TYPES, 'levels');
+  }
+  checkRedact(options.redact);
   const levels = { ...DEFAULT_LEVELS, ...options.levels };
   const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
     if (types && !types.has(event.type)) return;

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
 import { boundedRoutes, defaultRouteNormaliser, type RouteNormaliser } from './route';
 import { LabelSets, Tally } from './tally';
 
@@ -24,6 +24,11 @@ export interface PrometheusExporterOptions {
   /** Also collect prom-client's process metrics into the registry (default false). */
   defaultMetrics?: boolean;
 }
+
+/** Every field of {@link PrometheusExporterOptions}: a misspelt `token` must not leave `/metrics` open. */
+const OPTIONS = fieldsOf<PrometheusExporterOptions>({
+  keyward: true, registry: true, prefix: true, perKeyLabels: true, routeNormaliser: true, maxRoutes: true, buckets: true, token: true, defaultMetrics: true,
+});
 
 /** A running exporter. */
 export interface PrometheusExporter {
@@ -51,7 +56,9 @@ const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  * ```
  */
 export function createPrometheusExporter(options: PrometheusExporterOptions): PrometheusExporter {
-  if (!options || typeof options.keyward?.on !== 'function') throw new TypeError('keyward: option "keyward" must be a keyward instance');
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createPrometheusExporter() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'createPrometheusExporter()');
+  if (typeof options.keyward?.on !== 'function') throw new TypeError('keyward: option "keyward" must be a keyward instance');
   const prefix = options.prefix ?? 'keyward_';
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError('keyward: option "prefix" must be a valid Prometheus metric name prefix');
   const maxRoutes = options.maxRoutes ?? 100;

@@ -3,9 +3,11 @@ import {
   METRICS_WINDOWS,
   WINDOW_LAYOUT,
   bucketOf,
+  fieldsOf,
   observationOf,
   parseDuration,
   parseTopQuery,
+  refuseUnknownInput,
   statusClass,
   type Clock,
   type KeyMetrics,
@@ -65,6 +67,11 @@ export interface RedisMetricsOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Every field of {@link RedisMetricsOptions}: a misspelt `prefix` must not mix one application's metrics into another's. */
+const OPTIONS = fieldsOf<RedisMetricsOptions>({
+  client: true, prefix: true, keyward: true, flushInterval: true, maxBuffer: true, topCapacity: true, maxRankedKeys: true, clock: true, onError: true,
+});
+
 /** The Redis aggregator: several instances writing to the same prefix add up. */
 export interface RedisMetrics extends MetricsView {
   record(event: KeywardEvent): void;
@@ -115,7 +122,9 @@ const TOP_LIMIT = 10;
  * ```
  */
 export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
-  if (!options || typeof options.client?.pipeline !== 'function') throw new TypeError('keyward: option "client" must be an ioredis client');
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createRedisMetrics() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'createRedisMetrics()');
+  if (typeof options.client?.pipeline !== 'function') throw new TypeError('keyward: option "client" must be an ioredis client');
   const given = options.prefix ?? 'keyward:metrics:';
   if (typeof given !== 'string' || given.length === 0) throw new TypeError('keyward: option "prefix" must be a non-empty string');
   const prefix = clusterSafePrefix(options.client, given);

@@ -1,4 +1,4 @@
-import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, looksLikeKeywardKey, redactHeaders, redactQuery } from '@keyward/core';
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, looksLikeKeywardKey, redactHeaders, redactQuery, refuseUnknownFields } from '@keyward/core';
 
 /** Extra names to redact, on top of keyward's credential headers and query parameters. */
 export interface RedactOptions {
@@ -8,6 +8,21 @@ export interface RedactOptions {
   query?: readonly string[];
   /** More object keys (anywhere) whose values are redacted. */
   keys?: readonly string[];
+}
+
+const REDACT_FIELDS = fieldsOf<RedactOptions>({ headers: true, query: true, keys: true });
+
+/**
+ * Checks a `redact` option: absent, or an object with only the fields of {@link RedactOptions}. A misspelt field
+ * (`header` for `headers`) would let the values it names reach the log, so it is a mistake. The sinks call it at
+ * start-up.
+ *
+ * @throws TypeError naming the option and the unknown field
+ */
+export function checkRedact(redact: unknown): void {
+  if (redact === undefined) return;
+  if (typeof redact !== 'object' || redact === null || Array.isArray(redact)) throw new TypeError('keyward: option "redact" must be an object');
+  refuseUnknownFields(redact, REDACT_FIELDS, 'redact');
 }
 
 const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;
@@ -22,8 +37,11 @@ const MAX_ITEMS = 100;
  * are replaced by `[REDACTED]`; then every string, URL-like or not, has its key-shaped and JWT-shaped substrings
  * (and `name=value` pairs with a credential-like name) replaced too, as `redactQuery` does. Depth and array length
  * are bounded. The input is not modified.
+ *
+ * @throws TypeError when `redact` has a field that is not one of {@link RedactOptions}
  */
 export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
+  checkRedact(redact);
   const headerNames = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
   const keyNames = new Set([...headerNames, ...SENSITIVE_QUERY_PARAMS, ...(redact.keys ?? []).map((k) => k.toLowerCase())]);
   const queryExtra = redact.query ?? [];

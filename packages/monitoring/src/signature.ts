@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { safeEqual } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, safeEqual } from '@keyward/core';
 
 /** The header carrying a webhook's signature. */
 export const SIGNATURE_HEADER = 'X-Keyward-Signature';
@@ -30,6 +30,9 @@ export interface VerifyWebhookInput {
   now?: number;
 }
 
+/** Every field of {@link VerifyWebhookInput}: a misspelt `toleranceSeconds` must not leave the default replay window. */
+const INPUT = fieldsOf<VerifyWebhookInput>({ secret: true, header: true, body: true, toleranceSeconds: true, now: true });
+
 /**
  * Checks a webhook's signature in constant time, and that its timestamp is within the tolerance. Accepts any of
  * several `v1=` values (sent while a secret is being rotated).
@@ -41,8 +44,11 @@ export interface VerifyWebhookInput {
  *   …
  * });
  * ```
+ * @throws TypeError for a missing secret or an unknown field of `input`
  */
 export function verifyWebhookSignature(input: VerifyWebhookInput): boolean {
+  if (typeof input !== 'object' || input === null) throw new TypeError('keyward: verifyWebhookSignature() takes an input object');
+  refuseUnknownInput(input, INPUT, 'verifyWebhookSignature()');
   const { secret, header } = input;
   if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('keyward: "secret" must be a non-empty string');
   if (typeof header !== 'string') return false;

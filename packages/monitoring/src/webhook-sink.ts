@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseDuration, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { fieldsOf, parseDuration, refuseUnknownInput, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
 import { sanitize } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
@@ -33,6 +33,12 @@ export interface WebhookSinkOptions {
   /** The fetch implementation (default the global one). */
   fetch?: typeof fetch;
 }
+
+/** Every field of {@link WebhookSinkOptions}. `headers` is the caller's own map and is not checked. */
+const OPTIONS = fieldsOf<WebhookSinkOptions>({
+  keyward: true, url: true, secret: true, types: true, maxQueue: true, retries: true, minBackoff: true, maxBackoff: true, timeout: true,
+  concurrency: true, headers: true, clock: true, fetch: true,
+});
 
 /** Delivery counters. */
 export interface WebhookStats {
@@ -79,7 +85,9 @@ interface Delivery {
  * ```
  */
 export function webhookSink(options: WebhookSinkOptions): WebhookSink {
-  if (!options || typeof options.url !== 'string') throw new TypeError('keyward: option "url" must be an http(s) URL');
+  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: webhookSink() takes an options object');
+  refuseUnknownInput(options, OPTIONS, 'webhookSink()');
+  if (typeof options.url !== 'string') throw new TypeError('keyward: option "url" must be an http(s) URL');
   let url: URL;
   try {
     url = new URL(options.url);

@@ -1,0 +1,132 @@
+/**
+ * Unknown option fields of every factory of the package (and of `redact` and `levels` inside them): refused at
+ * start-up, before anything subscribes, opens a file, registers a metric or starts a timer.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import Redis from 'ioredis';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
+import { createPrometheusExporter, createRedisMetrics, jsonLinesSink, pinoSink, sanitize, signWebhook, verifyWebhookSignature, webhookSink } from './index';
+
+const SECRET = 'whsec_0123456789abcdef0123456789abcdef';
+const EVENT: KeywardEvent = { schema: 'keyward.event/v1', type: 'auth.failed', time: '2026-03-01T10:00:00.000Z', keyId: 'key_1', status: 401, reason: 'KEY_REVOKED' };
+const EXTRA = { headers: { 'x-tenant-token': 'tenant-secret-value', accept: 'json' } };
+
+function lines(): { stream: Writable; read: () => string[] } {
+  const chunks: string[] = [];
+  return { stream: new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } }), read: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+describe('monitoring options: an unknown field is a TypeError naming it', () => {
+  let kw: Keyward;
+  let subscriptions: number;
+  /** The instance, counting the subscriptions made to it. */
+  let counted: Pick<Keyward, 'on'>;
+  beforeEach(() => {
+    kw = createKeyward();
+    subscriptions = 0;
+    counted = { on: (type, listener) => (subscriptions++, kw.on(type, listener)) };
+  });
+  afterEach(() => kw.close());
+
+  it('webhookSink: refused before subscribing or warning about the secret', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(() => webhookSink({ keyward: counted, url: 'http://127.0.0.1:9/hook', secret: 'short', retrys: 0 } as never)).toThrow('keyward: webhookSink() has an unknown field "retrys" (did you mean "retries"? known: keyward, url, secret, types, maxQueue, retries, minBackoff, maxBackoff, timeout, concurrency, headers, clock, fetch)');
+      expect(subscriptions).toBe(0);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+    const sink = webhookSink({
+      keyward: counted, url: 'http://127.0.0.1:9/hook', secret: SECRET, types: ['key.revoked'], maxQueue: 10, retries: 0, minBackoff: '10ms', maxBackoff: '1s',
+      timeout: '1s', concurrency: 1, headers: { 'X-Anything': 'goes' }, clock: Date.now, fetch: globalThis.fetch,
+    });
+    expect(subscriptions).toBe(1);
+    await sink.close();
+  });
+
+  it('verifyWebhookSignature: a misspelt "toleranceSeconds" does not leave the default replay window', () => {
+    const body = '{"type":"key.revoked"}';
+    const header = signWebhook(SECRET, body, 1_000);
+    expect(() => verifyWebhookSignature({ secret: SECRET, header, body, toleranceSecond: 60 } as never)).toThrow('keyward: verifyWebhookSignature() has an unknown field "toleranceSecond" (did you mean "toleranceSeconds"? known: secret, header, body, toleranceSeconds, now)');
+    expect(verifyWebhookSignature({ secret: SECRET, header, body, toleranceSeconds: 60, now: 1_030_000 })).toBe(true);
+    expect(verifyWebhookSignature({ secret: SECRET, header, body, toleranceSeconds: 60, now: 1_090_000 })).toBe(false);
+  });
+
+  it('pinoSink: its options, "redact" and "levels"', () => {
+    const out = lines();
+    const logger = pino(out.stream);
+    expect(() => pinoSink({ keyward: counted, logger, redcat: { headers: ['x-tenant-token'] } } as never)).toThrow('keyward: pinoSink() has an unknown field "redcat" (did you mean "redact"? known: keyward, logger, types, levels, redact)');
+    expect(() => pinoSink({ keyward: counted, logger, redact: { header: ['x-tenant-token'] } } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"? known: headers, query, keys)');
+    expect(() => pinoSink({ keyward: counted, logger, levels: { 'auth.faild': 'error' } } as never)).toThrow('keyward: option "levels" has an unknown field "auth.faild" (did you mean "auth.failed"? known: auth.succeeded, auth.failed,');
+    expect(subscriptions).toBe(0);
+
+    const sink = pinoSink({ keyward: counted, logger, types: ['auth.failed'], levels: { 'auth.failed': 'error' }, redact: { headers: ['x-tenant-token'], query: ['sig'], keys: ['ssn'] } });
+    expect(subscriptions).toBe(1);
+    sink.write(EVENT, EXTRA);
+    const [line] = out.read().map((l) => JSON.parse(l) as { level: number; request: typeof EXTRA });
+    expect(line!.level).toBe(50);
+    expect(line!.request.headers).toEqual({ 'x-tenant-token': '[REDACTED]', accept: 'json' });
+  });
+
+  it('jsonLinesSink: refused before the file is opened; "redact" too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-opts-'));
+    try {
+      const path = join(dir, 'audit.jsonl');
+      expect(() => jsonLinesSink({ keyward: counted, path, maxbuffer: 10 } as never)).toThrow('keyward: jsonLinesSink() has an unknown field "maxbuffer" (did you mean "maxBuffer"? known: keyward, stream, path, types, maxBuffer, redact)');
+      expect(() => jsonLinesSink({ keyward: counted, path, redact: { key: ['ssn'] } } as never)).toThrow('keyward: option "redact" has an unknown field "key" (did you mean "keys"? known: headers, query, keys)');
+      expect(existsSync(path)).toBe(false);
+      expect(subscriptions).toBe(0);
+
+      const sink = jsonLinesSink({ keyward: counted, path, types: ['auth.failed'], maxBuffer: 10, redact: { headers: ['x-tenant-token'] } });
+      expect(subscriptions).toBe(1);
+      sink.write(EVENT, EXTRA);
+      await sink.close();
+      expect(existsSync(path)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sanitize: a misspelt "redact" field does not let the value through', () => {
+    expect(() => sanitize(EXTRA, { header: ['x-tenant-token'] } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"?');
+    expect(sanitize(EXTRA, { headers: ['x-tenant-token'] })).toEqual({ headers: { 'x-tenant-token': '[REDACTED]', accept: 'json' } });
+  });
+
+  it('createPrometheusExporter: a misspelt "token" does not leave /metrics open; refused before registering a metric', async () => {
+    const registry = new Registry();
+    expect(() => createPrometheusExporter({ keyward: counted, registry, tokn: 'a-long-scrape-token' } as never)).toThrow('keyward: createPrometheusExporter() has an unknown field "tokn" (did you mean "token"? known: keyward, registry, prefix, perKeyLabels, routeNormaliser, maxRoutes, buckets, token, defaultMetrics)');
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
+    expect(subscriptions).toBe(0);
+
+    const exporter = createPrometheusExporter({
+      keyward: counted, registry, prefix: 'kwopts_', perKeyLabels: false, routeNormaliser: (p) => p, maxRoutes: 5, buckets: [0.1, 1], token: 'a-long-scrape-token', defaultMetrics: false,
+    });
+    expect(subscriptions).toBe(1);
+    expect((await exporter.endpoint()({ method: 'GET', path: '/metrics', headers: {} })).status).toBe(401);
+    expect((await exporter.endpoint()({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearer a-long-scrape-token' } })).status).toBe(200);
+    exporter.close();
+  });
+
+  it('createRedisMetrics: refused before subscribing or starting its timer (real, lazy Redis client)', async () => {
+    const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    try {
+      expect(() => createRedisMetrics({ client, keyward: counted, flushIntervall: '1h' } as never)).toThrow('keyward: createRedisMetrics() has an unknown field "flushIntervall" (did you mean "flushInterval"? known: client, prefix, keyward, flushInterval, maxBuffer, topCapacity, maxRankedKeys, clock, onError)');
+      expect(subscriptions).toBe(0);
+
+      const metrics = createRedisMetrics({
+        client, prefix: `kwtest:opts:${process.pid}:`, keyward: counted, flushInterval: '1h', maxBuffer: 10, topCapacity: 5, maxRankedKeys: 5, clock: manualClock(Date.now()), onError: () => {},
+      });
+      expect(subscriptions).toBe(1);
+      await metrics.close();
+    } finally {
+      client.disconnect();
+    }
+  });
+});
