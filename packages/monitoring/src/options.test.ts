@@ -64,6 +64,7 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(() => pinoSink({ keyward: counted, logger, redcat: { headers: ['x-tenant-token'] } } as never)).toThrow('keyward: pinoSink() has an unknown field "redcat" (did you mean "redact"? known: keyward, logger, types, levels, redact)');
     expect(() => pinoSink({ keyward: counted, logger, redact: { header: ['x-tenant-token'] } } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"? known: headers, query, keys)');
     expect(() => pinoSink({ keyward: counted, logger, levels: { 'auth.faild': 'error' } } as never)).toThrow('keyward: option "levels" has an unknown field "auth.faild" (did you mean "auth.failed"? known: auth.succeeded, auth.failed,');
+    expect(() => pinoSink({ keyward: counted, logger, levels: { 'auth.failed': 'warning' } } as never)).toThrow('keyward: option "levels.auth.failed" must be one of debug, info, warn, error');
     expect(subscriptions).toBe(0);
 
     const sink = pinoSink({ keyward: counted, logger, types: ['auth.failed'], levels: { 'auth.failed': 'error' }, redact: { headers: ['x-tenant-token'], query: ['sig'], keys: ['ssn'] } });

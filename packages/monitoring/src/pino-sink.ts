@@ -12,6 +12,7 @@ export interface PinoLike {
 
 /** Log level of an event. */
 export type SinkLevel = 'debug' | 'info' | 'warn' | 'error';
+const SINK_LEVELS: readonly SinkLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** Options of {@link pinoSink}. */
 export interface PinoSinkOptions {
@@ -68,6 +69,10 @@ export function pinoSink(options: PinoSinkOptions): EventSink {
   if (options.levels !== undefined) {
     if (typeof options.levels !== 'object' || options.levels === null) throw new TypeError('keyward: option "levels" must be an object');
     refuseUnknownFields(options.levels, EVENT_TYPES, 'levels');
+    for (const [type, level] of Object.entries(options.levels)) {
+      // A level pino does not have would throw at the first event of that type, inside a listener: its lines lost.
+      if (level !== undefined && !SINK_LEVELS.includes(level as SinkLevel)) throw new TypeError(`keyward: option "levels.${type}" must be one of ${SINK_LEVELS.join(', ')}`);
+    }
   }
   checkRedact(options.redact);
   const levels = { ...DEFAULT_LEVELS, ...options.levels };

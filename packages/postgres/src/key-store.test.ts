@@ -65,6 +65,7 @@ describe('PostgreSQL options: an unknown field is a TypeError naming it, before 
     await migrate(pool, { schema });
     const store = new PostgresKeyStore({ pool, schema, encryption });
     await expect(store.reencrypt({ batch: 10 } as never)).rejects.toThrow('keyward: reencrypt() has an unknown field "batch" (known: batchSize)');
+    await expect(store.reencrypt({ batchSize: 0 })).rejects.toThrow('keyward: option "batchSize" of reencrypt() must be an integer from 1 to 100,000');
     await expect(store.reencrypt({ batchSize: 10 })).resolves.toMatchObject({ rewritten: 0 });
   });
 

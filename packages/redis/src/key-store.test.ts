@@ -84,6 +84,8 @@ describe('Redis options: an unknown field is a TypeError naming it, before anyth
     await c.connect();
     const store = new RedisKeyStore({ client: c, prefix: `kwtest_opts_${process.pid}_${randomBytes(4).toString('hex')}`, encryption });
     await expect(store.reencrypt({ batchsize: 10 } as never)).rejects.toThrow('keyward: reencrypt() has an unknown field "batchsize" (did you mean "batchSize"? known: batchSize)');
+    await expect(store.reencrypt({ batchSize: 0 })).rejects.toThrow('keyward: option "batchSize" of reencrypt() must be an integer from 1 to 100,000');
+    await expect(store.reencrypt({ batchSize: -1 })).rejects.toThrow('"batchSize"');
     await expect(store.reencrypt({ batchSize: 10 })).resolves.toEqual({ scanned: 0, rewritten: 0 });
   });
 

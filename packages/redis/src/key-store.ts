@@ -198,6 +198,8 @@ export class RedisKeyStore implements KeyStore {
     const encryption = this.encryption;
     if (!encryption) throw new KeywardError('INVALID_ARGUMENT', 'reencrypt() needs the store to have an "encryption" option');
     const batch = options.batchSize ?? 500;
+    // 0 would read nothing and report the store done; a negative LIMIT means everything at once in Redis.
+    if (!Number.isSafeInteger(batch) || batch < 1 || batch > 100_000) throw new TypeError('keyward: option "batchSize" of reencrypt() must be an integer from 1 to 100,000');
     let cursor = '-';
     let scanned = 0;
     let rewritten = 0;
