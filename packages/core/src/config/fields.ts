@@ -1,6 +1,7 @@
 /**
- * Every field of an options type, each `true`. Written as `{ … } satisfies FieldNames<T>`, so the compiler refuses
- * the list when a field is added to `T` and not here, or named here and not in `T`.
+ * Every field of an options type, each `true`. Passed as a literal to {@link fieldsOf} (or written with
+ * `satisfies FieldNames<T>`), so the compiler refuses the list when a field is added to `T` and not here, or named
+ * here and not in `T`.
  */
 export type FieldNames<T> = { readonly [K in keyof Required<T>]: true };
 
