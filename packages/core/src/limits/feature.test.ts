@@ -96,8 +96,11 @@ describe('limits feature', () => {
     const store = new MemoryKeyStore();
     const s = await setup({ store, limits: { rules: { burst: { points: 1, window: '1m' } } } });
     await store.update(s.record.id, { limits: { burst: { points: -5, window: 'soon' } } as never });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
     expect((await s.kw.check(s.req())).ok).toBe(true);
     expect((await s.kw.check(s.req())).ok).toBe(false);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('invalid limit override'), expect.objectContaining({ code: 'KEYWARD_BAD_LIMIT_OVERRIDE' }));
+    warn.mockRestore();
     await s.kw.close();
   });
 
@@ -232,7 +235,9 @@ describe('limits feature', () => {
       await deny.kw.flushEvents();
       expect(events[0]).toMatchObject({ type: 'store.error', reason: store === broken ? 'STORE_ERROR' : 'STORE_TIMEOUT' });
       expect(JSON.stringify(events)).not.toContain(deny.key);
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {}); // "allow" warns once, at start-up
       const allow = await setup({ limits: { store, rules, storeTimeout: 20, storeFailure: 'allow' } });
+      warn.mockRestore();
       for (let i = 0; i < 4; i++) expect((await allow.kw.check(allow.req())).ok).toBe(true);
       const local = await setup({ limits: { store, rules, storeTimeout: 20, storeFailure: 'local' } });
       const oks = [];
