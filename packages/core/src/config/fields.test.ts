@@ -52,12 +52,16 @@ describe('unknown option fields are refused at start-up, naming the field and th
     })).toBeUndefined();
   });
 
-  it('names a field, never a value, and keeps a hostile name short and on one line', () => {
+  it('names a field, never a value, keeps a name on one line, and never shows a long or key-like one', () => {
     const message = refusal({ limits: { rules: { burst: { points: 1, window: '1s', secret: SECRET } } } })!;
     expect(message).toContain('"secret"');
     expect(message).not.toContain(SECRET);
-    const long = refusal({ [`x\n${'y'.repeat(200)}`]: 1 })!;
-    expect(long).toBe(`keyward: unknown option "x\\n${'y'.repeat(38)}…"`); // 40 characters, then JSON's escape of the line break
+    expect(refusal({ 'public\nPaths': 1 })).toBe('keyward: unknown option "public\\nPaths" (did you mean "publicPaths"?)');
+    expect(refusal({ [`x\n${'y'.repeat(200)}`]: 1 })).toBe('keyward: unknown option (a name of 202 characters, not shown: it could be a credential)');
+    // A key used as a name by mistake (e.g. as a limit's name, or spread into the options): never echoed.
+    const key = 'kw_live_4f9QbZ2mXr7LpT0aVcY8nHs3' + 'dK1eWuJ6';
+    expect(refusal({ cache: { [key]: 1 } })).toBe('keyward: option "cache" has an unknown field (a name of 40 characters, not shown: it could be a credential) (known: max, ttl)');
+    expect(refusal({ [key.slice(0, 36)]: 1 })).not.toContain(key.slice(8, 36));
   });
 
   it('also for the helpers themselves', () => {

@@ -38,12 +38,22 @@ function suggestion(name: string, known: readonly string[]): string | undefined 
   return best;
 }
 
-/** The first field of `value` that `known` does not name, as the error's words: the name (quoted, cut at 40 characters) and a suggestion. */
+/**
+ * A field's name as an error may show it: quoted (a line break stays on the line), unless it is longer than 40
+ * characters or holds a run of 24 letters and digits, as a key, a token or a secret used as a name by mistake would.
+ * No option's name comes near either.
+ */
+export function shownName(field: string): string {
+  if (field.length > 40 || /[0-9A-Za-z]{24}/.test(field)) return `(a name of ${field.length} characters, not shown: it could be a credential)`;
+  return JSON.stringify(field);
+}
+
+/** The first field of `value` that `known` does not name, as the error's words: the name as {@link shownName} and a suggestion. */
 function unknownField(value: object, known: readonly string[]): { shown: string; hint: string } | undefined {
   for (const field of Object.keys(value)) {
     if (known.includes(field)) continue;
     const meant = suggestion(field, known);
-    return { shown: JSON.stringify(field.length > 40 ? `${field.slice(0, 40)}…` : field), hint: meant === undefined ? '' : `did you mean "${meant}"? ` };
+    return { shown: shownName(field), hint: meant === undefined ? '' : `did you mean "${meant}"? ` };
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { parseDuration } from '../util/duration';
-import { fieldsOf, refuseUnknownFields, refuseUnknownInput } from '../config/fields';
+import { fieldsOf, refuseUnknownFields, refuseUnknownInput, shownName } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
 import { isTimeZone } from './periods';
@@ -112,7 +112,7 @@ function named<T>(value: unknown, path: string, compile: (name: string, v: unkno
   const out = new Map<string, T | false>();
   if (value === undefined) return out;
   for (const [name, v] of Object.entries(object(value, path))) {
-    if (!NAME_RE.test(name)) throw new TypeError(`keyward: option "${path}" has an invalid name "${name.slice(0, 64)}": use letters, digits, "_", "." or "-", starting with a letter`);
+    if (!NAME_RE.test(name)) throw new TypeError(`keyward: option "${path}" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
     if (v === false && allowFalse) out.set(name, false);
     else out.set(name, compile(name, v, `${path}.${name}`));
   }
@@ -151,7 +151,7 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
   const plans = new Map<string, CompiledPlan>();
   if (o.plans !== undefined) {
     for (const [name, p] of Object.entries(object(o.plans, 'limits.plans'))) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`keyward: option "limits.plans" has an invalid plan name "${name.slice(0, 64)}"`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`keyward: option "limits.plans" has an invalid plan name ${shownName(name)}`);
       const po = object(p, `limits.plans.${name}`);
       refuseUnknownFields(po, PLAN_FIELDS, `limits.plans.${name}`);
       const rules = named(po['limits'], `limits.plans.${name}.limits`, compileRule, true);
@@ -194,7 +194,7 @@ const OVERRIDE_FIELDS = fieldsOf<LimitOverride>({ points: true, window: true, re
  */
 export function validateLimitOverrides(value: Readonly<Record<string, unknown>>): KeyLimitOverrides {
   for (const [name, o] of Object.entries(value)) {
-    if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name "${name.slice(0, 64)}": use letters, digits, "_", "." or "-", starting with a letter`);
+    if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
     if (o === false) continue;
     const path = `limits.${name}`;
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`keyward: "${path}" must be an object or false`);

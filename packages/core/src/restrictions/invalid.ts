@@ -1,3 +1,5 @@
+import { shownName } from '../config/fields';
+
 /**
  * Names a value in a restriction for error messages: `option "restrictions.ip.allow[0]"` for the global policy,
  * `"restrictions.ip.allow[0]"` for a key's restrictions.
@@ -18,7 +20,7 @@ export function invalid(name: string, what: string): TypeError {
 export function checkFields(value: unknown, fields: readonly string[], name: Namer, path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(name(path), 'must be an object');
   for (const k of Object.keys(value)) {
-    if (!fields.includes(k)) throw invalid(name(path), `has an unknown field "${k.slice(0, 40)}" (known: ${fields.join(', ')})`);
+    if (!fields.includes(k)) throw invalid(name(path), `has an unknown field ${shownName(k)} (known: ${fields.join(', ')})`);
   }
   return value as Record<string, unknown>;
 }
