@@ -54,6 +54,8 @@ describe('options', () => {
     [{ invalidation: null }, '"invalidation"'],
     [{ header: false, bearer: false }, '"header", "bearer"'],
     [{ pepper: '' }, '"pepper"'],
+    [{ onListenerError: 'log' }, 'keyward: option "onListenerError" must be a function'],
+    [{ environment: 'production' }, 'keyward: option "environment" must be an object of environment variables'],
   ])('refuses %p with a TypeError naming %s', (options, name) => {
     expect(() => parseOptions(options as never)).toThrow(TypeError);
     expect(() => parseOptions(options as never)).toThrow(name);

@@ -84,6 +84,9 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: options must be an object');
   refuseUnknownFields(options, OPTIONS);
   const env = options.environment ?? process.env;
+  if (typeof env !== 'object' || env === null) throw new TypeError('keyward: option "environment" must be an object of environment variables, like process.env');
+  // Called when a listener throws, from the event queue: a value that is not a function would throw there instead.
+  if (options.onListenerError !== undefined && typeof options.onListenerError !== 'function') throw new TypeError('keyward: option "onListenerError" must be a function');
 
   const prefix = options.prefix ?? 'kw';
   if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix)) throw new TypeError('keyward: option "prefix" must be 1–16 lower-case letters or digits, starting with a letter');
