@@ -94,6 +94,20 @@ describe('unknown fields in the input of a call are refused before anything is s
     expect((await kw.keys.list()).items).toHaveLength(1);
   });
 
+  it('keys.list, revoke, disable, revokeOwner, revokeCreatedBefore, dueForRotation: a misspelt filter never widens the call', async () => {
+    const a = await kw.keys.create({ owner: 'acme' });
+    const b = await kw.keys.create({ owner: 'globex' });
+    await expect(kw.keys.list({ ownr: 'acme' } as never)).rejects.toThrow('keyward: keys.list() has an unknown field "ownr" (did you mean "owner"? known: owner, limit, cursor)');
+    await expect(kw.keys.revokeCreatedBefore(Date.now() + 60_000, { ownr: 'acme' } as never)).rejects.toThrow('keyward: keys.revokeCreatedBefore() has an unknown field "ownr" (did you mean "owner"? known: reason, owner)');
+    await expect(kw.keys.revoke(a.record.id, { reson: 'leaked' } as never)).rejects.toThrow('keyward: keys.revoke() has an unknown field "reson" (did you mean "reason"? known: reason)');
+    await expect(kw.keys.disable(a.record.id, { why: 'paused' } as never)).rejects.toThrow('keyward: keys.disable() has an unknown field "why" (known: reason)');
+    await expect(kw.keys.revokeOwner('acme', { resaon: 'gone' } as never)).rejects.toThrow('keyward: keys.revokeOwner() has an unknown field "resaon" (did you mean "reason"?');
+    await expect(kw.keys.dueForRotation({ maxage: '90d' } as never)).rejects.toThrow('keyward: keys.dueForRotation() has an unknown field "maxage" (did you mean "maxAge"?');
+    await expect(kw.keys.list(null as never)).rejects.toThrow('keyward: keys.list() takes an options object');
+    for (const { record } of [a, b]) expect((await kw.keys.get(record.id))!.status).toBe('active'); // nothing was revoked or disabled
+    expect((await kw.keys.list({ owner: 'acme' })).items.map((k) => k.id)).toEqual([a.record.id]);
+  });
+
   it('tokens.issue', async () => {
     await expect(kw.tokens.issue({ subject: 'svc', scope: ['docs:read'] } as never)).rejects.toThrow('keyward: tokens.issue() has an unknown field "scope" (did you mean "scopes"?');
   });
