@@ -99,6 +99,7 @@ describe('in-memory per-key metrics', () => {
     expect(kw.metrics!.top({ by: 'errors' })).toEqual([{ keyId: b.record.id, owner: 'b', value: 1 }]);
     expect(() => kw.metrics!.top({ by: 'nope' as never })).toThrow(TypeError);
     expect(() => kw.metrics!.top({ limit: 0 })).toThrow(/"limit"/);
+    expect(() => kw.metrics!.top({ windows: 'day' } as never)).toThrow('keyward: metrics.top() has an unknown field "windows" (did you mean "window"? known: by, window, limit)');
   });
 
   it('counts auth failures that name a key', async () => {

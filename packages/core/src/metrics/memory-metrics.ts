@@ -4,11 +4,15 @@ import { KeyStats } from './key-stats';
 import { observationOf } from './observation';
 import type { MetricsConfig } from './options';
 import { METRICS_WINDOWS, type KeyMetrics, type MetricsView, type TopBy, type TopKey, type TopQuery } from './types';
+import { fieldsOf, refuseUnknownInput } from '../config/fields';
 
 const TOP_BY: readonly TopBy[] = ['requests', 'errors', 'bytes', 'authFailures', 'refused'];
+const TOP_FIELDS = fieldsOf<TopQuery>({ by: true, window: true, limit: true });
 
 /** Checks a {@link TopQuery}; throws a `TypeError` naming the field. */
 export function parseTopQuery(query: TopQuery = {}): Required<TopQuery> {
+  if (typeof query !== 'object' || query === null) throw new TypeError('keyward: metrics.top() takes an options object');
+  refuseUnknownInput(query, TOP_FIELDS, 'metrics.top()');
   const by = query.by ?? 'requests';
   const window = query.window ?? 'hour';
   const limit = query.limit ?? 10;
