@@ -35,7 +35,11 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
     const kwBehind = createKeyward(onStores({ ...common, trustProxy: 'loopback' }));
     kwBehind.on('access.denied', (e) => void events.push(e));
     behind = { kw: kwBehind, app: await adapter.start({ keyward: kwBehind, routes: DEFAULT_ROUTES }) };
+    // Without trustProxy the country header is never believed, and keyward says so once per process.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const kwDirect = createKeyward(onStores(common));
+    for (const [, o] of warn.mock.calls) expect(o).toMatchObject({ code: 'KEYWARD_COUNTRY_HEADER_UNTRUSTED' }); // the only one, if not said already
+    warn.mockRestore();
     direct = { kw: kwDirect, app: await adapter.start({ keyward: kwDirect, routes: DEFAULT_ROUTES }) };
   });
   afterAll(async () => {
