@@ -11,22 +11,22 @@
  */
 const fs = require('node:fs');
 const { arg, sendRequests, serverScript, startServer } = require('./lib/direct');
+const { statCpuMs } = require('./lib/proc');
 
 const script = serverScript('node bench/server-cpu.js <server.js> [--requests N] [--warm N]');
 const requests = arg('requests', 100_000);
 const warm = arg('warm', 10_000);
-const TICK_US = 1e6 / 100; // USER_HZ
 
-/** CPU ticks by thread kind (`main`, and the others by name), user and system apart. */
-function ticks(pid) {
+/** CPU time (ms) by thread kind (`main`, and the others by name), user and system apart. */
+function cpuByThread(pid) {
   const out = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     const name = tid === String(pid) ? 'main' : raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')).replace(/[0-9]+$/, '');
-    const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    const { user, system } = statCpuMs(raw);
     const t = (out[name] ??= { user: 0, system: 0 });
-    t.user += Number(fields[11]);
-    t.system += Number(fields[12]);
+    t.user += user;
+    t.system += system;
   }
   return out;
 }
@@ -34,10 +34,10 @@ function ticks(pid) {
 startServer(script, { pin: true }, async (info, child) => {
   const send = (count) => sendRequests(info, count, 8);
   await send(warm);
-  const before = ticks(child.pid);
+  const before = cpuByThread(child.pid);
   await send(requests);
-  const after = ticks(child.pid);
-  const per = (k, part) => (((after[k]?.[part] ?? 0) - (before[k]?.[part] ?? 0)) * TICK_US) / requests;
+  const after = cpuByThread(child.pid);
+  const per = (k, part) => (((after[k]?.[part] ?? 0) - (before[k]?.[part] ?? 0)) * 1000) / requests;
   const both = (k) => per(k, 'user') + per(k, 'system');
   const total = Object.keys(after).reduce((sum, k) => sum + both(k), 0);
   const threads = Object.keys(after).map((k) => `${k} ${both(k).toFixed(1)} (user ${per(k, 'user').toFixed(1)}, system ${per(k, 'system').toFixed(1)})`);

@@ -11,6 +11,7 @@
  */
 const fs = require('node:fs');
 const { arg, sendRequests, serverScript, startServer } = require('./lib/direct');
+const { cpuMs } = require('./lib/proc');
 
 const script = serverScript('node bench/server-syscalls.js <server.js> [--connections N] [--requests N]');
 const connections = arg('connections', 50);
@@ -18,18 +19,14 @@ const requests = arg('requests', 40_000);
 
 startServer(script, {}, async (info, child) => {
   const io = () => Object.fromEntries(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
-  const cpuTicks = () => {
-    const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime of the whole process, in USER_HZ (1/100 s)
-  };
   const send = (count) => sendRequests(info, count, connections);
   await send(5000);
   const a = io();
-  const c0 = cpuTicks();
+  const c0 = cpuMs(child.pid);
   await send(requests);
   const b = io();
-  const c1 = cpuTicks();
+  const c1 = cpuMs(child.pid);
   const per = (k) => ((b[k] - a[k]) / requests).toFixed(2);
-  console.log(`${script}: ${per('syscr')} reads, ${per('syscw')} writes per request; CPU ${(((c1 - c0) * 10_000) / requests).toFixed(1)} µs per request`);
+  console.log(`${script}: ${per('syscr')} reads, ${per('syscw')} writes per request; CPU ${(((c1 - c0) * 1000) / requests).toFixed(1)} µs per request`);
   child.kill('SIGTERM');
 });

@@ -7,10 +7,10 @@
  * bench figure, not an assertion.
  */
 const { spawn, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 const autocannon = require('autocannon');
+const { cpuMs } = require('./proc');
 const { median, medianInterval } = require('./stats');
 
 /**
@@ -48,20 +48,6 @@ function load(info, { duration, connections }) {
       pipelining: 1,
     }, (err, result) => (err ? reject(err) : resolve(result)));
   });
-}
-
-/** Clock ticks per second, the unit of /proc's CPU times. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-
-/** CPU time (ms, user + system, all threads) the process `pid` has used so far, from /proc; `NaN` where there is none. */
-function cpuMs(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS; // utime and stime, fields 14 and 15
-  } catch {
-    return NaN;
-  }
 }
 
 /**
@@ -232,4 +218,4 @@ async function runScenario(scenario, { duration = 8, rounds = 3, connections = 5
   }
 }
 
-module.exports = { runScenario, checkRounds, checkVersus, startServer, load, cpuMs };
+module.exports = { runScenario, checkRounds, checkVersus, startServer, load };
