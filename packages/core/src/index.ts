@@ -47,7 +47,7 @@ export { onResponseDone, prepareResponseTracking, type NodeResponse } from './no
 export { prepareRequestAuth, setRequestAuth } from './node/request-auth';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
-export { fieldsOf, refuseUnknownFields, refuseUnknownInput, type FieldNames } from './config/fields';
+export { fieldsOf, optionObject, refuseUnknownFields, refuseUnknownInput, type FieldNames } from './config/fields';
 export { boundedMemo } from './util/memo';
 export { readSecret } from './util/secret';
 export { safeEqual } from './util/time-safe';

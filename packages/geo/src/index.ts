@@ -45,7 +45,6 @@ let shared: GeoipLite | undefined;
  * @throws TypeError for an unknown field of `options` (`preloda`), before anything is loaded
  */
 export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): GeoipCountryLookup {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: geoipCountryLookup() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'geoipCountryLookup()');
   if (options.load !== undefined && typeof options.load !== 'function') throw new TypeError('keyward: option "load" must be a function returning the geoip-lite module');
   let geoip: GeoipLite | undefined = options.load ? undefined : shared;

@@ -39,7 +39,6 @@ export interface JsonLinesSink extends EventSink {
  * ```
  */
 export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: jsonLinesSink() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'jsonLinesSink()');
   if ((options.stream === undefined) === (options.path === undefined)) throw new TypeError('keyward: give option "stream" or option "path" (one of them)');
   if (options.stream !== undefined && typeof options.stream.write !== 'function') throw new TypeError('keyward: option "stream" must be a writable stream');

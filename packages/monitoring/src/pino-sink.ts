@@ -1,4 +1,4 @@
-import { EVENT_TYPES, fieldsOf, refuseUnknownFields, refuseUnknownInput, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { EVENT_TYPES, fieldsOf, optionObject, refuseUnknownInput, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
 import { checkRedact, sanitize, type RedactOptions } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 
@@ -61,15 +61,12 @@ const DEFAULT_LEVELS: Partial<Record<KeywardEventType, SinkLevel>> = {
  * ```
  */
 export function pinoSink(options: PinoSinkOptions): EventSink {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: pinoSink() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'pinoSink()');
   const logger = options.logger;
   if (!logger || typeof logger.info !== 'function' || typeof logger.warn !== 'function') throw new TypeError('keyward: option "logger" must be a pino logger');
   const types = parseTypes(options.types);
   if (options.levels !== undefined) {
-    if (typeof options.levels !== 'object' || options.levels === null) throw new TypeError('keyward: option "levels" must be an object');
-    refuseUnknownFields(options.levels, EVENT_TYPES, 'levels');
-    for (const [type, level] of Object.entries(options.levels)) {
+    for (const [type, level] of Object.entries(optionObject(options.levels, 'levels', EVENT_TYPES))) {
       // A level pino does not have would throw at the first event of that type, inside a listener: its lines lost.
       if (level !== undefined && !SINK_LEVELS.includes(level as SinkLevel)) throw new TypeError(`keyward: option "levels.${type}" must be one of ${SINK_LEVELS.join(', ')}`);
     }

@@ -56,7 +56,6 @@ const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  * ```
  */
 export function createPrometheusExporter(options: PrometheusExporterOptions): PrometheusExporter {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createPrometheusExporter() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'createPrometheusExporter()');
   if (typeof options.keyward?.on !== 'function') throw new TypeError('keyward: option "keyward" must be a keyward instance');
   const prefix = options.prefix ?? 'keyward_';

@@ -122,7 +122,6 @@ const TOP_LIMIT = 10;
  * ```
  */
 export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createRedisMetrics() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'createRedisMetrics()');
   if (typeof options.client?.pipeline !== 'function') throw new TypeError('keyward: option "client" must be an ioredis client');
   const given = options.prefix ?? 'keyward:metrics:';

@@ -1,4 +1,4 @@
-import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, looksLikeKeywardKey, redactHeaders, redactQuery, refuseUnknownFields } from '@keyward/core';
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery } from '@keyward/core';
 
 /** Extra names to redact, on top of keyward's credential headers and query parameters. */
 export interface RedactOptions {
@@ -20,9 +20,7 @@ const REDACT_FIELDS = fieldsOf<RedactOptions>({ headers: true, query: true, keys
  * @throws TypeError naming the option and the unknown field
  */
 export function checkRedact(redact: unknown): void {
-  if (redact === undefined) return;
-  if (typeof redact !== 'object' || redact === null || Array.isArray(redact)) throw new TypeError('keyward: option "redact" must be an object');
-  refuseUnknownFields(redact, REDACT_FIELDS, 'redact');
+  if (redact !== undefined) optionObject(redact, 'redact', REDACT_FIELDS);
 }
 
 const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;

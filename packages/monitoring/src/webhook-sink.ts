@@ -85,7 +85,6 @@ interface Delivery {
  * ```
  */
 export function webhookSink(options: WebhookSinkOptions): WebhookSink {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: webhookSink() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'webhookSink()');
   if (typeof options.url !== 'string') throw new TypeError('keyward: option "url" must be an http(s) URL');
   let url: URL;

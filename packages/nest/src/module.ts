@@ -39,7 +39,6 @@ const ASYNC_FIELDS = fieldsOf<KeywardModuleAsyncOptions>({ exceptionFilter: true
 
 /** The module-level options, checked: an unknown field is refused (a misspelt `exceptionFilter` must not be ignored). */
 function checked<T extends KeywardModuleOptions>(options: T, known: readonly string[], call: string): T {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`keyward: ${call} takes an options object`);
   refuseUnknownInput(options, known, call);
   if (options.exceptionFilter !== undefined && typeof options.exceptionFilter !== 'boolean') throw new TypeError('keyward: option "exceptionFilter" must be a boolean');
   return options;

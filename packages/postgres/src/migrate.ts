@@ -40,7 +40,6 @@ const OPTIONS = fieldsOf<NonNullable<Parameters<typeof migrate>[1]>>({ schema: t
  */
 export async function migrate(pool: unknown, options: { schema?: string } = {}): Promise<number[]> {
   const p = checkPool(pool);
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: migrate() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'migrate()');
   const schema = quoteSchema(options.schema);
   const client = await p.connect();

@@ -60,7 +60,6 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
  * ```
  */
 export function createAuditStream(options: AuditStreamOptions): AuditStreamSink {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: createAuditStream() takes an options object');
   refuseUnknownInput(options, OPTIONS, 'createAuditStream()');
   const client = checkClient(options.client, 'client');
   const stream = options.stream ?? 'keyward:audit';

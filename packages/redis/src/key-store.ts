@@ -193,7 +193,6 @@ export class RedisKeyStore implements KeyStore {
    * @throws TypeError (a rejection) for an unknown field of `options`
    */
   async reencrypt(options: { batchSize?: number } = {}): Promise<{ scanned: number; rewritten: number }> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('keyward: reencrypt() takes an options object');
     refuseUnknownInput(options, REENCRYPT_OPTIONS, 'reencrypt()');
     const encryption = this.encryption;
     if (!encryption) throw new KeywardError('INVALID_ARGUMENT', 'reencrypt() needs the store to have an "encryption" option');

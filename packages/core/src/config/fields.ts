@@ -75,12 +75,26 @@ export function refuseUnknownFields(value: object, known: readonly string[], opt
 }
 
 /**
- * The same for the input of a call (`keys.create()`, `tokens.issue()`): `keys.create({ owner, expiresInn: '90d' })`
- * must not create a key that never expires.
+ * `value` as an options object (`keyward: option "limits.rules.burst" must be an object` otherwise); with `known`, one
+ * with only those fields ({@link refuseUnknownFields}).
  *
- * @throws TypeError naming the call and the unknown field
+ * @throws TypeError naming the option
  */
-export function refuseUnknownInput(value: object, known: readonly string[], call: string): void {
+export function optionObject(value: unknown, option: string, known?: readonly string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: option "${option}" must be an object`);
+  if (known !== undefined) refuseUnknownFields(value, known, option);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The same for the input of a call (`keys.create()`, `tokens.issue()`): an object (`keyward: keys.create() takes an
+ * options object` otherwise) with only the `known` fields. `keys.create({ owner, expiresInn: '90d' })` must not create
+ * a key that never expires.
+ *
+ * @throws TypeError naming the call, and the unknown field
+ */
+export function refuseUnknownInput(value: unknown, known: readonly string[], call: string): asserts value is object {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`keyward: ${call} takes an options object`);
   const u = unknownField(value, known);
   if (u !== undefined) throw new TypeError(`keyward: ${call} has an unknown field ${u.shown} (${u.hint}known: ${known.join(', ')})`);
 }

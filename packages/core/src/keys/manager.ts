@@ -104,21 +104,12 @@ export interface RotateKeyOptions {
 
 const ROTATE_FIELDS = fieldsOf<RotateKeyOptions>({ gracePeriod: true });
 type OptionsOf<M extends 'list' | 'revoke' | 'revokeCreatedBefore'> = NonNullable<Parameters<KeyManager[M]>[M extends 'list' ? 0 : 1]>;
+// Each call's options are checked with refuseUnknownInput: a misspelt filter must not widen what a call touches
+// (`revokeCreatedBefore(date, { ownr: 'acme' })` would revoke every owner's keys, and `list({ ownr })` list them).
 const LIST_FIELDS = fieldsOf<OptionsOf<'list'>>({ owner: true, limit: true, cursor: true });
 const REASON_FIELDS = fieldsOf<OptionsOf<'revoke'>>({ reason: true });
 const REVOKE_BEFORE_FIELDS = fieldsOf<OptionsOf<'revokeCreatedBefore'>>({ reason: true, owner: true });
 const DUE_FIELDS = fieldsOf<DueQuery>({ maxAge: true, lead: true, owner: true });
-
-/**
- * The options object of a call, checked: an object with only `known` fields. A misspelt filter must not widen what
- * a call touches: `revokeCreatedBefore(date, { ownr: 'acme' })` would revoke every owner's keys, and
- * `list({ ownr })` list them.
- */
-function callOptions<T extends object>(value: T, known: readonly string[], call: string): T {
-  if (typeof value !== 'object' || value === null) throw new TypeError(`keyward: ${call} takes an options object`);
-  refuseUnknownInput(value, known, call);
-  return value;
-}
 
 /** What `keys.rotate` returns: the new key's plaintext (shown once) and record, and the old key's record. */
 export interface RotatedKey extends CreatedKey {
@@ -164,7 +155,7 @@ export class KeyManager {
 
   /** Generates a key from the CSPRNG, stores its hash, and returns the plaintext once. */
   async create(input: CreateKeyInput): Promise<CreatedKey> {
-    callOptions(input, CREATE_FIELDS, 'keys.create()');
+    refuseUnknownInput(input, CREATE_FIELDS, 'keys.create()');
     return this.issue(input, {});
   }
 
@@ -236,7 +227,7 @@ export class KeyManager {
    * @throws TypeError for a bad input; `KeywardError` `KEY_CONFLICT` when the key is already stored
    */
   async import(input: ImportKeyInput): Promise<KeyInfo> {
-    callOptions(input, IMPORT_FIELDS, 'keys.import()');
+    refuseUnknownInput(input, IMPORT_FIELDS, 'keys.import()');
     const now = this.deps.clock();
     const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
     const env = input.env ?? id.env ?? this.deps.defaultEnv;
@@ -272,7 +263,7 @@ export class KeyManager {
 
   /** Keys, optionally of one owner, a page at a time (ordered by id). */
   async list(query: { owner?: string; limit?: number; cursor?: string } = {}): Promise<Page<KeyInfo>> {
-    callOptions(query, LIST_FIELDS, 'keys.list()');
+    refuseUnknownInput(query, LIST_FIELDS, 'keys.list()');
     const limit = query.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError('keyward: "limit" must be an integer from 1 to 1000');
     const page = await this.deps.store.list({
@@ -285,7 +276,7 @@ export class KeyManager {
 
   /** Changes a key's name, scopes, plan, restrictions, limits, metadata or expiry; takes effect at once. */
   async update(id: string, input: UpdateKeyInput): Promise<KeyInfo> {
-    callOptions(input, UPDATE_FIELDS, 'keys.update()');
+    refuseUnknownInput(input, UPDATE_FIELDS, 'keys.update()');
     const patch: KeyPatch = { updatedAt: this.deps.clock() };
     if (input.name !== undefined) patch.name = checkString(input.name, 'name');
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
@@ -301,7 +292,7 @@ export class KeyManager {
 
   /** Revokes a key at once, on this instance and (through invalidation) on every other. */
   async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
-    callOptions(options, REASON_FIELDS, 'keys.revoke()');
+    refuseUnknownInput(options, REASON_FIELDS, 'keys.revoke()');
     const now = this.deps.clock();
     const r = await this.change(id, { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkString(options.reason, 'reason', 500) } : {}) });
     this.deps.events.emit({ type: 'key.revoked', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
@@ -310,7 +301,7 @@ export class KeyManager {
 
   /** Disables a key until {@link KeyManager.enable}. */
   async disable(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
-    callOptions(options, REASON_FIELDS, 'keys.disable()');
+    refuseUnknownInput(options, REASON_FIELDS, 'keys.disable()');
     const current = await this.require(id);
     if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be disabled`);
     const r = await this.change(id, { status: 'disabled', updatedAt: this.deps.clock(), ...(options.reason !== undefined ? { disabledReason: checkString(options.reason, 'reason', 500) } : {}) });
@@ -351,7 +342,7 @@ export class KeyManager {
    *   already rotated
    */
   async rotate(id: string, options: RotateKeyOptions = {}): Promise<RotatedKey> {
-    callOptions(options, ROTATE_FIELDS, 'keys.rotate()');
+    refuseUnknownInput(options, ROTATE_FIELDS, 'keys.rotate()');
     const graceMs = options.gracePeriod === undefined ? this.policy.gracePeriodMs : parseDuration(options.gracePeriod, 'gracePeriod');
     const old = await this.require(id);
     const now = this.deps.clock();
@@ -392,7 +383,7 @@ export class KeyManager {
    * ```
    */
   async revokeOwner(owner: string, options: { reason?: string } = {}): Promise<RevokedKeys> {
-    callOptions(options, REASON_FIELDS, 'keys.revokeOwner()');
+    refuseUnknownInput(options, REASON_FIELDS, 'keys.revokeOwner()');
     checkString(owner, 'owner', MAX_OWNER);
     return this.revokeWhere(owner, () => true, options.reason);
   }
@@ -402,7 +393,7 @@ export class KeyManager {
    * owner. Emits `key.revoked` for each.
    */
   async revokeCreatedBefore(date: Date | number, options: { reason?: string; owner?: string } = {}): Promise<RevokedKeys> {
-    callOptions(options, REVOKE_BEFORE_FIELDS, 'keys.revokeCreatedBefore()');
+    refuseUnknownInput(options, REVOKE_BEFORE_FIELDS, 'keys.revokeCreatedBefore()');
     const before = toTime(date, 'date');
     if (options.owner !== undefined) checkString(options.owner, 'owner', MAX_OWNER);
     return this.revokeWhere(options.owner, (r) => r.createdAt < before, options.reason);
@@ -431,7 +422,7 @@ export class KeyManager {
    * ```
    */
   async dueForRotation(query: DueQuery = {}): Promise<DueKey[]> {
-    callOptions(query, DUE_FIELDS, 'keys.dueForRotation()');
+    refuseUnknownInput(query, DUE_FIELDS, 'keys.dueForRotation()');
     const maxAgeMs = query.maxAge === undefined ? this.policy.maxAgeMs : parseDuration(query.maxAge, 'maxAge');
     const leadMs = query.lead === undefined ? this.policy.expiringLeadMs : parseDuration(query.lead, 'lead');
     if (query.owner !== undefined) checkString(query.owner, 'owner', MAX_OWNER);

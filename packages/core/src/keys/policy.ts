@@ -1,6 +1,6 @@
 import { parseDuration } from '../util/duration';
 import { statelessRegExp } from '../util/regexp';
-import { fieldsOf, refuseUnknownFields } from '../config/fields';
+import { fieldsOf, optionObject } from '../config/fields';
 
 /**
  * The key lifecycle policy: how old a key may get, when to warn, when a key counts as idle, and how rotation
@@ -93,8 +93,7 @@ const positive = (value: unknown, name: string): number => {
  */
 export function parseKeyPolicy(options: KeyLifecycleOptions, prefix: string, maxCredentialLength: number = LEGACY_MAX_LENGTH): KeyPolicy {
   const p = options.keyPolicy;
-  if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new TypeError('keyward: option "keyPolicy" must be an object');
-  if (p !== undefined) refuseUnknownFields(p, KEY_POLICY_FIELDS, 'keyPolicy');
+  if (p !== undefined) optionObject(p, 'keyPolicy', KEY_POLICY_FIELDS);
   const maxAgeMs = p?.maxAge === undefined ? undefined : positive(p.maxAge, 'keyPolicy.maxAge');
   const expiringLeadMs = p?.expiringLead === undefined ? DEFAULT_KEY_POLICY.expiringLeadMs : parseDuration(p.expiringLead, 'keyPolicy.expiringLead');
   const idleAfterMs = p?.idleAfter === undefined ? undefined : positive(p.idleAfter, 'keyPolicy.idleAfter');

@@ -8,7 +8,7 @@ import { guardStore, type Guarded, type GuardedStore } from './guarded-store';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, type LimiterStore } from './store';
 import type { AuthFailureOptions } from './types';
-import { fieldsOf, refuseUnknownFields } from '../config/fields';
+import { fieldsOf, optionObject } from '../config/fields';
 
 /** `authFailures` after parsing. Internal. */
 export interface AuthFailureConfig {
@@ -27,8 +27,7 @@ const AUTH_FAILURE_FIELDS = fieldsOf<AuthFailureOptions>({ max: true, window: tr
  * @throws TypeError naming the option for every mistake
  */
 export function parseAuthFailures(options: AuthFailureOptions): AuthFailureConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: option "authFailures" must be an object');
-  refuseUnknownFields(options, AUTH_FAILURE_FIELDS, 'authFailures');
+  optionObject(options, 'authFailures', AUTH_FAILURE_FIELDS);
   const max = options.max ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('keyward: option "authFailures.max" must be a positive integer');
   const windowMs = parseDuration(options.window ?? '15m', 'authFailures.window');

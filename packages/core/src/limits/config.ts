@@ -1,5 +1,5 @@
 import { parseDuration } from '../util/duration';
-import { fieldsOf, refuseUnknownFields, refuseUnknownInput, shownName } from '../config/fields';
+import { fieldsOf, optionObject, refuseUnknownInput, shownName } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
 import { isTimeZone } from './periods';
@@ -55,11 +55,6 @@ const QUOTA_FIELDS = fieldsOf<QuotaRule>({ requests: true, bytes: true, period: 
 const PLAN_FIELDS = fieldsOf<PlanDefinition>({ limits: true, quotas: true });
 const PERIODS: readonly QuotaPeriod[] = ['hour', 'day', 'week', 'month'];
 
-function object(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: option "${name}" must be an object`);
-  return value as Record<string, unknown>;
-}
-
 function count(value: unknown, name: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) throw new TypeError(`keyward: option "${name}" must be a non-negative integer`);
   return value as number;
@@ -79,8 +74,7 @@ function windowOf(value: unknown, name: string): number {
 
 /** Parses one rate limit. */
 export function compileRule(name: string, value: unknown, path: string): CompiledRule {
-  const o = object(value, path);
-  refuseUnknownFields(o, RULE_FIELDS, path);
+  const o = optionObject(value, path, RULE_FIELDS);
   const rule = o as unknown as RateLimitRule;
   const beforeAuth = rule.beforeAuth ?? false;
   if (typeof beforeAuth !== 'boolean') throw new TypeError(`keyward: option "${path}.beforeAuth" must be a boolean`);
@@ -91,8 +85,7 @@ export function compileRule(name: string, value: unknown, path: string): Compile
 
 /** Parses one quota. */
 export function compileQuota(name: string, value: unknown, path: string): CompiledQuota {
-  const q = object(value, path) as unknown as QuotaRule;
-  refuseUnknownFields(q, QUOTA_FIELDS, path);
+  const q = optionObject(value, path, QUOTA_FIELDS) as unknown as QuotaRule;
   if ((q.requests === undefined) === (q.bytes === undefined)) throw new TypeError(`keyward: option "${path}" must set exactly one of "requests" and "bytes"`);
   const unit = q.requests !== undefined ? 'requests' : 'bytes';
   const limit = count(unit === 'requests' ? q.requests : q.bytes, `${path}.${unit}`);
@@ -111,7 +104,7 @@ export function compileQuota(name: string, value: unknown, path: string): Compil
 function named<T>(value: unknown, path: string, compile: (name: string, v: unknown, p: string) => T, allowFalse: boolean): Map<string, T | false> {
   const out = new Map<string, T | false>();
   if (value === undefined) return out;
-  for (const [name, v] of Object.entries(object(value, path))) {
+  for (const [name, v] of Object.entries(optionObject(value, path))) {
     if (!NAME_RE.test(name)) throw new TypeError(`keyward: option "${path}" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
     if (v === false && allowFalse) out.set(name, false);
     else out.set(name, compile(name, v, `${path}.${name}`));
@@ -140,8 +133,7 @@ function checkUnique(plan: CompiledPlan, path: string): CompiledPlan {
  * @throws TypeError naming the option for every mistake
  */
 export function parseLimits(options: LimitsOptions): LimitsConfig {
-  const o = object(options, 'limits') as LimitsOptions;
-  refuseUnknownFields(o, LIMITS_FIELDS, 'limits');
+  const o = optionObject(options, 'limits', LIMITS_FIELDS) as LimitsOptions;
   const baseRules = named(o.rules, 'limits.rules', compileRule, false);
   const baseQuotas = named(o.quotas, 'limits.quotas', compileQuota, false);
   const beforeAuth = [...baseRules.values()].filter((r): r is CompiledRule => r !== false && r.beforeAuth);
@@ -150,10 +142,9 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
 
   const plans = new Map<string, CompiledPlan>();
   if (o.plans !== undefined) {
-    for (const [name, p] of Object.entries(object(o.plans, 'limits.plans'))) {
+    for (const [name, p] of Object.entries(optionObject(o.plans, 'limits.plans'))) {
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`keyward: option "limits.plans" has an invalid plan name ${shownName(name)}`);
-      const po = object(p, `limits.plans.${name}`);
-      refuseUnknownFields(po, PLAN_FIELDS, `limits.plans.${name}`);
+      const po = optionObject(p, `limits.plans.${name}`, PLAN_FIELDS);
       const rules = named(po['limits'], `limits.plans.${name}.limits`, compileRule, true);
       for (const [n, r] of rules) if (r !== false && r.beforeAuth) throw new TypeError(`keyward: option "limits.plans.${name}.limits.${n}.beforeAuth" is not allowed in a plan (plans are known only after authentication)`);
       const quotas = named(po['quotas'], `limits.plans.${name}.quotas`, compileQuota, true);

@@ -5,7 +5,7 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import type { LoadSheddingOptions } from './types';
-import { fieldsOf, refuseUnknownFields } from '../config/fields';
+import { fieldsOf, optionObject } from '../config/fields';
 
 const LOAD_SHEDDING_FIELDS = fieldsOf<LoadSheddingOptions>({ maxEventLoopDelay: true, planPriority: true, retryAfter: true, sampleInterval: true, signal: true });
 
@@ -24,8 +24,7 @@ export interface LoadSheddingConfig {
  * @throws TypeError naming the option for every mistake
  */
 export function parseLoadShedding(options: LoadSheddingOptions): LoadSheddingConfig {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: option "loadShedding" must be an object');
-  refuseUnknownFields(options, LOAD_SHEDDING_FIELDS, 'loadShedding');
+  optionObject(options, 'loadShedding', LOAD_SHEDDING_FIELDS);
   const thresholdMs = parseDuration(options.maxEventLoopDelay ?? 100, 'loadShedding.maxEventLoopDelay');
   if (thresholdMs < 1) throw new TypeError('keyward: option "loadShedding.maxEventLoopDelay" must be at least 1 ms');
   const planPriority = options.planPriority ?? [];

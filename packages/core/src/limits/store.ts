@@ -76,7 +76,6 @@ export interface MemoryLimiterStore extends LimiterStore {
  * read the same counters synchronously.
  */
 export function memoryLimiterStore(options: MemoryLimiterStoreOptions = {}): MemoryLimiterStore {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: memoryLimiterStore() takes an options object');
   refuseUnknownInput(options, MEMORY_STORE_FIELDS, 'memoryLimiterStore()');
   const max = options.maxEntries ?? 100_000;
   if (!Number.isInteger(max) || max < 1) throw new TypeError('keyward: option "maxEntries" must be a positive integer');
@@ -171,7 +170,6 @@ const STORE_OPTION_FIELDS = ['redis', 'prefix'];
  * failure policy then apply.
  */
 export function redisLimiterStore(options: RedisLimiterStoreOptions): LimiterStore {
-  if (typeof options !== 'object' || options === null) throw new TypeError('keyward: redisLimiterStore() takes an options object');
   refuseUnknownInput(options, REDIS_STORE_FIELDS, 'redisLimiterStore()');
   const client = options.client;
   if (typeof client !== 'object' || client === null || typeof (client as { multi?: unknown }).multi !== 'function') {

@@ -11,7 +11,6 @@ const TOP_FIELDS = fieldsOf<TopQuery>({ by: true, window: true, limit: true });
 
 /** Checks a {@link TopQuery}; throws a `TypeError` naming the field. */
 export function parseTopQuery(query: TopQuery = {}): Required<TopQuery> {
-  if (typeof query !== 'object' || query === null) throw new TypeError('keyward: metrics.top() takes an options object');
   refuseUnknownInput(query, TOP_FIELDS, 'metrics.top()');
   const by = query.by ?? 'requests';
   const window = query.window ?? 'hour';

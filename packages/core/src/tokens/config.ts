@@ -7,7 +7,7 @@ import { asymmetricKey, checkAlgorithms, checkSecretLength, kindOf, secretKey, t
 import { localKeySet, remoteKeySet, staticKeyResolver, type StaticKey } from './key-source';
 import type { RevocationStore } from './revocation-store';
 import type { ClaimMappingOptions, RemoteJwksOptions, SigningKeyOptions, SigningOptions, TokenOptions, TrustedIssuerOptions } from './options';
-import { fieldsOf, refuseUnknownFields } from '../config/fields';
+import { fieldsOf, optionObject } from '../config/fields';
 
 /** Claims mapping after parsing. */
 export interface ClaimMapping {
@@ -75,15 +75,6 @@ const SIGNING_FIELDS = fieldsOf<SigningOptions>({ issuer: true, audience: true, 
 const SIGNING_KEY_FIELDS = fieldsOf<SigningKeyOptions>({ kid: true, alg: true, privateKey: true, privateKeyEnv: true, secret: true, secretEnv: true });
 const CACHE_FIELDS = fieldsOf<Exclude<TokenOptions['cache'], false | undefined>>({ max: true, ttl: true });
 
-/**
- * `value` as an object; with `known`, one with only those fields (see {@link refuseUnknownFields}). A JWK set and its
- * keys are checked without: they are documents of their own standard, whose other members jose ignores.
- */
-function obj(value: unknown, option: string, known?: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: option "${option}" must be an object`);
-  if (known !== undefined) refuseUnknownFields(value, known, option);
-  return value as Record<string, unknown>;
-}
 
 function str(value: unknown, option: string, max = 2048): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) throw new TypeError(`keyward: option "${option}" must be a non-empty string`);
@@ -112,7 +103,7 @@ function bool(value: unknown, option: string, fallback: boolean): boolean {
 }
 
 function claimMapping(value: unknown, option: string, defaults: Partial<ClaimMapping> = {}): ClaimMapping {
-  const o = value === undefined ? {} : (obj(value, option, CLAIM_FIELDS) as ClaimMappingOptions);
+  const o = value === undefined ? {} : (optionObject(value, option, CLAIM_FIELDS) as ClaimMappingOptions);
   return {
     scopes: o.scopes !== undefined ? strings(o.scopes, `${option}.scopes`, claimName) : (defaults.scopes ?? DEFAULT_SCOPE_CLAIMS),
     owner: o.owner !== undefined ? claimName(o.owner, `${option}.owner`) : defaults.owner,
@@ -137,11 +128,12 @@ function jwksUrl(value: unknown, option: string): URL {
 }
 
 function localJwks(value: unknown, option: string): { jwks: JSONWebKeySet; kinds: KeyKind[] } {
-  const o = obj(value, option);
+  // A JWK set and its keys are documents of their own standard, whose other members jose ignores: no field list.
+  const o = optionObject(value, option);
   if (!Array.isArray(o['keys']) || o['keys'].length === 0) throw new TypeError(`keyward: option "${option}.keys" must be a non-empty array of public JWKs`);
   const kinds: KeyKind[] = [];
   const keys = (o['keys'] as unknown[]).map((k, i) => {
-    const jwk = obj(k, `${option}.keys[${i}]`);
+    const jwk = optionObject(k, `${option}.keys[${i}]`);
     if (jwk['d'] !== undefined || jwk['k'] !== undefined || jwk['kty'] === 'oct') throw new TypeError(`keyward: option "${option}.keys[${i}]" must be a public key (no private or symmetric members)`);
     kinds.push(kindOf(toKeyObject(jwk, `${option}.keys[${i}]`, 'public'), `${option}.keys[${i}]`));
     return { ...jwk };
@@ -151,7 +143,7 @@ function localJwks(value: unknown, option: string): { jwks: JSONWebKeySet; kinds
 
 function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerConfig {
   const option = `tokens.issuers[${i}]`;
-  const o = obj(value, option, ISSUER_FIELDS) as unknown as TrustedIssuerOptions;
+  const o = optionObject(value, option, ISSUER_FIELDS) as unknown as TrustedIssuerOptions;
   const issuer = str(o.issuer, `${option}.issuer`);
   const given = (['secret', 'secretEnv', 'publicKey', 'publicKeyEnv', 'jwks', 'jwksUri'] as const).filter((k) => o[k] !== undefined);
   const sources = new Set(given.map((k) => k.replace(/Env$/, '')));
@@ -176,7 +168,7 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
     key = localKeySet(jwks);
   } else {
     const url = jwksUrl(o.jwksUri, `${option}.jwksUri`);
-    const c = o.jwksCache === undefined ? {} : obj(o.jwksCache, `${option}.jwksCache`, JWKS_CACHE_FIELDS);
+    const c = o.jwksCache === undefined ? {} : optionObject(o.jwksCache, `${option}.jwksCache`, JWKS_CACHE_FIELDS);
     algorithms = checkAlgorithms(o.algorithms, 'asymmetric', `${option}.algorithms`);
     key = remoteKeySet(url, {
       cacheMaxAgeMs: parseDuration(c['maxAge'] ?? '10m', `${option}.jwksCache.maxAge`),
@@ -206,7 +198,7 @@ const DEFAULT_ALG: Partial<Record<KeyKind, string>> = { 'ec-p256': 'ES256', 'ec-
 
 function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.ProcessEnv): SigningKey {
   const option = `tokens.signing.keys[${i}]`;
-  const o = obj(value, option, SIGNING_KEY_FIELDS) as unknown as SigningKeyOptions;
+  const o = optionObject(value, option, SIGNING_KEY_FIELDS) as unknown as SigningKeyOptions;
   const hasSecret = o.secret !== undefined || o.secretEnv !== undefined;
   const hasPrivate = o.privateKey !== undefined || o.privateKeyEnv !== undefined;
   if (hasSecret === hasPrivate) throw new TypeError(`keyward: option "${option}" needs exactly one of privateKey (or privateKeyEnv) and secret (or secretEnv)`);
@@ -234,7 +226,7 @@ function defaultSigningKeys(env: NodeJS.ProcessEnv): SigningKey[] {
 
 function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: SigningConfig; verify: IssuerConfig; clockTolerance: number } {
   const option = 'tokens.signing';
-  const o = obj(value, option, SIGNING_FIELDS) as unknown as SigningOptions;
+  const o = optionObject(value, option, SIGNING_FIELDS) as unknown as SigningOptions;
   const issuer = str(o.issuer, `${option}.issuer`);
   let keys: SigningKey[];
   if (o.keys === undefined) keys = defaultSigningKeys(env);
@@ -275,7 +267,7 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
  * @throws TypeError naming the option for every mistake (short HMAC secret, RSA key under 2048 bits, `none`, …)
  */
 export function parseTokenOptions(value: unknown, env: NodeJS.ProcessEnv): TokenConfig {
-  const o = obj(value, 'tokens', TOKEN_FIELDS) as TokenOptions;
+  const o = optionObject(value, 'tokens', TOKEN_FIELDS) as TokenOptions;
   const issuers = new Map<string, IssuerConfig>();
   if (o.issuers !== undefined) {
     if (!Array.isArray(o.issuers)) throw new TypeError('keyward: option "tokens.issuers" must be an array');
@@ -302,7 +294,7 @@ export function parseTokenOptions(value: unknown, env: NodeJS.ProcessEnv): Token
   let cache: TokenConfig['cache'] = { max: 10_000, ttlMs: 300_000 };
   if (o.cache === false) cache = false;
   else if (o.cache !== undefined) {
-    const c = obj(o.cache, 'tokens.cache', CACHE_FIELDS);
+    const c = optionObject(o.cache, 'tokens.cache', CACHE_FIELDS);
     const max = c['max'] ?? 10_000;
     if (!Number.isInteger(max) || (max as number) < 0) throw new TypeError('keyward: option "tokens.cache.max" must be a non-negative integer');
     cache = { max: max as number, ttlMs: parseDuration(c['ttl'] ?? '5m', 'tokens.cache.ttl') };

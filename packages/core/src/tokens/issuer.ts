@@ -71,7 +71,6 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
   };
 
   return async function issue(input, context = {}) {
-    if (typeof input !== 'object' || input === null) throw new TypeError('keyward: tokens.issue() takes an options object');
     refuseUnknownInput(input, ISSUE_FIELDS, 'tokens.issue()');
     const { subject } = input;
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) throw new TypeError('keyward: "subject" must be a non-empty string of at most 256 characters');
