@@ -21,7 +21,7 @@ export type {
 } from './model';
 export { KeywardError, isKeywardError, type KeywardErrorCode } from './errors';
 export { DENIAL_TABLE, deny, statusOf, problemType, challengeFor, type DenyOptions, type ChallengeConfig } from './denials';
-export { EVENT_SCHEMA, EVENT_TYPES, isEventType, type KeywardEvent, type KeywardEventType, type EventListener, type EventInput } from './events/schema';
+export { EVENT_SCHEMA, EVENT_TYPES, isEventType, unknownEventType, type KeywardEvent, type KeywardEventType, type EventListener, type EventInput } from './events/schema';
 export { EventBus, EVENTS_CHANNEL } from './events/bus';
 export { redactHeaders, redactQuery, REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS } from './events/redact';
 export { KeyManager, type CreateKeyInput, type CreatedKey, type UpdateKeyInput, type KeyManagerDeps } from './keys/manager';
@@ -47,7 +47,8 @@ export { onResponseDone, prepareResponseTracking, type NodeResponse } from './no
 export { prepareRequestAuth, setRequestAuth } from './node/request-auth';
 export { systemClock, manualClock, type Clock, type ManualClock } from './util/clock';
 export { parseDuration } from './util/duration';
-export { fieldsOf, optionObject, refuseUnknownFields, refuseUnknownInput, type FieldNames } from './config/fields';
+export { fieldsOf, likelyMeant, optionObject, refuseUnknownFields, refuseUnknownInput, type FieldNames } from './config/fields';
+export { ENVIRONMENT_NAMES, misspeltEnvironment } from './config/environment';
 export { boundedMemo } from './util/memo';
 export { readSecret } from './util/secret';
 export { safeEqual } from './util/time-safe';

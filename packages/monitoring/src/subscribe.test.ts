@@ -73,4 +73,12 @@ describe('sinks subscribe to the types they take', () => {
     expect(() => webhookSink({ keyward: kw, url: 'http://127.0.0.1:9/hook', secret: 'x'.repeat(32), types: types as never })).toThrow(/option "types"/);
     return kw.close();
   });
+
+  it('names the type an unknown one was likely meant to be, and the known ones without "*"', () => {
+    const kw = createKeyward();
+    expect(() => pinoSink({ keyward: kw, logger: logger([]), types: ['anomaly.detect'] as never })).toThrow(
+      /^keyward: option "types" has an unknown event type "anomaly\.detect" \(did you mean "anomaly\.detected"\? one of auth\.succeeded, .*audit\.dropped\)$/,
+    );
+    return kw.close();
+  });
 });

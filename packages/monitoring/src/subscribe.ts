@@ -1,4 +1,4 @@
-import { EVENT_TYPES, isEventType, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { isEventType, unknownEventType, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
 
 /**
  * Checks a sink's `types` option once, at start-up: absent (every type), or a non-empty array of known event types.
@@ -9,7 +9,7 @@ export function parseTypes(types: readonly KeywardEventType[] | undefined): Read
   if (types === undefined) return undefined;
   if (!Array.isArray(types) || types.length === 0) throw new TypeError('keyward: option "types" must be a non-empty array of event types');
   for (const t of types) {
-    if (!isEventType(t)) throw new TypeError(`keyward: option "types" has an unknown event type "${String(t).slice(0, 64)}" (one of ${EVENT_TYPES.join(', ')})`);
+    if (!isEventType(t)) throw new TypeError(`keyward: option "types" has an ${unknownEventType(t, false)}`);
   }
   return new Set(types);
 }

@@ -10,6 +10,7 @@ import { PREFIX_RE, isValidEnv } from '../keys/format';
 import { statelessRegExp } from '../util/regexp';
 import type { ExtractionConfig } from '../credentials/extract';
 import { fieldsOf, refuseUnknownFields } from './fields';
+import { warnMisspeltEnvironment } from './environment';
 
 /** The options after parsing: every default filled in, every value checked. Internal. */
 export interface KeywardConfig {
@@ -161,6 +162,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   const store = options.store === undefined ? new MemoryKeyStore() : options.store.constructor === MemoryKeyStore ? options.store : new DeadlineKeyStore(options.store, storeTimeoutMs);
   // Without publish() and subscribe(), a revocation made here would silently never reach the other instances.
   if (options.invalidation !== undefined) requireMethods(options.invalidation, 'invalidation', 'InvalidationChannel', ['publish', 'subscribe']);
+  warnMisspeltEnvironment(env, options.tokens);
 
   return {
     store,

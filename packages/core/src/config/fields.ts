@@ -23,9 +23,9 @@ function distance(a: string, b: string): number {
 
 /**
  * The known name `name` was most likely meant to be: the same but for case, or the nearest within two edits (three
- * for a name of eight characters or more, so `maxEntry` finds `maxEntries`).
+ * for a name of eight characters or more, so `maxEntry` finds `maxEntries`); `undefined` when none is near.
  */
-function suggestion(name: string, known: readonly string[]): string | undefined {
+export function likelyMeant(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const exact = known.find((k) => k.toLowerCase() === lower);
   if (exact !== undefined) return exact;
@@ -43,7 +43,8 @@ function suggestion(name: string, known: readonly string[]): string | undefined 
  * characters or holds a run of 24 letters and digits, as a key, a token or a secret used as a name by mistake would.
  * No option's name comes near either.
  */
-export function shownName(field: string): string {
+export function shownName(field: unknown): string {
+  if (typeof field !== 'string') return `(a ${typeof field}, not a name)`;
   if (field.length > 40 || /[0-9A-Za-z]{24}/.test(field)) return `(a name of ${field.length} characters, not shown: it could be a credential)`;
   return JSON.stringify(field);
 }
@@ -52,7 +53,7 @@ export function shownName(field: string): string {
 function unknownField(value: object, known: readonly string[]): { shown: string; hint: string } | undefined {
   for (const field of Object.keys(value)) {
     if (known.includes(field)) continue;
-    const meant = suggestion(field, known);
+    const meant = likelyMeant(field, known);
     return { shown: shownName(field), hint: meant === undefined ? '' : `did you mean "${meant}"? ` };
   }
   return undefined;

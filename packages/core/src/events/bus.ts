@@ -1,4 +1,4 @@
-import { EVENT_SCHEMA, EVENT_TYPES, isEventType, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
+import { EVENT_SCHEMA, EVENT_TYPES, isEventType, unknownEventType, type EventInput, type EventListener, type KeywardEvent, type KeywardEventType } from './schema';
 import type { Clock } from '../util/clock';
 import { channel, type Channel } from 'node:diagnostics_channel';
 
@@ -81,7 +81,7 @@ export class EventBus {
    * @throws TypeError for an unknown event type or a listener that is not a function
    */
   on(type: KeywardEventType | '*', listener: EventListener): () => void {
-    if (type !== '*' && !isEventType(type)) throw new TypeError(`keyward: unknown event type "${String(type).slice(0, 64)}" (one of ${EVENT_TYPES.join(', ')}, or '*')`);
+    if (type !== '*' && !isEventType(type)) throw new TypeError(`keyward: ${unknownEventType(type, true)}`);
     if (typeof listener !== 'function') throw new TypeError('keyward: an event listener must be a function');
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));

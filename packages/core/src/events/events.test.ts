@@ -113,7 +113,13 @@ describe('events', () => {
 
     it('refuses an unknown event type and a listener that is not a function, naming neither secret nor listener', () => {
       const bus = new EventBus(Date.now, undefined, own);
-      expect(() => bus.on('auth.fail' as never, () => {})).toThrow(/unknown event type "auth\.fail"/);
+      expect(() => bus.on('auth.fail' as never, () => {})).toThrow(/unknown event type "auth\.fail" \(did you mean "auth\.failed"\? one of .*, or '\*'\)/);
+      expect(() => bus.on('nonsense.event.type' as never, () => {})).toThrow(/unknown event type "nonsense\.event\.type" \(one of /);
+      const key = `kw_live_${'A'.repeat(40)}`;
+      const keyLike = (() => { try { bus.on(key as never, () => {}); } catch (e) { return (e as Error).message; } return ''; })();
+      expect(keyLike).toMatch(/unknown event type \(a name of 48 characters, not shown: it could be a credential\)/);
+      expect(keyLike).not.toContain('AAAA');
+      expect(() => bus.on(42 as never, () => {})).toThrow(/unknown event type \(a number, not a name\)/);
       expect(() => bus.on('auth.failed', 'nope' as never)).toThrow(/listener must be a function/);
       expect(bus.active).toBe(false);
     });

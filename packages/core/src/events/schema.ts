@@ -1,3 +1,5 @@
+import { likelyMeant, shownName } from '../config/fields';
+
 /** Version tag carried by every event. Bump when a field changes meaning. */
 export const EVENT_SCHEMA = 'keyward.event/v1' as const;
 
@@ -44,6 +46,15 @@ const KNOWN_TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
 /** True when `value` is one of {@link EVENT_TYPES}: how `on()` and the sinks' `types` options check a type. */
 export function isEventType(value: unknown): value is KeywardEventType {
   return KNOWN_TYPES.has(value);
+}
+
+/**
+ * The words naming an unknown event type in an error: the type as {@link shownName} shows a name (never a long or
+ * key-like one), the type it was likely meant to be, and the known ones. `wildcard` adds `'*'` to the known ones.
+ */
+export function unknownEventType(type: unknown, wildcard: boolean): string {
+  const meant = typeof type === 'string' ? likelyMeant(type, EVENT_TYPES) : undefined;
+  return `unknown event type ${shownName(type)} (${meant === undefined ? '' : `did you mean "${meant}"? `}one of ${EVENT_TYPES.join(', ')}${wildcard ? ", or '*'" : ''})`;
 }
 
 /**
