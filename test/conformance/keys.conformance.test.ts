@@ -165,4 +165,22 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     expect(text).not.toContain(key);
     expect(text).not.toContain('kw_live_bogus');
   });
+
+  it('keeps a credential a client sent in its request id or user agent out of the events', async () => {
+    events.length = 0;
+    const opaque = 'opaque-credential-value-1234';
+    const res = await get('/open').set('X-API-Key', key).set('X-Request-Id', key).set('User-Agent', `acme-client/1.0 (key ${key})`);
+    expect(res.status).toBe(200);
+    const other = await get('/docs').set('X-API-Key', opaque).set('User-Agent', `acme-client/1.0 token=${opaque}`);
+    expect(other.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 20));
+    await kw.flushEvents();
+    const succeeded = events.find((e) => e.type === 'auth.succeeded');
+    expect(succeeded?.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/); // a new id, not the key
+    expect(succeeded?.userAgent).toBe('acme-client/1.0 (key [REDACTED])');
+    expect(events.find((e) => e.type === 'auth.failed')?.userAgent).toBe('acme-client/1.0 token=[REDACTED]');
+    const text = JSON.stringify(events);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(opaque);
+  });
 });

@@ -1,4 +1,5 @@
 import { likelyMeant, shownName } from '../config/fields';
+import { redactCredentials } from './redact';
 
 /** Version tag carried by every event. Bump when a field changes meaning. */
 export const EVENT_SCHEMA = 'keyward.event/v1' as const;
@@ -6,10 +7,25 @@ export const EVENT_SCHEMA = 'keyward.event/v1' as const;
 /** The longest `userAgent` an event carries (a longer one is cut). */
 export const MAX_EVENT_USER_AGENT = 256;
 
-/** The `userAgent` field of an event from a request's `user-agent` header: cut to {@link MAX_EVENT_USER_AGENT}, `undefined` unless one string. */
-export function eventUserAgent(header: string | readonly string[] | undefined): string | undefined {
+/** The last user agent in which {@link redactCredentials} found nothing: clients repeat theirs on every request. */
+let cleanUserAgent = '';
+
+/**
+ * The `userAgent` field of an event from a request's `user-agent` header, `undefined` unless one string. Credentials
+ * are redacted first ({@link redactCredentials}: key-shaped and JWT-shaped text, and `credential`, the value presented
+ * with the request), since a misconfigured client may send its key there and events are logged; then it is cut to
+ * {@link MAX_EVENT_USER_AGENT}, so no cut can leave part of a credential behind. The header of the previous call,
+ * when it held no credential, costs a comparison.
+ */
+export function eventUserAgent(header: string | readonly string[] | undefined, credential?: string): string | undefined {
   if (typeof header !== 'string') return undefined;
-  return header.length > MAX_EVENT_USER_AGENT ? header.slice(0, MAX_EVENT_USER_AGENT) : header;
+  let ua = header;
+  if (ua !== cleanUserAgent || (credential !== undefined && credential.length <= ua.length && ua.includes(credential))) {
+    const redacted = redactCredentials(ua, credential);
+    if (redacted === ua) cleanUserAgent = ua;
+    else ua = redacted;
+  }
+  return ua.length > MAX_EVENT_USER_AGENT ? ua.slice(0, MAX_EVENT_USER_AGENT) : ua;
 }
 
 /** Every event type keyward emits. */

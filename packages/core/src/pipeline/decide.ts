@@ -122,7 +122,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       if (p.plan) e.plan = p.plan;
       if (p.subject) e.subject = p.subject;
     }
-    const ua = eventUserAgent(r.headers['user-agent']);
+    const ua = eventUserAgent(r.headers['user-agent'], ctx.credential?.value);
     if (ua !== undefined) e.userAgent = ua;
     return e;
   }

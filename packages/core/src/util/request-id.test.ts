@@ -1,4 +1,5 @@
-import { requestId } from './request-id';
+import { requestId, requestIdFrom } from './request-id';
+import { generateKey } from '../keys/format';
 
 describe('requestId', () => {
   it('has the shape of a version-8 UUID', () => {
@@ -21,5 +22,29 @@ describe('requestId', () => {
     jest.resetModules();
     const other = (await import('./request-id')).requestId;
     expect(other().slice(0, 23)).not.toBe(requestId().slice(0, 23));
+  });
+});
+
+describe('requestIdFrom', () => {
+  const idOf = requestIdFrom('x-request-id');
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const sent = (value: string | string[]) => idOf({ headers: { 'x-request-id': value } });
+
+  it("keeps a caller's plausible id: a UUID, a W3C trace id, a short name", () => {
+    for (const id of ['6f1c2a4e-8a2b-4c1d-9e3f-0a1b2c3d4e5f', '4bf92f3577b34da6a3ce929d0e0e4736', 'req_42', 'conf-express', 'a.b:c']) expect(sent(id)).toBe(id);
+  });
+
+  it('draws a new id for a missing, repeated, long or unsafe value', () => {
+    for (const v of ['', 'a b', 'x'.repeat(129), 'é', ['a', 'b']]) expect(sent(v)).toMatch(uuid);
+    expect(idOf({ headers: {} })).toMatch(uuid);
+  });
+
+  it('draws a new id for a value shaped like a credential, so it never reaches events and logs', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl';
+    for (const v of [generateKey({ prefix: 'kw', randomBits: 192 }, 'live'), `acme_test_${'A'.repeat(30)}`, jwt]) expect(sent(v)).toMatch(uuid);
+  });
+
+  it('always draws a new id with the header turned off', () => {
+    expect(requestIdFrom(false)({ headers: { 'x-request-id': 'mine' } })).toMatch(uuid);
   });
 });

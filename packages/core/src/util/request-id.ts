@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { redactCredentials } from '../events/redact';
 
 /** Two hex digits for every byte value. */
 const HEX = Array.from({ length: 256 }, (_, i) => (i + 256).toString(16).slice(1));
@@ -45,12 +46,14 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * The request-id rule of the pipeline and of the token endpoint: the value of `header` when it is a plausible id,
  * otherwise a new one ({@link requestId}). `header` is the `requestIdHeader` option (lower case), `false` to always
- * draw a new id.
+ * draw a new id. A value shaped like a credential (a keyward key, a JWT: {@link redactCredentials}) is not an id:
+ * request ids go into every event and log line, and a misconfigured client may send its key in the header. A UUID,
+ * a W3C trace id or any id without `_`, `J` or `%` costs one loop over its characters for that.
  */
 export function requestIdFrom(header: string | false): (request: { readonly headers: Readonly<Record<string, string | readonly string[] | undefined>> }) => string {
   if (header === false) return requestId;
   return (request) => {
     const v = request.headers[header];
-    return typeof v === 'string' && REQUEST_ID_RE.test(v) ? v : requestId();
+    return typeof v === 'string' && REQUEST_ID_RE.test(v) && redactCredentials(v) === v ? v : requestId();
   };
 }
