@@ -1,0 +1,151 @@
+/**
+ * Hostile requests, sent as raw bytes over a socket: repeated and conflicting credentials, truncated tokens, forged
+ * `X-Forwarded-For` and `Forwarded` values, look-alike referrers, 9 KB headers, control characters, odd methods
+ * and paths, keys in the query string, `__proto__` as a header name. Every feature is on (trusted proxies, global
+ * and per-key restrictions, rate limits and a quota, failed-auth counting, tokens, metrics, anomaly detection).
+ * The same seeded sequence goes to every adapter: none may answer 5xx, leave a request without an answer, or
+ * answer differently from the others.
+ */
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createKeyward, type Keyward } from '@keyward/core';
+import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
+
+const REQUESTS = 300;
+const SECRET = randomBytes(32).toString('base64url');
+
+/** A small seeded generator (mulberry32), so every adapter gets the same requests, and a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The credentials a sequence can use; the same values on every adapter's instance. */
+interface Credentials {
+  readonly key: string;
+  readonly other: string;
+  readonly token: string;
+}
+
+/** The requests of the sequence of `seed`, each as the raw bytes of an HTTP/1.1 request. */
+function hostileRequests(seed: number, c: Credentials): string[] {
+  const random = seeded(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const values = [
+    '', ' ', '\t', 'a'.repeat(9000), '%', '%00', '..', 'null', '*', 'unknown', '_hidden', '\u00ff'.repeat(10),
+    '::ffff:203.0.113.9', '203.0.113.9', '203.0.113.9:80', '[2001:db8::1]:80', 'fe80::1%eth0', '0x7f.1', '127.1', '999.1.1.1',
+    '1.1.1.1, 2.2.2.2, 127.0.0.1', '203.0.113.9, 127.0.0.1', 'ffff::' + 'f'.repeat(100),
+    'for="[2001:db8::1]:4711"', 'for=203.0.113.60;proto=http;by=127.0.0.1', 'for=', ';;;,,,', 'for=127.0.0.1, for=203.0.113.1',
+    c.key, `${c.key} `, c.other, `kw_live_${'A'.repeat(40)}`, `Bearer ${c.token}`, `Bearer ${c.token.slice(0, -2)}`, `Bearer ${c.key}`,
+    'Bearer eyJ.eyJ.', 'Bearer', 'bearer  x', `Basic ${Buffer.from(`:${c.key}`).toString('base64')}`,
+    'https://app.example.com', 'https://example.com', 'https://example.com.evil.test', 'https://evil.test/?https://app.example.com', 'http://[::1', 'javascript:alert(1)',
+    'curl/8.0', 'python-requests/2.31', 'Mozilla/5.0 (X11; Linux x86_64)', 'Googlebot/2.1',
+  ];
+  const names = ['x-api-key', 'x-api-key', 'authorization', 'x-forwarded-for', 'forwarded', 'origin', 'referer', 'user-agent', 'x-request-id', 'cookie', '__proto__', 'constructor', 'x-country'];
+  const paths = ['/docs', '/docs', '/both', '/heavy', '/health', '/open', `/docs?api_key=${encodeURIComponent(c.key)}`, '/docs?api_key=a&api_key=b', `/docs?q=${'a'.repeat(3000)}`, '/docs?x=%ZZ'];
+  // OPTIONS only where the app routes it: elsewhere Express answers an OPTIONS it admitted itself (200, `Allow`) and
+  // Koa and Nest with 404, after keyward's identical decision.
+  const methods = ['GET', 'GET', 'GET', 'POST', 'OPTIONS', 'HEAD', 'DELETE'];
+  const requests: string[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const method = pick(methods);
+    const path = pick(paths);
+    const lines = [`${method} ${method === 'OPTIONS' ? path.replace(/^\/[a-z]+/, '/docs') : path} HTTP/1.1`, 'Host: 127.0.0.1'];
+    const headers = Math.floor(random() * 6);
+    for (let j = 0; j < headers; j++) lines.push(`${pick(names)}: ${pick(values)}`);
+    if (random() < 0.5) lines.push(`X-API-Key: ${c.key}`);
+    requests.push(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+  }
+  return requests;
+}
+
+/** Sends raw bytes on a new connection; the status of the answer, or `"none"` (closed unanswered) or `"timeout"`. */
+function send(url: string, raw: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.length < 64) head += chunk.toString('latin1');
+    });
+    socket.on('error', () => resolve('error'));
+    socket.on('close', () => resolve(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 'none'));
+    socket.setTimeout(5000, () => {
+      resolve('timeout');
+      socket.destroy();
+    });
+    // Written, not ended: a client that half-closes before its answer gets none from Node once the answer has to wait
+    // (a Redis round trip), whatever the framework. `Connection: close` has the server close after answering.
+    socket.write(raw, 'latin1');
+  });
+}
+
+/** The statuses each adapter answered, in order, for the agreement check at the end. */
+const answered = new Map<string, string[]>();
+const SEED = 20261129;
+
+describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
+  let kw: Keyward;
+  let app: RunningApp;
+  let credentials: Credentials;
+
+  beforeAll(async () => {
+    kw = createKeyward(onStores({
+      publicPaths: ['/health'],
+      trustProxy: ['loopback'],
+      bearer: true,
+      queryParam: 'api_key',
+      restrictions: { ip: { deny: ['203.0.113.0/24', '2001:db8::/32'] }, userAgents: { denyBots: true } },
+      limits: {
+        rules: { burst: { points: 1_000_000, window: '10s', by: 'key' }, address: { points: 1_000_000, window: '10s', by: 'address' } },
+        quotas: { daily: { requests: 1_000_000, period: 'day' } },
+      },
+      authFailures: { max: 1_000_000, window: '1m', block: '1m' },
+      tokens: {
+        issuers: [{ issuer: 'https://other.example', audience: 'api', secret: SECRET, algorithms: ['HS256'] }],
+        signing: { issuer: 'https://issuer.example', audience: 'api', keys: [{ secret: SECRET, alg: 'HS256', kid: 'k1' }] },
+      },
+      metrics: true,
+      anomalies: true,
+    }));
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const restricted = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { referrers: { allow: ['https://*.example.com'], allowMissing: true } } });
+    const plain = await kw.keys.create({ owner: 'beta', scopes: ['docs:read', 'docs:write', 'users:view'] });
+    const { token } = await kw.tokens.issue({ subject: 'user-1', scopes: ['docs:read'] });
+    credentials = { key: restricted.key, other: plain.key, token };
+  });
+  afterAll(async () => {
+    await app.close();
+    await kw.close();
+  });
+
+  it(`answers each of ${REQUESTS} hostile requests, never with 5xx`, async () => {
+    const statuses: string[] = [];
+    const { key, other, token } = credentials;
+    // The credentials differ per adapter; the sequence picks them by position, so it is the same sequence.
+    for (const raw of hostileRequests(SEED, { key, other, token })) statuses.push(await send(app.url, raw));
+    const unanswered = statuses.filter((s) => !/^[1-4]\d\d$/.test(s));
+    expect(unanswered).toEqual([]);
+    // Most of the sequence reaches keyward's own answers, not only the HTTP parser's 400.
+    for (const status of ['200', '401', '403']) expect(statuses).toContain(status);
+    answered.set(adapter.name, statuses);
+  }, 60_000);
+});
+
+describe('conformance: hostile requests, every adapter alike', () => {
+  it('gives the same status to each request of the sequence on every adapter', () => {
+    const [first, ...rest] = [...answered.entries()];
+    expect(first).toBeDefined();
+    for (const [name, statuses] of rest) {
+      const differing = statuses.flatMap((s, i) => (s === first![1][i] ? [] : [`request ${i}: ${first![0]} ${first![1][i]}, ${name} ${s}`]));
+      expect(differing).toEqual([]);
+    }
+  });
+});
