@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { ImportKeyInput, KeyInfo, KeyPolicyOptions, Keyward, KeywardEvent } from '@keyward/core';
+import { shownKeyId, type ImportKeyInput, type KeyInfo, type KeyPolicyOptions, type Keyward, type KeywardEvent } from '@keyward/core';
 import { CliError, readAll, type CliIO } from '../io';
 import { openStore, type StoreFlags } from '../store';
 import { json, keyDetails, keyTable, stateOf, table, when } from '../output';
@@ -124,7 +124,7 @@ export function keysCommand(io: CliIO): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
       const k = await withKeyward(cmd, io, undefined, (kw) => kw.keys.get(id));
-      if (!k) throw new CliError(`no key with id ${id}`);
+      if (!k) throw new CliError(`no key with id ${shownKeyId(id)}`);
       out(o.json ? json(k) : keyDetails(k, now()));
     });
 

@@ -78,6 +78,21 @@ describe('options', () => {
     expect(parseDuration('1.5h', 'x')).toBe(5_400_000);
     expect(parseDuration(250, 'x')).toBe(250);
     expect(() => parseDuration('-1s', 'maxAge')).toThrow(/"maxAge"/);
+    expect(parseDuration('36525d', 'x')).toBe(36_525 * 86_400_000); // 100 years, the most any option takes
+    expect(() => parseDuration('36526d', 'gracePeriod')).toThrow('keyward: option "gracePeriod" must be at most 100 years');
+    expect(() => parseDuration(Number.MAX_SAFE_INTEGER, 'ttl')).toThrow('keyward: option "ttl" must be at most 100 years');
+  });
+
+  it('refuses at start-up, by name, a duration a later date could not hold, instead of failing on first use', async () => {
+    const huge = '1000000000d';
+    expect(() => createKeyward({ keyPolicy: { gracePeriod: huge } })).toThrow(/"keyPolicy.gracePeriod" must be at most 100 years|"gracePeriod" must be at most 100 years/);
+    expect(() => createKeyward({ authFailures: { max: 2, window: huge } })).toThrow(/must be at most 100 years/);
+    const kw = createKeyward();
+    const { record } = await kw.keys.create({ owner: 'acme' });
+    await expect(kw.keys.rotate(record.id, { gracePeriod: huge })).rejects.toThrow(/"gracePeriod" must be at most 100 years/);
+    await expect(kw.keys.create({ owner: 'acme', expiresIn: huge })).rejects.toThrow(/"expiresIn" must be at most 100 years/);
+    await expect(kw.keys.create({ owner: 'acme', expiresAt: 8.7e15 })).rejects.toThrow(/"expiresAt" must be a Date/);
+    await kw.close();
   });
 });
 

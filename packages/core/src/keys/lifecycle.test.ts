@@ -68,6 +68,14 @@ describe('keys.rotate', () => {
     clock.advance(2 * 3_600_000);
     await expect(kw.keys.rotate(c.record.id)).rejects.toThrow(/expired/);
     await expect(kw.keys.rotate('key_nope')).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
+    // The key passed for its id (a common slip) is named as such and never shown; an odd id is quoted, a long one not shown.
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (const call of [() => kw.keys.revoke(key), () => kw.keys.disable(key), () => kw.keys.rotate(key), () => kw.keys.update(key, { name: 'x' })]) {
+      const error = await call().then(() => undefined, (e: Error) => e);
+      expect(error).toMatchObject({ code: 'KEY_NOT_FOUND', message: 'no key with id (a key was given, not its id: not shown; pass record.id, "key_…")' });
+    }
+    await expect(kw.keys.revoke('key nope\n')).rejects.toMatchObject({ message: 'no key with id "key nope\\n"' });
+    await expect(kw.keys.revoke('x'.repeat(60))).rejects.toMatchObject({ message: 'no key with id (a name of 60 characters, not shown: it could be a credential)' });
     await expect(kw.keys.rotate(b.record.id, { gracePeriod: 'soon' })).rejects.toThrow(TypeError);
     await flush();
     expect(events.filter((e) => e.type === 'key.revoked' && e.keyId === a.record.id)).toHaveLength(1);

@@ -14,7 +14,7 @@ import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFo
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
-import { checkObject, checkScopes, checkString, MAX_OWNER, toTime } from './validate';
+import { checkObject, checkScopes, checkString, MAX_OWNER, shownKeyId, toTime } from './validate';
 import { importedIdentity, type ImportKeyInput } from './import';
 import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepReport } from './lifecycle';
 import type { KeyRestrictions } from '../restrictions/types';
@@ -574,14 +574,14 @@ export class KeyManager {
   /** Fetches a record or fails with `KEY_NOT_FOUND`. */
   protected async require(id: string): Promise<KeyRecord> {
     const r = await this.deps.store.get(checkString(id, 'id'));
-    if (!r) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${id}`);
+    if (!r) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${shownKeyId(id)}`);
     return r;
   }
 
   /** Patches a record, then drops it from every cache. */
   protected async change(id: string, patch: KeyPatch): Promise<KeyRecord> {
     const r = await this.deps.store.update(checkString(id, 'id'), patch);
-    if (!r) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${id}`);
+    if (!r) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${shownKeyId(id)}`);
     await this.invalidate(r);
     return r;
   }

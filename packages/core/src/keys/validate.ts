@@ -1,3 +1,4 @@
+import { shownName } from '../config/fields';
 import { isValidScope } from '../scopes/expression';
 
 /** Longest owner accepted. */
@@ -9,6 +10,22 @@ export function checkString(value: unknown, name: string, max = 256): string {
     throw new TypeError(`keyward: "${name}" must be a non-empty string of at most ${max} characters`);
   }
   return value;
+}
+
+/**
+ * A key id as a message may show it: as it is when it looks like an id (`key_…`, up to 40 of `A-Za-z0-9_.:-` and no
+ * run of 24 letters and digits), otherwise as {@link shownName} shows a name, never in full. The key itself, passed
+ * where its id was wanted (a common slip: `keys.revoke(key)`), is named as such and not shown.
+ *
+ * @example
+ * ```ts
+ * shownKeyId('key_4fTqZ9') // 'key_4fTqZ9'
+ * shownKeyId('kw_live_…') // '(a key was given, not its id: not shown; pass record.id, "key_…")'
+ * ```
+ */
+export function shownKeyId(id: string): string {
+  if (/^[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}$/.test(id)) return '(a key was given, not its id: not shown; pass record.id, "key_…")';
+  return /^[A-Za-z0-9_.:-]{1,40}$/.test(id) && !/[0-9A-Za-z]{24}/.test(id) ? id : shownName(id);
 }
 
 /** Valid, de-duplicated scopes. */
@@ -31,6 +48,9 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
 /** A Date or epoch milliseconds as epoch milliseconds. */
 export function toTime(value: Date | number, name: string): number {
   const t = value instanceof Date ? value.getTime() : value;
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`keyward: "${name}" must be a Date or a time in ms since the epoch`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || Math.abs(t) > MAX_TIME) throw new TypeError(`keyward: "${name}" must be a Date or a time in ms since the epoch`);
   return t;
 }
+
+/** The latest time a `Date` can hold (ms since the epoch, in the year 275760): a later one has no date, no ISO form. */
+export const MAX_TIME = 8.64e15;
