@@ -1,4 +1,5 @@
 import { requestIdFrom } from './util/request-id';
+import { limitNames } from './limits/config';
 import type { AllowDecision, AuthRequest, Decision, DenyDecision, Requirements } from './model';
 import { deny, type ChallengeConfig } from './denials';
 import type { KeywardOptions } from './config/options';
@@ -112,6 +113,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     idCache,
     events,
     policy: parseKeyPolicy(options, config.prefix, config.extraction.maxLength),
+    ...(options.limits !== undefined ? { limitNames: limitNames(options.limits)! } : {}),
     ...(options.invalidation ? { invalidation: options.invalidation } : {}),
   });
   const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };

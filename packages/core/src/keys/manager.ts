@@ -20,7 +20,7 @@ import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepRep
 import type { KeyRestrictions } from '../restrictions/types';
 import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
-import { validateLimitOverrides } from '../limits/config';
+import { refuseNearMiss, validateLimitOverrides, type LimitNames } from '../limits/config';
 import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
 
 /** What `keys.create` takes. */
@@ -91,6 +91,8 @@ export interface KeyManagerDeps {
   readonly invalidation?: InvalidationChannel;
   /** Lifecycle policy (default: no maximum age, 7-day warning lead, 24-hour rotation grace). */
   readonly policy?: KeyPolicy;
+  /** The plan and limit names of the `limits` option: a key's plan or override that is a near miss of one is refused. */
+  readonly limitNames?: LimitNames;
 }
 
 /** What `keys.rotate` takes. */
@@ -196,9 +198,9 @@ export class KeyManager {
       owner,
       ...(input.name !== undefined ? { name: checkString(input.name, 'name') } : {}),
       scopes: input.scopes === undefined ? [] : checkScopes(input.scopes),
-      ...(input.plan !== undefined ? { plan: checkString(input.plan, 'plan', 64) } : {}),
+      ...(input.plan !== undefined ? { plan: this.checkPlan(input.plan) } : {}),
       ...(input.restrictions !== undefined ? { restrictions: validateRestrictions(checkObject(input.restrictions, 'restrictions')) } : {}),
-      ...(input.limits !== undefined ? { limits: validateLimitOverrides(checkObject(input.limits, 'limits')) } : {}),
+      ...(input.limits !== undefined ? { limits: validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits) } : {}),
       status: 'active',
       createdAt: identity.createdAt ?? now,
       updatedAt: now,
@@ -280,9 +282,9 @@ export class KeyManager {
     const patch: KeyPatch = { updatedAt: this.deps.clock() };
     if (input.name !== undefined) patch.name = checkString(input.name, 'name');
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
-    if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : checkString(input.plan, 'plan', 64);
+    if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : this.checkPlan(input.plan);
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
-    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'));
+    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits);
     if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata');
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
     const r = await this.change(id, patch);
@@ -569,6 +571,14 @@ export class KeyManager {
   /** True when `value` passes the key format's prefix and checksum test. */
   isWellFormed(value: string): boolean {
     return isWellFormedKey(value, this.deps.format);
+  }
+
+  /** A key's plan: a name of at most 64 characters, not a near miss of a configured plan (`proo` for `pro`). */
+  private checkPlan(plan: unknown): string {
+    const name = checkString(plan, 'plan', 64);
+    const plans = this.deps.limitNames?.plans;
+    if (plans !== undefined && plans.length > 0) refuseNearMiss(name, plans, 'plan');
+    return name;
   }
 
   /** Fetches a record or fails with `KEY_NOT_FOUND`. */

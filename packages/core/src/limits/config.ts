@@ -1,5 +1,5 @@
 import { parseDuration } from '../util/duration';
-import { fieldsOf, optionObject, refuseUnknownInput, shownName } from '../config/fields';
+import { fieldsOf, likelyMeant, optionObject, refuseUnknownInput, shownName } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
 import { isTimeZone } from './periods';
@@ -176,16 +176,53 @@ function validCount(v: unknown): v is number {
 
 const OVERRIDE_FIELDS = fieldsOf<LimitOverride>({ points: true, window: true, requests: true, bytes: true });
 
+/** The names the `limits` option gives: its plans, and its rules and quotas (shared and of every plan). */
+export interface LimitNames {
+  readonly plans: readonly string[];
+  readonly limits: readonly string[];
+}
+
+/**
+ * The names of the `limits` option as given (read before it is parsed; only names), for checking what a key names:
+ * `undefined` without the option.
+ */
+export function limitNames(limits: unknown): LimitNames | undefined {
+  if (typeof limits !== 'object' || limits === null) return undefined;
+  const keysOf = (v: unknown): string[] => (typeof v === 'object' && v !== null ? Object.keys(v) : []);
+  const { rules, quotas, plans } = limits as { rules?: unknown; quotas?: unknown; plans?: unknown };
+  const names = new Set([...keysOf(rules), ...keysOf(quotas)]);
+  for (const plan of Object.values(typeof plans === 'object' && plans !== null ? plans : {})) {
+    const p = (typeof plan === 'object' && plan !== null ? plan : {}) as { limits?: unknown; quotas?: unknown };
+    for (const name of [...keysOf(p.limits), ...keysOf(p.quotas)]) names.add(name);
+  }
+  return { plans: keysOf(plans), limits: [...names] };
+}
+
+/**
+ * Refuses `name` when it is not one of `known` but within a letter or two of one (`bursst` for `burst`, `proo` for
+ * `pro`): a typo, which would otherwise be stored and then ignored. A name far from every known one is let through,
+ * since a later configuration may add it. `what` names the field (`"plan"`, `"limits"`).
+ *
+ * @throws TypeError naming the field, the name and the one it was likely meant to be
+ */
+export function refuseNearMiss(name: string, known: readonly string[], what: string): void {
+  if (known.includes(name)) return;
+  const meant = likelyMeant(name, known);
+  if (meant !== undefined) throw new TypeError(`keyward: "${what}" names ${shownName(name)}, which is configured nowhere (did you mean "${meant}"? known: ${known.join(', ')})`);
+}
+
 /**
  * Checks the per-key overrides given to `keys.create()` or `keys.update()` (`{ burst: { points: 500 }, daily: false }`),
  * as the options are checked: a bad value or an unknown field is a `TypeError` naming it (`"limits.burst.points"`),
- * so a typo cannot store an override that is then ignored. A name no limit has yet is allowed: plans may add it later.
+ * so a typo cannot store an override that is then ignored. With `known`, the configured limit names, a name that is
+ * a near miss of one is refused ({@link refuseNearMiss}); a name far from all is allowed: plans may add it later.
  *
  * @throws TypeError naming the override
  */
-export function validateLimitOverrides(value: Readonly<Record<string, unknown>>): KeyLimitOverrides {
+export function validateLimitOverrides(value: Readonly<Record<string, unknown>>, known?: readonly string[]): KeyLimitOverrides {
   for (const [name, o] of Object.entries(value)) {
     if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
+    if (known !== undefined) refuseNearMiss(name, known, 'limits');
     if (o === false) continue;
     const path = `limits.${name}`;
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`keyward: "${path}" must be an object or false`);

@@ -120,6 +120,33 @@ describe('limits feature', () => {
     await s.kw.close();
   });
 
+  it('keys.create() and keys.update() refuse a plan or an override that is a near miss of a configured one', async () => {
+    const s = await setup({
+      limits: {
+        rules: { burst: { points: 100, window: '10s' } },
+        plans: { free: { quotas: { monthly: { requests: 1000, period: 'month' } } }, pro: { limits: { burst: { points: 1000, window: '10s' } } } },
+        defaultPlan: 'free',
+      },
+    });
+    const create = (input: object) => s.kw.keys.create({ owner: 'acme', ...input });
+    // Stored, `plan: 'proo'` would have given the key the default plan's limits, and `bursst` would have been ignored.
+    await expect(create({ plan: 'proo' })).rejects.toThrow('keyward: "plan" names "proo", which is configured nowhere (did you mean "pro"? known: free, pro)');
+    await expect(create({ plan: 'Free' })).rejects.toThrow('(did you mean "free"?');
+    await expect(create({ limits: { bursst: { points: 5 } } })).rejects.toThrow('keyward: "limits" names "bursst", which is configured nowhere (did you mean "burst"? known: burst, monthly)');
+    await expect(create({ limits: { monthy: { requests: 5 } } })).rejects.toThrow('(did you mean "monthly"?');
+    await expect(s.kw.keys.update(s.record.id, { plan: 'fre' })).rejects.toThrow('"plan" names "fre"');
+    await expect(s.kw.keys.update(s.record.id, { limits: { burts: false } })).rejects.toThrow('"limits" names "burts"');
+    // Configured names, and names far from every one (a later configuration may add them), are kept.
+    const ok = await create({ plan: 'enterprise', limits: { burst: { points: 5 }, monthly: false, hourly: { requests: 10 } } });
+    expect(ok.record).toMatchObject({ plan: 'enterprise', limits: { burst: { points: 5 }, monthly: false, hourly: { requests: 10 } } });
+    expect((await s.kw.keys.update(ok.record.id, { plan: 'pro' })).plan).toBe('pro');
+    await s.kw.close();
+    // Without the limits option, nothing is known, and nothing refused.
+    const bare = await setup({});
+    expect((await bare.kw.keys.create({ owner: 'acme', plan: 'proo', limits: { bursst: false } })).record.plan).toBe('proo');
+    await bare.kw.close();
+  });
+
   it('owner-keyed limits are shared by the owner’s keys; address limits by the IPv6 /56', async () => {
     const s = await setup({ limits: { rules: { team: { points: 2, window: '1m', by: 'owner' } } } });
     const other = (await s.kw.keys.create({ owner: 'acme' })).key;
