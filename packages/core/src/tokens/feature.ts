@@ -13,6 +13,8 @@ import { restrictionsWithoutRoutesOf } from '../restrictions/feature';
 import { socketAddress } from '../pipeline/address';
 import { stagesOf } from '../pipeline/stages';
 import { looksLikeJwt } from './shape';
+import { redactCredentials } from '../events/redact';
+import { toTime } from '../keys/validate';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
 import type { KeyRecord } from '../keys/record';
@@ -203,9 +205,11 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     // The key's record stays inside keyward: the caller gets the principal and the claims only.
     verify: async (token) => (typeof token === 'string' ? withoutRecord(await verifyWithKey(token, clock())) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
     async revoke(jti, until) {
+      // The token (or a key) passed for its id would be stored as a revocation and sent in `token.revoked` events, and
+      // revoke nothing: refused, and not shown.
+      if (typeof jti === 'string' && redactCredentials(jti) !== jti) throw new TypeError('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new TypeError('keyward: "jti" must be a non-empty string of at most 256 characters');
-      const untilMs = until === undefined ? clock() + config.revocationTtlMs : until instanceof Date ? until.getTime() : until;
-      if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new TypeError('keyward: "until" must be a Date or a time in ms since the epoch');
+      const untilMs = until === undefined ? clock() + config.revocationTtlMs : toTime(until, 'until');
       await revocation.revoke(jti, untilMs);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },

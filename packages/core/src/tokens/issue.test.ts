@@ -61,6 +61,25 @@ describe('issuing', () => {
     await expect(kw.tokens.issue({ subject: 's', claims: { exp: 1 } })).rejects.toThrow(/registered claim "exp"/);
     await expect(kw.tokens.issue({ subject: 's', scopes: ['bad scope'] })).rejects.toThrow(/"scopes"/);
   });
+
+  it('revokes by jti, and refuses the token itself (or a key) given for its jti without storing or showing it', async () => {
+    const { kw } = setup();
+    const seen: KeywardEvent[] = [];
+    kw.on('token.revoked', (e) => { seen.push(e); });
+    const { token, jti } = await kw.tokens.issue({ subject: 's' });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (const wrong of [token, key]) {
+      const error = await kw.tokens.revoke(wrong).then(() => undefined, (e: Error) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error!.message).toBe('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
+    }
+    await expect(kw.tokens.revoke(jti, 8.7e15)).rejects.toThrow('keyward: "until" must be a Date or a time in ms since the epoch');
+    await kw.tokens.revoke(jti);
+    expect(await kw.tokens.isRevoked(jti)).toBe(true);
+    await kw.flushEvents();
+    expect(seen.map((e) => (e.data as { jti: string }).jti)).toEqual([jti]);
+    await kw.close();
+  });
 });
 
 describe('client-credentials exchange', () => {
