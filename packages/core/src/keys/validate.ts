@@ -1,4 +1,5 @@
 import { shownName } from '../config/fields';
+import { redactCredentials } from '../events/redact';
 import { isValidScope } from '../scopes/expression';
 
 /** Longest owner accepted. */
@@ -31,7 +32,7 @@ export function shownKeyId(id: string): string {
 /** Valid, de-duplicated scopes. */
 export function checkScopes(scopes: unknown): string[] {
   if (!Array.isArray(scopes)) throw new TypeError('keyward: "scopes" must be an array of scope strings');
-  for (const s of scopes) if (!isValidScope(s)) throw new TypeError(`keyward: "scopes" contains an invalid scope: ${JSON.stringify(String(s)).slice(0, 80)}`);
+  for (const s of scopes) if (!isValidScope(s)) throw new TypeError(`keyward: "scopes" contains an invalid scope: ${JSON.stringify(redactCredentials(String(s))).slice(0, 80)}`);
   return [...new Set(scopes as string[])];
 }
 

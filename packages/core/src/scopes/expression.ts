@@ -1,3 +1,5 @@
+import { redactCredentials } from '../events/redact';
+
 /**
  * A parsed scope requirement: a tree of AND / OR / NOT over scope names.
  */
@@ -30,7 +32,7 @@ function tokenize(input: string): Token[] {
     else if (upper === 'OR' || t === '||') tokens.push({ kind: 'or', value: t });
     else if (upper === 'NOT' || t === '!') tokens.push({ kind: 'not', value: t });
     else if (SCOPE_RE.test(t)) tokens.push({ kind: 'scope', value: t });
-    else throw new TypeError(`keyward: invalid scope expression "${input}": unexpected "${t}" at position ${m.index + m[0].length - t.length}`);
+    else throw new TypeError(`keyward: invalid scope expression "${redactCredentials(input)}": unexpected "${redactCredentials(t)}" at position ${m.index + m[0].length - t.length}`);
     if (/^\s*$/.test(input.slice(re.lastIndex))) break;
   }
   return tokens;
@@ -47,7 +49,7 @@ export function parseScopeExpression(input: string): ScopeExpression {
   const tokens = tokenize(input);
   let i = 0;
   const fail = (what: string): never => {
-    throw new TypeError(`keyward: invalid scope expression "${input}": ${what}`);
+    throw new TypeError(`keyward: invalid scope expression "${redactCredentials(input)}": ${what}`); // a key pasted in by mistake is not shown
   };
   const parseOr = (): ScopeExpression => {
     const args = [parseAnd()];

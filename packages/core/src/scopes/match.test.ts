@@ -40,4 +40,15 @@ describe('scope matching', () => {
   it('names the position of a bad token', () => {
     expect(() => parseScopeExpression('a AND $')).toThrow(/unexpected "\$"/);
   });
+
+  it('never shows a key pasted into an expression or a scope list by mistake', () => {
+    const key = `kw_live_${'A1b2'.repeat(10)}`;
+    for (const bad of [`(a AND ${key}`, `a AND ${key}$`, `${key} OR`]) {
+      let message = '';
+      try { parseScopeExpression(bad); } catch (e) { message = (e as Error).message; }
+      expect(message).toMatch(/^keyward: invalid scope expression ".*\[REDACTED\]/);
+      expect(message).not.toContain('A1b2A1b2');
+    }
+    expect(() => compileScopes(['docs:read', `${key} x`])).toThrow(/invalid scope expression .*\[REDACTED\]/);
+  });
 });
