@@ -2,7 +2,7 @@
  * The store conformance suite: the same scenarios against every KeyStore (memory, Redis, PostgreSQL, and the
  * Redis/PostgreSQL stores with encryption at rest) and every RevocationStore. A store is done when this passes.
  */
-import { MemoryRevocationStore, type KeyRecord, type KeyStore, type RevocationStore } from '@keyward/core';
+import { createKeyward, MemoryRevocationStore, type KeyRecord, type KeyStore, type RevocationStore } from '@keyward/core';
 import { KEY_STORE_BACKENDS, REVOCATION_BACKENDS, errorCodeOf, type RevocationBackend } from './support';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -211,6 +211,29 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     expect((await store.findByHash(r.hash))!.sealed).toBeUndefined();
     expect((await store.update(r.id, { name: 'x' }))!.sealed).toBeUndefined();
   });
+
+  it('through keyward, text not every store keeps alike (NUL, unpaired surrogates) is refused alike, before the store', async () => {
+    // PostgreSQL refuses NUL and stores an unpaired surrogate as U+FFFD; Redis and memory keep both. So the manager
+    // refuses them, and a key behaves the same on every store.
+    const kw = createKeyward({ store });
+    const message = /must not contain a NUL character or an unpaired surrogate/;
+    const { record: made } = await kw.keys.create({ owner: 'acme' });
+    for (const bad of ['a\u0000b', 'a\ud800b', '\udc00']) {
+      await expect(kw.keys.create({ owner: bad })).rejects.toThrow(message);
+      await expect(kw.keys.create({ owner: 'acme', name: bad })).rejects.toThrow(message);
+      await expect(kw.keys.create({ owner: 'acme', metadata: { nested: [{ [bad]: 1 }] } })).rejects.toThrow(message);
+      await expect(kw.keys.create({ owner: 'acme', metadata: { x: bad } })).rejects.toThrow(message);
+      await expect(kw.keys.update(made.id, { metadata: { x: bad } })).rejects.toThrow(message);
+      await expect(kw.keys.list({ owner: bad })).rejects.toThrow(message);
+      await expect(kw.keys.list({ cursor: bad })).rejects.toThrow(message);
+      await expect(kw.keys.get(`key_${bad}`)).rejects.toThrow(message);
+      await expect(kw.keys.revoke(`key_${bad}`)).rejects.toThrow(message);
+      await expect(kw.keys.revokeOwner(bad)).rejects.toThrow(message);
+    }
+    const emoji = await kw.keys.create({ owner: 'acme 🔑', metadata: { note: 'ünïcode ✓ 🔑' } }); // paired surrogates are text
+    expect(await kw.keys.get(emoji.record.id)).toMatchObject({ owner: 'acme 🔑', metadata: { note: 'ünïcode ✓ 🔑' } });
+    await kw.close();
+  });
 });
 
 const REVOCATION: RevocationBackend[] = [{ name: 'memory', make: async () => ({ store: new MemoryRevocationStore(), cleanup: async () => {} }) }, ...REVOCATION_BACKENDS];
@@ -253,5 +276,9 @@ describe.each(REVOCATION)('RevocationStore conformance: $name', (backend) => {
     expect(await store.isRevoked('a:b', now)).toBe(true);
     expect(await store.isRevoked('a', now)).toBe(false);
     expect(await store.isRevoked('a:b:', now)).toBe(false);
+  });
+
+  it('a jti with a NUL character is not revoked (and the look-up does not fail)', async () => {
+    expect(await store.isRevoked('a\u0000b', now)).toBe(false);
   });
 });

@@ -38,6 +38,7 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   async isRevoked(jti: string, nowMs: number): Promise<boolean> {
+    if (jti.includes('\u0000')) return false; // PostgreSQL text holds no NUL, so no revocation can name it (and the query would fail)
     const { rows } = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE jti = $1 AND until_ms > $2`, [jti, Math.floor(nowMs)]);
     return rows.length > 0;
   }

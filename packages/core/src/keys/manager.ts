@@ -271,7 +271,7 @@ export class KeyManager {
     const page = await this.deps.store.list({
       limit,
       ...(query.owner !== undefined ? { owner: checkString(query.owner, 'owner', MAX_OWNER) } : {}),
-      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      ...(query.cursor !== undefined ? { cursor: checkString(query.cursor, 'cursor') } : {}),
     });
     return page.nextCursor === undefined ? { items: page.items.map(toKeyInfo) } : { items: page.items.map(toKeyInfo), nextCursor: page.nextCursor };
   }

@@ -5,12 +5,33 @@ import { isValidScope } from '../scopes/expression';
 /** Longest owner accepted. */
 export const MAX_OWNER = 256;
 
-/** A non-empty string of at most `max` characters, or a TypeError naming the field. */
+/**
+ * A NUL character, or half of a surrogate pair without the other half: text the stores do not keep alike
+ * (PostgreSQL refuses the first and stores the second as U+FFFD, Redis and memory keep both), so a key's owner,
+ * name or metadata would work on one store and fail, or no longer match, on another.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when every store keeps `text` as it is (no NUL character, no unpaired surrogate). */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
+/** A non-empty string of at most `max` characters that every store keeps as it is, or a TypeError naming the field. */
 export function checkString(value: unknown, name: string, max = 256): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new TypeError(`keyward: "${name}" must be a non-empty string of at most ${max} characters`);
   }
+  if (!isStorableText(value)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
   return value;
+}
+
+/** True when some string in `value` (a JSON value), a value or a member name, is not {@link isStorableText}. */
+function holdsUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return !isStorableText(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsUnstorable);
+  return Object.entries(value).some(([k, v]) => !isStorableText(k) || holdsUnstorable(v));
 }
 
 /**
@@ -36,14 +57,17 @@ export function checkScopes(scopes: unknown): string[] {
   return [...new Set(scopes as string[])];
 }
 
-/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated). */
+/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable. */
 export function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: "${name}" must be a plain object`);
+  let copy: Record<string, unknown>;
   try {
-    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
   } catch {
     throw new TypeError(`keyward: "${name}" must be JSON-serialisable`);
   }
+  if (holdsUnstorable(copy)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
+  return copy;
 }
 
 /** A Date or epoch milliseconds as epoch milliseconds. */

@@ -14,7 +14,7 @@ import { socketAddress } from '../pipeline/address';
 import { stagesOf } from '../pipeline/stages';
 import { looksLikeJwt } from './shape';
 import { redactCredentials } from '../events/redact';
-import { toTime } from '../keys/validate';
+import { checkString, toTime } from '../keys/validate';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { isPromise } from '../util/maybe';
 import type { KeyRecord } from '../keys/record';
@@ -208,7 +208,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       // The token (or a key) passed for its id would be stored as a revocation and sent in `token.revoked` events, and
       // revoke nothing: refused, and not shown.
       if (typeof jti === 'string' && redactCredentials(jti) !== jti) throw new TypeError('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
-      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new TypeError('keyward: "jti" must be a non-empty string of at most 256 characters');
+      checkString(jti, 'jti');
       const untilMs = until === undefined ? clock() + config.revocationTtlMs : toTime(until, 'until');
       await revocation.revoke(jti, untilMs);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });

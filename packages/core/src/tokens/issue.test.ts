@@ -74,6 +74,7 @@ describe('issuing', () => {
       expect(error!.message).toBe('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
     }
     await expect(kw.tokens.revoke(jti, 8.7e15)).rejects.toThrow('keyward: "until" must be a Date or a time in ms since the epoch');
+    await expect(kw.tokens.revoke('a\u0000b')).rejects.toThrow('keyward: "jti" must not contain a NUL character or an unpaired surrogate');
     await kw.tokens.revoke(jti);
     expect(await kw.tokens.isRevoked(jti)).toBe(true);
     await kw.flushEvents();
