@@ -97,6 +97,8 @@ describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
   let credentials: Credentials;
 
   beforeAll(async () => {
+    // The query-string credential option warns once per process: expected here, not printed.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
     kw = createKeyward(onStores({
       publicPaths: ['/health'],
       trustProxy: ['loopback'],
@@ -115,6 +117,8 @@ describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
       metrics: true,
       anomalies: true,
     }));
+    for (const [, options] of warn.mock.calls) expect(options).toMatchObject({ code: 'KEYWARD_QUERY_CREDENTIALS' });
+    warn.mockRestore();
     app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     const restricted = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { referrers: { allow: ['https://*.example.com'], allowMissing: true } } });
     const plain = await kw.keys.create({ owner: 'beta', scopes: ['docs:read', 'docs:write', 'users:view'] });
