@@ -3,8 +3,9 @@
  * `X-Forwarded-For` and `Forwarded` values, look-alike referrers, 9 KB headers, control characters, odd methods
  * and paths, keys in the query string, `__proto__` as a header name. Every feature is on (trusted proxies, global
  * and per-key restrictions, rate limits and a quota, failed-auth counting, tokens, metrics, anomaly detection).
- * The same seeded sequence goes to every adapter: none may answer 5xx, leave a request without an answer, or
- * answer differently from the others.
+ * Then hostile requests to the token endpoint: odd bodies and content types, repeated parameters, wrong, missing and
+ * conflicting client credentials. The same seeded sequences go to every adapter: none may answer 5xx, leave a request
+ * without an answer, or answer differently from the others.
  */
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 const REQUESTS = 300;
+const TOKEN_REQUESTS = 150;
 const SECRET = randomBytes(32).toString('base64url');
 
 /** A small seeded generator (mulberry32), so every adapter gets the same requests, and a failure can be replayed. */
@@ -66,6 +68,36 @@ function hostileRequests(seed: number, c: Credentials): string[] {
   return requests;
 }
 
+/** Hostile requests to the token endpoint: odd bodies, content types, client credentials, methods and repeats. */
+function hostileTokenRequests(seed: number, c: Credentials, keyId: string): string[] {
+  const random = seeded(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const bodies = [
+    '', 'grant_type=client_credentials', `grant_type=client_credentials&client_secret=${c.key}`, `grant_type=client_credentials&client_id=${keyId}&client_secret=${c.key}`,
+    `grant_type=client_credentials&client_secret=${c.key}&scope=docs:read`, `grant_type=client_credentials&client_secret=${c.key}&scope=docs:write`,
+    `grant_type=client_credentials&client_secret=${c.key}&client_secret=${c.key}`, `grant_type=client_credentials&grant_type=client_credentials&client_secret=${c.key}`,
+    `grant_type=client_credentials&scope=${'a%20'.repeat(2000)}&client_secret=${c.key}`, '{"grant_type":"client_credentials"}', '[1,2]', 'null', '%', '%%%&&&===',
+    'grant_type[]=x', 'grant_type[a]=b', `grant_type=password&client_secret=${c.key}`, `grant_type=client_credentials&scope=&client_secret=${c.key}`,
+    `grant_type=client_credentials&client_id=${encodeURIComponent(c.key)}`, `grant_type=client_credentials&client_secret=${c.token}`, 'x'.repeat(20_000),
+  ];
+  const authorizations = ['', basic(keyId, c.key), basic('', c.key), basic(c.key, ''), basic('someone', c.key), basic(keyId, c.other), 'Basic ###', 'Basic', `Bearer ${c.key}`, `Bearer ${c.token}`, basic('%zz', c.key)];
+  const types = ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', 'application/json', 'text/plain', '', 'application/x-www-form-urlencoded; charset=utf-8'];
+  const requests: string[] = [];
+  for (let i = 0; i < TOKEN_REQUESTS; i++) {
+    const body = pick(bodies);
+    const authorization = pick(authorizations);
+    const type = pick(types);
+    const head = [
+      'POST /oauth/token HTTP/1.1', 'Host: 127.0.0.1',
+      ...(authorization ? [`Authorization: ${authorization}`] : []), ...(type ? [`Content-Type: ${type}`] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close',
+    ];
+    requests.push(`${head.join('\r\n')}\r\n\r\n${body}`);
+  }
+  return requests;
+}
+
 /** Sends raw bytes on a new connection; the status of the answer, or `"none"` (closed unanswered) or `"timeout"`. */
 function send(url: string, raw: string): Promise<string> {
   const { hostname, port } = new URL(url);
@@ -95,6 +127,7 @@ describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
   let kw: Keyward;
   let app: RunningApp;
   let credentials: Credentials;
+  let keyId: string;
 
   beforeAll(async () => {
     // The query-string credential option warns once per process: expected here, not printed.
@@ -119,11 +152,12 @@ describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
     }));
     for (const [, options] of warn.mock.calls) expect(options).toMatchObject({ code: 'KEYWARD_QUERY_CREDENTIALS' });
     warn.mockRestore();
-    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES, endpoints: [{ method: 'POST', path: '/oauth/token', handler: kw.tokens.endpoint() }] });
     const restricted = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], restrictions: { referrers: { allow: ['https://*.example.com'], allowMissing: true } } });
     const plain = await kw.keys.create({ owner: 'beta', scopes: ['docs:read', 'docs:write', 'users:view'] });
     const { token } = await kw.tokens.issue({ subject: 'user-1', scopes: ['docs:read'] });
     credentials = { key: restricted.key, other: plain.key, token };
+    keyId = restricted.record.id;
   });
   afterAll(async () => {
     await app.close();
@@ -141,12 +175,21 @@ describe.each(ADAPTERS)('conformance: hostile requests on $name', (adapter) => {
     for (const status of ['200', '401', '403']) expect(statuses).toContain(status);
     answered.set(adapter.name, statuses);
   }, 60_000);
+
+  it(`answers each of ${TOKEN_REQUESTS} hostile token-endpoint requests, never with 5xx`, async () => {
+    const statuses: string[] = [];
+    for (const raw of hostileTokenRequests(SEED + 1, credentials, keyId)) statuses.push(await send(app.url, raw));
+    expect(statuses.filter((s) => !/^[1-4]\d\d$/.test(s))).toEqual([]);
+    for (const status of ['200', '400', '401']) expect(statuses).toContain(status);
+    answered.set(`${adapter.name} token endpoint`, statuses);
+  }, 60_000);
 });
 
 describe('conformance: hostile requests, every adapter alike', () => {
-  it('gives the same status to each request of the sequence on every adapter', () => {
-    const [first, ...rest] = [...answered.entries()];
+  it.each(['', ' token endpoint'])('gives the same status to each request of the%s sequence on every adapter', (suffix) => {
+    const [first, ...rest] = [...answered.entries()].filter(([name]) => ADAPTERS.some((a) => `${a.name}${suffix}` === name));
     expect(first).toBeDefined();
+    expect(rest).toHaveLength(ADAPTERS.length - 1);
     for (const [name, statuses] of rest) {
       const differing = statuses.flatMap((s, i) => (s === first![1][i] ? [] : [`request ${i}: ${first![0]} ${first![1][i]}, ${name} ${s}`]));
       expect(differing).toEqual([]);
