@@ -78,7 +78,9 @@ describe('restrictions in the pipeline', () => {
 
   it('the global policy is checked at start-up and is not the caller\'s object', async () => {
     expect(() => createKeyward({ restrictions: { ip: { allow: ['10.0.0.0/40'] } } })).toThrow('keyward: option "restrictions.ip.allow[0]"');
-    expect(() => createKeyward({ restrictions: { ips: [] } as never })).toThrow('keyward: option "restrictions" has an unknown field "ips"');
+    expect(() => createKeyward({ restrictions: { ips: [] } as never })).toThrow('keyward: option "restrictions" has an unknown field "ips" (did you mean "ip"? known: ip, referrers, userAgents, time, countries, routes)');
+    expect(() => createKeyward({ restrictions: { userAgent: { denyBots: true } } as never })).toThrow('has an unknown field "userAgent" (did you mean "userAgents"?');
+    expect(() => createKeyward({ restrictions: { ip: { alow: [] } } as never })).toThrow('keyward: option "restrictions.ip" has an unknown field "alow" (did you mean "allow"? known: allow, deny)');
     expect(() => createKeyward({ restrictions: { countries: { allow: ['US'] } } })).toThrow('option "restrictions.countries" needs the "countryLookup" option');
     expect(() => createKeyward({ countryLookup: 'geo' as never })).toThrow('option "countryLookup" must be a function');
     expect(() => createKeyward({ countryHeader: 'bad header' })).toThrow('option "countryHeader"');
@@ -93,7 +95,7 @@ describe('restrictions in the pipeline', () => {
 
   it('keys.create and keys.update validate restrictions, naming the field', async () => {
     await expect(kw.keys.create({ owner: 'a', restrictions: { ip: { allow: ['127.1'] } } })).rejects.toThrow('keyward: "restrictions.ip.allow[0]" must be an IP address');
-    await expect(kw.keys.create({ owner: 'a', restrictions: { referrer: {} } as never })).rejects.toThrow('"restrictions" has an unknown field "referrer"');
+    await expect(kw.keys.create({ owner: 'a', restrictions: { referrer: {} } as never })).rejects.toThrow('"restrictions" has an unknown field "referrer" (did you mean "referrers"?');
     const { record } = await kw.keys.create({ owner: 'a' });
     await expect(kw.keys.update(record.id, { restrictions: { time: { windows: [{ from: '25:00', to: '26:00' }] } } })).rejects.toThrow('"restrictions.time.windows[0].from"');
     expect(validateRestrictions({ routes: [{ path: '/a' }] })).toEqual({ routes: [{ path: '/a' }] });

@@ -1,4 +1,4 @@
-import { shownName } from '../config/fields';
+import { likelyMeant, shownName } from '../config/fields';
 
 /**
  * Names a value in a restriction for error messages: `option "restrictions.ip.allow[0]"` for the global policy,
@@ -16,11 +16,13 @@ export function invalid(name: string, what: string): TypeError {
   return new TypeError(`keyward: ${name} ${what}`);
 }
 
-/** Checks that `value` is a plain object with only the given fields. */
+/** Checks that `value` is a plain object with only the given fields; an unknown one is named with the field it likely meant. */
 export function checkFields(value: unknown, fields: readonly string[], name: Namer, path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(name(path), 'must be an object');
   for (const k of Object.keys(value)) {
-    if (!fields.includes(k)) throw invalid(name(path), `has an unknown field ${shownName(k)} (known: ${fields.join(', ')})`);
+    if (fields.includes(k)) continue;
+    const meant = likelyMeant(k, fields);
+    throw invalid(name(path), `has an unknown field ${shownName(k)} (${meant === undefined ? '' : `did you mean "${meant}"? `}known: ${fields.join(', ')})`);
   }
   return value as Record<string, unknown>;
 }
