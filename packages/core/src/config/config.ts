@@ -35,7 +35,8 @@ export interface KeywardConfig {
 const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Every top-level option: one that is not here is refused, so a misspelt one cannot silently leave a default in force. */
-const OPTIONS = fieldsOf<KeywardOptions>({
+/** The names of every option of `createKeyward` (adapters add their mount options to them). */
+export const OPTIONS = fieldsOf<KeywardOptions>({
   store: true, storeTimeout: true, prefix: true, env: true, randomBits: true, pepper: true, header: true, bearer: true, schemes: true,
   queryParam: true, maxCredentialLength: true, realm: true, cache: true, publicPaths: true, skipPreflight: true, clock: true,
   requestIdHeader: true, trackLastUsed: true, invalidation: true, onListenerError: true, environment: true,

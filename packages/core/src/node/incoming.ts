@@ -7,6 +7,8 @@ import { MAX_ENDPOINT_BODY } from '../endpoints/endpoint';
 import { createKeyward, isKeyward, type Keyward } from '../keyward';
 import { compileScopes, type CompiledScopes } from '../scopes/match';
 import { prepareResponseTracking } from './response-done';
+import { OPTIONS } from '../config/config';
+import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
 /**
  * What every adapter's middleware takes (`apiKeyAuth(options)` in Express and Koa): keyward's own options, or an
@@ -20,6 +22,9 @@ export interface MountOptions extends KeywardOptions {
   /** Weighted cost of each request for rate limits (default 1). */
   cost?: number;
 }
+
+/** Every option an adapter's middleware takes: keyward's own, and the mount's. */
+const MOUNT_OPTIONS: readonly string[] = Object.freeze([...OPTIONS, ...fieldsOf<Omit<MountOptions, keyof KeywardOptions>>({ keyward: true, scopes: true, cost: true })]);
 
 /** A mount resolved once, at start-up: the instance, and the requirements to pass to `check()` on every request. */
 export interface Mount {
@@ -58,6 +63,8 @@ export function resolveMount(arg?: MountOptions | Keyward): Mount {
   prepareResponseTracking(); // before any request, so a middleware that keeps res.write/res.end keeps the counting ones
   if (isKeyward(arg)) return { keyward: arg, requirements: {} };
   if (arg !== undefined && (typeof arg !== 'object' || arg === null)) throw new TypeError('keyward: options must be an object or an instance from createKeyward()');
+  // Checked here with the mount's own options, so `scope` is named as a slip for `scopes`, not for `store`.
+  if (arg !== undefined) refuseUnknownFields(arg, MOUNT_OPTIONS);
   const { keyward, scopes, cost, ...options } = arg ?? {};
   if (keyward !== undefined && !isKeyward(keyward)) throw new TypeError('keyward: option "keyward" must be an instance from createKeyward()');
   if (keyward && Object.keys(options).length > 0) throw new TypeError(`keyward: option "keyward" cannot be combined with other keyward options (${Object.keys(options).join(', ')})`);

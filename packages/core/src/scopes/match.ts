@@ -70,7 +70,8 @@ export function isCompiledScopes(value: unknown): value is CompiledScopes {
 export function compileScopes(requirement: string | readonly string[] | CompiledScopes): CompiledScopes {
   if (isCompiledScopes(requirement)) return requirement;
   const items = typeof requirement === 'string' ? [requirement] : requirement;
-  if (!Array.isArray(items) || items.length === 0) throw new TypeError('keyward: a scope requirement needs at least one scope');
+  if (!Array.isArray(items)) throw new TypeError('keyward: a scope requirement must be a scope, an expression or a list of them (strings)');
+  if (items.length === 0) throw new TypeError('keyward: a scope requirement needs at least one scope');
   const parts = items.map((s) => {
     if (typeof s !== 'string') throw new TypeError('keyward: scopes must be strings');
     return isValidScope(s) ? ({ op: 'scope', scope: s } as const) : parseScopeExpression(s);
