@@ -34,8 +34,10 @@ export interface KeywardConfig {
 
 const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Every top-level option: one that is not here is refused, so a misspelt one cannot silently leave a default in force. */
-/** The names of every option of `createKeyward` (adapters add their mount options to them). */
+/**
+ * Every top-level option of `createKeyward`: one that is not here is refused, so a misspelt one cannot silently leave
+ * a default in force. Adapters add their mount options (`keyward`, `scopes`, `cost`) to it.
+ */
 export const OPTIONS = fieldsOf<KeywardOptions>({
   store: true, storeTimeout: true, prefix: true, env: true, randomBits: true, pepper: true, header: true, bearer: true, schemes: true,
   queryParam: true, maxCredentialLength: true, realm: true, cache: true, publicPaths: true, skipPreflight: true, clock: true,

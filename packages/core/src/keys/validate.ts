@@ -26,13 +26,11 @@ export function checkString(value: unknown, name: string, max = 256): string {
   return value;
 }
 
-/** True when some string in `value` (a JSON value), a value or a member name, is not {@link isStorableText}. */
-function holdsUnstorable(value: unknown): boolean {
-  if (typeof value === 'string') return !isStorableText(value);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(holdsUnstorable);
-  return Object.entries(value).some(([k, v]) => !isStorableText(k) || holdsUnstorable(v));
-}
+/**
+ * In JSON text, an escape `JSON.stringify` writes only for a NUL character or an unpaired surrogate (a pair is written
+ * as it is), preceded by an even number of backslashes, so it is an escape and not escaped text.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/;
 
 /**
  * A key id as a message may show it: as it is when it looks like an id (`key_…`, up to 40 of `A-Za-z0-9_.:-` and no
@@ -60,22 +58,23 @@ export function checkScopes(scopes: unknown): string[] {
 /** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable. */
 export function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: "${name}" must be a plain object`);
-  let copy: Record<string, unknown>;
+  let text: string;
   try {
-    copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    text = JSON.stringify(value);
   } catch {
     throw new TypeError(`keyward: "${name}" must be JSON-serialisable`);
   }
-  if (holdsUnstorable(copy)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
-  return copy;
+  // Looked for in the text, member names included, at any depth, without walking the copy.
+  if (UNSTORABLE_ESCAPE.test(text)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** A Date or epoch milliseconds as epoch milliseconds. */
+/** The latest time a `Date` can hold (ms since the epoch, in the year 275760): a later one has no date, no ISO form. */
+export const MAX_TIME = 8.64e15;
+
+/** A Date or epoch milliseconds as epoch milliseconds, within what a `Date` can hold. */
 export function toTime(value: Date | number, name: string): number {
   const t = value instanceof Date ? value.getTime() : value;
   if (typeof t !== 'number' || !Number.isFinite(t) || Math.abs(t) > MAX_TIME) throw new TypeError(`keyward: "${name}" must be a Date or a time in ms since the epoch`);
   return t;
 }
-
-/** The latest time a `Date` can hold (ms since the epoch, in the year 275760): a later one has no date, no ISO form. */
-export const MAX_TIME = 8.64e15;
