@@ -76,6 +76,30 @@ describe('keys.rotate', () => {
     }
     await expect(kw.keys.revoke('key nope\n')).rejects.toMatchObject({ message: 'no key with id "key nope\\n"' });
     await expect(kw.keys.revoke('x'.repeat(60))).rejects.toMatchObject({ message: 'no key with id (a name of 60 characters, not shown: it could be a credential)' });
+
+    // No credential is stored as text: a key or a token pasted into a name, a reason, a plan or metadata is refused, unshown.
+    const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEiLCJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';
+    const stored = /holds a key or a token \(not shown\): keyward never stores a credential$/;
+    const other = await kw.keys.create({ owner: 'acme' });
+    for (const call of [
+      () => kw.keys.create({ owner: 'acme', name: `old key ${key}` }),
+      () => kw.keys.create({ owner: `acme:${key}` }),
+      () => kw.keys.create({ owner: 'acme', metadata: { previous: key } }),
+      () => kw.keys.create({ owner: 'acme', metadata: { nested: [{ idToken: token }] } }),
+      () => kw.keys.update(other.record.id, { name: `x${key}` }), // glued to the word before it
+      () => kw.keys.update(other.record.id, { plan: key }),
+      () => kw.keys.revoke(other.record.id, { reason: `posted on GitHub: ${key}` }),
+      () => kw.keys.disable(other.record.id, { reason: token }),
+      () => kw.keys.revokeOwner('acme', { reason: key }),
+    ]) {
+      const error = await call().then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(stored);
+      expect(error?.message).not.toContain(key.slice(8));
+    }
+    expect((await kw.keys.get(other.record.id))!.status).toBe('active'); // nothing was revoked or disabled
+    // snake_case words with a long tail are not keys (no checksum): kept.
+    const snake = await kw.keys.create({ owner: 'acme_prod_customerIdentifier123456', name: 'user_profile_settingsForTheMainAccountXYZ', metadata: { ref: 'team_alpha_ABCDEFGHIJKLMNOPQRSTUVWX' } });
+    expect(snake.record.name).toBe('user_profile_settingsForTheMainAccountXYZ');
     await expect(kw.keys.rotate(b.record.id, { gracePeriod: 'soon' })).rejects.toThrow(TypeError);
     await flush();
     expect(events.filter((e) => e.type === 'key.revoked' && e.keyId === a.record.id)).toHaveLength(1);

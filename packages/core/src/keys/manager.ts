@@ -14,7 +14,7 @@ import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFo
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
-import { checkObject, checkScopes, checkString, MAX_OWNER, shownKeyId, toTime } from './validate';
+import { checkObject, checkScopes, checkString, checkText, MAX_OWNER, shownKeyId, toTime } from './validate';
 import { importedIdentity, type ImportKeyInput } from './import';
 import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepReport } from './lifecycle';
 import type { KeyRestrictions } from '../restrictions/types';
@@ -180,7 +180,7 @@ export class KeyManager {
 
   /** Checks `input` and builds a record around a key's hash fields. Never mutates the input. */
   protected build(input: CreateKeyInput, now: number, identity: Pick<KeyRecord, 'hash' | 'hashVersion' | 'hint' | 'prefix' | 'env'> & Partial<KeyRecord>): KeyRecord {
-    const owner = checkString(input.owner, 'owner', MAX_OWNER);
+    const owner = checkText(input.owner, 'owner', MAX_OWNER);
     if (input.expiresAt !== undefined && input.expiresIn !== undefined) throw new TypeError('keyward: give "expiresAt" or "expiresIn", not both');
     let expiresAt: number | undefined;
     let lifetimeMs: number | undefined;
@@ -196,7 +196,7 @@ export class KeyManager {
       id: `key_${randomBase62(16)}`,
       ...identity,
       owner,
-      ...(input.name !== undefined ? { name: checkString(input.name, 'name') } : {}),
+      ...(input.name !== undefined ? { name: checkText(input.name, 'name') } : {}),
       scopes: input.scopes === undefined ? [] : checkScopes(input.scopes),
       ...(input.plan !== undefined ? { plan: this.checkPlan(input.plan) } : {}),
       ...(input.restrictions !== undefined ? { restrictions: validateRestrictions(checkObject(input.restrictions, 'restrictions')) } : {}),
@@ -280,7 +280,7 @@ export class KeyManager {
   async update(id: string, input: UpdateKeyInput): Promise<KeyInfo> {
     refuseUnknownInput(input, UPDATE_FIELDS, 'keys.update()');
     const patch: KeyPatch = { updatedAt: this.deps.clock() };
-    if (input.name !== undefined) patch.name = checkString(input.name, 'name');
+    if (input.name !== undefined) patch.name = checkText(input.name, 'name');
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
     if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : this.checkPlan(input.plan);
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
@@ -296,7 +296,7 @@ export class KeyManager {
   async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.revoke()');
     const now = this.deps.clock();
-    const r = await this.change(id, { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkString(options.reason, 'reason', 500) } : {}) });
+    const r = await this.change(id, { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkText(options.reason, 'reason', 500) } : {}) });
     this.deps.events.emit({ type: 'key.revoked', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
     return toKeyInfo(r);
   }
@@ -306,7 +306,7 @@ export class KeyManager {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.disable()');
     const current = await this.require(id);
     if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be disabled`);
-    const r = await this.change(id, { status: 'disabled', updatedAt: this.deps.clock(), ...(options.reason !== undefined ? { disabledReason: checkString(options.reason, 'reason', 500) } : {}) });
+    const r = await this.change(id, { status: 'disabled', updatedAt: this.deps.clock(), ...(options.reason !== undefined ? { disabledReason: checkText(options.reason, 'reason', 500) } : {}) });
     this.deps.events.emit({ type: 'key.disabled', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
     return toKeyInfo(r);
   }
@@ -403,7 +403,7 @@ export class KeyManager {
 
   /** Revokes the matching keys that are not revoked yet. */
   protected async revokeWhere(owner: string | undefined, match: (record: KeyRecord) => boolean, reason: string | undefined): Promise<RevokedKeys> {
-    if (reason !== undefined) checkString(reason, 'reason', 500);
+    if (reason !== undefined) checkText(reason, 'reason', 500);
     const targets: KeyRecord[] = [];
     for await (const r of this.records(owner)) if (r.status !== 'revoked' && match(r)) targets.push(r);
     const ids: string[] = [];
@@ -575,7 +575,7 @@ export class KeyManager {
 
   /** A key's plan: a name of at most 64 characters, not a near miss of a configured plan (`proo` for `pro`). */
   private checkPlan(plan: unknown): string {
-    const name = checkString(plan, 'plan', 64);
+    const name = checkText(plan, 'plan', 64);
     const plans = this.deps.limitNames?.plans;
     if (plans !== undefined && plans.length > 0) refuseNearMiss(name, plans, 'plan');
     return name;

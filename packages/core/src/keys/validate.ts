@@ -1,6 +1,7 @@
 import { shownName } from '../config/fields';
 import { redactCredentials } from '../events/redact';
 import { isValidScope } from '../scopes/expression';
+import { looksLikeKeywardKey } from './format';
 
 /** Longest owner accepted. */
 export const MAX_OWNER = 256;
@@ -24,6 +25,36 @@ export function checkString(value: unknown, name: string, max = 256): string {
   }
   if (!isStorableText(value)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
   return value;
+}
+
+/** Text shaped like a keyward key of any prefix (confirmed by its checksum, {@link holdsCredential}). */
+const KEY_IN_TEXT = /[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}/g;
+/** A JWT: a JSON header and payload (`eyJ…`), and a signature. */
+const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/;
+
+/**
+ * True when `text` holds a keyward key of any prefix (its checksum verified, so a snake_case word is not one, also when
+ * glued to the word before it) or a JWT. keyward stores no credential: one pasted into a key's name, a revocation
+ * reason or its metadata would be kept in plain text and sent in events.
+ */
+export function holdsCredential(text: string): boolean {
+  if (JWT_IN_TEXT.test(text)) return true;
+  for (const m of text.matchAll(KEY_IN_TEXT)) {
+    const found = m[0];
+    const prefixEnd = found.indexOf('_');
+    for (let start = 0; start < prefixEnd; start++) if (looksLikeKeywardKey(found.slice(start))) return true;
+  }
+  return false;
+}
+
+/**
+ * Free text a key record keeps (owner, name, plan, a reason): {@link checkString}, and no credential in it
+ * ({@link holdsCredential}); the message never shows the text.
+ */
+export function checkText(value: unknown, name: string, max = 256): string {
+  const text = checkString(value, name, max);
+  if (holdsCredential(text)) throw new TypeError(`keyward: "${name}" holds a key or a token (not shown): keyward never stores a credential`);
+  return text;
 }
 
 /**
@@ -55,7 +86,7 @@ export function checkScopes(scopes: unknown): string[] {
   return [...new Set(scopes as string[])];
 }
 
-/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable. */
+/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable, no credential in it. */
 export function checkObject(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: "${name}" must be a plain object`);
   let text: string;
@@ -66,6 +97,7 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
   }
   // Looked for in the text, member names included, at any depth, without walking the copy.
   if (UNSTORABLE_ESCAPE.test(text)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
+  if (holdsCredential(text)) throw new TypeError(`keyward: "${name}" holds a key or a token (not shown): keyward never stores a credential`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
