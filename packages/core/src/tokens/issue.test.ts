@@ -60,6 +60,14 @@ describe('issuing', () => {
     await expect(kw.tokens.issue({ subject: 's', ttl: '2d' })).rejects.toThrow(/"ttl" must be at least 1s and at most/);
     await expect(kw.tokens.issue({ subject: 's', claims: { exp: 1 } })).rejects.toThrow(/registered claim "exp"/);
     await expect(kw.tokens.issue({ subject: 's', scopes: ['bad scope'] })).rejects.toThrow(/"scopes"/);
+    // A token's payload is readable by whoever holds it, and its subject is logged: no credential goes into either.
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const { token } = await kw.tokens.issue({ subject: 's' });
+    await expect(kw.tokens.issue({ subject: key })).rejects.toThrow('keyward: "subject" holds a key or a token (not shown): keyward never stores a credential');
+    await expect(kw.tokens.issue({ subject: 's', claims: { upstream: { token } } })).rejects.toThrow('keyward: "claims" holds a key or a token (not shown)');
+    await expect(kw.tokens.issue({ subject: 's', claims: { apiKey: key } })).rejects.toThrow('keyward: "claims" holds a key or a token (not shown)');
+    await expect(kw.tokens.issue({ subject: 's', claims: { n: 1n } as never })).rejects.toThrow('keyward: "claims" must be JSON-serialisable');
+    await kw.close();
   });
 
   it('revokes by jti, and refuses the token itself (or a key) given for its jti without storing or showing it', async () => {
