@@ -94,6 +94,12 @@ describe('keyward scan: files and output', () => {
     const report = jsonOf<{ findings: JsonFinding[]; skipped: number }>(r);
     expect(report.findings.map((f) => f.file)).toEqual(['found.ts']);
     expect(report.skipped).toBe(3); // blob.bin, image.png, big.txt
+    expect(report).toMatchObject({ tooLarge: 1 }); // big.txt: text, unscanned
+    const human = await cli(['scan', '--max-size', '1k'], { cwd: dir });
+    expect(human.stderr).toMatch(/\(\d+ scanned; 1 file\(s\) larger than --max-size 1k not scanned\)\. Revoke/);
+    rmSync(join(dir, 'found.ts'));
+    const clean = await cli(['scan', '--max-size', '1k'], { cwd: dir });
+    expect(clean).toMatchObject({ code: 0, stderr: expect.stringMatching(/^keyward scan: no credentials found \(\d+ file\(s\) scanned; 1 file\(s\) larger than --max-size 1k not scanned\)\.\n$/) });
 
     // outside git: a plain walk, still skipping node_modules and .git
     const plain = join(tmp, 'walk');

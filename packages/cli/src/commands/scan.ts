@@ -32,10 +32,12 @@ export function scanCommand(io: CliIO): Command {
         throw new CliError(error instanceof Error ? error.message : 'scan failed');
       }
       const { findings } = report;
-      if (o.json) io.stdout.write(json({ findings, scanned: report.scanned, skipped: report.skipped }));
+      if (o.json) io.stdout.write(json({ findings, scanned: report.scanned, skipped: report.skipped, tooLarge: report.tooLarge }));
       else {
         for (const f of findings) io.stdout.write(`${f.file}:${f.line}:${f.column}  ${f.kind}  ${f.masked}${f.detail ? `  (${f.detail})` : ''}\n`);
-        io.stderr.write(findings.length ? `keyward scan: ${findings.length} credential(s) found in ${new Set(findings.map((f) => f.file)).size} file(s) (${report.scanned} scanned). Revoke and rotate them; mark test fixtures with "keyward:allow".\n` : `keyward scan: no credentials found (${report.scanned} file(s) scanned).\n`);
+        // A text file over --max-size was not read: say so, or "no credentials found" would claim more than was checked.
+        const unscanned = report.tooLarge > 0 ? `; ${report.tooLarge} file(s) larger than --max-size ${o.maxSize} not scanned` : '';
+        io.stderr.write(findings.length ? `keyward scan: ${findings.length} credential(s) found in ${new Set(findings.map((f) => f.file)).size} file(s) (${report.scanned} scanned${unscanned}). Revoke and rotate them; mark test fixtures with "keyward:allow".\n` : `keyward scan: no credentials found (${report.scanned} file(s) scanned${unscanned}).\n`);
       }
       if (findings.length) throw new CliError('', 1);
     });

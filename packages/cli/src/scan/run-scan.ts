@@ -24,6 +24,8 @@ export interface ScanReport {
   readonly scanned: number;
   /** Files skipped as binary or too large. */
   readonly skipped: number;
+  /** Of those, the files skipped only for being larger than the limit: text that may hold a credential, unscanned. */
+  readonly tooLarge: number;
 }
 
 interface Source {
@@ -69,17 +71,28 @@ export function runScan(options: ScanOptions): ScanReport {
   const findings: Finding[] = [];
   let scanned = 0;
   let skipped = 0;
+  let tooLarge = 0;
   try {
     for (const [i, s] of sources.entries()) {
       progress.tick(i);
-      if (hasBinaryExtension(s.name) || s.size > maxBytes) {
+      if (hasBinaryExtension(s.name)) {
         skipped++;
+        continue;
+      }
+      if (s.size > maxBytes) {
+        skipped++;
+        tooLarge++;
         continue;
       }
       const content = s.read();
       if (content === undefined) continue;
-      if (content.length > maxBytes || isBinary(content)) {
+      if (isBinary(content)) {
         skipped++;
+        continue;
+      }
+      if (content.length > maxBytes) {
+        skipped++;
+        tooLarge++;
         continue;
       }
       scanned++;
@@ -88,5 +101,5 @@ export function runScan(options: ScanOptions): ScanReport {
   } finally {
     progress.done();
   }
-  return { findings, scanned, skipped };
+  return { findings, scanned, skipped, tooLarge };
 }
