@@ -100,6 +100,10 @@ describe('keys.rotate', () => {
     // snake_case words with a long tail are not keys (no checksum): kept.
     const snake = await kw.keys.create({ owner: 'acme_prod_customerIdentifier123456', name: 'user_profile_settingsForTheMainAccountXYZ', metadata: { ref: 'team_alpha_ABCDEFGHIJKLMNOPQRSTUVWX' } });
     expect(snake.record.name).toBe('user_profile_settingsForTheMainAccountXYZ');
+    // Metadata rides along in every cache entry: at most 64 KiB as JSON.
+    await expect(kw.keys.create({ owner: 'acme', metadata: { x: 'a'.repeat(64 * 1024) } })).rejects.toThrow('keyward: "metadata" must be at most 64 KiB as JSON');
+    await expect(kw.keys.update(snake.record.id, { metadata: { x: 'é'.repeat(40 * 1024) } })).rejects.toThrow('at most 64 KiB'); // bytes, not characters
+    expect((await kw.keys.create({ owner: 'acme', metadata: { x: 'a'.repeat(60 * 1024) } })).record.metadata).toEqual({ x: 'a'.repeat(60 * 1024) });
     await expect(kw.keys.rotate(b.record.id, { gracePeriod: 'soon' })).rejects.toThrow(TypeError);
     await flush();
     expect(events.filter((e) => e.type === 'key.revoked' && e.keyId === a.record.id)).toHaveLength(1);

@@ -14,7 +14,7 @@ import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFo
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
-import { checkObject, checkScopes, checkString, checkText, MAX_OWNER, shownKeyId, toTime } from './validate';
+import { checkObject, checkScopes, checkString, checkText, MAX_METADATA_BYTES, MAX_OWNER, shownKeyId, toTime } from './validate';
 import { importedIdentity, type ImportKeyInput } from './import';
 import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepReport } from './lifecycle';
 import type { KeyRestrictions } from '../restrictions/types';
@@ -206,7 +206,7 @@ export class KeyManager {
       updatedAt: now,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
       ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
-      metadata: input.metadata === undefined ? {} : checkObject(input.metadata, 'metadata'),
+      metadata: input.metadata === undefined ? {} : checkObject(input.metadata, 'metadata', MAX_METADATA_BYTES),
     };
   }
 
@@ -285,7 +285,7 @@ export class KeyManager {
     if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : this.checkPlan(input.plan);
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
     if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits);
-    if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata');
+    if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata', MAX_METADATA_BYTES);
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
     const r = await this.change(id, patch);
     this.deps.events.emit({ type: 'key.updated', keyId: r.id, hint: r.hint, owner: r.owner });

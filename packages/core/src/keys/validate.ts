@@ -86,8 +86,8 @@ export function checkScopes(scopes: unknown): string[] {
   return [...new Set(scopes as string[])];
 }
 
-/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable, no credential in it. */
-export function checkObject(value: unknown, name: string): Record<string, unknown> {
+/** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable, no credential in it, at most `maxBytes` as JSON when given. */
+export function checkObject(value: unknown, name: string, maxBytes?: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`keyward: "${name}" must be a plain object`);
   let text: string;
   try {
@@ -95,11 +95,18 @@ export function checkObject(value: unknown, name: string): Record<string, unknow
   } catch {
     throw new TypeError(`keyward: "${name}" must be JSON-serialisable`);
   }
+  if (maxBytes !== undefined && Buffer.byteLength(text) > maxBytes) throw new TypeError(`keyward: "${name}" must be at most ${maxBytes / 1024} KiB as JSON`);
   // Looked for in the text, member names included, at any depth, without walking the copy.
   if (UNSTORABLE_ESCAPE.test(text)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
   if (holdsCredential(text)) throw new TypeError(`keyward: "${name}" holds a key or a token (not shown): keyward never stores a credential`);
   return JSON.parse(text) as Record<string, unknown>;
 }
+
+/**
+ * The most a key's `metadata` may hold, as JSON: every look-up cache entry carries it (10,000 entries by default), so
+ * metadata a key's owner can set through a self-service page must not let them grow a server's memory at will.
+ */
+export const MAX_METADATA_BYTES = 64 * 1024;
 
 /** The latest time a `Date` can hold (ms since the epoch, in the year 275760): a later one has no date, no ISO form. */
 export const MAX_TIME = 8.64e15;
