@@ -100,6 +100,9 @@ describe('keys.rotate', () => {
     // snake_case words with a long tail are not keys (no checksum): kept.
     const snake = await kw.keys.create({ owner: 'acme_prod_customerIdentifier123456', name: 'user_profile_settingsForTheMainAccountXYZ', metadata: { ref: 'team_alpha_ABCDEFGHIJKLMNOPQRSTUVWX' } });
     expect(snake.record.name).toBe('user_profile_settingsForTheMainAccountXYZ');
+    await expect(kw.keys.create({ owner: 'acme', scopes: ['docs:read', key] })).rejects.toThrow('keyward: "scopes" holds a key or a token (not shown)');
+    await expect(kw.keys.create({ owner: 'acme', scopes: Array.from({ length: 1001 }, (_, i) => `s${i}`) })).rejects.toThrow('keyward: "scopes" must hold at most 1000 scopes');
+    expect((await kw.keys.create({ owner: 'acme', scopes: Array.from({ length: 1000 }, (_, i) => `s${i}`) })).record.scopes).toHaveLength(1000);
     // Metadata rides along in every cache entry: at most 64 KiB as JSON.
     await expect(kw.keys.create({ owner: 'acme', metadata: { x: 'a'.repeat(64 * 1024) } })).rejects.toThrow('keyward: "metadata" must be at most 64 KiB as JSON');
     await expect(kw.keys.update(snake.record.id, { metadata: { x: 'é'.repeat(40 * 1024) } })).rejects.toThrow('at most 64 KiB'); // bytes, not characters

@@ -79,12 +79,19 @@ export function shownKeyId(id: string): string {
   return /^[A-Za-z0-9_.:-]{1,40}$/.test(id) && !/[0-9A-Za-z]{24}/.test(id) ? id : shownName(id);
 }
 
-/** Valid, de-duplicated scopes. */
+/** Valid, de-duplicated scopes: at most {@link MAX_SCOPES}, none of them a credential. */
 export function checkScopes(scopes: unknown): string[] {
   if (!Array.isArray(scopes)) throw new TypeError('keyward: "scopes" must be an array of scope strings');
-  for (const s of scopes) if (!isValidScope(s)) throw new TypeError(`keyward: "scopes" contains an invalid scope: ${JSON.stringify(redactCredentials(String(s))).slice(0, 80)}`);
+  if (scopes.length > MAX_SCOPES) throw new TypeError(`keyward: "scopes" must hold at most ${MAX_SCOPES} scopes`);
+  for (const s of scopes) {
+    if (!isValidScope(s)) throw new TypeError(`keyward: "scopes" contains an invalid scope: ${JSON.stringify(redactCredentials(String(s))).slice(0, 80)}`);
+    if (holdsCredential(s)) throw new TypeError('keyward: "scopes" holds a key or a token (not shown): keyward never stores a credential');
+  }
   return [...new Set(scopes as string[])];
 }
+
+/** The most scopes a key holds: each is checked on its requests and kept in every cache entry. */
+export const MAX_SCOPES = 1000;
 
 /** A JSON deep copy of a plain object (so the caller's object is never stored or mutated), every string in it storable, no credential in it, at most `maxBytes` as JSON when given. */
 export function checkObject(value: unknown, name: string, maxBytes?: number): Record<string, unknown> {

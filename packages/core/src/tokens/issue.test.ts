@@ -63,6 +63,7 @@ describe('issuing', () => {
     // A token's payload is readable by whoever holds it, and its subject is logged: no credential goes into either.
     const { key } = await kw.keys.create({ owner: 'acme' });
     const { token } = await kw.tokens.issue({ subject: 's' });
+    await expect(kw.tokens.issue({ subject: 's', scopes: [key] })).rejects.toThrow('keyward: "scopes" holds a key or a token (not shown)');
     await expect(kw.tokens.issue({ subject: key })).rejects.toThrow('keyward: "subject" holds a key or a token (not shown): keyward never stores a credential');
     await expect(kw.tokens.issue({ subject: 's', claims: { upstream: { token } } })).rejects.toThrow('keyward: "claims" holds a key or a token (not shown)');
     await expect(kw.tokens.issue({ subject: 's', claims: { apiKey: key } })).rejects.toThrow('keyward: "claims" holds a key or a token (not shown)');

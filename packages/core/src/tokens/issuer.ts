@@ -8,7 +8,7 @@ import { randomBase62 } from '../util/base62';
 import { isValidScope } from '../scopes/expression';
 import type { SigningConfig, SigningKey } from './config';
 import { fieldsOf, refuseUnknownInput } from '../config/fields';
-import { checkObject, checkText } from '../keys/validate';
+import { checkObject, checkText, holdsCredential } from '../keys/validate';
 
 /** What `kw.tokens.issue()` takes. */
 export interface IssueTokenInput {
@@ -78,6 +78,7 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
     checkText(subject, 'subject');
     const scopes = input.scopes ?? [];
     if (!Array.isArray(scopes) || !scopes.every(isValidScope)) throw new TypeError('keyward: "scopes" must be an array of valid scope names');
+    if (scopes.some(holdsCredential)) throw new TypeError('keyward: "scopes" holds a key or a token (not shown): keyward never stores a credential');
     const ttlMs = input.ttl === undefined ? signing.ttlMs : parseDuration(input.ttl, 'ttl');
     if (ttlMs < 1000 || ttlMs > signing.maxTtlMs) throw new TypeError('keyward: "ttl" must be at least 1s and at most tokens.signing.maxTtl');
     let audience = signing.audience;
