@@ -58,6 +58,23 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(verifyWebhookSignature({ secret: SECRET, header, body, toleranceSeconds: 60, now: 1_090_000 })).toBe(false);
   });
 
+  it('verifyWebhookSignature: a tolerance or a time that is not a number cannot turn the replay check off', () => {
+    const body = '{"type":"key.revoked"}';
+    const header = signWebhook(SECRET, body, 1_000);
+    // NaN compares false with everything: a year-old delivery would have been accepted.
+    for (const toleranceSeconds of [Number.NaN, -1, Infinity, '60' as never]) {
+      expect(() => verifyWebhookSignature({ secret: SECRET, header, body, toleranceSeconds, now: 1_000 + 365 * 86_400_000 })).toThrow('keyward: "toleranceSeconds" must be a non-negative number of seconds');
+    }
+    for (const now of [Number.NaN, Infinity, '1000' as never]) expect(() => verifyWebhookSignature({ secret: SECRET, header, body, now })).toThrow('keyward: "now" must be a time in ms since the epoch');
+    expect(() => verifyWebhookSignature({ secret: SECRET, header, body: { type: 'key.revoked' } as never })).toThrow('keyward: "body" must be the raw body, a string or a Buffer');
+    expect(verifyWebhookSignature({ secret: SECRET, header, body: Buffer.from(body), now: 1_000_000 })).toBe(true);
+    // Hostile headers are refused, never thrown on.
+    for (const bad of ['', ',,,', 't=', 'v1=', `t=1000,v1=${'0'.repeat(64)}`, `t=abc,v1=${header.slice(-64)}`, 'x'.repeat(100_000), `t=1000,v1=${header.slice(-64).toUpperCase()}`]) {
+      expect(verifyWebhookSignature({ secret: SECRET, header: bad, body, now: 1_000_000 })).toBe(false);
+    }
+    expect(verifyWebhookSignature({ secret: SECRET, header: [header, header], body, now: 1_000_000 })).toBe(false);
+  });
+
   it('pinoSink: its options, "redact" and "levels"', () => {
     const out = lines();
     const logger = pino(out.stream);

@@ -44,13 +44,20 @@ const INPUT = fieldsOf<VerifyWebhookInput>({ secret: true, header: true, body: t
  *   …
  * });
  * ```
- * @throws TypeError for a missing secret or an unknown field of `input`
+ * @throws TypeError for a missing secret, a body that is not raw, a tolerance or time that is not a finite number, or
+ *   an unknown field of `input`
  */
 export function verifyWebhookSignature(input: VerifyWebhookInput): boolean {
   if (typeof input !== 'object' || input === null) throw new TypeError('keyward: verifyWebhookSignature() takes an input object');
   refuseUnknownInput(input, INPUT, 'verifyWebhookSignature()');
   const { secret, header } = input;
   if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('keyward: "secret" must be a non-empty string');
+  if (typeof input.body !== 'string' && !Buffer.isBuffer(input.body)) throw new TypeError('keyward: "body" must be the raw body, a string or a Buffer');
+  // A NaN here (`Number(process.env.X)` of an unset variable) would make every age pass the check below: refused.
+  const tolerance = input.toleranceSeconds ?? 300;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('keyward: "toleranceSeconds" must be a non-negative number of seconds');
+  const nowMs = input.now ?? Date.now();
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw new TypeError('keyward: "now" must be a time in ms since the epoch');
   if (typeof header !== 'string') return false;
   let timestamp: number | undefined;
   const signatures: string[] = [];
@@ -62,8 +69,7 @@ export function verifyWebhookSignature(input: VerifyWebhookInput): boolean {
     else if (name === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
   }
   if (timestamp === undefined || signatures.length === 0) return false;
-  const tolerance = input.toleranceSeconds ?? 300;
-  const now = Math.floor((input.now ?? Date.now()) / 1000);
+  const now = Math.floor(nowMs / 1000);
   if (Math.abs(now - timestamp) > tolerance) return false;
   const body = typeof input.body === 'string' ? input.body : input.body.toString('utf8');
   const expected = signWebhook(secret, body, timestamp).slice(`t=${timestamp},v1=`.length);
