@@ -82,6 +82,10 @@ describe('encryption at rest', () => {
     expect(encryptionFromEnv({ KEYWARD_ENCRYPTION_KEYS_FILE: join(dir, 'keys') })!.currentKeyId).toBe('file1');
     const msg = failure(() => parseMasterKeys('bad:c2hvcnQ='));
     expect(msg).toBe('TypeError: keyward: KEYWARD_ENCRYPTION_KEYS entry 1 (id "bad") must hold a 32-byte key in hex or base64');
+    // The two halves swapped ("key:id"): the "id" is the key, and is not shown.
+    const swapped = failure(() => parseMasterKeys(`${hex}:2026-01`));
+    expect(swapped).toBe('TypeError: keyward: KEYWARD_ENCRYPTION_KEYS entry 1 (id (a name of 64 characters, not shown: it could be a credential)) must hold a 32-byte key in hex or base64');
+    expect(swapped).not.toContain(hex.slice(0, 16));
     expect(failure(() => encryptionFromEnv({ KEYWARD_ENCRYPTION_KEYS_FILE: join(dir, 'missing') }))).toBe('TypeError: keyward: cannot read the file named by KEYWARD_ENCRYPTION_KEYS_FILE');
   });
 });

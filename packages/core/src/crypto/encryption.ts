@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KeywardError } from '../errors';
+import { shownName } from '../config/fields';
 
 /** A master key for encryption at rest: 32 random bytes and a short id that is stored with every ciphertext. */
 export interface MasterKey {
@@ -61,7 +62,7 @@ export function createEncryption(options: EncryptionOptions): Encryption {
   options.keys.forEach((k, i) => {
     if (typeof k?.id !== 'string' || !KEY_ID_RE.test(k.id)) throw new TypeError(`keyward: option "encryption.keys[${i}].id" must be 1–64 characters from A-Z a-z 0-9 . _ -`);
     if (!(k.key instanceof Uint8Array) || k.key.length !== 32) throw new TypeError(`keyward: option "encryption.keys[${i}].key" must be 32 bytes`);
-    if (keys.has(k.id)) throw new TypeError(`keyward: option "encryption.keys[${i}].id" repeats the id ${k.id}`);
+    if (keys.has(k.id)) throw new TypeError(`keyward: option "encryption.keys[${i}].id" repeats the id ${shownName(k.id)}`);
     keys.set(k.id, Buffer.from(k.key));
   });
   const currentKeyId = options.currentKeyId ?? options.keys[0]!.id;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createEncryption, type Encryption, type MasterKey } from './encryption';
+import { shownName } from '../config/fields';
 
 /**
  * Parses master keys from text: entries `id:key` separated by commas or new lines, the key as 64 hex characters or
@@ -17,7 +18,7 @@ export function parseMasterKeys(text: string, source = 'KEYWARD_ENCRYPTION_KEYS'
     const id = entry.slice(0, at);
     const raw = entry.slice(at + 1);
     const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-    if (key.length !== 32) throw new TypeError(`keyward: ${source} entry ${i + 1} (id ${JSON.stringify(id).slice(0, 70)}) must hold a 32-byte key in hex or base64`);
+    if (key.length !== 32) throw new TypeError(`keyward: ${source} entry ${i + 1} (id ${shownName(id)}) must hold a 32-byte key in hex or base64`);
     return { id, key };
   });
 }
