@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { createKeyward, type Keyward, type KeyStore, type KeyInfo } from '@keyward/core';
-import { RedisKeyStore, RedisInvalidationChannel } from '@keyward/redis';
+import { boundedRedisOptions, RedisKeyStore, RedisInvalidationChannel } from '@keyward/redis';
 import { PostgresKeyStore } from '@keyward/postgres';
 import { cli, jsonOf } from './helpers/cli';
 
@@ -37,7 +37,7 @@ const BACKENDS: Backend[] = [
     name: 'redis',
     flags: ['--redis', REDIS_URL, '--redis-prefix', redisPrefix, '--channel', channel],
     async setup() {
-      redis = new Redis(REDIS_URL, { lazyConnect: true });
+      redis = new Redis(REDIS_URL, { ...boundedRedisOptions(), lazyConnect: true }); // as the README sets a client up (no offline queue, no warning)
       await redis.connect();
       return { store: new RedisKeyStore({ client: redis, prefix: redisPrefix }), invalidation: new RedisInvalidationChannel({ client: redis, channel }) };
     },

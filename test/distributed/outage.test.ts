@@ -148,7 +148,11 @@ suite.each(['deny', 'allow', 'local'] as const)('rate limits on Redis, storeFail
 
   beforeAll(async () => {
     await ensureUp();
+    // "allow" warns once that limits go unenforced while the store is down: expected here, not printed.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
     kw = createKeyward({ limits: { rules: { burst: { points: 1_000_000, window: '1m' } }, store: redisLimits(await connected(), rlPrefix), storeFailure: policy, storeTimeout: STORE_TIMEOUT } });
+    expect(warn.mock.calls.map(([, o]) => (o as { code: string }).code)).toEqual(policy === 'allow' ? ['KEYWARD_LIMITS_FAIL_OPEN'] : []);
+    warn.mockRestore();
     app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
     key = (await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] })).key;
   });

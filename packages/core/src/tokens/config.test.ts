@@ -36,7 +36,7 @@ describe('tokens options: start-up checks', () => {
     expect(() => make(issuer({}).tokens)).toThrow(/needs exactly one key source/);
     expect(() => make(issuer({ secret: SECRET, jwksUri: 'https://x/', algorithms: ['HS256'] }).tokens)).toThrow(/needs exactly one key source/);
     expect(() => make(issuer({ jwksUri: 'http://auth.example.com/jwks', algorithms: ['RS256'] }).tokens)).toThrow(/"tokens.issuers\[0\].jwksUri" must be an https URL/);
-    expect(() => make({ issuers: [{ issuer: 'x', secret: SECRET, algorithms: ['HS256'] }, { issuer: 'x', secret: SECRET, algorithms: ['HS256'] }] })).toThrow(/repeats an issuer/);
+    expect(() => make({ issuers: [{ issuer: 'x', audience: 'a', secret: SECRET, algorithms: ['HS256'] }, { issuer: 'x', audience: 'a', secret: SECRET, algorithms: ['HS256'] }] })).toThrow(/repeats an issuer/);
     expect(() => make({})).toThrow(/needs "issuers" or "signing"/);
   });
 
@@ -56,7 +56,7 @@ describe('tokens options: start-up checks', () => {
   });
 
   it('does not mutate the options', () => {
-    const options = { tokens: { issuers: [{ issuer: 'x', secret: SECRET, algorithms: ['HS256'] as const }], cache: { max: 5 } } };
+    const options = { tokens: { issuers: [{ issuer: 'x', audience: 'api', secret: SECRET, algorithms: ['HS256'] as const }], cache: { max: 5 } } };
     const copy = JSON.parse(JSON.stringify(options));
     createKeyward(options as never);
     expect(options).toEqual(copy);
