@@ -85,6 +85,36 @@ describe('webhook sink', () => {
     await rx.close();
   });
 
+  it('takes the status and leaves the answer unread: a receiver streaming an endless body is cut off, not buffered', async () => {
+    let sentMiB = 0;
+    let closed!: () => void;
+    const cut = new Promise<void>((r) => (closed = r));
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200);
+        const chunk = Buffer.alloc(1 << 20, 97);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk)) sentMiB++;
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        res.on('close', closed);
+        pump();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // With the body read, this delivery would hold its slot, and buffer what arrives, for the whole minute.
+    const sink = webhookSink({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, secret: SECRET, timeout: '1m', retries: 0 });
+    sink.send(EVENT);
+    await sink.flush();
+    await cut; // the sink closed the answer: the receiver's endless body ended there
+    expect(sink.stats()).toMatchObject({ pending: 0, delivered: 1, failed: 0 });
+    expect(sentMiB).toBeLessThan(256);
+    await sink.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
   it('verifies timestamps and checks its options', () => {
     const body = '{"a":1}';
     const header = signWebhook(SECRET, body, 1_700_000_000);

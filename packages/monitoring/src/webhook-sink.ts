@@ -141,7 +141,9 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
         redirect: 'manual',
       });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      // The status is all a delivery needs. The body is cancelled, not read: a receiver (or whatever answers at its
+      // address) that streams a large answer would otherwise be buffered, gigabytes within the timeout.
+      await res.body?.cancel().catch(() => undefined);
     } catch {
       status = 0;
     }
