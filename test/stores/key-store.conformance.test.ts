@@ -168,6 +168,25 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     expect((await store.get(r.id))!.expiresAt).toBeUndefined();
   });
 
+  it('a conditional update lands only while its condition holds, and of concurrent ones exactly one wins', async () => {
+    const r = record();
+    await store.create(r);
+    const claim = (to: string) => store.update(r.id, { rotatedTo: to, graceEndsAt: T0 + 1000 }, { status: 'active', absent: ['rotatedTo', 'graceEndsAt'] });
+    const outcomes = await Promise.allSettled(['key_a', 'key_b', 'key_c', 'key_d'].map(claim));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as { code?: string }).code).toBe('KEY_CONFLICT');
+    const won = (outcomes.find((o) => o.status === 'fulfilled') as PromiseFulfilledResult<KeyRecord>).value.rotatedTo;
+    expect((await store.get(r.id))!.rotatedTo).toBe(won);
+    // A status condition: a revoked record is not patched; a record that meets it is.
+    const other = record();
+    await store.create(other);
+    await store.update(other.id, { status: 'revoked' });
+    expect(await errorCodeOf(store.update(other.id, { name: 'x' }, { status: 'active' }))).toBe('KEY_CONFLICT');
+    expect((await store.get(other.id))!.name).toBe(other.name);
+    expect((await store.update(other.id, { name: 'y' }, { status: 'revoked', absent: ['rotatedTo'] }))!.name).toBe('y');
+    expect(await store.update('key_nope', { name: 'x' }, { status: 'active' })).toBeUndefined();
+  });
+
   it('many concurrent patches of the same field: the record stays whole', async () => {
     const r = record();
     await store.create(r);
@@ -232,6 +251,23 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     }
     const emoji = await kw.keys.create({ owner: 'acme 🔑', metadata: { note: 'ünïcode ✓ 🔑' } }); // paired surrogates are text
     expect(await kw.keys.get(emoji.record.id)).toMatchObject({ owner: 'acme 🔑', metadata: { note: 'ünïcode ✓ 🔑' } });
+    await kw.close();
+  });
+
+  it('through keyward, concurrent rotations of one key leave one successor, and an owner revoked during a rotation keeps no live key', async () => {
+    const kw = createKeyward({ store });
+    const owner = `race-${seq++}`;
+    const { record: old } = await kw.keys.create({ owner });
+    const outcomes = await Promise.allSettled([kw.keys.rotate(old.id), kw.keys.rotate(old.id), kw.keys.rotate(old.id)]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as Error).message).toMatch(/cannot be rotated: it was rotated, revoked or disabled meanwhile|already rotated/);
+    const live = (await kw.keys.list({ owner })).items.filter((k) => k.status === 'active' && k.id !== old.id);
+    expect(live.map((k) => k.id)).toEqual([(await kw.keys.get(old.id))!.rotatedTo]);
+
+    const victim = `incident-${seq++}`;
+    const { record: key } = await kw.keys.create({ owner: victim });
+    await Promise.allSettled([kw.keys.rotate(key.id), kw.keys.revokeOwner(victim, { reason: 'compromised' })]);
+    expect((await kw.keys.list({ owner: victim })).items.filter((k) => k.status !== 'revoked')).toEqual([]);
     await kw.close();
   });
 });

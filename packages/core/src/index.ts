@@ -35,7 +35,7 @@ export { parseKeyPolicy, effectiveExpiry, DEFAULT_KEY_POLICY, type KeyPolicy, ty
 export type { DueKey, DueQuery, DueReason, SweepReport } from './keys/lifecycle';
 export type { ImportKeyInput } from './keys/import';
 export type { KeyNotices } from './keys/record';
-export { applyPatch, type KeyStore, type Page, type PageQuery } from './stores/key-store';
+export { applyPatch, meetsCondition, type KeyStore, type Page, type PageQuery, type UpdateCondition } from './stores/key-store';
 export { MemoryKeyStore } from './stores/memory-key-store';
 export type { InvalidationChannel, KeyChange } from './stores/invalidation';
 export { extractCredential, type Credential, type CredentialSource, type ExtractionConfig, type Extraction } from './credentials/extract';

@@ -1,4 +1,4 @@
-import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
 import { checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
@@ -106,7 +106,7 @@ export class PostgresKeyStore implements KeyStore {
     return rows.length > limit ? { items, nextCursor: items[items.length - 1]!.id } : { items };
   }
 
-  async update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+  async update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
     if (Object.prototype.hasOwnProperty.call(patch, 'owner') && patch.owner === undefined) throw new TypeError('keyward: a key patch cannot remove "owner"');
     const sets: Record<string, unknown> = {};
     const dels: string[] = [];
@@ -115,12 +115,18 @@ export class PostgresKeyStore implements KeyStore {
       if (value === undefined) dels.push(field);
       else sets[field] = this.encode(id, field, value);
     }
+    // The condition is part of the UPDATE's WHERE, so it is checked and the patch applied in one statement.
     const { rows } = await this.pool.query<Row>(
       `UPDATE ${this.table} SET data = (data || $2::jsonb) - $3::text[], owner = COALESCE($4, owner), updated_at = now()
-       WHERE id = $1 RETURNING id, hash, owner, data - 'sealed' AS data`,
-      [id, JSON.stringify(sets), dels, patch.owner ?? null],
+       WHERE id = $1 AND ($5::text IS NULL OR data->>'status' = $5) AND NOT (data ?| $6::text[])
+       RETURNING id, hash, owner, data - 'sealed' AS data`,
+      [id, JSON.stringify(sets), dels, patch.owner ?? null, condition?.status ?? null, [...(condition?.absent ?? [])]],
     );
-    return rows[0] && this.decode(rows[0]);
+    if (rows[0]) return this.decode(rows[0]);
+    if (condition === undefined) return undefined;
+    const exists = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE id = $1`, [id]);
+    if (exists.rows.length > 0) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
+    return undefined;
   }
 
   async delete(id: string): Promise<boolean> {

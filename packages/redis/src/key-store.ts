@@ -1,4 +1,4 @@
-import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery } from '@keyward/core';
+import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
 import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
@@ -28,21 +28,29 @@ redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return 1`);
 
 // KEYS: record, id; with an owner change also old owner index, new owner index.
-// ARGV: id, hash, expected owner ('' when the owner does not change), n, n field/value pairs, fields to delete.
+// ARGV: id, hash, expected owner ('' when the owner does not change), required status (its stored JSON, '' for any),
+// fields that must be absent (comma-separated, '' for none), n, n field/value pairs, fields to delete.
+// Returns the record, false (no such key), -1 (changed meanwhile: retry) or -2 (the condition does not hold).
 const UPDATE = script(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then
   if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
   return false
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[1], 'status') ~= ARGV[4] then return -2 end
+if ARGV[5] ~= '' then
+  for field in string.gmatch(ARGV[5], '[^,]+') do
+    if redis.call('HEXISTS', KEYS[1], field) == 1 then return -2 end
+  end
+end
 if ARGV[3] ~= '' then
   if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return -1 end
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[4], 0, ARGV[1])
 end
-local n = tonumber(ARGV[4])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + 2 * n)) end
-if #ARGV > 4 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 5 + 2 * n)) end
+local n = tonumber(ARGV[6])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * n)) end
+if #ARGV > 6 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + 2 * n)) end
 return redis.call('HGETALL', KEYS[1])`);
 
 const DELETE = script(`
@@ -141,7 +149,7 @@ export class RedisKeyStore implements KeyStore {
     return ids.length > limit ? { items, nextCursor: pageIds[pageIds.length - 1]! } : { items };
   }
 
-  async update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+  async update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
     if (Object.prototype.hasOwnProperty.call(patch, 'owner') && patch.owner === undefined) {
       throw new TypeError('keyward: a key patch cannot remove "owner"');
     }
@@ -163,8 +171,11 @@ export class RedisKeyStore implements KeyStore {
         if (expectedOwner === '') return undefined;
         keys = [...keys, k.owner(JSON.parse(expectedOwner) as string), k.owner(patch.owner)];
       }
-      const reply = await run(this.client, UPDATE, keys, [id, hash, expectedOwner, sets.length / 2, ...sets, ...dels]);
+      const status = condition?.status === undefined ? '' : JSON.stringify(condition.status); // status is never sealed
+      const absent = (condition?.absent ?? []).join(',');
+      const reply = await run(this.client, UPDATE, keys, [id, hash, expectedOwner, status, absent, sets.length / 2, ...sets, ...dels]);
       if (reply === -1) continue;
+      if (reply === -2) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
       if (reply === null || reply === undefined) return undefined;
       return this.decode(pairsToObject(reply), false);
     }

@@ -8,7 +8,7 @@ import { parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
 import { inGoodStanding } from './authenticator';
-import type { KeyStore, Page } from '../stores/key-store';
+import type { KeyStore, Page, UpdateCondition } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
 import type { KeyHasher } from './hash';
@@ -22,6 +22,9 @@ import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
 import { refuseNearMiss, validateLimitOverrides, type LimitNames } from '../limits/config';
 import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
+
+/** Passes of an incident revocation (`revokeOwner`, `revokeCreatedBefore`) over the keys, at most: see `revokeWhere`. */
+const MAX_REVOKE_PASSES = 5;
 
 /** What `keys.create` takes. */
 export interface CreateKeyInput {
@@ -369,7 +372,16 @@ export class KeyManager {
       graceMs === 0
         ? { status: 'revoked', revokedAt: now, revokedReason: 'rotated', rotatedTo: created.record.id, deprecatedAt: now, updatedAt: now }
         : { rotatedTo: created.record.id, graceEndsAt, deprecatedAt: now, updatedAt: now };
-    const previous = await this.change(old.id, patch);
+    // Claimed only if the key is still active and not rotated: of two concurrent rotations one wins, and a key revoked
+    // or disabled meanwhile (an incident's revokeOwner) gets no successor. The loser's new key is revoked at once.
+    let previous: KeyRecord;
+    try {
+      previous = await this.change(old.id, patch, { status: 'active', absent: ['rotatedTo', 'graceEndsAt'] });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
+      await this.revoke(created.record.id, { reason: 'rotation lost to a concurrent change of the old key' }).catch(() => undefined);
+      throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it was rotated, revoked or disabled meanwhile`);
+    }
     const data = { rotatedTo: created.record.id, graceEndsAt: new Date(graceMs === 0 ? now : graceEndsAt).toISOString() };
     this.deps.events.emit({ type: 'key.rotated', keyId: old.id, hint: old.hint, owner: old.owner, data });
     if (graceMs === 0) this.deps.events.emit({ type: 'key.revoked', keyId: old.id, hint: old.hint, owner: old.owner, reason: 'rotated' });
@@ -401,15 +413,27 @@ export class KeyManager {
     return this.revokeWhere(options.owner, (r) => r.createdAt < before, options.reason);
   }
 
-  /** Revokes the matching keys that are not revoked yet. */
+  /**
+   * Revokes the matching keys that are not revoked yet, in passes until a pass finds none left: a key created while
+   * the first pass ran (a rotation racing an incident's revocation) is revoked too. A key deleted meanwhile is skipped.
+   */
   protected async revokeWhere(owner: string | undefined, match: (record: KeyRecord) => boolean, reason: string | undefined): Promise<RevokedKeys> {
     if (reason !== undefined) checkText(reason, 'reason', 500);
-    const targets: KeyRecord[] = [];
-    for await (const r of this.records(owner)) if (r.status !== 'revoked' && match(r)) targets.push(r);
     const ids: string[] = [];
-    for (const r of targets) {
-      await this.revoke(r.id, reason !== undefined ? { reason } : {});
-      ids.push(r.id);
+    const tried = new Set<string>();
+    for (let pass = 0; pass < MAX_REVOKE_PASSES; pass++) {
+      const targets: KeyRecord[] = [];
+      for await (const r of this.records(owner)) if (r.status !== 'revoked' && !tried.has(r.id) && match(r)) targets.push(r);
+      if (targets.length === 0) break;
+      for (const r of targets) {
+        tried.add(r.id);
+        try {
+          await this.revoke(r.id, reason !== undefined ? { reason } : {});
+          ids.push(r.id);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'KEY_NOT_FOUND') throw error;
+        }
+      }
     }
     return { ids };
   }
@@ -588,9 +612,9 @@ export class KeyManager {
     return r;
   }
 
-  /** Patches a record, then drops it from every cache. */
-  protected async change(id: string, patch: KeyPatch): Promise<KeyRecord> {
-    const r = await this.deps.store.update(checkString(id, 'id'), patch);
+  /** Patches a record (only if it meets `condition`, when given), then drops it from every cache. */
+  protected async change(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord> {
+    const r = await (condition === undefined ? this.deps.store.update(checkString(id, 'id'), patch) : this.deps.store.update(checkString(id, 'id'), patch, condition));
     if (!r) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${shownKeyId(id)}`);
     await this.invalidate(r);
     return r;

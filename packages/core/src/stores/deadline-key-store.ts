@@ -1,7 +1,7 @@
 import { KeywardError } from '../errors';
 import { withDeadline } from '../util/deadline';
 import type { KeyPatch, KeyRecord } from '../keys/record';
-import type { KeyStore, Page, PageQuery } from './key-store';
+import type { KeyStore, Page, PageQuery, UpdateCondition } from './key-store';
 
 /**
  * A key store whose reads — `findByHash` and `get`, the look-ups of the request path (a key, the key of an exchanged
@@ -45,8 +45,8 @@ export class DeadlineKeyStore implements KeyStore {
     return this.inner.list(query);
   }
 
-  update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
-    return this.inner.update(id, patch);
+  update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
+    return condition === undefined ? this.inner.update(id, patch) : this.inner.update(id, patch, condition);
   }
 
   delete(id: string): Promise<boolean> {

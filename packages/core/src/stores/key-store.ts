@@ -1,4 +1,4 @@
-import type { KeyPatch, KeyRecord } from '../keys/record';
+import type { KeyPatch, KeyRecord, KeyStatus } from '../keys/record';
 
 /** A page request. */
 export interface PageQuery {
@@ -32,13 +32,31 @@ export interface KeyStore {
   list(query: PageQuery): Promise<Page<KeyRecord>>;
   /**
    * Applies a shallow patch atomically (fields set to `undefined` are removed) and returns the new record,
-   * or `undefined` when there is no such id. Concurrent patches of different fields both land.
+   * or `undefined` when there is no such id. Concurrent patches of different fields both land. With `condition`, the
+   * patch lands only if the record meets it at that moment, checked atomically with the patch; otherwise it fails
+   * with `KEY_CONFLICT` and changes nothing (how two concurrent rotations of one key end with one successor, not two).
+   * A store that ignores `condition` leaves such races open.
    */
-  update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
+  update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined>;
   /** Removes a record; true when it existed. */
   delete(id: string): Promise<boolean>;
   /** Releases connections the store opened itself (never an injected client). */
   close?(): Promise<void>;
+}
+
+/** What a conditional {@link KeyStore.update} requires of the record it patches. */
+export interface UpdateCondition {
+  /** The record's status must be this one. */
+  readonly status?: KeyStatus;
+  /** These fields must be absent from the record. */
+  readonly absent?: readonly (keyof KeyRecord)[];
+}
+
+/** True when `record` meets `condition` (none: always). */
+export function meetsCondition(record: KeyRecord, condition: UpdateCondition | undefined): boolean {
+  if (condition === undefined) return true;
+  if (condition.status !== undefined && record.status !== condition.status) return false;
+  return (condition.absent ?? []).every((field) => record[field] === undefined);
 }
 
 /** Applies a {@link KeyPatch} to a record, returning a new record. */

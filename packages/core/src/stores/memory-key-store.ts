@@ -1,6 +1,6 @@
 import { KeywardError } from '../errors';
 import type { KeyPatch, KeyRecord } from '../keys/record';
-import { applyPatch, type KeyStore, type Page, type PageQuery } from './key-store';
+import { applyPatch, meetsCondition, type KeyStore, type Page, type PageQuery, type UpdateCondition } from './key-store';
 
 const freeze = (r: KeyRecord): KeyRecord => structuredClone(r);
 
@@ -48,9 +48,10 @@ export class MemoryKeyStore implements KeyStore {
     return nextCursor === undefined ? { items } : { items, nextCursor };
   }
 
-  async update(id: string, patch: KeyPatch): Promise<KeyRecord | undefined> {
+  async update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
     const r = this.byId.get(id);
     if (!r) return undefined;
+    if (!meetsCondition(r, condition)) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
     const next = applyPatch(r, patch);
     this.byId.set(id, freeze(next));
     return freeze(next);
