@@ -254,7 +254,7 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     await kw.close();
   });
 
-  it('through keyward, concurrent rotations of one key leave one successor, and an owner revoked during a rotation keeps no live key', async () => {
+  it('through keyward, racing changes never undo a revocation: one successor per rotation, no live key left to a revoked owner, no enable after revoke', async () => {
     const kw = createKeyward({ store });
     const owner = `race-${seq++}`;
     const { record: old } = await kw.keys.create({ owner });
@@ -268,6 +268,16 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     const { record: key } = await kw.keys.create({ owner: victim });
     await Promise.allSettled([kw.keys.rotate(key.id), kw.keys.revokeOwner(victim, { reason: 'compromised' })]);
     expect((await kw.keys.list({ owner: victim })).items.filter((k) => k.status !== 'revoked')).toEqual([]);
+
+    // A revocation is never undone by an enable() or a disable() that read the key before it landed.
+    for (const [first, racing] of [['disable', 'enable'], [undefined, 'disable'], ['disable', 'disable']] as const) {
+      const created = await kw.keys.create({ owner });
+      if (first) await kw.keys.disable(created.record.id);
+      await Promise.allSettled([kw.keys[racing](created.record.id), kw.keys.revoke(created.record.id, { reason: 'leaked' })]);
+      expect((await kw.keys.get(created.record.id))!.status).toBe('revoked');
+      const answer = await kw.check({ method: 'GET', path: '/', query: '', headers: { 'x-api-key': created.key }, remoteAddress: '192.0.2.1' });
+      expect(answer.ok ? 200 : answer.code).toBe('KEY_REVOKED');
+    }
     await kw.close();
   });
 });

@@ -23,6 +23,9 @@ import type { KeyLimitOverrides } from '../limits/types';
 import { refuseNearMiss, validateLimitOverrides, type LimitNames } from '../limits/config';
 import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
 
+/** Tries of a status change whose condition another change of status beat (see `changeUnlessRevoked`). */
+const STATUS_RETRIES = 5;
+
 /** Passes of an incident revocation (`revokeOwner`, `revokeCreatedBefore`) over the keys, at most: see `revokeWhere`. */
 const MAX_REVOKE_PASSES = 5;
 
@@ -307,20 +310,35 @@ export class KeyManager {
   /** Disables a key until {@link KeyManager.enable}. */
   async disable(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.disable()');
-    const current = await this.require(id);
-    if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be disabled`);
-    const r = await this.change(id, { status: 'disabled', updatedAt: this.deps.clock(), ...(options.reason !== undefined ? { disabledReason: checkText(options.reason, 'reason', 500) } : {}) });
+    const reason = options.reason !== undefined ? checkText(options.reason, 'reason', 500) : undefined;
+    const r = await this.changeUnlessRevoked(id, 'disabled', () => ({ status: 'disabled', updatedAt: this.deps.clock(), ...(reason !== undefined ? { disabledReason: reason } : {}) }));
     this.deps.events.emit({ type: 'key.disabled', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
     return toKeyInfo(r);
   }
 
   /** Enables a disabled key. A revoked key stays revoked. */
   async enable(id: string): Promise<KeyInfo> {
-    const current = await this.require(id);
-    if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be enabled`);
-    const r = await this.change(id, { status: 'active', disabledReason: undefined, updatedAt: this.deps.clock() });
+    const r = await this.changeUnlessRevoked(id, 'enabled', () => ({ status: 'active', disabledReason: undefined, updatedAt: this.deps.clock() }));
     this.deps.events.emit({ type: 'key.enabled', keyId: r.id, hint: r.hint, owner: r.owner });
     return toKeyInfo(r);
+  }
+
+  /**
+   * Changes the status of a key that is not revoked, by a patch conditional on the status it was read with: a
+   * revocation that lands meanwhile is never undone (an `enable()` racing a `revoke()` once made a revoked key work
+   * again). Reads and tries again when another change of status came between; a revoked key is refused.
+   */
+  protected async changeUnlessRevoked(id: string, verb: 'enabled' | 'disabled', patch: () => KeyPatch): Promise<KeyRecord> {
+    for (let attempt = 0; attempt < STATUS_RETRIES; attempt++) {
+      const current = await this.require(id);
+      if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be ${verb}`);
+      try {
+        return await this.change(id, patch(), { status: current.status });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
+      }
+    }
+    throw new KeywardError('STORE_FAILURE', `key ${id} kept changing; try again`);
   }
 
   /** Deletes a key record. Prefer {@link KeyManager.revoke}, which keeps the audit trail. */
