@@ -280,6 +280,30 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     }
     await kw.close();
   });
+
+  it('through keyward, a look-up that read the key before its revocation does not cache it after: the next request is refused', async () => {
+    // The store's answers to look-ups wait for a gate, as a network round trip would, after reading the record.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const slow: KeyStore = Object.assign(Object.create(store) as KeyStore, {
+      findByHash: async (hash: string) => {
+        const found = await store.findByHash(hash);
+        await gate;
+        return found;
+      },
+    });
+    const kw = createKeyward({ store: slow, cache: { ttl: '1h' } });
+    const { key, record: created } = await kw.keys.create({ owner: `cache-${seq++}` });
+    const req = { method: 'GET', path: '/', query: '', headers: { 'x-api-key': key }, remoteAddress: '192.0.2.1' };
+    const inFlight = kw.check(req); // a cache miss: it reads the key, still active, and waits at the gate
+    await new Promise((r) => setTimeout(r, 20));
+    await kw.keys.revoke(created.id);
+    open();
+    expect((await inFlight).ok).toBe(true); // it began before the revocation
+    const next = await kw.check(req);
+    expect(next.ok ? 200 : next.code).toBe('KEY_REVOKED'); // not answered from a cache filled by the stale read
+    await kw.close();
+  });
 });
 
 const REVOCATION: RevocationBackend[] = [{ name: 'memory', make: async () => ({ store: new MemoryRevocationStore(), cleanup: async () => {} }) }, ...REVOCATION_BACKENDS];

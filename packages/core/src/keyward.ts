@@ -139,14 +139,8 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   if (options.invalidation) {
     options.invalidation
       .subscribe(
-        (change) => {
-          cache.deleteWhere((r) => r.id === change.id); // the look-up cache is keyed by presented value, not stored hash
-          idCache.delete(change.id);
-        },
-        () => {
-          cache.clear();
-          idCache.clear();
-        },
+        (change) => keys.forget(change.id),
+        () => keys.forget(),
       )
       .then((unsub) => unsubscribers.push(unsub), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
   }

@@ -154,7 +154,29 @@ export function cacheKeyOf(presented: string): string {
  * ```
  */
 export class KeyManager {
+  /**
+   * Counts the invalidations, made here or heard from another instance. A store read that began before one is not
+   * cached: it may hold the record as it was before the change (a revoked key still active), and caching it after the
+   * invalidation would keep a revoked key working for the cache's TTL.
+   */
+  private generation = 0;
+
   constructor(protected readonly deps: KeyManagerDeps) {}
+
+  /**
+   * Drops a key from this instance's caches (or every key, without `id`), and keeps any store read already under way
+   * from caching what it read. For changes made elsewhere: the invalidation channel's messages.
+   */
+  forget(id?: string): void {
+    this.generation++;
+    if (id === undefined) {
+      this.deps.cache.clear();
+      this.deps.idCache?.clear();
+      return;
+    }
+    this.deps.cache.deleteWhere((r) => r.id === id); // the look-up cache is keyed by presented value, not stored hash
+    this.deps.idCache?.delete(id);
+  }
 
   /** The lifecycle policy in force (from the `keyPolicy` and `legacyKeys` options). */
   get policy(): KeyPolicy {
@@ -569,11 +591,13 @@ export class KeyManager {
    */
   async findInStore(presented: string): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
+    const generation = this.generation;
     for (const version of hasher.lookupVersions) {
       const hash = hasher.hash(presented, version);
       const record = await store.findByHash(hash);
       if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) {
-        if (record.legacy === true || this.isWellFormed(presented)) cache.set(cacheKeyOf(presented), record); // see cached()
+        // Not cached when an invalidation came while the store answered: the record may predate it (see generation).
+        if (generation === this.generation && (record.legacy === true || this.isWellFormed(presented))) cache.set(cacheKeyOf(presented), record); // see cached()
         return record;
       }
     }
@@ -603,9 +627,10 @@ export class KeyManager {
     const { idCache, store } = this.deps;
     const cached = idCache?.get(id);
     if (cached) return inGoodStanding(cached, now, this.policy) ? cached : undefined;
+    const generation = this.generation;
     return store.get(id).then((record) => {
       if (!record) return undefined;
-      idCache?.set(id, record);
+      if (generation === this.generation) idCache?.set(id, record); // as in findInStore: never a record an invalidation overtook
       return inGoodStanding(record, now, this.policy) ? record : undefined;
     });
   }
@@ -640,8 +665,7 @@ export class KeyManager {
 
   /** Drops a record from this instance's cache and tells the other instances. */
   protected async invalidate(record: KeyRecord): Promise<void> {
-    this.deps.cache.deleteWhere((r) => r.id === record.id);
-    this.deps.idCache?.delete(record.id);
+    this.forget(record.id);
     if (this.deps.invalidation) {
       try {
         await this.deps.invalidation.publish({ id: record.id }); // ids only: a key's hash never leaves the store
