@@ -81,4 +81,4 @@ function verdict(interval, goal, rounds) {
   return 'undecided';
 }
 
-module.exports = { median, medianInterval, verdict };
+module.exports = { median, medianInterval, seeded, verdict };

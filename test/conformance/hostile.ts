@@ -8,17 +8,8 @@ import { onStores } from './stores';
 
 const SECRET = randomBytes(32).toString('base64url');
 
-/** A small seeded generator (mulberry32), so every adapter gets the same requests, and a failure can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded generator (mulberry32), so every adapter gets the same requests, and a failure can be replayed. */
+export const seeded = (require('../../bench/lib/stats') as { seeded: (seed: number) => () => number }).seeded;
 
 /** The credentials a sequence can use; the same values on every adapter's instance. */
 export interface Credentials {

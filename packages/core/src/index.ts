@@ -25,7 +25,7 @@ export { EVENT_SCHEMA, EVENT_TYPES, isEventType, unknownEventType, type KeywardE
 export { EventBus, EVENTS_CHANNEL } from './events/bus';
 export { redactHeaders, redactQuery, REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS } from './events/redact';
 export { KeyManager, type CreateKeyInput, type CreatedKey, type UpdateKeyInput, type KeyManagerDeps } from './keys/manager';
-export { generateKey, parseKey, checksum, keyHint, looksLikeKeywardKey, randomLength, CHECKSUM_LENGTH, type KeyFormat, type ParsedKey } from './keys/format';
+export { generateKey, parseKey, checksum, keyHint, isKeyShaped, keywardKeysIn, looksLikeKeywardKey, randomLength, CHECKSUM_LENGTH, type KeyFormat, type ParsedKey } from './keys/format';
 export { isStorableText, shownKeyId } from './keys/validate';
 export { createKeyHasher, sha256Hex, type KeyHasher } from './keys/hash';
 export { toKeyInfo, type KeyRecord, type KeyInfo, type KeyPatch, type KeyStatus, type HashVersion } from './keys/record';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { BASE62, looksLikeKeywardKey } from '@keyward/core';
+import { BASE62, keywardKeysIn } from '@keyward/core';
 
 /** A secret found in a text: where it starts, the value (never printed) and how to show it. */
 export interface RawMatch {
@@ -88,11 +88,7 @@ export const DETECTORS: readonly Detector[] = [
     description: 'keyward API key',
     hint: '_',
     find: (text) =>
-      scanWith(text, /[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}(?![0-9A-Za-z])/g, (m) => {
-        if (!looksLikeKeywardKey(m[0])) return undefined;
-        const tail = m[0].lastIndexOf('_') + 1;
-        return { index: m.index, value: m[0], masked: `${m[0].slice(0, tail)}…${m[0].slice(-4)}` };
-      }),
+      keywardKeysIn(text).map(({ index, value }) => ({ index, value, masked: `${value.slice(0, value.lastIndexOf('_') + 1)}…${value.slice(-4)}` })),
   },
   {
     kind: 'github-token',

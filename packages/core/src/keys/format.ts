@@ -96,14 +96,34 @@ export function parseKey(value: string, format: KeyFormat): ParsedKey | undefine
   return { prefix, env };
 }
 
-/**
- * True when `value` has the overall shape of a keyward key for any prefix and any length: used by the leak scanner,
- * which verifies the checksum itself.
- */
+/** The shape of a keyward key of any prefix and length: `<prefix>_<env>_` and 22 or more base62 characters. */
+const KEY_SHAPE = '[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}';
+const WHOLE_KEY_SHAPE = new RegExp(`^${KEY_SHAPE}$`);
+
+/** True when `value` has the shape of a keyward key of any prefix, whatever its checksum. */
+export function isKeyShaped(value: string): boolean {
+  return WHOLE_KEY_SHAPE.test(value);
+}
+
+/** True when `value` has the shape of a keyward key of any prefix and any length, and its checksum holds. */
 export function looksLikeKeywardKey(value: string): boolean {
-  const m = /^([a-z][a-z0-9]{0,15})_([a-z0-9]{1,16})_([0-9A-Za-z]{22,})$/.exec(value);
-  if (!m) return false;
-  return checksum(value.slice(0, -CHECKSUM_LENGTH)) === value.slice(-CHECKSUM_LENGTH);
+  return isKeyShaped(value) && checksum(value.slice(0, -CHECKSUM_LENGTH)) === value.slice(-CHECKSUM_LENGTH);
+}
+
+/**
+ * Every keyward key of any prefix in `text`, its checksum verified, with where it starts. A key-shaped run whose
+ * checksum fails is tried again one character later, so a key glued to the word before it is still found. The leak
+ * scanner reports these, and the key manager refuses text that holds one.
+ */
+export function keywardKeysIn(text: string): Array<{ readonly index: number; readonly value: string }> {
+  const found: Array<{ index: number; value: string }> = [];
+  const re = new RegExp(`${KEY_SHAPE}(?![0-9A-Za-z])`, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (looksLikeKeywardKey(m[0])) found.push({ index: m.index, value: m[0] });
+    else re.lastIndex = m.index + 1;
+  }
+  return found;
 }
 
 /** A display hint: prefix, env and the last four characters, e.g. `kw_live_…a1B2`. */

@@ -1,7 +1,7 @@
 import { shownName } from '../config/fields';
 import { redactCredentials } from '../events/redact';
 import { isValidScope } from '../scopes/expression';
-import { looksLikeKeywardKey } from './format';
+import { isKeyShaped, keywardKeysIn } from './format';
 
 /** Longest owner accepted. */
 export const MAX_OWNER = 256;
@@ -27,8 +27,6 @@ export function checkString(value: unknown, name: string, max = 256): string {
   return value;
 }
 
-/** Text shaped like a keyward key of any prefix (confirmed by its checksum, {@link holdsCredential}). */
-const KEY_IN_TEXT = /[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}/g;
 /** A JWT: a JSON header and payload (`eyJ…`), and a signature. */
 const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/;
 
@@ -38,13 +36,7 @@ const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{1
  * reason or its metadata would be kept in plain text and sent in events.
  */
 export function holdsCredential(text: string): boolean {
-  if (JWT_IN_TEXT.test(text)) return true;
-  for (const m of text.matchAll(KEY_IN_TEXT)) {
-    const found = m[0];
-    const prefixEnd = found.indexOf('_');
-    for (let start = 0; start < prefixEnd; start++) if (looksLikeKeywardKey(found.slice(start))) return true;
-  }
-  return false;
+  return JWT_IN_TEXT.test(text) || keywardKeysIn(text).length > 0;
 }
 
 /**
@@ -75,7 +67,7 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{
  * ```
  */
 export function shownKeyId(id: string): string {
-  if (/^[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}$/.test(id)) return '(a key was given, not its id: not shown; pass record.id, "key_…")';
+  if (isKeyShaped(id)) return '(a key was given, not its id: not shown; pass record.id, "key_…")';
   return /^[A-Za-z0-9_.:-]{1,40}$/.test(id) && !/[0-9A-Za-z]{24}/.test(id) ? id : shownName(id);
 }
 
