@@ -42,6 +42,20 @@ describe('tokens exchanged for an API key', () => {
     await b.close();
   });
 
+  it('stay tied to their key whatever a caller of kw.tokens.verify() does to what it was handed (the cached entry)', async () => {
+    const kw = createKeyward({ tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const token = await exchange(kw, record.id, key);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: true }); // cached
+    const verified = (await kw.tokens.verify(token)) as { claims: Record<string, unknown> };
+    expect(Object.isFrozen(verified.claims)).toBe(true);
+    expect(() => { verified.claims['iss'] = 'https://elsewhere.example'; }).toThrow(TypeError);
+    expect(() => { delete verified.claims['client_id']; }).toThrow(TypeError);
+    await kw.keys.revoke(record.id);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: false, code: 'TOKEN_INVALID', status: 401 });
+    await kw.close();
+  });
+
   it('are refused with 503 STORE_UNAVAILABLE, not accepted, when the key store cannot answer', async () => {
     const store = new MemoryKeyStore();
     const kw = createKeyward({ store, tokens: { signing }, cache: false });

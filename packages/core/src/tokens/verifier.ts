@@ -8,7 +8,7 @@ import type { IssuerConfig, TokenConfig } from './config';
 import type { RevocationStore } from './revocation-store';
 import { answersSynchronously } from './memory-revocation-store';
 import { ALG_NOT_ALLOWED, MALFORMED, hasJwsShape, headerRefusal, unverifiedPayload } from './shape';
-import { frozenCopy } from '../util/freeze';
+import { deepFreeze, frozenCopy } from '../util/freeze';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
 import { withDeadline } from '../util/deadline';
@@ -185,14 +185,16 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     }
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
-    const verified: VerifiedToken = { principal: frozenPrincipal(principal), claims: payload };
+    // The claims are frozen too (jose's own parse, no copy needed): a caller of `kw.tokens.verify()` holds the cached
+    // entry's claims, and the requests after it read them (`iss` and `client_id` tie an exchanged token to its key).
+    const verified: VerifiedToken = { principal: frozenPrincipal(principal), claims: deepFreeze(payload) };
     const judgement = revoked(verified, now); // awaited only when the store answers later: a microtask spared
     const failure = isPromise<TokenFailure | undefined>(judgement) ? await judgement : judgement;
     if (failure) return failure;
     if (cache) {
       let until = typeof payload.exp === 'number' ? payload.exp * 1000 : now + cacheTtlMs;
       if (issuer.maxTokenAge !== undefined && typeof payload.iat === 'number') until = Math.min(until, (payload.iat + issuer.maxTokenAge) * 1000);
-      if (until > now) cache.set(cacheKey, { principal: verified.principal, claims: payload, until }, until - now);
+      if (until > now) cache.set(cacheKey, Object.freeze({ principal: verified.principal, claims: payload, until }), until - now);
     }
     return verified;
   }

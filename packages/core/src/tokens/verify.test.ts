@@ -128,6 +128,19 @@ describe('token verification through check()', () => {
     expect(await kw.tokens.isRevoked('cached-1')).toBe(false);
   });
 
+  it('hands kw.tokens.verify() callers a cached token they cannot change for the requests after them', async () => {
+    const { kw, check } = setup();
+    const token = await hs({ scope: 'docs:read', jti: 'c1', profile: { role: 'reader' } });
+    await kw.tokens.verify(token);
+    const cached = (await kw.tokens.verify(token)) as { principal: unknown; claims: Record<string, unknown> };
+    expect(() => { cached.principal = { type: 'token', id: 'admin', owner: 'admin', subject: 'admin', scopes: ['admin:all'], metadata: {} }; }).toThrow(TypeError);
+    expect(() => { cached.claims['sub'] = 'admin'; }).toThrow(TypeError);
+    expect(() => { (cached.claims['profile'] as Record<string, unknown>)['role'] = 'admin'; }).toThrow(TypeError);
+    const d = await check(token);
+    expect(d.ok && [d.principal?.id, d.principal?.scopes]).toEqual(['user-1', ['docs:read']]);
+    expect(await kw.tokens.verify(token)).toMatchObject({ claims: { sub: 'user-1', profile: { role: 'reader' } } });
+  });
+
   it('answers 503 when an injected revocation store fails, and uses it', async () => {
     const calls: string[] = [];
     let failing = false;
