@@ -46,6 +46,8 @@ export interface SigningConfig {
   readonly maxTtlMs: number;
   readonly exchangeTtlMs: number;
   readonly typ: string;
+  /** The claims the verifier reads scopes from (`signing.claims.scopes`): `issue()` sets them only from its `scopes`. */
+  readonly scopeClaims: readonly string[];
 }
 
 /** The `tokens` option after parsing. Internal. */
@@ -245,7 +247,8 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
   if (typeof typ !== 'string' || !TYP_RE.test(typ)) throw new TypeError(`keyward: option "${option}.typ" must be a media type such as "at+jwt"`);
   const audience = o.audience === undefined ? undefined : strings(o.audience, `${option}.audience`);
   const clockTolerance = o.clockTolerance === undefined ? 0 : seconds(o.clockTolerance, `${option}.clockTolerance`);
-  const signing: SigningConfig = { issuer, audience, keys, ttlMs, maxTtlMs, exchangeTtlMs, typ };
+  const claims = claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id', 'restrictions'] });
+  const signing: SigningConfig = { issuer, audience, keys, ttlMs, maxTtlMs, exchangeTtlMs, typ, scopeClaims: claims.scopes };
   const verify: IssuerConfig = {
     issuer,
     audience,
@@ -254,7 +257,7 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
     requiredClaims: ['exp', 'iat', 'jti'],
     maxTokenAge: undefined,
     clockTolerance,
-    claims: claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id', 'restrictions'] }),
+    claims,
     key: staticKeyResolver(keys.map((k) => ({ kid: k.kid, kind: k.kind, key: k.kind === 'secret' ? k.key : createPublicKey(k.key) }))),
   };
   return { signing, verify, clockTolerance };

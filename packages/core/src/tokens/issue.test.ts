@@ -54,6 +54,21 @@ describe('issuing', () => {
     expect((await kw.tokens.verify(fromOld.token))).toHaveProperty('principal');
   });
 
+  it('grants scopes only through "scopes": claims naming a claim scopes are read from are refused, however given', async () => {
+    const { kw } = setup();
+    const scopeClaim = /cannot set "(scp|permissions|roles)", a claim scopes are read from; give them in "scopes"/;
+    await expect(kw.tokens.issue({ subject: 's', claims: { scp: ['admin:all'] } })).rejects.toThrow(scopeClaim);
+    await expect(kw.tokens.issue({ subject: 's', claims: { permissions: 'admin:all' } })).rejects.toThrow(scopeClaim);
+    // The names are those of the token as signed: a toJSON method cannot smuggle a registered or a scope claim in.
+    await expect(kw.tokens.issue({ subject: 's', claims: { toJSON: () => ({ scope: 'admin:all' }) } })).rejects.toThrow(/registered claim "scope"/);
+    await expect(kw.tokens.issue({ subject: 's', claims: { toJSON: () => ({ nbf: 1 }) } })).rejects.toThrow(/registered claim "nbf"/);
+    const roles = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: ES }], claims: { scopes: 'roles' } } } });
+    await expect(roles.tokens.issue({ subject: 's', claims: { roles: ['admin:all'] } })).rejects.toThrow(scopeClaim);
+    const other = await roles.tokens.issue({ subject: 's', claims: { scp: ['admin:all'] } }); // not read as scopes there
+    const d = await roles.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${other.token}` } });
+    expect(d.ok && d.principal?.scopes).toEqual([]);
+  });
+
   it('refuses bad input with a TypeError and reserved claims', async () => {
     const { kw } = setup();
     await expect(kw.tokens.issue({ subject: '' })).rejects.toThrow(TypeError);

@@ -20,7 +20,10 @@ export interface IssueTokenInput {
   ttl?: number | string;
   /** The `aud` claim. Default `signing.audience`. */
   audience?: string | readonly string[];
-  /** Further claims (JSON). Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`, `scope`) cannot be set here. */
+  /**
+   * Further claims (JSON). Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) and the claims scopes are
+   * read from (`scope`, `scp`, `permissions`, or `signing.claims.scopes`) cannot be set here.
+   */
   claims?: Record<string, unknown>;
 }
 
@@ -90,8 +93,13 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
     let extra: Record<string, unknown> = {};
     if (input.claims !== undefined) {
       if (typeof input.claims !== 'object' || input.claims === null || Array.isArray(input.claims)) throw new TypeError('keyward: "claims" must be a plain object');
-      for (const name of Object.keys(input.claims)) if (RESERVED.has(name)) throw new TypeError(`keyward: "claims" cannot set the registered claim "${name}"`);
       extra = checkObject(input.claims, 'claims'); // a copy; no credential in it (a token's claims are readable by whoever holds it)
+      // Checked on the copy, which is what the token carries (a `toJSON` method would otherwise slip names past).
+      for (const name of Object.keys(extra)) {
+        if (RESERVED.has(name)) throw new TypeError(`keyward: "claims" cannot set the registered claim "${name}"`);
+        // Scopes come from `scopes` only, checked there: a scope claim here would grant scopes nobody checked.
+        if (signing.scopeClaims.includes(name)) throw new TypeError(`keyward: "claims" cannot set "${name}", a claim scopes are read from; give them in "scopes"`);
+      }
     }
     const key = signing.keys[0]!;
     const iat = Math.floor(clock() / 1000);
