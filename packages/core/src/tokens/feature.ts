@@ -20,6 +20,7 @@ import { isPromise } from '../util/maybe';
 import type { KeyRecord } from '../keys/record';
 import type { Principal, ResponseHeaders } from '../model';
 import { isRefusal, keyStatus } from '../keys/authenticator';
+import { holds } from '../scopes/match';
 import type { KeyPolicy } from '../keys/policy';
 
 const KEY_GONE: TokenFailure = Object.freeze({ code: 'TOKEN_INVALID', detail: 'The API key this token was issued for can no longer be used.' });
@@ -53,12 +54,27 @@ function keyHeadersOf(record: KeyRecord, now: number, policy: KeyPolicy): Respon
 }
 
 /**
- * The principal of an exchanged token under its key's current plan: the token's own when the plan is unchanged since
- * the exchange, else a frozen copy (scopes and metadata shared, already frozen) with the key's plan or none.
+ * The scopes of an exchanged token its key still grants: each token scope the key holds now, and each key scope a
+ * token wildcard covers (a token's `users:*` under a key narrowed to `users:read` keeps `users:read`). The token's
+ * own array when nothing was taken away. Never more than the token was granted at the exchange.
  */
-function withPlanOf(principal: Principal, record: KeyRecord): Principal {
-  if (principal.plan === record.plan) return principal;
-  const copy: { -readonly [K in keyof Principal]: Principal[K] } = { ...principal };
+function scopesStillGranted(scopes: readonly string[], record: KeyRecord): readonly string[] {
+  if (scopes.every((s) => holds(record.scopes, s))) return scopes;
+  const kept = scopes.filter((s) => holds(record.scopes, s));
+  for (const k of record.scopes) if (!kept.includes(k) && holds(scopes, k) && !holds(kept, k)) kept.push(k);
+  return Object.freeze(kept);
+}
+
+/**
+ * The principal of an exchanged token under its key's current record: the key's plan, and the token's scopes as far
+ * as the key still holds them (a key's scopes narrowed by `kw.keys.update()` narrow its live tokens; widened, they
+ * widen nothing). The token's own principal when neither changed since the exchange, else a frozen copy (metadata
+ * shared, already frozen).
+ */
+function withKeyOf(principal: Principal, record: KeyRecord): Principal {
+  const scopes = scopesStillGranted(principal.scopes, record);
+  if (principal.plan === record.plan && scopes === principal.scopes) return principal;
+  const copy: { -readonly [K in keyof Principal]: Principal[K] } = { ...principal, scopes };
   if (record.plan !== undefined) copy.plan = record.plan;
   else delete copy.plan;
   return Object.freeze(copy);
@@ -75,7 +91,7 @@ function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined, no
   const last = keyedOutcomes.get(verified);
   if (last !== undefined && last.record === record) return last;
   const headers = keyHeadersOf(record, now, policy);
-  const next: KeyedToken = Object.freeze({ principal: withPlanOf(verified.principal, record), claims: verified.claims, record, ...(headers ? { headers } : {}) });
+  const next: KeyedToken = Object.freeze({ principal: withKeyOf(verified.principal, record), claims: verified.claims, record, ...(headers ? { headers } : {}) });
   keyedOutcomes.set(verified, next);
   return next;
 }

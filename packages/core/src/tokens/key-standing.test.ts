@@ -206,6 +206,21 @@ describe('a token exchanged for an API key acts as its key in the pipeline', () 
     await kw.close();
   });
 
+  it("holds no scope its key no longer holds: narrowing the key's scopes narrows its live tokens, widening widens nothing", async () => {
+    const kw = createKeyward({ clock: manualClock(Date.parse('2026-04-01T08:00:00Z')), tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'admin:all', 'users:*'] });
+    const token = await exchange(kw, record.id, key);
+    const scopes = async () => ((await kw.check(bearer(token))) as { principal?: { scopes: readonly string[] } }).principal?.scopes;
+    expect(await scopes()).toEqual(['docs:read', 'admin:all', 'users:*']);
+    await kw.keys.update(record.id, { scopes: ['docs:read', 'users:read', 'users:write'] });
+    expect(await scopes()).toEqual(['docs:read', 'users:read', 'users:write']); // users:* covers what the key kept
+    expect(await kw.check(bearer(token), { scopes: ['admin:all'] })).toMatchObject({ ok: false, code: 'INSUFFICIENT_SCOPE', status: 403 });
+    expect(await kw.tokens.verify(token)).toMatchObject({ principal: { scopes: ['docs:read', 'users:read', 'users:write'] } });
+    await kw.keys.update(record.id, { scopes: ['*'] });
+    expect(await scopes()).toEqual(['docs:read', 'admin:all', 'users:*']); // what was granted at the exchange, no more
+    await kw.close();
+  });
+
   it('is refused with 503 STORE_UNAVAILABLE, never judged by a stale record, when the store fails after a change', async () => {
     const clock = manualClock(Date.parse('2026-04-01T08:00:00Z'));
     const store = new MemoryKeyStore();
