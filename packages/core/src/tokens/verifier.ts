@@ -104,6 +104,18 @@ function joseOptions(issuer: IssuerConfig, now: number): JWTVerifyOptions {
   };
 }
 
+/**
+ * True when jose could not get a remote key set: no answer in time, no connection, a status other than 200, a body
+ * that is not JSON, or JSON that is not a key set (`{"keys": …}` missing or not an array: ERR_JWKS_INVALID, which only
+ * a fetched set can raise, local sets being checked at start-up).
+ */
+function jwksUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID') return true;
+  if (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test((error as Error).message)) return true;
+  return error instanceof TypeError && /fetch/i.test(error.message);
+}
+
 /** One trusted issuer as the verifier uses it: its config and its guarded key resolver. */
 interface Trusted {
   readonly config: IssuerConfig;
@@ -177,8 +189,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     try {
       ({ payload } = await jwtVerify(token, trust.key, joseOptions(issuer, now)));
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (code === 'ERR_JWKS_TIMEOUT' || (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test((error as Error).message)) || (error instanceof TypeError && /fetch/i.test(error.message))) {
+      if (jwksUnavailable(error)) {
         events.emit({ type: 'store.error', reason: 'JWKS_UNAVAILABLE', data: { issuer: issuer.issuer } });
       }
       return joseFailure(error);

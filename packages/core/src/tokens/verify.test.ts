@@ -181,6 +181,29 @@ describe('token verification through check()', () => {
     }
   });
 
+  it('reports a remote JWKS that answers something other than a key set as unavailable, and answers 401 without it', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const answers: Record<string, [number, string]> = { '/status': [500, 'upstream secret: db password'], '/text': [200, 'not json'], '/error': [200, '{"error":"rate limited"}'], '/number': [200, '{"keys":5}'] };
+    const server: Server = createServer((req, res) => { const [status, body] = answers[req.url ?? '']!; res.statusCode = status; res.end(body); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      for (const path of Object.keys(answers)) {
+        const kw = createKeyward({ tokens: { issuers: [{ issuer: ISS, audience: AUD, jwksUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, algorithms: ['ES256'] }] } });
+        const events: KeywardEvent[] = [];
+        kw.on('store.error', (e) => { events.push(e); });
+        const t = await new SignJWT({ sub: 's', aud: AUD, iss: ISS }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setExpirationTime('1m').sign(privateKey);
+        const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${t}` } });
+        expect(!d.ok && [path, d.status, d.code]).toEqual([path, 401, 'TOKEN_INVALID']);
+        expect(JSON.stringify(d)).not.toMatch(/secret|rate limited|JSON Web Key Set/);
+        await kw.flushEvents();
+        expect(events.map((e) => [path, e.reason, e.data])).toEqual([[path, 'JWKS_UNAVAILABLE', { issuer: ISS }]]);
+        await kw.close();
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('answers 401, not 500, when the remote JWKS is unreachable', async () => {
     const kw = createKeyward({ tokens: { issuers: [{ issuer: ISS, audience: AUD, jwksUri: 'http://127.0.0.1:1/jwks', algorithms: ['ES256'], jwksCache: { timeout: '1s' } }] } });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
