@@ -21,6 +21,21 @@ describe('tokens options: start-up checks', () => {
     expect(() => make({ signing: { issuer: 'me', keys: [{ privateKey }] } })).toThrow(/"tokens.signing.keys\[0\].privateKey" is an RSA key of 1024 bits/);
   });
 
+  it('refuses an RSA-PSS signing key at start-up, naming the option (it has no JWK form for the JWKS)', () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    const refusal = /^keyward: option "tokens.signing.keys\[0\].privateKey" is an RSA-PSS key, which has no JWK form for the JWKS/;
+    expect(() => make({ signing: { issuer: 'me', keys: [{ privateKey: pss.privateKey }] } })).toThrow(TypeError);
+    expect(() => make({ signing: { issuer: 'me', keys: [{ privateKey: pss.privateKey }] } })).toThrow(refusal);
+    expect(() => make({ signing: { issuer: 'me', keys: [{ privateKey: pss.privateKey, kid: 'pss' }] } })).toThrow(refusal);
+    const pem = pss.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(() => make({ signing: { issuer: 'me' } }, { KEYWARD_SIGNING_KEY: pem })).toThrow(/"tokens.signing.keys \(KEYWARD_SIGNING_KEY\)" is an RSA-PSS key/);
+    // As a trusted issuer's key, where this Node cannot hand it to jose, every token would be refused: refused at once.
+    const usable = typeof (pss.publicKey as { toCryptoKey?: unknown }).toCryptoKey === 'function';
+    const verifying = () => make(issuer({ publicKey: pss.publicKey, algorithms: ['PS256'] }).tokens);
+    if (usable) expect(verifying).not.toThrow();
+    else expect(verifying).toThrow(/"tokens.issuers\[0\].publicKey" is an RSA-PSS key, which this Node version cannot verify with/);
+  });
+
   it('requires an algorithm list when the key admits several, and never accepts none', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect(() => make(issuer({ secret: SECRET }).tokens)).toThrow(/"tokens.issuers\[0\].algorithms" is required/);

@@ -161,7 +161,7 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
   } else if (source === 'publicKey') {
     const name = o.publicKeyEnv !== undefined ? `${option}.publicKeyEnv` : `${option}.publicKey`;
     const k = asymmetricKey(o.publicKey, o.publicKeyEnv, `${option}.publicKey`, env, 'public')!;
-    const kind = kindOf(k, name);
+    const kind = verifyingKind(k, name);
     algorithms = checkAlgorithms(o.algorithms, [kind], `${option}.algorithms`);
     key = staticKeyResolver([{ kid: undefined, key: k, kind }]);
   } else if (source === 'jwks') {
@@ -196,6 +196,26 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
   };
 }
 
+/**
+ * The kind of a signing key. An RSA-PSS key (id-RSASSA-PSS) has no JWK form, so it could be neither published in the
+ * JWKS nor given its thumbprint `kid` (nor handed to jose on Node 20): refused here, naming the option, rather than
+ * failing later with Node's "Unsupported JWK Key Type." The same key as plain RSA signs PS256 too.
+ */
+function signingKind(key: KeyObject, option: string): KeyKind {
+  const kind = kindOf(key, option);
+  if (kind === 'rsa-pss') throw new TypeError(`keyward: option "${option}" is an RSA-PSS key, which has no JWK form for the JWKS; give it as a plain RSA key (PS256 signs with one too)`);
+  return kind;
+}
+
+/** The kind of a trusted issuer's public key: an RSA-PSS key only where jose can use it (Node with `KeyObject.toCryptoKey`). */
+function verifyingKind(key: KeyObject, option: string): KeyKind {
+  const kind = kindOf(key, option);
+  if (kind === 'rsa-pss' && typeof (key as { toCryptoKey?: unknown }).toCryptoKey !== 'function') {
+    throw new TypeError(`keyward: option "${option}" is an RSA-PSS key, which this Node version cannot verify with (it has no JWK form); give it as a plain RSA key with algorithms ["PS256"]`);
+  }
+  return kind;
+}
+
 const DEFAULT_ALG: Partial<Record<KeyKind, string>> = { 'ec-p256': 'ES256', 'ec-p384': 'ES384', 'ec-p521': 'ES512', ed25519: 'EdDSA', rsa: 'RS256', 'rsa-pss': 'PS256', secret: 'HS256' };
 
 function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.ProcessEnv): SigningKey {
@@ -205,7 +225,7 @@ function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.P
   const hasPrivate = o.privateKey !== undefined || o.privateKeyEnv !== undefined;
   if (hasSecret === hasPrivate) throw new TypeError(`keyward: option "${option}" needs exactly one of privateKey (or privateKeyEnv) and secret (or secretEnv)`);
   const key = hasSecret ? secretKey(o.secret, o.secretEnv, `${option}.secret`, env)! : asymmetricKey(o.privateKey, o.privateKeyEnv, `${option}.privateKey`, env, 'private')!;
-  const kind = kindOf(key, hasSecret ? `${option}.secret` : `${option}.privateKey`);
+  const kind = signingKind(key, hasSecret ? `${option}.secret` : `${option}.privateKey`);
   const alg = o.alg === undefined ? DEFAULT_ALG[kind]! : checkAlgorithms([o.alg], [kind], `${option}.alg`)[0]!;
   if (kind === 'secret') checkSecretLength(key, [alg], o.secretEnv !== undefined ? `${option}.secretEnv` : `${option}.secret`);
   if (o.kid !== undefined && (typeof o.kid !== 'string' || !KID_RE.test(o.kid))) throw new TypeError(`keyward: option "${option}.kid" must be 1–128 visible ASCII characters`);
@@ -222,7 +242,7 @@ function defaultSigningKeys(env: NodeJS.ProcessEnv): SigningKey[] {
     warnOnce('KEYWARD_EPHEMERAL_SIGNING_KEY', 'keyward: no token signing key configured (tokens.signing.keys or KEYWARD_SIGNING_KEY); using an ephemeral ES256 key, so issued tokens die with this process and other instances cannot verify them.');
     key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   }
-  const kind = kindOf(key, 'tokens.signing.keys (KEYWARD_SIGNING_KEY)');
+  const kind = signingKind(key, 'tokens.signing.keys (KEYWARD_SIGNING_KEY)');
   return [{ kid: thumbprint(key), key, kind, alg: DEFAULT_ALG[kind]! }];
 }
 
