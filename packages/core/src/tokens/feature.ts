@@ -66,15 +66,15 @@ function scopesStillGranted(scopes: readonly string[], record: KeyRecord): reado
 }
 
 /**
- * The principal of an exchanged token under its key's current record: the key's plan, and the token's scopes as far
- * as the key still holds them (a key's scopes narrowed by `kw.keys.update()` narrow its live tokens; widened, they
- * widen nothing). The token's own principal when neither changed since the exchange, else a frozen copy (metadata
- * shared, already frozen).
+ * The principal of an exchanged token under its key's current record: the key's owner and plan (whatever claims
+ * `signing.claims` maps them from: the exchange writes them as `owner` and `plan`), and the token's scopes as far as
+ * the key still holds them (a key's scopes narrowed by `kw.keys.update()` narrow its live tokens; widened, they widen
+ * nothing). The token's own principal when none of these differs, else a frozen copy (metadata shared, already frozen).
  */
 function withKeyOf(principal: Principal, record: KeyRecord): Principal {
   const scopes = scopesStillGranted(principal.scopes, record);
-  if (principal.plan === record.plan && scopes === principal.scopes) return principal;
-  const copy: { -readonly [K in keyof Principal]: Principal[K] } = { ...principal, scopes };
+  if (principal.owner === record.owner && principal.plan === record.plan && scopes === principal.scopes) return principal;
+  const copy: { -readonly [K in keyof Principal]: Principal[K] } = { ...principal, owner: record.owner, scopes };
   if (record.plan !== undefined) copy.plan = record.plan;
   else delete copy.plan;
   return Object.freeze(copy);

@@ -206,6 +206,18 @@ describe('a token exchanged for an API key acts as its key in the pipeline', () 
     await kw.close();
   });
 
+  it("carries its key's owner whatever claims signing.claims maps the owner and plan from", async () => {
+    const kw = createKeyward({ clock: manualClock(Date.parse('2026-04-01T08:00:00Z')), tokens: { signing: { ...signing, claims: { owner: 'org', plan: 'tier' } } } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'], plan: 'pro' });
+    const token = await exchange(kw, record.id, key);
+    expect(await kw.check(bearer(token))).toMatchObject({ ok: true, principal: { type: 'token', id: record.id, owner: 'acme', plan: 'pro' } });
+    expect(await kw.tokens.verify(token)).toMatchObject({ principal: { owner: 'acme', plan: 'pro' } });
+    // Tokens it issues itself still map the owner from the configured claim.
+    const own = await kw.tokens.issue({ subject: 'user-1', claims: { org: 'globex' } });
+    expect(await kw.check(bearer(own.token))).toMatchObject({ ok: true, principal: { id: 'user-1', owner: 'globex' } });
+    await kw.close();
+  });
+
   it("holds no scope its key no longer holds: narrowing the key's scopes narrows its live tokens, widening widens nothing", async () => {
     const kw = createKeyward({ clock: manualClock(Date.parse('2026-04-01T08:00:00Z')), tokens: { signing } });
     const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'admin:all', 'users:*'] });
