@@ -267,7 +267,9 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
   if (typeof typ !== 'string' || !TYP_RE.test(typ)) throw new TypeError(`keyward: option "${option}.typ" must be a media type such as "at+jwt"`);
   const audience = o.audience === undefined ? undefined : strings(o.audience, `${option}.audience`);
   const clockTolerance = o.clockTolerance === undefined ? 0 : seconds(o.clockTolerance, `${option}.clockTolerance`);
-  const claims = claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id', 'restrictions'] });
+  const mapped = claimMapping(o.claims, `${option}.claims`, { owner: 'owner', plan: 'plan', metadata: ['client_id', 'restrictions'] });
+  // `issue()` and the exchange write scopes in `scope` (RFC 9068 §2.2.3): read there first, whatever else is named.
+  const claims: ClaimMapping = mapped.scopes.includes('scope') ? mapped : { ...mapped, scopes: ['scope', ...mapped.scopes] };
   const signing: SigningConfig = { issuer, audience, keys, ttlMs, maxTtlMs, exchangeTtlMs, typ, scopeClaims: claims.scopes };
   const verify: IssuerConfig = {
     issuer,

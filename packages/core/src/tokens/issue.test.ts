@@ -69,6 +69,17 @@ describe('issuing', () => {
     expect(d.ok && d.principal?.scopes).toEqual([]);
   });
 
+  it('reads the scopes of its own tokens from "scope", where it writes them, whatever signing.claims.scopes names', async () => {
+    const kw = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: ES }], claims: { scopes: 'roles' } } } });
+    const issued = await kw.tokens.issue({ subject: 's', scopes: ['docs:read'] });
+    const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${issued.token}` } }, { scopes: ['docs:read'] });
+    expect(d.ok && d.principal?.scopes).toEqual(['docs:read']);
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read', 'docs:write'] });
+    const res = await kw.tokens.endpoint()(form('grant_type=client_credentials&scope=docs:write', { authorization: basic(record.id, key) }));
+    const exchanged = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${JSON.parse(String(res.body)).access_token}` } }, { scopes: ['docs:write'] });
+    expect(exchanged.ok && exchanged.principal?.scopes).toEqual(['docs:write']);
+  });
+
   it('refuses bad input with a TypeError and reserved claims', async () => {
     const { kw } = setup();
     await expect(kw.tokens.issue({ subject: '' })).rejects.toThrow(TypeError);

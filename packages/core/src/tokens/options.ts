@@ -113,7 +113,10 @@ export interface SigningOptions {
   typ?: string;
   /** Lifetime of tokens from the client-credentials exchange (default: `ttl`); never beyond the key's expiry. */
   exchangeTtl?: number | string;
-  /** Claims mapping when verifying our own tokens (default owner `owner`, plan `plan`, metadata `client_id` and `restrictions`). */
+  /**
+   * Claims mapping when verifying our own tokens (default owner `owner`, plan `plan`, metadata `client_id` and
+   * `restrictions`). Scopes are read from `scope`, where `issue()` writes them, before any claim named here.
+   */
   claims?: ClaimMappingOptions;
   /** Leeway for `exp`, `nbf` and `iat` when verifying our own tokens (default 0). */
   clockTolerance?: number | string;
