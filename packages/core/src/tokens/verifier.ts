@@ -69,6 +69,8 @@ export function joseFailure(error: unknown): TokenFailure {
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED': {
       const name = typeof claim === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(claim) ? claim : 'a';
       if (reason === 'missing') return invalid(`The token has no "${name}" claim.`);
+      // Not a number (`"nbf": "1700000000"`): the claim is malformed, not a moment the token is refused at.
+      if (reason === 'invalid') return invalid(`The token's "${name}" claim is not accepted.`);
       if (name === 'iss') return invalid(UNTRUSTED_ISSUER);
       if (name === 'nbf') return invalid('The token is not yet valid.');
       if (name === 'iat') return invalid('The token was issued in the future.');

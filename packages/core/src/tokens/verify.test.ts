@@ -67,6 +67,17 @@ describe('token verification through check()', () => {
     expect(JSON.stringify(d)).not.toContain(token.split('.')[2]);
   });
 
+  it.each([
+    ['nbf', { nbf: String(Math.floor(T0 / 1000) - 60) }],
+    ['iat', { iat: 'yesterday' }],
+    ['exp', { exp: String(Math.floor(T0 / 1000) + 60) }],
+  ])('names a "%s" claim that is not a number as not accepted, not as a moment the token is refused at', async (name, claims) => {
+    const { check } = setup();
+    const payload = { iss: ISS, aud: AUD, sub: 'user-1', exp: Math.floor(T0 / 1000) + 600, ...claims } as unknown as JWTPayload;
+    const d = await check(await new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET)));
+    expect(!d.ok && [d.status, d.code, d.problem.detail]).toEqual([401, 'TOKEN_INVALID', `The token's "${name}" claim is not accepted.`]);
+  });
+
   it('honours the clock tolerance and the maximum token age with the injected clock', async () => {
     const { check, clock } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], clockTolerance: '30s', maxTokenAge: '5m' }] } });
     const token = await hs({}, { exp: Math.floor(T0 / 1000) + 600 });
