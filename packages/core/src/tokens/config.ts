@@ -3,7 +3,7 @@ import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose' with { 'resolution-mo
 import { parseDuration } from '../util/duration';
 import { warnOnce } from '../util/warn';
 import { readSecret } from '../util/secret';
-import { asymmetricKey, checkAlgorithms, checkSecretLength, kindOf, secretKey, thumbprint, toKeyObject, type KeyKind } from './key-material';
+import { asymmetricKey, checkAlgorithms, checkSecretLength, jwkMembers, kindOf, secretKey, thumbprint, toKeyObject, type KeyKind } from './key-material';
 import { localKeySet, remoteKeySet, staticKeyResolver, type StaticKey } from './key-source';
 import type { RevocationStore } from './revocation-store';
 import type { ClaimMappingOptions, RemoteJwksOptions, SigningKeyOptions, SigningOptions, TokenOptions, TrustedIssuerOptions } from './options';
@@ -218,6 +218,17 @@ function verifyingKind(key: KeyObject, option: string): KeyKind {
 
 const DEFAULT_ALG: Partial<Record<KeyKind, string>> = { 'ec-p256': 'ES256', 'ec-p384': 'ES384', 'ec-p521': 'ES512', ed25519: 'EdDSA', rsa: 'RS256', 'rsa-pss': 'PS256', secret: 'HS256' };
 
+/**
+ * The `kid` and `alg` a signing key given as a JWK names for itself, checked (a mistake names `option`), used where the
+ * options name none: a JWK's `kid` is the one its author publishes, and its `alg` the algorithm it is meant for.
+ */
+function ownJwkMembers(input: unknown, kind: KeyKind, option: string): { kid?: string; alg?: string } {
+  const { kid, alg } = jwkMembers(input);
+  if (kid !== undefined && (typeof kid !== 'string' || !KID_RE.test(kid))) throw new TypeError(`keyward: option "${option}" is a JWK whose "kid" is not 1–128 visible ASCII characters`);
+  const checked = alg === undefined ? undefined : checkAlgorithms([alg], [kind], `${option} (its JWK "alg")`)[0];
+  return { ...(kid !== undefined ? { kid } : {}), ...(checked !== undefined ? { alg: checked } : {}) };
+}
+
 function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.ProcessEnv): SigningKey {
   const option = `tokens.signing.keys[${i}]`;
   const o = optionObject(value, option, SIGNING_KEY_FIELDS) as unknown as SigningKeyOptions;
@@ -226,11 +237,13 @@ function parseSigningKey(value: unknown, i: number, count: number, env: NodeJS.P
   if (hasSecret === hasPrivate) throw new TypeError(`keyward: option "${option}" needs exactly one of privateKey (or privateKeyEnv) and secret (or secretEnv)`);
   const key = hasSecret ? secretKey(o.secret, o.secretEnv, `${option}.secret`, env)! : asymmetricKey(o.privateKey, o.privateKeyEnv, `${option}.privateKey`, env, 'private')!;
   const kind = signingKind(key, hasSecret ? `${option}.secret` : `${option}.privateKey`);
-  const alg = o.alg === undefined ? DEFAULT_ALG[kind]! : checkAlgorithms([o.alg], [kind], `${option}.alg`)[0]!;
+  const name = o.privateKeyEnv !== undefined ? `${option}.privateKeyEnv` : `${option}.privateKey`;
+  const own = hasSecret ? {} : ownJwkMembers(o.privateKeyEnv !== undefined ? readSecret(undefined, o.privateKeyEnv, name, env) : o.privateKey, kind, name);
+  const alg = o.alg === undefined ? (own.alg ?? DEFAULT_ALG[kind]!) : checkAlgorithms([o.alg], [kind], `${option}.alg`)[0]!;
   if (kind === 'secret') checkSecretLength(key, [alg], o.secretEnv !== undefined ? `${option}.secretEnv` : `${option}.secret`);
   if (o.kid !== undefined && (typeof o.kid !== 'string' || !KID_RE.test(o.kid))) throw new TypeError(`keyward: option "${option}.kid" must be 1–128 visible ASCII characters`);
   if (kind === 'secret' && o.kid === undefined && count > 1) throw new TypeError(`keyward: option "${option}.kid" is required for a secret when there are several signing keys`);
-  return { kid: o.kid ?? (kind === 'secret' ? undefined : thumbprint(key)), key, kind, alg };
+  return { kid: o.kid ?? own.kid ?? (kind === 'secret' ? undefined : thumbprint(key)), key, kind, alg };
 }
 
 function defaultSigningKeys(env: NodeJS.ProcessEnv): SigningKey[] {
@@ -243,7 +256,19 @@ function defaultSigningKeys(env: NodeJS.ProcessEnv): SigningKey[] {
     key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   }
   const kind = signingKind(key, 'tokens.signing.keys (KEYWARD_SIGNING_KEY)');
-  return [{ kid: thumbprint(key), key, kind, alg: DEFAULT_ALG[kind]! }];
+  const own = ownJwkMembers(text, kind, 'tokens.signing.keys (KEYWARD_SIGNING_KEY)');
+  return [{ kid: own.kid ?? thumbprint(key), key, kind, alg: own.alg ?? DEFAULT_ALG[kind]! }];
+}
+
+/**
+ * A signing key as the verifier of our own tokens finds it: by its `kid`, and also by its thumbprint when its `kid` is
+ * another, so tokens signed before a key got a `kid` of its own (named in the options or in its JWK) still verify.
+ */
+function verifyingEntries(k: SigningKey): StaticKey[] {
+  if (k.kind === 'secret') return [{ kid: k.kid, kind: k.kind, key: k.key }];
+  const entry: StaticKey = { kid: k.kid, kind: k.kind, key: createPublicKey(k.key) };
+  const print = thumbprint(k.key);
+  return k.kid === print ? [entry] : [entry, { ...entry, kid: print }];
 }
 
 function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: SigningConfig; verify: IssuerConfig; clockTolerance: number } {
@@ -280,7 +305,7 @@ function parseSigning(value: unknown, env: NodeJS.ProcessEnv): { signing: Signin
     maxTokenAge: undefined,
     clockTolerance,
     claims,
-    key: staticKeyResolver(keys.map((k) => ({ kid: k.kid, kind: k.kind, key: k.kind === 'secret' ? k.key : createPublicKey(k.key) }))),
+    key: staticKeyResolver(keys.flatMap(verifyingEntries)),
   };
   return { signing, verify, clockTolerance };
 }

@@ -80,6 +80,31 @@ describe('issuing', () => {
     expect(exchanged.ok && exchanged.principal?.scopes).toEqual(['docs:write']);
   });
 
+  it('signs under the kid and alg a signing key given as a JWK names (keyward secret --id), options first', async () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const jwk = { ...ec.export({ format: 'jwk' }), kid: 'kw-2026-11', alg: 'ES256', use: 'sig' };
+    const fromEnv = createKeyward({ clock: manualClock(T0), environment: { KEYWARD_SIGNING_KEY: JSON.stringify(jwk) }, tokens: { signing: { issuer: 'https://api.example' } } });
+    const issued = await fromEnv.tokens.issue({ subject: 's' });
+    expect(decodeProtectedHeader(issued.token)).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: 'kw-2026-11' });
+    expect(fromEnv.tokens.jwks().keys.map((k) => k.kid)).toEqual(['kw-2026-11']);
+    const named = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: jwk, kid: 'from-options' }] } } });
+    expect(decodeProtectedHeader((await named.tokens.issue({ subject: 's' })).token).kid).toBe('from-options');
+    // A token signed before the key had a kid of its own (under its thumbprint) still verifies.
+    const before = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: ec }] } } });
+    const old = await before.tokens.issue({ subject: 'early' });
+    expect(decodeProtectedHeader(old.token).kid).not.toBe('kw-2026-11');
+    expect(await fromEnv.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${old.token}` } })).toMatchObject({ ok: true, principal: { id: 'early' } });
+
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const pss = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: JSON.stringify({ ...rsa.export({ format: 'jwk' }), alg: 'PS256' }) }] } } });
+    const signed = await pss.tokens.issue({ subject: 's' });
+    expect(decodeProtectedHeader(signed.token).alg).toBe('PS256');
+    expect(pss.tokens.jwks().keys[0]).toMatchObject({ kty: 'RSA', alg: 'PS256' });
+    expect(await pss.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${signed.token}` } })).toMatchObject({ ok: true });
+    expect(() => createKeyward({ tokens: { signing: { issuer: 'x', keys: [{ privateKey: { ...jwk, alg: 'RS256' } }] } } })).toThrow(/option "tokens.signing.keys\[0\].privateKey \(its JWK "alg"\)" contains "RS256", which this key cannot be used with/);
+    expect(() => createKeyward({ tokens: { signing: { issuer: 'x', keys: [{ privateKey: { ...jwk, kid: 'a b' } }] } } })).toThrow(/"tokens.signing.keys\[0\].privateKey" is a JWK whose "kid" is not 1–128 visible ASCII characters/);
+  });
+
   it('refuses bad input with a TypeError and reserved claims', async () => {
     const { kw } = setup();
     await expect(kw.tokens.issue({ subject: '' })).rejects.toThrow(TypeError);

@@ -80,6 +80,15 @@ function parseJwkText(text: string): JsonWebKey | undefined {
   }
 }
 
+/**
+ * The `kid` and `alg` members of a key given as a JWK (an object or its JSON text), unchecked: what the key's author
+ * named it and meant it for (`keyward secret --id` writes both). Nothing for a PEM or a `KeyObject`.
+ */
+export function jwkMembers(input: unknown): { kid?: unknown; alg?: unknown } {
+  const jwk = typeof input === 'string' ? parseJwkText(input) : input instanceof KeyObject || typeof input !== 'object' || input === null ? undefined : (input as JsonWebKey);
+  return jwk === undefined ? {} : { kid: (jwk as { kid?: unknown }).kid, alg: (jwk as { alg?: unknown }).alg };
+}
+
 /** Reads a secret (explicit or from `envName` / `envName_FILE`) as a secret key object. */
 export function secretKey(explicit: unknown, envName: unknown, option: string, env: NodeJS.ProcessEnv): KeyObject | undefined {
   if (explicit !== undefined && envName !== undefined) throw new TypeError(`keyward: give "${option}" or "${option}Env", not both`);

@@ -80,9 +80,9 @@ export interface TrustedIssuerOptions {
 
 /** One signing key. The first key of `signing.keys` signs; all of them verify (rotation). */
 export interface SigningKeyOptions {
-  /** Key id, sent as the `kid` header and in the JWKS. Default: the RFC 7638 thumbprint (asymmetric keys). */
+  /** Key id, sent as the `kid` header and in the JWKS. Default: a JWK's own `kid`, else the RFC 7638 thumbprint (asymmetric keys). */
   kid?: string;
-  /** Algorithm: default `ES256` (P-256), `EdDSA` (Ed25519), `RS256` (RSA), `HS256` (secret). */
+  /** Algorithm: default a JWK's own `alg`, else `ES256` (P-256), `EdDSA` (Ed25519), `RS256` (RSA), `HS256` (secret). */
   alg?: string;
   /** Private key: PKCS#8 PEM, a private JWK, or a `KeyObject`. Prefer `privateKeyEnv`. */
   privateKey?: string | JwkInput | KeyObject;
