@@ -120,7 +120,8 @@ export interface TokenApi {
   verify(token: string): Promise<VerifiedToken | TokenFailure>;
   /**
    * Revokes a token id until `until` (Date or ms; default now + `tokens.revocationTtl`) — give the token's `exp` so
-   * the entry lives exactly as long as the token. Emits `token.revoked`.
+   * the entry lives exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as
+   * long as a token past its `exp` is still accepted. Emits `token.revoked`.
    */
   revoke(jti: string, until?: Date | number): Promise<void>;
   /** True when the token id is revoked now. */
@@ -183,6 +184,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const signing = config.signing;
   const issue = signing ? createIssuer(signing, clock, events, config.maxTokenLength) : undefined;
   const jwks = signing ? buildJwks(signing.keys) : undefined;
+  // A token is accepted until `exp` plus its issuer's clock tolerance: a revocation "until its expiry" lasts as long.
+  const revocationGraceMs = Math.max(0, ...[...config.issuers.values()].map((i) => i.clockTolerance * 1000));
 
   /**
    * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) acts as that
@@ -225,7 +228,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       // revoke nothing: refused, and not shown.
       if (typeof jti === 'string' && redactCredentials(jti) !== jti) throw new TypeError('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
       checkString(jti, 'jti');
-      const untilMs = until === undefined ? clock() + config.revocationTtlMs : toTime(until, 'until');
+      const untilMs = (until === undefined ? clock() + config.revocationTtlMs : toTime(until, 'until')) + revocationGraceMs;
       await revocation.revoke(jti, untilMs);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },

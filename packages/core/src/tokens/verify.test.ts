@@ -152,6 +152,19 @@ describe('token verification through check()', () => {
     expect(await kw.tokens.verify(token)).toMatchObject({ claims: { sub: 'user-1', profile: { role: 'reader' } } });
   });
 
+  it('keeps a token revoked until its expiry refused through the clock tolerance that still accepts it', async () => {
+    const { kw, check, clock } = setup({ tokens: { issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], clockTolerance: '30s' }], signing: { issuer: 'https://api.example', keys: [{ secret: SECRET, kid: 'h' }], clockTolerance: '10s' } } });
+    const exp = Math.floor(T0 / 1000) + 60;
+    const token = await hs({ jti: 'tolerated-1' }, { exp });
+    const own = await kw.tokens.issue({ subject: 'user-2', ttl: '60s' });
+    await kw.tokens.revoke('tolerated-1', exp * 1000);
+    await kw.tokens.revoke(own.jti, own.expiresAt);
+    clock.advance(61_000); // past exp, within both tolerances
+    for (const t of [token, own.token]) expect(await check(t)).toMatchObject({ ok: false, code: 'TOKEN_INVALID', problem: { detail: 'The token has been revoked.' } });
+    clock.advance(30_000);
+    expect(await check(token)).toMatchObject({ ok: false, code: 'TOKEN_EXPIRED' });
+  });
+
   it('answers 503 when an injected revocation store fails, and uses it', async () => {
     const calls: string[] = [];
     let failing = false;
