@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with { 'resolution-mode': 'import' };
 import type { Principal } from '../model';
@@ -118,6 +119,30 @@ function jwksUnavailable(error: unknown): boolean {
   return error instanceof TypeError && /fetch/i.test(error.message);
 }
 
+/** The most keys of one set a token is tried against when its `kid` (or its lack of one) names several. */
+const MAX_CANDIDATES = 8;
+
+/**
+ * The payload of a token whose `kid`, or lack of one, matches several keys of a key set (two keys without `kid` while
+ * an issuer rotates): jose leaves those to its caller, as the candidates of its error, so each is tried in turn — at
+ * most {@link MAX_CANDIDATES}, so a token costs a bounded number of signature checks. Rejects with the first error
+ * other than a wrong signature (an expired token signed by a candidate), else a wrong signature.
+ */
+async function verifyWithCandidates(token: string, multiple: unknown, options: JWTVerifyOptions): Promise<JWTPayload> {
+  let last: unknown = multiple;
+  let tried = 0;
+  for await (const key of multiple as AsyncIterable<webcrypto.CryptoKey>) {
+    try {
+      return (await jwtVerify(token, key, options)).payload;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw error;
+      last = error;
+    }
+    if (++tried >= MAX_CANDIDATES) break;
+  }
+  throw last;
+}
+
 /** One trusted issuer as the verifier uses it: its config and its guarded key resolver. */
 interface Trusted {
   readonly config: IssuerConfig;
@@ -189,7 +214,11 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     const issuer = trust.config;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, trust.key, joseOptions(issuer, now)));
+      const options = joseOptions(issuer, now);
+      payload = await jwtVerify(token, trust.key, options).then(
+        (verified) => verified.payload,
+        (error: unknown) => ((error as { code?: unknown } | null)?.code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' ? verifyWithCandidates(token, error, options) : Promise.reject(error)),
+      );
     } catch (error) {
       if (jwksUnavailable(error)) {
         events.emit({ type: 'store.error', reason: 'JWKS_UNAVAILABLE', data: { issuer: issuer.issuer } });

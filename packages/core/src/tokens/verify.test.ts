@@ -112,6 +112,17 @@ describe('token verification through check()', () => {
     expect(!forged.ok && forged.code).toBe('TOKEN_INVALID');
   });
 
+  it('tries each key of a set that a token without kid matches (an issuer rotating kid-less keys)', async () => {
+    const [a, b, stranger] = [0, 1, 2].map(() => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+    const kw = createKeyward({ clock: manualClock(T0), tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, jwks: { keys: [await exportJWK(a!.publicKey), await exportJWK(b!.publicKey)] } }] } });
+    const sign = (key: typeof a, exp = T0 / 1000 + 60) => new SignJWT({ sub: 's', aud: AUD, iss: ISS }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt(T0 / 1000 - 60).setExpirationTime(exp).sign(key!.privateKey);
+    const check = async (t: string) => kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${t}` } });
+    expect(await check(await sign(a))).toMatchObject({ ok: true });
+    expect(await check(await sign(b))).toMatchObject({ ok: true });
+    expect(await check(await sign(stranger))).toMatchObject({ ok: false, code: 'TOKEN_INVALID', problem: { detail: "The token's signature is not valid." } });
+    expect(await check(await sign(b, T0 / 1000 - 1))).toMatchObject({ ok: false, code: 'TOKEN_EXPIRED' });
+  });
+
   it('keeps API keys on the key authenticator', async () => {
     const { kw, check } = setup();
     const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
