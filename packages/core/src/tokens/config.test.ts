@@ -36,6 +36,12 @@ describe('tokens options: start-up checks', () => {
     else expect(verifying).toThrow(/"tokens.issuers\[0\].publicKey" is an RSA-PSS key, which this Node version cannot verify with/);
   });
 
+  it('refuses a JWKS timeout its timer cannot keep, naming the option, and rounds a fraction of a millisecond up', () => {
+    const remote = (timeout: unknown) => make(issuer({ jwksUri: 'https://i.example/jwks', algorithms: ['ES256'], jwksCache: { timeout } }).tokens);
+    for (const timeout of [0, '0s', '30d', 2 ** 31, '2m']) expect(() => remote(timeout)).toThrow(new TypeError('keyward: option "tokens.issuers[0].jwksCache.timeout" must be from 1 ms to 1 min'));
+    for (const timeout of [1500.5, '1m', 1]) expect(() => remote(timeout)).not.toThrow();
+  });
+
   it('requires an algorithm list when the key admits several, and never accepts none', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect(() => make(issuer({ secret: SECRET }).tokens)).toThrow(/"tokens.issuers\[0\].algorithms" is required/);

@@ -172,10 +172,14 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
     const url = jwksUrl(o.jwksUri, `${option}.jwksUri`);
     const c = o.jwksCache === undefined ? {} : optionObject(o.jwksCache, `${option}.jwksCache`, JWKS_CACHE_FIELDS);
     algorithms = checkAlgorithms(o.algorithms, 'asymmetric', `${option}.algorithms`);
+    // The timeout becomes a timer: 0 would abort every fetch, and past 2^31 - 1 ms Node sets it to 1 ms (with only a
+    // warning), so every token of the issuer would be refused; a longer wait than a minute holds requests up anyway.
+    const timeoutMs = Math.ceil(parseDuration(c['timeout'] ?? '5s', `${option}.jwksCache.timeout`));
+    if (timeoutMs < 1 || timeoutMs > 60_000) throw new TypeError(`keyward: option "${option}.jwksCache.timeout" must be from 1 ms to 1 min`);
     key = remoteKeySet(url, {
       cacheMaxAgeMs: parseDuration(c['maxAge'] ?? '10m', `${option}.jwksCache.maxAge`),
       cooldownMs: parseDuration(c['cooldown'] ?? '30s', `${option}.jwksCache.cooldown`),
-      timeoutMs: parseDuration(c['timeout'] ?? '5s', `${option}.jwksCache.timeout`),
+      timeoutMs,
     });
   }
   const audience = o.audience === undefined ? undefined : strings(o.audience, `${option}.audience`);

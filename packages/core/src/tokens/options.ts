@@ -32,7 +32,7 @@ export interface RemoteJwksOptions {
   maxAge?: number | string;
   /** Least time between two fetches, e.g. when an unknown `kid` arrives (default `'30s'`). */
   cooldown?: number | string;
-  /** Fetch timeout (default `'5s'`). */
+  /** Fetch timeout, from 1 ms to 1 min (default `'5s'`). */
   timeout?: number | string;
 }
 
