@@ -215,10 +215,14 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     let payload: JWTPayload;
     try {
       const options = joseOptions(issuer, now);
-      payload = await jwtVerify(token, trust.key, options).then(
-        (verified) => verified.payload,
-        (error: unknown) => ((error as { code?: unknown } | null)?.code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' ? verifyWithCandidates(token, error, options) : Promise.reject(error)),
-      );
+      try {
+        ({ payload } = await jwtVerify(token, trust.key, options));
+      } catch (error) {
+        // Several keys match the token's kid (or its lack of one): jose hands them over in its error (no extra promise
+        // on the common path).
+        if ((error as { code?: unknown } | null)?.code !== 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw error;
+        payload = await verifyWithCandidates(token, error, options);
+      }
     } catch (error) {
       if (jwksUnavailable(error)) {
         events.emit({ type: 'store.error', reason: 'JWKS_UNAVAILABLE', data: { issuer: issuer.issuer } });
