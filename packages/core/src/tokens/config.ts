@@ -4,7 +4,8 @@ import { parseDuration } from '../util/duration';
 import { warnOnce } from '../util/warn';
 import { readSecret } from '../util/secret';
 import { asymmetricKey, checkAlgorithms, checkSecretLength, jwkMembers, kindOf, secretKey, thumbprint, toKeyObject, type KeyKind } from './key-material';
-import { localKeySet, remoteKeySet, staticKeyResolver, type StaticKey } from './key-source';
+import { localKeySet, staticKeyResolver, type StaticKey } from './key-source';
+import type { RemoteJwksConfig } from './remote-key-set';
 import type { RevocationStore } from './revocation-store';
 import type { ClaimMappingOptions, RemoteJwksOptions, SigningKeyOptions, SigningOptions, TokenOptions, TrustedIssuerOptions } from './options';
 import { fieldsOf, optionObject } from '../config/fields';
@@ -29,7 +30,8 @@ export interface IssuerConfig {
   /** Seconds, for jose. */
   readonly clockTolerance: number;
   readonly claims: ClaimMapping;
-  readonly key: JWTVerifyGetKey;
+  /** The issuer's keys: a resolver, or a remote key set's settings (the verifier builds it, with its clock and events). */
+  readonly key: JWTVerifyGetKey | RemoteJwksConfig;
 }
 
 /** A signing key after parsing. */
@@ -71,7 +73,7 @@ const ISSUER_FIELDS = fieldsOf<TrustedIssuerOptions>({
   issuer: true, audience: true, secret: true, secretEnv: true, publicKey: true, publicKeyEnv: true, jwks: true, jwksUri: true, jwksCache: true,
   algorithms: true, typ: true, requireExp: true, maxTokenAge: true, clockTolerance: true, requiredClaims: true, claims: true,
 });
-const JWKS_CACHE_FIELDS = fieldsOf<RemoteJwksOptions>({ maxAge: true, cooldown: true, timeout: true });
+const JWKS_CACHE_FIELDS = fieldsOf<RemoteJwksOptions>({ maxAge: true, cooldown: true, timeout: true, staleIfError: true });
 const CLAIM_FIELDS = fieldsOf<ClaimMappingOptions>({ scopes: true, owner: true, plan: true, metadata: true });
 const SIGNING_FIELDS = fieldsOf<SigningOptions>({ issuer: true, audience: true, keys: true, ttl: true, maxTtl: true, typ: true, exchangeTtl: true, claims: true, clockTolerance: true });
 const SIGNING_KEY_FIELDS = fieldsOf<SigningKeyOptions>({ kid: true, alg: true, privateKey: true, privateKeyEnv: true, secret: true, secretEnv: true });
@@ -150,7 +152,7 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
   const given = (['secret', 'secretEnv', 'publicKey', 'publicKeyEnv', 'jwks', 'jwksUri'] as const).filter((k) => o[k] !== undefined);
   const sources = new Set(given.map((k) => k.replace(/Env$/, '')));
   if (sources.size !== 1) throw new TypeError(`keyward: option "${option}" needs exactly one key source: secret (or secretEnv), publicKey (or publicKeyEnv), jwks or jwksUri`);
-  let key: JWTVerifyGetKey;
+  let key: JWTVerifyGetKey | RemoteJwksConfig;
   let algorithms: string[];
   const source = [...sources][0]!;
   if (source === 'secret') {
@@ -176,11 +178,13 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
     // warning), so every token of the issuer would be refused; a longer wait than a minute holds requests up anyway.
     const timeoutMs = Math.ceil(parseDuration(c['timeout'] ?? '5s', `${option}.jwksCache.timeout`));
     if (timeoutMs < 1 || timeoutMs > 60_000) throw new TypeError(`keyward: option "${option}.jwksCache.timeout" must be from 1 ms to 1 min`);
-    key = remoteKeySet(url, {
+    key = {
+      url,
       cacheMaxAgeMs: parseDuration(c['maxAge'] ?? '10m', `${option}.jwksCache.maxAge`),
       cooldownMs: parseDuration(c['cooldown'] ?? '30s', `${option}.jwksCache.cooldown`),
       timeoutMs,
-    });
+      staleIfErrorMs: parseDuration(c['staleIfError'] ?? '1h', `${option}.jwksCache.staleIfError`),
+    };
   }
   const audience = o.audience === undefined ? undefined : strings(o.audience, `${option}.audience`);
   if (!audience) warnOnce('KEYWARD_TOKEN_NO_AUDIENCE', `keyward: ${option} has no "audience"; tokens this issuer minted for any other service will be accepted.`);

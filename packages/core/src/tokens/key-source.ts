@@ -1,5 +1,5 @@
 import type { KeyObject, webcrypto } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
+import { createLocalJWKSet } from 'jose';
 import type { JWTVerifyGetKey, JSONWebKeySet, JWSHeaderParameters } from 'jose' with { 'resolution-mode': 'import' };
 import { ALGORITHMS_BY_KIND, type KeyKind } from './key-material';
 
@@ -49,9 +49,4 @@ export function staticKeyResolver(keys: readonly StaticKey[]): JWTVerifyGetKey {
 /** A local key set, selected by `kid` and `alg` (jose's `createLocalJWKSet`). */
 export function localKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
   return createLocalJWKSet(jwks);
-}
-
-/** A remote key set with jose's caching and cooldown. */
-export function remoteKeySet(url: URL, options: { cacheMaxAgeMs: number; cooldownMs: number; timeoutMs: number }): JWTVerifyGetKey {
-  return createRemoteJWKSet(url, { cacheMaxAge: options.cacheMaxAgeMs, cooldownDuration: options.cooldownMs, timeoutDuration: options.timeoutMs });
 }

@@ -34,6 +34,11 @@ export interface RemoteJwksOptions {
   cooldown?: number | string;
   /** Fetch timeout, from 1 ms to 1 min (default `'5s'`). */
   timeout?: number | string;
+  /**
+   * How long past `maxAge` the last key set fetched still verifies tokens while the set cannot be fetched (default
+   * `'1h'`; `0`: refuse every token once `maxAge` has passed). A failed fetch is retried after `cooldown`, not sooner.
+   */
+  staleIfError?: number | string;
 }
 
 /**

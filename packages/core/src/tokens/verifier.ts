@@ -15,6 +15,7 @@ import { isPromise } from '../util/maybe';
 import { withDeadline } from '../util/deadline';
 import { KeywardError } from '../errors';
 import { tokenPrincipal } from './principal';
+import { remoteKeySet } from './remote-key-set';
 
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
@@ -107,18 +108,6 @@ function joseOptions(issuer: IssuerConfig, now: number): JWTVerifyOptions {
   };
 }
 
-/**
- * True when jose could not get a remote key set: no answer in time, no connection, a status other than 200, a body
- * that is not JSON, or JSON that is not a key set (`{"keys": …}` missing or not an array: ERR_JWKS_INVALID, which only
- * a fetched set can raise, local sets being checked at start-up).
- */
-function jwksUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID') return true;
-  if (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test((error as Error).message)) return true;
-  return error instanceof TypeError && /fetch/i.test(error.message);
-}
-
 /** The most keys of one set a token is tried against when its `kid` (or its lack of one) names several. */
 const MAX_CANDIDATES = 8;
 
@@ -206,7 +195,11 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
   }
 
   const trusted = new Map<string, Trusted>();
-  for (const [iss, issuer] of config.issuers) trusted.set(iss, { config: issuer, key: guardedKey(issuer.key) });
+  for (const [iss, issuer] of config.issuers) {
+    // A remote set reports each failed fetch once (it may go on verifying with the last set it fetched meanwhile).
+    const key = typeof issuer.key === 'function' ? issuer.key : remoteKeySet(issuer.key, { clock, onUnavailable: () => events.emit({ type: 'store.error', reason: 'JWKS_UNAVAILABLE', data: { issuer: iss } }) });
+    trusted.set(iss, { config: issuer, key: guardedKey(key) });
+  }
   // With one trusted issuer the token's payload is not decoded before jose: jose refuses any other `iss`.
   const only = trusted.size === 1 ? [...trusted.values()][0] : undefined;
 
@@ -224,9 +217,6 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
         payload = await verifyWithCandidates(token, error, options);
       }
     } catch (error) {
-      if (jwksUnavailable(error)) {
-        events.emit({ type: 'store.error', reason: 'JWKS_UNAVAILABLE', data: { issuer: issuer.issuer } });
-      }
       return joseFailure(error);
     }
     const principal = tokenPrincipal(payload, issuer.claims);

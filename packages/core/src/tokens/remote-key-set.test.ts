@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT, exportJWK } from 'jose';
+import { createKeyward, manualClock, type KeywardEvent, type RemoteJwksOptions } from '../index';
+
+const ISS = 'https://idp.example.com/';
+const AUD = 'api://docs';
+
+/**
+ * A real identity provider's JWKS endpoint whose answer the test switches: the key set, a 503, or no answer at all.
+ * Counts the fetches it received.
+ */
+async function provider() {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  const state = { mode: 'ok' as 'ok' | 'down' | 'hang', fetches: 0 };
+  const hanging = new Set<import('node:http').ServerResponse>();
+  const server: Server = createServer((_req, res) => {
+    state.fetches++;
+    if (state.mode === 'hang') return void hanging.add(res);
+    if (state.mode === 'down') return void res.writeHead(503).end('maintenance: db password hunter2');
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  const sign = (kid = 'k1') => new SignJWT({ sub: 'user-1', aud: AUD, iss: ISS }).setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt().setExpirationTime('2h').sign(privateKey);
+  const close = async () => {
+    for (const res of hanging) res.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { state, url, sign, close };
+}
+
+/** jose decides its set's freshness by the real time, keyward by its clock: both past a `maxAge` of 100 ms. */
+async function pastMaxAge(clock: { advance(ms: number): void }) {
+  await new Promise((r) => setTimeout(r, 150));
+  clock.advance(150);
+}
+
+async function instance(url: string, jwksCache: RemoteJwksOptions) {
+  const clock = manualClock(Date.now());
+  const kw = createKeyward({ clock, tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, jwksUri: url, algorithms: ['ES256'], jwksCache }] } });
+  const events: KeywardEvent[] = [];
+  kw.on('store.error', (e) => { events.push(e); });
+  const check = async (token: string) => {
+    const d = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` } });
+    return d.ok ? 200 : d.status;
+  };
+  const unavailable = async () => {
+    await kw.flushEvents();
+    return events.filter((e) => e.reason === 'JWKS_UNAVAILABLE').length;
+  };
+  return { kw, clock, check, unavailable };
+}
+
+describe('remote JWKS while the identity provider is down', () => {
+  it('verifies with the last set fetched for staleIfError past maxAge, fetching again only after the cooldown', async () => {
+    const idp = await provider();
+    const { kw, clock, check, unavailable } = await instance(idp.url, { maxAge: '100ms', cooldown: '30s', staleIfError: '10m' });
+    try {
+      const token = await idp.sign();
+      expect(await check(token)).toBe(200);
+      expect(idp.state.fetches).toBe(1);
+
+      idp.state.mode = 'down';
+      await pastMaxAge(clock);
+      expect(await check(token)).toBe(200); // the fetch failed; the set fetched before still verifies
+      expect(idp.state.fetches).toBe(2);
+      for (let i = 0; i < 5; i++) expect(await check(token)).toBe(200);
+      expect(idp.state.fetches).toBe(2); // no fetch until the cooldown is over: the provider is not called per request
+      expect(await check(await idp.sign('made-up'))).toBe(401); // an unknown kid fetches nothing either
+      expect(idp.state.fetches).toBe(2);
+      expect(await unavailable()).toBe(1); // one failed fetch, one event
+
+      clock.advance(30_000);
+      expect(await check(token)).toBe(200);
+      expect(idp.state.fetches).toBe(3);
+      expect(await unavailable()).toBe(2);
+
+      clock.advance(10 * 60_000); // past maxAge + staleIfError of the last set fetched
+      const refused = await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` } });
+      expect(!refused.ok && [refused.status, refused.code]).toEqual([401, 'TOKEN_INVALID']);
+      expect(JSON.stringify(refused)).not.toMatch(/hunter2|maintenance|JSON Web Key Set/);
+
+      idp.state.mode = 'ok';
+      clock.advance(30_000);
+      expect(await check(token)).toBe(200); // the provider is back: fetched again
+      expect(idp.state.fetches).toBe(5);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('with staleIfError 0, refuses once maxAge has passed, and still does not call the provider per request', async () => {
+    const idp = await provider();
+    const { kw, clock, check, unavailable } = await instance(idp.url, { maxAge: '100ms', cooldown: '30s', staleIfError: 0 });
+    try {
+      const token = await idp.sign();
+      expect(await check(token)).toBe(200);
+      idp.state.mode = 'down';
+      await pastMaxAge(clock);
+      for (let i = 0; i < 5; i++) expect(await check(token)).toBe(401);
+      expect(idp.state.fetches).toBe(2);
+      expect(await unavailable()).toBe(1);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('a provider that never answered is asked once per cooldown, not once per request', async () => {
+    const idp = await provider();
+    idp.state.mode = 'down';
+    const { kw, clock, check, unavailable } = await instance(idp.url, { cooldown: '30s' });
+    try {
+      const token = await idp.sign();
+      for (let i = 0; i < 5; i++) expect(await check(token)).toBe(401);
+      expect(idp.state.fetches).toBe(1);
+      expect(await unavailable()).toBe(1);
+      idp.state.mode = 'ok';
+      clock.advance(30_000);
+      expect(await check(token)).toBe(200);
+      expect(idp.state.fetches).toBe(2);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('a hanging provider holds up one round of requests (the timeout), then the stale set answers without waiting for it', async () => {
+    const idp = await provider();
+    const { kw, clock, check, unavailable } = await instance(idp.url, { maxAge: '100ms', cooldown: '30s', timeout: '300ms' });
+    try {
+      const token = await idp.sign();
+      expect(await check(token)).toBe(200);
+      idp.state.mode = 'hang';
+      await pastMaxAge(clock);
+      expect(await Promise.all([check(token), check(token), check(token)])).toEqual([200, 200, 200]); // one fetch, shared
+      expect(idp.state.fetches).toBe(2);
+      for (let i = 0; i < 3; i++) expect(await check(token)).toBe(200);
+      expect(idp.state.fetches).toBe(2);
+      expect(await unavailable()).toBe(1);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('refuses a staleIfError that is not a duration, naming the option', () => {
+    expect(() => createKeyward({ tokens: { issuers: [{ issuer: ISS, audience: AUD, jwksUri: 'https://idp.example.com/jwks', algorithms: ['ES256'], jwksCache: { staleIfError: 'forever' } }] } })).toThrow(/tokens\.issuers\[0\]\.jwksCache\.staleIfError/);
+  });
+});
