@@ -56,6 +56,43 @@ describe('periods', () => {
     }
   });
 
+  it('a period next to a DST change ends at the local boundary, not an hour off', () => {
+    // Sydney leaves DST on Sunday 2026-04-05 at 03:00: the Saturday before is an ordinary day, ending at midnight AEDT.
+    expect(iso(calendarWindow(Date.parse('2026-04-04T02:00:00Z'), 'day', 1, 'Australia/Sydney'))).toEqual(['2026-04-03T13:00:00.000Z', '2026-04-04T13:00:00.000Z']);
+    expect(iso(calendarWindow(Date.parse('2026-04-20T02:00:00Z'), 'month', 5, 'Australia/Sydney'))).toEqual(['2026-04-04T13:00:00.000Z', '2026-05-04T14:00:00.000Z']);
+    // Paris, 2026-10-25: the hour before the repeated one is one hour long.
+    expect(iso(calendarWindow(Date.parse('2026-10-24T22:30:00Z'), 'hour', 1, 'Europe/Paris'))).toEqual(['2026-10-24T22:00:00.000Z', '2026-10-24T23:00:00.000Z']);
+  });
+
+  it('a repeated midnight starts the day at its first occurrence; a skipped one at the transition', () => {
+    // Havana goes back from 01:00 to 00:00 on 2026-11-01; Santiago skips 00:00–01:00 on 2026-09-06.
+    for (const t of ['2026-11-01T04:30:00Z', '2026-11-01T05:30:00Z']) {
+      expect(iso(calendarWindow(Date.parse(t), 'day', 1, 'America/Havana'))).toEqual(['2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+    }
+    expect(iso(calendarWindow(Date.parse('2026-09-06T12:00:00Z'), 'day', 1, 'America/Santiago'))).toEqual(['2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z']);
+  });
+
+  it('zones with unusual changes: each instant near a 2026 transition lies in a window with local boundaries', () => {
+    const zones = ['Australia/Sydney', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Auckland', 'America/Havana', 'America/Santiago', 'America/Nuuk', 'Pacific/Easter', 'Asia/Jerusalem', 'Asia/Beirut', 'Antarctica/Troll', 'Europe/Paris', 'America/New_York'];
+    const wrong: string[] = [];
+    for (const tz of zones) {
+      const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+      const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' });
+      const offset = (ms: number) => name.formatToParts(ms).find((p) => p.type === 'timeZoneName')!.value;
+      for (let h = Date.UTC(2026, 0, 1); h < Date.UTC(2027, 0, 1); h += 3_600_000) {
+        if (offset(h) === offset(h + 3_600_000)) continue;
+        for (let t = h - 26 * 3_600_000; t < h + 26 * 3_600_000; t += 45 * 60_000) {
+          const d = calendarWindow(t, 'day', 1, tz);
+          const day = localDay.format(t);
+          if (localDay.format(d.start) !== day || localDay.format(d.start - 1) === day || localDay.format(d.end - 1) !== day || localDay.format(d.end) === day) wrong.push(`${tz} day ${new Date(t).toISOString()}`);
+          const hour = calendarWindow(t, 'hour', 1, tz);
+          if (!(hour.start <= t && t < hour.end && hour.end - hour.start <= 3_600_000)) wrong.push(`${tz} hour ${new Date(t).toISOString()}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('knows IANA zones', () => {
     expect(isTimeZone('Europe/Paris')).toBe(true);
     expect(isTimeZone('Mars/Olympus')).toBe(false);

@@ -55,16 +55,35 @@ function offsetAt(ms: number, timeZone: string): number {
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * The instant when the wall clock in `timeZone` reads the given local time (month may overflow; Date.UTC
- * normalises it). In a DST gap the later instant is used.
+ * The first instant when the wall clock in `timeZone` reads the given local time (month may overflow; Date.UTC
+ * normalises it). The offsets a day either side are the candidates, each kept only when the zone really has that
+ * offset at the instant it gives: a first guess made with the offset at the UTC reading of the wall time is off by the
+ * change near a DST transition (local midnight before a transition taken for the hour after it). In a repeated
+ * (fall-back) reading the earlier instant is used; in a DST gap, the transition (the first instant after the gap).
  */
 function instantOf(y: number, m: number, d: number, h: number, timeZone: string): number {
   const wall = Date.UTC(y, m - 1, d, h);
-  let t = wall - offsetAt(wall, timeZone);
-  const o2 = offsetAt(t, timeZone);
-  if (wall - o2 !== t) t = Math.max(t, wall - o2);
-  return t;
+  const before = offsetAt(wall - DAY_MS, timeZone);
+  const after = offsetAt(wall + DAY_MS, timeZone);
+  let best: number | undefined;
+  for (const o of before === after ? [before] : [before, after]) {
+    const t = wall - o;
+    if (offsetAt(t, timeZone) === o && (best === undefined || t < best)) best = t;
+  }
+  if (best !== undefined) return best;
+  // A gap: the wall time never occurs. The transition lies between the two readings; find it to the second.
+  let lo = wall - Math.max(before, after);
+  let hi = wall - Math.min(before, after);
+  const late = offsetAt(hi, timeZone);
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (offsetAt(mid, timeZone) === late) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /**
@@ -77,7 +96,12 @@ export function calendarWindow(now: number, period: QuotaPeriod, day: number, ti
   const cached = lastWindows.get(id);
   if (cached !== undefined && cached.start <= now && now < cached.end) return cached;
   let w = calendarWindowOf(now, period, day, timeZone);
-  // In a repeated (DST fall-back) hour the local reading is ambiguous; fall back to the UTC-aligned hour.
+  // A local hour that lasts longer than an hour is a repeated (DST fall-back) one: each real hour of it is a window.
+  if (period === 'hour' && w.end - w.start > 3_600_000) {
+    const start = w.start + Math.floor((now - w.start) / 3_600_000) * 3_600_000;
+    w = { start, end: Math.min(start + 3_600_000, w.end) };
+  }
+  // Never expected; a safe answer should a zone's rules still surprise.
   if (!(w.start <= now && now < w.end)) w = fixedWindow(now, 3_600_000);
   if (lastWindows.size > 1000) lastWindows.clear();
   lastWindows.set(id, w);
