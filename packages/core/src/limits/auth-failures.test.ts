@@ -31,6 +31,26 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a block shorter than the window is not the end of it: the next failure in the window blocks again', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, authFailures: { max: 3, window: '1h', block: '1m' } });
+    const events: KeywardEvent[] = [];
+    kw.on('auth.blocked', (e) => { events.push(e); });
+    const codes = async (n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(((await kw.check(req('kw_live_wrong' + i, '203.0.113.5'))) as DenyDecision).code);
+      return out;
+    };
+    expect(await codes(4)).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    clock.advance(61_000);
+    expect(await codes(3)).toEqual(['CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
+    await kw.flushEvents();
+    expect(events.map((e) => (e.data as { failures: number }).failures)).toEqual([3, 4]);
+    clock.advance(3_600_000); // a new window: the count starts again
+    expect(await codes(2)).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID']);
+    await kw.close();
+  });
+
   it('counts an IPv6 /56 as one client and IPv4-mapped addresses as IPv4', async () => {
     const kw = createKeyward({ clock: manualClock(T0), authFailures: { max: 2 } });
     await kw.check(req('bad-1', '2001:db8:0:ab00::1'));

@@ -65,7 +65,7 @@ export function authFailureGuardOf(features: ReadonlyMap<string, Feature>): Auth
 
 /**
  * Failed-authentication blocking. Failures are counted per address bucket (IPv4 address, IPv6 subnet) in fixed
- * windows; the failure that reaches `max` writes a block entry holding its end time (Unix seconds), which the
+ * windows; each failure that brings the count to `max` or beyond writes a block entry holding its end time (Unix seconds), which the
  * `preauth` stage checks before any credential is read. A request without a credential is not a failure here. If the
  * store fails, counting falls back to memory, so blocking keeps working on this instance. The token endpoint runs the
  * same `preauth` stage and counts in the same counters through {@link AuthFailuresFeature.guard}.
@@ -107,7 +107,9 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     if (bucket === undefined) return Promise.resolve();
     const w = fixedWindow(now, config.windowMs);
     return store.increment(`af:${bucket}:${w.start}`, 1, w.end - now).then((n) => {
-      if (n !== config.max) return undefined;
+      // Every failure from `max` on starts a block: one shorter than the window ends while the count stays at or
+      // above `max`, and the next failure must block again (comparing with `max` alone let the rest of the window go).
+      if (typeof n !== 'number' || n < config.max) return undefined;
       const untilSeconds = Math.ceil((now + config.blockMs) / 1000);
       events.emit({
         type: 'auth.blocked',
