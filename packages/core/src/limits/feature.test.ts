@@ -165,6 +165,21 @@ describe('limits feature', () => {
     for (const x of [s, a, f]) await x.kw.close();
   });
 
+  it('a bucket function answering anything but a name fails the request instead of switching the limit off', async () => {
+    const numbered = await setup({ limits: { rules: { tenant: { points: 1, window: '1m', by: () => 42 as unknown as string } } } });
+    expect((await numbered.kw.check(numbered.req())).ok).toBe(true);
+    expect(denied(await numbered.kw.check(numbered.req())).code).toBe('RATE_LIMITED');
+    for (const [answer, what] of [[Promise.resolve('acme'), 'a promise'], [Promise.reject(new Error('lookup failed')), 'a promise'], [{ id: 'acme' }, 'an object'], [true, 'a boolean']] as const) {
+      const s = await setup({ limits: { quotas: { monthly: { requests: 1, period: 'month', by: () => answer as unknown as string } } } });
+      await expect(s.kw.check(s.req())).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: `keyward: the "by" function of limit "monthly" returned ${what}; it must return a bucket name (a string) or undefined, synchronously` });
+      await s.kw.close();
+    }
+    const skipped = await setup({ limits: { rules: { tenant: { points: 1, window: '1m', by: () => undefined } } } });
+    for (let i = 0; i < 3; i++) expect((await skipped.kw.check(skipped.req())).ok).toBe(true);
+    await numbered.kw.close();
+    await skipped.kw.close();
+  });
+
   it('200 parallel requests against a limit of 50: exactly 50 succeed', async () => {
     const { kw, req } = await setup({ limits: { rules: { burst: { points: 50, window: '1m' }, daily: { points: 1000, window: '1d' } } } });
     const answers = await Promise.all(Array.from({ length: 200 }, () => kw.check(req())));

@@ -4,6 +4,7 @@ import type { DenyDecision } from '../model';
 import type { FeatureDeps } from '../features/deps';
 import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
+import { KeywardError } from '../errors';
 import { addressBucket } from './address-key';
 import { applyOverrides, parseLimits, type CompiledPlan, type CompiledQuota, type CompiledRule, type LimitsConfig } from './config';
 import { guardStore, type Guarded } from './guarded-store';
@@ -19,6 +20,7 @@ export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-ty
 
 const STATES = Symbol('keyward.limits.states');
 const NO_STATES: readonly PolicyState[] = [];
+const NO_OP = (): void => {};
 
 /**
  * The counters as the feature uses them: the memory store's answer at once, a guarded store's as a promise (its
@@ -45,7 +47,7 @@ function anyViolated(outcomes: readonly Outcome[]): boolean {
  * one, which carries its key's record — the key and owner buckets are the key's: a key and the tokens exchanged from
  * it count together (`k:key:<key id>`, the name an API key's bucket always had). Other principals count on their own.
  */
-function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number): string | undefined {
+function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number, name: string): string | undefined {
   const p = ctx.principal;
   const record = ctx.record;
   let v: string | undefined;
@@ -63,8 +65,14 @@ function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number): strin
     }
     default: {
       const kctx: LimitKeyContext = { principal: p, clientAddress: ctx.clientAddress, method: ctx.request.method, path: ctx.request.path };
-      const r = by(kctx);
-      v = typeof r === 'string' && r.length > 0 ? `f:${r}` : undefined;
+      const r: unknown = by(kctx);
+      if (typeof r === 'string') v = r.length > 0 ? `f:${r}` : undefined;
+      else if (typeof r === 'number' && Number.isFinite(r)) v = `f:${r}`;
+      // Anything else (a promise from an async function, an object) would silently switch the limit off: fail loudly.
+      else if (r !== undefined && r !== null) {
+        if (isPromise(r)) r.then(NO_OP, NO_OP); // its rejection is not an unhandled one on top
+        throw new KeywardError('INVALID_OPTIONS', `keyward: the "by" function of limit "${name}" returned ${isPromise(r) ? 'a promise' : typeof r === 'object' ? 'an object' : `a ${typeof r}`}; it must return a bucket name (a string) or undefined, synchronously`);
+      }
     }
   }
   // Bound the size of what callers influence (a long token subject, a custom bucket) without losing identity.
@@ -132,7 +140,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
       });
 
   function rate(rule: CompiledRule, ctx: PipelineContext, cost: number): Maybe<Checked> {
-    const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet);
+    const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet, rule.name);
     if (bucket === undefined) return undefined;
     const w = fixedWindow(ctx.now, rule.windowMs);
     const windowSeconds = Math.round(rule.windowMs / 1000);
@@ -143,7 +151,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   }
 
   function quota(q: CompiledQuota, ctx: PipelineContext): Maybe<Checked> {
-    const bucket = bucketKey(q.by, ctx, config.ipv6Subnet);
+    const bucket = bucketKey(q.by, ctx, config.ipv6Subnet, q.name);
     if (bucket === undefined) return undefined;
     const w = calendarWindow(ctx.now, q.period, q.day, q.timeZone);
     const windowSeconds = Math.round((w.end - w.start) / 1000);
