@@ -84,6 +84,23 @@ describe('onResponseDone', () => {
     await app.close();
   });
 
+  it('reports 0 bytes for a 204 or a 304 written with a body: Node sends none of it', async () => {
+    const seen: CompletionInfo[] = [];
+    let status = 304;
+    const app = await serve((res) => {
+      onResponseDone(res, (i) => seen.push(i), 'GET');
+      res.statusCode = status;
+      res.write('x'.repeat(300));
+      res.end('y');
+    });
+    expect(await get(app.url)).toBe('');
+    status = 204;
+    expect(await get(app.url)).toBe('');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([{ status: 304, bytes: 0 }, { status: 204, bytes: 0 }]);
+    await app.close();
+  });
+
   it('reports a response whose client went away', async () => {
     const seen: CompletionInfo[] = [];
     const app = await serve((res) => {

@@ -42,7 +42,8 @@ function report(res: NodeResponse, t: Tracker): void {
   // Read as toAuthRequest reads a request: on Express, whose responses each have a hidden class of their own, a plain
   // `res.statusCode` misses V8's caches (~2,000 instructions) and `Reflect.get` does not (~250).
   const status = t.plain ? res.statusCode : (Reflect.get(res, 'statusCode') as number);
-  const info = { status, bytes: head ? 0 : t.bytes };
+  // Node sends no body with a 204 or a 304 (nor a HEAD answer) and drops what was written: nothing to count.
+  const info = { status, bytes: head || status === 204 || status === 304 ? 0 : t.bytes };
   t.done(info);
   if (t.more) for (const done of t.more) done(info);
 }
@@ -136,7 +137,7 @@ function prepare(res: NodeResponse, proto: object | null): boolean {
 /**
  * Calls `done` once, when the response has finished or its connection closed (Node emits `close` in both cases), with
  * the status and the number of body bytes written (as handed to Node, so after any compression middleware; 0 for
- * `HEAD`). Several calls for one response share one counter. A pipelined response whose connection closed before its
+ * `HEAD`, 204 and 304, whose bodies Node drops). Several calls for one response share one counter. A pipelined response whose connection closed before its
  * turn came is never reported: it sent nothing, and Node emits nothing for it.
  *
  * @param res - the Node response
