@@ -6,6 +6,7 @@
  */
 import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
+import { connect } from 'node:net';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeyRestrictions } from '@keyward/core';
 import { geoipCountryLookup } from '@keyward/geo';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
@@ -197,6 +198,21 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
     expect((await get(behind.app, key)).status).toBe(200);
     await expectDenied(await request(behind.app.url).post('/docs').set('X-API-Key', key), ROUTE);
     await expectDenied(await get(behind.app, key, {}, '/open'), ROUTE);
+  });
+
+  it('routes: a raw "#" in the request target never matches (every router routes only what is before it)', async () => {
+    const key = await keyFor(behind.kw, { routes: [{ methods: ['GET'], path: '/*/extra' }] });
+    const raw = (target: string) => new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(behind.app.url);
+      const socket = connect(Number(port), hostname, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${key}\r\nConnection: close\r\n\r\n`));
+      let answer = '';
+      socket.on('data', (c: Buffer) => { answer += c.toString('latin1'); });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+    });
+    const answer = await raw('/open#/extra'); // '/*/extra' read naively; the framework serves /open
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toContain('"code":"ROUTE_FORBIDDEN"');
   });
 
   it("a key's restrictions reach its live exchanged token: tightening refuses it on the next request, loosening lets it through", async () => {

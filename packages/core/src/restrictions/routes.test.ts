@@ -29,9 +29,17 @@ describe('route restriction', () => {
   });
 
   it('never matches paths that a router could read differently', () => {
-    for (const p of ['/v1/docs/../admin', '/v1/docs/./x', '/v1/docs/%2e%2e/admin', '/v1/docs/a%2Fb', '/v1/docs/a%5cb', '/v1/docs/%zz', '/v1//docs', '//v1/docs', 'v1/docs', '/v1/docs\\..\\admin']) {
+    for (const p of ['/v1/docs/../admin', '/v1/docs/./x', '/v1/docs/%2e%2e/admin', '/v1/docs/a%2Fb', '/v1/docs/a%5cb', '/v1/docs/%zz', '/v1//docs', '//v1/docs', 'v1/docs', '/v1/docs\\..\\admin', '/v1/docs#/../admin', '/v1/docs/a#b']) {
       expect([p, c(r('GET', p))]).toEqual([p, false]);
     }
+  });
+
+  it('never matches a path with a raw "#": routers route only what is before it', () => {
+    const tenant = check([{ methods: ['GET'], path: '/v1/:tenant/docs/:id' }]);
+    expect(tenant(r('GET', '/v1/acme/docs/1'))).toBe(true);
+    expect(tenant(r('GET', '/v1/admin#/docs/1'))).toBe(false); // Express, Koa and Fastify route it to /v1/admin
+    expect(tenant(r('GET', '/v1/acme/docs/1#'))).toBe(false);
+    expect(pathSegments('/v1/acme/docs/%231')).toEqual(['v1', 'acme', 'docs', '#1']); // an encoded one is data
   });
 
   it('decodes percent-encoding before comparing', () => {

@@ -25,11 +25,12 @@ function decode(segment: string): string | undefined {
 
 /**
  * Splits a request path into decoded segments. `undefined` for paths that could be read two ways: `.`/`..`
- * segments, encoded `/` or `\`, bad percent-encoding, empty inner segments (`//`), or a path not starting with `/`.
- * One trailing slash is ignored.
+ * segments, encoded `/` or `\`, bad percent-encoding, empty inner segments (`//`), a path not starting with `/`, or
+ * a raw `#` (a request target has no fragment, yet Express, Koa and Fastify route only what is before one:
+ * `/v1/admin#/docs/1` reaches `/v1/admin`). One trailing slash is ignored.
  */
 export function pathSegments(path: string): string[] | undefined {
-  if (!path.startsWith('/') || path.length > 8192) return undefined;
+  if (!path.startsWith('/') || path.length > 8192 || path.indexOf('#') !== -1) return undefined;
   let p = path.slice(1);
   if (p.endsWith('/')) p = p.slice(0, -1);
   if (p === '') return [];
