@@ -19,6 +19,15 @@ describe('decide()', () => {
     await kw.close();
   });
 
+  it('a path with a raw "#" is never public: routers route only what is before it', async () => {
+    const kw = createKeyward({ publicPaths: [/\.css$/, '/assets/*', '/health'] });
+    const at = (path: string) => kw.check({ method: 'GET', path, headers: {}, remoteAddress: '127.0.0.1' });
+    expect(await at('/site.css')).toMatchObject({ ok: true, skipped: true });
+    expect(await at('/assets/a/b')).toMatchObject({ ok: true, skipped: true });
+    for (const p of ['/admin#x.css', '/admin#/site.css', '/assets/x#y', '/health#']) expect([p, await at(p)]).toMatchObject([p, { ok: false, code: 'CREDENTIALS_MISSING' }]);
+    await kw.close();
+  });
+
   it('caches only keys whose shape it checked: a key of another prefix stays refused, request after request', async () => {
     const store = new MemoryKeyStore();
     const old = createKeyward({ store, prefix: 'kw' });

@@ -104,7 +104,11 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
 
   function isPublic(request: AuthRequest): boolean {
     if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
-    for (const m of config.publicPaths) if (m(request.path)) return true;
+    const path = request.path;
+    // A raw `#` never reaches a router (Express, Koa and Fastify route what is before it): `/admin#x.css` is /admin,
+    // whatever a public pattern such as /\.css$/ makes of the whole. No request target has one, so none is public.
+    if (path.indexOf('#') !== -1) return false;
+    for (const m of config.publicPaths) if (m(path)) return true;
     return false;
   }
 
