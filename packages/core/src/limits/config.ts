@@ -139,6 +139,14 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
   const beforeAuth = [...baseRules.values()].filter((r): r is CompiledRule => r !== false && r.beforeAuth);
   const afterAuth = new Map([...baseRules].filter(([, r]) => r !== false && !r.beforeAuth));
   const base = checkUnique({ rules: merge(afterAuth, new Map()), quotas: merge(baseQuotas, new Map()) }, 'limits');
+  // Before-auth limits share the policy names (and the RateLimit headers) of everything else.
+  checkUnique({ rules: beforeAuth, quotas: base.quotas }, 'limits');
+  /** A plan's entry may not name a before-auth limit: it would be counted twice, or its `false` silently ignored. */
+  const refuseBeforeAuth = (names: Iterable<string>, path: string) => {
+    for (const n of names) {
+      if (beforeAuth.some((r) => r.name === n)) throw new TypeError(`keyward: option "${path}.${n}" names the before-authentication limit "limits.rules.${n}", which a plan can neither replace nor remove (plans are known only after authentication); give it another name`);
+    }
+  };
 
   const plans = new Map<string, CompiledPlan>();
   if (o.plans !== undefined) {
@@ -148,6 +156,8 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
       const rules = named(po['limits'], `limits.plans.${name}.limits`, compileRule, true);
       for (const [n, r] of rules) if (r !== false && r.beforeAuth) throw new TypeError(`keyward: option "limits.plans.${name}.limits.${n}.beforeAuth" is not allowed in a plan (plans are known only after authentication)`);
       const quotas = named(po['quotas'], `limits.plans.${name}.quotas`, compileQuota, true);
+      refuseBeforeAuth(rules.keys(), `limits.plans.${name}.limits`);
+      refuseBeforeAuth(quotas.keys(), `limits.plans.${name}.quotas`);
       plans.set(name, checkUnique({ rules: merge(afterAuth, rules), quotas: merge(baseQuotas, quotas) }, `limits.plans.${name}`));
     }
   }

@@ -301,6 +301,12 @@ describe('limits feature', () => {
       [{ quotas: { q: { requests: 1, period: 'month', day: 31 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 28'],
       [{ quotas: { q: { requests: 1, period: 'day', timeZone: 'Mars/Base' } } }, 'keyward: option "limits.quotas.q.timeZone"'],
       [{ rules: { x: { points: 1, window: '1m' } }, quotas: { x: { requests: 1, period: 'day' } } }, 'policy names must be unique'],
+      // A before-auth limit runs before the plan is known: a plan entry of its name would count it twice (a limit of 10
+      // let 5 through) or, as `false`, be silently ignored; a quota of its name would repeat it in the headers.
+      [{ rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true } }, quotas: { ip: { requests: 1, period: 'day' } } }, 'policy names must be unique'],
+      [{ rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true } }, plans: { free: { limits: { ip: { points: 10, window: '1m', by: 'address' } } } } }, 'keyward: option "limits.plans.free.limits.ip" names the before-authentication limit "limits.rules.ip", which a plan can neither replace nor remove'],
+      [{ rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true } }, plans: { off: { limits: { ip: false } } } }, 'keyward: option "limits.plans.off.limits.ip" names the before-authentication limit'],
+      [{ rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true } }, plans: { pro: { quotas: { ip: { requests: 1, period: 'day' } } } } }, 'keyward: option "limits.plans.pro.quotas.ip" names the before-authentication limit'],
       [{ defaultPlan: 'gold' }, 'keyward: option "limits.defaultPlan" must name a plan'],
       [{ storeFailure: 'maybe' }, 'keyward: option "limits.storeFailure"'],
       [{ headers: 'all' }, 'keyward: option "limits.headers"'],
