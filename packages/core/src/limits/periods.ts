@@ -65,7 +65,14 @@ const DAY_MS = 86_400_000;
  * (fall-back) reading the earlier instant is used; in a DST gap, the transition (the first instant after the gap).
  */
 function instantOf(y: number, m: number, d: number, h: number, timeZone: string): number {
-  const wall = Date.UTC(y, m - 1, d, h);
+  return zonedInstant(Date.UTC(y, m - 1, d, h), timeZone);
+}
+
+/**
+ * The first instant when the wall clock in `timeZone` reads `wall` (a local date and time written as ms since the
+ * epoch, as `Date.UTC` gives for the local fields); see {@link instantOf} for repeated and skipped readings.
+ */
+export function zonedInstant(wall: number, timeZone: string): number {
   const before = offsetAt(wall - DAY_MS, timeZone);
   const after = offsetAt(wall + DAY_MS, timeZone);
   let best: number | undefined;

@@ -13,6 +13,24 @@ describe('time restriction', () => {
     expect(c(at('2026-02-01T00:00:00Z'))).toBe(false);
   });
 
+  it('a date-time without an offset is read in the restriction\'s zone (default UTC), never in the process\'s', () => {
+    const saved = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'Asia/Tokyo', 'America/New_York']) {
+        process.env.TZ = tz; // Date.parse('2026-06-01T09:00') would follow it
+        const utc = check({ notBefore: '2026-06-01T09:00', notAfter: '2026-06-02' });
+        expect([tz, utc(at('2026-06-01T08:59:59Z')), utc(at('2026-06-01T09:00:00Z')), utc(at('2026-06-01T23:59:59Z')), utc(at('2026-06-02T00:00:00Z'))]).toEqual([tz, false, true, true, false]);
+        const berlin = check({ notBefore: '2026-06-01T09:00:00.000', timeZone: 'Europe/Berlin' }); // CEST, UTC+2
+        expect([tz, berlin(at('2026-06-01T06:59:59Z')), berlin(at('2026-06-01T07:00:00Z'))]).toEqual([tz, false, true]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+    expect(check({ notBefore: '2026-06-01T09:00+02:00' })(at('2026-06-01T07:00:00Z'))).toBe(true); // an offset is kept
+    expect(() => check({ notBefore: '2026-13-01T09:00' })).toThrow('must be an ISO 8601 date-time');
+  });
+
   it('a weekly window: from included, to excluded, days respected', () => {
     const c = check({ windows: [{ days: ['mon', 'Tuesday'], from: '09:00', to: '17:00', timeZone: 'Europe/Berlin' }] });
     // Monday 2026-01-05, CET (UTC+1)

@@ -1,4 +1,5 @@
 import { checkFields, invalid, type Namer } from './invalid';
+import { zonedInstant } from '../limits/periods';
 
 /** A compiled time restriction: true when the instant `now` (ms since the epoch) is allowed. */
 export type TimeCheck = (now: number) => boolean;
@@ -51,8 +52,22 @@ export function wallClock(timeZone: string): ((now: number) => WallTime) | undef
   return fn;
 }
 
-function instant(value: unknown, name: string): number {
-  const t = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+/** An ISO 8601 date, or date-time without a `Z` or offset: JavaScript would read the latter in the process's zone. */
+const ZONELESS_RE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)?$/;
+
+/**
+ * An instant from ms, a Date or an ISO 8601 string. A string without `Z` or an offset is a wall time in `timeZone`
+ * (the restriction's, default UTC), never in the process's own zone, so every instance reads it alike.
+ */
+function instant(value: unknown, name: string, timeZone: string): number {
+  let t = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+    if (!ZONELESS_RE.test(value)) t = Date.parse(value);
+    else {
+      const wall = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : `${value}Z`);
+      t = Number.isFinite(wall) ? zonedInstant(wall, timeZone) : NaN;
+    }
+  }
   if (!Number.isFinite(t)) throw invalid(name, 'must be an ISO 8601 date-time or a time in ms since the epoch');
   return t;
 }
@@ -90,11 +105,11 @@ function daysOf(value: unknown, name: Namer, path: string): boolean[] {
  */
 export function compileTime(value: unknown, name: Namer, path: string): TimeCheck | undefined {
   const v = checkFields(value, ['notBefore', 'notAfter', 'windows', 'timeZone'], name, path);
-  const notBefore = v.notBefore === undefined ? undefined : instant(v.notBefore, name(`${path}.notBefore`));
-  const notAfter = v.notAfter === undefined ? undefined : instant(v.notAfter, name(`${path}.notAfter`));
-  if (notBefore !== undefined && notAfter !== undefined && notAfter <= notBefore) throw invalid(name(`${path}.notAfter`), 'must be after "notBefore"');
   const defaultZone = v.timeZone === undefined ? 'UTC' : v.timeZone;
   zoneOf(defaultZone, name(`${path}.timeZone`));
+  const notBefore = v.notBefore === undefined ? undefined : instant(v.notBefore, name(`${path}.notBefore`), defaultZone as string);
+  const notAfter = v.notAfter === undefined ? undefined : instant(v.notAfter, name(`${path}.notAfter`), defaultZone as string);
+  if (notBefore !== undefined && notAfter !== undefined && notAfter <= notBefore) throw invalid(name(`${path}.notAfter`), 'must be after "notBefore"');
   let windows: Array<{ zone: (now: number) => WallTime; days: boolean[]; from: number; to: number }> | undefined;
   if (v.windows !== undefined) {
     if (!Array.isArray(v.windows) || v.windows.length === 0 || v.windows.length > 100) throw invalid(name(`${path}.windows`), 'must be a non-empty array of at most 100 windows');

@@ -64,13 +64,16 @@ export interface TimeWindow {
 
 /** Validity period and weekly windows, evaluated with the server clock (injectable). */
 export interface TimeRestriction {
-  /** Not valid before this instant (ISO 8601 string or ms since the epoch). */
+  /**
+   * Not valid before this instant (ISO 8601 string or ms since the epoch). A string without `Z` or an offset
+   * (`'2026-06-01T09:00'`, `'2026-06-01'`) is a wall time in `timeZone`, never in the server process's zone.
+   */
   readonly notBefore?: string | number;
-  /** Not valid from this instant on (ISO 8601 string or ms since the epoch). */
+  /** Not valid from this instant on (ISO 8601 string or ms since the epoch; read as `notBefore` is). */
   readonly notAfter?: string | number;
   /** When set, requests must fall inside one of these windows. */
   readonly windows?: readonly TimeWindow[];
-  /** Default time zone of the windows (default `UTC`). */
+  /** Default time zone of the windows, and the zone of `notBefore`/`notAfter` strings without an offset (default `UTC`). */
   readonly timeZone?: string;
 }
 
