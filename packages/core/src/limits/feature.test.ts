@@ -45,8 +45,10 @@ describe('limits feature', () => {
   it('weights by cost; a limit of 0 blocks', async () => {
     const { kw, req } = await setup({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
     expect((await kw.check(req(), { cost: 6 })).ok).toBe(true);
-    expect((await kw.check(req(), { cost: 6 })).ok).toBe(false);
-    // the refused request did not count: 4 points are still there
+    const refused = denied(await kw.check(req(), { cost: 6 }));
+    // the refused request did not count: 4 points are still there, and its headers say so
+    expect([refused.code, refused.headers['RateLimit']]).toEqual(['RATE_LIMITED', '"burst";r=4;t=60']);
+    expect(denied(await kw.check(req(), { cost: 50 })).headers['RateLimit']).toBe('"burst";r=4;t=60');
     expect((await kw.check(req(), { cost: 4 })).ok).toBe(true);
     const zero = await setup({ limits: { rules: { none: { points: 0, window: '1m' } } } });
     const d = denied(await zero.kw.check(zero.req()));

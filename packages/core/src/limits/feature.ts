@@ -31,10 +31,14 @@ interface Counters {
   get(key: string): Maybe<Guarded>;
 }
 
-/** The state of a policy after the refund of a refused request: a refused request uses up nothing. */
+/**
+ * The state of a policy after the refund of a refused request: a refused request uses up nothing, so what is left is
+ * what was left before it, also on the limit it violated (a cost of 6 refused with 4 points left leaves 4, not 0).
+ */
 function refunded(o: Outcome): PolicyState {
-  if (o.charge === undefined || o.violated) return o;
-  return { name: o.name, limit: o.limit, windowSeconds: o.windowSeconds, remaining: Math.min(o.limit, o.remaining + o.charge), resetAt: o.resetAt, unit: o.unit };
+  if (o.charge === undefined) return o;
+  const remaining = Math.max(0, Math.min(o.limit, o.limit - (o.used - o.charge)));
+  return { name: o.name, limit: o.limit, windowSeconds: o.windowSeconds, remaining, resetAt: o.resetAt, unit: o.unit };
 }
 
 function anyViolated(outcomes: readonly Outcome[]): boolean {

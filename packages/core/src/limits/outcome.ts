@@ -28,6 +28,8 @@ export function andThen<V, A, B, C, R>(value: Maybe<V>, next: (value: V, a: A, b
 export class Outcome implements PolicyState {
   /** Units left in the window, from the store's answer. */
   remaining = 0;
+  /** The counter's total after this request's charge, as the store answered it. */
+  used = 0;
   /** True when this limit refuses the request. */
   violated = false;
 
@@ -55,6 +57,7 @@ export type Checked = Outcome | typeof UNAVAILABLE | typeof SKIP | undefined;
  */
 export function counted(total: Guarded, o: Outcome): Checked {
   if (typeof total !== 'number') return total;
+  o.used = total;
   o.remaining = Math.max(0, o.limit - total);
   o.violated = total > o.limit;
   return o;
