@@ -28,6 +28,14 @@ describe('decide()', () => {
     await kw.close();
   });
 
+  it('a path with a raw ";" is public only when what is before it is too (Fastify\'s useSemicolonDelimiter routes that)', async () => {
+    const kw = createKeyward({ publicPaths: [/\.css$/, '/assets/*', '/health'] });
+    const at = (path: string) => kw.check({ method: 'GET', path, headers: {}, remoteAddress: '127.0.0.1' });
+    for (const p of ['/assets/a;v=2', '/assets/a;b/c.css']) expect([p, await at(p)]).toMatchObject([p, { ok: true, skipped: true }]);
+    for (const p of ['/admin;x.css', '/admin;/assets/a', '/health;jsessionid=1']) expect([p, await at(p)]).toMatchObject([p, { ok: false, code: 'CREDENTIALS_MISSING' }]);
+    await kw.close();
+  });
+
   it('caches only keys whose shape it checked: a key of another prefix stays refused, request after request', async () => {
     const store = new MemoryKeyStore();
     const old = createKeyward({ store, prefix: 'kw' });

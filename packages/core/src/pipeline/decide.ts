@@ -108,6 +108,13 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     // A raw `#` never reaches a router (Express, Koa and Fastify route what is before it): `/admin#x.css` is /admin,
     // whatever a public pattern such as /\.css$/ makes of the whole. No request target has one, so none is public.
     if (path.indexOf('#') !== -1) return false;
+    // Fastify with `useSemicolonDelimiter` routes only what is before a `;` (`/admin;x.css` is /admin): public only
+    // when both readings are.
+    const semi = path.indexOf(';');
+    return isPublicPath(path) && (semi === -1 || isPublicPath(path.slice(0, semi)));
+  }
+
+  function isPublicPath(path: string): boolean {
     for (const m of config.publicPaths) if (m(path)) return true;
     return false;
   }

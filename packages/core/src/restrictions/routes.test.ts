@@ -42,6 +42,14 @@ describe('route restriction', () => {
     expect(pathSegments('/v1/acme/docs/%231')).toEqual(['v1', 'acme', 'docs', '#1']); // an encoded one is data
   });
 
+  it('a path with a raw ";" matches only when what is before it matches too (Fastify\'s useSemicolonDelimiter)', () => {
+    const tenant = check([{ methods: ['GET'], path: '/v1/:tenant/docs/:id' }, { methods: ['GET'], path: '/v1/files/**' }]);
+    expect(tenant(r('GET', '/v1/admin;/docs/1'))).toBe(false); // Fastify routes it to /v1/admin
+    expect(tenant(r('GET', '/v1/acme/docs/1;v=2'))).toBe(true);
+    expect(tenant(r('GET', '/v1/files/a;b/c'))).toBe(true);
+    expect(tenant(r('GET', '/v1;/files/a'))).toBe(false);
+  });
+
   it('decodes percent-encoding before comparing', () => {
     expect(check([{ path: '/caf%C3%A9' }])(r('GET', '/café'.replace('é', '%c3%a9')))).toBe(true);
     expect(pathSegments('/a/%20b/')).toEqual(['a', ' b']);

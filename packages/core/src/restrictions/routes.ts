@@ -91,11 +91,18 @@ function matchRoute(route: Route, method: string, segments: readonly string[]): 
 export function compileRoutes(value: unknown, name: Namer, path: string): RouteCheck | undefined {
   if (!Array.isArray(value) || value.length > 1000) throw invalid(name(path), 'must be an array of at most 1000 routes ({ path, methods? })');
   const routes = value.map((r, i) => compileRoute(r, name, `${path}[${i}]`));
-  return (request) => {
-    const segments = pathSegments(request.path);
+  const allowed = (method: string, path: string): boolean => {
+    const segments = pathSegments(path);
     if (!segments) return false;
-    const method = request.method.toUpperCase();
     for (const r of routes) if (matchRoute(r, method, segments)) return true;
     return false;
+  };
+  return (request) => {
+    const method = request.method.toUpperCase();
+    const path = request.path;
+    // Fastify with `useSemicolonDelimiter` routes only what is before a `;` (`/v1/admin;/docs/1` is /v1/admin), other
+    // routers the whole: both readings must be allowed.
+    const semi = path.indexOf(';');
+    return allowed(method, path) && (semi === -1 || allowed(method, path.slice(0, semi)));
   };
 }
