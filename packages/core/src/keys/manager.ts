@@ -228,7 +228,7 @@ export class KeyManager {
       scopes: input.scopes === undefined ? [] : checkScopes(input.scopes),
       ...(input.plan !== undefined ? { plan: this.checkPlan(input.plan) } : {}),
       ...(input.restrictions !== undefined ? { restrictions: validateRestrictions(checkObject(input.restrictions, 'restrictions')) } : {}),
-      ...(input.limits !== undefined ? { limits: validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits) } : {}),
+      ...(input.limits !== undefined ? { limits: validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits, this.deps.limitNames?.fields) } : {}),
       status: 'active',
       createdAt: identity.createdAt ?? now,
       updatedAt: now,
@@ -312,7 +312,7 @@ export class KeyManager {
     if (input.scopes !== undefined) patch.scopes = checkScopes(input.scopes);
     if (input.plan !== undefined) patch.plan = input.plan === null ? undefined : this.checkPlan(input.plan);
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
-    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits);
+    if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits, this.deps.limitNames?.fields);
     if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata', MAX_METADATA_BYTES);
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
     const r = await this.change(id, patch);

@@ -190,6 +190,11 @@ const OVERRIDE_FIELDS = fieldsOf<LimitOverride>({ points: true, window: true, re
 export interface LimitNames {
   readonly plans: readonly string[];
   readonly limits: readonly string[];
+  /**
+   * The override fields that apply to each named limit (`points`/`window` for a rate limit, `requests` or `bytes` for a
+   * quota; the union when plans give one name different kinds). A before-auth limit maps to none: no key changes it.
+   */
+  readonly fields: ReadonlyMap<string, ReadonlySet<keyof LimitOverride>>;
 }
 
 /**
@@ -201,11 +206,25 @@ export function limitNames(limits: unknown): LimitNames | undefined {
   const keysOf = (v: unknown): string[] => (typeof v === 'object' && v !== null ? Object.keys(v) : []);
   const { rules, quotas, plans } = limits as { rules?: unknown; quotas?: unknown; plans?: unknown };
   const names = new Set([...keysOf(rules), ...keysOf(quotas)]);
+  const fields = new Map<string, Set<keyof LimitOverride>>();
+  const entries = (v: unknown): Array<[string, Record<string, unknown>]> =>
+    typeof v === 'object' && v !== null ? Object.entries(v).filter((e): e is [string, Record<string, unknown>] => typeof e[1] === 'object' && e[1] !== null) : [];
+  const add = (name: string, list: ReadonlyArray<keyof LimitOverride>) => {
+    let set = fields.get(name);
+    if (!set) fields.set(name, (set = new Set()));
+    for (const f of list) set.add(f);
+  };
+  const addRules = (v: unknown) => { for (const [n, r] of entries(v)) add(n, r['beforeAuth'] === true ? [] : ['points', 'window']); };
+  const addQuotas = (v: unknown) => { for (const [n, q] of entries(v)) add(n, q['requests'] !== undefined ? ['requests'] : q['bytes'] !== undefined ? ['bytes'] : []); };
+  addRules(rules);
+  addQuotas(quotas);
   for (const plan of Object.values(typeof plans === 'object' && plans !== null ? plans : {})) {
     const p = (typeof plan === 'object' && plan !== null ? plan : {}) as { limits?: unknown; quotas?: unknown };
     for (const name of [...keysOf(p.limits), ...keysOf(p.quotas)]) names.add(name);
+    addRules(p.limits);
+    addQuotas(p.quotas);
   }
-  return { plans: keysOf(plans), limits: [...names] };
+  return { plans: keysOf(plans), limits: [...names], fields };
 }
 
 /**
@@ -226,18 +245,27 @@ export function refuseNearMiss(name: string, known: readonly string[], what: str
  * as the options are checked: a bad value or an unknown field is a `TypeError` naming it (`"limits.burst.points"`),
  * so a typo cannot store an override that is then ignored. With `known`, the configured limit names, a name that is
  * a near miss of one is refused ({@link refuseNearMiss}); a name far from all is allowed: plans may add it later.
+ * With `fields` ({@link LimitNames.fields}), a field that does not apply to the named limit (`points` for a quota,
+ * `requests` for a rate limit, anything or `false` for a before-auth limit) is refused: it would be stored and ignored.
  *
  * @throws TypeError naming the override
  */
-export function validateLimitOverrides(value: Readonly<Record<string, unknown>>, known?: readonly string[]): KeyLimitOverrides {
+export function validateLimitOverrides(value: Readonly<Record<string, unknown>>, known?: readonly string[], fields?: LimitNames['fields']): KeyLimitOverrides {
   for (const [name, o] of Object.entries(value)) {
     if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
     if (known !== undefined) refuseNearMiss(name, known, 'limits');
-    if (o === false) continue;
     const path = `limits.${name}`;
+    const applies = fields?.get(name);
+    if (applies !== undefined && applies.size === 0) throw new TypeError(`keyward: "${path}" names a before-authentication limit, which a key can neither change nor switch off`);
+    if (o === false) continue;
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`keyward: "${path}" must be an object or false`);
     refuseUnknownInput(o, OVERRIDE_FIELDS, `"${path}"`);
     const v = o as LimitOverride;
+    if (applies !== undefined) {
+      for (const field of Object.keys(v) as Array<keyof LimitOverride>) {
+        if (v[field] !== undefined && !applies.has(field)) throw new TypeError(`keyward: "${path}.${field}" does not apply to "${name}", which takes ${[...applies].map((f) => `"${f}"`).join(' and ')}`);
+      }
+    }
     for (const field of ['points', 'requests', 'bytes'] as const) {
       if (v[field] !== undefined && !validCount(v[field])) throw new TypeError(`keyward: "${path}.${field}" must be a non-negative integer`);
     }

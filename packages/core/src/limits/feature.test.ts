@@ -115,10 +115,22 @@ describe('limits feature', () => {
     await expect(create({ daily: 100 })).rejects.toThrow('keyward: "limits.daily" must be an object or false');
     await expect(create({ 'no spaces': false })).rejects.toThrow('keyward: "limits" has an invalid name "no spaces"');
     await expect(s.kw.keys.update(s.record.id, { limits: { daily: { request: 5 } } as never })).rejects.toThrow('"limits.daily" has an unknown field "request" (did you mean "requests"?');
+    // A field of another kind of limit would be stored and then ignored: the key would keep the plan's value.
+    await expect(create({ daily: { points: 100 } })).rejects.toThrow('keyward: "limits.daily.points" does not apply to "daily", which takes "requests"');
+    await expect(create({ burst: { requests: 100 } })).rejects.toThrow('keyward: "limits.burst.requests" does not apply to "burst", which takes "points" and "window"');
+    await expect(s.kw.keys.update(s.record.id, { limits: { daily: { bytes: 100 } } })).rejects.toThrow('"limits.daily.bytes" does not apply to "daily"');
     expect((await s.kw.keys.list()).items).toHaveLength(1);
     expect((await s.kw.keys.get(s.record.id))!.limits).toBeUndefined();
     const ok = await create({ burst: { points: 500, window: '10s' }, daily: false, later: { requests: 1 } }); // a name no limit has yet is allowed
     expect(ok.record.limits).toEqual({ burst: { points: 500, window: '10s' }, daily: false, later: { requests: 1 } });
+    await s.kw.close();
+  });
+
+  it('keys.create() refuses an override of a before-auth limit, which no key can change', async () => {
+    const s = await setup({ limits: { rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true }, burst: { points: 1, window: '1m' } } } });
+    await expect(s.kw.keys.create({ owner: 'acme', limits: { ip: false } })).rejects.toThrow('keyward: "limits.ip" names a before-authentication limit, which a key can neither change nor switch off');
+    await expect(s.kw.keys.create({ owner: 'acme', limits: { ip: { points: 100 } } })).rejects.toThrow('"limits.ip" names a before-authentication limit');
+    expect((await s.kw.keys.create({ owner: 'acme', limits: { burst: false } })).record.limits).toEqual({ burst: false });
     await s.kw.close();
   });
 
