@@ -151,7 +151,10 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     if (rule.points === 0) return blocked(rule.name, windowSeconds, w.end, 'request');
     const key = `r:${rule.name}:${rule.windowMs}:${bucket}:${w.start}`;
     const ttlMs = w.end - ctx.now;
-    return andThen(store.increment(key, cost, ttlMs), counted, new Outcome(rule.name, rule.points, windowSeconds, w.end, 'request', key, cost, ttlMs));
+    // A cost above the limit can never pass: charging points + 1 refuses it alike, and keeps the counter and its
+    // refund exact (5 + 1e17 - 1e17 is 0 in floating point: the count was lost) and within Redis's INCRBY range.
+    const charge = Math.min(cost, rule.points + 1);
+    return andThen(store.increment(key, charge, ttlMs), counted, new Outcome(rule.name, rule.points, windowSeconds, w.end, 'request', key, charge, ttlMs));
   }
 
   function quota(q: CompiledQuota, ctx: PipelineContext): Maybe<Checked> {
