@@ -28,6 +28,15 @@ describe('decide()', () => {
     await kw.close();
   });
 
+  it('an absolute-form target is never public: routers read its path, which a public pattern may not match', async () => {
+    const kw = createKeyward({ publicPaths: [/\.(css|js)/, '/health'] });
+    const at = (path: string) => kw.check({ method: 'GET', path, headers: {}, remoteAddress: '127.0.0.1' });
+    expect(await at('/x.css')).toMatchObject({ ok: true, skipped: true });
+    // Express and Koa route this to /admin
+    for (const p of ['http://a.css/admin', 'http://x/health', '*']) expect([p, await at(p)]).toMatchObject([p, { ok: false, code: 'CREDENTIALS_MISSING' }]);
+    await kw.close();
+  });
+
   it('a path with a raw ";" is public only when what is before it is too (Fastify\'s useSemicolonDelimiter routes that)', async () => {
     const kw = createKeyward({ publicPaths: [/\.css$/, '/assets/*', '/health'] });
     const at = (path: string) => kw.check({ method: 'GET', path, headers: {}, remoteAddress: '127.0.0.1' });

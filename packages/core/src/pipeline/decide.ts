@@ -105,9 +105,11 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
   function isPublic(request: AuthRequest): boolean {
     if (config.skipPreflight && request.method === 'OPTIONS' && request.headers['origin'] !== undefined && request.headers['access-control-request-method'] !== undefined) return true;
     const path = request.path;
-    // A raw `#` never reaches a router (Express, Koa and Fastify route what is before it): `/admin#x.css` is /admin,
-    // whatever a public pattern such as /\.css$/ makes of the whole. No request target has one, so none is public.
-    if (path.indexOf('#') !== -1) return false;
+    // Routers read an absolute-form target (`GET http://a.css/admin`) as its path (/admin), which an unanchored public
+    // pattern such as /\.(css|js)/ would miss: only an origin-form path (`/…`) can be public. And a raw `#` never
+    // reaches a router (Express, Koa and Fastify route what is before it): `/admin#x.css` is /admin, whatever a public
+    // pattern such as /\.css$/ makes of the whole. No request target has one, so none is public.
+    if (path.charCodeAt(0) !== 47 /* / */ || path.indexOf('#') !== -1) return false;
     // Fastify with `useSemicolonDelimiter` routes only what is before a `;` (`/admin;x.css` is /admin): public only
     // when both readings are.
     const semi = path.indexOf(';');
