@@ -31,6 +31,27 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a block counted while the store was away still holds once it is back, and blocks while it is away', async () => {
+    const clock = manualClock(T0);
+    const inner = memoryLimiterStore({ clock });
+    let down = false;
+    const fail = () => Promise.reject(new Error('store down'));
+    // A memory store behind a wrapper, so keyward treats it as a remote one (guarded, with the in-memory fallback).
+    const store = { increment: (k: string, a: number, t: number) => (down ? fail() : inner.increment(k, a, t)), get: (k: string) => (down ? fail() : inner.get(k)) };
+    const kw = createKeyward({ clock, authFailures: { max: 3, window: '1m', block: '5m', store } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    down = true;
+    for (let i = 0; i < 3; i++) expect((await kw.check(req('kw_live_wrong' + i, '203.0.113.5'))).ok).toBe(false);
+    const whileDown = (await kw.check(req(key, '203.0.113.5'))) as DenyDecision;
+    expect([whileDown.status, whileDown.code]).toEqual([429, 'AUTH_BLOCKED']);
+    down = false;
+    const afterwards = (await kw.check(req(key, '203.0.113.5'))) as DenyDecision;
+    expect([afterwards.status, afterwards.code]).toEqual([429, 'AUTH_BLOCKED']);
+    clock.advance(300_000);
+    expect((await kw.check(req(key, '203.0.113.5'))).ok).toBe(true);
+    await kw.close();
+  });
+
   it('a block shorter than the window is not the end of it: the next failure in the window blocks again', async () => {
     const clock = manualClock(T0);
     const kw = createKeyward({ clock, authFailures: { max: 3, window: '1h', block: '1m' } });

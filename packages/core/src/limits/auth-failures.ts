@@ -4,9 +4,9 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import { addressBucket, parseSubnet } from './address-key';
-import { guardStore, type Guarded, type GuardedStore } from './guarded-store';
+import { guardStore, plainTotal, type Guarded, type GuardedStore } from './guarded-store';
 import { fixedWindow } from './periods';
-import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, type LimiterStore } from './store';
+import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
 import type { AuthFailureOptions } from './types';
 import { fieldsOf, optionObject } from '../config/fields';
 
@@ -78,12 +78,14 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   const primary: LimiterStore = storeFromOption(options.authFailures.store, 'authFailures.store', memory);
   const inProcess = options.authFailures.store === undefined || isMemoryLimiterStore(primary);
   const local = inProcess ? undefined : memory();
+  const localCounters = local ? syncCountersOf(local) : undefined;
   const store: GuardedStore = inProcess
-    ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) }
+    ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k), refund: (k, a, t) => primary.increment(k, a, t) }
     : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: (reason) => events.emit({ type: 'store.error', reason, data: { component: 'authFailures' } }) });
 
   /** Seconds left of a block entry at `now`, or `undefined` when there is none or it is over. */
-  function secondsLeft(until: Guarded, now: number): number | undefined {
+  function secondsLeft(answer: Guarded, now: number): number | undefined {
+    const until = plainTotal(answer);
     if (typeof until !== 'number' || until <= 0) return undefined;
     const endMs = Math.min(until * 1000, now + config.blockMs);
     if (endMs <= now) return undefined;
@@ -93,7 +95,9 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   async function blocked(ctx: PipelineContext): Promise<StageResult> {
     const bucket = addressBucket(ctx.clientAddress, config.ipv6Subnet);
     if (bucket === undefined) return undefined;
-    const left = secondsLeft(await store.get(`ab:${bucket}`), ctx.now);
+    const key = `ab:${bucket}`;
+    // A block written while the store was away is in the local fallback: it still holds once the store is back.
+    const left = secondsLeft(await store.get(key), ctx.now) ?? (localCounters ? secondsLeft(localCounters.get(key), ctx.now) : undefined);
     if (left === undefined) return undefined;
     return deny('AUTH_BLOCKED', ctx.requestId, challenge, {
       detail: 'Too many failed authentication attempts from this address; try again later.',
@@ -106,7 +110,8 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     const bucket = addressBucket(clientAddress, config.ipv6Subnet);
     if (bucket === undefined) return Promise.resolve();
     const w = fixedWindow(now, config.windowMs);
-    return store.increment(`af:${bucket}:${w.start}`, 1, w.end - now).then((n) => {
+    return store.increment(`af:${bucket}:${w.start}`, 1, w.end - now).then((answer) => {
+      const n = plainTotal(answer);
       // Every failure from `max` on starts a block: one shorter than the window ends while the count stays at or
       // above `max`, and the next failure must block again (comparing with `max` alone let the rest of the window go).
       if (typeof n !== 'number' || n < config.max) return undefined;

@@ -303,6 +303,26 @@ describe('limits feature', () => {
       expect(oks).toEqual([true, true, false, false]);
       for (const s of [deny, allow, local]) await s.kw.close();
     });
+
+    it('local: a charge the fallback counted is refunded to the fallback, never to the store (whose count would drift down)', async () => {
+      // A store (a memory store behind a wrapper, so keyward treats it as remote) that fails to add to the "tight"
+      // counters, and takes what is given back: the store recovering between a request's charge and its refund.
+      const inner = memoryLimiterStore();
+      const flaky: LimiterStore = {
+        increment: (k, a, t) => (a > 0 && k.includes(':tight:') ? Promise.reject(new Error('boom')) : inner.increment(k, a, t)),
+        get: (k) => inner.get(k),
+      };
+      const { kw, req, record } = await setup({ limits: { store: flaky, storeFailure: 'local', storeTimeout: 50, rules: { wide: { points: 100, window: '1m' }, tight: { points: 1, window: '1m' } } } });
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push((await kw.check(req())).ok);
+      expect(answers).toEqual([true, false, false, false]);
+      // The store never counted a "tight" charge, so it gets no refund of one either (it got -1 per refusal before);
+      // "wide" was counted by the store and refunded there: one request passed.
+      const start = Math.floor(T0 / 60_000) * 60_000;
+      expect(await inner.get(`r:tight:60000:k:key:${record.id}:${start}`)).toBe(0);
+      expect(await inner.get(`r:wide:60000:k:key:${record.id}:${start}`)).toBe(1);
+      await kw.close();
+    });
   });
 
   it('validates options at start-up, naming the option', () => {

@@ -7,7 +7,7 @@ import { deny } from '../denials';
 import { KeywardError } from '../errors';
 import { addressBucket } from './address-key';
 import { applyOverrides, parseLimits, type CompiledPlan, type CompiledQuota, type CompiledRule, type LimitsConfig } from './config';
-import { guardStore, type Guarded } from './guarded-store';
+import { guardStore, plainTotal, type Guarded } from './guarded-store';
 import { secondsUntil, writeRateLimitHeaders, type PolicyState } from './headers';
 import { andThen, collect, counted, Outcome, type Checked } from './outcome';
 import { isPromise, type Maybe } from '../util/maybe';
@@ -128,8 +128,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   const inProcess = options.limits.store === undefined || isMemoryLimiterStore(primary);
   const local = config.storeFailure === 'local' && !inProcess ? memory() : undefined;
   let lastReport = 0;
-  const store: Counters = inProcess
-    ? (syncCountersOf(primary) ?? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) })
+  const guarded = inProcess
+    ? undefined
     : guardStore({
         store: primary,
         policy: config.storeFailure,
@@ -142,6 +142,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
           events.emit({ type: 'store.error', reason, data: { component: 'limits', policy: config.storeFailure } });
         },
       });
+  const store: Counters = guarded ?? syncCountersOf(primary) ?? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) };
 
   function rate(rule: CompiledRule, ctx: PipelineContext, cost: number): Maybe<Checked> {
     const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet, rule.name);
@@ -171,7 +172,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   }
 
   /** Completes a byte quota from the bytes used so far; while some are left, the finished response is counted. */
-  function usedBytes(used: Guarded, o: Outcome, ctx: PipelineContext): Checked {
+  function usedBytes(answer: Guarded, o: Outcome, ctx: PipelineContext): Checked {
+    const used = plainTotal(answer);
     if (typeof used !== 'number') return used;
     o.remaining = Math.max(0, o.limit - used);
     o.violated = used >= o.limit;
@@ -187,10 +189,11 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
 
   /** Gives back every charge of a refused request; a promise only when the store has to be waited for. */
   function refund(outcomes: readonly Outcome[]): Promise<unknown> | undefined {
-    let waiting: Array<Promise<Guarded>> | undefined;
+    let waiting: Array<Promise<unknown>> | undefined;
     for (const o of outcomes) {
       if (o.charge === undefined) continue;
-      const r = store.increment(o.counter, -o.charge, o.ttlMs);
+      // To the store that counted the charge: the `local` fallback's charge is not the store's to give back.
+      const r = guarded ? guarded.refund(o.counter, -o.charge, o.ttlMs, o.local) : store.increment(o.counter, -o.charge, o.ttlMs);
       if (isPromise(r)) (waiting ??= []).push(r);
     }
     return waiting === undefined ? undefined : Promise.all(waiting);

@@ -7,8 +7,21 @@ export const UNAVAILABLE = Symbol('keyward.limits.unavailable');
 /** The store did not answer usefully and the policy is `allow`: skip this limit. */
 export const SKIP = Symbol('keyward.limits.skip');
 
-/** What a guarded operation yields: a total, or what the failure policy says. */
-export type Guarded = number | typeof UNAVAILABLE | typeof SKIP;
+/**
+ * A total counted by the in-memory fallback of the `local` policy, not by the store: a refund of that charge must go
+ * where the charge went (boxed only on the fallback path; the store's own totals stay plain numbers).
+ */
+export class LocalTotal {
+  constructor(readonly value: number) {}
+}
+
+/** A guarded answer with a fallback's total unboxed: where it was counted does not matter to the reader. */
+export function plainTotal(answer: Guarded): number | typeof UNAVAILABLE | typeof SKIP {
+  return answer instanceof LocalTotal ? answer.value : answer;
+}
+
+/** What a guarded operation yields: a total (the store's, or the `local` fallback's), or what the failure policy says. */
+export type Guarded = number | LocalTotal | typeof UNAVAILABLE | typeof SKIP;
 
 /** Options of {@link guardStore}. */
 export interface GuardOptions {
@@ -25,6 +38,11 @@ export interface GuardOptions {
 export interface GuardedStore {
   increment(key: string, amount: number, ttlMs: number): Promise<Guarded>;
   get(key: string): Promise<Guarded>;
+  /**
+   * Gives back a charge to the store that counted it (`local`: the `local` fallback), with no fallback of its own: a
+   * refund that fails is dropped (the counter stays over by the charge), never counted against the other store.
+   */
+  refund(key: string, amount: number, ttlMs: number, local: boolean): Promise<unknown>;
 }
 
 /**
@@ -40,7 +58,7 @@ export function guardStore(options: GuardOptions): GuardedStore {
     onFailure(reason);
     if (policy === 'local') {
       try {
-        return op(local);
+        return op(local).then((total) => new LocalTotal(total), () => UNAVAILABLE);
       } catch {
         return UNAVAILABLE; // runs from a timer too: never throw out of here
       }
@@ -61,8 +79,15 @@ export function guardStore(options: GuardOptions): GuardedStore {
     );
   }
 
+  /** A refund: raced against the deadline like every call, dropped on failure (see {@link GuardedStore.refund}). */
+  function refund(key: string, amount: number, ttlMs: number, toLocal: boolean): Promise<unknown> {
+    const target = toLocal ? local : store;
+    return new Promise<unknown>((resolve) => raceDeadline(() => target.increment(key, amount, ttlMs), timeoutMs, resolve, () => resolve(undefined), () => resolve(undefined)));
+  }
+
   return {
     increment: (key, amount, ttlMs) => run((s) => s.increment(key, amount, ttlMs)),
     get: (key) => run((s) => s.get(key)),
+    refund,
   };
 }

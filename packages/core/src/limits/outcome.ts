@@ -1,5 +1,5 @@
 import type { PipelineContext } from '../pipeline/context';
-import { UNAVAILABLE, type Guarded, type SKIP } from './guarded-store';
+import { LocalTotal, UNAVAILABLE, type Guarded, type SKIP } from './guarded-store';
 import type { PolicyState } from './headers';
 import { isPromise, type Maybe } from '../util/maybe';
 
@@ -32,6 +32,8 @@ export class Outcome implements PolicyState {
   used = 0;
   /** True when this limit refuses the request. */
   violated = false;
+  /** True when the `local` failure policy's in-memory fallback counted the charge, not the store (see refunds). */
+  local = false;
 
   constructor(
     readonly name: string,
@@ -56,6 +58,10 @@ export type Checked = Outcome | typeof UNAVAILABLE | typeof SKIP | undefined;
  * (`UNAVAILABLE`, `SKIP`) passes through.
  */
 export function counted(total: Guarded, o: Outcome): Checked {
+  if (total instanceof LocalTotal) {
+    o.local = true;
+    total = total.value;
+  }
   if (typeof total !== 'number') return total;
   o.used = total;
   o.remaining = Math.max(0, o.limit - total);

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { manualClock } from '../util/clock';
 import { memoryLimiterStore, redisLimiterStore, storeFromOption, isLimiterStore, syncCountersOf } from './store';
-import { guardStore, SKIP, UNAVAILABLE } from './guarded-store';
+import { guardStore, LocalTotal, SKIP, UNAVAILABLE } from './guarded-store';
 
 describe('memoryLimiterStore', () => {
   it('adds, refunds and expires by the injected clock', async () => {
@@ -111,9 +111,20 @@ describe('guardStore', () => {
     const mk = (policy: 'deny' | 'allow' | 'local') => guardStore({ store: store as never, policy, timeoutMs: 20, local, onFailure: (r) => reasons.push(r) });
     expect(await mk('deny').increment('k', 1, 1000)).toBe(UNAVAILABLE);
     expect(await mk('allow').increment('k', 1, 1000)).toBe(SKIP);
-    expect(await mk('local').increment('k', 1, 1000)).toBe(1);
-    expect(await mk('local').get('k')).toBe(1);
+    // The fallback's totals are marked as its own, so a refund goes back to it, not to the store.
+    expect(await mk('local').increment('k', 1, 1000)).toEqual(new LocalTotal(1));
+    expect(await mk('local').get('k')).toEqual(new LocalTotal(1));
+    await mk('local').refund('k', -1, 1000, true);
+    expect(await local.get('k')).toBe(0);
     expect(reasons[0]).toBe(store === hanging ? 'STORE_TIMEOUT' : 'STORE_ERROR');
+  });
+
+  it('a refund to the store that fails is dropped, never counted against the fallback', async () => {
+    const local = memoryLimiterStore();
+    await local.increment('k', 2, 1000);
+    const g = guardStore({ store: failing as never, policy: 'local', timeoutMs: 20, local, onFailure: () => {} });
+    await g.refund('k', -1, 1000, false);
+    expect(await local.get('k')).toBe(2);
   });
 
   it('passes answers through', async () => {
