@@ -135,6 +135,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const after: Stage[] = [...stagesByPhase.get('postauth')!, ...stagesByPhase.get('restrictions')!, scopeStage, ...stagesByPhase.get('load')!, ...stagesByPhase.get('limits')!];
   const failureHooks = [...features.values()].filter((f) => f.onAuthFailure);
 
+  let closed = false;
   const unsubscribers: Array<() => void> = [];
   if (options.invalidation) {
     options.invalidation
@@ -142,7 +143,9 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
         (change) => keys.forget(change.id),
         () => keys.forget(),
       )
-      .then((unsub) => unsubscribers.push(unsub), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
+      // A channel that subscribes after close() (even one made and closed in the same turn) is closed at once, so
+      // its connection does not outlive the instance (and keep the process alive).
+      .then((unsub) => (closed ? unsub() : unsubscribers.push(unsub)), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
   }
 
   const scopeCache = new Map<string, CompiledScopes>();
@@ -172,7 +175,6 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     return deny('INSUFFICIENT_SCOPE', ctx.requestId, challenge, { detail: `This request needs: ${ctx.scopes.source}.`, scope: ctx.scopes.scopes, headers: ctx.headers });
   }
 
-  let closed = false;
   const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled });
 
   function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {

@@ -93,4 +93,12 @@ describe('RedisInvalidationChannel', () => {
     await eventually(() => resets === 3);
     expect(changes.length).toBe(1);
   });
+
+  it('an instance closed as soon as it is made leaves no subscriber behind (its connection would keep the process alive)', async () => {
+    const channel = `${name}:closed`;
+    const kw = createKeyward({ invalidation: new RedisInvalidationChannel({ client, channel }) });
+    await kw.close();
+    await new Promise((r) => setTimeout(r, 200)); // a subscriber left open would have connected and subscribed by now
+    expect(Number((await client.pubsub('NUMSUB', channel))[1])).toBe(0);
+  });
 });

@@ -29,4 +29,19 @@ describe('cross-instance invalidation messages', () => {
     expect(new Set(published.map((p) => p.id))).toEqual(new Set([a.record.id, b.record.id, c.record.id, rotated.record.id]));
     await kw.close();
   });
+
+  it('a subscription that completes after close() is ended at once, not left open', async () => {
+    let unsubscribed = 0;
+    let subscribed!: () => void;
+    const channel: InvalidationChannel = {
+      async publish() {},
+      subscribe: () => new Promise((resolve) => (subscribed = () => resolve(() => unsubscribed++))),
+    };
+    const kw = createKeyward({ invalidation: channel });
+    await kw.close();
+    subscribed();
+    await new Promise((r) => setImmediate(r));
+    expect(unsubscribed).toBe(1);
+  });
 });
+
