@@ -3,7 +3,7 @@
  * (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { PostgresKeyStore } from './key-store';
 import { PostgresRevocationStore } from './revocation-store';
@@ -56,6 +56,22 @@ describe('PostgreSQL options: an unknown field is a TypeError naming it, before 
     expect(rows.map((r) => Number(r.version))).toEqual(migrations().map((m) => m.version));
   });
 
+  it('migrate: a pg Client is refused before any query, whether connected or not (it has no connection to lend)', async () => {
+    const notYet = new Client({ connectionString: DATABASE_URL });
+    const connected = new Client({ connectionString: DATABASE_URL });
+    await connected.connect();
+    const other = `${schema}_client`;
+    try {
+      const refusal = 'keyward: option "pool" of migrate() must be a pg Pool, not a Client: the migration takes a connection of its own for its transaction';
+      await expect(migrate(notYet, { schema: other })).rejects.toThrow(new TypeError(refusal));
+      await expect(migrate(connected, { schema: other })).rejects.toThrow(new TypeError(refusal));
+      const { rows } = await connected.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [other]);
+      expect(rows).toEqual([]); // nothing was migrated outside a transaction
+    } finally {
+      await connected.query(`DROP SCHEMA IF EXISTS "${other}" CASCADE`);
+      await connected.end();
+    }
+  });
   it('PostgresKeyStore: a misspelt "encryption" does not store keys in the clear', () => {
     expect(() => new PostgresKeyStore({ pool, schema, encrypton: encryption } as never)).toThrow('keyward: PostgresKeyStore() has an unknown field "encrypton" (did you mean "encryption"? known: pool, schema, encryption, sealedFields)');
     expect(new PostgresKeyStore({ pool, schema, encryption, sealedFields: ['name', 'sealed'] }).encryptsAtRest).toBe(true);

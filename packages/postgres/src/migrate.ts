@@ -36,10 +36,13 @@ const OPTIONS = fieldsOf<NonNullable<Parameters<typeof migrate>[1]>>({ schema: t
  * await migrate(pool, { schema: 'auth' });   // creates the schema if needed
  * ```
  * @returns the versions applied now
- * @throws TypeError (a rejection) for an unknown field of `options`, before connecting
+ * @throws TypeError (a rejection) for an unknown field of `options`, or a `pool` that is a pg Client, before connecting
  */
 export async function migrate(pool: unknown, options: { schema?: string } = {}): Promise<number[]> {
   const p = checkPool(pool);
+  // A pg Client has query() but no connections to lend: its connect() connects it (or fails, once connected), so the
+  // migration would run outside its transaction and end on a baffling "client.release is not a function".
+  if (typeof p.connect !== 'function' || 'connectionParameters' in p) throw new TypeError('keyward: option "pool" of migrate() must be a pg Pool, not a Client: the migration takes a connection of its own for its transaction');
   refuseUnknownInput(options, OPTIONS, 'migrate()');
   const schema = quoteSchema(options.schema);
   const client = await p.connect();
