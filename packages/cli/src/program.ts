@@ -48,8 +48,9 @@ export function buildProgram(io: CliIO): Command {
 
 /** A one-line message for an error: never a stack, never a secret. */
 export function describeError(error: unknown): string {
-  const e = error as { code?: unknown; message?: unknown };
-  if (e && e.code === '42P01') return 'the keyward tables do not exist in this database schema; run `keyward migrate` first';
+  const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+  // PostgreSQL's "undefined table", as pg throws it or inside keyward's STORE_FAILURE
+  if (e && (e.code === '42P01' || e.cause?.code === '42P01')) return 'the keyward tables do not exist in this database schema; run `keyward migrate` first';
   const message = typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure';
   return message.replace(/^keyward: /, '').replace(/\s*\n\s*/g, ' ');
 }

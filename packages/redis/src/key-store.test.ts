@@ -3,6 +3,7 @@
  * (127.0.0.1:6379, or REDIS_URL) through lazily connecting clients.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { boundedRedisOptions } from './client';
@@ -115,5 +116,27 @@ describe('Redis options: an unknown field is a TypeError naming it, before anyth
     await sink.close();
     expect(c.listenerCount('ready')).toBe(ready);
     await kw.close();
+  });
+});
+
+describe('RedisKeyStore failures', () => {
+  it('a Redis error reply reaches kw.keys as STORE_FAILURE, without the command that names the key hash', async () => {
+    const c = client();
+    await c.connect();
+    const prefix = `kwtest_fail_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }) });
+    await c.set(`{${prefix}}:ids`, 'not a sorted set'); // every create now fails in Redis (WRONGTYPE)
+    try {
+      const error = await kw.keys.create({ owner: 'acme', name: 'billing' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'KeywardError', code: 'STORE_FAILURE', message: expect.stringMatching(/^the key store failed: WRONGTYPE /) });
+      expect((error as Error).cause).toMatchObject({ name: 'ReplyError', message: expect.stringMatching(/^WRONGTYPE /) });
+      const shown = inspect(error, { depth: 10 });
+      expect(shown).not.toMatch(/[0-9a-f]{64}/); // ioredis's `command.args` held the key's hash and its record
+      expect(shown).not.toContain('billing');
+      await expect(kw.keys.list({ limit: 10 })).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+    } finally {
+      await c.del(`{${prefix}}:ids`);
+      await kw.close();
+    }
   });
 });

@@ -83,6 +83,27 @@ describe('storeTimeout: a deadline on key-store reads', () => {
     expect(createKeyward({}).config.store).toBeInstanceOf(MemoryKeyStore);
   });
 
+  it('a failing store is STORE_FAILURE with the client\'s message; what the client attached to its error is not kept', async () => {
+    const hash = 'ab'.repeat(32);
+    const clientError = () => Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError', code: 'OOM', command: { name: 'evalsha', args: [`k:${hash}`, hash] } });
+    const broken: KeyStore = Object.assign(new MemoryKeyStore(), {
+      create: () => Promise.reject(clientError()),
+      findByHash: () => Promise.reject(clientError()),
+      update: () => { throw clientError(); },
+    });
+    const store = new DeadlineKeyStore(broken, 50);
+    for (const call of [() => store.create({} as KeyRecord), () => store.findByHash(hash), () => store.update('id', {})]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(isKeywardError(error, 'STORE_FAILURE')).toBe(true);
+      expect((error as Error).message).toBe('the key store failed: OOM command not allowed');
+      expect((error as Error).cause).toMatchObject({ name: 'ReplyError', message: 'OOM command not allowed', code: 'OOM' });
+      expect(JSON.stringify(Object.entries((error as Error).cause as object))).not.toContain(hash);
+    }
+    // a conflict, a timeout or an argument the store refused is not a store failure: passed as it is
+    const conflict = Object.assign(new MemoryKeyStore(), { delete: () => Promise.reject(new TypeError('keyward: bad id')) });
+    await expect(new DeadlineKeyStore(conflict, 50).delete('x')).rejects.toThrow(new TypeError('keyward: bad id'));
+  });
+
   it.each([['0ms'], ['soon'], [-1], ['2m']])('refuses storeTimeout %p, naming the option', (storeTimeout) => {
     expect(() => createKeyward({ storeTimeout })).toThrow(TypeError);
     expect(() => createKeyward({ storeTimeout })).toThrow('"storeTimeout"');
