@@ -22,6 +22,7 @@ import { FEATURES } from './features/registry';
 import { tokensApiOf, type TokenApi } from './tokens/feature';
 import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
+import { RetryingChannel } from './stores/retrying-channel';
 
 /**
  * A keyward instance: the pipeline, the key manager and the event stream. Create one per application with
@@ -103,6 +104,8 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const cache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const idCache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const hasher = createKeyHasher(config.pepper);
+  // A change whose publish failed (a Redis blip) is published again until it goes through, not lost.
+  const invalidation = options.invalidation ? new RetryingChannel(options.invalidation) : undefined;
   const keys = new KeyManager({
     store: config.store,
     hasher,
@@ -114,7 +117,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     events,
     policy: parseKeyPolicy(options, config.prefix, config.extraction.maxLength),
     ...(options.limits !== undefined ? { limitNames: limitNames(options.limits)! } : {}),
-    ...(options.invalidation ? { invalidation: options.invalidation } : {}),
+    ...(invalidation ? { invalidation } : {}),
   });
   const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };
   const resolveAddress: AddressResolver = createAddressResolver(options);
@@ -217,6 +220,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       if (closed) return;
       closed = true;
       for (const u of unsubscribers) u();
+      invalidation?.close();
       for (const f of features.values()) await f.close?.();
       await events.drain();
     },

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { createKeyward, type KeyChange, type Keyward } from '@keyward/core';
-import { boundedRedisOptions } from './client';
+import { boundedRedisOptions, whenReady } from './client';
 import { RedisInvalidationChannel } from './invalidation';
 import { RedisKeyStore } from './key-store';
 
@@ -101,4 +101,31 @@ describe('RedisInvalidationChannel', () => {
     await new Promise((r) => setTimeout(r, 200)); // a subscriber left open would have connected and subscribed by now
     expect(Number((await client.pubsub('NUMSUB', channel))[1])).toBe(0);
   });
+
+  it('a revocation published while the publisher was disconnected still reaches a connected instance once it is back', async () => {
+    const subscribers = async () => Number((await client.pubsub('NUMSUB', name))[1]);
+    const before = await subscribers();
+    const receiving = instance(); // cached for an hour
+    const offline = new Redis(URL, { ...boundedRedisOptions(), lazyConnect: true }); // not connected yet: a blip
+    offline.on('error', () => {});
+    const revoking = createKeyward({ store: new RedisKeyStore({ client, prefix: name }), invalidation: new RedisInvalidationChannel({ client: offline, channel: name }) });
+    closers.push(async () => {
+      await revoking.close();
+      offline.disconnect();
+    });
+    await eventually(async () => (await subscribers()) === before + 2); // both subscribed
+    await new Promise((r) => setTimeout(r, 100));
+    const { key, record } = await revoking.keys.create({ owner: 'acme' });
+    created.push(record.id);
+    const check = () => receiving.check({ method: 'GET', path: '/docs', headers: { 'x-api-key': key } });
+    expect((await check()).ok).toBe(true);
+    const failed = new Promise((resolve) => revoking.on('store.error', resolve));
+    await revoking.keys.revoke(record.id);
+    expect(await failed).toMatchObject({ reason: 'INVALIDATION_PUBLISH_FAILED' });
+    expect((await check()).ok).toBe(true); // not heard: the message was never sent
+    await whenReady(offline); // back
+    await eventually(async () => !(await check()).ok, 3000);
+    expect(await check()).toMatchObject({ code: 'KEY_REVOKED' });
+  });
 });
+
