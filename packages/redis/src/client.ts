@@ -72,6 +72,27 @@ export function warnIfOfflineQueue(client: RedisClient, store: string): void {
   warnOnce('KEYWARD_REDIS_OFFLINE_QUEUE', `keyward: the Redis client given to ${store} has the offline queue enabled: while Redis is away, requests wait on queued look-ups instead of failing at once, and the queue grows with the traffic; create the client with boundedRedisOptions().`);
 }
 
+/**
+ * Warns once per process (`KEYWARD_REDIS_EVICTION`) when the Redis behind a key store may evict keys that have no
+ * expiry (`maxmemory-policy` `allkeys-lru`, `allkeys-lfu`, `allkeys-random`). An evicted record only makes its key
+ * fail; an evicted id index (read only by `kw.keys`, so the first to go under LRU) leaves a key that still
+ * authenticates and that `revoke()` answers `KEY_NOT_FOUND` and `revokeOwner()` skips. Checked with `INFO memory` once
+ * the client is ready; a Redis that refuses `INFO` is not warned about.
+ */
+export function warnIfEvicting(client: RedisClient, store: string): void {
+  const check = () => {
+    client.info('memory').then(
+      (info) => {
+        const policy = /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1];
+        if (policy?.startsWith('allkeys-')) warnOnce('KEYWARD_REDIS_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: it may evict the key store's records and indexes when full, and a key whose id index is evicted still authenticates but can no longer be revoked by id; use noeviction (or a volatile-* policy) for the Redis that holds keys.`);
+      },
+      () => {},
+    );
+  };
+  if (client.status === 'ready') check();
+  else client.once('ready', check);
+}
+
 /** Checks a key prefix: 1–64 characters, no braces (the store adds its own hash tag), no spaces. */
 export function checkPrefix(value: unknown, option: string, fallback: string): string {
   if (value === undefined) return fallback;

@@ -4,6 +4,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createEncryption, createKeyward } from '@keyward/core';
 import { boundedRedisOptions } from './client';
@@ -140,3 +144,36 @@ describe('RedisKeyStore failures', () => {
     }
   });
 });
+
+describe('RedisKeyStore on a Redis that evicts', () => {
+  it('warns once when Redis may evict keys without an expiry (maxmemory-policy allkeys-*), and not on noeviction', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-evict-'));
+    const path = join(dir, 'redis.sock');
+    const server = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const evicting = new Redis({ ...boundedRedisOptions(), path, lazyConnect: true, retryStrategy: () => 20 });
+    evicting.on('error', () => {});
+    try {
+      const safe = client();
+      new RedisKeyStore({ client: safe });
+      await safe.connect();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KEYWARD_REDIS_EVICTION')).toEqual([]); // noeviction here
+
+      new RedisKeyStore({ client: evicting }); // not connected yet: checked when it is ready
+      new RedisKeyStore({ client: evicting });
+      await evicting.connect();
+      const end = Date.now() + 3000;
+      while (!warn.mock.calls.some(([, o]) => (o as { code?: string })?.code === 'KEYWARD_REDIS_EVICTION') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      const calls = warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KEYWARD_REDIS_EVICTION');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]![0]).toMatch(/^keyward: the Redis behind RedisKeyStore has maxmemory-policy allkeys-lru: .* use noeviction/);
+    } finally {
+      warn.mockRestore();
+      evicting.disconnect();
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

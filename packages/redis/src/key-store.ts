@@ -1,5 +1,5 @@
 import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
-import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
+import { checkClient, checkPrefix, warnIfEvicting, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
 
@@ -100,6 +100,7 @@ export class RedisKeyStore implements KeyStore {
     refuseUnknownInput(options, OPTIONS, 'RedisKeyStore()');
     this.client = checkClient(options.client, 'client');
     warnIfOfflineQueue(this.client, 'RedisKeyStore');
+    warnIfEvicting(this.client, 'RedisKeyStore');
     this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
     this.encryption = checkEncryption(options.encryption, 'RedisKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);
