@@ -48,6 +48,14 @@ async function withKeyward<T>(cmd: Command, io: CliIO, policy: KeyPolicyOptions 
       trackLastUsed: false,
       ...(policy ? { keyPolicy: policy } : {}),
     });
+    // The change is stored, but instances that cached the key keep it until their cache TTL: say so, once.
+    let untold = false;
+    kw.on('store.error', (event) => {
+      if (event.reason !== 'INVALIDATION_PUBLISH_FAILED' || untold) return;
+      untold = true;
+      const why = typeof event.data?.['message'] === 'string' ? `: ${event.data['message']}` : '';
+      io.stderr.write(`keyward: warning: the change is stored, but running instances could not be told over Redis${why}; those that cached the key keep it until their cache TTL (cache.ttl)\n`);
+    });
     return await fn(kw);
   } finally {
     await kw?.close();
