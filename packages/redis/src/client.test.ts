@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { boundedRedisOptions } from './client';
+import { boundedRedisOptions, whenReady } from './client';
 
 describe('boundedRedisOptions', () => {
   it('turns the offline queue off, bounds commands and reconnects, and auto-pipelines', () => {
@@ -35,6 +35,42 @@ describe('boundedRedisOptions', () => {
       await client.del(key);
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('whenReady', () => {
+  const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+  it('connects a lazyConnect client instead of waiting out the timeout for a connection nobody makes', async () => {
+    const client = new Redis(URL, { ...boundedRedisOptions(), lazyConnect: true });
+    client.on('error', () => {});
+    try {
+      const started = Date.now();
+      await whenReady(client, 2000);
+      expect(client.status).toBe('ready');
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('refuses a closed client at once, with a code; times out with one on a Redis that is not there', async () => {
+    const client = new Redis(URL, { ...boundedRedisOptions(), lazyConnect: true });
+    client.on('error', () => {});
+    await client.connect();
+    const ended = new Promise((r) => client.once('end', r));
+    client.disconnect();
+    await ended;
+    const started = Date.now();
+    await expect(whenReady(client, 2000)).rejects.toMatchObject({ name: 'KeywardError', code: 'STORE_FAILURE', message: expect.stringContaining('the Redis client is closed') });
+    expect(Date.now() - started).toBeLessThan(100);
+    const nowhere = new Redis('redis://127.0.0.1:1', { ...boundedRedisOptions(), lazyConnect: true });
+    nowhere.on('error', () => {});
+    try {
+      await expect(whenReady(nowhere, 200)).rejects.toMatchObject({ code: 'STORE_FAILURE', message: 'keyward: Redis was not ready within 200 ms' });
+    } finally {
+      nowhere.disconnect();
     }
   });
 });

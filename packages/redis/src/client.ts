@@ -1,4 +1,4 @@
-import { warnOnce } from '@keyward/core';
+import { KeywardError, warnOnce } from '@keyward/core';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 
 /** An ioredis client: a standalone `Redis` or a `Cluster`. Always injected; keyward never closes it. */
@@ -37,19 +37,27 @@ export function boundedRedisOptions(overrides: { commandTimeoutMs?: number; reco
   };
 }
 
-/** Resolves when the client is ready (or rejects after `timeoutMs`). With no offline queue, wait before serving. */
+/**
+ * Resolves when the client is ready; rejects with `KeywardError` `STORE_FAILURE` after `timeoutMs`, or at once for a
+ * client that was closed (`quit()`, `disconnect()`), which never becomes ready again. A client made with
+ * `lazyConnect` is connected here (nothing else would connect it before its first command). With no offline queue,
+ * wait before serving.
+ */
 export function whenReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') return Promise.reject(new KeywardError('STORE_FAILURE', 'keyward: the Redis client is closed (quit() or disconnect() was called on it) and will not be ready again; give keyward a connected client'));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('ready', onReady);
-      reject(new Error(`keyward: Redis was not ready within ${timeoutMs} ms`));
+      reject(new KeywardError('STORE_FAILURE', `keyward: Redis was not ready within ${timeoutMs} ms`));
     }, timeoutMs);
     const onReady = () => {
       clearTimeout(timer);
       resolve();
     };
     client.once('ready', onReady);
+    // lazyConnect: connect now; a failure is reported through 'error' events and retried under retryStrategy
+    if (client.status === 'wait') client.connect().catch(() => {});
   });
 }
 
