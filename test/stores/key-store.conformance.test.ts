@@ -351,4 +351,25 @@ describe.each(REVOCATION)('RevocationStore conformance: $name', (backend) => {
   it('a jti with a NUL character is not revoked (and the look-up does not fail)', async () => {
     expect(await store.isRevoked('a\u0000b', now)).toBe(false);
   });
+
+  it('refuses alike what not every store can keep: a bad jti, a time that is not one (NaN once revoked forever in memory)', async () => {
+    const jti = /^keyward: "jti" must be a non-empty string of at most 512 characters$/;
+    const text = /^keyward: "jti" must not contain a NUL character or an unpaired surrogate$/;
+    const time = /^keyward: "untilMs" must be a time in ms since the epoch$/;
+    for (const [id, until, message] of [
+      ['', now + 60_000, jti],
+      ['x'.repeat(513), now + 60_000, jti],
+      [42, now + 60_000, jti],
+      ['a\u0000b', now + 60_000, text],
+      ['a\uD800', now + 60_000, text],
+      ['jti-nan', Number.NaN, time],
+      ['jti-inf', Number.POSITIVE_INFINITY, time],
+      ['jti-str', String(now + 60_000), time],
+    ] as const) {
+      await expect(store.revoke(id as string, until as number)).rejects.toThrow(message);
+    }
+    expect(await store.isRevoked('jti-nan', now)).toBe(false);
+    await store.revoke('x'.repeat(512), now + 60_000); // the longest allowed
+    expect(await store.isRevoked('x'.repeat(512), now)).toBe(true);
+  });
 });

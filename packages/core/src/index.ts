@@ -69,7 +69,7 @@ export { QUOTA_EXCEEDED_TYPE } from './limits/feature';
 export { readBody, writeEndpointResponse, serveEndpoint, endpointResponse } from './node/incoming';
 export { resolveMount, compileRequirements, compileScopeArgs, type MountOptions, type Mount } from './node/incoming';
 export { MAX_ENDPOINT_BODY, type Endpoint, type EndpointRequest, type EndpointResponse } from './endpoints/endpoint';
-export type { RevocationStore } from './tokens/revocation-store';
+export { checkRevocation, type RevocationStore } from './tokens/revocation-store';
 export { MemoryRevocationStore } from './tokens/memory-revocation-store';
 export { UNCONFIGURED_TOKENS, tokensApiOf, type TokenApi, type TokensFeature } from './tokens/feature';
 export type { TokenOptions, TrustedIssuerOptions, SigningOptions, SigningKeyOptions, ClaimMappingOptions, RemoteJwksOptions, JwkInput } from './tokens/options';

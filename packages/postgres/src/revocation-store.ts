@@ -1,4 +1,4 @@
-import { fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
+import { checkRevocation, fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
 import { checkPool, quoteSchema, type Queryable } from './pg';
 
 /** Options of {@link PostgresRevocationStore}. */
@@ -29,8 +29,7 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   async revoke(jti: string, untilMs: number): Promise<void> {
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
-    if (!Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
+    checkRevocation(jti, untilMs);
     await this.pool.query(
       `INSERT INTO ${this.table} AS t (jti, until_ms) VALUES ($1, $2) ON CONFLICT (jti) DO UPDATE SET until_ms = GREATEST(t.until_ms, EXCLUDED.until_ms)`,
       [jti, Math.ceil(untilMs)],

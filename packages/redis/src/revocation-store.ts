@@ -1,4 +1,4 @@
-import { fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
+import { checkRevocation, fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
 import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
 import { run, script } from './script';
 
@@ -50,8 +50,7 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   async revoke(jti: string, untilMs: number): Promise<void> {
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
-    if (!Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
+    checkRevocation(jti, untilMs);
     const ttl = Math.max(0, Math.ceil(untilMs - Date.now())) + this.graceMs + 1;
     await run(this.client, REVOKE, [this.key(jti)], [Math.ceil(untilMs), ttl]);
   }

@@ -1,4 +1,4 @@
-import type { RevocationStore } from './revocation-store';
+import { checkRevocation, type RevocationStore } from './revocation-store';
 import { systemClock, type Clock } from '../util/clock';
 
 /**
@@ -38,6 +38,7 @@ export class MemoryRevocationStore implements SyncRevocationStore {
   }
 
   async revoke(jti: string, untilMs: number): Promise<void> {
+    checkRevocation(jti, untilMs);
     const prev = this.entries.get(jti);
     this.entries.set(jti, prev === undefined ? untilMs : Math.max(prev, untilMs));
     if (this.entries.size >= this.sweepAt) this.sweep(this.clock());

@@ -1,3 +1,5 @@
+import { isStorableText } from '../keys/validate';
+
 /**
  * Where revoked token ids (`jti`) live until the token would have expired anyway. The memory implementation is in
  * the core; Redis and PostgreSQL implement the same interface in their packages.
@@ -9,4 +11,19 @@ export interface RevocationStore {
   isRevoked(jti: string, nowMs: number): Promise<boolean>;
   /** Releases connections the store opened itself (never an injected client). */
   close?(): Promise<void>;
+}
+
+/**
+ * The check every {@link RevocationStore}'s `revoke` makes before it stores anything, so the stores refuse alike: a
+ * `jti` that is not a non-empty string of at most 512 characters, or that holds text not every store keeps as it is
+ * (a NUL character, an unpaired surrogate: PostgreSQL refuses the first, and a revocation that one store keeps and
+ * another cannot is a revocation lost on a change of store), and an `untilMs` that is not a finite time (`NaN` once
+ * revoked a token id forever in memory).
+ *
+ * @throws TypeError naming `jti` or `untilMs`
+ */
+export function checkRevocation(jti: unknown, untilMs: unknown): void {
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
+  if (!isStorableText(jti)) throw new TypeError('keyward: "jti" must not contain a NUL character or an unpaired surrogate');
+  if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
 }
