@@ -31,13 +31,13 @@ export interface AuditStreamSink {
   readonly listener: (event: KeywardEvent) => void;
   /** Events waiting in memory. */
   readonly buffered: number;
-  /** Events dropped because the buffer was full, since start. */
+  /** Events dropped because the buffer was full, or left unwritten by `close()` (Redis away), since start. */
   readonly dropped: number;
   /** Events written to the stream, since start. */
   readonly written: number;
   /** Writes what is buffered now (resolves when done or when Redis is away). */
   flush(): Promise<void>;
-  /** Stops retrying after a last flush attempt. */
+  /** Stops retrying after a last flush attempt; what that attempt could not write is counted in `dropped` and reported to `onDropped`. */
   close(): Promise<void>;
 }
 
@@ -85,13 +85,18 @@ export function createAuditStream(options: AuditStreamOptions): AuditStreamSink 
     if (buffer.length > bufferSize) {
       const over = buffer.length - bufferSize;
       buffer = buffer.slice(over);
-      dropped += over;
-      unreported += over;
-      try {
-        onDropped({ dropped: over, total: dropped });
-      } catch {
-        // a reporting callback never breaks the sink
-      }
+      drop(over);
+    }
+  }
+
+  /** Counts and reports `count` events lost (the oldest, on overflow; whatever is left, on close). */
+  function drop(count: number): void {
+    dropped += count;
+    unreported += count;
+    try {
+      onDropped({ dropped: count, total: dropped });
+    } catch {
+      // a reporting callback never breaks the sink
     }
   }
 
@@ -178,6 +183,12 @@ export function createAuditStream(options: AuditStreamOptions): AuditStreamSink 
       closed = true;
       if (retry) clearTimeout(retry);
       client.off('ready', onReady);
+      // What the last flush could not write (Redis away) is lost: counted and reported, never dropped silently.
+      if (buffer.length > 0) {
+        const left = buffer.length;
+        buffer = [];
+        drop(left);
+      }
     },
   };
 }
