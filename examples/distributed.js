@@ -34,6 +34,7 @@ async function distributedOptions(env = process.env) {
     const { Pool } = require('pg');
     const { PostgresKeyStore, migrate } = require('@keyward/postgres');
     const pool = new Pool({ connectionString: env.DATABASE_URL });
+    pool.on('error', (error) => console.error(`pg pool: ${error.message}`)); // a PostgreSQL restart must not end the process
     await migrate(pool);
     options.store = new PostgresKeyStore({ pool, ...(encryption ? { encryption } : {}) });
     closers.push(() => pool.end());

@@ -1,5 +1,5 @@
 import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
-import { checkPool, quoteSchema, type Queryable } from './pg';
+import { checkPool, quoteSchema, warnIfNoErrorListener, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
 export interface PostgresKeyStoreOptions {
@@ -53,6 +53,7 @@ export class PostgresKeyStore implements KeyStore {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresKeyStore takes an options object');
     refuseUnknownInput(options, OPTIONS, 'PostgresKeyStore()');
     this.pool = checkPool(options.pool);
+    warnIfNoErrorListener(this.pool, 'PostgresKeyStore');
     this.table = `${quoteSchema(options.schema)}.keyward_keys`;
     this.encryption = checkEncryption(options.encryption, 'PostgresKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);

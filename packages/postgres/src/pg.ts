@@ -1,3 +1,5 @@
+import { warnOnce } from '@keyward/core';
+
 /**
  * The part of `pg`'s `Pool` keyward uses (so any compatible pool works). `connect` is used only by `migrate`.
  */
@@ -25,4 +27,15 @@ export function checkPool(value: unknown, option = 'pool'): PoolLike {
     throw new TypeError(`keyward: option "${option}" must be a pg Pool`);
   }
   return value as PoolLike;
+}
+
+/**
+ * Warns once per process (`KEYWARD_PG_POOL_ERRORS`) when a store's pool has no `error` listener: when PostgreSQL
+ * closes an idle connection (a restart, a failover, an administrator), `pg` emits `error` on the pool, and with no
+ * listener that error ends the process, however well keyward answers the requests meanwhile.
+ */
+export function warnIfNoErrorListener(pool: unknown, store: string): void {
+  const p = pool as { listenerCount?: (event: string) => number };
+  if (typeof p.listenerCount !== 'function' || p.listenerCount('error') > 0) return;
+  warnOnce('KEYWARD_PG_POOL_ERRORS', `keyward: the pg pool given to ${store} has no 'error' listener: when PostgreSQL closes an idle connection (a restart, a failover), the pool emits 'error' and the process exits; add pool.on('error', …) (log it: the pool replaces the connection by itself).`);
 }

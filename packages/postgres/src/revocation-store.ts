@@ -1,5 +1,5 @@
 import { checkRevocation, fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
-import { checkPool, quoteSchema, type Queryable } from './pg';
+import { checkPool, quoteSchema, warnIfNoErrorListener, type Queryable } from './pg';
 
 /** Options of {@link PostgresRevocationStore}. */
 export interface PostgresRevocationStoreOptions {
@@ -25,6 +25,7 @@ export class PostgresRevocationStore implements RevocationStore {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresRevocationStore takes an options object');
     refuseUnknownInput(options, OPTIONS, 'PostgresRevocationStore()');
     this.pool = checkPool(options.pool);
+    warnIfNoErrorListener(this.pool, 'PostgresRevocationStore');
     this.table = `${quoteSchema(options.schema)}.keyward_revoked_tokens`;
   }
 
