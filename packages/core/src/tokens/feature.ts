@@ -119,9 +119,10 @@ export interface TokenApi {
   /** Verifies a token as the pipeline does (for WebSockets, queues, …). Never throws for a bad token. */
   verify(token: string): Promise<VerifiedToken | TokenFailure>;
   /**
-   * Revokes a token id until `until` (Date or ms; default now + `tokens.revocationTtl`) — give the token's `exp` so
-   * the entry lives exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as
-   * long as a token past its `exp` is still accepted. Emits `token.revoked`.
+   * Revokes a token id until `until` (Date or ms; default now + `tokens.revocationTtl`, or the longest a token can
+   * live when that is longer: `signing.maxTtl`, an issuer's `maxTokenAge`) — give the token's `exp` so the entry lives
+   * exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as long as a token
+   * past its `exp` is still accepted. Emits `token.revoked`.
    */
   revoke(jti: string, until?: Date | number): Promise<void>;
   /** True when the token id is revoked now. */
@@ -186,6 +187,9 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const jwks = signing ? buildJwks(signing.keys) : undefined;
   // A token is accepted until `exp` plus its issuer's clock tolerance: a revocation "until its expiry" lasts as long.
   const revocationGraceMs = Math.max(0, ...[...config.issuers.values()].map((i) => i.clockTolerance * 1000));
+  // revoke(jti) without `until` keeps the id as long as a token can live here (signing.maxTtl, an issuer's
+  // maxTokenAge), when that is longer than revocationTtl: a shorter entry let a revoked token work again before its exp.
+  const defaultRevocationMs = Math.max(config.revocationTtlMs, signing?.maxTtlMs ?? 0, ...[...config.issuers.values()].map((i) => (i.maxTokenAge ?? 0) * 1000));
 
   /**
    * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) acts as that
@@ -228,7 +232,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       // revoke nothing: refused, and not shown.
       if (typeof jti === 'string' && redactCredentials(jti) !== jti) throw new TypeError('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
       checkString(jti, 'jti');
-      const untilMs = (until === undefined ? clock() + config.revocationTtlMs : toTime(until, 'until')) + revocationGraceMs;
+      const untilMs = (until === undefined ? clock() + defaultRevocationMs : toTime(until, 'until')) + revocationGraceMs;
       await revocation.revoke(jti, untilMs);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },

@@ -249,3 +249,23 @@ describe('client-credentials exchange', () => {
     expect([revoked.status, JSON.parse(String(revoked.body)).error]).toEqual([401, 'invalid_client']);
   });
 });
+
+describe('revoke(jti) without the token\'s expiry', () => {
+  it('keeps the id as long as a token can live (signing.maxTtl), not just revocationTtl: a revoked token never works again before its exp', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, tokens: { revocationTtl: '1h', signing: { issuer: 'https://api.example', audience: 'api', maxTtl: '7d', keys: [{ secret: HS, kid: 'hs' }] } } });
+    const long = await kw.tokens.issue({ subject: 'svc', ttl: '7d' });
+    const verdict = async () => {
+      const r = await kw.tokens.verify(long.token);
+      return 'principal' in r ? 'valid' : r.code;
+    };
+    await kw.tokens.revoke(long.jti);
+    expect(await verdict()).toBe('TOKEN_INVALID');
+    clock.advance(25 * 3_600_000); // past revocationTtl and the old 24-hour default, well within the token's 7 days
+    expect(await verdict()).toBe('TOKEN_INVALID');
+    expect(await kw.tokens.isRevoked(long.jti)).toBe(true);
+    clock.advance(6 * 86_400_000); // past the token's exp: the entry may go
+    expect(await kw.tokens.isRevoked(long.jti)).toBe(false);
+    await kw.close();
+  });
+});

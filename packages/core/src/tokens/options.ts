@@ -148,7 +148,10 @@ export interface TokenOptions {
   signing?: SigningOptions;
   /** Where revoked `jti`s live (default: in memory, this process only). */
   revocationStore?: RevocationStore;
-  /** How long a revocation is kept when `revoke()` is not told the token's expiry (default `'24h'`). */
+  /**
+   * How long a revocation is kept when `revoke()` is not told the token's expiry (default `'24h'`); never less than a
+   * token can live here (`signing.maxTtl`, an issuer's `maxTokenAge`), so a revoked token does not work again before its `exp`.
+   */
   revocationTtl?: number | string;
   /**
    * Cache of verified tokens, keyed by a hash of the token, never beyond its `exp` (revocation is still checked on
