@@ -86,8 +86,8 @@ export class KeyStats {
     }
   }
 
-  /** Adds one observation to every window. */
-  record(o: Observation): void {
+  /** Adds one observation to every window; `clock` tells a late event from one after the clock stepped back. */
+  record(o: Observation, clock: () => number): void {
     if (o.owner !== undefined) this.owner = o.owner;
     if (o.plan !== undefined) this.plan = o.plan;
     if (o.time > this.lastSeen) this.lastSeen = o.time;
@@ -97,7 +97,7 @@ export class KeyStats {
     const uaHash = o.userAgent !== undefined ? userAgentHashes.of(o.userAgent) : 0;
     const endpointHash = o.endpoint !== undefined ? endpointHashes.of(o.endpoint) : 0;
     for (const ring of this.counters.values()) {
-      const c = ring.at(o.time, newCounters);
+      const c = ring.at(o.time, newCounters, clock);
       if (!c) continue;
       if (o.kind === 'authenticated') {
         c.authOk++;
@@ -124,7 +124,7 @@ export class KeyStats {
     }
     if (o.kind === 'authenticated') return;
     for (const ring of this.sketches.values()) {
-      const s = ring.at(o.time, this.newSketches);
+      const s = ring.at(o.time, this.newSketches, clock);
       if (!s) continue;
       if (o.address !== undefined) {
         s.addresses.add(o.address);

@@ -87,6 +87,24 @@ describe('in-memory per-key metrics', () => {
     expect(kw.metrics!.forKey(record.id)!.windows.day.requests).toBe(0);
   });
 
+  it('keeps counting after the clock steps back, and still drops events older than the window', async () => {
+    const m = new MemoryMetrics({ maxKeys: 10, topCapacity: 5 }, () => now);
+    const at = (t: number) => m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(t).toISOString(), keyId: 'k', status: 200, bytes: 1, durationMs: 1, clientAddress: '10.0.0.1' });
+    let now = T0;
+    for (let i = 0; i < 5; i++) at(now);
+    now = T0 - 3_600_000; // the clock is set back an hour
+    for (let i = 0; i < 7; i++) at(now);
+    let w = m.forKey('k')!.windows;
+    expect([w.minute.requests, w.hour.requests, w.minute.addresses.distinct]).toEqual([7, 7, 1]);
+    now += 30 * 60_000;
+    for (let i = 0; i < 3; i++) at(now);
+    w = m.forKey('k')!.windows;
+    expect([w.minute.requests, w.hour.requests]).toEqual([3, 10]);
+    at(now - 3_600_000); // a late event, older than the minute and hour windows: not counted there
+    w = m.forKey('k')!.windows;
+    expect([w.minute.requests, w.hour.requests, w.day.requests]).toEqual([3, 10, 11]);
+  });
+
   it('ranks keys with top()', async () => {
     kw = createKeyward({ clock, metrics: true });
     const a = await kw.keys.create({ owner: 'a' });

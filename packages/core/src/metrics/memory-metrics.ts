@@ -57,7 +57,7 @@ export class MemoryMetrics implements MetricsView {
       }
     }
     this.keys.set(o.keyId, stats);
-    stats.record(o);
+    stats.record(o, this.clock);
   }
 
   /** The key's metrics over the minute, hour and day windows, or `undefined` when it is not tracked. */

@@ -15,13 +15,17 @@ export class Ring<T> {
     this.indices = new Array<number>(size).fill(-1);
   }
 
-  /** The slot for time `t`, created with `create` when needed; `undefined` when `t` is older than the window. */
-  at(t: number, create: () => T): T | undefined {
+  /**
+   * The slot for time `t`, created with `create` when needed; `undefined` when `t` is older than the window. A slot
+   * written for a time later than `clock()` (read only then) was written before the clock stepped back: it is
+   * replaced, so a clock set back keeps being counted instead of losing every event until it catches up.
+   */
+  at(t: number, create: () => T, clock: () => number): T | undefined {
     const index = Math.floor(t / this.slotMs);
     const pos = index % this.size;
     const current = this.indices[pos]!;
     if (current === index) return this.slots[pos];
-    if (current > index) return undefined;
+    if (current > index && current <= Math.floor(clock() / this.slotMs)) return undefined;
     const slot = create();
     this.slots[pos] = slot;
     this.indices[pos] = index;
