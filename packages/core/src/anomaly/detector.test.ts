@@ -88,6 +88,27 @@ describe('anomaly detection', () => {
     expect((await anomalies()).length).toBe(4);
   });
 
+  it('a clock set back neither turns steady use into a RATE_SPIKE (and a suspension) nor holds a real one back for the cooldown', async () => {
+    await setup({ suspend: ['RATE_SPIKE'], warmup: '1m' });
+    await warmUp();
+    clock.set(T0 + 60_000); // set back ten minutes
+    for (let minute = 0; minute < 20; minute++) {
+      await call();
+      await call();
+      clock.advance(60_000);
+      await kw.flushEvents();
+    }
+    expect(await anomalies()).toEqual([]);
+    expect((await kw.keys.get(keyId))!.status).toBe('active');
+    await setup({});
+    await warmUp();
+    for (let i = 0; i < 10; i++) await call();
+    expect((await anomalies()).map((e) => e.reason)).toEqual(['RATE_SPIKE']);
+    clock.set(T0 - 60 * 60_000); // set back an hour, then a spike: reported, not held back until the clock is past the first
+    for (let i = 0; i < 15; i++) await call();
+    expect((await anomalies()).map((e) => e.reason)).toEqual(['RATE_SPIKE', 'RATE_SPIKE']);
+  });
+
   it('looks an address up once per ten minutes, not once per request, and does not remember a failing look-up', async () => {
     const asked: string[] = [];
     let failing = true;

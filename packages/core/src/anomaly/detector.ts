@@ -58,6 +58,8 @@ interface Baseline {
 interface KeyState {
   readonly first: number;
   seen: number;
+  /** Warmed up: stays so, even when the clock is set back before `first + warmup`. */
+  warm: boolean;
   /** Remembered addresses, least recently seen first (a Set keeps insertion order; a value would only cost memory). */
   readonly known: Set<number>;
   readonly countries: Set<string>;
@@ -124,13 +126,15 @@ export class AnomalyDetector {
     let s = this.state.get(o.keyId);
     if (s) this.state.delete(o.keyId);
     else {
-      s = { first: t, seen: 0, known: new Set(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
+      s = { first: t, seen: 0, warm: false, known: new Set(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
       if (this.state.size >= c.maxKeys) this.state.delete(this.state.keys().next().value as string);
     }
     this.state.set(o.keyId, s);
 
     const minute = Math.floor(t / MINUTE);
-    if (minute > s.minute) {
+    // Another minute, later or — the clock set back — earlier: the one counted is over. With `>` alone, a clock set
+    // back an hour added an hour of requests to one minute, a RATE_SPIKE (and a suspension) for steady use.
+    if (minute !== s.minute) {
       const m = s.current;
       if (m.requests > 0) {
         const b = s.base;
@@ -157,8 +161,8 @@ export class AnomalyDetector {
     }
     const country = this.countryOf(event);
 
-    const warm = s.base.samples > 0 && t - s.first >= c.warmupMs && s.seen >= c.warmupRequests;
-    if (warm) {
+    if (!s.warm) s.warm = s.base.samples > 0 && t - s.first >= c.warmupMs && s.seen >= c.warmupRequests;
+    if (s.warm) {
       const found: Array<[AnomalyKind, Record<string, unknown>]> = [];
       const b = s.base;
       const round = (x: number) => Math.round(x * 100) / 100;
@@ -225,7 +229,8 @@ export class AnomalyDetector {
     const c = this.config;
     if (!c.detect.has(kind)) return;
     const last = s.fired.get(kind);
-    if (last !== undefined && t - last < c.cooldownMs) return;
+    // `t < last`: the clock was set back; the cool-down counts from then, not until the clock is past `last` again.
+    if (last !== undefined && t >= last && t - last < c.cooldownMs) return;
     s.fired.set(kind, t);
     const keyId = event.keyId!;
     const suspend = c.suspend.has(kind) && event.principalType !== 'token';
