@@ -64,14 +64,23 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
       }
     }
   };
+  /** The stream failed: what it held back, and every later line, is dropped and counted. */
+  let failed = false;
+  let closing: (() => void) | undefined;
   stream.on('error', () => {
-    // a failing log destination never breaks requests; further lines are dropped
+    // A failing log destination never breaks requests. No 'drain' comes after an error: the lines waiting for one
+    // are dropped (and counted) now, and a close() waiting for them returns.
+    failed = true;
+    dropped += buffer.length;
+    buffer.length = 0;
+    waiting = false;
+    closing?.();
   });
   const sink: JsonLinesSink = {
     write(event, extra) {
       if (types && !types.has(event.type)) return;
       const line = `${JSON.stringify(sanitize(extra ? { ...event, request: extra } : event, options.redact))}\n`;
-      if (stream.destroyed || stream.writableEnded) {
+      if (failed || stream.destroyed || stream.writableEnded) {
         dropped++;
         return;
       }
@@ -91,8 +100,10 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
       off?.();
       if (!owned) return;
       await new Promise<void>((resolve) => {
+        closing = resolve;
         const check = () => {
-          if (buffer.length === 0 && !waiting) stream.end(() => resolve());
+          if (failed || stream.destroyed) resolve();
+          else if (buffer.length === 0 && !waiting) stream.end(() => resolve());
           else stream.once('drain', () => setImmediate(check));
         };
         check();

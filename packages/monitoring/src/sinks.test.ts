@@ -1,5 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino9 from 'pino';
@@ -115,6 +115,28 @@ describe('JSON-lines sink', () => {
     await new Promise((r) => setImmediate(r));
     expect(sink.stats()).toMatchObject({ written: 3, buffered: 0 });
     expect(() => jsonLinesSink({} as never)).toThrow(/"stream" or option "path"/);
+  });
+
+  it('a stream that fails while lines wait for it: they are counted as dropped, not left buffered for ever', async () => {
+    const stuck = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
+    const sink = jsonLinesSink({ stream: stuck });
+    for (let i = 0; i < 5; i++) sink.write(EVENT);
+    expect(sink.stats()).toEqual({ written: 1, dropped: 0, buffered: 4 });
+    stuck.destroy(new Error('EIO'));
+    await new Promise((r) => setImmediate(r));
+    sink.write(EVENT);
+    expect(sink.stats()).toEqual({ written: 1, dropped: 5, buffered: 0 });
+  });
+
+  (existsSync('/dev/full') ? it : it.skip)('close() returns when its file fails with lines waiting (a full disk), instead of waiting for ever', async () => {
+    const sink = jsonLinesSink({ path: '/dev/full' });
+    const big = { ...EVENT, requestId: 'r'.repeat(1000) };
+    for (let i = 0; i < 100; i++) sink.write(big);
+    expect(sink.stats().buffered).toBeGreaterThan(0);
+    await sink.close();
+    const { written, dropped, buffered } = sink.stats();
+    expect(buffered).toBe(0);
+    expect(written + dropped).toBe(100);
   });
 });
 
