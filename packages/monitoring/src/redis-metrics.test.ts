@@ -71,6 +71,19 @@ describe('Redis metrics aggregation (real Redis)', () => {
     expect(await ma.forKey('key_unknown')).toBeUndefined();
   });
 
+  it('adds a whole response-time sum to one holding a fraction (HINCRBY would fail on it and lose the flush\'s sum)', async () => {
+    const errors: unknown[] = [];
+    const m = createRedisMetrics({ client: redis, prefix: `${PREFIX}lat:`, clock, flushInterval: '1h', onError: (e) => errors.push(e) });
+    const completed = (durationMs: number) => m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(clock()).toISOString(), keyId: 'key_lat', status: 200, bytes: 1, durationMs });
+    completed(1.5);
+    await m.flush();
+    completed(0.5);
+    completed(1.5); // this flush adds 2: a whole number
+    await m.close();
+    expect(errors).toEqual([]);
+    expect((await m.forKey('key_lat'))!.windows.minute.latency).toMatchObject({ count: 3, sumMs: 3.5 });
+  });
+
   it('rolls windows with the clock and lets every key expire', async () => {
     const { key, record } = await a.keys.create({ owner: 'gamma' });
     await call(a, key, '10.0.0.1');

@@ -244,7 +244,9 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
     const pipe = client.pipeline();
     for (const [key, fields] of h) {
       for (const [f, n] of fields) {
-        if (Number.isInteger(n)) pipe.hincrby(key, f, n);
+        // `latSum` holds a float once any flush added a fraction: HINCRBY on it fails ("not an integer"), even when
+        // this flush's sum happens to be whole.
+        if (Number.isInteger(n) && f !== 'latSum') pipe.hincrby(key, f, n);
         else pipe.hincrbyfloat(key, f, n);
       }
     }
