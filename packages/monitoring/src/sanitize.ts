@@ -25,13 +25,16 @@ export function checkRedact(redact: unknown): void {
 
 const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;
 const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'referrer', 'query', 'querystring', 'search']);
+/** Lists of raw header names and values, alternating (Node's `IncomingMessage`). */
+const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
 
 /**
  * Returns a copy of `value` safe to log: credential headers, credential query parameters (in any `path`/`url`/
- * `query` string), keys named like secrets, `Authorization`-style values and anything shaped like a keyward key
+ * `query` string), the values of those headers in a `rawHeaders` list, keys named like secrets, `Authorization`-style
+ * values and anything shaped like a keyward key
  * are replaced by `[REDACTED]`; then every string, URL-like or not, has its key-shaped and JWT-shaped substrings
  * (and `name=value` pairs with a credential-like name) replaced too, as `redactQuery` does. Depth and array length
  * are bounded. The input is not modified.
@@ -52,7 +55,17 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     }
     if (typeof v !== 'object' || v === null) return v;
     if (depth >= MAX_DEPTH) return '[TRUNCATED]';
-    if (Array.isArray(v)) return v.slice(0, MAX_ITEMS).map((x) => walk(x, name, depth + 1));
+    if (Array.isArray(v)) {
+      // Node's `rawHeaders` / `rawTrailers` (an IncomingMessage's own fields, logged with it): name, value, name, value…
+      // A value is redacted as its header would be.
+      if (RAW_HEADER_LISTS.has(name.toLowerCase())) {
+        return v.slice(0, MAX_ITEMS).map((x, i) => {
+          const header = i % 2 === 1 ? v[i - 1] : undefined;
+          return typeof header === 'string' && x !== undefined && headerNames.has(header.toLowerCase()) ? REDACTED : walk(x, name, depth + 1);
+        });
+      }
+      return v.slice(0, MAX_ITEMS).map((x) => walk(x, name, depth + 1));
+    }
     if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
     const source = name.toLowerCase() === 'headers' ? redactHeaders(v as Record<string, unknown>, [...headerNames]) : (v as Record<string, unknown>);
     // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.

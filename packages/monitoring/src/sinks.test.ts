@@ -1,3 +1,5 @@
+import { createServer, get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,26 @@ describe('sanitize', () => {
     const { key } = await kw.keys.create({ owner: 'a' });
     expect(sanitize({ note: key, auth: `Bearer ${key}`, list: [key] })).toEqual({ note: '[REDACTED]', auth: '[REDACTED]', list: ['[REDACTED]'] });
     await kw.close();
+  });
+
+  it('redacts credential headers in a request logged whole: its rawHeaders list holds them as name, value pairs', async () => {
+    const seen = new Promise<IncomingMessage>((resolve) => {
+      const server = createServer((req, res) => {
+        resolve(req);
+        res.end();
+        server.close();
+      }).listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        get({ port, host: '127.0.0.1', path: '/x', headers: { Cookie: 'sid=s3ssion-value', 'X-Partner-Secret': 'partner-value', Accept: 'json' } }, (r) => r.resume());
+      });
+    });
+    const req = await seen;
+    const out = sanitize({ request: req }, { headers: ['x-partner-secret'] }) as { request: { rawHeaders: string[] } };
+    const raw = out.request.rawHeaders;
+    expect(raw.slice(raw.indexOf('Cookie'), raw.indexOf('Cookie') + 2)).toEqual(['Cookie', '[REDACTED]']);
+    expect(raw.slice(raw.indexOf('X-Partner-Secret'), raw.indexOf('X-Partner-Secret') + 2)).toEqual(['X-Partner-Secret', '[REDACTED]']);
+    expect(raw.slice(raw.indexOf('Accept'), raw.indexOf('Accept') + 2)).toEqual(['Accept', 'json']);
+    expect(JSON.stringify(out)).not.toMatch(/s3ssion-value|partner-value/);
   });
 });
 
