@@ -1,4 +1,4 @@
-import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery } from '@keyward/core';
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, isCredentialName, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery } from '@keyward/core';
 
 /** Extra names to redact, on top of keyward's credential headers and query parameters. */
 export interface RedactOptions {
@@ -25,6 +25,8 @@ export function checkRedact(redact: unknown): void {
 
 const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;
 const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'referrer', 'query', 'querystring', 'search']);
+/** Fields holding a parsed query string (Express's `req.query`, Koa's `ctx.query`): their keys are parameter names. */
+const QUERY_OBJECTS = new Set(['query', 'querystring', 'search', 'searchparams']);
 /** Lists of raw header names and values, alternating (Node's `IncomingMessage`). */
 const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
@@ -44,8 +46,10 @@ const MAX_ITEMS = 100;
 export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
   checkRedact(redact);
   const headerNames = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
-  const keyNames = new Set([...headerNames, ...SENSITIVE_QUERY_PARAMS, ...(redact.keys ?? []).map((k) => k.toLowerCase())]);
   const queryExtra = redact.query ?? [];
+  // Parameter names are redacted as fields too: a parsed query (`req.query`) holds its parameters as fields.
+  const queryNames = new Set([...SENSITIVE_QUERY_PARAMS, ...queryExtra.map((q) => q.toLowerCase())]);
+  const keyNames = new Set([...headerNames, ...queryNames, ...(redact.keys ?? []).map((k) => k.toLowerCase())]);
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
@@ -68,10 +72,12 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     }
     if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
     const source = name.toLowerCase() === 'headers' ? redactHeaders(v as Record<string, unknown>, [...headerNames]) : (v as Record<string, unknown>);
+    // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
+    const parameters = QUERY_OBJECTS.has(name.toLowerCase());
     // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
     return Object.fromEntries(Object.entries(source).map(([k, x]) => {
       const lk = k.toLowerCase();
-      return [k, x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk)) ? REDACTED : walk(x, k, depth + 1)];
+      return [k, x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)];
     }));
   };
   return walk(value, '', 0);

@@ -40,6 +40,12 @@ describe('sanitize', () => {
     await kw.close();
   });
 
+  it('redacts parameters of a parsed query (req.query) as it does in a query string: configured names and credential-like ones', () => {
+    const out = sanitize({ query: { access_key: 'ak-0123456789', auth: 'plain-secret-1', 'x-session': 'plain-secret-2', page: '2' }, keyId: 'key_1' }, { query: ['access_key'] });
+    expect(out).toEqual({ query: { access_key: '[REDACTED]', auth: '[REDACTED]', 'x-session': '[REDACTED]', page: '2' }, keyId: 'key_1' });
+    expect(sanitize({ url: '/x?access_key=ak-0123456789&auth=plain-secret-1&page=2' }, { query: ['access_key'] })).toEqual({ url: '/x?access_key=[REDACTED]&auth=[REDACTED]&page=2' });
+  });
+
   it('redacts credential headers in a request logged whole: its rawHeaders list holds them as name, value pairs', async () => {
     const seen = new Promise<IncomingMessage>((resolve) => {
       const server = createServer((req, res) => {
