@@ -67,6 +67,24 @@ describe('prometheus exporter', () => {
     exporter.close();
   });
 
+  it('anonymous requests to made-up paths cannot take the route labels: only requests naming a key add one', async () => {
+    kw = createKeyward();
+    const exporter = createPrometheusExporter({ keyward: kw, maxRoutes: 3 });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await call(kw, key, '/v1/docs');
+    for (let i = 0; i < 50; i++) await call(kw, undefined, `/junk-${i}`); // no credential
+    for (let i = 0; i < 50; i++) await call(kw, `kw_live_${'x'.repeat(30)}${i}`, `/probe-${i}`); // an unknown key
+    await call(kw, undefined, '/v1/docs'); // a route already known keeps its label
+    await call(kw, key, '/v1/orders');
+    await kw.flushEvents();
+    const m = parse(await exporter.metrics());
+    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/v1/orders",plan="none"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="CREDENTIALS_MISSING",status="401",route="/v1/docs",plan="none"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="CREDENTIALS_MISSING",status="401",route="other",plan="none"}')).toBe(50);
+    expect([...m.keys()].filter((k) => /junk|probe/.test(k))).toEqual([]);
+    exporter.close();
+  });
+
   it('normalises ids in paths and rejects bad options', () => {
     expect(defaultRouteNormaliser('/v1/users/42/keys?x=1')).toBe('/v1/users/:id/keys');
     expect(defaultRouteNormaliser('/o/123e4567-e89b-12d3-a456-426614174000')).toBe('/o/:id');

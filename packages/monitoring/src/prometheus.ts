@@ -15,7 +15,7 @@ export interface PrometheusExporterOptions {
   perKeyLabels?: boolean;
   /** Path → route label (default {@link defaultRouteNormaliser}: ids become `:id`). */
   routeNormaliser?: RouteNormaliser;
-  /** Most distinct route labels; further routes are labelled `other` (default 100). */
+  /** Most distinct route labels; further routes are labelled `other` (default 100). Only requests naming a key add one. */
   maxRoutes?: number;
   /** Histogram buckets in seconds (default 5 ms … 10 s). */
   buckets?: readonly number[];
@@ -90,7 +90,9 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
     eventCounts.add([e.type]);
     if (e.type === 'auth.succeeded') return; // counted by type only: its request is counted once, when it completes
     const plan = e.plan ?? 'none';
-    const r = e.path !== undefined ? route(e.path, e.method) : 'unknown';
+    // Only a request naming a key adds a route label; an anonymous one (no or an unknown credential) gets a label
+    // already known, else `other`, so made-up paths cannot fill `maxRoutes` ahead of the real routes.
+    const r = e.path !== undefined ? route(e.path, e.method, e.keyId !== undefined) : 'unknown';
     const status = e.status ?? 0;
     switch (e.type) {
       case 'request.completed':

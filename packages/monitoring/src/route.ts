@@ -45,13 +45,15 @@ const routeOf = boundedMemo((bare: string): string => {
 
 /**
  * Bounds the number of distinct route labels: the first `max` distinct routes are kept, later ones become `other`.
+ * A route is added only when `admit` is not `false`: the exporter admits none from requests that name no key, so
+ * anonymous requests to made-up paths cannot take the labels and leave every real route `other`.
  */
-export function boundedRoutes(normalise: RouteNormaliser, max: number): RouteNormaliser {
+export function boundedRoutes(normalise: RouteNormaliser, max: number): (path: string, method?: string, admit?: boolean) => string {
   const seen = new Set<string>();
-  return (path, method) => {
+  return (path, method, admit = true) => {
     const route = normalise(path, method);
     if (seen.has(route)) return route;
-    if (seen.size >= max) return 'other';
+    if (seen.size >= max || !admit) return 'other';
     seen.add(route);
     return route;
   };
