@@ -50,6 +50,18 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     await sink.close();
   });
 
+  it('webhookSink: an extra header fetch would refuse, or one the sink sets (any case), and a zero timeout are refused at start-up', () => {
+    const base = { url: 'http://127.0.0.1:9/hook', secret: SECRET };
+    expect(() => webhookSink({ ...base, headers: { 'X-Token': 'a\nb' } })).toThrow('keyward: option "headers" has an invalid header name or value for "X-Token"');
+    expect(() => webhookSink({ ...base, headers: { 'Bad Name': 'x' } })).toThrow(/invalid header name or value for "Bad Name"/);
+    expect(() => webhookSink({ ...base, headers: { 'X-Count': 5 } as never })).toThrow(/string value for "X-Count"/);
+    expect(() => webhookSink({ ...base, headers: { 'content-type': 'text/plain' } })).toThrow('keyward: option "headers" cannot set "content-type": the webhook sink sets it');
+    expect(() => webhookSink({ ...base, headers: { 'x-keyward-event': 'fake' } })).toThrow(/cannot set "x-keyward-event"/);
+    expect(() => webhookSink({ ...base, headers: { 'X-KEYWARD-SIGNATURE': 't=1' } })).toThrow(/cannot set "X-KEYWARD-SIGNATURE"/);
+    expect(() => webhookSink({ ...base, timeout: 0 })).toThrow(/"timeout" must be longer than 0/);
+    expect(() => webhookSink({ ...base, timeout: '0s' })).toThrow(/"timeout" must be longer than 0/);
+  });
+
   it('verifyWebhookSignature: a misspelt "toleranceSeconds" does not leave the default replay window', () => {
     const body = '{"type":"key.revoked"}';
     const header = signWebhook(SECRET, body, 1_000);

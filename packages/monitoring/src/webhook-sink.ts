@@ -26,7 +26,7 @@ export interface WebhookSinkOptions {
   timeout?: number | string;
   /** Attempts in flight at once (default 4). */
   concurrency?: number;
-  /** Extra request headers. */
+  /** Extra request headers (valid HTTP names and values; not one the sink sets itself, in any case). */
   headers?: Record<string, string>;
   /** Clock for the signature timestamp (default `Date.now`). */
   clock?: Clock;
@@ -39,6 +39,29 @@ const OPTIONS = fieldsOf<WebhookSinkOptions>({
   keyward: true, url: true, secret: true, types: true, maxQueue: true, retries: true, minBackoff: true, maxBackoff: true, timeout: true,
   concurrency: true, headers: true, clock: true, fetch: true,
 });
+
+/** Headers the sink sets on every delivery: an extra header of the same name (in any case) would be sent beside it. */
+const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 'x-keyward-event', 'x-keyward-delivery', SIGNATURE_HEADER.toLowerCase()]);
+
+/**
+ * Checks the `headers` option once: a header `fetch` refuses would fail every delivery (counted as failed, never
+ * said why), and one the sink sets itself would be merged with it (`Content-Type: text/plain, application/json`).
+ */
+function parseHeaders(headers: unknown): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new TypeError('keyward: option "headers" must be an object of header names and string values');
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new TypeError(`keyward: option "headers" must have a string value for ${JSON.stringify(name)}`);
+    if (OWN_HEADERS.has(name.toLowerCase())) throw new TypeError(`keyward: option "headers" cannot set ${JSON.stringify(name)}: the webhook sink sets it`);
+    try {
+      new Headers([[name, value]]);
+    } catch {
+      // the value is not shown: it may be a credential for the receiver
+      throw new TypeError(`keyward: option "headers" has an invalid header name or value for ${JSON.stringify(name)}`);
+    }
+  }
+  return { ...(headers as Record<string, string>) };
+}
 
 /** Delivery counters. */
 export interface WebhookStats {
@@ -107,6 +130,8 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const minBackoff = parseDuration(options.minBackoff ?? '1s', 'minBackoff');
   const maxBackoff = parseDuration(options.maxBackoff ?? '1m', 'maxBackoff');
   const timeout = parseDuration(options.timeout ?? '10s', 'timeout');
+  if (timeout === 0) throw new TypeError('keyward: option "timeout" must be longer than 0 (every attempt would be cut off at once)');
+  const extraHeaders = parseHeaders(options.headers);
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== 'function') throw new TypeError('keyward: option "fetch" must be a function (no global fetch)');
   const clock = options.clock ?? Date.now;
@@ -135,7 +160,7 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
     try {
       const res = await doFetch(target, {
         method: 'POST',
-        headers: { ...options.headers, 'Content-Type': 'application/json', 'User-Agent': 'keyward-webhook/1', 'X-Keyward-Event': d.type, 'X-Keyward-Delivery': d.id, [SIGNATURE_HEADER]: signWebhook(options.secret, d.body, t) },
+        headers: { ...extraHeaders, 'Content-Type': 'application/json', 'User-Agent': 'keyward-webhook/1', 'X-Keyward-Event': d.type, 'X-Keyward-Delivery': d.id, [SIGNATURE_HEADER]: signWebhook(options.secret, d.body, t) },
         body: d.body,
         signal: AbortSignal.timeout(timeout),
         redirect: 'manual',
