@@ -84,6 +84,21 @@ describe('Redis metrics aggregation (real Redis)', () => {
     expect((await m.forKey('key_lat'))!.windows.minute.latency).toMatchObject({ count: 3, sumMs: 3.5 });
   });
 
+  it('keeps one write in flight while Redis does not answer: later observations are bounded, dropped and reported', async () => {
+    const down = new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    down.on('error', () => {});
+    const errors: string[] = [];
+    const m = createRedisMetrics({ client: down, prefix: `${PREFIX}down:`, clock, flushInterval: '1h', maxBuffer: 100, onError: (e) => errors.push((e as Error).message) });
+    const completed = (i: number) => m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(clock()).toISOString(), keyId: 'key_down', status: 200, bytes: 1, durationMs: 1, clientAddress: `10.0.${i >> 8}.${i & 255}` });
+    for (let i = 0; i < 10_000; i++) completed(i);
+    // one pipeline (100 observations) queued in the client, not one per 100 observations
+    const queued = (down as unknown as { offlineQueue: { length: number } }).offlineQueue.length;
+    expect(queued).toBeLessThan(2_000);
+    await m.close();
+    expect(errors).toContain('9800 observations dropped: the buffer was full while a write to Redis was pending'); // 100 written, 100 buffered behind them
+    down.disconnect();
+  });
+
   it('rolls windows with the clock and lets every key expire', async () => {
     const { key, record } = await a.keys.create({ owner: 'gamma' });
     await call(a, key, '10.0.0.1');

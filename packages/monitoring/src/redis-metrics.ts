@@ -55,7 +55,11 @@ export interface RedisMetricsOptions {
   keyward?: Pick<Keyward, 'on'>;
   /** How often buffered increments are written (default `'1s'`). */
   flushInterval?: number | string;
-  /** Write early when this many observations are buffered (default 5000). */
+  /**
+   * Write early when this many observations are buffered (default 5000). One write is in flight at a time: while it
+   * is (Redis slow or unreachable), at most this many more are buffered, and later ones are dropped and reported to
+   * `onError`, so an outage costs bounded memory instead of a client queue that grows with the traffic.
+   */
   maxBuffer?: number;
   /** Members kept per top-N sorted set and slot (default 40); top lists return at most 10. */
   topCapacity?: number;
@@ -168,6 +172,10 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
   function record(event: KeywardEvent): void {
     const o = observationOf(event);
     if (!o) return;
+    if (writing && buffered >= maxBuffer) {
+      dropped++;
+      return;
+    }
     const m = meta.get(o.keyId);
     if (m) {
       if (o.owner !== undefined) m.owner = o.owner;
@@ -228,12 +236,20 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
         expire(d, sttl);
       }
     }
-    if (++buffered >= maxBuffer) void flush();
+    if (++buffered >= maxBuffer) kick();
   }
 
-  let flushing: Promise<void> = Promise.resolve();
+  /** The write in flight, if any: one at a time, else a Redis that does not answer queues a pipeline per flush. */
+  let writing: Promise<void> | undefined;
+  /** Observations dropped while the buffer was full behind a write in flight, not yet reported. */
+  let dropped = 0;
+  /** Starts a write unless one is in flight (the timer, a full buffer). */
+  function kick(): void {
+    if (!writing) void flush();
+  }
   function flush(): Promise<void> {
-    if (buffered === 0 && hashes.size === 0) return flushing;
+    if (writing) return writing.then(flush); // what is buffered now is written after the write in flight
+    if (buffered === 0 && hashes.size === 0) return Promise.resolve();
     const h = hashes, z = zsets, p = hlls, e = expiries, m = meta;
     hashes = new Map();
     zsets = new Map();
@@ -272,11 +288,19 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
       },
       onError,
     );
-    flushing = flushing.then(() => run);
-    return flushing;
+    const done: Promise<void> = run.finally(() => {
+      writing = undefined;
+      if (dropped > 0) {
+        const n = dropped;
+        dropped = 0;
+        onError(new Error(`${n} observations dropped: the buffer was full while a write to Redis was pending`));
+      }
+    });
+    writing = done;
+    return done;
   }
 
-  const timer = setInterval(() => void flush(), Math.max(flushMs, 10));
+  const timer = setInterval(kick, Math.max(flushMs, 10));
   timer.unref();
   const off = options.keyward?.on('*', record);
 
