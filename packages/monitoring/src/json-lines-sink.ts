@@ -54,6 +54,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   const buffer: string[] = [];
   const pump = () => {
     waiting = false;
+    if (stream.writableEnded) return lose(); // ended by its owner meanwhile
     while (buffer.length > 0) {
       const line = buffer.shift()!;
       written++;
@@ -67,15 +68,19 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   /** The stream failed: what it held back, and every later line, is dropped and counted. */
   let failed = false;
   let closing: (() => void) | undefined;
-  stream.on('error', () => {
-    // A failing log destination never breaks requests. No 'drain' comes after an error: the lines waiting for one
-    // are dropped (and counted) now, and a close() waiting for them returns.
-    failed = true;
+  /** No 'drain' will come: the lines waiting for one are dropped (and counted) now, and a close() waiting returns. */
+  const lose = () => {
     dropped += buffer.length;
     buffer.length = 0;
     waiting = false;
     closing?.();
+  };
+  stream.on('error', () => {
+    // A failing log destination never breaks requests.
+    failed = true;
+    lose();
   });
+  stream.on('close', lose);
   const sink: JsonLinesSink = {
     write(event, extra) {
       if (types && !types.has(event.type)) return;
@@ -98,11 +103,14 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
     stats: () => ({ written, dropped, buffered: buffer.length }),
     async close() {
       off?.();
-      if (!owned) return;
+      // A stream of the caller's is not ended, but what the sink holds is handed to it first: the caller may end it next.
       await new Promise<void>((resolve) => {
         closing = resolve;
         const check = () => {
-          if (failed || stream.destroyed) resolve();
+          if (failed || stream.destroyed || stream.writableEnded) {
+            lose();
+            resolve();
+          } else if (!owned && buffer.length === 0) resolve();
           else if (buffer.length === 0 && !waiting) stream.end(() => resolve());
           else stream.once('drain', () => setImmediate(check));
         };

@@ -35,7 +35,7 @@ const OPTIONS = fieldsOf<PinoSinkOptions>({ keyward: true, logger: true, types: 
 export interface EventSink {
   /** Writes one event, with optional extra request data (headers, url…), which is redacted too. */
   write(event: KeywardEvent, extra?: Record<string, unknown>): void;
-  /** Stops listening (and, for streams the sink opened, closes them). */
+  /** Stops listening; a JSON-lines sink first hands the lines it holds to its stream (and closes a stream it opened). */
   close(): Promise<void>;
 }
 

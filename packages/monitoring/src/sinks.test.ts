@@ -145,6 +145,30 @@ describe('JSON-lines sink', () => {
     expect(() => jsonLinesSink({} as never)).toThrow(/"stream" or option "path"/);
   });
 
+  it('close() hands every line it holds to a stream of the caller\'s, which the caller may end next', async () => {
+    const got: string[] = [];
+    const slow = new Writable({ highWaterMark: 64, write(chunk, _enc, cb) { got.push(String(chunk)); setTimeout(cb, 1); } });
+    const sink = jsonLinesSink({ stream: slow });
+    for (let i = 0; i < 20; i++) sink.write({ ...EVENT, requestId: `r${i}` });
+    expect(sink.stats().buffered).toBeGreaterThan(0);
+    await sink.close();
+    expect(slow.writableEnded).toBe(false); // not the sink's to end
+    await new Promise<void>((resolve) => slow.end(resolve));
+    expect(got.map((l) => JSON.parse(l).requestId)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    expect(sink.stats()).toEqual({ written: 20, dropped: 0, buffered: 0 });
+  });
+
+  it('a stream its owner ends while lines wait for it: they are counted as dropped', async () => {
+    const slow = new Writable({ highWaterMark: 64, write(_chunk, _enc, cb) { setTimeout(cb, 1); } });
+    const sink = jsonLinesSink({ stream: slow });
+    for (let i = 0; i < 20; i++) sink.write(EVENT);
+    const { written, buffered } = sink.stats();
+    await new Promise<void>((resolve) => slow.end(resolve));
+    await new Promise((r) => setImmediate(r));
+    expect(sink.stats()).toEqual({ written, dropped: buffered, buffered: 0 });
+    await sink.close();
+  });
+
   it('a stream that fails while lines wait for it: they are counted as dropped, not left buffered for ever', async () => {
     const stuck = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
     const sink = jsonLinesSink({ stream: stuck });
