@@ -101,23 +101,28 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
       }
     },
     stats: () => ({ written, dropped, buffered: buffer.length }),
-    async close() {
-      off?.();
-      // A stream of the caller's is not ended, but what the sink holds is handed to it first: the caller may end it next.
-      await new Promise<void>((resolve) => {
-        closing = resolve;
-        const check = () => {
-          if (failed || stream.destroyed || stream.writableEnded) {
-            lose();
-            resolve();
-          } else if (!owned && buffer.length === 0) resolve();
-          else if (buffer.length === 0 && !waiting) stream.end(() => resolve());
-          else stream.once('drain', () => setImmediate(check));
-        };
-        check();
-      });
+    close() {
+      // Once: a second call shares the first's wait (the failure that ends it resolves one waiter).
+      return (closed ??= closeOnce());
     },
   };
+  let closed: Promise<void> | undefined;
+  async function closeOnce(): Promise<void> {
+    off?.();
+    // A stream of the caller's is not ended, but what the sink holds is handed to it first: the caller may end it next.
+    await new Promise<void>((resolve) => {
+      closing = resolve;
+      const check = () => {
+        if (failed || stream.destroyed || stream.writableEnded) {
+          lose();
+          resolve();
+        } else if (!owned && buffer.length === 0) resolve();
+        else if (buffer.length === 0 && !waiting) stream.end(() => resolve());
+        else stream.once('drain', () => setImmediate(check));
+      };
+      check();
+    });
+  }
   const off = subscribeTo(options.keyward, types, (e) => sink.write(e));
   return sink;
 }
