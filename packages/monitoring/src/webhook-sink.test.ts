@@ -85,6 +85,33 @@ describe('webhook sink', () => {
     await rx.close();
   });
 
+  it('close() called twice: both wait for the attempt in flight', async () => {
+    let answer: () => void = () => {};
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      answer = () => res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const sink = webhookSink({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, secret: SECRET, retries: 0 });
+      sink.send(EVENT);
+      await new Promise((r) => setTimeout(r, 50)); // the attempt is in flight, its answer held back
+      const order: string[] = [];
+      const first = sink.close().then(() => order.push('first'));
+      const second = sink.close().then(() => order.push('second'));
+      await new Promise((r) => setTimeout(r, 50));
+      order.push('answered');
+      answer();
+      await Promise.all([first, second]);
+      expect(order).toEqual(['answered', 'first', 'second']);
+      expect(sink.stats()).toMatchObject({ pending: 0, delivered: 1 });
+    } finally {
+      answer();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('takes the status and leaves the answer unread: a receiver streaming an endless body is cut off, not buffered', async () => {
     let sentMiB = 0;
     let closed!: () => void;

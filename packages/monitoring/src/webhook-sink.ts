@@ -219,7 +219,7 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
     },
     stats: () => ({ pending: pending(), delivered, failed, dropped, retries: retried }),
     async close() {
-      if (closed) return;
+      if (closed) return sink.flush(); // a second call waits, as the first does, for the attempts in flight
       closed = true;
       off?.();
       dropped += ready.length;
