@@ -99,6 +99,19 @@ describe('Redis metrics aggregation (real Redis)', () => {
     down.disconnect();
   });
 
+  it('an onError that throws cannot make a write reject (from the timer, an unhandled rejection ends the process)', async () => {
+    const down = new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    down.on('error', () => {});
+    let told = 0;
+    const m = createRedisMetrics({ client: down, prefix: `${PREFIX}throws:`, clock, flushInterval: '1h', onError: () => { told++; throw new Error('the logger is down too'); } });
+    m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(clock()).toISOString(), keyId: 'key_t', status: 200, bytes: 1, durationMs: 1 });
+    await expect(m.flush()).resolves.toBeUndefined();
+    expect(told).toBe(1);
+    await m.close();
+    down.disconnect();
+    expect(() => createRedisMetrics({ client: down, onError: 'log' as never })).toThrow('keyward: option "onError" must be a function');
+  });
+
   it('rolls windows with the clock and lets every key expire', async () => {
     const { key, record } = await a.keys.create({ owner: 'gamma' });
     await call(a, key, '10.0.0.1');

@@ -67,7 +67,7 @@ export interface RedisMetricsOptions {
   maxRankedKeys?: number;
   /** Clock for reads (default `Date.now`); writes use the events' times. */
   clock?: Clock;
-  /** Called when a write to Redis fails (default: a process warning). Metrics are never allowed to fail requests. */
+  /** Called when a write to Redis fails (default: a process warning); what it throws is ignored. Metrics are never allowed to fail requests. */
   onError?: (error: unknown) => void;
 }
 
@@ -141,7 +141,15 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
   const topCapacity = int(options.topCapacity, 'topCapacity', 40);
   const maxRanked = int(options.maxRankedKeys, 'maxRankedKeys', 1000);
   const clock = options.clock ?? Date.now;
-  const onError = options.onError ?? ((e: unknown) => process.emitWarning(`keyward: writing metrics to Redis failed: ${e instanceof Error ? e.message : 'unknown'}`, { code: 'KEYWARD_METRICS_REDIS' }));
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('keyward: option "onError" must be a function');
+  const report = options.onError ?? ((e: unknown) => process.emitWarning(`keyward: writing metrics to Redis failed: ${e instanceof Error ? e.message : 'unknown'}`, { code: 'KEYWARD_METRICS_REDIS' }));
+  const onError = (e: unknown): void => {
+    try {
+      report(e);
+    } catch {
+      // an onError that throws must not reject a write started by the timer: an unhandled rejection ends the process
+    }
+  };
   const client = options.client;
 
   // buffered increments
