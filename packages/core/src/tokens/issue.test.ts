@@ -69,6 +69,13 @@ describe('issuing', () => {
     expect(d.ok && d.principal?.scopes).toEqual([]);
   });
 
+  it('refuses a client_id claim: it would make the token act as that API key, which only the exchange grants', async () => {
+    const { kw } = setup();
+    const { record } = await kw.keys.create({ owner: 'acme', scopes: ['admin:*'] });
+    await expect(kw.tokens.issue({ subject: 's', claims: { client_id: record.id } })).rejects.toThrow(/cannot set "client_id": it makes the token act as that API key/);
+    await expect(kw.tokens.issue({ subject: 's', claims: { toJSON: () => ({ client_id: record.id }) } })).rejects.toThrow(/cannot set "client_id"/);
+  });
+
   it('reads the scopes of its own tokens from "scope", where it writes them, whatever signing.claims.scopes names', async () => {
     const kw = createKeyward({ clock: manualClock(T0), tokens: { signing: { issuer: 'https://api.example', keys: [{ privateKey: ES }], claims: { scopes: 'roles' } } } });
     const issued = await kw.tokens.issue({ subject: 's', scopes: ['docs:read'] });

@@ -21,8 +21,9 @@ export interface IssueTokenInput {
   /** The `aud` claim. Default `signing.audience`. */
   audience?: string | readonly string[];
   /**
-   * Further claims (JSON). Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) and the claims scopes are
-   * read from (`scope`, `scp`, `permissions`, or `signing.claims.scopes`) cannot be set here.
+   * Further claims (JSON). Registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`), the claims scopes are
+   * read from (`scope`, `scp`, `permissions`, or `signing.claims.scopes`) and `client_id` (it makes a token act as an
+   * API key: only the exchange sets it) cannot be set here.
    */
   claims?: Record<string, unknown>;
 }
@@ -99,6 +100,11 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
         if (RESERVED.has(name)) throw new TypeError(`keyward: "claims" cannot set the registered claim "${name}"`);
         // Scopes come from `scopes` only, checked there: a scope claim here would grant scopes nobody checked.
         if (signing.scopeClaims.includes(name)) throw new TypeError(`keyward: "claims" cannot set "${name}", a claim scopes are read from; give them in "scopes"`);
+        // A `client_id` makes the token act as that API key (its standing, plan, limits, restrictions and scopes): only
+        // the client-credentials exchange, which authenticated the key, may set it.
+        if (name === 'client_id' && (context.keyId === undefined || extra[name] !== context.keyId)) {
+          throw new TypeError('keyward: "claims" cannot set "client_id": it makes the token act as that API key, which only the client-credentials exchange (kw.tokens.endpoint()) grants');
+        }
       }
     }
     const key = signing.keys[0]!;
