@@ -21,7 +21,6 @@ const project = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   setupFilesAfterEnv: ['<rootDir>/test/setup/leak-guard.ts'],
-  testTimeout: 30000,
 };
 
 /** @type {import('jest').Config} */
@@ -40,6 +39,9 @@ module.exports = {
   ],
   reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   maxWorkers: 2,
+  // A global option: inside `projects` Jest ignores it (it stood there, so tests timed out at Jest's default 5 s on a
+  // busy machine: the import matrix spawns node processes, the conformance suites start servers).
+  testTimeout: 30000,
   // Jest force-kills a worker that has not exited 500 ms after the run, and prints "A worker process has failed to exit
   // gracefully". Here that was no leak: traced with strace, each worker's event loop was empty (epoll timeout 0, no
   // timer, no socket) within 10 ms of Jest's end message, then spent 100-260 ms of CPU tearing down a heap that holds
