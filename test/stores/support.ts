@@ -51,6 +51,7 @@ export async function deleteMatching(client: Redis, pattern: string): Promise<vo
 /** A PostgreSQL schema for one test file, migrated, dropped by `drop()`. */
 export async function pgSchema(label: string, PoolClass: typeof Pool | typeof Pool811 = Pool): Promise<{ pool: Pool | Pool811; schema: string; drop(): Promise<void> }> {
   const pool = new PoolClass({ connectionString: DATABASE_URL, max: 8 });
+  pool.on('error', () => {}); // as the README asks of every pool: an idle connection closed by the server is replaced
   const schema = uniqueName(`kw_${label}`);
   await migrate(pool, { schema });
   return {

@@ -14,6 +14,7 @@ const NOT_ENCRYPTION = 'keyward: option "encryption" of PostgresKeyStore must be
 const encryption = createEncryption({ keys: [{ id: 'k1', key: createHash('sha256').update('a test master key').digest() }] });
 
 const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
+pool.on('error', () => {}); // as the README asks of every pool
 const schema = `kw_ks_${process.pid}_${randomBytes(4).toString('hex')}`;
 afterAll(async () => {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -15,6 +15,7 @@ const MARGIN = 150; // timer and event-loop slack on a busy machine
 describe('storeTimeout on PostgreSQL', () => {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
   const admin = new Pool({ connectionString: DATABASE_URL, max: 2 });
+  for (const p of [pool, admin]) p.on('error', () => {}); // as the README asks of every pool (a terminated backend is replaced)
   const schema = `kw_timeout_${process.pid}_${randomBytes(4).toString('hex')}`;
   let kw: Keyward;
   let locker: PoolClient | undefined;
