@@ -219,6 +219,9 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     } catch (error) {
       return joseFailure(error);
     }
+    // jose checks `iat` only against a maximum age: a token dated later than now (past the clock tolerance) is refused
+    // here either way, as one that is not yet valid is.
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + issuer.clockTolerance) return invalid('The token was issued in the future.');
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
     // The claims are frozen too (jose's own parse, no copy needed): a caller of `kw.tokens.verify()` holds the cached

@@ -90,6 +90,14 @@ describe('token verification through check()', () => {
     expect((await check(early)).ok).toBe(true);
   });
 
+  it('refuses a token issued in the future (past the clock tolerance), with or without a maximum age', async () => {
+    const { check } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], clockTolerance: '30s' }] } });
+    const now = Math.floor(T0 / 1000);
+    const later = await check(await hs({}, { iat: now + 3600, exp: now + 7200 }));
+    expect(!later.ok && [later.code, later.problem.detail]).toEqual(['TOKEN_INVALID', 'The token was issued in the future.']);
+    expect((await check(await hs({}, { iat: now + 30, exp: now + 600 }))).ok).toBe(true); // within the tolerance
+  });
+
   it('requires typ when configured', async () => {
     const { check } = setup({ tokens: { issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], typ: 'at+jwt' }] } });
     expect((await check(await hs({}))).ok).toBe(false);
