@@ -108,6 +108,9 @@ function joseOptions(issuer: IssuerConfig, now: number): JWTVerifyOptions {
   };
 }
 
+/** The least leeway for a token's `iat` ahead of our clock, in seconds (see `verifyFully`). */
+const IAT_LEEWAY_S = 60;
+
 /** The most keys of one set a token is tried against when its `kid` (or its lack of one) names several. */
 const MAX_CANDIDATES = 8;
 
@@ -219,9 +222,10 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     } catch (error) {
       return joseFailure(error);
     }
-    // jose checks `iat` only against a maximum age: a token dated later than now (past the clock tolerance) is refused
-    // here either way, as one that is not yet valid is.
-    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + issuer.clockTolerance) return invalid('The token was issued in the future.');
+    // jose checks `iat` only against a maximum age: a token dated later than now is refused here either way. `iat` is
+    // informational (RFC 7519 §4.1.6) and an issuer's clock may run a little ahead of ours, so the leeway is at least
+    // a minute: a token issued a second ago by a fast clock must not be refused, one dated an hour ahead is forged or broken.
+    if (typeof payload.iat === 'number' && payload.iat > now / 1000 + Math.max(issuer.clockTolerance, IAT_LEEWAY_S)) return invalid('The token was issued in the future.');
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
     // The claims are frozen too (jose's own parse, no copy needed): a caller of `kw.tokens.verify()` holds the cached

@@ -90,12 +90,15 @@ describe('token verification through check()', () => {
     expect((await check(early)).ok).toBe(true);
   });
 
-  it('refuses a token issued in the future (past the clock tolerance), with or without a maximum age', async () => {
-    const { check } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], clockTolerance: '30s' }] } });
+  it('refuses a token issued in the future, with or without a maximum age (leeway: the clock tolerance, at least 1 min)', async () => {
+    const { check } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }] } });
     const now = Math.floor(T0 / 1000);
     const later = await check(await hs({}, { iat: now + 3600, exp: now + 7200 }));
     expect(!later.ok && [later.code, later.problem.detail]).toEqual(['TOKEN_INVALID', 'The token was issued in the future.']);
-    expect((await check(await hs({}, { iat: now + 30, exp: now + 600 }))).ok).toBe(true); // within the tolerance
+    expect((await check(await hs({}, { iat: now + 61, exp: now + 600 }))).ok).toBe(false);
+    expect((await check(await hs({}, { iat: now + 60, exp: now + 600 }))).ok).toBe(true); // an issuer's clock a little ahead
+    const tolerant = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], clockTolerance: '5m' }] } });
+    expect((await tolerant.check(await hs({}, { iat: now + 290, exp: now + 600 }))).ok).toBe(true);
   });
 
   it('requires typ when configured', async () => {
