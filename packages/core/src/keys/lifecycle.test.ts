@@ -135,6 +135,19 @@ describe('keys.rotate', () => {
     expect((await kw.keys.rotate(forever.record.id)).record.expiresAt).toBeUndefined();
     await kw.close();
   });
+
+  it('a key whose expiry is more than 100 years after its creation can be rotated (expiresIn would refuse the lifetime)', async () => {
+    const { kw, clock } = setup();
+    const far = await kw.keys.create({ owner: 'acme', expiresAt: Date.parse('2200-01-01T00:00:00Z') });
+    clock.advance(DAY);
+    const r = await kw.keys.rotate(far.record.id);
+    expect(r.record.expiresAt).toBe(Date.parse('2200-01-01T00:00:00Z') + DAY);
+    const last = await kw.keys.create({ owner: 'acme', expiresAt: 8.64e15 }); // the latest time a Date holds
+    const again = await kw.keys.rotate(last.record.id);
+    expect(again.record.expiresAt).toBe(8.64e15);
+    expect((await kw.keys.rotate(again.record.id)).record.expiresAt).toBe(8.64e15);
+    await kw.close();
+  });
 });
 
 describe('policy: dueForRotation, autoExpire, sweep', () => {

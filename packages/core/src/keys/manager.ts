@@ -4,7 +4,7 @@ import { KeywardError } from '../errors';
 import type { EventBus } from '../events/bus';
 import type { Clock } from '../util/clock';
 import type { LruCache } from '../util/lru';
-import { parseDuration } from '../util/duration';
+import { MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
 import { inGoodStanding } from './authenticator';
@@ -14,7 +14,7 @@ import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFo
 import type { KeyHasher } from './hash';
 import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
-import { checkObject, checkScopes, checkString, checkText, MAX_METADATA_BYTES, MAX_OWNER, shownKeyId, toTime } from './validate';
+import { checkObject, checkScopes, checkString, checkText, MAX_METADATA_BYTES, MAX_OWNER, MAX_TIME, shownKeyId, toTime } from './validate';
 import { importedIdentity, type ImportKeyInput } from './import';
 import { dueFor, isLive, sweepActions, type DueKey, type DueQuery, type SweepReport } from './lifecycle';
 import type { KeyRestrictions } from '../restrictions/types';
@@ -131,6 +131,15 @@ export interface RevokedKeys {
 }
 
 const isDefined = (record: KeyRecord | undefined): boolean => record !== undefined;
+
+/**
+ * A rotated key's expiry: the old key's lifetime from `now`. A lifetime longer than `expiresIn` takes (an absolute
+ * expiry set more than 100 years after creation, which `expiresAt` allows) is carried as an absolute time, within what
+ * a Date holds, so such a key can still be rotated.
+ */
+function successorExpiry(lifetimeMs: number, now: number): Pick<CreateKeyInput, 'expiresIn' | 'expiresAt'> {
+  return lifetimeMs <= MAX_DURATION_MS ? { expiresIn: lifetimeMs } : { expiresAt: Math.min(now + lifetimeMs, MAX_TIME) };
+}
 
 /**
  * The look-up cache's key for a presented value: its SHA-256 as a 32-character binary string, whatever the storage
@@ -401,7 +410,7 @@ export class KeyManager {
       ...(old.plan !== undefined ? { plan: old.plan } : {}),
       ...(old.restrictions !== undefined ? { restrictions: old.restrictions } : {}),
       ...(old.limits !== undefined ? { limits: old.limits } : {}),
-      ...(lifetimeMs !== undefined && lifetimeMs > 0 ? { expiresIn: lifetimeMs } : {}),
+      ...(lifetimeMs === undefined || lifetimeMs <= 0 ? {} : successorExpiry(lifetimeMs, now)),
       ...(old.legacy !== true && isValidEnv(old.env) ? { env: old.env } : {}),
       ...(typeof (old.sealed as { key?: unknown } | undefined)?.key === 'string' ? { recoverable: true } : {}),
     };
