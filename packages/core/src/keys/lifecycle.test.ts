@@ -136,6 +136,20 @@ describe('keys.rotate', () => {
     await kw.close();
   });
 
+  it('a rotation inherits the expiry as keys.update() left it, not the lifetime given at creation', async () => {
+    const { kw, clock } = setup();
+    const a = await kw.keys.create({ owner: 'acme', expiresIn: '1d' });
+    await kw.keys.update(a.record.id, { expiresAt: null });
+    const r = await kw.keys.rotate(a.record.id);
+    expect(r.record.expiresAt).toBeUndefined();
+    expect(r.record.lifetimeMs).toBeUndefined();
+    const b = await kw.keys.create({ owner: 'acme', expiresIn: '1d' });
+    expect((await kw.keys.update(b.record.id, { expiresAt: START + 30 * DAY })).lifetimeMs).toBeUndefined();
+    clock.advance(2 * DAY);
+    expect((await kw.keys.rotate(b.record.id)).record.expiresAt).toBe(START + 32 * DAY);
+    await kw.close();
+  });
+
   it('a key whose expiry is more than 100 years after its creation can be rotated (expiresIn would refuse the lifetime)', async () => {
     const { kw, clock } = setup();
     const far = await kw.keys.create({ owner: 'acme', expiresAt: Date.parse('2200-01-01T00:00:00Z') });

@@ -323,7 +323,10 @@ export class KeyManager {
     if (input.restrictions !== undefined) patch.restrictions = input.restrictions === null ? undefined : validateRestrictions(checkObject(input.restrictions, 'restrictions'));
     if (input.limits !== undefined) patch.limits = input.limits === null ? undefined : validateLimitOverrides(checkObject(input.limits, 'limits'), this.deps.limitNames?.limits, this.deps.limitNames?.fields);
     if (input.metadata !== undefined) patch.metadata = checkObject(input.metadata, 'metadata', MAX_METADATA_BYTES);
-    if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
+    if (input.expiresAt !== undefined) {
+      patch.expiresAt = input.expiresAt === null ? undefined : toTime(input.expiresAt, 'expiresAt');
+      patch.lifetimeMs = undefined; // a rotation inherits the expiry as it is now, not the lifetime given at creation
+    }
     const r = await this.change(id, patch);
     this.deps.events.emit({ type: 'key.updated', keyId: r.id, hint: r.hint, owner: r.owner });
     return toKeyInfo(r);
