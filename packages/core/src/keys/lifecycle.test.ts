@@ -1,6 +1,6 @@
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
 import { withoutChannel } from '../../../../test/setup/leak-guard';
-import { createKeyward, manualClock, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
+import { createKeyward, manualClock, MemoryKeyStore, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-03-01T10:00:00Z');
@@ -275,6 +275,58 @@ describe('policy: dueForRotation, autoExpire, sweep', () => {
     await flush();
     expect(events.filter((e) => e.type === 'key.revoked')).toEqual([expect.objectContaining({ keyId: a.record.id, reason: 'ROTATION_GRACE_ENDED' })]);
     expect(await kw.keys.get(a.record.id)).toMatchObject({ status: 'revoked', revokedAt: START + 3_600_000 });
+    await kw.close();
+  });
+});
+
+describe('sweep racing other changes', () => {
+  /** A store that lets `between` run after a page is read, before the sweep acts on it (another instance's change). */
+  function racing(between: (store: MemoryKeyStore) => Promise<void>) {
+    const store = new MemoryKeyStore();
+    const list = store.list.bind(store);
+    let armed = false;
+    store.list = async (query) => {
+      const page = await list(query);
+      if (armed) {
+        armed = false;
+        await between(store);
+      }
+      return page;
+    };
+    return { store, arm: () => void (armed = true) };
+  }
+
+  it('a rotated key revoked after the page was read keeps its reason, time and single key.revoked', async () => {
+    let id = '';
+    const { store, arm } = racing(async (s) => void (await s.update(id, { status: 'revoked', revokedAt: START + 1, revokedReason: 'leaked' })));
+    const { kw, clock, events, flush } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme' });
+    id = a.record.id;
+    await kw.keys.rotate(id, { gracePeriod: '1h' });
+    clock.advance(2 * 3_600_000);
+    arm();
+    expect((await kw.keys.sweep()).revoked).toEqual([]);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revoked')).toEqual([]);
+    expect(await kw.keys.get(id)).toMatchObject({ status: 'revoked', revokedAt: START + 1, revokedReason: 'leaked' });
+    await kw.close();
+  });
+
+  it('a key deleted after the page was read is skipped, and the sweep goes on with the others', async () => {
+    let id = '';
+    const { store, arm } = racing(async (s) => void (await s.delete(id)));
+    const { kw, clock } = setup({ store, keyPolicy: { maxAge: '10d', autoExpire: true } });
+    const a = await kw.keys.create({ owner: 'acme' });
+    id = a.record.id;
+    const b = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.rotate(b.record.id, { gracePeriod: '1h' });
+    const c = await kw.keys.create({ owner: 'acme' });
+    clock.advance(11 * 86_400_000);
+    arm();
+    const report = await kw.keys.sweep();
+    expect(report.revoked).toEqual([b.record.id]);
+    expect(report.expired).not.toContain(a.record.id);
+    expect(await kw.keys.get(c.record.id)).toMatchObject({ expiresAt: START + 10 * 86_400_000 });
     await kw.close();
   });
 });

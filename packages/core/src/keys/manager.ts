@@ -532,13 +532,17 @@ export class KeyManager {
       let noticed = false;
       const base = { keyId: r.id, hint: r.hint, owner: r.owner };
       for (const a of sweepActions(r, now, this.policy)) {
+        // Both changes are made only while the key is still active, as the page read it: a revocation that landed
+        // since (its reason, its time, its one event) or another sweep's change is left alone, and a key deleted
+        // meanwhile is skipped instead of ending the sweep.
         if (a.kind === 'grace-ended') {
-          await this.change(r.id, { status: 'revoked', revokedAt: a.at, revokedReason: 'rotation grace period ended', updatedAt: now });
-          events.emit({ type: 'key.revoked', ...base, reason: 'ROTATION_GRACE_ENDED' });
-          report.revoked.push(r.id);
+          if (await this.changeIfActive(r.id, { status: 'revoked', revokedAt: a.at, revokedReason: 'rotation grace period ended', updatedAt: now })) {
+            events.emit({ type: 'key.revoked', ...base, reason: 'ROTATION_GRACE_ENDED' });
+            report.revoked.push(r.id);
+          }
           continue;
         }
-        if (a.kind === 'expired' && a.byAge) await this.change(r.id, { expiresAt: a.at, updatedAt: now });
+        if (a.kind === 'expired' && a.byAge && !(await this.changeIfActive(r.id, { expiresAt: a.at, updatedAt: now }))) break;
         const type = a.kind === 'idle' ? 'key.idle' : a.kind === 'expired' ? 'key.expired' : 'key.expiring';
         if (!events.wants(type)) continue; // not recorded as sent: a later sweep tells whoever listens then
         noticed = true;
@@ -555,6 +559,18 @@ export class KeyManager {
       if (noticed) await store.update(r.id, { notified });
     }
     return report;
+  }
+
+  /** Patches a key only if it is still active: false, changing nothing, when it changed status or was deleted meanwhile. */
+  private async changeIfActive(id: string, patch: KeyPatch): Promise<boolean> {
+    try {
+      await this.change(id, patch, { status: 'active' });
+      return true;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'KEY_CONFLICT' || code === 'KEY_NOT_FOUND') return false;
+      throw error;
+    }
   }
 
   /** Every record (optionally of one owner), page by page. */
