@@ -6,8 +6,26 @@ export function when(ms: number | undefined): string {
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
 }
 
-/** Renders rows as a plain, left-aligned text table with a header line. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Control characters (C0, DEL, C1) and the Unicode bidirectional controls. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a key record (an owner, a name, a reason, metadata), safe to print on a terminal: control characters are
+ * shown escaped (`\n`, `\u001b`), so a name set through a self-service page cannot break a table into lines that look
+ * like other keys, or send escape sequences that rewrite the screen.
+ *
+ * @example printable('a\nb\u001b[2J') // 'a\\nb\\u001b[2J'
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const escaped = JSON.stringify(c).slice(1, -1);
+    return escaped.length > 1 ? escaped : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Renders rows as a plain, left-aligned text table with a header line (cells made {@link printable}). */
+export function table(headers: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
@@ -54,7 +72,7 @@ export function keyDetails(k: KeyInfo, now: number): string {
   ];
   const shown = rows.filter((r): r is [string, string] => r[1] !== undefined);
   const w = Math.max(...shown.map(([f]) => f.length));
-  return shown.map(([f, v]) => `${(f + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
+  return shown.map(([f, v]) => `${(f + ':').padEnd(w + 1)} ${printable(v)}`).join('\n') + '\n';
 }
 
 /** JSON for `--json` output, one document, newline-terminated. */

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { shownKeyId, type ImportKeyInput, type KeyInfo, type KeyPolicyOptions, type Keyward, type KeywardEvent } from '@keyward/core';
 import { CliError, readAll, type CliIO } from '../io';
 import { openStore, type StoreFlags } from '../store';
-import { json, keyDetails, keyTable, stateOf, table, when } from '../output';
+import { json, keyDetails, keyTable, printable, stateOf, table, when } from '../output';
 
 /** Global options every `keys` command sees. */
 export interface KeysGlobals extends StoreFlags {
@@ -75,7 +75,7 @@ async function allKeys(kw: Keyward, owner: string | undefined): Promise<KeyInfo[
 }
 
 function shownOnce(key: string, record: KeyInfo, verb: string): string {
-  return `${verb} key ${record.id} (${record.hint}) for ${record.owner}.\nThe key is shown once; store it now:\n\n  ${key}\n\n`;
+  return `${verb} key ${record.id} (${record.hint}) for ${printable(record.owner)}.\nThe key is shown once; store it now:\n\n  ${key}\n\n`;
 }
 
 /** `keyward keys …`: create, list, show, rotate, revoke, revoke-owner, revoke-before, due, import, sweep. */
@@ -157,7 +157,7 @@ export function keysCommand(io: CliIO): Command {
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
       const k = await withKeyward(cmd, io, undefined, (kw) => kw.keys.revoke(id, o.reason !== undefined ? { reason: o.reason } : {}));
-      out(o.json ? json(k) : `Revoked key ${k.id} (${k.hint}) of ${k.owner}.\n`);
+      out(o.json ? json(k) : `Revoked key ${k.id} (${k.hint}) of ${printable(k.owner)}.\n`);
     });
 
   keys
@@ -168,7 +168,7 @@ export function keysCommand(io: CliIO): Command {
     .option('--json', 'print JSON')
     .action(async (owner: string, o, cmd: Command) => {
       const r = await withKeyward(cmd, io, undefined, (kw) => kw.keys.revokeOwner(owner, o.reason !== undefined ? { reason: o.reason } : {}));
-      out(o.json ? json(r) : `Revoked ${r.ids.length} key(s) of ${owner}.\n${r.ids.map((i) => `  ${i}\n`).join('')}`);
+      out(o.json ? json(r) : `Revoked ${r.ids.length} key(s) of ${printable(owner)}.\n${r.ids.map((i) => `  ${i}\n`).join('')}`);
     });
 
   keys
@@ -267,7 +267,7 @@ export function keysCommand(io: CliIO): Command {
       });
       if (o.json) return out(json(imported));
       const legacy = imported.filter((k) => k.legacy).length;
-      out(`Imported ${imported.length} key(s)${legacy ? `, ${legacy} legacy (they authenticate only with the legacyKeys option and are due for rotation)` : ''}.\n${imported.map((k) => `  ${k.id}  ${k.owner}  ${k.hint}\n`).join('')}`);
+      out(`Imported ${imported.length} key(s)${legacy ? `, ${legacy} legacy (they authenticate only with the legacyKeys option and are due for rotation)` : ''}.\n${imported.map((k) => `  ${k.id}  ${printable(k.owner)}  ${k.hint}\n`).join('')}`);
     });
 
   keys
@@ -289,7 +289,7 @@ export function keysCommand(io: CliIO): Command {
         return r;
       });
       if (o.json) return out(json({ report, events }));
-      for (const e of events) out(`${e.type}  ${e.keyId}  ${e.owner}  ${e.reason ?? ''}${e.data ? `  ${JSON.stringify(e.data)}` : ''}\n`.replace(/ {2}\n$/, '\n'));
+      for (const e of events) out(`${e.type}  ${e.keyId}  ${printable(e.owner ?? '')}  ${printable(e.reason ?? '')}${e.data ? `  ${printable(JSON.stringify(e.data))}` : ''}\n`.replace(/ {2}\n$/, '\n'));
       out(`Swept ${report.scanned} key(s): ${report.expiring.length} expiring, ${report.expired.length} expired, ${report.idle.length} idle, ${report.revoked.length} retired after rotation.\n`);
     });
 
