@@ -173,7 +173,8 @@ describe.each(BACKENDS)('keyward keys on $name', (backend) => {
     const dir = mkdtempSync(join(tmpdir(), 'kwcli-'));
     const file = join(dir, 'keys.jsonl');
     const other = randomBytes(24).toString('base64url');
-    writeFileSync(file, [JSON.stringify({ key: other, owner: 'bulk', scopes: ['docs:read'], createdAt: '2021-06-01T00:00:00Z' }), '', JSON.stringify({ key: old.key, owner: 'moved', createdAt: '2021-01-01T00:00:00Z' })].join('\n'));
+    // Saved as a Windows editor would: a byte order mark, CRLF line ends.
+    writeFileSync(file, '\uFEFF' + [JSON.stringify({ key: other, owner: 'bulk', scopes: ['docs:read'], createdAt: '2021-06-01T00:00:00Z' }), '', JSON.stringify({ key: old.key, owner: 'moved', createdAt: '2021-01-01T00:00:00Z' })].join('\r\n'));
     await kw.keys.delete(old.record.id); // moving a keyward key from another store
     const bulk = jsonOf<KeyInfo[]>(await run(['keys', 'import', '--file', file, '--json']));
     expect(bulk.map((k) => [k.owner, k.legacy ?? false])).toEqual([['bulk', true], ['moved', false]]);

@@ -221,7 +221,8 @@ export function keysCommand(io: CliIO): Command {
         } catch {
           throw new CliError(`cannot read ${o.file}`);
         }
-        text.split(/\r?\n/).forEach((line, i) => {
+        // A byte order mark, as editors on Windows save UTF-8, is not part of the first line's JSON.
+        text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
           if (!line.trim()) return;
           let v: unknown;
           try {
