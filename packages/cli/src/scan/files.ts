@@ -20,6 +20,17 @@ export function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8000).includes(0);
 }
 
+/**
+ * A file's text: UTF-16 (little or big endian) when it starts with that byte order mark, as PowerShell and Windows
+ * editors write files, otherwise UTF-8. `undefined` for binary content ({@link isBinary}); UTF-16 text is full of NUL
+ * bytes, so it is recognised by its mark first, or a credential in it would go unscanned as "binary".
+ */
+export function decodeText(content: Buffer): string | undefined {
+  if (content.length >= 2 && content[0] === 0xff && content[1] === 0xfe) return content.subarray(2).toString('utf16le');
+  if (content.length >= 2 && content[0] === 0xfe && content[1] === 0xff) return Buffer.from(content.subarray(2, content.length - (content.length % 2))).swap16().toString('utf16le');
+  return isBinary(content) ? undefined : content.toString('utf8');
+}
+
 const inSkippedDir = (path: string) => path.split(/[\\/]/).some((part) => SKIPPED_DIRS.has(part));
 
 /** Runs git; returns stdout or `undefined` when git fails or is missing. */

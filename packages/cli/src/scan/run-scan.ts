@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { git, hasBinaryExtension, isBinary, listFiles, sizeOf, SKIPPED_DIRS } from './files';
+import { decodeText, git, hasBinaryExtension, listFiles, sizeOf, SKIPPED_DIRS } from './files';
 import { scanText, type Finding } from './scan-text';
 import { createProgress } from './progress';
 
@@ -86,7 +86,8 @@ export function runScan(options: ScanOptions): ScanReport {
       }
       const content = s.read();
       if (content === undefined) continue;
-      if (isBinary(content)) {
+      const text = decodeText(content);
+      if (text === undefined) {
         skipped++;
         continue;
       }
@@ -96,7 +97,7 @@ export function runScan(options: ScanOptions): ScanReport {
         continue;
       }
       scanned++;
-      findings.push(...scanText(content.toString('utf8'), s.name));
+      findings.push(...scanText(text, s.name));
     }
   } finally {
     progress.done();

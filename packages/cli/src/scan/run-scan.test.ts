@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey } from '@keyward/core';
+import { runScan } from './run-scan';
+import { decodeText } from './files';
+
+describe('runScan: text encodings', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'kwscan-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scans UTF-16 files with a byte order mark (little and big endian), as PowerShell writes them, instead of skipping them as binary', () => {
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`line one\r\ntoken = ${key}\r\n`, 'utf16le')]);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(`token = ${key}\n`, 'utf16le').swap16()]);
+    writeFileSync(join(dir, 'le.txt'), le);
+    writeFileSync(join(dir, 'be.txt'), be);
+    writeFileSync(join(dir, 'real.bin.txt'), Buffer.from([0x00, 0x01, 0x02, 0x03]));
+    const report = runScan({ cwd: dir });
+    expect(report.findings.map((f) => [f.file, f.line, f.column, f.kind]).sort()).toEqual([['be.txt', 1, 9, 'keyward-key'], ['le.txt', 2, 9, 'keyward-key']]);
+    expect(report).toMatchObject({ scanned: 2, skipped: 1 });
+  });
+
+  it('decodeText: UTF-8 as before, binary stays undefined, an odd trailing byte of UTF-16 BE is dropped', () => {
+    expect(decodeText(Buffer.from('héllo'))).toBe('héllo');
+    expect(decodeText(Buffer.from([0x61, 0x00, 0x62]))).toBeUndefined();
+    expect(decodeText(Buffer.from([0xfe, 0xff, 0x00, 0x61, 0x00]))).toBe('a');
+    expect(decodeText(Buffer.from([0xff, 0xfe]))).toBe('');
+  });
+});
