@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { CliError, type CliIO } from '../io';
 import { runScan } from '../scan/run-scan';
-import { json } from '../output';
+import { json, printable } from '../output';
 
 function parseSize(value: string): number {
   const m = /^(\d+)\s*(b|k|kb|m|mb)?$/i.exec(value.trim());
@@ -34,7 +34,8 @@ export function scanCommand(io: CliIO): Command {
       const { findings } = report;
       if (o.json) io.stdout.write(json({ findings, scanned: report.scanned, skipped: report.skipped, tooLarge: report.tooLarge }));
       else {
-        for (const f of findings) io.stdout.write(`${f.file}:${f.line}:${f.column}  ${f.kind}  ${f.masked}${f.detail ? `  (${f.detail})` : ''}\n`);
+        // A file name may hold a newline or an escape sequence (a repository's files are anyone's): shown escaped.
+        for (const f of findings) io.stdout.write(`${printable(f.file)}:${f.line}:${f.column}  ${f.kind}  ${f.masked}${f.detail ? `  (${f.detail})` : ''}\n`);
         // A text file over --max-size was not read: say so, or "no credentials found" would claim more than was checked.
         const unscanned = report.tooLarge > 0 ? `; ${report.tooLarge} file(s) larger than --max-size ${o.maxSize} not scanned` : '';
         io.stderr.write(findings.length ? `keyward scan: ${findings.length} credential(s) found in ${new Set(findings.map((f) => f.file)).size} file(s) (${report.scanned} scanned${unscanned}). Revoke and rotate them; mark test fixtures with "keyward:allow".\n` : `keyward scan: no credentials found (${report.scanned} file(s) scanned${unscanned}).\n`);
