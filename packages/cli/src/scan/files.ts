@@ -55,7 +55,8 @@ function walk(dir: string, out: string[]): void {
 
 /**
  * The files to scan under `paths` (default the working directory). Inside a git work tree, the files git would track
- * (tracked plus untracked, minus git-ignored ones); elsewhere a walk that never follows symbolic links. `node_modules`
+ * (tracked plus untracked, minus git-ignored ones); elsewhere a walk that never follows symbolic links. A path in `paths`
+that is a symbolic link is followed. `node_modules`
  * and `.git` are always skipped. Paths come back relative to `cwd` when under it.
  */
 export function listFiles(paths: readonly string[], cwd: string): string[] {
@@ -70,7 +71,9 @@ export function listFiles(paths: readonly string[], cwd: string): string[] {
     const abs = resolve(cwd, p);
     let st;
     try {
-      st = lstatSync(abs);
+      // A path named on the command line is followed when it is a symbolic link (it was silently not scanned, and the
+      // scan said "no credentials found"); the walk below still never follows one, so no link loop is entered.
+      st = statSync(abs);
     } catch {
       throw new Error(`no such file or directory: ${p}`);
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey } from '@keyward/core';
@@ -27,5 +27,25 @@ describe('runScan: text encodings', () => {
     expect(decodeText(Buffer.from([0x61, 0x00, 0x62]))).toBeUndefined();
     expect(decodeText(Buffer.from([0xfe, 0xff, 0x00, 0x61, 0x00]))).toBe('a');
     expect(decodeText(Buffer.from([0xff, 0xfe]))).toBe('');
+  });
+});
+
+describe('runScan: symbolic links', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'kwscan-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('follows a link named on the command line, and never one met in a walk (a loop is not entered)', () => {
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    mkdirSync(join(dir, 'real'));
+    writeFileSync(join(dir, 'real', 'secret.env'), `K=${key}\n`);
+    symlinkSync(join(dir, 'real', 'secret.env'), join(dir, 'file-link'));
+    symlinkSync(join(dir, 'real'), join(dir, 'dir-link'));
+    symlinkSync(dir, join(dir, 'real', 'loop'));
+    expect(runScan({ cwd: dir, paths: ['file-link'] }).findings.map((f) => f.file)).toEqual(['file-link']);
+    expect(runScan({ cwd: dir, paths: ['dir-link'] }).findings.map((f) => f.file)).toEqual([join('dir-link', 'secret.env')]);
+    expect(runScan({ cwd: dir }).findings.map((f) => f.file)).toEqual([join('real', 'secret.env')]);
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+    expect(() => runScan({ cwd: dir, paths: ['dangling'] })).toThrow('no such file or directory: dangling');
   });
 });
