@@ -414,6 +414,25 @@ describe('keys.import and legacy keys', () => {
     await pattern.kw.close();
   });
 
+  it('recoverable is checked as keys.create checks it, and a plaintext imported with it can be revealed', async () => {
+    const plain = setup();
+    await expect(plain.kw.keys.import({ key: randomUUID(), owner: 'acme', recoverable: true })).rejects.toThrow('"recoverable" keys need a store with encryption at rest');
+    await expect(plain.kw.keys.import({ key: randomUUID(), owner: 'acme', recoverable: 'yes' as unknown as boolean })).rejects.toThrow('"recoverable" must be a boolean');
+    expect((await plain.kw.keys.list()).items).toEqual([]);
+    await plain.kw.close();
+
+    const store = Object.assign(new MemoryKeyStore(), { encryptsAtRest: true }); // stands for a store that seals `sealed`
+    const { kw } = setup({ store, legacyKeys: true });
+    const uuid = randomUUID();
+    const imported = await kw.keys.import({ key: uuid, owner: 'acme', recoverable: true });
+    expect(await kw.keys.reveal(imported.id)).toBe(uuid);
+    const sha = createHash('sha256').update(randomUUID()).digest('hex');
+    await expect(kw.keys.import({ sha256: sha, owner: 'acme', recoverable: true })).rejects.toThrow('"recoverable" needs the plaintext "key"');
+    const bySha = await kw.keys.import({ sha256: sha, owner: 'acme', recoverable: false });
+    expect(await kw.keys.reveal(bySha.id)).toBeUndefined();
+    await kw.close();
+  });
+
   it('a keyward key of this format imports as a normal key; the same key twice conflicts; errors name no secret', async () => {
     const src = setup();
     const { key } = await src.kw.keys.create({ owner: 'acme' });

@@ -205,14 +205,20 @@ export class KeyManager {
     if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
     const key = generateKey(this.deps.format, env);
     const parsed = parseKey(key, this.deps.format)!;
-    if (input.recoverable !== undefined && typeof input.recoverable !== 'boolean') throw new TypeError('keyward: "recoverable" must be a boolean');
-    if (input.recoverable === true && (this.deps.store as { encryptsAtRest?: boolean }).encryptsAtRest !== true) {
-      throw new TypeError('keyward: "recoverable" keys need a store with encryption at rest (RedisKeyStore or PostgresKeyStore with an "encryption" option)');
-    }
+    const recoverable = this.checkRecoverable(input.recoverable);
     const built = this.build(input, now, { hash: this.deps.hasher.hash(key), hashVersion: this.deps.hasher.version, hint: keyHint(key, parsed), prefix: parsed.prefix, env, ...extra });
-    const record: KeyRecord = input.recoverable === true ? { ...built, sealed: { key } } : built;
+    const record: KeyRecord = recoverable ? { ...built, sealed: { key } } : built;
     await this.insert(record, extra.rotatedFrom !== undefined ? { rotatedFrom: extra.rotatedFrom } : undefined);
     return { key, record: toKeyInfo(record) };
+  }
+
+  /** The `recoverable` option: a boolean, true only with a store that encrypts at rest. */
+  private checkRecoverable(value: unknown): boolean {
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError('keyward: "recoverable" must be a boolean');
+    if (value === true && (this.deps.store as { encryptsAtRest?: boolean }).encryptsAtRest !== true) {
+      throw new TypeError('keyward: "recoverable" keys need a store with encryption at rest (RedisKeyStore or PostgresKeyStore with an "encryption" option)');
+    }
+    return value === true;
   }
 
   /** Checks `input` and builds a record around a key's hash fields. Never mutates the input. */
@@ -256,7 +262,8 @@ export class KeyManager {
   /**
    * Brings an existing key into keyward without reissuing it: plaintext (`key`) or its SHA-256 (`sha256`). Keys in
    * another format are flagged `legacy` — they authenticate only under the `legacyKeys` option and are always due
-   * for rotation. The plaintext is hashed at once and never stored.
+   * for rotation. The plaintext is hashed at once and never stored, unless `recoverable: true` asks for an encrypted
+   * copy as `keys.create` keeps one (a store with encryption at rest, and the plaintext `key`, not its `sha256`).
    *
    * @example
    * ```ts
@@ -276,7 +283,11 @@ export class KeyManager {
       createdAt = toTime(input.createdAt, 'createdAt');
       if (createdAt > now) throw new TypeError('keyward: "createdAt" must not be in the future');
     }
-    const record = this.build(input, now, { hash: id.hash, hashVersion: id.hashVersion, hint: id.hint, prefix: id.prefix, env, createdAt, ...(id.legacy ? { legacy: true } : {}) });
+    // Checked as keys.create checks it (it was ignored: the key was imported, and reveal() then had nothing to show).
+    const recoverable = this.checkRecoverable(input.recoverable);
+    if (recoverable && typeof input.key !== 'string') throw new TypeError('keyward: "recoverable" needs the plaintext "key"; a key imported by "sha256" cannot be revealed');
+    const built = this.build(input, now, { hash: id.hash, hashVersion: id.hashVersion, hint: id.hint, prefix: id.prefix, env, createdAt, ...(id.legacy ? { legacy: true } : {}) });
+    const record: KeyRecord = recoverable ? { ...built, sealed: { key: input.key } } : built;
     await this.insert(record, { imported: true, legacy: id.legacy });
     return toKeyInfo(record);
   }
