@@ -185,6 +185,13 @@ describe.each(BACKENDS)('keyward keys on $name', (backend) => {
     expect(dup.stderr).toMatch(/^keyward: the key: a key with id key_\w+ or the same hash exists\n$/);
     expect(dup.stderr).not.toContain(uuid);
 
+    const partial = join(dir, 'partial.jsonl');
+    writeFileSync(partial, [JSON.stringify({ sha256: createHash('sha256').update(randomUUID()).digest('hex'), owner: 'partial' }), '', '', JSON.stringify({ sha256: 'abc', owner: 'partial' })].join('\n'));
+    const stopped = await run(['keys', 'import', '--file', partial, '--json']);
+    expect(stopped).toMatchObject({ code: 2, stdout: '' });
+    expect(stopped.stderr).toBe(`keyward: ${partial}:4: "sha256" must be 64 hexadecimal digits (1 imported before it)\n`); // the line, as a parse error names it
+    expect((await kw.keys.list({ owner: 'partial' })).items).toHaveLength(1);
+
     const due = jsonOf<Array<{ key: KeyInfo; reason: string }>>(await run(['keys', 'due', '--max-age', '90d', '--json']));
     const reasons = new Map(due.map((d) => [d.key.id, d.reason]));
     expect(reasons.get(imported[0]!.id)).toBe('legacy');

@@ -213,6 +213,7 @@ export function keysCommand(io: CliIO): Command {
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
       const inputs: ImportKeyInput[] = [];
+      const lines: number[] = []; // the line of each entry of --file (blank lines hold none), for messages
       if (o.file !== undefined) {
         if (o.keyStdin || o.sha256 !== undefined) throw new CliError('--file cannot be combined with --key-stdin or --sha256');
         let text: string;
@@ -232,6 +233,7 @@ export function keysCommand(io: CliIO): Command {
           }
           if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`${o.file}:${i + 1}: not a JSON object`);
           const rec = v as ImportKeyInput & { expiresAt?: string | number; createdAt?: string | number };
+          lines.push(i + 1);
           inputs.push({
             ...rec,
             ...(o.owner !== undefined && rec.owner === undefined ? { owner: o.owner } : {}),
@@ -260,7 +262,7 @@ export function keysCommand(io: CliIO): Command {
           try {
             done.push(await kw.keys.import(input));
           } catch (error) {
-            const where = o.file !== undefined ? `entry ${i + 1} of ${o.file}` : 'the key';
+            const where = o.file !== undefined ? `${o.file}:${lines[i]!}` : 'the key';
             throw new CliError(`${where}: ${error instanceof Error ? error.message.replace(/^keyward: /, '') : 'failed'}${done.length ? ` (${done.length} imported before it)` : ''}`);
           }
         }
