@@ -86,6 +86,9 @@ describe('encryption at rest', () => {
     const swapped = failure(() => parseMasterKeys(`${hex}:2026-01`));
     expect(swapped).toBe('TypeError: keyward: KEYWARD_ENCRYPTION_KEYS entry 1 (id (a name of 64 characters, not shown: it could be a credential)) must hold a 32-byte key in hex or base64');
     expect(swapped).not.toContain(hex.slice(0, 16));
+    // An id createEncryption() refuses is refused here, naming the variable (not an option nobody set) and not the id.
+    expect(failure(() => encryptionFromEnv({ KEYWARD_ENCRYPTION_KEYS: `2026/06:${b64}` }))).toBe('TypeError: keyward: KEYWARD_ENCRYPTION_KEYS entry 1 must be "id:key" with an id of 1–64 characters from A-Z a-z 0-9 . _ -');
+    expect(failure(() => encryptionFromEnv({ KEYWARD_ENCRYPTION_KEYS: `new:${hex}\n${b64}:2026-01` }))).toBe('TypeError: keyward: KEYWARD_ENCRYPTION_KEYS entry 2 must be "id:key" with an id of 1–64 characters from A-Z a-z 0-9 . _ -');
     expect(failure(() => encryptionFromEnv({ KEYWARD_ENCRYPTION_KEYS_FILE: join(dir, 'missing') }))).toBe('TypeError: keyward: cannot read the file named by KEYWARD_ENCRYPTION_KEYS_FILE');
   });
 });

@@ -16,6 +16,8 @@ export function parseMasterKeys(text: string, source = 'KEYWARD_ENCRYPTION_KEYS'
     const at = entry.indexOf(':');
     if (at <= 0) throw new TypeError(`keyward: ${source} entry ${i + 1} must be "id:key"`);
     const id = entry.slice(0, at);
+    // Named here by the variable: createEncryption() would name an option ("encryption.keys[0].id") nobody set.
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new TypeError(`keyward: ${source} entry ${i + 1} must be "id:key" with an id of 1–64 characters from A-Z a-z 0-9 . _ -`);
     const raw = entry.slice(at + 1);
     const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
     if (key.length !== 32) throw new TypeError(`keyward: ${source} entry ${i + 1} (id ${shownName(id)}) must hold a 32-byte key in hex or base64`);
