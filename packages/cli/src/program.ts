@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { redactCredentials } from '@keyward/core';
 import { CliError, processIO, type CliIO } from './io';
 import { keysCommand } from './commands/keys';
 import { migrateCommand } from './commands/migrate';
@@ -38,7 +39,7 @@ export function buildProgram(io: CliIO): Command {
     cmd.exitOverride().configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
-      outputError: (s, write) => write(`keyward: ${s.replace(/^error: /, '').trim()}\n`),
+      outputError: (s, write) => write(`keyward: ${redactCredentials(s.replace(/^error: /, '').trim())}\n`),
     });
     cmd.commands.forEach(configure);
   };
@@ -46,13 +47,16 @@ export function buildProgram(io: CliIO): Command {
   return program;
 }
 
-/** A one-line message for an error: never a stack, never a secret. */
+/**
+ * A one-line message for an error: never a stack, never a secret. Error lines echo what was typed (an unknown command,
+ * a refused choice, a missing file), so a key or a JWT in them is redacted.
+ */
 export function describeError(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
   // PostgreSQL's "undefined table", as pg throws it or inside keyward's STORE_FAILURE
   if (e && (e.code === '42P01' || e.cause?.code === '42P01')) return 'the keyward tables do not exist in this database schema; run `keyward migrate` first';
   const message = typeof e?.message === 'string' && e.message ? e.message : 'unexpected failure';
-  return message.replace(/^keyward: /, '').replace(/\s*\n\s*/g, ' ');
+  return redactCredentials(message.replace(/^keyward: /, '').replace(/\s*\n\s*/g, ' '));
 }
 
 /**
@@ -70,7 +74,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO()): Pro
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof CliError) {
-      if (error.message) io.stderr.write(`keyward: ${error.message}\n`);
+      if (error.message) io.stderr.write(`keyward: ${redactCredentials(error.message)}\n`);
       return error.exitCode;
     }
     io.stderr.write(`keyward: ${describeError(error)}\n`);
