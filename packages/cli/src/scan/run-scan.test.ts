@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,5 +48,21 @@ describe('runScan: symbolic links', () => {
     expect(runScan({ cwd: dir }).findings.map((f) => f.file)).toEqual([join('real', 'secret.env')]);
     symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
     expect(() => runScan({ cwd: dir, paths: ['dangling'] })).toThrow('no such file or directory: dangling');
+  });
+});
+
+describe('runScan: staged files', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'kwscan-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads every staged file by its own name, also one that looks like a stage number ("0:x.txt", "2:y")', () => {
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    expect(spawnSync('git', ['init', '-q'], { cwd: dir }).status).toBe(0);
+    for (const name of ['0:x.txt', '2:y', 'x.txt', 'plain.txt']) writeFileSync(join(dir, name), name === 'x.txt' ? 'nothing here\n' : `k=${key}\n`);
+    expect(spawnSync('git', ['add', '.'], { cwd: dir }).status).toBe(0);
+    const report = runScan({ cwd: dir, staged: true });
+    expect(report.findings.map((f) => f.file).sort()).toEqual(['0:x.txt', '2:y', 'plain.txt']);
+    expect(report.scanned).toBe(4);
   });
 });

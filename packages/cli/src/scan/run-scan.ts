@@ -43,7 +43,8 @@ function stagedSources(cwd: string): Source[] {
     .toString('utf8')
     .split('\0')
     .filter((n) => n && !n.split('/').some((p) => SKIPPED_DIRS.has(p)))
-    .map((name) => ({ name, size: 0, read: () => git(['show', `:${name}`], root) }));
+    // Stage 0 named explicitly: `:0:x.txt` would be read as stage 0 of "x.txt", so a file named "0:x.txt" went unscanned.
+    .map((name) => ({ name, size: 0, read: () => git(['show', `:0:${name}`], root) }));
 }
 
 function workTreeSources(paths: readonly string[], cwd: string): Source[] {
