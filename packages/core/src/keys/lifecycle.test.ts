@@ -1,6 +1,6 @@
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
 import { withoutChannel } from '../../../../test/setup/leak-guard';
-import { createKeyward, manualClock, MemoryKeyStore, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
+import { createKeyward, generateKey, manualClock, MemoryKeyStore, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-03-01T10:00:00Z');
@@ -412,6 +412,18 @@ describe('keys.import and legacy keys', () => {
     const pattern = setup({ store, legacyKeys: /^[0-9a-f-]{36}$/ });
     expect((await pattern.call(b64)).ok).toBe(false);
     await pattern.kw.close();
+  });
+
+  it('a keyward key is imported under its own environment label: another "env" is refused', async () => {
+    const { kw } = setup();
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    await expect(kw.keys.import({ key, owner: 'acme', env: 'test' })).rejects.toThrow('"env" must be the key\'s own environment label, "live", or be left out');
+    expect((await kw.keys.list()).items).toEqual([]);
+    const same = await kw.keys.import({ key, owner: 'acme', env: 'live' });
+    expect(same.env).toBe('live');
+    expect((await kw.keys.rotate(same.id)).key.startsWith('kw_live_')).toBe(true);
+    expect((await kw.keys.import({ key: randomUUID(), owner: 'acme', env: 'test' })).env).toBe('test'); // a legacy key has no label of its own
+    await kw.close();
   });
 
   it('recoverable is checked as keys.create checks it, and a plaintext imported with it can be revealed', async () => {

@@ -278,6 +278,9 @@ export class KeyManager {
     const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
     const env = input.env ?? id.env ?? this.deps.defaultEnv;
     if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    // A keyward key carries its environment: another label would be recorded against it, and its rotation would issue
+    // a key of that environment (a live key replaced by a test one).
+    if (id.env !== undefined && env !== id.env) throw new TypeError(`keyward: "env" must be the key's own environment label, "${id.env}", or be left out`);
     let createdAt = now;
     if (input.createdAt !== undefined) {
       createdAt = toTime(input.createdAt, 'createdAt');
