@@ -98,7 +98,11 @@ export function checkObject(value: unknown, name: string, maxBytes?: number): Re
   // Looked for in the text, member names included, at any depth, without walking the copy.
   if (UNSTORABLE_ESCAPE.test(text)) throw new TypeError(`keyward: "${name}" must not contain a NUL character or an unpaired surrogate`);
   if (holdsCredential(text)) throw new TypeError(`keyward: "${name}" holds a key or a token (not shown): keyward never stores a credential`);
-  return JSON.parse(text) as Record<string, unknown>;
+  const copy = JSON.parse(text) as unknown;
+  // What is stored is the JSON form: an object with a toJSON() (a Date, say) is a string, null or an array there, and
+  // a record holding one could never be rotated (rotation checks the inherited value again).
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new TypeError(`keyward: "${name}" must be a plain object (its JSON form is not an object)`);
+  return copy as Record<string, unknown>;
 }
 
 /**
