@@ -65,4 +65,18 @@ describe('runScan: staged files', () => {
     expect(report.findings.map((f) => f.file).sort()).toEqual(['0:x.txt', '2:y', 'plain.txt']);
     expect(report.scanned).toBe(4);
   });
+
+  it('scans a file staged in place of a symbolic link (a type change)', () => {
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    const git = (...args: string[]) => expect(spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir }).status).toBe(0);
+    git('init', '-q');
+    writeFileSync(join(dir, 'target'), 'nothing\n');
+    symlinkSync('target', join(dir, 'conf'));
+    git('add', '.');
+    git('commit', '-qm', 'init');
+    rmSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf'), `k=${key}\n`);
+    git('add', 'conf');
+    expect(runScan({ cwd: dir, staged: true }).findings.map((f) => f.file)).toEqual(['conf']);
+  });
 });

@@ -37,7 +37,8 @@ interface Source {
 function stagedSources(cwd: string): Source[] {
   const root = git(['rev-parse', '--show-toplevel'], cwd)?.toString('utf8').trim();
   if (!root) throw new Error('--staged needs a git repository');
-  const names = git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMR'], root);
+  // T too: a symbolic link (or submodule) replaced by a file is a type change, and the file's content is new.
+  const names = git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMRT'], root);
   if (names === undefined) throw new Error('cannot list the staged files (git diff --cached failed)');
   return names
     .toString('utf8')
