@@ -4,7 +4,7 @@
  */
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import { type KeyRecord } from '@keyward/core';
+import { createKeyward, type KeyRecord } from '@keyward/core';
 import { RedisKeyStore } from '@keyward/redis';
 import { PostgresKeyStore } from '@keyward/postgres';
 import { deleteMatching, errorCodeOf, pgSchema, redisClient, testEncryption, uniqueName } from './support';
@@ -99,6 +99,34 @@ describe.each(BACKENDS)('encryption at rest: $name', (backend) => {
     const onlyNew = env.make(['k2']);
     expect(await onlyNew.get(r.id)).toEqual({ ...r, name: 'after rotation' });
     expect(await errorCodeOf(env.make(['k1']).get(r.id))).toBe('DECRYPTION_FAILED');
+  });
+
+  it('a record whose master key was dropped does not stop list(), so revokeOwner() still revokes every key of the owner', async () => {
+    const owner = uniqueName('acme_incident');
+    const lost = { ...record(uniqueName('key_lost'), 'e5'.repeat(32)), owner };
+    const kept = { ...record(uniqueName('key_kept'), 'f6'.repeat(32)), owner };
+    await env.make(['k1']).create(lost); // sealed under k1, which the store below no longer has
+    const store = env.make(['k2']);
+    await store.create(kept);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const page = await store.list({ owner, limit: 10 });
+      const { sealed: _s, ...keptListed } = kept;
+      expect(page.items.find((r) => r.id === kept.id)).toEqual(keptListed);
+      const listed = page.items.find((r) => r.id === lost.id)!;
+      expect([listed.status, listed.owner, listed.name, listed.metadata, listed.restrictions]).toEqual(['active', owner, undefined, undefined, undefined]);
+      const kw = createKeyward({ store });
+      expect((await kw.keys.revokeOwner(owner, { reason: 'compromised' })).ids.sort()).toEqual([kept.id, lost.id].sort());
+      expect((await store.list({ owner, limit: 10 })).items.map((r) => r.status)).toEqual(['revoked', 'revoked']);
+      await kw.close();
+      // A single-record read still fails, closed: the request path never authenticates a key it cannot read whole.
+      expect(await errorCodeOf(store.get(lost.id))).toBe('DECRYPTION_FAILED');
+      // Warned once per process (the first backend's run), naming the key id and the field, never a value.
+      if (backend === BACKENDS[0]) expect(JSON.stringify(warn.mock.calls)).toContain(`key ${lost.id} has a sealed field`);
+      for (const value of [SECRET_NAME, 'Jane Doe', '10.1.2.3']) expect(JSON.stringify(warn.mock.calls)).not.toContain(value);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('turning encryption on later: plain records stay readable and reencrypt() seals them', async () => {

@@ -77,7 +77,7 @@ export type { IssueTokenInput, IssuedToken } from './tokens/issuer';
 export type { VerifiedToken, TokenFailure } from './tokens/verifier';
 export type { PublicJwks, PublicJwk } from './tokens/jwks';
 export type { OAuthErrorCode } from './tokens/exchange';
-export { createEncryption, checkEncryption, parseMasterKeys, encryptionFromEnv, DEFAULT_SEALED_FIELDS, NEVER_SEALED_FIELDS, fieldAad, sealField, openField, resolveSealedFields, type Encryption, type EncryptionOptions, type MasterKey } from './crypto';
+export { createEncryption, checkEncryption, parseMasterKeys, encryptionFromEnv, DEFAULT_SEALED_FIELDS, NEVER_SEALED_FIELDS, fieldAad, sealField, openField, openListedField, isUnreadable, resolveSealedFields, type Encryption, type EncryptionOptions, type MasterKey } from './crypto';
 export { MemoryMetrics, parseTopQuery, metricsFeature, parseMetricsOptions, observationOf, statusClass, LATENCY_BUCKETS_MS, bucketOf, SpaceSaving, DistinctCounter, EXACT_DISTINCT_MAX, WINDOW_LAYOUT, METRICS_WINDOWS, type MetricsFeature, type MetricsOptions, type MetricsConfig, type Observation, type TopEntry, type MetricsWindow, type WindowMetrics, type KeyMetrics, type DistinctSummary, type TopBy, type TopQuery, type TopKey, type MetricsView } from './metrics';
 export { AnomalyDetector, anomalyFeature, parseAnomalyOptions, ANOMALY_KINDS, type AnomalyDetectorDeps, type AnomalyFeature, type AnomalyKind, type AnomalyOptions, type AnomalyConfig, type CountryLookup } from './anomaly';
 export { authorizeRoute, type DecisionSlot } from './node/route-scopes';

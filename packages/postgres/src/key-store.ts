@@ -1,4 +1,4 @@
-import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
+import { checkEncryption, fieldsOf, isUnreadable, KeywardError, openField, openListedField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
 import { checkPool, quoteSchema, warnIfNoErrorListener, type Queryable } from './pg';
 
 /** Options of {@link PostgresKeyStore}. */
@@ -103,7 +103,7 @@ export class PostgresKeyStore implements KeyStore {
       `SELECT id, hash, owner, data - 'sealed' AS data FROM ${this.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $1`,
       values,
     );
-    const items = rows.slice(0, limit).map((r) => this.decode(r));
+    const items = rows.slice(0, limit).map((r) => this.decode(r, true));
     return rows.length > limit ? { items, nextCursor: items[items.length - 1]!.id } : { items };
   }
 
@@ -123,7 +123,8 @@ export class PostgresKeyStore implements KeyStore {
        RETURNING id, hash, owner, data - 'sealed' AS data`,
       [id, JSON.stringify(sets), dels, patch.owner ?? null, condition?.status ?? null, [...(condition?.absent ?? [])]],
     );
-    if (rows[0]) return this.decode(rows[0]);
+    // The change is made: a sealed field that does not open is left out of the answer rather than failing it (see list()).
+    if (rows[0]) return this.decode(rows[0], true);
     if (condition === undefined) return undefined;
     const exists = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE id = $1`, [id]);
     if (exists.rows.length > 0) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
@@ -179,10 +180,16 @@ export class PostgresKeyStore implements KeyStore {
     return value;
   }
 
-  private decode(row: Row): KeyRecord {
+  /** A record from its row. `listing` (a page, or an update's answer): a sealed field that does not open is left out (see `openListedField`). */
+  private decode(row: Row, listing = false): KeyRecord {
     const out: Record<string, unknown> = { id: row.id, hash: row.hash, owner: row.owner };
     for (const [field, value] of Object.entries(row.data)) {
       if (isSealedValue(value)) {
+        if (listing) {
+          const opened = openListedField(this.encryption, row.id, field, value[SEALED]);
+          if (!isUnreadable(opened)) out[field] = opened;
+          continue;
+        }
         if (!this.encryption) throw new KeywardError('DECRYPTION_FAILED', `key ${row.id} has encrypted fields but the store has no "encryption" option`);
         out[field] = openField(this.encryption, row.id, field, value[SEALED]);
       } else {

@@ -1,4 +1,4 @@
-import { checkEncryption, fieldsOf, KeywardError, openField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
+import { checkEncryption, fieldsOf, isUnreadable, KeywardError, openField, openListedField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
 import { checkClient, checkPrefix, warnIfEvicting, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
@@ -144,7 +144,7 @@ export class RedisKeyStore implements KeyStore {
     const items: KeyRecord[] = [];
     for (const [error, value] of replies) {
       if (error) throw error;
-      const r = this.decode(value as Record<string, string>, false);
+      const r = this.decode(value as Record<string, string>, false, true);
       if (r) items.push(r);
     }
     return ids.length > limit ? { items, nextCursor: pageIds[pageIds.length - 1]! } : { items };
@@ -178,7 +178,8 @@ export class RedisKeyStore implements KeyStore {
       if (reply === -1) continue;
       if (reply === -2) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
       if (reply === null || reply === undefined) return undefined;
-      return this.decode(pairsToObject(reply), false);
+      // The change is made: a sealed field that does not open is left out of the answer rather than failing it (see list()).
+      return this.decode(pairsToObject(reply), false, true);
     }
     throw new KeywardError('STORE_FAILURE', `key ${id} kept changing during an update; try again`);
   }
@@ -246,13 +247,19 @@ export class RedisKeyStore implements KeyStore {
     return JSON.stringify(value);
   }
 
-  private decode(raw: Record<string, string>, withSealed: boolean): KeyRecord | undefined {
+  /** A record from its hash fields. `listing` (a page, or an update's answer): a sealed field that does not open is left out (see `openListedField`). */
+  private decode(raw: Record<string, string>, withSealed: boolean, listing = false): KeyRecord | undefined {
     if (raw['id'] === undefined) return undefined;
     const id = JSON.parse(raw['id']) as string;
     const out: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(raw)) {
       if (field === 'sealed' && !withSealed) continue;
       if (value.startsWith('kwenc:')) {
+        if (listing) {
+          const opened = openListedField(this.encryption, id, field, value);
+          if (!isUnreadable(opened)) out[field] = opened;
+          continue;
+        }
         if (!this.encryption) throw new KeywardError('DECRYPTION_FAILED', `key ${id} has encrypted fields but the store has no "encryption" option`);
         out[field] = openField(this.encryption, id, field, value);
       } else {

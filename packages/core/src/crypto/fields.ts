@@ -1,4 +1,5 @@
 import type { Encryption } from './encryption';
+import { warnOnce } from '../util/warn';
 
 /**
  * Record fields a store encrypts by default when given an {@link Encryption}: free text and structures that may
@@ -38,4 +39,29 @@ export function resolveSealedFields(value: unknown, option = 'sealedFields'): Re
     throw new TypeError(`keyward: option "${option}" must list record fields other than ${NEVER_SEALED_FIELDS.join(', ')}`);
   }
   return new Set([...(value as string[]), 'sealed']);
+}
+
+/** What {@link openListedField} found: the field's value, or nothing when it does not open. */
+const UNREADABLE: unique symbol = Symbol('keyward.unreadableField');
+
+/**
+ * {@link openField} for a page of `list()` and for the record `update()` answers once its change is made: a field that does not open (no `encryption` given, a master key since
+ * dropped, a tampered envelope) yields {@link UNREADABLE} and a warning naming the key id and the field, never a value,
+ * instead of failing the whole page. One unreadable record must not stop `list()`, and so `revokeOwner()`,
+ * `revokeCreatedBefore()`, `sweep()` and `due()`, in the middle of an incident: status, owner and times are never
+ * sealed, so such a key can still be found and revoked. Single-record reads (`findByHash`, `findById`) still fail, closed.
+ */
+export function openListedField(encryption: Encryption | undefined, recordId: string, field: string, envelope: string): unknown {
+  try {
+    if (!encryption) throw new Error('no encryption');
+    return openField(encryption, recordId, field, envelope);
+  } catch {
+    warnOnce('KEYWARD_UNREADABLE_FIELD', `keyward: key ${recordId} has a sealed field "${field}" that cannot be decrypted (a master key missing or dropped, or the value altered); list() and update() leave it out of the record they answer. Restore the master key, or rotate or revoke the key.`);
+    return UNREADABLE;
+  }
+}
+
+/** True for what {@link openListedField} returns for a field that does not open. */
+export function isUnreadable(value: unknown): value is typeof UNREADABLE {
+  return value === UNREADABLE;
 }
