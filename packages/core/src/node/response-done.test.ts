@@ -155,6 +155,34 @@ describe('onResponseDone', () => {
     await app.close();
   });
 
+  it('reports, once, a response whose client left before tracking started (an asynchronous decision)', async () => {
+    const seen: CompletionInfo[] = [];
+    let tracked!: () => void;
+    const done = new Promise<void>((r) => { tracked = r; });
+    const server = createServer((req, res) => {
+      // As an adapter does once a pending decision resolves: by then the client has gone and `close` was emitted.
+      res.once('close', () => setTimeout(() => {
+        onResponseDone(res, (i) => seen.push(i), req.method);
+        onResponseDone(res, (i) => seen.push(i), req.method); // a second mount shares the report
+        expect(seen).toEqual([]); // not at once: the middleware after the mount still runs before it
+        res.end('sent nowhere');
+        tracked();
+      }, 10));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('error', () => {});
+      setTimeout(() => socket.destroy(), 20);
+      await done;
+      for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toEqual([{ status: 200, bytes: 0 }, { status: 200, bytes: 0 }]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('prepareResponseTracking(): a middleware that kept res.write/res.end before the first tracked response still counts', async () => {
     // A fresh process, so nothing has wrapped ServerResponse yet; the built package, as an app loads it.
     const script = `

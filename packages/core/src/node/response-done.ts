@@ -137,8 +137,10 @@ function prepare(res: NodeResponse, proto: object | null): boolean {
 /**
  * Calls `done` once, when the response has finished or its connection closed (Node emits `close` in both cases), with
  * the status and the number of body bytes written (as handed to Node, so after any compression middleware; 0 for
- * `HEAD`, 204 and 304, whose bodies Node drops). Several calls for one response share one counter. A pipelined response whose connection closed before its
- * turn came is never reported: it sent nothing, and Node emits nothing for it.
+ * `HEAD`, 204 and 304, whose bodies Node drops). Several calls for one response share one counter. A response closed already when
+ * tracking starts (its client left while the decision was pending) is reported on the next turn of the event loop,
+ * with what it sent. A pipelined response whose connection closed before its turn came is never reported: it sent
+ * nothing, and Node emits nothing for it.
  *
  * @param res - the Node response
  * @param done - called once with the status and body bytes
@@ -151,7 +153,20 @@ export function onResponseDone(res: NodeResponse, done: (info: CompletionInfo) =
   const http2 = prepare(res, proto);
   const existing = trackers.get(res);
   if (existing) return void (existing.more ??= []).push(done); // a second keyward mount on the same request
-  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', plain: proto === ServerResponse.prototype, done, more: undefined, ended: false });
+  const plain = proto === ServerResponse.prototype;
+  // A response whose connection is gone already (the client left while an asynchronous decision was pending, or
+  // something else answered meanwhile) gets no further `close`: it is reported on the next turn of the event loop, so
+  // the middleware that runs right after the mount still finds the decision. What is written to it from now on is
+  // sent nowhere, so it is not counted.
+  const closed = http2 ? (res as Http2ServerResponse).stream.closed : (plain ? res.closed : Reflect.get(res, 'closed')) === true;
+  trackers.set(res, { bytes: 0, head: method === undefined ? undefined : method === 'HEAD', plain, done, more: undefined, ended: closed });
+  if (closed) {
+    setImmediate(() => {
+      const t = trackers.get(res);
+      if (t) report(res, t);
+    });
+    return;
+  }
   // Node emits no `close` on an HTTP/2 response whose HEAD request was cancelled before `end()`; its stream still
   // closes. One listener per tracked HTTP/2 response reports it then (a no-op when the response already reported).
   if (http2) {
