@@ -77,7 +77,11 @@ export class KeywardGuard implements CanActivate {
     const targets = [handler, cls];
     const scopes = this.reflector.getAllAndOverride<CompiledScopes | undefined>(SCOPES_METADATA, targets);
     const cost = this.reflector.getAllAndOverride<number | undefined>(COST_METADATA, targets);
-    entry = { isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_METADATA, targets) === true, requirements: { ...(scopes ? { scopes } : {}), ...(cost !== undefined ? { cost } : {}) } };
+    // The handler's own word wins: @Scopes() on a handler of a @Public() controller protects that handler, as
+    // @Public() on a handler of a @Scopes() controller opens it.
+    const publicHandler = this.reflector.get<boolean | undefined>(PUBLIC_METADATA, handler);
+    const isPublic = publicHandler !== undefined ? publicHandler === true : this.reflector.get<CompiledScopes | undefined>(SCOPES_METADATA, handler) === undefined && this.reflector.get<boolean | undefined>(PUBLIC_METADATA, cls) === true;
+    entry = { isPublic, requirements: { ...(scopes ? { scopes } : {}), ...(cost !== undefined ? { cost } : {}) } };
     if (!byClass) this.routes.set(handler, (byClass = new Map()));
     byClass.set(cls, entry);
     return entry;

@@ -57,6 +57,21 @@ class DocsController {
   }
 }
 
+@Controller('open')
+@Public()
+class OpenController {
+  @Get()
+  index(@Auth() caller: Principal | undefined) {
+    return { caller: caller ?? null };
+  }
+
+  @Get('admin')
+  @Scopes('admin')
+  admin(@Auth() caller: Principal) {
+    return { id: caller.id };
+  }
+}
+
 @Controller()
 class HealthController {
   @Get('health')
@@ -108,7 +123,7 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
   async function start(imports: unknown[], extra: { providers?: unknown[]; controllers?: unknown[]; rawBody?: boolean; before?: (app: INestApplication) => void } = {}) {
     @Module({
       imports: [...(imports as never[]), EndpointsModule],
-      controllers: (extra.controllers ?? [DocsController, HealthController]) as never[],
+      controllers: (extra.controllers ?? [DocsController, HealthController, OpenController]) as never[],
       providers: [KeysService, { provide: APP_GUARD, useClass: KeywardGuard }, ...((extra.providers ?? []) as never[])],
     })
     class AppModule {}
@@ -156,6 +171,14 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     const writer = await kw.keys.create({ owner: 'acme', scopes: ['docs:write'] });
     expect((await http().post('/docs').set('X-API-Key', writer.key)).status).toBe(201);
     expect((await http().get('/docs').set('X-API-Key', writer.key)).status).toBe(403);
+  });
+
+  it('@Scopes() on a handler of a @Public() controller protects that handler: the handler wins', async () => {
+    expect((await http().get('/open')).body).toEqual({ caller: null });
+    expect((await http().get('/open/admin')).status).toBe(401);
+    expect((await http().get('/open/admin').set('X-API-Key', key)).status).toBe(403);
+    const admin = await kw.keys.create({ owner: 'acme', scopes: ['admin'] });
+    expect((await http().get('/open/admin').set('X-API-Key', admin.key)).body).toEqual({ id: admin.record.id });
   });
 
   it('lets @Public() handlers, public paths and preflights through without a credential', async () => {
