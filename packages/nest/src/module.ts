@@ -79,7 +79,14 @@ export class KeywardModule implements OnApplicationShutdown {
   static forRootAsync(options: KeywardModuleAsyncOptions): DynamicModule {
     if (typeof options?.useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
     const { useFactory, inject = [], imports } = checked(options, ASYNC_FIELDS, 'KeywardModule.forRootAsync()');
-    return dynamic({ provide: KEYWARD, useFactory: async (...args: unknown[]) => instanceOf(await useFactory(...args)), inject }, options, imports);
+    const made = async (...args: unknown[]): Promise<Keyward> => {
+      const result: unknown = await useFactory(...args);
+      // Nothing returned is a slip (a missing `return`), not a wish for defaults: it would run a fresh in-memory
+      // instance that knows no key.
+      if (result === undefined || result === null) throw new TypeError(`keyward: option "useFactory" must return keyward options or an instance from createKeyward() (it returned ${String(result)})`);
+      return instanceOf(result as KeywardOptions | Keyward);
+    };
+    return dynamic({ provide: KEYWARD, useFactory: made, inject }, options, imports);
   }
 
   async onApplicationShutdown(): Promise<void> {

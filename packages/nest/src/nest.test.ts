@@ -236,6 +236,14 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     expect(() => KeywardModule.forRootAsync({} as never)).toThrow(/"useFactory"/);
   });
 
+  it('forRootAsync: a factory that returns nothing fails start-up, naming the option, rather than running an empty instance', async () => {
+    for (const result of [undefined, null]) {
+      @Module({ imports: [KeywardModule.forRootAsync({ useFactory: async () => result as never })] })
+      class AppModule {}
+      await expect(create(platform, AppModule, { abortOnError: false })).rejects.toThrow(`keyward: option "useFactory" must return keyward options or an instance from createKeyward() (it returned ${String(result)})`);
+    }
+  });
+
   it('closes an instance it created on shutdown, never one passed in', async () => {
     const mine = createKeyward();
     const a = await start([KeywardModule.forRoot(mine)]);
