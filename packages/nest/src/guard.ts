@@ -1,28 +1,38 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import { onResponseDone, prepareResponseTracking, setHeaders, setRequestAuth, toAuthRequest, type CompiledScopes, type Decision, type Keyward, type Requirements } from '@keyward/core';
+import { compileScopes, onResponseDone, prepareResponseTracking, setHeaders, setRequestAuth, toAuthRequest, type AllowDecision, type CompiledScopes, type Decision, type DenyDecision, type Keyward, type Requirements, type ScopeRequirement } from '@keyward/core';
 import { KeywardException } from './exception';
 import type { FastifyReplyLike, PlatformRequest } from './platform';
 import { COST_METADATA, KEYWARD, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
 
-/** Requests already decided (a WeakSet, so the guard never changes the shape of the request object). */
-const checked = new WeakSet<object>();
+/** What a request was let through with: the instance, its decision, and the scopes it was decided for. */
+interface Decided {
+  readonly keyward: Keyward;
+  readonly decision: AllowDecision;
+  readonly scopes: ScopeRequirement;
+}
+
+/** Requests already decided (a WeakMap, so the guard never changes the shape of the request object). */
+const checked = new WeakMap<object, Decided>();
+
+/** Sets a denial's headers on the response and throws it, for the exception filter. */
+function refuse(res: ServerResponse, denial: DenyDecision): never {
+  const { 'Content-Type': _type, ...headers } = denial.headers;
+  setHeaders(res, headers);
+  throw new KeywardException(denial);
+}
 
 /**
  * Applies a decision: the principal on the request the handler receives, or the denial thrown (after its headers
  * are set). Headers go on Node's response: Fastify's `writeHead` merges them with its own, so they reach the client
  * on both platforms, whoever writes the response.
  */
-function admit(req: PlatformRequest, res: ServerResponse, method: string, decision: Decision): true {
-  if (!decision.ok) {
-    const { 'Content-Type': _type, ...headers } = decision.headers;
-    setHeaders(res, headers);
-    throw new KeywardException(decision);
-  }
+function admit(req: PlatformRequest, res: ServerResponse, method: string, decision: Decision, keyward: Keyward, scopes: ScopeRequirement): true {
+  if (!decision.ok) refuse(res, decision);
   setHeaders(res, decision.headers);
   setRequestAuth(req, decision.principal); // on Express an accessor, not a new property of each request (see setRequestAuth)
-  checked.add(req);
+  checked.set(req, { keyward, decision, scopes });
   if (decision.tracked) onResponseDone(res, decision.done, method);
   return true;
 }
@@ -55,16 +65,25 @@ export class KeywardGuard implements CanActivate {
     if (context.getType() !== 'http') return false;
     // An HTTP context's arguments are (request, response, next); switchToHttp() would build three closures per call.
     const req = context.getArgByIndex<PlatformRequest>(0);
-    if (checked.has(req)) return true; // the same guard bound twice (globally and on the controller): decide once
     // Nest on Express hands over Node's own request and response (the instanceof answers at once); on Fastify they
     // are wrapped (`raw`).
     const node = req instanceof IncomingMessage || !('raw' in req) ? req : req.raw;
     const res = node === req ? context.getArgByIndex<ServerResponse>(1) : context.getArgByIndex<FastifyReplyLike>(1).raw;
+    const earlier = checked.get(req);
+    if (earlier !== undefined && earlier.keyward === this.keyward) {
+      // Decided once already (the guard bound globally and on the controller, or a subclass with requirements of its
+      // own): not decided again, but scopes other than those it was decided for are checked, as requireScopes() does.
+      const scopes = requirements.scopes;
+      if (scopes === undefined || scopes === earlier.scopes) return true;
+      const denial = this.keyward.authorize(earlier.decision, compileScopes(scopes));
+      return denial ? refuse(res, denial) : true;
+    }
     // Reflect.get: on Express each request has a hidden class of its own, and a plain read misses V8's caches (see
     // toAuthRequest).
     const request = toAuthRequest(node, (Reflect.get(req, 'originalUrl') as string | undefined) ?? req.url);
     const decision = this.keyward.decide(request, requirements);
-    return decision instanceof Promise ? decision.then((d) => admit(req, res, request.method, d)) : admit(req, res, request.method, decision);
+    const { scopes } = requirements;
+    return decision instanceof Promise ? decision.then((d) => admit(req, res, request.method, d, this.keyward, scopes)) : admit(req, res, request.method, decision, this.keyward, scopes);
   }
 
   /** `@Public()`, `@Scopes()` and `@Cost()` of the route (handler first, then controller). */

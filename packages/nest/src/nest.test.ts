@@ -294,6 +294,37 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     await m.close();
   });
 
+  it('a guard of its own after the global one still checks its scopes: decided once, authorized again', async () => {
+    @Injectable()
+    class AdminGuard extends KeywardGuard {
+      protected override route() {
+        return { isPublic: false, requirements: { scopes: 'admin' } };
+      }
+    }
+    @Controller('admin')
+    @UseGuards(AdminGuard)
+    class AdminController {
+      @Get()
+      get(@Auth() caller: Principal) {
+        return { id: caller.id };
+      }
+    }
+    const m = createKeyward();
+    const reader = await m.keys.create({ owner: 'o', scopes: ['docs:read'] });
+    const admin = await m.keys.create({ owner: 'o', scopes: ['admin'] });
+    const events: KeywardEvent[] = [];
+    m.on('auth.succeeded', (e) => { events.push(e); });
+    const a = await start([KeywardModule.forRoot(m)], { controllers: [AdminController], providers: [AdminGuard] });
+    const refused = await request(a.getHttpServer()).get('/admin').set('X-API-Key', reader.key);
+    expect([refused.status, refused.body.code]).toEqual([403, 'INSUFFICIENT_SCOPE']);
+    expect(refused.headers['www-authenticate']).toContain('scope="admin"');
+    expect((await request(a.getHttpServer()).get('/admin').set('X-API-Key', admin.key)).body).toEqual({ id: admin.record.id });
+    await m.flushEvents();
+    expect(events).toHaveLength(2); // one decision per request
+    await a.close();
+    await m.close();
+  });
+
   it("hands denials to the application's own HttpException filters", async () => {
     const seen: Array<{ status: number; body: unknown }> = [];
     @Catch(HttpException)
