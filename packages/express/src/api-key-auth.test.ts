@@ -223,6 +223,23 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect([res.status, res.body.code]).toEqual([500, 'CLOSED']);
     });
 
+    it('leaves an answer sent while the decision was pending as it is: a denial then is no error', async () => {
+      const { app, kw } = await setup({ cache: false });
+      const { key, record } = await kw.keys.create({ owner: 'gone', scopes: [] });
+      await kw.config.store.delete(record.id); // a well-formed key the store no longer knows: refused after the look-up
+      const findByHash = kw.config.store.findByHash.bind(kw.config.store);
+      jest.spyOn(kw.config.store, 'findByHash').mockImplementation(async (hash) => { await new Promise((r) => setTimeout(r, 100)); return findByHash(hash); });
+      const errors: unknown[] = [];
+      const timed = createApp();
+      timed.use((_req, res, next) => { setTimeout(() => { res.status(503).send('timed out'); }, 20); next(); });
+      timed.use(app);
+      timed.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => { errors.push(err); next(err); });
+      const res = await request(timed).get('/docs').set('X-API-Key', key);
+      expect([res.status, res.text]).toEqual([503, 'timed out']);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(errors).toEqual([]);
+    });
+
     it('passes a requireScopes without apiKeyAuth to the error handler', async () => {
       const app = createApp();
       app.get('/x', requireScopes('a'), (_req, res) => { res.send('no'); });

@@ -156,9 +156,13 @@ export function denialBody(denial: DenyDecision): string {
 
 /**
  * Writes a denial to a Node response: status, headers and the `application/problem+json` body. Used by adapters
- * that write responses themselves; Koa and Nest set the same three things through their own APIs.
+ * that write responses themselves; Koa and Nest set the same three things through their own APIs. A response whose
+ * headers were sent already is only ended.
  */
 export function writeDenial(res: ServerResponse, denial: DenyDecision): void {
+  // Answered already (by a timeout middleware, say, while the decision was pending): that answer stands, as Koa and
+  // Nest's filter leave it; setting a status or a header now would throw.
+  if (res.headersSent) return void (res.writableEnded ? undefined : res.end());
   const body = denialBody(denial);
   res.statusCode = denial.status;
   setHeaders(res, denial.headers);
