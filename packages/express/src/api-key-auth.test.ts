@@ -240,6 +240,23 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect(errors).toEqual([]);
     });
 
+    it('lets a request through, its headers unset, when an answer went out while the decision was pending', async () => {
+      const { app, kw, key } = await setup({ cache: false, limits: { rules: { burst: { points: 100, window: '10s' } } } }); // RateLimit headers on every allowed request
+      const findByHash = kw.config.store.findByHash.bind(kw.config.store);
+      jest.spyOn(kw.config.store, 'findByHash').mockImplementation(async (hash) => { await new Promise((r) => setTimeout(r, 100)); return findByHash(hash); });
+      const errors: unknown[] = [];
+      let handled = false;
+      const timed = createApp();
+      timed.use((_req, res, next) => { setTimeout(() => { res.status(503).send('timed out'); }, 20); next(); });
+      timed.use(app);
+      app.get('/late', (req, res) => { handled = req.auth !== undefined && res.headersSent; });
+      timed.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => { errors.push(err); next(err); });
+      const res = await request(timed).get('/late').set('X-API-Key', key);
+      expect([res.status, res.text, res.headers['ratelimit']]).toEqual([503, 'timed out', undefined]);
+      await new Promise((r) => setTimeout(r, 150));
+      expect([errors, handled]).toEqual([[], true]);
+    });
+
     it('passes a requireScopes without apiKeyAuth to the error handler', async () => {
       const app = createApp();
       app.get('/x', requireScopes('a'), (_req, res) => { res.send('no'); });

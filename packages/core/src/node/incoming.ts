@@ -139,13 +139,23 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
 
 type SetHeader = (this: ServerResponse | Http2ServerResponse, name: string, value: string | number | readonly string[]) => unknown;
 
-/** Sets each header on a Node response (HTTP/1 or HTTP/2). */
+/**
+ * Sets each header on a Node response (HTTP/1 or HTTP/2). On a response answered already (by a timeout middleware,
+ * say, while the decision was pending) there is nothing left to set: it is left alone, as Koa's `ctx.set` leaves it.
+ */
 export function setHeaders(res: ServerResponse | Http2ServerResponse, headers: ResponseHeaders): void {
   let set: SetHeader | undefined;
   for (const name in headers) {
     // Read as toAuthRequest reads a request: through Reflect.get unless the response has Node's own prototype.
     set ??= Object.getPrototypeOf(res) === ServerResponse.prototype ? (res.setHeader as SetHeader) : (Reflect.get(res, 'setHeader') as SetHeader);
-    set.call(res, name, headers[name]!);
+    try {
+      set.call(res, name, headers[name]!);
+    } catch (error) {
+      // Caught rather than checked first: reading `headersSent` on every request costs (see toAuthRequest), a try nothing.
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_HTTP_HEADERS_SENT' || code === 'ERR_HTTP2_HEADERS_SENT') return;
+      throw error;
+    }
   }
 }
 
