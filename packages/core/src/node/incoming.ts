@@ -93,6 +93,22 @@ function http2Headers(rawHeaders: readonly string[]): Record<string, string | re
 }
 
 /**
+ * `req.headers` as the app sees it, with every value of a field the client repeated (`distinct`, read from the raw
+ * headers), where Node joined or dropped them. The fields come from `req.headers`, not from the raw headers: a field a
+ * middleware before keyward added there is read, one it deleted stays gone, and one it replaced keeps the new value.
+ */
+function withRepeats(seen: Record<string, string | readonly string[] | undefined>, distinct: Record<string, string[] | undefined>): Record<string, string | readonly string[] | undefined> {
+  const headers: Record<string, string | readonly string[] | undefined> = Object.create(null); // a field named `__proto__` is a field
+  for (const name in seen) {
+    const value = seen[name];
+    const all = distinct[name];
+    // Node's own value for a repeated field: the first (Authorization, Host, …), or all joined.
+    headers[name] = all !== undefined && all.length > 1 && typeof value === 'string' && (value === all[0] || value === all.join(', ') || value === all.join('; ')) ? all : value;
+  }
+  return headers;
+}
+
+/**
  * Reads a Node request into an {@link AuthRequest}: an HTTP/1 `IncomingMessage`, or an HTTP/2 `Http2ServerRequest`
  * (Koa or Fastify on `node:http2`). Express and Koa both use it, so neither translates requests on its own. Repeated
  * headers stay arrays (`headersDistinct`) so repeated credentials can be refused.
@@ -117,14 +133,7 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
     headers = plain ? req.headers : (Reflect.get(req, 'headers') as IncomingMessage['headers']);
     let names = 0;
     for (const _ in headers) names++; // counted without Object.keys' array
-    if ((plain ? req.rawHeaders : (Reflect.get(req, 'rawHeaders') as string[])).length !== 2 * names) {
-      headers = Object.create(null) as typeof headers;
-      const distinct = (req as IncomingMessage).headersDistinct;
-      for (const name in distinct) {
-        const v = distinct[name]!;
-        headers[name] = v.length === 1 ? v[0] : v;
-      }
-    }
+    if ((plain ? req.rawHeaders : (Reflect.get(req, 'rawHeaders') as string[])).length !== 2 * names) headers = withRepeats(headers, (req as IncomingMessage).headersDistinct);
   }
   const method = plain ? req.method : (Reflect.get(req, 'method') as string | undefined);
   const socket = plain ? req.socket : (Reflect.get(req, 'socket') as IncomingMessage['socket'] | undefined);
