@@ -2,7 +2,7 @@ import express from 'express';
 import express4 from 'express4';
 import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
-import { createKeyward, manualClock, type KeywardEvent } from '@keyward/core';
+import { createKeyward, manualClock, type Endpoint, type KeywardEvent } from '@keyward/core';
 import { apiKeyAuth, decisionOf, endpoint, requireScopes } from './index';
 
 /** `@keyward/express` supports Express 4 and 5 (peer range ^4.21 || ^5): every test runs on both majors. */
@@ -255,6 +255,19 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect([res.status, res.text, res.headers['ratelimit']]).toEqual([503, 'timed out', undefined]);
       await new Promise((r) => setTimeout(r, 150));
       expect([errors, handled]).toEqual([[], true]);
+    });
+
+    it('endpoint(): an answer sent while the endpoint ran stands, and is no error', async () => {
+      const slow: Endpoint = async () => { await new Promise((r) => setTimeout(r, 100)); return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'late' }; };
+      const errors: unknown[] = [];
+      const app = createApp();
+      app.use((_req, res, next) => { setTimeout(() => { res.status(503).send('timed out'); }, 20); next(); });
+      app.post('/slow', endpoint(slow));
+      app.use((err: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => { errors.push(err); next(err); });
+      const res = await request(app).post('/slow').type('form').send('a=1');
+      expect([res.status, res.text]).toEqual([503, 'timed out']);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(errors).toEqual([]);
     });
 
     it('passes a requireScopes without apiKeyAuth to the error handler', async () => {

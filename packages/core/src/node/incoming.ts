@@ -213,8 +213,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
   });
 }
 
-/** Writes an endpoint's response to a Node response. */
+/** Writes an endpoint's response to a Node response (one answered already, meanwhile, is only ended). */
 export function writeEndpointResponse(res: ServerResponse, response: EndpointResponse): void {
+  if (res.headersSent) return void (res.writableEnded ? undefined : res.end()); // answered meanwhile: see writeDenial
   res.statusCode = response.status;
   setHeaders(res, response.headers);
   res.setHeader('Content-Length', Buffer.byteLength(response.body));
