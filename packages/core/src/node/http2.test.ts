@@ -35,6 +35,19 @@ describe('toAuthRequest on HTTP/2', () => {
     await app.close();
   });
 
+  it('reads req.headers as a middleware before it left them: a field added, one deleted, repeats kept', async () => {
+    let seen: AuthRequest | undefined;
+    const app = await serve((req, res) => {
+      req.headers['x-api-key'] = 'from-cookie';
+      delete req.headers['x-strip'];
+      seen = toAuthRequest(req);
+      res.end();
+    });
+    await app.send({ ':path': '/', cookie: 'k=from-cookie', 'x-strip': 'gone', authorization: 'Bearer a', 'x-twice': ['1', '2'] });
+    expect({ ...seen!.headers }).toEqual({ cookie: 'k=from-cookie', authorization: 'Bearer a', 'x-twice': ['1', '2'], 'x-api-key': 'from-cookie' });
+    await app.close();
+  });
+
   it('takes the original URL when given', async () => {
     let seen: AuthRequest | undefined;
     const app = await serve((req, res) => { seen = toAuthRequest(req, '/mounted/v1?q=1'); res.end(); });

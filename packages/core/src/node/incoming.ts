@@ -93,17 +93,18 @@ function http2Headers(rawHeaders: readonly string[]): Record<string, string | re
 }
 
 /**
- * `req.headers` as the app sees it, with every value of a field the client repeated (`distinct`, read from the raw
- * headers), where Node joined or dropped them. The fields come from `req.headers`, not from the raw headers: a field a
+ * `req.headers` as the app sees it (HTTP/2 pseudo-headers left out), with every value of a field the client repeated
+ * (`distinct`, read from the raw headers), where Node joined or dropped them. The fields come from `req.headers`, not from the raw headers: a field a
  * middleware before keyward added there is read, one it deleted stays gone, and one it replaced keeps the new value.
  */
-function withRepeats(seen: Record<string, string | readonly string[] | undefined>, distinct: Record<string, string[] | undefined>): Record<string, string | readonly string[] | undefined> {
+function withRepeats(seen: Record<string, string | readonly string[] | undefined>, distinct: Record<string, string | readonly string[] | undefined>): Record<string, string | readonly string[] | undefined> {
   const headers: Record<string, string | readonly string[] | undefined> = Object.create(null); // a field named `__proto__` is a field
   for (const name in seen) {
+    if (name.charCodeAt(0) === 58 /* : */) continue; // an HTTP/2 pseudo-header
     const value = seen[name];
     const all = distinct[name];
     // Node's own value for a repeated field: the first (Authorization, Host, …), or all joined.
-    headers[name] = all !== undefined && all.length > 1 && typeof value === 'string' && (value === all[0] || value === all.join(', ') || value === all.join('; ')) ? all : value;
+    headers[name] = all !== undefined && typeof all !== 'string' && all.length > 1 && typeof value === 'string' && (value === all[0] || value === all.join(', ') || value === all.join('; ')) ? all : value;
   }
   return headers;
 }
@@ -125,7 +126,7 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
   let headers: Record<string, string | readonly string[] | undefined>;
   // An HTTP/2 request of Node's compatibility API (an HTTP/1 request line may claim "HTTP/2.0": it stays HTTP/1 here).
   // `instanceof` first, so an HTTP/1 request is recognised without reading one of its properties.
-  if (!(req instanceof IncomingMessage) && req.httpVersionMajor === 2) headers = http2Headers(req.rawHeaders);
+  if (!(req instanceof IncomingMessage) && req.httpVersionMajor === 2) headers = withRepeats(req.headers, http2Headers(req.rawHeaders));
   else {
     // Fast path: when no header name repeats, Node's own (lazily built, cached) `req.headers` is exact and is used as
     // is. Otherwise every value of a repeated header is kept (Node would join or drop them) so the core can refuse
