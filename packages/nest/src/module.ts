@@ -29,7 +29,7 @@ const OWNED = new WeakSet<Keyward>();
 
 function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Keyward {
   if (isKeyward(optionsOrInstance)) return optionsOrInstance;
-  const kw = createKeyward(optionsOrInstance ?? {});
+  const kw = createKeyward(optionsOrInstance === undefined ? {} : optionsOrInstance); // null is refused, as apiKeyAuth(null) is
   OWNED.add(kw);
   return kw;
 }

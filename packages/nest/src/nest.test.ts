@@ -358,6 +358,7 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
 
   it('fails at start-up with a TypeError naming the option', () => {
     expect(() => KeywardModule.forRoot({ prefix: 'BAD PREFIX' })).toThrow(/"prefix"/);
+    expect(() => KeywardModule.forRoot(null as never)).toThrow('keyward: options must be an object');
     expect(() => Cost(-1)).toThrow(/"cost"/);
     expect(() => Scopes('a AND')).toThrow(TypeError);
     expect(() => KeywardModule.forRoot({}, { exceptionFilter: 'yes' as never })).toThrow(/"exceptionFilter"/);
