@@ -9,7 +9,7 @@ const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}
 
 describe('isCredentialName', () => {
   it('recognises credential-like parameter names in any case and spelling, and leaves ordinary ones', () => {
-    for (const name of ['x-api-key', 'X-API-KEY', 'apiKey', 'APIKEY', 'api_key', 'apiToken', 'authToken', 'oauth_token', 'accessToken', 'client_secret', 'clientSecret', 'password', 'user[password]', 'auth', 'Authorization', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'key', 'jwt', 'session_id', 'accesskey', 'XApiKey']) {
+    for (const name of ['x-api-key', 'X-API-KEY', 'apiKey', 'APIKEY', 'api_key', 'apiToken', 'authToken', 'oauth_token', 'accessToken', 'client_secret', 'clientSecret', 'password', 'user[password]', 'auth', 'Authorization', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'key', 'jwt', 'session_id', 'jsessionid', 'PHPSESSID', 'accesskey', 'XApiKey']) {
       expect([name, isCredentialName(name)]).toEqual([name, true]);
     }
     for (const name of ['page', 'q', 'size', 'keyword', 'monkey', 'author', 'sort', 'fields', 'signed_up_after', '', '_']) {
@@ -88,6 +88,19 @@ describe('redactQuery', () => {
     expect(redactQuery(`/v1/x?${KEY}`)).toBe(`/v1/x?${REDACTED}`);
     expect(redactQuery(`/v1/x?q=${JWT}`)).toBe(`/v1/x?q=${REDACTED}`);
   });
+
+  it('finds parameters after `;`, a second `?`, in a fragment and as a path segment\'s `;name=value`', () => {
+    expect(redactQuery('/v1/x?a=1;api_key=secret-value')).toBe(`/v1/x?a=1;api_key=${REDACTED}`);
+    expect(redactQuery('/v1/x?a=1?token=secret-value&page=2')).toBe(`/v1/x?a=1?token=${REDACTED}&page=2`);
+    // OAuth's implicit flow returns its token in the fragment.
+    expect(redactQuery('/cb#access_token=secret-value&expires_in=3600&state=s1')).toBe(`/cb#access_token=${REDACTED}&expires_in=3600&state=s1`);
+    expect(redactQuery('/cb?x=1#access_token=secret-value')).toBe(`/cb?x=1#access_token=${REDACTED}`);
+    expect(redactQuery('https://app.example/cb?x=1#access_token=secret-value')).toBe(`https://app.example/cb?x=1#access_token=${REDACTED}`);
+    expect(redactQuery('/shop;jsessionid=0A1B2C3D/cart;apiKey=secret-value;v=2/items')).toBe(`/shop;jsessionid=${REDACTED}/cart;apiKey=${REDACTED};v=2/items`);
+    // Nothing else moves: `/` and `=` inside a query value, `=` in a path segment.
+    expect(redactQuery('/v1/x?redirect=/a/b?page=2&sort=a=b')).toBe('/v1/x?redirect=/a/b?page=2&sort=a=b');
+    expect(redactQuery('/v1/a=b/token')).toBe('/v1/a=b/token');
+  });
 });
 
 describe('createEventPathRedactor', () => {
@@ -101,6 +114,13 @@ describe('createEventPathRedactor', () => {
     expect(eventPath(clean, '', KEY)).toBe(clean);
     expect(eventPath(clean, undefined, undefined)).toBe(clean);
     expect(eventPath('/v1/docs', 'page=2&sort=name', KEY)).toBe('/v1/docs?page=2&sort=name');
+  });
+
+  it('redacts parameters after `;`, in a fragment and in a path without a query', () => {
+    expect(eventPath('/v1/docs', 'a=1;api_key=secret-value', undefined)).toBe(`/v1/docs?a=1;api_key=${REDACTED}`);
+    expect(eventPath('/cb', 'a=1#access_token=secret-value', undefined)).toBe(`/cb?a=1#access_token=${REDACTED}`);
+    expect(eventPath('/cb#access_token=secret-value', '', undefined)).toBe(`/cb#access_token=${REDACTED}`);
+    expect(eventPath('/v1;jsessionid=0A1B2C3D/docs', undefined, undefined)).toBe(`/v1;jsessionid=${REDACTED}/docs`);
   });
 
   it('remembers a clean path, and still looks for the credential presented with the next request', () => {

@@ -50,26 +50,51 @@ export function redactQuery(url: string, extra: readonly string[] = []): string 
   return redactCredentials(redactNamedParams(url, queryNames(extra)));
 }
 
-/** The name-based half of {@link redactQuery}. */
+const AMPERSAND = 38, SEMICOLON = 59, QUESTION = 63, HASH = 35, SLASH = 47;
+
+/**
+ * The name-based half of {@link redactQuery}, in one pass over `url`'s characters. In a path (text starting with `/`)
+ * the parameters are the `;name=value` ones of a segment (`/a;jsessionid=…/b`, ended by `/` or `;`); from the first
+ * `?` or `#` on (and in text that is no path, from its start) every part between `&`, `;`, `?` and `#` is one: `;` is
+ * a separator to some parsers, a fragment carries parameters too (`#access_token=…`, OAuth's implicit flow), and a
+ * second `?` starts a parameter to others. Redacting a part too many only hides a value.
+ */
 function redactNamedParams(url: string, names: ReadonlySet<string>): string {
-  const q = url.indexOf('?');
-  if (q === -1 && url.startsWith('/')) return url;
-  const head = q === -1 ? '' : url.slice(0, q + 1);
-  const query = q === -1 ? url : url.slice(q + 1);
-  if (query.indexOf('=') === -1) return url; // only `name=value` parts are redacted by name
-  const parts = query.split('&').map((part) => {
-    const eq = part.indexOf('=');
-    if (eq === -1) return part;
-    const rawName = part.slice(0, eq);
-    let name = rawName;
-    try {
-      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-    } catch {
-      // keep the raw name
+  if (url.indexOf('=') === -1) return url; // only `name=value` parts are redacted by name
+  let inQuery = url.charCodeAt(0) !== SLASH;
+  let param = inQuery; // whether the part now read can be a parameter
+  let partStart = 0;
+  let eq = -1; // the part's first `=`
+  let out = '';
+  let from = 0;
+  for (let i = 0; i <= url.length; i++) {
+    const c = i < url.length ? url.charCodeAt(i) : -1;
+    if (c === 61 /* = */) {
+      if (eq === -1) eq = i;
+      continue;
     }
-    return names.has(name.toLowerCase()) || isCredentialName(name) ? `${rawName}=${REDACTED}` : part;
-  });
-  return head + parts.join('&');
+    if (!(c === -1 || c === AMPERSAND || c === SEMICOLON || c === QUESTION || c === HASH || (c === SLASH && !inQuery))) continue;
+    if (param && eq !== -1 && isSensitiveName(url.slice(partStart, eq), names)) {
+      out += `${url.slice(from, eq + 1)}${REDACTED}`;
+      from = i;
+    }
+    if (c === QUESTION || c === HASH) inQuery = true;
+    param = inQuery || c === SEMICOLON || (c === AMPERSAND && param);
+    partStart = i + 1;
+    eq = -1;
+  }
+  return from === 0 ? url : out + url.slice(from);
+}
+
+/** Whether a raw parameter name (`+` and percent-escapes undone) is a credential's. */
+function isSensitiveName(rawName: string, names: ReadonlySet<string>): boolean {
+  let name = rawName;
+  try {
+    name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+  } catch {
+    // keep the raw name
+  }
+  return names.has(name.toLowerCase()) || isCredentialName(name);
 }
 
 const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122;
@@ -82,7 +107,7 @@ const isBase64Url = (c: number) => isAlphanumeric(c) || c === HYPHEN || c === UN
 /** Words that make a parameter name credential-like wherever they stand in it (`x-api-key`, `apiToken`, `X-Amz-Signature`). */
 const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'key', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'sessionkey', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase',
-  'auth', 'authorization', 'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'session', 'sessionid', 'cookie', 'hmac',
+  'auth', 'authorization', 'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'session', 'sessionid', 'jsessionid', 'phpsessid', 'cookie', 'hmac',
 ]);
 /** Endings that make a one-word name credential-like (`accesstoken`, `clientsecret`, `xapikey`). */
 const CREDENTIAL_ENDINGS: readonly string[] = ['apikey', 'token', 'secret', 'password', 'passwd', 'signature', 'credential', 'credentials'];
@@ -321,7 +346,8 @@ export function createEventPathRedactor(options: EventPathRedactorOptions = {}):
   // and then only the presented credential is looked for again. Never holds anything that was redacted.
   let clean = '';
   return (path, query, credential) => {
-    const text = query ? redactNamedParams(`${path}?${query}`, names) : path;
+    // A path alone is read for parameters only when it has an `=` (`/a;jsessionid=…`, `/cb#access_token=…`): one search.
+    const text = query ? redactNamedParams(`${path}?${query}`, names) : path.indexOf('=') === -1 ? path : redactNamedParams(path, names);
     if (text === clean && (credential === undefined || credential.length > text.length || text.indexOf(credential) === -1)) return text;
     const out = redactCredentials(text, credential);
     if (out === text) clean = text;
