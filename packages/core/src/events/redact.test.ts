@@ -101,6 +101,16 @@ describe('redactQuery', () => {
     expect(redactQuery('/v1/x?redirect=/a/b?page=2&sort=a=b')).toBe('/v1/x?redirect=/a/b?page=2&sort=a=b');
     expect(redactQuery('/v1/a=b/token')).toBe('/v1/a=b/token');
   });
+
+  it('reads a parameter name behind up to three levels of escaping, as values are, malformed escapes and all', () => {
+    expect(redactQuery('/v1/x?api%5Fkey=secret-value')).toBe(`/v1/x?api%5Fkey=${REDACTED}`);
+    expect(redactQuery('/v1/x?api%255Fkey=secret-value')).toBe(`/v1/x?api%255Fkey=${REDACTED}`);
+    expect(redactQuery('/v1/x?api%25255Fkey=secret-value')).toBe(`/v1/x?api%25255Fkey=${REDACTED}`);
+    expect(redactQuery('/v1/x?api%2520key=secret-value')).toBe(`/v1/x?api%2520key=${REDACTED}`);
+    expect(redactQuery('/v1/x?api%5Fkey%=secret-value&%E0=1')).toBe(`/v1/x?api%5Fkey%=${REDACTED}&%E0=1`);
+    expect(redactQuery('/v1/x?%20my_param=abc', ['my_param'])).toBe(`/v1/x?%20my_param=${REDACTED}`);
+    expect(redactQuery('/v1/x?page%255F=2')).toBe('/v1/x?page%255F=2');
+  });
 });
 
 describe('createEventPathRedactor', () => {
@@ -121,6 +131,7 @@ describe('createEventPathRedactor', () => {
     expect(eventPath('/cb', 'a=1#access_token=secret-value', undefined)).toBe(`/cb?a=1#access_token=${REDACTED}`);
     expect(eventPath('/cb#access_token=secret-value', '', undefined)).toBe(`/cb#access_token=${REDACTED}`);
     expect(eventPath('/v1;jsessionid=0A1B2C3D/docs', undefined, undefined)).toBe(`/v1;jsessionid=${REDACTED}/docs`);
+    expect(eventPath('/v1/docs', 'access%25255Fkey=zzz', undefined)).toBe(`/v1/docs?access%25255Fkey=${REDACTED}`);
   });
 
   it('remembers a clean path, and still looks for the credential presented with the next request', () => {

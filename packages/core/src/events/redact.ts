@@ -86,15 +86,20 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
   return from === 0 ? url : out + url.slice(from);
 }
 
-/** Whether a raw parameter name (`+` and percent-escapes undone) is a credential's. */
+/** How many times a parameter name is unescaped, at most: as many levels as values are looked behind (`%5F`, `%255F`, `%25255F`). */
+const MAX_NAME_UNESCAPES = 3;
+
+/** Whether a raw parameter name, once `+` and up to three levels of percent-escapes are undone, is a credential's. */
 function isSensitiveName(rawName: string, names: ReadonlySet<string>): boolean {
   let name = rawName;
-  try {
-    name = decodeURIComponent(rawName.replace(/\+/g, ' '));
-  } catch {
-    // keep the raw name
+  if (name.indexOf('+') !== -1) name = name.replace(/\+/g, ' ');
+  // Tolerant of malformed escapes (`api%5Fkey%`), which decodeURIComponent would refuse whole.
+  for (let depth = 0; depth < MAX_NAME_UNESCAPES && name.indexOf('%') !== -1; depth++) {
+    const unescaped = name.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (unescaped === name) break;
+    name = unescaped;
   }
-  return names.has(name.toLowerCase()) || isCredentialName(name);
+  return names.has(name.trim().toLowerCase()) || isCredentialName(name);
 }
 
 const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122;
