@@ -50,6 +50,11 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
   // Parameter names are redacted as fields too: a parsed query (`req.query`) holds its parameters as fields.
   const queryNames = new Set([...SENSITIVE_QUERY_PARAMS, ...queryExtra.map((q) => q.toLowerCase())]);
   const keyNames = new Set([...headerNames, ...queryNames, ...(redact.keys ?? []).map((k) => k.toLowerCase())]);
+  /** A field, header or pair name whose value is a secret. */
+  const secretName = (k: string): boolean => {
+    const lk = k.toLowerCase();
+    return keyNames.has(lk) || SECRET_KEY.test(lk);
+  };
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
@@ -62,23 +67,37 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     if (Array.isArray(v)) {
       // Node's `rawHeaders` / `rawTrailers` (an IncomingMessage's own fields, logged with it): name, value, name, value…
       // A value is redacted as its header would be.
-      if (RAW_HEADER_LISTS.has(name.toLowerCase())) {
+      // A flat `headers` list of strings (undici's `headers: [name, value, …]`) is read the same way.
+      if (RAW_HEADER_LISTS.has(name.toLowerCase()) || (name.toLowerCase() === 'headers' && v.every((x) => typeof x === 'string'))) {
         return v.slice(0, MAX_ITEMS).map((x, i) => {
           const header = i % 2 === 1 ? v[i - 1] : undefined;
           return typeof header === 'string' && x !== undefined && headerNames.has(header.toLowerCase()) ? REDACTED : walk(x, name, depth + 1);
         });
       }
-      return v.slice(0, MAX_ITEMS).map((x) => walk(x, name, depth + 1));
+      // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`): a value is redacted as
+      // the field of that name would be.
+      return v.slice(0, MAX_ITEMS).map((x) =>
+        Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && secretName(x[0]) ? [x[0], REDACTED] : walk(x, name, depth + 1),
+      );
     }
     if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
-    const source = name.toLowerCase() === 'headers' ? redactHeaders(v as Record<string, unknown>, [...headerNames]) : (v as Record<string, unknown>);
+    // Logged whole, these would be `{}` (no own fields) or their text: a URL and a query as the strings they stand for,
+    // a Map and a WHATWG Headers as objects of their entries, each then redacted as any other.
+    if (v instanceof URL || v instanceof URLSearchParams) return walk(v.toString(), name, depth);
+    let object = v as Record<string, unknown>;
+    if (v instanceof Map || (typeof Headers === 'function' && v instanceof Headers)) {
+      object = {};
+      let n = 0;
+      for (const [k, x] of v as Iterable<[unknown, unknown]>) {
+        if (n++ >= MAX_ITEMS) break;
+        Object.defineProperty(object, String(k), { value: x, enumerable: true, writable: true, configurable: true }); // `__proto__` stays a field
+      }
+    }
+    const source = name.toLowerCase() === 'headers' ? redactHeaders(object, [...headerNames]) : object;
     // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
     const parameters = QUERY_OBJECTS.has(name.toLowerCase());
     // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
-    return Object.fromEntries(Object.entries(source).map(([k, x]) => {
-      const lk = k.toLowerCase();
-      return [k, x !== undefined && x !== REDACTED && (keyNames.has(lk) || SECRET_KEY.test(lk) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)];
-    }));
+    return Object.fromEntries(Object.entries(source).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
   };
   return walk(value, '', 0);
 }

@@ -65,6 +65,17 @@ describe('sanitize', () => {
     expect(raw.slice(raw.indexOf('Accept'), raw.indexOf('Accept') + 2)).toEqual(['Accept', 'json']);
     expect(JSON.stringify(out)).not.toMatch(/s3ssion-value|partner-value/);
   });
+
+  it('redacts headers given as [name, value] pairs, as a flat list, as a WHATWG Headers or a Map, and logs them', () => {
+    const secrets = { 'X-Api-Key': 'plain-secret-1', Authorization: 'Digest plain-secret-2', 'X-Partner-Secret': 'plain-secret-3', Accept: 'json' };
+    const R = '[REDACTED]';
+    expect(sanitize({ headers: Object.entries(secrets) }, { headers: ['x-partner-secret'] })).toEqual({ headers: [['X-Api-Key', R], ['Authorization', R], ['X-Partner-Secret', R], ['Accept', 'json']] });
+    expect(sanitize({ headers: Object.entries(secrets).flat() }, { headers: ['x-partner-secret'] })).toEqual({ headers: ['X-Api-Key', R, 'Authorization', R, 'X-Partner-Secret', R, 'Accept', 'json'] });
+    expect(sanitize({ headers: new Headers(secrets) }, { headers: ['x-partner-secret'] })).toEqual({ headers: { accept: 'json', authorization: R, 'x-api-key': R, 'x-partner-secret': R } });
+    expect(sanitize({ headers: new Map(Object.entries(secrets)) }, { headers: ['x-partner-secret'] })).toEqual({ headers: { 'X-Api-Key': R, Authorization: R, 'X-Partner-Secret': R, Accept: 'json' } });
+    expect(sanitize({ fields: new Map<string, unknown>([['__proto__', 1], ['password', 'plain-secret-4']]) })).toEqual({ fields: JSON.parse('{"__proto__":1,"password":"[REDACTED]"}') });
+    expect(sanitize({ url: new URL('https://api.example/x?api_key=plain-secret-5&page=2'), query: new URLSearchParams('token=plain-secret-6&page=2') })).toEqual({ url: `https://api.example/x?api_key=${R}&page=2`, query: `token=${R}&page=2` });
+  });
 });
 
 describe.each(PINOS)('pino sink on %s', (_major, pino) => {
