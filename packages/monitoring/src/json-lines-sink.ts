@@ -1,14 +1,17 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { fieldsOf, refuseUnknownInput, type Keyward, type KeywardEventType } from '@keyward/core';
-import { checkRedact, sanitize, type RedactOptions } from './sanitize';
+import { fieldsOf, refuseUnknownInput, type KeywardEventType } from '@keyward/core';
+import { checkRedact, redactWithSource, sanitize, type RedactOptions, type SinkSource } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import type { EventSink } from './pino-sink';
 
 /** Options of {@link jsonLinesSink}: give `stream` or `path`. */
 export interface JsonLinesSinkOptions {
-  /** The instance to subscribe to; omit to call `write` yourself. */
-  keyward?: Pick<Keyward, 'on'>;
+  /**
+   * The instance to subscribe to; omit to call `write` yourself. The header and query parameter it reads credentials
+   * from (its `header` and `queryParam` options) are redacted in `write`'s extra data as `redact` names are.
+   */
+  keyward?: SinkSource;
   /** Where to write. */
   stream?: Writable;
   /** A file to append to (opened by the sink, closed by `close()`). */
@@ -45,6 +48,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   const maxBuffer = options.maxBuffer ?? 10_000;
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
   checkRedact(options.redact);
+  const redact = redactWithSource(options.redact, options.keyward);
   const owned = options.path !== undefined;
   const stream: Writable = options.stream ?? createWriteStream(options.path!, { flags: 'a' });
   const types = parseTypes(options.types);
@@ -84,7 +88,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   const sink: JsonLinesSink = {
     write(event, extra) {
       if (types && !types.has(event.type)) return;
-      const line = `${JSON.stringify(sanitize(extra ? { ...event, request: extra } : event, options.redact))}\n`;
+      const line = `${JSON.stringify(sanitize(extra ? { ...event, request: extra } : event, redact))}\n`;
       if (failed || stream.destroyed || stream.writableEnded) {
         dropped++;
         return;

@@ -1,5 +1,5 @@
-import { EVENT_TYPES, fieldsOf, optionObject, refuseUnknownInput, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
-import { checkRedact, sanitize, type RedactOptions } from './sanitize';
+import { EVENT_TYPES, fieldsOf, optionObject, refuseUnknownInput, type KeywardEvent, type KeywardEventType } from '@keyward/core';
+import { checkRedact, redactWithSource, sanitize, type RedactOptions, type SinkSource } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 
 /** The part of a pino logger the sink uses (pino ≥ 8, or anything with the same methods). */
@@ -16,8 +16,11 @@ const SINK_LEVELS: readonly SinkLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** Options of {@link pinoSink}. */
 export interface PinoSinkOptions {
-  /** The instance to subscribe to; omit to call `write` yourself. */
-  keyward?: Pick<Keyward, 'on'>;
+  /**
+   * The instance to subscribe to; omit to call `write` yourself. The header and query parameter it reads credentials
+   * from (its `header` and `queryParam` options) are redacted in `write`'s extra data as `redact` names are.
+   */
+  keyward?: SinkSource;
   /** The pino logger (e.g. `pino()` or `logger.child({ component: 'keyward' })`). */
   logger: PinoLike;
   /** Event types to log (default all). */
@@ -72,11 +75,12 @@ export function pinoSink(options: PinoSinkOptions): EventSink {
     }
   }
   checkRedact(options.redact);
+  const redact = redactWithSource(options.redact, options.keyward);
   const levels = { ...DEFAULT_LEVELS, ...options.levels };
   const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
     if (types && !types.has(event.type)) return;
     const level = levels[event.type] ?? 'info';
-    const fields = sanitize(extra ? { event, request: extra } : { event }, options.redact) as object;
+    const fields = sanitize(extra ? { event, request: extra } : { event }, redact) as object;
     logger[level](fields, event.type);
   };
   const off = subscribeTo(options.keyward, types, (e) => write(e));

