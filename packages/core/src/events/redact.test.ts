@@ -102,6 +102,15 @@ describe('redactQuery', () => {
     expect(redactQuery('/v1/a=b/token')).toBe('/v1/a=b/token');
   });
 
+  it('redacts the user information of a URL, in a target, a query value or any text', () => {
+    expect(redactQuery('http://alice:plain-pass@api.example/x?page=2')).toBe(`http://${REDACTED}@api.example/x?page=2`);
+    expect(redactQuery('//alice:plain-pass@api.example/x')).toBe(`//${REDACTED}@api.example/x`);
+    expect(redactQuery('/login?next=https://alice:plain-pass@app.example/home')).toBe(`/login?next=https://${REDACTED}@app.example/home`);
+    expect(redactQuery('connecting to redis://:plain-pass@cache:6379 and postgres://bob:other-pass@db/x failed')).toBe(`connecting to redis://${REDACTED}@cache:6379 and postgres://${REDACTED}@db/x failed`);
+    expect(redactQuery('https://sk_test_4eC39HqLyjWDarjtT1zdp7dc:@api.example/v1')).toBe(`https://${REDACTED}@api.example/v1`);
+    for (const clean of ['/users/@me', 'https://api.example/x/@me?a=b@c', 'write to a@b.example', '/a@b://c/d']) expect(redactQuery(clean)).toBe(clean);
+  });
+
   it('reads a parameter name behind up to three levels of escaping, as values are, malformed escapes and all', () => {
     expect(redactQuery('/v1/x?api%5Fkey=secret-value')).toBe(`/v1/x?api%5Fkey=${REDACTED}`);
     expect(redactQuery('/v1/x?api%255Fkey=secret-value')).toBe(`/v1/x?api%255Fkey=${REDACTED}`);
@@ -132,6 +141,12 @@ describe('createEventPathRedactor', () => {
     expect(eventPath('/cb#access_token=secret-value', '', undefined)).toBe(`/cb#access_token=${REDACTED}`);
     expect(eventPath('/v1;jsessionid=0A1B2C3D/docs', undefined, undefined)).toBe(`/v1;jsessionid=${REDACTED}/docs`);
     expect(eventPath('/v1/docs', 'access%25255Fkey=zzz', undefined)).toBe(`/v1/docs?access%25255Fkey=${REDACTED}`);
+  });
+
+  it('redacts the user information of an absolute-form target or of a URL in the query', () => {
+    expect(eventPath('http://alice:plain-pass@api.example/v1/docs', '', undefined)).toBe(`http://${REDACTED}@api.example/v1/docs`);
+    expect(eventPath('/login', 'next=https://alice:plain-pass@app.example/', undefined)).toBe(`/login?next=https://${REDACTED}@app.example/`);
+    expect(eventPath('/users/@me', '', undefined)).toBe('/users/@me');
   });
 
   it('remembers a clean path, and still looks for the credential presented with the next request', () => {

@@ -47,7 +47,41 @@ function queryNames(extra: readonly string[]): ReadonlySet<string> {
  * ```
  */
 export function redactQuery(url: string, extra: readonly string[] = []): string {
-  return redactCredentials(redactNamedParams(url, queryNames(extra)));
+  return redactCredentials(redactUserinfo(redactNamedParams(url, queryNames(extra))));
+}
+
+/**
+ * `text` with the user information of every URL in it (`https://user:password@host`, `redis://:password@host`, and a
+ * path's leading `//user:password@host`) replaced by `[REDACTED]`: a password, or a key given as the user name
+ * (`https://<key>:@api.example`), is a credential. The authority ends at `/`, `?`, `#`, white space or a quote.
+ */
+function redactUserinfo(text: string): string {
+  if (text.indexOf('@') === -1) return text;
+  let out = '';
+  let from = 0;
+  let at = text.charCodeAt(0) === SLASH && text.charCodeAt(1) === SLASH ? 2 : -1;
+  if (at === -1) at = authorityAfterScheme(text, 0);
+  while (at !== -1) {
+    let end = at;
+    let userEnd = -1;
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === SLASH || c === QUESTION || c === HASH || c <= 0x20 || c === 34 /* " */ || c === 39 /* ' */ || c === 60 /* < */ || c === 62 /* > */) break;
+      if (c === 64 /* @ */) userEnd = end;
+    }
+    if (userEnd !== -1) {
+      out += `${text.slice(from, at)}${REDACTED}`;
+      from = userEnd;
+    }
+    at = authorityAfterScheme(text, end);
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/** Where the authority of the next `scheme://` at or after `from` starts, or -1. */
+function authorityAfterScheme(text: string, from: number): number {
+  const i = text.indexOf('://', from);
+  return i === -1 ? -1 : i + 3;
 }
 
 const AMPERSAND = 38, SEMICOLON = 59, QUESTION = 63, HASH = 35, SLASH = 47;
@@ -352,7 +386,10 @@ export function createEventPathRedactor(options: EventPathRedactorOptions = {}):
   let clean = '';
   return (path, query, credential) => {
     // A path alone is read for parameters only when it has an `=` (`/a;jsessionid=…`, `/cb#access_token=…`): one search.
-    const text = query ? redactNamedParams(`${path}?${query}`, names) : path.indexOf('=') === -1 ? path : redactNamedParams(path, names);
+    let text = query ? redactNamedParams(`${path}?${query}`, names) : path.indexOf('=') === -1 ? path : redactNamedParams(path, names);
+    // User information (`http://user:pass@host/x`, `//user:pass@host/x`, `?next=https://user:pass@host`) can only be in
+    // a query or a target that is no origin-form path: a plain path without a query is not searched.
+    if (query || path.charCodeAt(0) !== SLASH || path.charCodeAt(1) === SLASH) text = redactUserinfo(text);
     if (text === clean && (credential === undefined || credential.length > text.length || text.indexOf(credential) === -1)) return text;
     const out = redactCredentials(text, credential);
     if (out === text) clean = text;
