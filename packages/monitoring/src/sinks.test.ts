@@ -66,6 +66,11 @@ describe('sanitize', () => {
     expect(JSON.stringify(out)).not.toMatch(/s3ssion-value|partner-value/);
   });
 
+  it('redacts parsed cookies (req.cookies, req.signedCookies) and session ids, whatever the cookies are named', () => {
+    const out = sanitize({ cookies: { sid: 'plain-secret-1', theme: 'dark' }, signedCookies: { 'connect.sid': 's:plain-secret-2' }, sessionID: 'plain-secret-3', 'connect.sid': 'plain-secret-4', PHPSESSID: 'plain-secret-5', side: 'left', consid: 'x' });
+    expect(out).toEqual({ cookies: '[REDACTED]', signedCookies: '[REDACTED]', sessionID: '[REDACTED]', 'connect.sid': '[REDACTED]', PHPSESSID: '[REDACTED]', side: 'left', consid: 'x' });
+  });
+
   it('redacts headers given as [name, value] pairs, as a flat list, as a WHATWG Headers or a Map, and logs them', () => {
     const secrets = { 'X-Api-Key': 'plain-secret-1', Authorization: 'Digest plain-secret-2', 'X-Partner-Secret': 'plain-secret-3', Accept: 'json' };
     const R = '[REDACTED]';
