@@ -73,12 +73,19 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     const lk = k.toLowerCase();
     return keyNames.has(lk) || SECRET_KEY.test(lk);
   };
+  // Built at the first string with a `:`: most events have none.
+  let headerLine: RegExp | undefined;
+  /** A credential header written out in text (a raw request's `_header`, an error message): `Authorization: Basic …`. */
+  const redactHeaderLines = (text: string): string => {
+    headerLine ??= new RegExp(`(?<![A-Za-z0-9-])(${[...headerNames].map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})("?[ \\t]*:[ \\t]*)("[^"\\r\\n]*"?|[^\\r\\n]+)`, 'gi');
+    return text.replace(headerLine, (_, header: string, separator: string, value: string) => `${header}${separator}${value.startsWith('"') ? `"${REDACTED}"` : REDACTED}`);
+  };
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
       if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
       // Names first, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
-      return redactQuery(v, queryExtra);
+      return redactQuery(v.indexOf(':') === -1 ? v : redactHeaderLines(v), queryExtra);
     }
     if (typeof v !== 'object' || v === null) return v;
     if (depth >= MAX_DEPTH) return '[TRUNCATED]';

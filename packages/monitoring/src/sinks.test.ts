@@ -66,6 +66,21 @@ describe('sanitize', () => {
     expect(JSON.stringify(out)).not.toMatch(/s3ssion-value|partner-value/);
   });
 
+  it('redacts credential headers written out in text: a raw request head, an error message, a JSON string', () => {
+    const out = sanitize({
+      request: { _header: 'GET /x HTTP/1.1\r\nAuthorization: Bearer plain-secret-1\r\nX-Api-Key: plain-secret-2\r\nX-Partner-Secret:plain-secret-3\r\nAccept: json\r\n\r\n' },
+      message: 'upstream refused Authorization: Basic cGxhaW46c2VjcmV0',
+      body: '{"cookie":"sid=plain-secret-4","page":2}',
+      note: 'at 12:30 the my-authorization: field was fine',
+    }, { headers: ['x-partner-secret'] });
+    expect(out).toEqual({
+      request: { _header: 'GET /x HTTP/1.1\r\nAuthorization: [REDACTED]\r\nX-Api-Key: [REDACTED]\r\nX-Partner-Secret:[REDACTED]\r\nAccept: json\r\n\r\n' },
+      message: 'upstream refused Authorization: [REDACTED]',
+      body: '{"cookie":"[REDACTED]","page":2}',
+      note: 'at 12:30 the my-authorization: field was fine',
+    });
+  });
+
   it('redacts parsed cookies (req.cookies, req.signedCookies) and session ids, whatever the cookies are named', () => {
     const out = sanitize({ cookies: { sid: 'plain-secret-1', theme: 'dark' }, signedCookies: { 'connect.sid': 's:plain-secret-2' }, sessionID: 'plain-secret-3', 'connect.sid': 'plain-secret-4', PHPSESSID: 'plain-secret-5', side: 'left', consid: 'x' });
     expect(out).toEqual({ cookies: '[REDACTED]', signedCookies: '[REDACTED]', sessionID: '[REDACTED]', 'connect.sid': '[REDACTED]', PHPSESSID: '[REDACTED]', side: 'left', consid: 'x' });
