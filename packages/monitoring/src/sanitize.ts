@@ -105,7 +105,8 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
         Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && secretName(x[0]) ? [x[0], REDACTED] : walk(x, name, depth + 1),
       );
     }
-    if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
+    // Any binary: a Uint8Array of a request body would otherwise be logged byte by byte, every credential in it readable.
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return `[${v.byteLength} bytes]`;
     // Logged whole, these would be `{}` (no own fields) or their text: a URL and a query as the strings they stand for,
     // a Map and a WHATWG Headers as objects of their entries, each then redacted as any other.
     if (v instanceof URL || v instanceof URLSearchParams) return walk(v.toString(), name, depth);

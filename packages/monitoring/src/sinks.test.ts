@@ -81,6 +81,13 @@ describe('sanitize', () => {
     });
   });
 
+  it('logs binary data of any kind by its size, never byte by byte', () => {
+    const bytes = new TextEncoder().encode('api_key=plain-secret-1');
+    expect(sanitize({ buffer: Buffer.from(bytes), bytes, view: new DataView(bytes.buffer), words: new Uint16Array(3), raw: bytes.buffer })).toEqual({
+      buffer: '[22 bytes]', bytes: '[22 bytes]', view: '[22 bytes]', words: '[6 bytes]', raw: '[22 bytes]',
+    });
+  });
+
   it('redacts parsed cookies (req.cookies, req.signedCookies) and session ids, whatever the cookies are named', () => {
     const out = sanitize({ cookies: { sid: 'plain-secret-1', theme: 'dark' }, signedCookies: { 'connect.sid': 's:plain-secret-2' }, sessionID: 'plain-secret-3', 'connect.sid': 'plain-secret-4', PHPSESSID: 'plain-secret-5', side: 'left', consid: 'x' });
     expect(out).toEqual({ cookies: '[REDACTED]', signedCookies: '[REDACTED]', sessionID: '[REDACTED]', 'connect.sid': '[REDACTED]', PHPSESSID: '[REDACTED]', side: 'left', consid: 'x' });
