@@ -96,13 +96,13 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
       if (RAW_HEADER_LISTS.has(name.toLowerCase()) || (name.toLowerCase() === 'headers' && v.every((x) => typeof x === 'string'))) {
         return v.slice(0, MAX_ITEMS).map((x, i) => {
           const header = i % 2 === 1 ? v[i - 1] : undefined;
-          return typeof header === 'string' && x !== undefined && headerNames.has(header.toLowerCase()) ? REDACTED : walk(x, name, depth + 1);
+          return typeof header === 'string' && x !== undefined && (headerNames.has(header.toLowerCase()) || isCredentialName(header)) ? REDACTED : walk(x, name, depth + 1);
         });
       }
       // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`): a value is redacted as
       // the field of that name would be.
       return v.slice(0, MAX_ITEMS).map((x) =>
-        Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && secretName(x[0]) ? [x[0], REDACTED] : walk(x, name, depth + 1),
+        Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && (secretName(x[0]) || (name.toLowerCase() === 'headers' && isCredentialName(x[0]))) ? [x[0], REDACTED] : walk(x, name, depth + 1),
       );
     }
     // Any binary: a Uint8Array of a request body would otherwise be logged byte by byte, every credential in it readable.
@@ -121,7 +121,8 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     }
     const source = name.toLowerCase() === 'headers' ? redactHeaders(object, [...headerNames]) : object;
     // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
-    const parameters = QUERY_OBJECTS.has(name.toLowerCase());
+    // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
+    const parameters = QUERY_OBJECTS.has(name.toLowerCase()) || name.toLowerCase() === 'headers';
     // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
     return Object.fromEntries(Object.entries(source).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
   };

@@ -81,6 +81,17 @@ describe('sanitize', () => {
     });
   });
 
+  it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
+    const headers = { 'X-Client-Key': 'plain-secret-1', 'X-Session-Token': 'plain-secret-2', 'X-Auth': 'plain-secret-3', accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
+    const R = '[REDACTED]';
+    const redacted = { 'X-Client-Key': R, 'X-Session-Token': R, 'X-Auth': R, accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
+    expect(sanitize({ headers })).toEqual({ headers: redacted });
+    expect(sanitize({ headers: Object.entries(headers) })).toEqual({ headers: Object.entries(redacted) });
+    expect(sanitize({ rawHeaders: Object.entries(headers).flat() })).toEqual({ rawHeaders: Object.entries(redacted).flat() });
+    // Elsewhere a field named like `keyId` is no credential.
+    expect(sanitize({ keyId: 'key_1', data: [['keyId', 'key_1']] })).toEqual({ keyId: 'key_1', data: [['keyId', 'key_1']] });
+  });
+
   it('logs binary data of any kind by its size, never byte by byte', () => {
     const bytes = new TextEncoder().encode('api_key=plain-secret-1');
     expect(sanitize({ buffer: Buffer.from(bytes), bytes, view: new DataView(bytes.buffer), words: new Uint16Array(3), raw: bytes.buffer })).toEqual({
