@@ -92,6 +92,11 @@ describe('sanitize', () => {
     expect(sanitize({ keyId: 'key_1', data: [['keyId', 'key_1']] })).toEqual({ keyId: 'key_1', data: [['keyId', 'key_1']] });
   });
 
+  it('redacts short password field names: pwd, pass (auth: { user, pass }), passphrase, passcode', () => {
+    const out = sanitize({ pwd: 'plain-secret-1', passphrase: 'plain secret', auth: { user: 'u', pass: 'plain-secret-2' }, smtp_pass: 'plain-secret-3', passcode: '1234', bypass: true, compass: 'north' });
+    expect(out).toEqual({ pwd: '[REDACTED]', passphrase: '[REDACTED]', auth: { user: 'u', pass: '[REDACTED]' }, smtp_pass: '[REDACTED]', passcode: '[REDACTED]', bypass: true, compass: 'north' });
+  });
+
   it('logs binary data of any kind by its size, never byte by byte', () => {
     const bytes = new TextEncoder().encode('api_key=plain-secret-1');
     expect(sanitize({ buffer: Buffer.from(bytes), bytes, view: new DataView(bytes.buffer), words: new Uint16Array(3), raw: bytes.buffer })).toEqual({

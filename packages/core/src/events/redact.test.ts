@@ -9,10 +9,10 @@ const JWT = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}
 
 describe('isCredentialName', () => {
   it('recognises credential-like parameter names in any case and spelling, and leaves ordinary ones', () => {
-    for (const name of ['x-api-key', 'X-API-KEY', 'apiKey', 'APIKEY', 'api_key', 'apiToken', 'authToken', 'oauth_token', 'accessToken', 'client_secret', 'clientSecret', 'password', 'user[password]', 'auth', 'Authorization', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'key', 'jwt', 'session_id', 'jsessionid', 'PHPSESSID', 'accesskey', 'XApiKey']) {
+    for (const name of ['x-api-key', 'X-API-KEY', 'apiKey', 'APIKEY', 'api_key', 'apiToken', 'authToken', 'oauth_token', 'accessToken', 'client_secret', 'clientSecret', 'password', 'user[password]', 'auth', 'Authorization', 'X-Amz-Signature', 'X-Amz-Credential', 'sig', 'key', 'jwt', 'session_id', 'jsessionid', 'PHPSESSID', 'accesskey', 'XApiKey', 'pass', 'smtp_pass', 'passcode']) {
       expect([name, isCredentialName(name)]).toEqual([name, true]);
     }
-    for (const name of ['page', 'q', 'size', 'keyword', 'monkey', 'author', 'sort', 'fields', 'signed_up_after', '', '_']) {
+    for (const name of ['page', 'q', 'size', 'keyword', 'monkey', 'author', 'bypass', 'compass', 'passenger', 'sort', 'fields', 'signed_up_after', '', '_']) {
       expect([name, isCredentialName(name)]).toEqual([name, false]);
     }
   });

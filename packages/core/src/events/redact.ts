@@ -145,7 +145,7 @@ const isBase64Url = (c: number) => isAlphanumeric(c) || c === HYPHEN || c === UN
 
 /** Words that make a parameter name credential-like wherever they stand in it (`x-api-key`, `apiToken`, `X-Amz-Signature`). */
 const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
-  'key', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'sessionkey', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase',
+  'key', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'sessionkey', 'token', 'secret', 'password', 'passwd', 'pwd', 'pass', 'passcode', 'passphrase',
   'auth', 'authorization', 'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'session', 'sessionid', 'jsessionid', 'phpsessid', 'cookie', 'hmac',
 ]);
 /** Endings that make a one-word name credential-like (`accesstoken`, `clientsecret`, `xapikey`). */
