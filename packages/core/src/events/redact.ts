@@ -385,11 +385,15 @@ export function createEventPathRedactor(options: EventPathRedactorOptions = {}):
   // and then only the presented credential is looked for again. Never holds anything that was redacted.
   let clean = '';
   return (path, query, credential) => {
-    // A path alone is read for parameters only when it has an `=` (`/a;jsessionid=…`, `/cb#access_token=…`): one search.
-    let text = query ? redactNamedParams(`${path}?${query}`, names) : path.indexOf('=') === -1 ? path : redactNamedParams(path, names);
-    // User information (`http://user:pass@host/x`, `//user:pass@host/x`, `?next=https://user:pass@host`) can only be in
-    // a query or a target that is no origin-form path: a plain path without a query is not searched.
-    if (query || path.charCodeAt(0) !== SLASH || path.charCodeAt(1) === SLASH) text = redactUserinfo(text);
+    let text = path;
+    if (query) text = redactUserinfo(redactNamedParams(`${path}?${query}`, names));
+    else if (path !== clean) {
+      // The path of the previous clean call needs neither search (both leave their own output as it is). Otherwise a
+      // path alone is read for parameters only when it has an `=` (`/a;jsessionid=…`, `/cb#access_token=…`), and for
+      // user information only when it is no origin-form path (`http://user:pass@host/x`, `//user:pass@host/x`).
+      if (path.indexOf('=') !== -1) text = redactNamedParams(path, names);
+      if (path.charCodeAt(0) !== SLASH || path.charCodeAt(1) === SLASH) text = redactUserinfo(text);
+    }
     if (text === clean && (credential === undefined || credential.length > text.length || text.indexOf(credential) === -1)) return text;
     const out = redactCredentials(text, credential);
     if (out === text) clean = text;
