@@ -92,6 +92,10 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     const logger = pino(out.stream);
     expect(() => pinoSink({ keyward: counted, logger, redcat: { headers: ['x-tenant-token'] } } as never)).toThrow('keyward: pinoSink() has an unknown field "redcat" (did you mean "redact"? known: keyward, logger, types, levels, redact)');
     expect(() => pinoSink({ keyward: counted, logger, redact: { header: ['x-tenant-token'] } } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"? known: headers, query, keys)');
+    // A name list of another type would make every line fail at write time: refused at start-up.
+    for (const redact of [{ headers: 'x-tenant-token' }, { query: [123] }, { keys: [''] }, { keys: [null] }]) {
+      expect(() => pinoSink({ keyward: counted, logger, redact } as never)).toThrow(/^keyward: option "redact\.(headers|query|keys)" must be an array of names$/);
+    }
     expect(() => pinoSink({ keyward: counted, logger, levels: { 'auth.faild': 'error' } } as never)).toThrow('keyward: option "levels" has an unknown field "auth.faild" (did you mean "auth.failed"? known: auth.succeeded, auth.failed,');
     expect(() => pinoSink({ keyward: counted, logger, levels: { 'auth.failed': 'warning' } } as never)).toThrow('keyward: option "levels.auth.failed" must be one of debug, info, warn, error');
     expect(subscriptions).toBe(0);
@@ -110,6 +114,7 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
       const path = join(dir, 'audit.jsonl');
       expect(() => jsonLinesSink({ keyward: counted, path, maxbuffer: 10 } as never)).toThrow('keyward: jsonLinesSink() has an unknown field "maxbuffer" (did you mean "maxBuffer"? known: keyward, stream, path, types, maxBuffer, redact)');
       expect(() => jsonLinesSink({ keyward: counted, path, redact: { key: ['ssn'] } } as never)).toThrow('keyward: option "redact" has an unknown field "key" (did you mean "keys"? known: headers, query, keys)');
+      expect(() => jsonLinesSink({ keyward: counted, path, redact: { query: 'sig' } } as never)).toThrow('keyward: option "redact.query" must be an array of names');
       expect(existsSync(path)).toBe(false);
       expect(subscriptions).toBe(0);
 

@@ -13,14 +13,20 @@ export interface RedactOptions {
 const REDACT_FIELDS = fieldsOf<RedactOptions>({ headers: true, query: true, keys: true });
 
 /**
- * Checks a `redact` option: absent, or an object with only the fields of {@link RedactOptions}. A misspelt field
- * (`header` for `headers`) would let the values it names reach the log, so it is a mistake. The sinks call it at
- * start-up.
+ * Checks a `redact` option: absent, or an object with only the fields of {@link RedactOptions}, each an array of
+ * non-empty strings. A misspelt field (`header` for `headers`) would let the values it names reach the log, and a
+ * field of another type (`headers: 'x-my-key'`) would make every line fail to be written, so both are mistakes. The
+ * sinks call it at start-up.
  *
- * @throws TypeError naming the option and the unknown field
+ * @throws TypeError naming the option and the unknown or mistyped field
  */
 export function checkRedact(redact: unknown): void {
-  if (redact !== undefined) optionObject(redact, 'redact', REDACT_FIELDS);
+  if (redact === undefined) return;
+  const fields = optionObject(redact, 'redact', REDACT_FIELDS);
+  for (const field of ['headers', 'query', 'keys'] as const) {
+    const names = fields[field];
+    if (names !== undefined && (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n !== ''))) throw new TypeError(`keyward: option "redact.${field}" must be an array of names`);
+  }
 }
 
 /** What a sink is given as `keyward`: events come from `on`; the credential header and parameter from `config`, when it has one. */
