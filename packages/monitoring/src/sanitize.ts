@@ -93,6 +93,7 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
       // Names first, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
       return redactQuery(v.indexOf(':') === -1 ? v : redactHeaderLines(v), queryExtra);
     }
+    if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;
     if (depth >= MAX_DEPTH) return '[TRUNCATED]';
     if (Array.isArray(v)) {

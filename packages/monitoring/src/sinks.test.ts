@@ -194,6 +194,14 @@ describe('JSON-lines sink', () => {
     expect(sink.stats()).toEqual({ written: 2, dropped: 0, buffered: 0 });
   });
 
+  it('writes a line holding a BigInt (as its digits) instead of throwing', () => {
+    const out = capture();
+    const sink = jsonLinesSink({ stream: out.stream });
+    sink.write(EVENT, { size: 12345678901234567890n });
+    expect(out.lines()[0]!.request).toEqual({ size: '12345678901234567890' });
+    expect(sink.stats()).toEqual({ written: 1, dropped: 0, buffered: 0 });
+  });
+
   it('appends to a file from the event stream and closes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-jsonl-'));
     const kw = createKeyward();
