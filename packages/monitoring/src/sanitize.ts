@@ -96,42 +96,48 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;
     if (depth >= MAX_DEPTH) return '[TRUNCATED]';
-    if (Array.isArray(v)) {
-      // Node's `rawHeaders` / `rawTrailers` (an IncomingMessage's own fields, logged with it): name, value, name, value…
-      // A value is redacted as its header would be.
-      // A flat `headers` list of strings (undici's `headers: [name, value, …]`) is read the same way.
-      if (RAW_HEADER_LISTS.has(name.toLowerCase()) || (name.toLowerCase() === 'headers' && v.every((x) => typeof x === 'string'))) {
-        return v.slice(0, MAX_ITEMS).map((x, i) => {
-          const header = i % 2 === 1 ? v[i - 1] : undefined;
-          return typeof header === 'string' && x !== undefined && (headerNames.has(header.toLowerCase()) || isCredentialName(header)) ? REDACTED : walk(x, name, depth + 1);
-        });
+    // A getter or a proxy that throws (its message may hold anything) costs its value, never the line: the caller's
+    // request is not broken by a log line.
+    try {
+      if (Array.isArray(v)) {
+        // Node's `rawHeaders` / `rawTrailers` (an IncomingMessage's own fields, logged with it): name, value, name, value…
+        // A value is redacted as its header would be.
+        // A flat `headers` list of strings (undici's `headers: [name, value, …]`) is read the same way.
+        if (RAW_HEADER_LISTS.has(name.toLowerCase()) || (name.toLowerCase() === 'headers' && v.every((x) => typeof x === 'string'))) {
+          return v.slice(0, MAX_ITEMS).map((x, i) => {
+            const header = i % 2 === 1 ? v[i - 1] : undefined;
+            return typeof header === 'string' && x !== undefined && (headerNames.has(header.toLowerCase()) || isCredentialName(header)) ? REDACTED : walk(x, name, depth + 1);
+          });
+        }
+        // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`): a value is redacted as
+        // the field of that name would be.
+        return v.slice(0, MAX_ITEMS).map((x) =>
+          Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && (secretName(x[0]) || (name.toLowerCase() === 'headers' && isCredentialName(x[0]))) ? [x[0], REDACTED] : walk(x, name, depth + 1),
+        );
       }
-      // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`): a value is redacted as
-      // the field of that name would be.
-      return v.slice(0, MAX_ITEMS).map((x) =>
-        Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && (secretName(x[0]) || (name.toLowerCase() === 'headers' && isCredentialName(x[0]))) ? [x[0], REDACTED] : walk(x, name, depth + 1),
-      );
-    }
-    // Any binary: a Uint8Array of a request body would otherwise be logged byte by byte, every credential in it readable.
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return `[${v.byteLength} bytes]`;
-    // Logged whole, these would be `{}` (no own fields) or their text: a URL and a query as the strings they stand for,
-    // a Map and a WHATWG Headers as objects of their entries, each then redacted as any other.
-    if (v instanceof URL || v instanceof URLSearchParams) return walk(v.toString(), name, depth);
-    let object = v as Record<string, unknown>;
-    if (v instanceof Map || (typeof Headers === 'function' && v instanceof Headers)) {
-      object = {};
-      let n = 0;
-      for (const [k, x] of v as Iterable<[unknown, unknown]>) {
-        if (n++ >= MAX_ITEMS) break;
-        Object.defineProperty(object, String(k), { value: x, enumerable: true, writable: true, configurable: true }); // `__proto__` stays a field
+      // Any binary: a Uint8Array of a request body would otherwise be logged byte by byte, every credential in it readable.
+      if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return `[${v.byteLength} bytes]`;
+      // Logged whole, these would be `{}` (no own fields) or their text: a URL and a query as the strings they stand for,
+      // a Map and a WHATWG Headers as objects of their entries, each then redacted as any other.
+      if (v instanceof URL || v instanceof URLSearchParams) return walk(v.toString(), name, depth);
+      let object = v as Record<string, unknown>;
+      if (v instanceof Map || (typeof Headers === 'function' && v instanceof Headers)) {
+        object = {};
+        let n = 0;
+        for (const [k, x] of v as Iterable<[unknown, unknown]>) {
+          if (n++ >= MAX_ITEMS) break;
+          Object.defineProperty(object, String(k), { value: x, enumerable: true, writable: true, configurable: true }); // `__proto__` stays a field
+        }
       }
+      const source = name.toLowerCase() === 'headers' ? redactHeaders(object, [...headerNames]) : object;
+      // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
+      // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
+      const parameters = QUERY_OBJECTS.has(name.toLowerCase()) || name.toLowerCase() === 'headers';
+      // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
+      return Object.fromEntries(Object.entries(source).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
+    } catch {
+      return '[UNREADABLE]';
     }
-    const source = name.toLowerCase() === 'headers' ? redactHeaders(object, [...headerNames]) : object;
-    // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
-    // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
-    const parameters = QUERY_OBJECTS.has(name.toLowerCase()) || name.toLowerCase() === 'headers';
-    // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
-    return Object.fromEntries(Object.entries(source).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
   };
   return walk(value, '', 0);
 }

@@ -202,6 +202,14 @@ describe('JSON-lines sink', () => {
     expect(sink.stats()).toEqual({ written: 1, dropped: 0, buffered: 0 });
   });
 
+  it('writes a line when a value cannot be read (a getter or a proxy that throws), never throwing at the caller', () => {
+    const out = capture();
+    const sink = jsonLinesSink({ stream: out.stream });
+    const hostile = new Proxy({}, { ownKeys() { throw new Error(`cannot list kw_live_${'A'.repeat(30)}`); } });
+    sink.write(EVENT, { ok: 1, body: { get bad(): string { throw new Error('no'); } }, hostile });
+    expect(out.lines()[0]!.request).toEqual({ ok: 1, body: '[UNREADABLE]', hostile: '[UNREADABLE]' });
+  });
+
   it('appends to a file from the event stream and closes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-jsonl-'));
     const kw = createKeyward();
