@@ -46,8 +46,8 @@ export function redactWithSource(redact: RedactOptions | undefined, keyward: Sin
   return { ...redact, headers: [...(redact?.headers ?? []), ...header], query: [...(redact?.query ?? []), ...query] };
 }
 
-/** Field names whose values are secrets: `*password`, `pass` (`auth: { user, pass }`), `*token`, `cookies` (cookie-parser's `req.cookies`), a session id (`sessionID`, `connect.sid`)… */
-const SECRET_KEY = /(secret|password|passwd|pwd|passphrase|passcode|(?:^|[._-])pass|token|authorization|api[-_]?key|cookies?|credential|private[-_]?key|signature|pepper|hash|session[-_]?id|phpsessid|(?:^|[._-])sid)$/i;
+/** Field names whose values are secrets: `*password`, `pass` (`auth: { user, pass }`), `*token`, `secretAccessKey`, `signingKey`, `cookies` (cookie-parser's `req.cookies`), a session id (`sessionID`, `connect.sid`)… */
+const SECRET_KEY = /(secret|password|passwd|pwd|passphrase|passcode|(?:^|[._-])pass|token|authorization|api[-_]?key|cookies?|credential|(?:access|secret|private|signing|encryption|master|hmac|auth|client|session|shared)[-_]?key|signature|pepper|hash|session[-_]?id|phpsessid|(?:^|[._-])sid)$/i;
 const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'referrer', 'query', 'querystring', 'search']);
 /** Fields holding a parsed query string (Express's `req.query`, Koa's `ctx.query`): their keys are parameter names. */
 const QUERY_OBJECTS = new Set(['query', 'querystring', 'search', 'searchparams']);

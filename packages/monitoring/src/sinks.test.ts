@@ -97,6 +97,12 @@ describe('sanitize', () => {
     expect(out).toEqual({ pwd: '[REDACTED]', passphrase: '[REDACTED]', auth: { user: 'u', pass: '[REDACTED]' }, smtp_pass: '[REDACTED]', passcode: '[REDACTED]', bypass: true, compass: 'north' });
   });
 
+  it('redacts secret keys by their field names (AWS secretAccessKey, signingKey, encryption_key…), not ordinary keys', () => {
+    const out = sanitize({ aws: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'plain-secret-1' }, signingKey: 'plain-secret-2', encryption_key: 'plain-secret-3', masterKey: 'plain-secret-4', hmacKey: 'plain-secret-5', authKey: 'plain-secret-6', cacheKey: 'ck', publicKey: 'pk', keyId: 'key_1', sortKey: 'sk' });
+    const R = '[REDACTED]';
+    expect(out).toEqual({ aws: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: R }, signingKey: R, encryption_key: R, masterKey: R, hmacKey: R, authKey: R, cacheKey: 'ck', publicKey: 'pk', keyId: 'key_1', sortKey: 'sk' });
+  });
+
   it('logs binary data of any kind by its size, never byte by byte', () => {
     const bytes = new TextEncoder().encode('api_key=plain-secret-1');
     expect(sanitize({ buffer: Buffer.from(bytes), bytes, view: new DataView(bytes.buffer), words: new Uint16Array(3), raw: bytes.buffer })).toEqual({
