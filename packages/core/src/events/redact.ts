@@ -36,14 +36,16 @@ function queryNames(extra: readonly string[]): ReadonlySet<string> {
 /**
  * Returns `url` (a path with an optional query string, or a query string alone) with the values of credential-like
  * parameters (those in {@link SENSITIVE_QUERY_PARAMS}, any in `extra`, and any whose name
- * {@link isCredentialName | looks credential-like}) replaced by `[REDACTED]`, and then every credential-shaped
- * substring, in the path as in the query, replaced too (see {@link redactCredentials}: keyward keys of any prefix,
- * JWTs).
+ * {@link isCredentialName | looks credential-like}) replaced by `[REDACTED]` — after `&` or `;`, in a fragment, or as a
+ * path segment's `;name=value`, the name read behind up to three levels of escaping — then the user information of a
+ * URL (`https://user:password@host`), and then every credential-shaped substring, in the path as in the query,
+ * replaced too (see {@link redactCredentials}: keyward keys of any prefix, JWTs).
  *
  * @example
  * ```ts
  * redactQuery('/v1/x?api_key=kw_live_abc&page=2') // '/v1/x?api_key=[REDACTED]&page=2'
  * redactQuery('/v1/x?apiToken=abc')               // '/v1/x?apiToken=[REDACTED]'
+ * redactQuery('/cb#access_token=abc&state=1')     // '/cb#access_token=[REDACTED]&state=1'
  * ```
  */
 export function redactQuery(url: string, extra: readonly string[] = []): string {
