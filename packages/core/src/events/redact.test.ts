@@ -102,6 +102,13 @@ describe('redactQuery', () => {
     expect(redactQuery('/v1/a=b/token')).toBe('/v1/a=b/token');
   });
 
+  it('reads name=value pairs written apart in text that is no URL (a connection string, a log message)', () => {
+    expect(redactQuery('host=db user=app password=plain-pass dbname=x')).toBe(`host=db user=app password=${REDACTED} dbname=x`);
+    expect(redactQuery('login failed user=bob token=plain-token\tip=10.0.0.1\napi_key=plain-key')).toBe(`login failed user=bob token=${REDACTED}\tip=10.0.0.1\napi_key=${REDACTED}`);
+    expect(redactQuery('page=2 sort=name')).toBe('page=2 sort=name');
+    expect(redactQuery('/var/run/app.sock refused: user=app password=plain-pass')).toBe(`/var/run/app.sock refused: user=app password=${REDACTED}`);
+  });
+
   it('redacts the user information of a URL, in a target, a query value or any text', () => {
     expect(redactQuery('http://alice:plain-pass@api.example/x?page=2')).toBe(`http://${REDACTED}@api.example/x?page=2`);
     expect(redactQuery('//alice:plain-pass@api.example/x')).toBe(`//${REDACTED}@api.example/x`);

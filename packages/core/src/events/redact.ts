@@ -86,14 +86,16 @@ function authorityAfterScheme(text: string, from: number): number {
   return i === -1 ? -1 : i + 3;
 }
 
-const AMPERSAND = 38, SEMICOLON = 59, QUESTION = 63, HASH = 35, SLASH = 47;
+const AMPERSAND = 38, SEMICOLON = 59, QUESTION = 63, HASH = 35, SLASH = 47, SPACE = 32;
 
 /**
  * The name-based half of {@link redactQuery}, in one pass over `url`'s characters. In a path (text starting with `/`)
  * the parameters are the `;name=value` ones of a segment (`/a;jsessionid=…/b`, ended by `/` or `;`); from the first
- * `?` or `#` on (and in text that is no path, from its start) every part between `&`, `;`, `?` and `#` is one: `;` is
- * a separator to some parsers, a fragment carries parameters too (`#access_token=…`, OAuth's implicit flow), and a
- * second `?` starts a parameter to others. Redacting a part too many only hides a value.
+ * `?` or `#` on (and in text that is no path, from its start) every part between `&`, `;`, `?`, `#` and white space
+ * is one: `;` is a separator to some parsers, a fragment carries parameters too (`#access_token=…`, OAuth's implicit
+ * flow), a second `?` starts a parameter to others, and text that is no URL writes `name=value` pairs apart
+ * (`host=db user=app password=…`, a PostgreSQL connection string; no URL holds raw white space). Redacting a part too
+ * many only hides a value.
  */
 function redactNamedParams(url: string, names: ReadonlySet<string>): string {
   if (url.indexOf('=') === -1) return url; // only `name=value` parts are redacted by name
@@ -109,12 +111,12 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
       if (eq === -1) eq = i;
       continue;
     }
-    if (!(c === -1 || c === AMPERSAND || c === SEMICOLON || c === QUESTION || c === HASH || (c === SLASH && !inQuery))) continue;
+    if (!(c === -1 || c === AMPERSAND || c === SEMICOLON || c === QUESTION || c === HASH || c <= SPACE || (c === SLASH && !inQuery))) continue;
     if (param && eq !== -1 && isSensitiveName(url.slice(partStart, eq), names)) {
       out += `${url.slice(from, eq + 1)}${REDACTED}`;
       from = i;
     }
-    if (c === QUESTION || c === HASH) inQuery = true;
+    if (c === QUESTION || c === HASH || (c !== -1 && c <= SPACE)) inQuery = true; // a path has no raw white space: what follows is text
     param = inQuery || c === SEMICOLON || (c === AMPERSAND && param);
     partStart = i + 1;
     eq = -1;
