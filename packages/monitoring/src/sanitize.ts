@@ -53,6 +53,8 @@ const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'refe
 const QUERY_OBJECTS = new Set(['query', 'querystring', 'search', 'searchparams']);
 /** Lists of raw header names and values, alternating (Node's `IncomingMessage`). */
 const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
+/** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
+const JSON_STRING_FIELD = /"([^"\\\r\n]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
@@ -86,12 +88,15 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
     headerLine ??= new RegExp(`(?<![A-Za-z0-9-])(${[...headerNames].map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})("?[ \\t]*:[ \\t]*)("[^"\\r\\n]*"?|[^\\r\\n]+)`, 'gi');
     return text.replace(headerLine, (_, header: string, separator: string, value: string) => `${header}${separator}${value.startsWith('"') ? `"${REDACTED}"` : REDACTED}`);
   };
+  /** A secret field in JSON written out as text (a raw body, an error message quoting a payload): `"password":"…"`. */
+  const redactJsonFields = (text: string): string =>
+    text.replace(JSON_STRING_FIELD, (field: string, key: string, separator: string) => (secretName(key) ? `"${key}"${separator}"${REDACTED}"` : field));
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
       if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
       // Names first, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
-      return redactQuery(v.indexOf(':') === -1 ? v : redactHeaderLines(v), queryExtra);
+      return redactQuery(v.indexOf(':') === -1 ? v : redactHeaderLines(v.indexOf('":') === -1 && v.indexOf('" :') === -1 ? v : redactJsonFields(v)), queryExtra);
     }
     if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;
