@@ -170,7 +170,9 @@ describe.each(PINOS)('pino sink on %s', (_major, pino) => {
 
 describe('sinks subscribed to an instance', () => {
   it('redact the header and query parameter it reads credentials from, however they are named', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {}); // query credentials warn once, by design
     const kw = createKeyward({ header: 'X-Tenant-Pass', queryParam: 'ak' });
+    warn.mockRestore();
     const extra = { headers: { 'X-Tenant-Pass': 'plain-secret-1', accept: 'json' }, query: { ak: 'plain-secret-2' }, url: '/x?ak=plain-secret-3&page=2' };
     const expected = { headers: { 'X-Tenant-Pass': '[REDACTED]', accept: 'json' }, query: { ak: '[REDACTED]' }, url: '/x?ak=[REDACTED]&page=2' };
     const pinoOut = capture();
