@@ -101,6 +101,19 @@ describe('token verification through check()', () => {
     expect((await tolerant.check(await hs({}, { iat: now + 290, exp: now + 600 }))).ok).toBe(true);
   });
 
+  it('refuses a token whose jti could never be revoked (too long, not a string, not storable)', async () => {
+    const { check, kw } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }] } });
+    for (const jti of ['j'.repeat(257), 5, '', 'half \ud800 pair']) {
+      const d = await check(await hs({ jti } as JWTPayload));
+      expect(!d.ok && [d.code, d.problem.detail]).toEqual(['TOKEN_INVALID', 'The token\'s "jti" claim is not accepted.']);
+    }
+    const longest = 'j'.repeat(256);
+    expect((await check(await hs({ jti: longest }))).ok).toBe(true);
+    await kw.tokens.revoke(longest);
+    expect((await check(await hs({ jti: longest }))).ok).toBe(false);
+    expect((await check(await hs({}))).ok).toBe(true); // no jti at all: accepted unless required
+  });
+
   it('requires typ when configured', async () => {
     const { check } = setup({ tokens: { issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], typ: 'at+jwt' }] } });
     expect((await check(await hs({}))).ok).toBe(false);
