@@ -281,6 +281,23 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     await kw.close();
   });
 
+  it('through keyward, a key revoked already stays as it was revoked: a second revocation (a sweep, an incident) keeps its time and reason and sends no event', async () => {
+    const kw = createKeyward({ store });
+    const revoked: string[] = [];
+    kw.on('key.revoked', (e) => { revoked.push(String(e.reason)); });
+    const owner = `twice-${seq++}`;
+    const { record } = await kw.keys.create({ owner });
+    const first = await kw.keys.revoke(record.id, { reason: 'leaked' });
+    const again = await Promise.all([kw.keys.revoke(record.id, { reason: 'other' }), kw.keys.revokeOwner(owner, { reason: 'offboarding' })]);
+    const now = (await kw.keys.get(record.id))!;
+    expect([now.status, now.revokedAt, now.revokedReason]).toEqual(['revoked', first.revokedAt, 'leaked']);
+    expect(again[0].revokedAt).toBe(first.revokedAt);
+    await kw.flushEvents();
+    expect(revoked).toEqual(['leaked']);
+    await expect(kw.keys.revoke('key_nope')).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' });
+    await kw.close();
+  });
+
   it('through keyward, a look-up that read the key before its revocation does not cache it after: the next request is refused', async () => {
     // The store's answers to look-ups wait for a gate, as a network round trip would, after reading the record.
     let open!: () => void;

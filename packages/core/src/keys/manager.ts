@@ -346,11 +346,25 @@ export class KeyManager {
     return toKeyInfo(r);
   }
 
-  /** Revokes a key at once, on this instance and (through invalidation) on every other. */
+  /**
+   * Revokes a key at once, on this instance and (through invalidation) on every other. A key revoked already stays as
+   * it was revoked (its time and reason: an incident's sweep must not turn "leaked" into "other") and no second
+   * `key.revoked` is sent; the other instances are told again all the same.
+   */
   async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.revoke()');
     const now = this.deps.clock();
-    const r = await this.change(id, { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkText(options.reason, 'reason', 500) } : {}) });
+    const patch: KeyPatch = { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkText(options.reason, 'reason', 500) } : {}) };
+    let r: KeyRecord;
+    try {
+      r = await this.change(id, patch, { absent: ['revokedAt'] }); // atomic: a revocation landing meanwhile is kept too
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
+      const current = await this.deps.store.get(checkString(id, 'id'));
+      if (!current) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${shownKeyId(id)}`);
+      await this.invalidate(current);
+      return toKeyInfo(current);
+    }
     this.deps.events.emit({ type: 'key.revoked', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
     return toKeyInfo(r);
   }
