@@ -58,6 +58,8 @@ const JSON_STRING_FIELD = /"([^"\\\r\n]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
+/** Fields of one object written, at most: a request body of 200,000 fields made a 2.7 MB log line. */
+const MAX_FIELDS = 200;
 
 /**
  * Returns a copy of `value` safe to log: credential headers, credential query parameters (in any `path`/`url`/
@@ -139,7 +141,10 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
       // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
       const parameters = QUERY_OBJECTS.has(name.toLowerCase()) || name.toLowerCase() === 'headers';
       // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
-      return Object.fromEntries(Object.entries(source).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
+      const entries = Object.entries(source);
+      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
+      if (entries.length > MAX_FIELDS) Object.defineProperty(out, '[TRUNCATED]', { value: `${entries.length - MAX_FIELDS} more fields`, enumerable: true, writable: true, configurable: true });
+      return out;
     } catch {
       return '[UNREADABLE]';
     }

@@ -33,6 +33,15 @@ describe('sanitize', () => {
     expect(input).toEqual(EXTRA);
   });
 
+  it('writes at most 200 fields of an object, and says how many it left out', () => {
+    const body: Record<string, number> = {};
+    for (let i = 0; i < 200_000; i++) body[`f${i}`] = i;
+    const out = sanitize({ body }) as { body: Record<string, unknown> };
+    expect(Object.keys(out.body)).toHaveLength(201);
+    expect([out.body['f0'], out.body['f199'], out.body['f200'], out.body['[TRUNCATED]']]).toEqual([0, 199, undefined, '199800 more fields']);
+    expect(JSON.stringify(out).length).toBeLessThan(5000);
+  });
+
   it('redacts anything shaped like a keyward key or an Authorization value', async () => {
     const kw = createKeyward();
     const { key } = await kw.keys.create({ owner: 'a' });
