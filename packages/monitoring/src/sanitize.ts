@@ -127,6 +127,12 @@ export function sanitize(value: unknown, redact: RedactOptions = {}): unknown {
       // Logged whole, these would be `{}` (no own fields) or their text: a URL and a query as the strings they stand for,
       // a Map and a WHATWG Headers as objects of their entries, each then redacted as any other.
       if (v instanceof URL || v instanceof URLSearchParams) return walk(v.toString(), name, depth);
+      // An Error's fields are not enumerable: logged as `{}`, what went wrong was lost. Its name, message and code are
+      // written (the message redacted as any text: it may quote a header or a key), not its stack.
+      if (v instanceof Error) {
+        const code = (v as { code?: unknown }).code;
+        return walk({ name: v.name, message: v.message, ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}) }, name, depth);
+      }
       let object = v as Record<string, unknown>;
       if (v instanceof Map || (typeof Headers === 'function' && v instanceof Headers)) {
         object = {};

@@ -33,6 +33,14 @@ describe('sanitize', () => {
     expect(input).toEqual(EXTRA);
   });
 
+  it('writes an Error as its name, message and code, the message redacted', async () => {
+    const kw = createKeyward();
+    const { key } = await kw.keys.create({ owner: 'a' });
+    const error = Object.assign(new TypeError(`upstream refused Authorization: Bearer ${key}`), { code: 'E_UPSTREAM' });
+    expect(sanitize({ error })).toEqual({ error: { name: 'TypeError', message: 'upstream refused Authorization: [REDACTED]', code: 'E_UPSTREAM' } });
+    await kw.close();
+  });
+
   it('writes at most 200 fields of an object, and says how many it left out', () => {
     const body: Record<string, number> = {};
     for (let i = 0; i < 200_000; i++) body[`f${i}`] = i;
