@@ -1,17 +1,5 @@
-import { PassThrough } from 'node:stream';
 import { generateKey } from '@keyward/core';
-import { run } from './program';
-
-async function runIn(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: process.cwd() });
-  return { code, out, err };
-}
+import { runInProcess as runIn } from '../../../test/cli/helpers/in-process';
 
 describe('error lines never echo a credential typed in the wrong place', () => {
   it('redacts a key or a JWT in what commander and the commands echo back', async () => {

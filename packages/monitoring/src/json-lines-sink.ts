@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { fieldsOf, refuseUnknownInput, type KeywardEventType } from '@keyward/core';
-import { checkRedact, redactWithSource, sanitize, type RedactOptions, type SinkSource } from './sanitize';
+import { checkRedact, createSanitizer, redactWithSource, type RedactOptions, type SinkSource } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import type { EventSink } from './pino-sink';
 
@@ -48,7 +48,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   const maxBuffer = options.maxBuffer ?? 10_000;
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
   checkRedact(options.redact);
-  const redact = redactWithSource(options.redact, options.keyward);
+  const clean = createSanitizer(redactWithSource(options.redact, options.keyward)); // its name sets built once, not per line
   const owned = options.path !== undefined;
   const stream: Writable = options.stream ?? createWriteStream(options.path!, { flags: 'a' });
   const types = parseTypes(options.types);
@@ -88,7 +88,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   const sink: JsonLinesSink = {
     write(event, extra) {
       if (types && !types.has(event.type)) return;
-      const line = `${JSON.stringify(sanitize(extra ? { ...event, request: extra } : event, redact))}\n`;
+      const line = `${JSON.stringify(clean(extra ? { ...event, request: extra } : event))}\n`;
       if (failed || stream.destroyed || stream.writableEnded) {
         dropped++;
         return;

@@ -1,5 +1,5 @@
 import { EVENT_TYPES, fieldsOf, optionObject, refuseUnknownInput, type KeywardEvent, type KeywardEventType } from '@keyward/core';
-import { checkRedact, redactWithSource, sanitize, type RedactOptions, type SinkSource } from './sanitize';
+import { checkRedact, createSanitizer, redactWithSource, type RedactOptions, type SinkSource } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 
 /** The part of a pino logger the sink uses (pino ≥ 8, or anything with the same methods). */
@@ -75,12 +75,12 @@ export function pinoSink(options: PinoSinkOptions): EventSink {
     }
   }
   checkRedact(options.redact);
-  const redact = redactWithSource(options.redact, options.keyward);
+  const clean = createSanitizer(redactWithSource(options.redact, options.keyward)); // its name sets built once, not per line
   const levels = { ...DEFAULT_LEVELS, ...options.levels };
   const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
     if (types && !types.has(event.type)) return;
     const level = levels[event.type] ?? 'info';
-    const fields = sanitize(extra ? { event, request: extra } : { event }, redact) as object;
+    const fields = clean(extra ? { event, request: extra } : { event }) as object;
     logger[level](fields, event.type);
   };
   const off = subscribeTo(options.keyward, types, (e) => write(e));

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { fieldsOf, parseDuration, refuseUnknownInput, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
-import { sanitize } from './sanitize';
+import { createSanitizer } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
+
+/** The webhook's sanitiser: default redaction, its name sets built once. */
+const clean = createSanitizer();
 
 /** Options of {@link webhookSink}. */
 export interface WebhookSinkOptions {
@@ -211,7 +214,7 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
         dropped++;
         return;
       }
-      ready.push({ id: randomUUID(), type: event.type, body: JSON.stringify(sanitize(event)), attempt: 0 });
+      ready.push({ id: randomUUID(), type: event.type, body: JSON.stringify(clean(event)), attempt: 0 });
       pump();
     },
     flush() {

@@ -1,19 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { generateKey } from '@keyward/core';
-import { run } from '../program';
-
-function io(cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { io: { stdout, stderr, stdin: new PassThrough(), env: {}, cwd }, out: () => out, err: () => err };
-}
+import { runInProcess } from '../../../../test/cli/helpers/in-process';
 
 describe('keyward scan: text output', () => {
   let dir: string;
@@ -24,11 +13,11 @@ describe('keyward scan: text output', () => {
     const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
     writeFileSync(join(dir, 'a\nfake.txt:1:1  keyward-key  x'), `k=${key}\n`);
     writeFileSync(join(dir, 'b\u001b[2J.txt'), `k=${key}\n`);
-    const t = io(dir);
-    expect(await run(['scan', '--no-progress'], t.io)).toBe(1);
-    expect(t.out().split('\n')).toEqual(['a\\nfake.txt:1:1  keyward-key  x:1:3  keyward-key  ' + `kw_live_…${key.slice(-4)}`, `b\\u001b[2J.txt:1:3  keyward-key  kw_live_…${key.slice(-4)}`, '']);
-    const j = io(dir);
-    expect(await run(['scan', '--json', '--no-progress'], j.io)).toBe(1);
-    expect((JSON.parse(j.out()) as { findings: Array<{ file: string }> }).findings.map((f) => f.file).sort()).toEqual(['a\nfake.txt:1:1  keyward-key  x', 'b\u001b[2J.txt']);
+    const t = await runInProcess(['scan', '--no-progress'], dir);
+    expect(t.code).toBe(1);
+    expect(t.out.split('\n')).toEqual(['a\\nfake.txt:1:1  keyward-key  x:1:3  keyward-key  ' + `kw_live_…${key.slice(-4)}`, `b\\u001b[2J.txt:1:3  keyward-key  kw_live_…${key.slice(-4)}`, '']);
+    const j = await runInProcess(['scan', '--json', '--no-progress'], dir);
+    expect(j.code).toBe(1);
+    expect((JSON.parse(j.out) as { findings: Array<{ file: string }> }).findings.map((f) => f.file).sort()).toEqual(['a\nfake.txt:1:1  keyward-key  x', 'b\u001b[2J.txt']);
   });
 });

@@ -55,9 +55,9 @@ function walk(dir: string, out: string[]): void {
 
 /**
  * The files to scan under `paths` (default the working directory). Inside a git work tree, the files git would track
- * (tracked plus untracked, minus git-ignored ones); elsewhere a walk that never follows symbolic links. A path in `paths`
-that is a symbolic link is followed. `node_modules`
- * and `.git` are always skipped. Paths come back relative to `cwd` when under it.
+ * (tracked plus untracked, minus git-ignored ones); elsewhere a walk that never follows symbolic links. A path in
+ * `paths` that is a symbolic link is followed. `node_modules` and `.git` are always skipped. Paths come back relative
+ * to `cwd` when under it.
  */
 export function listFiles(paths: readonly string[], cwd: string): string[] {
   const seen = new Set<string>();

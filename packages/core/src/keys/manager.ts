@@ -132,6 +132,9 @@ export interface RevokedKeys {
 
 const isDefined = (record: KeyRecord | undefined): boolean => record !== undefined;
 
+/** Whether a store's or this manager's failure carries one of `codes` (a custom store's error may be any object). */
+const hasCode = (error: unknown, ...codes: string[]): boolean => codes.includes((error as { code?: unknown } | null)?.code as string);
+
 /**
  * A rotated key's expiry: the old key's lifetime from `now`. A lifetime longer than `expiresIn` takes (an absolute
  * expiry set more than 100 years after creation, which `expiresAt` allows) is carried as an absolute time, within what
@@ -359,9 +362,8 @@ export class KeyManager {
     try {
       r = await this.change(id, patch, { absent: ['revokedAt'] }); // atomic: a revocation landing meanwhile is kept too
     } catch (error) {
-      if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
-      const current = await this.deps.store.get(checkString(id, 'id'));
-      if (!current) throw new KeywardError('KEY_NOT_FOUND', `no key with id ${shownKeyId(id)}`);
+      if (!hasCode(error, 'KEY_CONFLICT')) throw error;
+      const current = await this.require(id);
       await this.invalidate(current);
       return toKeyInfo(current);
     }
@@ -397,7 +399,7 @@ export class KeyManager {
       try {
         return await this.change(id, patch(), { status: current.status });
       } catch (error) {
-        if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
+        if (!hasCode(error, 'KEY_CONFLICT')) throw error;
       }
     }
     throw new KeywardError('STORE_FAILURE', `key ${id} kept changing; try again`);
@@ -458,7 +460,7 @@ export class KeyManager {
     try {
       previous = await this.change(old.id, patch, { status: 'active', absent: ['rotatedTo', 'graceEndsAt'] });
     } catch (error) {
-      if ((error as { code?: string }).code !== 'KEY_CONFLICT') throw error;
+      if (!hasCode(error, 'KEY_CONFLICT')) throw error;
       await this.revoke(created.record.id, { reason: 'rotation lost to a concurrent change of the old key' }).catch(() => undefined);
       throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it was rotated, revoked or disabled meanwhile`);
     }
@@ -511,7 +513,7 @@ export class KeyManager {
           await this.revoke(r.id, reason !== undefined ? { reason } : {});
           ids.push(r.id);
         } catch (error) {
-          if ((error as { code?: string }).code !== 'KEY_NOT_FOUND') throw error;
+          if (!hasCode(error, 'KEY_NOT_FOUND')) throw error;
         }
       }
     }
@@ -595,8 +597,7 @@ export class KeyManager {
       await this.change(id, patch, { status: 'active' });
       return true;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'KEY_CONFLICT' || code === 'KEY_NOT_FOUND') return false;
+      if (hasCode(error, 'KEY_CONFLICT', 'KEY_NOT_FOUND')) return false;
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { isStorableText } from '../keys/validate';
+import { checkString } from '../keys/validate';
 
 /**
  * Where revoked token ids (`jti`) live until the token would have expired anyway. The memory implementation is in
@@ -23,7 +23,6 @@ export interface RevocationStore {
  * @throws TypeError naming `jti` or `untilMs`
  */
 export function checkRevocation(jti: unknown, untilMs: unknown): void {
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 512) throw new TypeError('keyward: "jti" must be a non-empty string of at most 512 characters');
-  if (!isStorableText(jti)) throw new TypeError('keyward: "jti" must not contain a NUL character or an unpaired surrogate');
+  checkString(jti, 'jti', 512);
   if (typeof untilMs !== 'number' || !Number.isFinite(untilMs)) throw new TypeError('keyward: "untilMs" must be a time in ms since the epoch');
 }
