@@ -331,6 +331,29 @@ describe('sweep racing other changes', () => {
   });
 });
 
+describe('keys.disable and keys.enable', () => {
+  it('a key disabled already keeps its reason and sends no second key.disabled, also when two calls race', async () => {
+    const { kw, events, flush } = setup();
+    const { record } = await kw.keys.create({ owner: 'acme' });
+    const first = await kw.keys.disable(record.id, { reason: 'unpaid invoice' });
+    const again = await kw.keys.disable(record.id, { reason: 'anomaly: RATE_SPIKE' });
+    expect(again).toMatchObject({ status: 'disabled', disabledReason: 'unpaid invoice', updatedAt: first.updatedAt });
+    const other = await kw.keys.create({ owner: 'acme' });
+    await Promise.all([kw.keys.disable(other.record.id, { reason: 'a' }), kw.keys.disable(other.record.id, { reason: 'b' })]);
+    await flush();
+    const disabled = events.filter((e) => e.type === 'key.disabled');
+    expect(disabled.map((e) => [e.keyId, e.reason])).toEqual([[record.id, 'unpaid invoice'], [other.record.id, expect.stringMatching(/^[ab]$/)]]);
+    expect((await kw.keys.get(other.record.id))!.disabledReason).toBe(disabled[1]!.reason);
+    // enable(): once, however often it is called; an active key is left alone.
+    await Promise.all([kw.keys.enable(record.id), kw.keys.enable(record.id)]);
+    await kw.keys.enable(record.id);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.enabled').map((e) => e.keyId)).toEqual([record.id]);
+    expect(await kw.keys.get(record.id)).toMatchObject({ status: 'active' });
+    await kw.close();
+  });
+});
+
 describe('incident response', () => {
   function channel() {
     const published: KeyChange[] = [];

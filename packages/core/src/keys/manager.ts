@@ -371,33 +371,43 @@ export class KeyManager {
     return toKeyInfo(r);
   }
 
-  /** Disables a key until {@link KeyManager.enable}. */
+  /**
+   * Disables a key until {@link KeyManager.enable}. A key disabled already stays as it was disabled (its reason: an
+   * anomaly's automatic suspension must not turn "unpaid invoice" into "anomaly: RATE_SPIKE") and no second
+   * `key.disabled` is sent.
+   */
   async disable(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.disable()');
     const reason = options.reason !== undefined ? checkText(options.reason, 'reason', 500) : undefined;
-    const r = await this.changeUnlessRevoked(id, 'disabled', () => ({ status: 'disabled', updatedAt: this.deps.clock(), ...(reason !== undefined ? { disabledReason: reason } : {}) }));
-    this.deps.events.emit({ type: 'key.disabled', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
+    const { record: r, changed } = await this.changeUnlessRevoked(id, 'disabled', () => ({ status: 'disabled', updatedAt: this.deps.clock(), ...(reason !== undefined ? { disabledReason: reason } : {}) }));
+    if (changed) this.deps.events.emit({ type: 'key.disabled', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
     return toKeyInfo(r);
   }
 
-  /** Enables a disabled key. A revoked key stays revoked. */
+  /** Enables a disabled key. A revoked key stays revoked; an active key is left as it is, and no `key.enabled` is sent. */
   async enable(id: string): Promise<KeyInfo> {
-    const r = await this.changeUnlessRevoked(id, 'enabled', () => ({ status: 'active', disabledReason: undefined, updatedAt: this.deps.clock() }));
-    this.deps.events.emit({ type: 'key.enabled', keyId: r.id, hint: r.hint, owner: r.owner });
+    const { record: r, changed } = await this.changeUnlessRevoked(id, 'enabled', () => ({ status: 'active', disabledReason: undefined, updatedAt: this.deps.clock() }));
+    if (changed) this.deps.events.emit({ type: 'key.enabled', keyId: r.id, hint: r.hint, owner: r.owner });
     return toKeyInfo(r);
   }
 
   /**
    * Changes the status of a key that is not revoked, by a patch conditional on the status it was read with: a
    * revocation that lands meanwhile is never undone (an `enable()` racing a `revoke()` once made a revoked key work
-   * again). Reads and tries again when another change of status came between; a revoked key is refused.
+   * again). Reads and tries again when another change of status came between; a revoked key is refused. A key already
+   * in the status asked for is returned as it is (`changed: false`): of two concurrent calls, one changes it.
    */
-  protected async changeUnlessRevoked(id: string, verb: 'enabled' | 'disabled', patch: () => KeyPatch): Promise<KeyRecord> {
+  protected async changeUnlessRevoked(id: string, verb: 'enabled' | 'disabled', patch: () => KeyPatch): Promise<{ record: KeyRecord; changed: boolean }> {
+    const target = verb === 'enabled' ? 'active' : 'disabled';
     for (let attempt = 0; attempt < STATUS_RETRIES; attempt++) {
       const current = await this.require(id);
       if (current.status === 'revoked') throw new KeywardError('INVALID_ARGUMENT', `key ${id} is revoked and cannot be ${verb}`);
+      if (current.status === target) {
+        await this.invalidate(current); // as revoke() does: the other instances are told again all the same
+        return { record: current, changed: false };
+      }
       try {
-        return await this.change(id, patch(), { status: current.status });
+        return { record: await this.change(id, patch(), { status: current.status }), changed: true };
       } catch (error) {
         if (!hasCode(error, 'KEY_CONFLICT')) throw error;
       }
