@@ -187,6 +187,25 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     expect(await store.update('key_nope', { name: 'x' }, { status: 'active' })).toBeUndefined();
   });
 
+  it('an "equals" condition on notified: the patch lands only while the field holds the value read, and of concurrent claims one wins', async () => {
+    const r = record();
+    await store.create(r);
+    const first = await store.update(r.id, { notified: { idle: T0 } }, { status: 'active', absent: ['notified'] });
+    expect(await errorCodeOf(store.update(r.id, { notified: { idle: T0 + 1 } }, { absent: ['notified'] }))).toBe('KEY_CONFLICT');
+    const read = first!.notified!;
+    const claim = (at: number) => store.update(r.id, { notified: { ...read, expiring: at } }, { status: 'active', equals: { notified: read } });
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((i) => claim(T0 + i)));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as { code?: string }).code).toBe('KEY_CONFLICT');
+    const now = (await store.get(r.id))!.notified!;
+    expect(now.idle).toBe(T0);
+    // The value as now stored meets the condition; another value (a subset, a superset) does not.
+    expect((await store.update(r.id, { name: 'n' }, { equals: { notified: now } }))!.name).toBe('n');
+    expect(await errorCodeOf(store.update(r.id, { name: 'x' }, { equals: { notified: { idle: T0 } } }))).toBe('KEY_CONFLICT');
+    expect(await errorCodeOf(store.update(r.id, { name: 'x' }, { equals: { notified: { ...now, expired: T0 } } }))).toBe('KEY_CONFLICT');
+    expect((await store.get(r.id))!.name).toBe('n');
+  });
+
   it('many concurrent patches of the same field: the record stays whole', async () => {
     const r = record();
     await store.create(r);

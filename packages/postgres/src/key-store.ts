@@ -116,12 +116,21 @@ export class PostgresKeyStore implements KeyStore {
       if (value === undefined) dels.push(field);
       else sets[field] = this.encode(id, field, value);
     }
-    // The condition is part of the UPDATE's WHERE, so it is checked and the patch applied in one statement.
+    // The condition is part of the UPDATE's WHERE, so it is checked and the patch applied in one statement. Each
+    // "equals" field is a plain comparison of the row, which PostgreSQL checks again on a row a concurrent UPDATE
+    // changed meanwhile (written as a NOT EXISTS over jsonb_each, every one of four concurrent claims landed).
+    const values: unknown[] = [id, JSON.stringify(sets), dels, patch.owner ?? null, condition?.status ?? null, [...(condition?.absent ?? [])]];
+    let equals = '';
+    for (const [field, value] of Object.entries(condition?.equals ?? {})) {
+      if (value === undefined) continue;
+      values.push(field, JSON.stringify(value));
+      equals += ` AND data->$${values.length - 1}::text = $${values.length}::jsonb`;
+    }
     const { rows } = await this.pool.query<Row>(
       `UPDATE ${this.table} SET data = (data || $2::jsonb) - $3::text[], owner = COALESCE($4, owner), updated_at = now()
-       WHERE id = $1 AND ($5::text IS NULL OR data->>'status' = $5) AND NOT (data ?| $6::text[])
+       WHERE id = $1 AND ($5::text IS NULL OR data->>'status' = $5) AND NOT (data ?| $6::text[])${equals}
        RETURNING id, hash, owner, data - 'sealed' AS data`,
-      [id, JSON.stringify(sets), dels, patch.owner ?? null, condition?.status ?? null, [...(condition?.absent ?? [])]],
+      values,
     );
     // The change is made: a sealed field that does not open is left out of the answer rather than failing it (see list()).
     if (rows[0]) return this.decode(rows[0], true);

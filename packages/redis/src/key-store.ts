@@ -29,7 +29,8 @@ return 1`);
 
 // KEYS: record, id; with an owner change also old owner index, new owner index.
 // ARGV: id, hash, expected owner ('' when the owner does not change), required status (its stored JSON, '' for any),
-// fields that must be absent (comma-separated, '' for none), n, n field/value pairs, fields to delete.
+// fields that must be absent (comma-separated, '' for none), fields that must hold a value (a JSON object of field to
+// stored value, '' for none), n, n field/value pairs, fields to delete.
 // Returns the record, false (no such key), -1 (changed meanwhile: retry) or -2 (the condition does not hold).
 const UPDATE = script(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then
@@ -43,14 +44,19 @@ if ARGV[5] ~= '' then
     if redis.call('HEXISTS', KEYS[1], field) == 1 then return -2 end
   end
 end
+if ARGV[6] ~= '' then
+  for field, value in pairs(cjson.decode(ARGV[6])) do
+    if redis.call('HGET', KEYS[1], field) ~= value then return -2 end
+  end
+end
 if ARGV[3] ~= '' then
   if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return -1 end
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[4], 0, ARGV[1])
 end
-local n = tonumber(ARGV[6])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + 2 * n)) end
-if #ARGV > 6 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 7 + 2 * n)) end
+local n = tonumber(ARGV[7])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + 2 * n)) end
+if #ARGV > 7 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + 2 * n)) end
 return redis.call('HGETALL', KEYS[1])`);
 
 const DELETE = script(`
@@ -161,6 +167,9 @@ export class RedisKeyStore implements KeyStore {
       if (value === undefined) dels.push(field);
       else sets.push(field, this.encode(id, field, value));
     }
+    // Each value as the store keeps it (JSON; never sealed, see NEVER_SEALED_FIELDS), compared in the script.
+    const expected = Object.entries(condition?.equals ?? {}).filter(([, value]) => value !== undefined);
+    const equals = expected.length === 0 ? '' : JSON.stringify(Object.fromEntries(expected.map(([field, value]) => [field, JSON.stringify(value)])));
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const hash = await this.client.get(this.keys.id(id));
       if (hash === null) return undefined;
@@ -174,7 +183,7 @@ export class RedisKeyStore implements KeyStore {
       }
       const status = condition?.status === undefined ? '' : JSON.stringify(condition.status); // status is never sealed
       const absent = (condition?.absent ?? []).join(',');
-      const reply = await run(this.client, UPDATE, keys, [id, hash, expectedOwner, status, absent, sets.length / 2, ...sets, ...dels]);
+      const reply = await run(this.client, UPDATE, keys, [id, hash, expectedOwner, status, absent, equals, sets.length / 2, ...sets, ...dels]);
       if (reply === -1) continue;
       if (reply === -2) throw new KeywardError('KEY_CONFLICT', `key ${id} changed meanwhile`);
       if (reply === null || reply === undefined) return undefined;

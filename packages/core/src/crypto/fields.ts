@@ -26,8 +26,11 @@ export function openField(encryption: Encryption, recordId: string, field: strin
   return JSON.parse(encryption.open(envelope, fieldAad(recordId, field)));
 }
 
-/** Fields that are indexed or read unencrypted on every request: never sealed. */
-export const NEVER_SEALED_FIELDS: readonly string[] = ['id', 'hash', 'hashVersion', 'owner', 'status'];
+/**
+ * Fields that are indexed, read unencrypted on every request, or compared by a conditional update (`notified`, see
+ * `UpdateCondition.equals`): never sealed.
+ */
+export const NEVER_SEALED_FIELDS: readonly string[] = ['id', 'hash', 'hashVersion', 'owner', 'status', 'notified'];
 
 /**
  * Checks a store's `sealedFields` option and returns the set to seal (`sealed` always included).

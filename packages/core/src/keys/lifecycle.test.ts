@@ -280,6 +280,29 @@ describe('policy: dueForRotation, autoExpire, sweep', () => {
 });
 
 describe('sweep racing other changes', () => {
+  it('two sweeps at once, on one instance or on two sharing a store, send each notice once', async () => {
+    const store = new MemoryKeyStore();
+    const keyPolicy = { expiringLead: '2d', idleAfter: '5d' };
+    const one = setup({ store, keyPolicy, trackLastUsed: 0 });
+    const two = setup({ store, keyPolicy, trackLastUsed: 0, clock: one.clock });
+    const a = await one.kw.keys.create({ owner: 'acme', expiresIn: '8d' });
+    const b = await one.kw.keys.create({ owner: 'acme' });
+    const notices = async () => {
+      await Promise.all([one.flush(), two.flush()]);
+      return [...one.events, ...two.events].filter((e) => ['key.idle', 'key.expiring', 'key.expired'].includes(e.type)).map((e) => `${e.type}:${e.keyId === a.record.id ? 'a' : 'b'}`).sort();
+    };
+    one.clock.advance(6 * DAY); // both idle, and a expiring: first notices, none recorded yet
+    const reports = await Promise.all([one.kw.keys.sweep(), one.kw.keys.sweep(), two.kw.keys.sweep()]);
+    expect(await notices()).toEqual(['key.expiring:a', 'key.idle:a', 'key.idle:b']);
+    expect(reports.flatMap((r) => r.idle).sort()).toEqual([a.record.id, b.record.id].sort());
+    one.events.length = two.events.length = 0;
+    one.clock.advance(2 * DAY); // a expired: a notice on top of those recorded
+    await Promise.all([one.kw.keys.sweep(), two.kw.keys.sweep(), two.kw.keys.sweep()]);
+    expect(await notices()).toEqual(['key.expired:a']);
+    expect((await one.kw.keys.get(a.record.id))!.notified).toEqual({ idle: START, expiring: START + 8 * DAY, expired: START + 8 * DAY });
+    await Promise.all([one.kw.close(), two.kw.close()]);
+  });
+
   /** A store that lets `between` run after a page is read, before the sweep acts on it (another instance's change). */
   function racing(between: (store: MemoryKeyStore) => Promise<void>) {
     const store = new MemoryKeyStore();

@@ -12,7 +12,7 @@ import type { KeyStore, Page, UpdateCondition } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
 import { generateKey, isValidEnv, isWellFormedKey, keyHint, parseKey, type KeyFormat } from './format';
 import type { KeyHasher } from './hash';
-import { toKeyInfo, type KeyInfo, type KeyPatch, type KeyRecord } from './record';
+import { toKeyInfo, type KeyInfo, type KeyNotices, type KeyPatch, type KeyRecord } from './record';
 import { DEFAULT_KEY_POLICY, effectiveExpiry, type KeyPolicy } from './policy';
 import { checkObject, checkScopes, checkString, checkText, MAX_METADATA_BYTES, MAX_OWNER, MAX_TIME, shownKeyId, toTime } from './validate';
 import { importedIdentity, type ImportKeyInput } from './import';
@@ -564,12 +564,12 @@ export class KeyManager {
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock();
-    const { events, store } = this.deps;
+    const { events } = this.deps;
     const report = { scanned: 0, expiring: [] as string[], expired: [] as string[], idle: [] as string[], revoked: [] as string[] };
     for await (const r of this.records(undefined)) {
       report.scanned++;
       const notified = { ...(r.notified ?? {}) };
-      let noticed = false;
+      const notices: Array<() => void> = [];
       const base = { keyId: r.id, hint: r.hint, owner: r.owner };
       for (const a of sweepActions(r, now, this.policy)) {
         // Both changes are made only while the key is still active, as the page read it: a revocation that landed
@@ -585,20 +585,39 @@ export class KeyManager {
         if (a.kind === 'expired' && a.byAge && !(await this.changeIfActive(r.id, { expiresAt: a.at, updatedAt: now }))) break;
         const type = a.kind === 'idle' ? 'key.idle' : a.kind === 'expired' ? 'key.expired' : 'key.expiring';
         if (!events.wants(type)) continue; // not recorded as sent: a later sweep tells whoever listens then
-        noticed = true;
         if (a.kind === 'idle') {
           notified.idle = a.since;
-          events.emit({ type, ...base, data: { lastUsedAt: new Date(a.since).toISOString(), idleAfterMs: this.policy.idleAfterMs } });
-          report.idle.push(r.id);
+          notices.push(() => {
+            events.emit({ type, ...base, data: { lastUsedAt: new Date(a.since).toISOString(), idleAfterMs: this.policy.idleAfterMs } });
+            report.idle.push(r.id);
+          });
         } else {
           notified[a.kind] = a.at;
-          events.emit({ type, ...base, reason: a.byAge ? 'MAX_AGE' : 'EXPIRES_AT', data: { expiresAt: new Date(a.at).toISOString() } });
-          report[a.kind].push(r.id);
+          notices.push(() => {
+            events.emit({ type, ...base, reason: a.byAge ? 'MAX_AGE' : 'EXPIRES_AT', data: { expiresAt: new Date(a.at).toISOString() } });
+            report[a.kind].push(r.id);
+          });
         }
       }
-      if (noticed) await store.update(r.id, { notified });
+      // Sent only once recorded as sent, and recorded only if no other sweep (here or on another instance) recorded a
+      // notice of this key since the page was read: of two sweeps at once, one sends each notice.
+      if (notices.length > 0 && (await this.recordNotices(r, notified))) for (const send of notices) send();
     }
     return report;
+  }
+
+  /**
+   * Records `notified` on a key still active whose notices are still as `read` had them: false, changing nothing, when
+   * another sweep recorded some since, or the key changed status or was deleted meanwhile.
+   */
+  private async recordNotices(read: KeyRecord, notified: KeyNotices): Promise<boolean> {
+    const condition: UpdateCondition = read.notified === undefined ? { status: 'active', absent: ['notified'] } : { status: 'active', equals: { notified: read.notified } };
+    try {
+      return (await this.deps.store.update(read.id, { notified }, condition)) !== undefined;
+    } catch (error) {
+      if (hasCode(error, 'KEY_CONFLICT')) return false;
+      throw error;
+    }
   }
 
   /** Patches a key only if it is still active: false, changing nothing, when it changed status or was deleted meanwhile. */

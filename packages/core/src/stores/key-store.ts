@@ -1,4 +1,5 @@
-import type { KeyPatch, KeyRecord, KeyStatus } from '../keys/record';
+import { isDeepStrictEqual } from 'node:util';
+import type { KeyNotices, KeyPatch, KeyRecord, KeyStatus } from '../keys/record';
 
 /** A page request. */
 export interface PageQuery {
@@ -50,13 +51,21 @@ export interface UpdateCondition {
   readonly status?: KeyStatus;
   /** These fields must be absent from the record. */
   readonly absent?: readonly (keyof KeyRecord)[];
+  /**
+   * These fields must hold these values, as read from this store (a JSON value compared as the store keeps it). How
+   * `keys.sweep()` records a notice as sent only if no other sweep recorded one since it read the key, so two sweeps
+   * running at once send it once. A field given as `undefined` is not checked (list it in `absent` instead). Only
+   * fields no store encrypts at rest (`notified` is never sealed).
+   */
+  readonly equals?: { readonly notified?: Readonly<KeyNotices> };
 }
 
 /** True when `record` meets `condition` (none: always). */
 export function meetsCondition(record: KeyRecord, condition: UpdateCondition | undefined): boolean {
   if (condition === undefined) return true;
   if (condition.status !== undefined && record.status !== condition.status) return false;
-  return (condition.absent ?? []).every((field) => record[field] === undefined);
+  if (!(condition.absent ?? []).every((field) => record[field] === undefined)) return false;
+  return Object.entries(condition.equals ?? {}).every(([field, value]) => value === undefined || isDeepStrictEqual(record[field as keyof KeyRecord], value));
 }
 
 /** Applies a {@link KeyPatch} to a record, returning a new record. */
