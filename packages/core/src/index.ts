@@ -27,7 +27,7 @@ export { isCredentialName, redactCredentials, redactHeaders, redactQuery, REDACT
 export { KeyManager, type CreateKeyInput, type CreatedKey, type UpdateKeyInput, type KeyManagerDeps } from './keys/manager';
 export { generateKey, parseKey, checksum, keyHint, isKeyShaped, keywardKeysIn, looksLikeKeywardKey, randomLength, CHECKSUM_LENGTH, type KeyFormat, type ParsedKey } from './keys/format';
 export { isStorableText, shownKeyId } from './keys/validate';
-export { createKeyHasher, sha256Hex, type KeyHasher } from './keys/hash';
+export { createKeyHasher, sha256Hex, type KeyHasher, type KeyLookup } from './keys/hash';
 export { toKeyInfo, type KeyRecord, type KeyInfo, type KeyPatch, type KeyStatus, type HashVersion } from './keys/record';
 export { principalOf, keyStatus } from './keys/authenticator';
 export type { RotateKeyOptions, RotatedKey, RevokedKeys } from './keys/manager';

@@ -103,7 +103,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const events = new EventBus(clock, options.onListenerError ?? ((error) => process.emitWarning(`keyward: an event listener failed: ${error instanceof Error ? error.message : 'unknown error'}`, { code: 'KEYWARD_LISTENER_ERROR' })));
   const cache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const idCache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
-  const hasher = createKeyHasher(config.pepper);
+  const hasher = createKeyHasher(config.pepper, config.previousPeppers);
   // A change whose publish failed (a Redis blip) is published again until it goes through, not lost.
   const invalidation = options.invalidation ? new RetryingChannel(options.invalidation) : undefined;
   const keys = new KeyManager({

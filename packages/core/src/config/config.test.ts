@@ -54,6 +54,12 @@ describe('options', () => {
     [{ invalidation: null }, '"invalidation"'],
     [{ header: false, bearer: false }, '"header", "bearer"'],
     [{ pepper: '' }, '"pepper"'],
+    [{ pepper: { current: '' } }, '"pepper.current"'],
+    [{ pepper: { previous: ['p'.repeat(40)] } }, 'keyward: option "pepper.current" must be a non-empty string'],
+    [{ pepper: { current: 'p'.repeat(40), previous: 'q'.repeat(40) } }, 'keyward: option "pepper.previous" must be an array of non-empty strings'],
+    [{ pepper: { current: 'p'.repeat(40), previous: [''] } }, '"pepper.previous"'],
+    [{ pepper: { current: 'p'.repeat(40), previuos: ['q'.repeat(40)] } }, 'option "pepper" has an unknown field "previuos"'],
+    [{ environment: { KEYWARD_PEPPER_PREVIOUS: 'q'.repeat(40) } }, 'keyward: KEYWARD_PEPPER_PREVIOUS needs a current pepper too'],
     [{ onListenerError: 'log' }, 'keyward: option "onListenerError" must be a function'],
     [{ environment: 'production' }, 'keyward: option "environment" must be an object of environment variables'],
   ])('refuses %p with a TypeError naming %s', (options, name) => {
@@ -71,6 +77,16 @@ describe('options', () => {
   it('reads the pepper from the environment or a file, and warns when it is short', () => {
     expect(parseOptions({ environment: { KEYWARD_PEPPER: 'e'.repeat(40) } }).pepper).toBe('e'.repeat(40));
     expect(() => parseOptions({ environment: { KEYWARD_PEPPER_FILE: '/nonexistent/pepper' } })).toThrow(/KEYWARD_PEPPER_FILE/);
+  });
+
+  it('reads previous peppers from the option or KEYWARD_PEPPER_PREVIOUS (comma- or newline-separated), without the current one', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(40)) as [string, string, string];
+    expect(parseOptions({ pepper: { current: a, previous: [b, a, c, b] } })).toMatchObject({ pepper: a, previousPeppers: [b, c] });
+    expect(parseOptions({ environment: { KEYWARD_PEPPER: a, KEYWARD_PEPPER_PREVIOUS: `${b},${c}\n` } })).toMatchObject({ pepper: a, previousPeppers: [b, c] });
+    expect(parseOptions({ pepper: a })).toMatchObject({ pepper: a, previousPeppers: [] });
+    // No pepper in a message: a misplaced one is refused by the name of its option.
+    const error = (() => { try { parseOptions({ pepper: { current: a, previous: b } as never }); } catch (e) { return e as Error; } return undefined; })();
+    expect(error?.message).not.toContain(b);
   });
 
   it('parses durations', () => {

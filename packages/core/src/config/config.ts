@@ -22,6 +22,8 @@ export interface KeywardConfig {
   readonly env: string;
   readonly randomBits: number;
   readonly pepper: string | undefined;
+  /** Peppers keys may still be stored under (`pepper.previous`, `KEYWARD_PEPPER_PREVIOUS`), newest first. */
+  readonly previousPeppers: readonly string[];
   readonly extraction: ExtractionConfig;
   readonly realm: string;
   readonly cache: { readonly max: number; readonly ttlMs: number };
@@ -79,6 +81,40 @@ function pathMatcher(p: unknown, i: number): (path: string) => boolean {
   return (path) => path === p;
 }
 
+const PEPPER_FIELDS = fieldsOf<Exclude<KeywardOptions['pepper'], string | undefined>>({ current: true, previous: true });
+
+/**
+ * The `pepper` option: a string, or `{ current, previous }` while keys stored under older peppers are rotated. Without
+ * it, `KEYWARD_PEPPER` (or `KEYWARD_PEPPER_FILE`) and `KEYWARD_PEPPER_PREVIOUS` (or its `_FILE`; comma- or
+ * newline-separated). Never shows a pepper in a message.
+ */
+function parsePepper(option: KeywardOptions['pepper'], env: NodeJS.ProcessEnv): { pepper: string | undefined; previousPeppers: string[] } {
+  let pepper: string | undefined;
+  let previous: string[];
+  let previousName: string;
+  if (typeof option === 'object' && option !== null) {
+    refuseUnknownFields(option, PEPPER_FIELDS, 'pepper');
+    pepper = readSecret(option.current, 'KEYWARD_PEPPER', 'pepper.current', {});
+    if (pepper === undefined) throw new TypeError('keyward: option "pepper.current" must be a non-empty string');
+    const list: unknown = option.previous ?? [];
+    if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p.length === 0)) throw new TypeError('keyward: option "pepper.previous" must be an array of non-empty strings');
+    previous = list as string[];
+    previousName = 'option "pepper.previous"';
+  } else {
+    pepper = readSecret(option, 'KEYWARD_PEPPER', 'pepper', env);
+    const text = readSecret(undefined, 'KEYWARD_PEPPER_PREVIOUS', 'pepper.previous', env);
+    previous = text === undefined ? [] : text.split(/\r?\n|,/).filter((p) => p.length > 0);
+    previousName = 'KEYWARD_PEPPER_PREVIOUS';
+  }
+  if (previous.length > 0 && pepper === undefined) {
+    throw new TypeError(`keyward: ${previousName} needs a current pepper too ("pepper.current", or KEYWARD_PEPPER): new keys are hashed with it`);
+  }
+  if (pepper !== undefined && Buffer.byteLength(pepper) < 32) {
+    warnOnce('KEYWARD_SHORT_PEPPER', 'keyward: the key-hashing pepper is shorter than 32 bytes; generate one with `keyward secret`.');
+  }
+  return { pepper, previousPeppers: [...new Set(previous)].filter((p) => p !== pepper) };
+}
+
 /**
  * Parses {@link KeywardOptions} once into a fully defaulted config. Never mutates the input.
  *
@@ -99,10 +135,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   const randomBits = options.randomBits ?? 192;
   if (!Number.isInteger(randomBits) || randomBits < 128 || randomBits > 512) throw new TypeError('keyward: option "randomBits" must be an integer from 128 to 512');
 
-  const pepper = readSecret(options.pepper, 'KEYWARD_PEPPER', 'pepper', env);
-  if (pepper !== undefined && Buffer.byteLength(pepper) < 32) {
-    warnOnce('KEYWARD_SHORT_PEPPER', 'keyward: the key-hashing pepper is shorter than 32 bytes; generate one with `keyward secret`.');
-  }
+  const { pepper, previousPeppers } = parsePepper(options.pepper, env);
 
   let header: string | false = 'x-api-key';
   if (options.header !== undefined) {
@@ -174,6 +207,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
     env: defaultEnv,
     randomBits,
     pepper,
+    previousPeppers,
     extraction: { header, schemes, queryParam, maxLength },
     realm,
     cache,

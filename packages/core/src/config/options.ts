@@ -25,9 +25,17 @@ export interface KeywardOptions extends FeatureOptions {
   randomBits?: number;
   /**
    * HMAC pepper for key hashes. Default: `KEYWARD_PEPPER`, or the file named by `KEYWARD_PEPPER_FILE`; without one,
-   * keys are stored as SHA-256. Under 32 bytes warns.
+   * keys are stored as SHA-256. Under 32 bytes warns. To change it, give `{ current, previous: [old] }` (or set
+   * `KEYWARD_PEPPER_PREVIOUS`, comma-separated): new keys are hashed with `current`, and keys stored under a previous
+   * pepper still authenticate, each reported once per instance by a `key.expiring` event with reason
+   * `PREVIOUS_PEPPER` (and one process warning) until it is rotated; then drop the old pepper.
+   *
+   * @example
+   * ```ts
+   * createKeyward({ pepper: { current: process.env.NEW_PEPPER!, previous: [process.env.OLD_PEPPER!] } });
+   * ```
    */
-  pepper?: string;
+  pepper?: string | { current: string; previous?: readonly string[] };
   /** API key header name (default `x-api-key`); `false` to accept keys only in `Authorization`. */
   header?: string | false;
   /** Accept `Authorization: Bearer <key or token>` (default true). */

@@ -598,6 +598,48 @@ describe('lifecycle options', () => {
   });
 });
 
+describe('changing the pepper', () => {
+  const OLD = 'o'.repeat(40);
+  const NEW = 'n'.repeat(40);
+
+  it('keys stored under a previous pepper still work, are reported once as PREVIOUS_PEPPER, and rotate onto the current one', async () => {
+    const store = new MemoryKeyStore();
+    const before = setup({ store, pepper: OLD });
+    const old = await before.kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    await before.kw.close();
+    // Only the new pepper: every key stored before is refused (what "previous" is for).
+    const bare = setup({ store, pepper: NEW });
+    expect(await bare.call(old.key)).toMatchObject({ ok: false, code: 'CREDENTIALS_INVALID' });
+    await bare.kw.close();
+
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const during = setup({ store, pepper: { current: NEW, previous: [OLD] }, cache: false });
+      for (let i = 0; i < 3; i++) expect((await during.call(old.key)).ok).toBe(true);
+      const fresh = await during.kw.keys.create({ owner: 'acme' });
+      expect((await during.call(fresh.key)).ok).toBe(true);
+      await during.flush();
+      await new Promise((r) => setImmediate(r));
+      const stale = during.events.filter((e) => e.reason === 'PREVIOUS_PEPPER');
+      expect(stale).toEqual([expect.objectContaining({ type: 'key.expiring', keyId: old.record.id, hint: old.record.hint, owner: 'acme' })]);
+      const warned = warn.mock.calls.filter(([, o]) => (o as { code?: string } | undefined)?.code === 'KEYWARD_PREVIOUS_PEPPER').map(([message]) => String(message));
+      expect(warned).toEqual([expect.stringContaining(old.record.id)]);
+      const text = JSON.stringify([during.events, warned]);
+      for (const secret of [OLD, NEW, old.key]) expect(text).not.toContain(secret);
+      const rotated = await during.kw.keys.rotate(old.record.id, { gracePeriod: 0 });
+      await during.kw.close();
+
+      // The old pepper dropped: the rotated key and the keys created meanwhile work.
+      const after = setup({ store, pepper: NEW });
+      expect((await after.call(rotated.key)).ok).toBe(true);
+      expect((await after.call(fresh.key)).ok).toBe(true);
+      await after.kw.close();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('the look-up cache', () => {
   it('answers a peppered key and a legacy SHA-256 record from the cache, and drops each by id when it changes', async () => {
     const { kw, call } = setup({ pepper: 'p'.repeat(40), legacyKeys: true });

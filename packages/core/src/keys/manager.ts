@@ -7,6 +7,7 @@ import type { LruCache } from '../util/lru';
 import { MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { sha256 } from '../util/digest';
 import { isPromise } from '../util/maybe';
+import { warnOnce } from '../util/warn';
 import { inGoodStanding } from './authenticator';
 import type { KeyStore, Page, UpdateCondition } from '../stores/key-store';
 import type { InvalidationChannel } from '../stores/invalidation';
@@ -678,16 +679,33 @@ export class KeyManager {
   async findInStore(presented: string): Promise<KeyRecord | undefined> {
     const { hasher, cache, store } = this.deps;
     const generation = this.generation;
-    for (const version of hasher.lookupVersions) {
-      const hash = hasher.hash(presented, version);
+    for (const lookup of hasher.lookups) {
+      const hash = lookup.hash(presented);
       const record = await store.findByHash(hash);
-      if (record && record.hashVersion === version && safeHashEqual(record.hash, hash)) {
+      if (record && record.hashVersion === lookup.version && safeHashEqual(record.hash, hash)) {
         // Not cached when an invalidation came while the store answered: the record may predate it (see generation).
         if (generation === this.generation && (record.legacy === true || this.isWellFormed(presented))) cache.set(cacheKeyOf(presented), record); // see cached()
+        if (lookup.previousPepper) this.previousPepperUsed(record);
         return record;
       }
     }
     return undefined;
+  }
+
+  /** Key ids already reported as stored under a previous pepper (bounded: cleared past 10,000). */
+  private readonly stalePeppers = new Set<string>();
+
+  /**
+   * Reports, once per key and instance, a key found under a previous pepper (`pepper.previous`): a `key.expiring`
+   * event with reason `PREVIOUS_PEPPER`, and one process warning naming the key's id. It works now, and stops working
+   * when that pepper is dropped unless it is rotated first. Never names a pepper or a hash.
+   */
+  private previousPepperUsed(record: KeyRecord): void {
+    if (this.stalePeppers.has(record.id)) return;
+    if (this.stalePeppers.size >= 10_000) this.stalePeppers.clear();
+    this.stalePeppers.add(record.id);
+    warnOnce('KEYWARD_PREVIOUS_PEPPER', `keyward: key ${record.id} (and maybe others) is stored under a previous pepper ("pepper.previous"); rotate such keys (key.expiring events with reason PREVIOUS_PEPPER name them) before dropping that pepper, or they will be refused.`);
+    this.deps.events.emit({ type: 'key.expiring', keyId: record.id, hint: record.hint, owner: record.owner, reason: 'PREVIOUS_PEPPER' });
   }
 
   /**
