@@ -16,6 +16,7 @@ import { looksLikeJwt } from './shape';
 import { redactCredentials } from '../events/redact';
 import { checkString, toTime } from '../keys/validate';
 import { MemoryRevocationStore } from './memory-revocation-store';
+import { MAX_DURATION_MS } from '../util/duration';
 import { isPromise } from '../util/maybe';
 import type { KeyRecord } from '../keys/record';
 import type { Principal, ResponseHeaders } from '../model';
@@ -120,7 +121,8 @@ export interface TokenApi {
   verify(token: string): Promise<VerifiedToken | TokenFailure>;
   /**
    * Revokes a token id until `until` (Date or ms; default now + `tokens.revocationTtl`, or the longest a token can
-   * live when that is longer: `signing.maxTtl`, an issuer's `maxTokenAge`) — give the token's `exp` so the entry lives
+   * live when that is longer: `signing.maxTtl`, an issuer's `maxTokenAge`; 100 years — for good — while a trusted
+   * issuer has no `maxTokenAge`, since its tokens may live any length of time) — give the token's `exp` so the entry lives
    * exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as long as a token
    * past its `exp` is still accepted. Emits `token.revoked`.
    */
@@ -189,7 +191,10 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const revocationGraceMs = Math.max(0, ...[...config.issuers.values()].map((i) => i.clockTolerance * 1000));
   // revoke(jti) without `until` keeps the id as long as a token can live here (signing.maxTtl, an issuer's
   // maxTokenAge), when that is longer than revocationTtl: a shorter entry let a revoked token work again before its exp.
-  const defaultRevocationMs = Math.max(config.revocationTtlMs, signing?.maxTtlMs ?? 0, ...[...config.issuers.values()].map((i) => (i.maxTokenAge ?? 0) * 1000));
+  // A trusted issuer without maxTokenAge accepts tokens of any lifetime (an `exp` years ahead, or none): its ids are
+  // kept for good (100 years), since any shorter default let a revoked token of it work again.
+  const unboundedIssuer = [...config.issuers].some(([iss, i]) => iss !== signing?.issuer && i.maxTokenAge === undefined);
+  const defaultRevocationMs = unboundedIssuer ? MAX_DURATION_MS : Math.max(config.revocationTtlMs, signing?.maxTtlMs ?? 0, ...[...config.issuers.values()].map((i) => (i.maxTokenAge ?? 0) * 1000));
 
   /**
    * A token this instance exchanged for an API key (its own issuer, a `client_id` claim naming the key) acts as that

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createKeyward, manualClock, type EndpointRequest, type KeywardEvent } from '../index';
 
 const T0 = Date.parse('2026-05-01T12:00:00Z');
@@ -273,6 +273,25 @@ describe('revoke(jti) without the token\'s expiry', () => {
     expect(await kw.tokens.isRevoked(long.jti)).toBe(true);
     clock.advance(6 * 86_400_000); // past the token's exp: the entry may go
     expect(await kw.tokens.isRevoked(long.jti)).toBe(false);
+    await kw.close();
+  });
+
+  it('keeps it for good when a trusted issuer has no maxTokenAge: its tokens may live any length of time', async () => {
+    const clock = manualClock(T0);
+    const ISS = 'https://idp.example';
+    const kw = createKeyward({ clock, tokens: { revocationTtl: '1h', issuers: [{ issuer: ISS, audience: 'api', secret: HS, algorithms: ['HS256'] }] } });
+    const token = await new SignJWT({ sub: 'svc', jti: 'ext-1' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISS).setAudience('api').setIssuedAt(T0 / 1000).setExpirationTime(T0 / 1000 + 365 * 86_400).sign(new TextEncoder().encode(HS));
+    const verdict = async () => {
+      const r = await kw.tokens.verify(token);
+      return 'principal' in r ? 'valid' : r.code;
+    };
+    expect(await verdict()).toBe('valid');
+    await kw.tokens.revoke('ext-1');
+    expect(await verdict()).toBe('TOKEN_INVALID');
+    clock.advance(30 * 86_400_000); // past revocationTtl and the 24-hour default, within the token's year
+    expect(await verdict()).toBe('TOKEN_INVALID');
+    clock.advance(364 * 86_400_000); // past its exp too: still revoked (no shorter bound is known)
+    expect(await kw.tokens.isRevoked('ext-1')).toBe(true);
     await kw.close();
   });
 });

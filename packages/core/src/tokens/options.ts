@@ -150,7 +150,8 @@ export interface TokenOptions {
   revocationStore?: RevocationStore;
   /**
    * How long a revocation is kept when `revoke()` is not told the token's expiry (default `'24h'`); never less than a
-   * token can live here (`signing.maxTtl`, an issuer's `maxTokenAge`), so a revoked token does not work again before its `exp`.
+   * token can live here (`signing.maxTtl`, an issuer's `maxTokenAge`), so a revoked token does not work again before its `exp`;
+   * 100 years (for good) while a trusted issuer has no `maxTokenAge`, whose tokens may live any length of time.
    */
   revocationTtl?: number | string;
   /**
