@@ -315,5 +315,17 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect([json.status, json.body.error]).toEqual([400, 'invalid_request']);
       await kw.close();
     });
+
+    it('reads an empty Authorization header as none: client_secret_post with it gets its token, Basic with body credentials is still refused', async () => {
+      const { app, kw, key, id } = await tokenApp(createApp.urlencoded({ extended: false }));
+      const post = `grant_type=client_credentials&client_id=${id}&client_secret=${key}`;
+      const res = await request(app).post('/oauth/token').type('form').set('Authorization', '').send(post);
+      expect([res.status, res.body.scope]).toEqual([200, 'docs:read']);
+      const none = await request(app).post('/oauth/token').type('form').set('Authorization', '').send('grant_type=client_credentials');
+      expect([none.status, none.body.error, none.body.error_description]).toEqual([401, 'invalid_client', 'Client authentication is required.']);
+      const both = await request(app).post('/oauth/token').type('form').auth(id, key).send(post);
+      expect([both.status, both.body.error]).toEqual([400, 'invalid_request']);
+      await kw.close();
+    });
   });
 });

@@ -213,8 +213,11 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     if (grant === undefined || grant === '') return fail('invalid_request', 'The grant_type parameter is missing.');
     if (grant !== 'client_credentials') return fail('unsupported_grant_type', 'Only the client_credentials grant is supported.');
 
-    const auth = header(request, 'authorization');
-    if (auth === null) return fail('invalid_request', 'The Authorization header was sent more than once.');
+    const sent = header(request, 'authorization');
+    if (sent === null) return fail('invalid_request', 'The Authorization header was sent more than once.');
+    // An empty `Authorization:` (some HTTP clients send one when given no credentials) authenticates no one: it is no
+    // header, so client_secret_post beside it is the one client authentication, not a second.
+    const auth = sent === undefined || sent.trim() === '' ? undefined : sent;
     let clientId: string | undefined;
     let secret: string | undefined;
     if (auth !== undefined) {

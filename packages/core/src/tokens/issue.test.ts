@@ -257,6 +257,25 @@ describe('client-credentials exchange', () => {
   });
 });
 
+describe('an empty Authorization header at the token endpoint', () => {
+  it('is no header: client_secret_post beside it is one client authentication, and without credentials none (not a failed one)', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, authFailures: { max: 1, window: '1m', block: '1m' }, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: HS, kid: 'hs' }] } } });
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'] });
+    const endpoint = kw.tokens.endpoint();
+    for (const authorization of ['', ' \t']) {
+      const res = await endpoint({ ...form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`, { authorization }), remoteAddress: '192.0.2.1' });
+      expect([res.status, JSON.parse(String(res.body)).scope]).toEqual([200, 'a:b']);
+      const none = await endpoint({ ...form('grant_type=client_credentials', { authorization }), remoteAddress: '192.0.2.1' });
+      expect([none.status, JSON.parse(String(none.body)).error_description]).toEqual([401, 'Client authentication is required.']);
+    }
+    // none of these counted as a failed authentication (one would have blocked the address)
+    const after = await endpoint({ ...form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`), remoteAddress: '192.0.2.1' });
+    expect(after.status).toBe(200);
+    await kw.close();
+  });
+});
+
 describe('revoke(jti) without the token\'s expiry', () => {
   it('keeps the id as long as a token can live (signing.maxTtl), not just revocationTtl: a revoked token never works again before its exp', async () => {
     const clock = manualClock(T0);
