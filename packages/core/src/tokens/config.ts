@@ -73,7 +73,7 @@ const ISSUER_FIELDS = fieldsOf<TrustedIssuerOptions>({
   issuer: true, audience: true, secret: true, secretEnv: true, publicKey: true, publicKeyEnv: true, jwks: true, jwksUri: true, jwksCache: true,
   algorithms: true, typ: true, requireExp: true, maxTokenAge: true, clockTolerance: true, requiredClaims: true, claims: true,
 });
-const JWKS_CACHE_FIELDS = fieldsOf<RemoteJwksOptions>({ maxAge: true, cooldown: true, timeout: true, staleIfError: true });
+const JWKS_CACHE_FIELDS = fieldsOf<RemoteJwksOptions>({ maxAge: true, cooldown: true, timeout: true, staleIfError: true, maxBytes: true });
 const CLAIM_FIELDS = fieldsOf<ClaimMappingOptions>({ scopes: true, owner: true, plan: true, metadata: true });
 const SIGNING_FIELDS = fieldsOf<SigningOptions>({ issuer: true, audience: true, keys: true, ttl: true, maxTtl: true, typ: true, exchangeTtl: true, claims: true, clockTolerance: true });
 const SIGNING_KEY_FIELDS = fieldsOf<SigningKeyOptions>({ kid: true, alg: true, privateKey: true, privateKeyEnv: true, secret: true, secretEnv: true });
@@ -178,11 +178,16 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
     // warning), so every token of the issuer would be refused; a longer wait than a minute holds requests up anyway.
     const timeoutMs = Math.ceil(parseDuration(c['timeout'] ?? '5s', `${option}.jwksCache.timeout`));
     if (timeoutMs < 1 || timeoutMs > 60_000) throw new TypeError(`keyward: option "${option}.jwksCache.timeout" must be from 1 ms to 1 min`);
+    const maxBytes = c['maxBytes'] ?? 512 * 1024;
+    if (typeof maxBytes !== 'number' || !Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > 16 * 1024 * 1024) {
+      throw new TypeError(`keyward: option "${option}.jwksCache.maxBytes" must be a whole number of bytes from 1024 (1 KiB) to 16777216 (16 MiB)`);
+    }
     key = {
       url,
       cacheMaxAgeMs: parseDuration(c['maxAge'] ?? '10m', `${option}.jwksCache.maxAge`),
       cooldownMs: parseDuration(c['cooldown'] ?? '30s', `${option}.jwksCache.cooldown`),
       timeoutMs,
+      maxBytes,
       staleIfErrorMs: parseDuration(c['staleIfError'] ?? '1h', `${option}.jwksCache.staleIfError`),
     };
   }

@@ -32,8 +32,14 @@ export interface RemoteJwksOptions {
   maxAge?: number | string;
   /** Least time between two fetches, e.g. when an unknown `kid` arrives (default `'30s'`). */
   cooldown?: number | string;
-  /** Fetch timeout, from 1 ms to 1 min (default `'5s'`). */
+  /** Fetch timeout, from 1 ms to 1 min (default `'5s'`): the whole fetch, the body's last byte included. */
   timeout?: number | string;
+  /**
+   * Largest key set body read, in bytes, from 1024 to 16 MiB (default 512 KiB; a provider's set is a few KiB). A larger
+   * body is dropped as soon as it passes the bound (or at once when its `Content-Length` does) and counts as a failed
+   * fetch, so a hostile or broken provider cannot make the process buffer gigabytes.
+   */
+  maxBytes?: number;
   /**
    * How long past `maxAge` the last key set fetched still verifies tokens while the set cannot be fetched (default
    * `'1h'`; `0`: refuse every token once `maxAge` has passed). A failed fetch is retried after `cooldown`, not sooner.

@@ -14,13 +14,29 @@ const AUD = 'api://docs';
 async function provider() {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const state = { mode: 'ok' as 'ok' | 'down' | 'hang', fetches: 0 };
+  const state = { mode: 'ok' as 'ok' | 'down' | 'hang' | 'padded' | 'endless' | 'dribble', fetches: 0, padding: 0, sent: 0 };
   const hanging = new Set<import('node:http').ServerResponse>();
   const server: Server = createServer((_req, res) => {
     state.fetches++;
     if (state.mode === 'hang') return void hanging.add(res);
     if (state.mode === 'down') return void res.writeHead(503).end('maintenance: db password hunter2');
     res.setHeader('Content-Type', 'application/json');
+    if (state.mode === 'padded') return void res.end(JSON.stringify({ keys: [jwk], padding: 'x'.repeat(state.padding) })); // a valid set, only large
+    if (state.mode === 'endless' || state.mode === 'dribble') {
+      // A body that never ends: as fast as the socket takes it, or one byte every 20 ms.
+      hanging.add(res);
+      const chunk = state.mode === 'endless' ? Buffer.alloc(64 * 1024, 0x20) : Buffer.from(' ');
+      res.write('{"keys":[');
+      const more = () => {
+        if (res.destroyed) return;
+        state.sent += chunk.length;
+        if (state.mode === 'dribble') return void res.write(chunk, () => setTimeout(more, 20));
+        if (res.write(chunk)) setImmediate(more);
+        else res.once('drain', more);
+      };
+      res.on('error', () => {});
+      return more();
+    }
     res.end(JSON.stringify({ keys: [jwk] }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -143,6 +159,61 @@ describe('remote JWKS while the identity provider is down', () => {
       expect(idp.state.fetches).toBe(2);
       for (let i = 0; i < 3; i++) expect(await check(token)).toBe(200);
       expect(idp.state.fetches).toBe(2);
+      expect(await unavailable()).toBe(1);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('refuses a key set larger than jwksCache.maxBytes (default 512 KiB) without reading it all: a hostile provider cannot fill the memory', async () => {
+    const idp = await provider();
+    const { kw, clock, check, unavailable } = await instance(idp.url, { cooldown: '30s', timeout: '1m' });
+    try {
+      const token = await idp.sign();
+      idp.state.mode = 'padded';
+      idp.state.padding = 8 * 1024 * 1024; // a valid key set of 8 MiB
+      expect(await check(token)).toBe(401);
+      expect(await unavailable()).toBe(1);
+      idp.state.mode = 'endless'; // no length announced, and no end: read up to the bound, then the connection is dropped
+      clock.advance(30_000);
+      expect(await check(token)).toBe(401);
+      expect(await unavailable()).toBe(2);
+      expect(idp.state.sent).toBeLessThan(64 * 1024 * 1024); // what the sockets' buffers took, not what a minute of sending is
+      idp.state.mode = 'padded';
+      idp.state.padding = 400 * 1024; // under the bound: accepted
+      clock.advance(30_000);
+      expect(await check(token)).toBe(200);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('takes a smaller or larger jwksCache.maxBytes, and refuses one that is not a whole number of bytes from 1 KiB to 16 MiB', async () => {
+    const idp = await provider();
+    const { kw, check } = await instance(idp.url, { maxBytes: 1024 });
+    try {
+      idp.state.mode = 'padded';
+      idp.state.padding = 2048;
+      expect(await check(await idp.sign())).toBe(401);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+    for (const maxBytes of [0, 1023, 16 * 1024 * 1024 + 1, 1500.5, '1mb', Infinity]) {
+      expect(() => createKeyward({ tokens: { issuers: [{ issuer: ISS, audience: AUD, jwksUri: 'https://idp.example.com/jwks', algorithms: ['ES256'], jwksCache: { maxBytes: maxBytes as number } }] } })).toThrow(new TypeError('keyward: option "tokens.issuers[0].jwksCache.maxBytes" must be a whole number of bytes from 1024 (1 KiB) to 16777216 (16 MiB)'));
+    }
+  });
+
+  it('gives up on a body that dribbles in at the timeout, and reports it once', async () => {
+    const idp = await provider();
+    const { kw, check, unavailable } = await instance(idp.url, { timeout: '300ms' });
+    try {
+      idp.state.mode = 'dribble';
+      const started = Date.now();
+      expect(await check(await idp.sign())).toBe(401);
+      expect(Date.now() - started).toBeLessThan(5000);
       expect(await unavailable()).toBe(1);
     } finally {
       await kw.close();

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
 import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose' with { 'resolution-mode': 'import' };
 import type { Clock } from '../util/clock';
 
@@ -9,7 +9,10 @@ export interface RemoteJwksConfig {
   readonly cacheMaxAgeMs: number;
   /** Least time between two fetches for an unknown `kid` (jose's), and the wait after a failed fetch (keyward's). */
   readonly cooldownMs: number;
+  /** The whole fetch, body included (jose's `timeoutDuration`). */
   readonly timeoutMs: number;
+  /** Largest body read, in bytes. */
+  readonly maxBytes: number;
   /** How long past `cacheMaxAgeMs` the last fetched set still verifies while the set cannot be fetched. */
   readonly staleIfErrorMs: number;
 }
@@ -27,9 +30,46 @@ export interface RemoteKeySetHooks {
  */
 export function jwksUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID') return true;
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === JWKS_TOO_LARGE) return true;
   if (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test((error as Error).message)) return true;
   return error instanceof TypeError && /fetch/i.test(error.message);
+}
+
+const JWKS_TOO_LARGE = 'KEYWARD_JWKS_TOO_LARGE';
+
+/**
+ * `fetch` for jose's remote key set that reads at most `maxBytes` of a 200 answer's body (decoded, so a compressed bomb
+ * is bounded too): past it — or at once when `Content-Length` says so — the body is cancelled, which drops the
+ * connection, and the fetch fails. jose's own `fetch` buffered any body for as long as the timeout allowed. Its
+ * timeout signal still covers the body: a read it aborts rejects as a timeout, as jose's would.
+ */
+function boundedFetch(maxBytes: number) {
+  const tooLarge = () => Object.assign(new Error(`the JSON Web Key Set is larger than ${maxBytes} bytes`), { code: JWKS_TOO_LARGE });
+  return async (url: string, init: RequestInit): Promise<Response> => {
+    const response = await fetch(url, init);
+    if (response.status !== 200 || response.body === null) {
+      void response.body?.cancel().catch(() => {}); // jose refuses it without reading: nothing is kept
+      return response;
+    }
+    if (Number(response.headers.get('content-length')) > maxBytes) {
+      void response.body.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        void reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
+  };
 }
 
 /**
@@ -45,7 +85,7 @@ export function jwksUnavailable(error: unknown): boolean {
  * Past both, a token is refused as before (jose's error), quickly: without a fetch until the cooldown is over.
  */
 export function remoteKeySet(config: RemoteJwksConfig, hooks: RemoteKeySetHooks): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(config.url, { cacheMaxAge: config.cacheMaxAgeMs, cooldownDuration: config.cooldownMs, timeoutDuration: config.timeoutMs });
+  const remote = createRemoteJWKSet(config.url, { cacheMaxAge: config.cacheMaxAgeMs, cooldownDuration: config.cooldownMs, timeoutDuration: config.timeoutMs, [customFetch]: boundedFetch(config.maxBytes) });
   const { clock } = hooks;
   /** The set of the last fetch that worked, when it worked (keyward's clock), and its local verifier (built when needed). */
   let last: { jwks: JSONWebKeySet; at: number; local?: JWTVerifyGetKey } | undefined;
