@@ -33,6 +33,19 @@ describe('redactCredentials', () => {
     }
   });
 
+  it('redacts a JWT whose header JSON has white space (`{ "alg": … }` is `eyAi…`, not `eyJ…`), which jose accepts', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const payload = b64('{ "sub": "u1", "exp": 2000000000 }');
+    for (const header of ['{ "alg": "HS256", "typ": "JWT" }', '{\n  "alg": "HS256"\n}', '{\t"alg":"HS256"}', '{\r\n"alg":"HS256"}', '{"1":"x","alg":"HS256"}']) {
+      const token = `${b64(header)}.${payload}.${'s'.repeat(43)}`;
+      expect([header, redactCredentials(`/t/${token}/x`)]).toEqual([header, `/t/${REDACTED}/x`]);
+      expect([header, redactCredentials(`token ${token} refused`)]).toEqual([header, `token ${REDACTED} refused`]);
+      expect([header, redactQuery(`/t?a=${encodeURIComponent(token)}`)]).toEqual([header, `/t?a=${REDACTED}`]);
+    }
+    // Ordinary words with `ey` or `ew` and dots are no JWT.
+    for (const plain of ['/v1/keys/new.json', 'survey.eyes.view', '/review/eyAiYW.x.y', 'eyAiYWxnIjogIkhTMjU2IiB9.only-one-dot']) expect(redactCredentials(plain)).toBe(plain);
+  });
+
   it('redacts the credential in play wherever it appears, however it is shaped', () => {
     expect(redactCredentials('/v1/opaque-legacy-key-123/x?again=opaque-legacy-key-123', 'opaque-legacy-key-123')).toBe(`/v1/${REDACTED}/x?again=${REDACTED}`);
     expect(redactCredentials('/v1/short', 'short')).toBe('/v1/short'); // too short to be told from ordinary text
@@ -65,6 +78,9 @@ describe('redactCredentials', () => {
       'a_b_'.repeat(50_000),
       `a_b_${'x'.repeat(21)}`.repeat(10_000),
       'eyJ'.repeat(100_000),
+      'eyAi'.repeat(50_000),
+      `eyAiYWxn${'a'.repeat(10)}.`.repeat(20_000),
+      'ew.'.repeat(70_000),
       `eyJ${'a'.repeat(10)}.`.repeat(20_000),
       `eyJ${'a'.repeat(10)}.b`.repeat(20_000),
       '_'.repeat(200_000),

@@ -141,7 +141,7 @@ function isSensitiveName(rawName: string, names: ReadonlySet<string>): boolean {
 }
 
 const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122;
-const UNDERSCORE = 95, HYPHEN = 45, DOT = 46, PERCENT = 37, UPPER_J = 74, LOWER_E = 101, LOWER_Y = 121;
+const UNDERSCORE = 95, HYPHEN = 45, DOT = 46, PERCENT = 37, LOWER_E = 101, LOWER_W = 119, LOWER_Y = 121;
 const isLowerOrDigit = (c: number) => (c >= ZERO && c <= NINE) || (c >= LOWER_A && c <= LOWER_Z);
 const isUpper = (c: number) => c >= UPPER_A && c <= UPPER_Z;
 const isAlphanumeric = (c: number) => isLowerOrDigit(c) || isUpper(c);
@@ -190,7 +190,7 @@ export function isCredentialName(name: string): boolean {
 const MIN_KEY_TAIL = 22;
 const MAX_PREFIX = 16;
 const MAX_ENV = 16;
-/** Fewest characters of a JWT's first segment (`eyJ` + the rest of `{"alg":…}`). */
+/** Fewest characters of a JWT's first segment (`eyJ` + the rest of `{"alg":…}`, or `eyAi…` for `{ "alg": …}`). */
 const MIN_JWT_HEADER = 10;
 /** A presented credential shorter than this is not searched for (it would match ordinary text). */
 const MIN_VALUE_LENGTH = 8;
@@ -218,13 +218,54 @@ function prefixStart(s: string, u: number): number {
   return start;
 }
 
+/** The value of a base64url character, or -1. */
+function base64UrlValue(c: number): number {
+  if (c >= UPPER_A && c <= UPPER_Z) return c - UPPER_A;
+  if (c >= LOWER_A && c <= LOWER_Z) return c - LOWER_A + 26;
+  if (c >= ZERO && c <= NINE) return c - ZERO + 52;
+  return c === HYPHEN ? 62 : c === UNDERSCORE ? 63 : -1;
+}
+
+/** Whether `c` can follow the `e` of base64url text opening with `{` and then `"` or white space (`ey…`, `ew…`). */
+const isJsonOpeningSecond = (c: number): boolean => c === LOWER_Y || c === LOWER_W;
+
+/** Base64url characters decoded, at most, to tell whether a segment opens a JSON object: 12 bytes. */
+const JWT_HEADER_PROBE = 16;
+
 /**
- * The end of a JWT starting at `at` (`eyJ`, 7+ more base64url characters, `.`, a non-empty segment, `.`, then every
- * base64url character or dot: the signature and a JWE's further segments), or `-(end of the first segment) - 1`
- * when it is not one: every later `eyJ` inside that segment would fail the same way, so the scan resumes there.
+ * Whether the base64url text at `at` opens a JSON object's first member: `{`, JSON white space, then `"` — `{"alg"…`
+ * (`eyJ…`) and a header written with spaces or new lines, `{ "alg"…` (`eyAi…`), `{\n  "alg"…` (`ewog…`), which jose
+ * accepts alike. At most 16 characters are read.
+ */
+function opensJsonObject(s: string, at: number): boolean {
+  let bits = 0;
+  let n = 0;
+  let byteIndex = 0;
+  const limit = Math.min(s.length, at + JWT_HEADER_PROBE);
+  for (let i = at; i < limit; i++) {
+    const v = base64UrlValue(s.charCodeAt(i));
+    if (v === -1) return false;
+    bits = ((bits << 6) | v) & 0xfff;
+    n += 6;
+    if (n < 8) continue;
+    n -= 8;
+    const byte = (bits >> n) & 0xff;
+    if (byteIndex++ === 0) {
+      if (byte !== 0x7b /* { */) return false;
+    } else if (byte === 0x22 /* " */) return true;
+    else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  return false;
+}
+
+/**
+ * The end of a JWT starting at `at` (a JSON object's opening, see {@link opensJsonObject}, 10+ base64url characters in
+ * all, `.`, a non-empty segment, `.`, then every base64url character or dot: the signature and a JWE's further
+ * segments), or `-(end of the first segment) - 1` when it is not one: every later candidate inside that segment would
+ * fail the same way, so the scan resumes there.
  */
 function jwtEnd(s: string, at: number): number {
-  let i = at + 3;
+  let i = at;
   while (i < s.length && isBase64Url(s.charCodeAt(i))) i++;
   if (i - at < MIN_JWT_HEADER || s.charCodeAt(i) !== DOT) return -i - 1;
   let j = i + 1;
@@ -241,9 +282,10 @@ function jwtEnd(s: string, at: number): number {
  * The `[start, end)` ranges of credential shapes in `s`, appended to `out`, in one pass over its characters:
  * - keys: at each `_`, `<prefix>_<env>_<22+ base62>` with any `[a-z][a-z0-9]{0,15}` prefix (the configured one, an
  *   earlier one, another deployment's). Shape only, no checksum: a near-miss of a key goes too.
- * - JWTs: at each `eyJ`, see {@link jwtEnd}.
+ * - JWTs: at each `e` that opens a JSON object's base64url (`eyJ`, `eyAi`, `ewog`…: {@link opensJsonObject}), see
+ *   {@link jwtEnd}.
  * Linear: an underscore costs at most 33 characters read around it plus a tail shorter than 22 when it is no key; a
- * failed `eyJ` keeps later ones inside its first segment from being tried again; a JWT is skipped whole (a key inside
+ * failed candidate keeps later ones inside its first segment from being tried again; a JWT is skipped whole (a key inside
  * it lies inside its range).
  */
 function shapeRanges(s: string, out: number[] | undefined): number[] | undefined {
@@ -255,10 +297,10 @@ function shapeRanges(s: string, out: number[] | undefined): number[] | undefined
       const start = prefixStart(s, i);
       const end = start === -1 ? -1 : keyEnd(s, i);
       if (end !== -1) (out ??= []).push(start, end);
-    } else if (c === UPPER_J && i - 2 >= jwtFrom && s.charCodeAt(i - 1) === LOWER_Y && s.charCodeAt(i - 2) === LOWER_E) {
-      const end = jwtEnd(s, i - 2);
+    } else if (c === LOWER_E && i >= jwtFrom && isJsonOpeningSecond(s.charCodeAt(i + 1)) && opensJsonObject(s, i)) {
+      const end = jwtEnd(s, i);
       if (end >= 0) {
-        (out ??= []).push(i - 2, end);
+        (out ??= []).push(i, end);
         i = end;
         continue;
       }
@@ -286,19 +328,24 @@ function applyRanges(s: string, ranges: number[]): string {
   return out + s.slice(from);
 }
 
-/** What {@link charsOf} found: a character a shape needs (`_` for keys, `J` for `eyJ`), a `%`. */
+/** What {@link charsOf} found: what a shape needs (`_` for keys; `ey` or `ew` and a `.` for a JWT), a `%`. */
 const MAY_HOLD_SHAPE = 1;
 const HAS_ESCAPE = 2;
+const HAS_JSON_OPENING = 4;
+const HAS_DOT = 8;
+const MAY_HOLD_JWT = HAS_JSON_OPENING | HAS_DOT;
 
 /** One loop over the characters, no call and no allocation: the common path holds none of them and pays only this. */
 function charsOf(s: string): number {
   let found = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === UNDERSCORE || c === UPPER_J) found |= MAY_HOLD_SHAPE;
+    if (c === UNDERSCORE) found |= MAY_HOLD_SHAPE;
     else if (c === PERCENT) found |= HAS_ESCAPE;
+    else if (c === DOT) found |= HAS_DOT;
+    else if (c === LOWER_E && isJsonOpeningSecond(s.charCodeAt(i + 1))) found |= HAS_JSON_OPENING;
   }
-  return found;
+  return (found & MAY_HOLD_JWT) === MAY_HOLD_JWT ? (found & HAS_ESCAPE) | MAY_HOLD_SHAPE : found & (MAY_HOLD_SHAPE | HAS_ESCAPE);
 }
 
 /** One pass of {@link redactCredentials} over `s`; `s` itself when nothing matched. */
@@ -332,10 +379,12 @@ function unescapeVisible(s: string): string {
 /**
  * Returns `text` with every credential in it replaced by `[REDACTED]`: anything shaped like a keyward key of any prefix
  * (`<prefix>_<env>_` and 22 or more base62 characters; shape only, so near-misses go too), anything shaped like a JWT
- * (`eyJ…` `.` `…` `.` `…`), and `value` (a credential known to be in play, 8 characters or more) wherever it appears.
+ * (a base64url JSON object — `eyJ…`, or `eyAi…` for a header written with spaces — `.` `…` `.` `…`), and `value` (a
+ * credential known to be in play, 8 characters or more) wherever it appears.
  * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
  * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time;
- * text with no `_`, `J` or `%` that cannot contain `value` is returned as is after one loop over its characters.
+ * text with no `_`, no `%` and not both `ey`/`ew` and `.` that cannot contain `value` is returned as is after one loop
+ * over its characters.
  *
  * @example
  * ```ts
