@@ -23,7 +23,7 @@ export { KeywardError, isKeywardError, type KeywardErrorCode } from './errors';
 export { DENIAL_TABLE, deny, statusOf, problemType, challengeFor, type DenyOptions, type ChallengeConfig } from './denials';
 export { EVENT_SCHEMA, EVENT_TYPES, isEventType, unknownEventType, type KeywardEvent, type KeywardEventType, type EventListener, type EventInput } from './events/schema';
 export { EventBus, EVENTS_CHANNEL } from './events/bus';
-export { isCredentialName, redactCredentials, redactHeaders, redactQuery, REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS } from './events/redact';
+export { isCredentialName, redactCredentials, redactHeaders, redactQuery, REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, SENSITIVE_URL_PARAMS } from './events/redact';
 export { KeyManager, type CreateKeyInput, type CreatedKey, type UpdateKeyInput, type KeyManagerDeps } from './keys/manager';
 export { generateKey, parseKey, checksum, keyHint, isKeyShaped, keywardKeysIn, looksLikeKeywardKey, randomLength, CHECKSUM_LENGTH, type KeyFormat, type ParsedKey } from './keys/format';
 export { isStorableText, shownKeyId } from './keys/validate';

@@ -1,4 +1,4 @@
-import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, fieldsOf, isCredentialName, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery, type Keyward } from '@keyward/core';
+import { REDACTED, SENSITIVE_HEADERS, SENSITIVE_QUERY_PARAMS, SENSITIVE_URL_PARAMS, fieldsOf, isCredentialName, looksLikeKeywardKey, optionObject, redactHeaders, redactQuery, type Keyward } from '@keyward/core';
 
 /** Extra names to redact, on top of keyward's credential headers and query parameters. */
 export interface RedactOptions {
@@ -51,6 +51,8 @@ const SECRET_KEY = /(secret|password|passwd|pwd|passphrase|passcode|(?:^|[._-])p
 const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'referrer', 'query', 'querystring', 'search']);
 /** Fields holding a parsed query string (Express's `req.query`, Koa's `ctx.query`): their keys are parameter names. */
 const QUERY_OBJECTS = new Set(['query', 'querystring', 'search', 'searchparams']);
+/** Parameters that are credentials in a query (OAuth's `code`) but ordinary field names elsewhere (an error's `code`). */
+const URL_PARAM_NAMES: ReadonlySet<string> = new Set(SENSITIVE_URL_PARAMS);
 /** Lists of raw header names and values, alternating (Node's `IncomingMessage`). */
 const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 /** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
@@ -156,10 +158,11 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       const source = name.toLowerCase() === 'headers' ? redactHeaders(object, headerList) : object;
       // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
       // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
-      const parameters = QUERY_OBJECTS.has(name.toLowerCase()) || name.toLowerCase() === 'headers';
+      const query = QUERY_OBJECTS.has(name.toLowerCase());
+      const parameters = query || name.toLowerCase() === 'headers';
       // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
       const entries = Object.entries(source);
-      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k))) ? REDACTED : walk(x, k, depth + 1)]));
+      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k)) || (query && URL_PARAM_NAMES.has(k.toLowerCase()))) ? REDACTED : walk(x, k, depth + 1)]));
       if (entries.length > MAX_FIELDS) Object.defineProperty(out, '[TRUNCATED]', { value: `${entries.length - MAX_FIELDS} more fields`, enumerable: true, writable: true, configurable: true });
       return out;
     } catch {

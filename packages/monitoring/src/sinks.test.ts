@@ -63,6 +63,11 @@ describe('sanitize', () => {
     expect(sanitize({ url: '/x?access_key=ak-0123456789&auth=plain-secret-1&page=2' }, { query: ['access_key'] })).toEqual({ url: '/x?access_key=[REDACTED]&auth=[REDACTED]&page=2' });
   });
 
+  it('redacts OAuth\'s authorization code in a URL and in a parsed query, and keeps other fields named code', () => {
+    const out = sanitize({ url: '/cb?code=plain-secret-1&state=s1', query: { code: 'plain-secret-2', state: 's1', client_assertion: 'plain-secret-3' }, body: { code_verifier: 'plain-secret-4' }, code: 'E_UPSTREAM', error: Object.assign(new Error('failed with code=503'), { code: 'ECONNRESET' }) });
+    expect(out).toEqual({ url: '/cb?code=[REDACTED]&state=s1', query: { code: '[REDACTED]', state: 's1', client_assertion: '[REDACTED]' }, body: { code_verifier: '[REDACTED]' }, code: 'E_UPSTREAM', error: { name: 'Error', message: 'failed with code=503', code: 'ECONNRESET' } });
+  });
+
   it('redacts credential headers in a request logged whole: its rawHeaders list holds them as name, value pairs', async () => {
     const seen = new Promise<IncomingMessage>((resolve) => {
       const server = createServer((req, res) => {

@@ -107,6 +107,20 @@ describe('redactQuery', () => {
     expect(redactQuery(`/v1/x?q=${JWT}`)).toBe(`/v1/x?q=${REDACTED}`);
   });
 
+  it('redacts OAuth and SAML credentials by name: the authorization code, assertions, verifiers, device codes', () => {
+    for (const name of ['code', 'Code', 'client_assertion', 'assertion', 'code_verifier', 'device_code', 'oauth_verifier', 'SAMLResponse', 'SAMLart', 'otp', 'ticket', 'refresh_token', 'id_token', 'X-Amz-Signature', 'sig']) {
+      expect([name, redactQuery(`/cb?${name}=plain-secret-value&state=s1`)]).toEqual([name, `/cb?${name}=${REDACTED}&state=s1`]);
+      expect([name, redactQuery(`/cb?state=s1&${name}=plain-secret-value`)]).toEqual([name, `/cb?state=s1&${name}=${REDACTED}`]);
+      expect([name, redactQuery(`/cb#state=s1&${name}=plain-secret-value`)]).toEqual([name, `/cb#state=s1&${name}=${REDACTED}`]);
+      expect([name, redactQuery(`${name}=plain-secret-value&state=s1`)]).toEqual([name, `${name}=${REDACTED}&state=s1`]); // a query string alone
+    }
+    expect(createEventPathRedactor()('/cb', 'code=plain-secret-value&state=s1', undefined)).toBe(`/cb?code=${REDACTED}&state=s1`);
+    // `code` and `ticket` are credentials as parameters, ordinary words in free text.
+    expect(redactQuery('upstream failed with code=503 ticket=T-1')).toBe('upstream failed with code=503 ticket=T-1');
+    expect(redactQuery('/cb?code=plain-secret-value&state=s1 failed with code=503')).toBe(`/cb?code=${REDACTED}&state=s1 failed with code=503`);
+    expect(redactQuery('/v1/x?zipcode=12345&codec=h264&state=s1')).toBe('/v1/x?zipcode=12345&codec=h264&state=s1');
+  });
+
   it('finds parameters after `;`, a second `?`, in a fragment and as a path segment\'s `;name=value`', () => {
     expect(redactQuery('/v1/x?a=1;api_key=secret-value')).toBe(`/v1/x?a=1;api_key=${REDACTED}`);
     expect(redactQuery('/v1/x?a=1?token=secret-value&page=2')).toBe(`/v1/x?a=1?token=${REDACTED}&page=2`);

@@ -7,7 +7,17 @@ export const SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-aut
  */
 export const SENSITIVE_QUERY_PARAMS: readonly string[] = [
   'api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'secret', 'password', 'sig', 'signature',
+  'client_assertion', 'assertion', 'code_verifier', 'device_code', 'oauth_verifier', 'samlresponse', 'samlart', 'otp',
 ];
+
+/**
+ * Query parameter names that carry a credential in a URL but are ordinary words elsewhere: OAuth's authorization
+ * `code` (`/callback?code=…&state=…`, exchanged for tokens) and a CAS service `ticket`. Redacted as parameters — after
+ * `?`, `#`, `&` or `;`, at the start of a query string, and as fields of a parsed query — but not in free text
+ * (`failed with code=500`) nor as other fields (an error's `code`).
+ */
+export const SENSITIVE_URL_PARAMS: readonly string[] = ['code', 'ticket'];
+const URL_PARAM_NAMES: ReadonlySet<string> = new Set(SENSITIVE_URL_PARAMS);
 
 /** The placeholder that replaces a redacted value. */
 export const REDACTED = '[REDACTED]';
@@ -35,8 +45,9 @@ function queryNames(extra: readonly string[]): ReadonlySet<string> {
 
 /**
  * Returns `url` (a path with an optional query string, or a query string alone) with the values of credential-like
- * parameters (those in {@link SENSITIVE_QUERY_PARAMS}, any in `extra`, and any whose name
- * {@link isCredentialName | looks credential-like}) replaced by `[REDACTED]` — after `&` or `;`, in a fragment, or as a
+ * parameters (those in {@link SENSITIVE_QUERY_PARAMS}, any in `extra`, any whose name
+ * {@link isCredentialName | looks credential-like}, and {@link SENSITIVE_URL_PARAMS} such as OAuth's `code` where they
+ * stand as parameters) replaced by `[REDACTED]` — after `&` or `;`, in a fragment, or as a
  * path segment's `;name=value`, the name read behind up to three levels of escaping — then the user information of a
  * URL (`https://user:password@host`), and then every credential-shaped substring, in the path as in the query,
  * replaced too (see {@link redactCredentials}: keyward keys of any prefix, JWTs).
@@ -46,6 +57,7 @@ function queryNames(extra: readonly string[]): ReadonlySet<string> {
  * redactQuery('/v1/x?api_key=kw_live_abc&page=2') // '/v1/x?api_key=[REDACTED]&page=2'
  * redactQuery('/v1/x?apiToken=abc')               // '/v1/x?apiToken=[REDACTED]'
  * redactQuery('/cb#access_token=abc&state=1')     // '/cb#access_token=[REDACTED]&state=1'
+ * redactQuery('/cb?code=abc&state=1')             // '/cb?code=[REDACTED]&state=1'
  * ```
  */
 export function redactQuery(url: string, extra: readonly string[] = []): string {
@@ -112,7 +124,7 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
       continue;
     }
     if (!(c === -1 || c === AMPERSAND || c === SEMICOLON || c === QUESTION || c === HASH || c <= SPACE || (c === SLASH && !inQuery))) continue;
-    if (param && eq !== -1 && isSensitiveName(url.slice(partStart, eq), names)) {
+    if (param && eq !== -1 && isSensitiveName(url.slice(partStart, eq), names, partStart === 0 || url.charCodeAt(partStart - 1) > SPACE)) {
       out += `${url.slice(from, eq + 1)}${REDACTED}`;
       from = i;
     }
@@ -127,8 +139,12 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
 /** How many times a parameter name is unescaped, at most: as many levels as values are looked behind (`%5F`, `%255F`, `%25255F`). */
 const MAX_NAME_UNESCAPES = 3;
 
-/** Whether a raw parameter name, once `+` and up to three levels of percent-escapes are undone, is a credential's. */
-function isSensitiveName(rawName: string, names: ReadonlySet<string>): boolean {
+/**
+ * Whether a raw parameter name, once `+` and up to three levels of percent-escapes are undone, is a credential's.
+ * `inUrl`: the part starts the text or follows `?`, `#`, `&` or `;` (not white space), so {@link SENSITIVE_URL_PARAMS}
+ * count too.
+ */
+function isSensitiveName(rawName: string, names: ReadonlySet<string>, inUrl: boolean): boolean {
   let name = rawName;
   if (name.indexOf('+') !== -1) name = name.replace(/\+/g, ' ');
   // Tolerant of malformed escapes (`api%5Fkey%`), which decodeURIComponent would refuse whole.
@@ -137,7 +153,8 @@ function isSensitiveName(rawName: string, names: ReadonlySet<string>): boolean {
     if (unescaped === name) break;
     name = unescaped;
   }
-  return names.has(name.trim().toLowerCase()) || isCredentialName(name);
+  const lower = name.trim().toLowerCase();
+  return names.has(lower) || (inUrl && URL_PARAM_NAMES.has(lower)) || isCredentialName(name);
 }
 
 const ZERO = 48, NINE = 57, UPPER_A = 65, UPPER_Z = 90, LOWER_A = 97, LOWER_Z = 122;
@@ -147,10 +164,14 @@ const isUpper = (c: number) => c >= UPPER_A && c <= UPPER_Z;
 const isAlphanumeric = (c: number) => isLowerOrDigit(c) || isUpper(c);
 const isBase64Url = (c: number) => isAlphanumeric(c) || c === HYPHEN || c === UNDERSCORE;
 
-/** Words that make a parameter name credential-like wherever they stand in it (`x-api-key`, `apiToken`, `X-Amz-Signature`). */
+/**
+ * Words that make a parameter name credential-like wherever they stand in it (`x-api-key`, `apiToken`, `X-Amz-Signature`,
+ * `client_assertion`, `code_verifier`, `oauth_verifier`, `SAMLResponse`).
+ */
 const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'key', 'apikey', 'accesskey', 'secretkey', 'privatekey', 'authkey', 'sessionkey', 'token', 'secret', 'password', 'passwd', 'pwd', 'pass', 'passcode', 'passphrase',
   'auth', 'authorization', 'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'session', 'sessionid', 'jsessionid', 'phpsessid', 'cookie', 'hmac',
+  'assertion', 'verifier', 'otp', 'samlresponse', 'samlart',
 ]);
 /** Endings that make a one-word name credential-like (`accesstoken`, `clientsecret`, `xapikey`). */
 const CREDENTIAL_ENDINGS: readonly string[] = ['apikey', 'token', 'secret', 'password', 'passwd', 'signature', 'credential', 'credentials'];
