@@ -86,12 +86,15 @@ describe('redactCredentials', () => {
       '_'.repeat(200_000),
       'a'.repeat(16).concat('_').repeat(20_000),
       '%5F'.repeat(60_000),
+      `/x?a=${'%26b=1'.repeat(30_000)}`,
+      `/x?${'a=%26'.repeat(40_000)}`,
     ];
     // Linear time on these ~200,000 characters is tens of ms; quadratic would be ~10^10 steps, minutes. The bound sits
     // far from both, so a busy machine (two test workers on two cores) cannot fail it: 250 ms once did, at 263.
     for (const text of hostile) {
       const started = performance.now();
       redactCredentials(text, 'x'.repeat(40));
+      redactQuery(text);
       expect(performance.now() - started).toBeLessThan(2000);
     }
   });
@@ -132,6 +135,27 @@ describe('redactQuery', () => {
     // Nothing else moves: `/` and `=` inside a query value, `=` in a path segment.
     expect(redactQuery('/v1/x?redirect=/a/b?page=2&sort=a=b')).toBe('/v1/x?redirect=/a/b?page=2&sort=a=b');
     expect(redactQuery('/v1/a=b/token')).toBe('/v1/a=b/token');
+  });
+
+  it('redacts a value whose escapes hide a credential parameter or a URL\'s user information, whatever its name', () => {
+    const hidden = [
+      '/v1/x?x=1%26api_key=plain-secret-value', // `&` escaped: a server that decodes twice reads api_key
+      '/v1/x?x=1%26api_key%3Dplain-secret-value',
+      '/v1/x?x=1%2526api_key%253Dplain-secret-value', // escaped twice
+      '/v1/x?x=1%3Bpassword%3Dplain-secret-value',
+      '/login?next=%2Fcb%3Fcode%3Dplain-secret-value%26state%3Ds1', // an authorization code in a redirect URL
+      '/login?next=%2Fcb%23access_token%3Dplain-secret-value',
+      '/login?next=https%3A%2F%2Falice%3Aplain-secret-value%40app.example%2Fhome',
+    ];
+    for (const url of hidden) {
+      const out = redactQuery(url);
+      expect([url, out.includes('plain-secret-value'), out.endsWith(REDACTED)]).toEqual([url, false, true]);
+      const q = url.indexOf('?');
+      expect([url, createEventPathRedactor()(url.slice(0, q), url.slice(q + 1), undefined).includes('plain-secret-value')]).toEqual([url, false]);
+    }
+    expect(redactQuery('/v1/x?x=1%26api_key=plain-secret-value&page=2')).toBe(`/v1/x?x=${REDACTED}&page=2`);
+    // Escapes that hide nothing stay as they are.
+    for (const plain of ['/v1/x?q=a%20b%26c&page=2', '/login?next=%2Fdocs%3Fpage%3D2', '/v1/x?email=bob%40example.com']) expect(redactQuery(plain)).toBe(plain);
   });
 
   it('reads name=value pairs written apart in text that is no URL (a connection string, a log message)', () => {

@@ -108,13 +108,19 @@ const AMPERSAND = 38, SEMICOLON = 59, QUESTION = 63, HASH = 35, SLASH = 47, SPAC
  * flow), a second `?` starts a parameter to others, and text that is no URL writes `name=value` pairs apart
  * (`host=db user=app password=…`, a PostgreSQL connection string; no URL holds raw white space). Redacting a part too
  * many only hides a value.
+ *
+ * A value holding percent-escapes is redacted whole, whatever its parameter's name, when its unescaped form (up to
+ * three levels) holds a credential parameter or a URL's user information: `?x=1%26api_key%3D…` is `x=1&api_key=…` to
+ * a server that decodes twice, and `?next=%2Fcb%3Fcode%3D…` carries an authorization code in a redirect URL.
+ * `nested`: reading such an unescaped value, which is not searched again.
  */
-function redactNamedParams(url: string, names: ReadonlySet<string>): string {
+function redactNamedParams(url: string, names: ReadonlySet<string>, nested = false): string {
   if (url.indexOf('=') === -1) return url; // only `name=value` parts are redacted by name
   let inQuery = url.charCodeAt(0) !== SLASH;
   let param = inQuery; // whether the part now read can be a parameter
   let partStart = 0;
   let eq = -1; // the part's first `=`
+  let escaped = false; // whether the part's value holds a `%`
   let out = '';
   let from = 0;
   for (let i = 0; i <= url.length; i++) {
@@ -123,8 +129,12 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
       if (eq === -1) eq = i;
       continue;
     }
+    if (c === PERCENT) {
+      if (eq !== -1) escaped = true;
+      continue;
+    }
     if (!(c === -1 || c === AMPERSAND || c === SEMICOLON || c === QUESTION || c === HASH || c <= SPACE || (c === SLASH && !inQuery))) continue;
-    if (param && eq !== -1 && isSensitiveName(url.slice(partStart, eq), names, partStart === 0 || url.charCodeAt(partStart - 1) > SPACE)) {
+    if (param && eq !== -1 && (isSensitiveName(url.slice(partStart, eq), names, partStart === 0 || url.charCodeAt(partStart - 1) > SPACE) || (escaped && !nested && hidesCredential(url.slice(eq + 1, i), names)))) {
       out += `${url.slice(from, eq + 1)}${REDACTED}`;
       from = i;
     }
@@ -132,8 +142,23 @@ function redactNamedParams(url: string, names: ReadonlySet<string>): string {
     param = inQuery || c === SEMICOLON || (c === AMPERSAND && param);
     partStart = i + 1;
     eq = -1;
+    escaped = false;
   }
   return from === 0 ? url : out + url.slice(from);
+}
+
+/**
+ * Whether a percent-escaped parameter value, once unescaped (up to three levels), holds a credential parameter
+ * (`1&api_key=…`, `/cb?code=…`) or a URL's user information (`https://user:password@host`).
+ */
+function hidesCredential(value: string, names: ReadonlySet<string>): boolean {
+  let unescaped = value;
+  for (let depth = 0; depth < MAX_UNESCAPES; depth++) {
+    const next = unescapeVisible(unescaped);
+    if (next === unescaped) break;
+    unescaped = next;
+  }
+  return unescaped !== value && (redactNamedParams(unescaped, names, true) !== unescaped || redactUserinfo(unescaped) !== unescaped);
 }
 
 /** How many times a parameter name is unescaped, at most: as many levels as values are looked behind (`%5F`, `%255F`, `%25255F`). */
