@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { parseOptions } from './config';
 import { createKeyward } from '../keyward';
 import { LruCache } from '../util/lru';
@@ -87,6 +88,20 @@ describe('options', () => {
     // No pepper in a message: a misplaced one is refused by the name of its option.
     const error = (() => { try { parseOptions({ pepper: { current: a, previous: b } as never }); } catch (e) { return e as Error; } return undefined; })();
     expect(error?.message).not.toContain(b);
+  });
+
+  it('never shows the pepper: not in util.inspect or JSON of the instance or its config, and keys still hash with it', async () => {
+    const pepper = 'PEPPER-0123456789abcdef-0123456789abcdef';
+    const previous = 'OLDPEPPER-0123456789abcdef-0123456789abcdef';
+    const kw = createKeyward({ pepper: { current: pepper, previous: [previous] } });
+    const { key } = await kw.keys.create({ owner: 'a' });
+    for (const text of [inspect(kw, { depth: 20 }), inspect(kw.config, { depth: 20 }), JSON.stringify(kw), JSON.stringify(kw.config), JSON.stringify({ ...kw.config })]) {
+      expect(text).not.toContain(pepper);
+      expect(text).not.toContain(previous);
+    }
+    expect(kw.config.pepper).toBe(pepper);
+    expect((await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': key } })).ok).toBe(true);
+    await kw.close();
   });
 
   it('parses durations', () => {

@@ -21,8 +21,9 @@ export interface KeywardConfig {
   readonly prefix: string;
   readonly env: string;
   readonly randomBits: number;
+  /** Not enumerable: never written out with the config or the instance (`util.inspect`, `JSON.stringify`, a spread). */
   readonly pepper: string | undefined;
-  /** Peppers keys may still be stored under (`pepper.previous`, `KEYWARD_PEPPER_PREVIOUS`), newest first. */
+  /** Peppers keys may still be stored under (`pepper.previous`, `KEYWARD_PEPPER_PREVIOUS`), newest first. Not enumerable, as `pepper`. */
   readonly previousPeppers: readonly string[];
   readonly extraction: ExtractionConfig;
   readonly realm: string;
@@ -200,14 +201,12 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   if (options.invalidation !== undefined) requireMethods(options.invalidation, 'invalidation', 'InvalidationChannel', ['publish', 'subscribe']);
   warnMisspeltEnvironment(env, options.tokens);
 
-  return {
+  const config: Omit<KeywardConfig, 'pepper' | 'previousPeppers'> = {
     store,
     storeTimeoutMs,
     prefix,
     env: defaultEnv,
     randomBits,
-    pepper,
-    previousPeppers,
     extraction: { header, schemes, queryParam, maxLength },
     realm,
     cache,
@@ -217,4 +216,9 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
     requestIdHeader,
     trackLastUsedMs,
   };
+  // The pepper is a secret and `kw.config` is public: as a field it was written out by `console.log(kw)`,
+  // `JSON.stringify(kw.config)` or a logger handed the instance. A getter that is not enumerable is skipped by all three.
+  Object.defineProperty(config, 'pepper', { get: () => pepper, enumerable: false });
+  Object.defineProperty(config, 'previousPeppers', { get: () => previousPeppers, enumerable: false });
+  return config as KeywardConfig;
 }
