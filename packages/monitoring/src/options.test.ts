@@ -62,6 +62,18 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(() => webhookSink({ ...base, timeout: '0s' })).toThrow(/"timeout" must be longer than 0/);
   });
 
+  it('webhookSink: a URL holding a user name or password (fetch refuses it: every alert failed unseen) is refused, not shown', () => {
+    for (const url of ['http://ops:hook-password-1@127.0.0.1:9/hook', 'https://hook-password-1@ops.example/hook', 'https://:hook-password-1@ops.example/hook']) {
+      let message = '';
+      try {
+        webhookSink({ url, secret: SECRET });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect([url, message.startsWith('keyward: option "url" must not hold a user name or password'), message.includes('hook-password-1')]).toEqual([url, true, false]);
+    }
+  });
+
   it('verifyWebhookSignature: a misspelt "toleranceSeconds" does not leave the default replay window', () => {
     const body = '{"type":"key.revoked"}';
     const header = signWebhook(SECRET, body, 1_000);

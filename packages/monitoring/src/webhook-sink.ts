@@ -120,6 +120,11 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
     throw new TypeError('keyward: option "url" must be an http(s) URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('keyward: option "url" must be an http(s) URL');
+  // fetch refuses a URL holding credentials, so every delivery failed (counted, retried, never sent) without a word.
+  // The URL is not shown: what it holds is a credential.
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError('keyward: option "url" must not hold a user name or password (fetch refuses it, every alert would fail): send them in option "headers", e.g. { Authorization: \'Basic …\' }');
+  }
   if (typeof options.secret !== 'string' || options.secret.length === 0) throw new TypeError('keyward: option "secret" must be a non-empty string');
   if (options.secret.length < 32) warnOnce('KEYWARD_SHORT_WEBHOOK_SECRET', 'keyward: the webhook secret is shorter than 32 characters; use a long random secret.');
   const int = (v: number | undefined, name: string, min: number, fallback: number) => {
