@@ -15,7 +15,10 @@ import { COST_METADATA, PUBLIC_METADATA, SCOPES_METADATA } from './tokens';
  */
 export const Scopes = (...scopes: (string | CompiledScopes)[]): ClassDecorator & MethodDecorator => SetMetadata(SCOPES_METADATA, compileScopeArgs(scopes));
 
-/** Marks a handler or controller as needing no credential: `KeywardGuard` lets it through without a check. */
+/**
+ * Marks a handler or controller as needing no credential: `KeywardGuard` lets it through without a check. A handler's
+ * own `@Scopes()` wins over its controller's `@Public()`, and a controller's own `@Scopes()` over a base class's.
+ */
 export const Public = (): ClassDecorator & MethodDecorator => SetMetadata(PUBLIC_METADATA, true);
 
 /**

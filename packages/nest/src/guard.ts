@@ -38,6 +38,20 @@ function admit(req: PlatformRequest, res: ServerResponse, method: string, decisi
 }
 
 /**
+ * Whether a controller is `@Public()`. The nearest class of its chain that says `@Public()` or `@Scopes()` decides, as
+ * a handler's own word wins over its controller's: a subclass with `@Scopes()` of a `@Public()` base is protected
+ * (metadata read plainly is inherited, so the base's `@Public()` would open it), and one with `@Public()` of a
+ * `@Scopes()` base is open.
+ */
+function publicClass(cls: object): boolean {
+  for (let c: object | null = cls; c !== null && c !== Function.prototype; c = Object.getPrototypeOf(c) as object | null) {
+    if (Reflect.getOwnMetadata(PUBLIC_METADATA, c) === true) return true;
+    if (Reflect.hasOwnMetadata(SCOPES_METADATA, c)) return false;
+  }
+  return false;
+}
+
+/**
  * Authenticates each request with keyward, with the route's `@Scopes()` and `@Cost()`, skipping `@Public()`
  * handlers. On success `req.auth` (and `@Auth()`) holds the principal; a refusal is thrown as a
  * {@link KeywardException} after its headers (`WWW-Authenticate`, `Retry-After`, …) are set on the response.
@@ -99,7 +113,7 @@ export class KeywardGuard implements CanActivate {
     // The handler's own word wins: @Scopes() on a handler of a @Public() controller protects that handler, as
     // @Public() on a handler of a @Scopes() controller opens it.
     const publicHandler = this.reflector.get<boolean | undefined>(PUBLIC_METADATA, handler);
-    const isPublic = publicHandler !== undefined ? publicHandler === true : this.reflector.get<CompiledScopes | undefined>(SCOPES_METADATA, handler) === undefined && this.reflector.get<boolean | undefined>(PUBLIC_METADATA, cls) === true;
+    const isPublic = publicHandler !== undefined ? publicHandler === true : this.reflector.get<CompiledScopes | undefined>(SCOPES_METADATA, handler) === undefined && publicClass(cls);
     entry = { isPublic, requirements: { ...(scopes ? { scopes } : {}), ...(cost !== undefined ? { cost } : {}) } };
     if (!byClass) this.routes.set(handler, (byClass = new Map()));
     byClass.set(cls, entry);

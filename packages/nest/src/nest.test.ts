@@ -181,6 +181,42 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     expect((await http().get('/open/admin').set('X-API-Key', admin.key)).body).toEqual({ id: admin.record.id });
   });
 
+  it('a controller extending another: its own @Scopes() protects what a @Public() base opened, and @Public() opens a @Scopes() base', async () => {
+    @Controller('base')
+    @Public()
+    class OpenBase {
+      @Get()
+      index(@Auth() caller: Principal | undefined) {
+        return { caller: caller?.id ?? null };
+      }
+    }
+    @Controller('admin-area')
+    @Scopes('admin')
+    class AdminArea extends OpenBase {
+      @Get('users')
+      users(@Auth() caller: Principal) {
+        return { id: caller.id };
+      }
+    }
+    @Controller('inherits-open')
+    class InheritsOpen extends OpenBase {}
+    @Controller('opened')
+    @Public()
+    class Opened extends DocsController {}
+    const a = await start([KeywardModule.forRoot()], { controllers: [AdminArea, InheritsOpen, Opened] });
+    const own = a.get<Keyward>(KEYWARD);
+    const reader = await own.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const admin = await own.keys.create({ owner: 'acme', scopes: ['admin'] });
+    for (const path of ['/admin-area', '/admin-area/users']) {
+      expect((await request(a.getHttpServer()).get(path)).status).toBe(401);
+      expect((await request(a.getHttpServer()).get(path).set('X-API-Key', reader.key)).status).toBe(403);
+    }
+    expect((await request(a.getHttpServer()).get('/admin-area/users').set('X-API-Key', admin.key)).body).toEqual({ id: admin.record.id });
+    expect((await request(a.getHttpServer()).get('/inherits-open')).body).toEqual({ caller: null });
+    expect((await request(a.getHttpServer()).get('/opened/heavy')).text).toBe('heavy');
+    await a.close();
+  });
+
   it('lets @Public() handlers, public paths and preflights through without a credential', async () => {
     expect((await http().get('/docs/public')).body).toEqual({ caller: null });
     expect((await http().get('/health')).body).toEqual({ ok: true, caller: null });
