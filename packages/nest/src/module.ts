@@ -34,6 +34,28 @@ function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Ke
   return kw;
 }
 
+/** The instance `forRoot()` created from options, provided to the first application of its module. */
+const CREATED = Symbol('keyward:created');
+
+/**
+ * The providers of `forRoot()`. From options, each application gets an instance of its own, which it closes on
+ * shutdown: the first is created now (so a mistake in the options throws at once), later ones when another application
+ * of the same module starts (an e2e suite creating an app per test from one `AppModule`), which would otherwise get
+ * the instance the previous app closed and answer every request with a 500.
+ */
+function rootProviders(optionsOrInstance: KeywardOptions | Keyward | undefined): Provider[] {
+  if (isKeyward(optionsOrInstance)) return [{ provide: KEYWARD, useValue: optionsOrInstance }];
+  let taken = false;
+  const made = (created: Keyward): Keyward => {
+    if (taken) return instanceOf(optionsOrInstance);
+    taken = true;
+    return created;
+  };
+  // The created instance is a provider of its own so the module still holds it as a value, as Nest's `deep-hash`
+  // module ids expect (two forRoot() calls with different options stay two modules).
+  return [{ provide: CREATED, useValue: instanceOf(optionsOrInstance) }, { provide: KEYWARD, useFactory: made, inject: [CREATED] }];
+}
+
 const MODULE_FIELDS = fieldsOf<KeywardModuleOptions>({ exceptionFilter: true });
 const ASYNC_FIELDS = fieldsOf<KeywardModuleAsyncOptions>({ exceptionFilter: true, imports: true, inject: true, useFactory: true });
 
@@ -44,9 +66,9 @@ function checked<T extends KeywardModuleOptions>(options: T, known: readonly str
   return options;
 }
 
-function dynamic(provider: Provider, options: KeywardModuleOptions, imports: ModuleMetadata['imports'] = []): DynamicModule {
+function dynamic(providers: Provider[], options: KeywardModuleOptions, imports: ModuleMetadata['imports'] = []): DynamicModule {
   const filter = options.exceptionFilter === false ? [] : [{ provide: APP_FILTER, useClass: KeywardExceptionFilter }];
-  return { module: KeywardModule, global: true, imports, providers: [provider, KeywardGuard, ...filter], exports: [KEYWARD, KeywardGuard] };
+  return { module: KeywardModule, global: true, imports, providers: [...providers, KeywardGuard, ...filter], exports: [KEYWARD, KeywardGuard] };
 }
 
 /**
@@ -68,11 +90,12 @@ export class KeywardModule implements OnApplicationShutdown {
   constructor(@Inject(KEYWARD) private readonly keyward: Keyward) {}
 
   /**
-   * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance.
+   * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance. From
+   * options, each application of the module gets an instance of its own, closed on its shutdown.
    */
   static forRoot(optionsOrInstance?: KeywardOptions | Keyward, options: KeywardModuleOptions = {}): DynamicModule {
     checked(options, MODULE_FIELDS, 'KeywardModule.forRoot()');
-    return dynamic({ provide: KEYWARD, useValue: instanceOf(optionsOrInstance) }, options);
+    return dynamic(rootProviders(optionsOrInstance), options);
   }
 
   /** From a factory, e.g. reading `ConfigService`. */
@@ -86,7 +109,7 @@ export class KeywardModule implements OnApplicationShutdown {
       if (result === undefined || result === null) throw new TypeError(`keyward: option "useFactory" must return keyward options or an instance from createKeyward() (it returned ${String(result)})`);
       return instanceOf(result as KeywardOptions | Keyward);
     };
-    return dynamic({ provide: KEYWARD, useFactory: made, inject }, options, imports);
+    return dynamic([{ provide: KEYWARD, useFactory: made, inject }], options, imports);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -292,6 +292,24 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     await mine.close();
   });
 
+  it('forRoot(options): each application of one module gets an instance of its own, so a second app works after the first closed', async () => {
+    // An e2e suite creating an app per test from one AppModule: forRoot() ran once, when the module was decorated.
+    @Module({ imports: [KeywardModule.forRoot({ publicPaths: ['/health'] })], controllers: [DocsController], providers: [{ provide: APP_GUARD, useClass: KeywardGuard }] })
+    class AppModule {}
+    const instances: Keyward[] = [];
+    for (let i = 0; i < 2; i++) {
+      const a = await create(platform, AppModule);
+      const own = a.get<Keyward>(KEYWARD);
+      instances.push(own);
+      const { key: k } = await own.keys.create({ owner: 'o', scopes: ['docs:read'] });
+      const res = await request(a.getHttpServer()).get('/docs').set('X-API-Key', k);
+      expect([res.status, res.body.owner]).toEqual([200, 'o']);
+      await a.close();
+      await expect(own.check({ method: 'GET', path: '/', headers: {} })).rejects.toMatchObject({ code: 'CLOSED' });
+    }
+    expect(instances[0]).not.toBe(instances[1]);
+  });
+
   it('works per controller with @UseGuards(KeywardGuard), and deciding once when bound twice', async () => {
     @Controller('guarded')
     @UseGuards(KeywardGuard)
