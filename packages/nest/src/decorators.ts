@@ -29,11 +29,16 @@ export const Public = (): ClassDecorator & MethodDecorator => SetMetadata(PUBLIC
 export const Cost = (cost: number): ClassDecorator & MethodDecorator => SetMetadata(COST_METADATA, compileRequirements({ cost }).cost);
 
 /**
- * The authenticated caller (`Principal`), or `undefined` on a `@Public()` route, a public path or a preflight.
+ * The authenticated caller (`Principal`), or `undefined` on a `@Public()` route, a public path or a preflight, and in
+ * any context other than HTTP (RPC, WebSockets, GraphQL), which `KeywardGuard` does not authenticate.
  *
  * @example
  * ```ts
  * @Get('me') me(@Auth() caller: Principal) { return { id: caller.id }; }
  * ```
  */
-export const Auth = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal | undefined => ctx.getArgByIndex<{ auth?: Principal } | undefined>(0)?.auth); // the request, without switchToHttp()'s closures
+export const Auth = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal | undefined =>
+  // The request, without switchToHttp()'s closures. Elsewhere the first argument is what the client sent (an RPC
+  // payload, a WebSocket client) or a GraphQL parent object: its `auth` field is no caller.
+  ctx.getType() === 'http' ? ctx.getArgByIndex<{ auth?: Principal } | undefined>(0)?.auth : undefined,
+);

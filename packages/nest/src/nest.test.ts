@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Catch, Controller, Get, HttpException, Inject, Injectable, Module, Post, Req, RequestMethod, Res, StreamableFile, UseGuards, type ArgumentsHost, type ExceptionFilter, type INestApplication, type MiddlewareConsumer, type NestApplicationOptions, type NestModule, type Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { APP_FILTER, APP_GUARD, ExternalContextCreator, NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -548,6 +549,24 @@ describe('@keyward/nest: contexts other than HTTP (RPC, WebSockets)', () => {
 
   it.each(['rpc', 'ws'] as const)('refuses a %s handler without @Public()', async (type) => {
     expect(await guard.canActivate(context(type, EventsHandler, EventsHandler.prototype.plain))).toBe(false);
+  });
+
+  it.each(['rpc', 'ws', 'graphql'] as const)('@Auth() is undefined in a %s handler, never a field of what the client sent', async (type) => {
+    // ExternalContextCreator is how @nestjs/microservices, websockets and graphql call handlers (with guards and
+    // param decorators); its first argument is the message payload (RPC), the client (WebSockets) or the parent object
+    // (GraphQL), not an authenticated request.
+    @Injectable()
+    class Handlers {
+      @Public()
+      open(@Auth() caller: Principal | undefined) {
+        return { caller: caller ?? null };
+      }
+    }
+    const ref = await Test.createTestingModule({ imports: [KeywardModule.forRoot()], providers: [Handlers, { provide: APP_GUARD, useClass: KeywardGuard }] }).compile();
+    const handlers = ref.get(Handlers);
+    const call = ref.get(ExternalContextCreator).create(handlers, handlers.open as (...args: unknown[]) => unknown, 'open', ROUTE_ARGS_METADATA, { exchangeKeyForValue: () => undefined }, undefined, undefined, undefined, type);
+    expect(await call({ auth: { id: 'admin', owner: 'acme', scopes: ['*'] } }, {}, {})).toEqual({ caller: null });
+    await ref.close();
   });
 
   it.each(['rpc', 'ws'] as const)('lets a %s handler marked @Public() through, on the handler or its class', async (type) => {
