@@ -95,4 +95,22 @@ describe('prometheus exporter', () => {
     expect(() => createPrometheusExporter({ keyward: kw, token: 'short' })).toThrow(/"token"/);
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
   });
+
+  it('buckets: only increasing, positive, finite numbers; an Infinity was exported as a second +Inf bucket', async () => {
+    kw = createKeyward();
+    const message = 'keyward: option "buckets" must be an array of increasing, positive, finite numbers (seconds; the +Inf bucket is added by itself)';
+    // eslint-disable-next-line no-sparse-arrays
+    for (const buckets of [[0.1, Infinity], [0.1, Number.NaN], ['0.1', '1'], [0.1, , 1], 5, 'abc', [], [0, 1], [-1, 1]]) {
+      const registry = new Registry();
+      expect(() => createPrometheusExporter({ keyward: kw, registry, buckets: buckets as never })).toThrow(new TypeError(message));
+      expect(registry.getMetricsAsArray()).toHaveLength(0);
+    }
+    const exporter = createPrometheusExporter({ keyward: kw, buckets: [0.1, 1] });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await call(kw, key, '/a');
+    await kw.flushEvents();
+    const buckets = (await exporter.metrics()).split('\n').filter((l) => l.startsWith('keyward_request_duration_seconds_bucket'));
+    expect(buckets.map((l) => /le="([^"]*)"/.exec(l)![1])).toEqual(['0.1', '1', '+Inf']);
+    exporter.close();
+  });
 });

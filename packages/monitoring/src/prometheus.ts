@@ -46,6 +46,23 @@ export interface PrometheusExporter {
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
+ * The `buckets` option as a new array: increasing, positive, finite numbers. prom-client adds the `+Inf` bucket itself,
+ * so an `Infinity` here would be a second `+Inf` bucket (`le="Infinity"` beside `le="+Inf"`): two buckets with one
+ * threshold, an invalid histogram. A string would be compared and labelled as text.
+ */
+function checkBuckets(value: unknown): number[] {
+  const fail = () => new TypeError('keyward: option "buckets" must be an array of increasing, positive, finite numbers (seconds; the +Inf bucket is added by itself)');
+  if (!Array.isArray(value) || value.length === 0) throw fail();
+  const buckets: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const b: unknown = value[i]; // an index loop: a hole in a sparse array is refused, not skipped
+    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]!)) throw fail();
+    buckets.push(b);
+  }
+  return buckets;
+}
+
+/**
  * Exports keyward's events as Prometheus metrics with prom-client: requests by outcome (`allowed` or the denial
  * code), status, route and plan; a response-time histogram; response bytes; anomalies by kind; every event by type.
  *
@@ -64,8 +81,7 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new TypeError('keyward: option "maxRoutes" must be a positive integer');
   if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) throw new TypeError('keyward: option "token" must be a string of at least 16 characters');
-  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)];
-  if (buckets.length === 0 || buckets.some((b, i) => !(b > 0) || (i > 0 && b <= buckets[i - 1]!))) throw new TypeError('keyward: option "buckets" must be increasing positive numbers');
+  const buckets = checkBuckets(options.buckets ?? DEFAULT_BUCKETS);
   const registry = options.registry ?? new Registry();
   const perKey = options.perKeyLabels === true;
   const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
