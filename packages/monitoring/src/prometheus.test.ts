@@ -1,4 +1,4 @@
-import { Registry, register as globalRegistry } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import { createKeyward, manualClock, type Keyward } from '@keyward/core';
 import { createPrometheusExporter, defaultRouteNormaliser } from './index';
 
@@ -94,6 +94,37 @@ describe('prometheus exporter', () => {
     expect(() => createPrometheusExporter({ keyward: kw, prefix: 'bad-prefix' })).toThrow(/"prefix"/);
     expect(() => createPrometheusExporter({ keyward: kw, token: 'short' })).toThrow(/"token"/);
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
+  });
+
+  it('a registry shared with other metrics: a name clash is a TypeError naming the metric and "prefix", and leaves nothing registered', async () => {
+    kw = createKeyward();
+    const registry = new Registry();
+    new Counter({ name: 'keyward_anomalies_total', help: "the app's own", registers: [registry] });
+    expect(() => createPrometheusExporter({ keyward: kw, registry })).toThrow(new TypeError('keyward: the "registry" given to createPrometheusExporter() already has a metric named "keyward_anomalies_total" (another exporter\'s, or your own): give this exporter another "prefix"'));
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['keyward_anomalies_total']);
+
+    // two keyward instances, one registry: the second exporter needs its own prefix, and both then count apart
+    const first = createPrometheusExporter({ keyward: kw, registry, prefix: 'a_' });
+    expect(() => createPrometheusExporter({ keyward: kw, registry, prefix: 'a_' })).toThrow(/already has a metric named "a_requests_total".*another "prefix"/);
+    const other = createKeyward();
+    const second = createPrometheusExporter({ keyward: other, registry, prefix: 'b_' });
+    await call(kw, undefined, '/x');
+    await kw.flushEvents();
+    const m = parse(await registry.metrics());
+    expect(m.get('a_requests_total{outcome="CREDENTIALS_MISSING",status="401",route="other",plan="none"}')).toBe(1);
+    expect([...m.keys()].some((k) => k.startsWith('b_requests_total{'))).toBe(false);
+
+    // process metrics already collected under the prefix: refused naming "defaultMetrics", nothing of it left behind
+    const withProcess = new Registry();
+    collectDefaultMetrics({ register: withProcess, prefix: 'c_' });
+    const names = withProcess.getMetricsAsArray().map((x) => x.name).sort();
+    expect(() => createPrometheusExporter({ keyward: kw, registry: withProcess, prefix: 'c_', defaultMetrics: true })).toThrow(/^keyward: option "defaultMetrics" of createPrometheusExporter\(\): the "registry" has process metrics with the prefix "c_" already/);
+    expect(withProcess.getMetricsAsArray().map((x) => x.name).sort()).toEqual(names);
+
+    expect(() => createPrometheusExporter({ keyward: kw, registry: {} as never })).toThrow(new TypeError('keyward: option "registry" must be a prom-client Registry'));
+    first.close();
+    second.close();
+    await other.close();
   });
 
   it('buckets: only increasing, positive, finite numbers; an Infinity was exported as a second +Inf bucket', async () => {

@@ -62,6 +62,28 @@ function checkBuckets(value: unknown): number[] {
   return buckets;
 }
 
+/** The names of the exporter's metrics, after the prefix. */
+const METRICS = ['requests_total', 'request_duration_seconds', 'response_bytes_total', 'anomalies_total', 'events_total'] as const;
+
+/**
+ * The `registry` option (a new one when absent), checked before anything is registered: it must be a prom-client
+ * registry holding none of the exporter's metric names. Else prom-client's own "already been registered" error came
+ * after some of the metrics were in, naming neither the option nor the way out, and a retry met those leftovers.
+ */
+function checkRegistry(value: unknown, prefix: string): Registry {
+  if (value === undefined) return new Registry();
+  const r = value as Partial<Record<'registerMetric' | 'getSingleMetric' | 'removeSingleMetric' | 'metrics' | 'getMetricsAsArray', unknown>> | null;
+  if (typeof r !== 'object' || r === null || [r.registerMetric, r.getSingleMetric, r.removeSingleMetric, r.metrics, r.getMetricsAsArray].some((f) => typeof f !== 'function')) {
+    throw new TypeError('keyward: option "registry" must be a prom-client Registry');
+  }
+  const registry = value as Registry;
+  for (const metric of METRICS) {
+    const name = `${prefix}${metric}`;
+    if (registry.getSingleMetric(name) !== undefined) throw new TypeError(`keyward: the "registry" given to createPrometheusExporter() already has a metric named "${name}" (another exporter's, or your own): give this exporter another "prefix"`);
+  }
+  return registry;
+}
+
 /**
  * Exports keyward's events as Prometheus metrics with prom-client: requests by outcome (`allowed` or the denial
  * code), status, route and plan; a response-time histogram; response bytes; anomalies by kind; every event by type.
@@ -71,6 +93,8 @@ function checkBuckets(value: unknown): number[] {
  * const exporter = createPrometheusExporter({ keyward: kw });
  * app.get('/metrics', endpoint(exporter.endpoint()));
  * ```
+ * @throws TypeError naming the option: a mistake in the options, or a `registry` that has one of the exporter's metric
+ * names already (another exporter with the same `prefix`, or a metric of your own), before anything is registered
  */
 export function createPrometheusExporter(options: PrometheusExporterOptions): PrometheusExporter {
   refuseUnknownInput(options, OPTIONS, 'createPrometheusExporter()');
@@ -82,7 +106,7 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) throw new TypeError('keyward: option "token" must be a string of at least 16 characters');
   const buckets = checkBuckets(options.buckets ?? DEFAULT_BUCKETS);
-  const registry = options.registry ?? new Registry();
+  const registry = checkRegistry(options.registry, prefix);
   const perKey = options.perKeyLabels === true;
   const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
   const requestLabels = ['outcome', 'status', 'route', 'plan', ...(perKey ? ['key_id'] : [])];
@@ -100,7 +124,16 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   new Counter({ name: `${prefix}response_bytes_total`, help: 'Response body bytes of allowed requests.', labelNames: ['route', 'plan', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { byteCounts.publish(this); } });
   new Counter({ name: `${prefix}anomalies_total`, help: 'Anomalies detected, by kind.', labelNames: ['kind', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { anomalyCounts.publish(this); } });
   new Counter({ name: `${prefix}events_total`, help: 'keyward events, by type.', labelNames: ['type'], registers: [registry], collect() { eventCounts.publish(this); } });
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix });
+  if (options.defaultMetrics) {
+    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    try {
+      collectDefaultMetrics({ register: registry, prefix });
+    } catch (error) {
+      // Nothing half-registered stays behind: neither keyward's metrics nor the process metrics registered before the clash.
+      for (const name of [...METRICS.map((m) => `${prefix}${m}`), ...registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n))]) registry.removeSingleMetric(name);
+      throw new TypeError(`keyward: option "defaultMetrics" of createPrometheusExporter(): the "registry" has process metrics with the prefix "${prefix}" already (${error instanceof Error ? error.message : String(error)}); leave "defaultMetrics" off or give another "prefix"`);
+    }
+  }
 
   function record(e: KeywardEvent): void {
     eventCounts.add([e.type]);
