@@ -127,6 +127,20 @@ describe('prometheus exporter', () => {
     await other.close();
   });
 
+  it('a byte count that is not one, from an app calling done() itself, is not counted and does not break the scrapes after it', async () => {
+    kw = createKeyward();
+    const exporter = createPrometheusExporter({ keyward: kw });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (const bytes of ['120', -5, Infinity, Number.NaN, 30]) await call(kw, key, '/a', { status: 200, bytes: bytes as number });
+    await kw.flushEvents();
+    const res = await exporter.endpoint()({ method: 'GET', path: '/metrics', headers: {} });
+    expect(res.status).toBe(200);
+    const m = parse(String(res.body));
+    expect(m.get('keyward_response_bytes_total{route="/a",plan="none"}')).toBe(30);
+    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none"}')).toBe(5);
+    exporter.close();
+  });
+
   it('buckets: only increasing, positive, finite numbers; an Infinity was exported as a second +Inf bucket', async () => {
     kw = createKeyward();
     const message = 'keyward: option "buckets" must be an array of increasing, positive, finite numbers (seconds; the +Inf bucket is added by itself)';

@@ -147,7 +147,9 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
       case 'request.completed':
         requestCounts.add(perKey ? ['allowed', status, r, plan, e.keyId ?? 'none'] : ['allowed', status, r, plan]);
         if (e.durationMs !== undefined) duration.observe(durationSeries.of(perKey ? [status, r, plan, e.keyId ?? 'none'] : [status, r, plan]), e.durationMs / 1000);
-        if (e.bytes) byteCounts.add(perKey ? [r, plan, e.keyId ?? 'none'] : [r, plan], e.bytes);
+        // A count from the app's own `done()` call is taken only when it is one: a string would be concatenated into the
+        // total, and a negative or infinite number makes prom-client refuse the counter; either failed every later scrape.
+        if (typeof e.bytes === 'number' && e.bytes > 0 && e.bytes !== Infinity) byteCounts.add(perKey ? [r, plan, e.keyId ?? 'none'] : [r, plan], e.bytes);
         break;
       case 'auth.failed':
       case 'access.denied':
