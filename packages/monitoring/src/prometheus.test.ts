@@ -96,6 +96,18 @@ describe('prometheus exporter', () => {
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
   });
 
+  it('perKeyLabels and defaultMetrics are booleans: "false" from an environment variable does not turn process metrics on', () => {
+    kw = createKeyward();
+    for (const flag of ['perKeyLabels', 'defaultMetrics']) {
+      for (const value of ['false', 'true', 1, 0, null]) {
+        const registry = new Registry();
+        expect(() => createPrometheusExporter({ keyward: kw, registry, [flag]: value })).toThrow(new TypeError(`keyward: option "${flag}" must be a boolean`));
+        expect(registry.getMetricsAsArray()).toHaveLength(0);
+      }
+    }
+    createPrometheusExporter({ keyward: kw, perKeyLabels: false, defaultMetrics: false }).close();
+  });
+
   it('a registry shared with other metrics: a name clash is a TypeError naming the metric and "prefix", and leaves nothing registered', async () => {
     kw = createKeyward();
     const registry = new Registry();

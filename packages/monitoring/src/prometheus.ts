@@ -101,6 +101,10 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   if (typeof options.keyward?.on !== 'function') throw new TypeError('keyward: option "keyward" must be a keyward instance');
   const prefix = options.prefix ?? 'keyward_';
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError('keyward: option "prefix" must be a valid Prometheus metric name prefix');
+  // A flag given as text ('false' from an environment variable) would read as its truthiness: refused instead.
+  for (const flag of ['perKeyLabels', 'defaultMetrics'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`keyward: option "${flag}" must be a boolean`);
+  }
   const maxRoutes = options.maxRoutes ?? 100;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new TypeError('keyward: option "maxRoutes" must be a positive integer');
   if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
