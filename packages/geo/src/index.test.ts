@@ -1,4 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { geoipCountryLookup } from './index';
+
+/** The real geoip-lite, loaded afresh with its data directory pointing at an empty one (data files missing). */
+function geoipWithoutData(): typeof import('geoip-lite') {
+  const empty = mkdtempSync(join(tmpdir(), 'kw-geo-'));
+  const before = process.env.GEODATADIR;
+  process.env.GEODATADIR = empty;
+  try {
+    let loaded: typeof import('geoip-lite') | undefined;
+    jest.isolateModules(() => {
+      loaded = require('geoip-lite') as typeof import('geoip-lite');
+    });
+    return loaded!;
+  } finally {
+    if (before === undefined) delete process.env.GEODATADIR;
+    else process.env.GEODATADIR = before;
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
 
 describe('@keyward/geo with the real geoip-lite data', () => {
   it('is lazy: nothing is loaded until the first lookup', () => {
@@ -24,6 +45,22 @@ describe('@keyward/geo with the real geoip-lite data', () => {
     const lookup = geoipCountryLookup();
     for (const a of ['127.0.0.1', '10.0.0.1', '::1', 'not an ip', '', 'x'.repeat(1000), '0x7f.1']) expect(lookup(a)).toBeUndefined();
     expect(lookup(42 as never)).toBeUndefined();
+  });
+
+  it('geoip-lite without its data: every country is unknown, said once in a warning (a deny-list refuses no one); preload throws at start-up', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const lookup = geoipCountryLookup({ load: geoipWithoutData });
+      expect(lookup('8.8.8.8')).toBeUndefined();
+      expect(lookup('193.99.144.80')).toBeUndefined();
+      expect(lookup.loaded).toBe(false);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/^keyward: geoip-lite could not be loaded \(ENOENT: .*geoip-country\.dat.*\), so every country is unknown: country deny-lists refuse no one/);
+      expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'KEYWARD_GEOIP_UNAVAILABLE' });
+      expect(() => geoipCountryLookup({ load: geoipWithoutData, preload: true })).toThrow(/ENOENT/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('checks its options', () => {

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { fieldsOf, refuseUnknownInput, type CountryLookup } from '@keyward/core';
+import { fieldsOf, refuseUnknownInput, warnOnce, type CountryLookup } from '@keyward/core';
 
 type GeoipLite = typeof import('geoip-lite');
 
@@ -34,7 +34,9 @@ let shared: GeoipLite | undefined;
 
 /**
  * Creates a country lookup: `(address) => 'US' | … | undefined`. Addresses without data (private, reserved,
- * unallocated) and anything that is not an address resolve to `undefined`. It never throws.
+ * unallocated) and anything that is not an address resolve to `undefined`. It never throws: when geoip-lite cannot be
+ * loaded (its data files missing), every address resolves to `undefined` and a `KEYWARD_GEOIP_UNAVAILABLE` warning is
+ * emitted once (`preload()` throws the loading error instead).
  *
  * @example
  * ```ts
@@ -56,8 +58,17 @@ export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): Geo
   };
   const lookup = ((address: string) => {
     if (typeof address !== 'string' || address.length === 0 || address.length > 64) return undefined;
+    let geoipLite: GeoipLite;
     try {
-      const country = load().lookup(address)?.country;
+      geoipLite = load();
+    } catch (error) {
+      // Every country is now unknown: a deny-list refuses no one. Said once, loudly, rather than never.
+      const reason = (error as { message?: unknown } | null)?.message; // Node's fs errors may come from another realm
+      warnOnce('KEYWARD_GEOIP_UNAVAILABLE', `keyward: geoip-lite could not be loaded (${typeof reason === 'string' ? reason : String(error)}), so every country is unknown: country deny-lists refuse no one, and allow-lists refuse everyone unless "allowUnknown" is set. Reinstall geoip-lite (its data/ files must ship with it) or run its updatedb script; geoipCountryLookup({ preload: true }) makes this fail at start-up instead.`);
+      return undefined;
+    }
+    try {
+      const country = geoipLite.lookup(address)?.country;
       return typeof country === 'string' && /^[A-Z]{2}$/.test(country) ? country : undefined;
     } catch {
       return undefined;
