@@ -147,7 +147,7 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
 
   it('createPrometheusExporter: a misspelt "token" does not leave /metrics open; refused before registering a metric', async () => {
     const registry = new Registry();
-    expect(() => createPrometheusExporter({ keyward: counted, registry, tokn: 'a-long-scrape-token' } as never)).toThrow('keyward: createPrometheusExporter() has an unknown field "tokn" (did you mean "token"? known: keyward, registry, prefix, perKeyLabels, routeNormaliser, maxRoutes, buckets, token, defaultMetrics)');
+    expect(() => createPrometheusExporter({ keyward: counted, registry, tokn: 'a-long-scrape-token' } as never)).toThrow('keyward: createPrometheusExporter() has an unknown field "tokn" (did you mean "token"? known: keyward, registry, prefix, perKeyLabels, maxKeys, routeNormaliser, maxRoutes, buckets, token, defaultMetrics)');
     expect(registry.getMetricsAsArray()).toHaveLength(0);
     expect(subscriptions).toBe(0);
 

@@ -96,6 +96,29 @@ describe('prometheus exporter', () => {
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
   });
 
+  it('per-key labels stay bounded with tokens: a token not exchanged from a key is labelled by its jti, so at most maxKeys labels, then other', async () => {
+    kw = createKeyward({ tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: 'h'.repeat(32), kid: 'hs' }] } } });
+    expect(() => createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 0 })).toThrow(new TypeError('keyward: option "maxKeys" must be a positive integer'));
+    const exporter = createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 3 });
+    const { key, record } = await kw.keys.create({ owner: 'acme' });
+    await call(kw, key, '/a');
+    const jtis: string[] = [];
+    for (let i = 0; i < 20; i++) { // a client's tokens, one after another: each has a jti of its own
+      const issued = await kw.tokens.issue({ subject: 'user-7' });
+      jtis.push(issued.jti);
+      const d = await kw.check({ method: 'GET', path: '/a', headers: { authorization: `Bearer ${issued.token}` }, remoteAddress: '10.0.0.1' });
+      if (d.ok) d.done({ status: 200, bytes: 1 });
+    }
+    await call(kw, key, '/a');
+    await kw.flushEvents();
+    const m = parse(await exporter.metrics());
+    const keyIds = new Set([...m.keys()].filter((k) => k.startsWith('keyward_requests_total{')).map((k) => /key_id="([^"]*)"/.exec(k)![1]));
+    expect(keyIds).toEqual(new Set([record.id, jtis[0], jtis[1], 'other']));
+    expect(m.get(`keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="${record.id}"}`)).toBe(2);
+    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="other"}')).toBe(18);
+    exporter.close();
+  });
+
   it('perKeyLabels and defaultMetrics are booleans: "false" from an environment variable does not turn process metrics on', () => {
     kw = createKeyward();
     for (const flag of ['perKeyLabels', 'defaultMetrics']) {

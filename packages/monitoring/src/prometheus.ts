@@ -13,6 +13,11 @@ export interface PrometheusExporterOptions {
   prefix?: string;
   /** Add a `key_id` label to request metrics. Multiplies series by the number of keys: only for few keys. Default false. */
   perKeyLabels?: boolean;
+  /**
+   * With `perKeyLabels`, most distinct `key_id` labels; further ones are labelled `other` (default 1000). A token not
+   * exchanged from a key is labelled with its `jti`, so each such token is a new label: this bounds them.
+   */
+  maxKeys?: number;
   /** Path → route label (default {@link defaultRouteNormaliser}: ids become `:id`). */
   routeNormaliser?: RouteNormaliser;
   /** Most distinct route labels; further routes are labelled `other` (default 100). Only requests naming a key add one. */
@@ -27,7 +32,7 @@ export interface PrometheusExporterOptions {
 
 /** Every field of {@link PrometheusExporterOptions}: a misspelt `token` must not leave `/metrics` open. */
 const OPTIONS = fieldsOf<PrometheusExporterOptions>({
-  keyward: true, registry: true, prefix: true, perKeyLabels: true, routeNormaliser: true, maxRoutes: true, buckets: true, token: true, defaultMetrics: true,
+  keyward: true, registry: true, prefix: true, perKeyLabels: true, maxKeys: true, routeNormaliser: true, maxRoutes: true, buckets: true, token: true, defaultMetrics: true,
 });
 
 /** A running exporter. */
@@ -107,12 +112,23 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   }
   const maxRoutes = options.maxRoutes ?? 100;
   if (!Number.isInteger(maxRoutes) || maxRoutes < 1) throw new TypeError('keyward: option "maxRoutes" must be a positive integer');
+  const maxKeys = options.maxKeys ?? 1000;
+  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError('keyward: option "maxKeys" must be a positive integer');
   if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) throw new TypeError('keyward: option "token" must be a string of at least 16 characters');
   const buckets = checkBuckets(options.buckets ?? DEFAULT_BUCKETS);
   const registry = checkRegistry(options.registry, prefix);
   const perKey = options.perKeyLabels === true;
   const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
+  // The key_id label: an event's keyId is a key's id, or, for a token not exchanged from a key, its jti (one per token).
+  const keyIds = new Set<string>();
+  const keyLabel = (id: string | undefined): string => {
+    if (id === undefined) return 'none';
+    if (keyIds.has(id)) return id;
+    if (keyIds.size >= maxKeys) return 'other';
+    keyIds.add(id);
+    return id;
+  };
   const requestLabels = ['outcome', 'status', 'route', 'plan', ...(perKey ? ['key_id'] : [])];
 
   // Counters are tallied here and handed to prom-client when scraped (see Tally); the histogram is prom-client's, fed
@@ -147,20 +163,22 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
     // already known, else `other`, so made-up paths cannot fill `maxRoutes` ahead of the real routes.
     const r = e.path !== undefined ? route(e.path, e.method, e.keyId !== undefined) : 'unknown';
     const status = e.status ?? 0;
+    // Read only by the request and anomaly events below, so that no other event takes a key_id label.
+    const k = perKey && (e.type === 'request.completed' || e.type === 'auth.failed' || e.type === 'access.denied' || e.type === 'anomaly.detected') ? keyLabel(e.keyId) : '';
     switch (e.type) {
       case 'request.completed':
-        requestCounts.add(perKey ? ['allowed', status, r, plan, e.keyId ?? 'none'] : ['allowed', status, r, plan]);
-        if (e.durationMs !== undefined) duration.observe(durationSeries.of(perKey ? [status, r, plan, e.keyId ?? 'none'] : [status, r, plan]), e.durationMs / 1000);
+        requestCounts.add(perKey ? ['allowed', status, r, plan, k] : ['allowed', status, r, plan]);
+        if (e.durationMs !== undefined) duration.observe(durationSeries.of(perKey ? [status, r, plan, k] : [status, r, plan]), e.durationMs / 1000);
         // A count from the app's own `done()` call is taken only when it is one: a string would be concatenated into the
         // total, and a negative or infinite number makes prom-client refuse the counter; either failed every later scrape.
-        if (typeof e.bytes === 'number' && e.bytes > 0 && e.bytes !== Infinity) byteCounts.add(perKey ? [r, plan, e.keyId ?? 'none'] : [r, plan], e.bytes);
+        if (typeof e.bytes === 'number' && e.bytes > 0 && e.bytes !== Infinity) byteCounts.add(perKey ? [r, plan, k] : [r, plan], e.bytes);
         break;
       case 'auth.failed':
       case 'access.denied':
-        requestCounts.add(perKey ? [e.reason ?? 'UNKNOWN', status, r, plan, e.keyId ?? 'none'] : [e.reason ?? 'UNKNOWN', status, r, plan]);
+        requestCounts.add(perKey ? [e.reason ?? 'UNKNOWN', status, r, plan, k] : [e.reason ?? 'UNKNOWN', status, r, plan]);
         break;
       case 'anomaly.detected':
-        anomalyCounts.add(perKey ? [e.reason ?? 'UNKNOWN', e.keyId ?? 'none'] : [e.reason ?? 'UNKNOWN']);
+        anomalyCounts.add(perKey ? [e.reason ?? 'UNKNOWN', k] : [e.reason ?? 'UNKNOWN']);
         break;
       default:
     }
