@@ -96,6 +96,27 @@ describe('prometheus exporter', () => {
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
   });
 
+  it('a revoked or restricted key (a leaked one) refused on made-up paths cannot take the route labels either: only a credential accepted within its restrictions adds one', async () => {
+    kw = createKeyward();
+    const exporter = createPrometheusExporter({ keyward: kw, maxRoutes: 3 });
+    const revoked = await kw.keys.create({ owner: 'acme' });
+    await kw.keys.revoke(revoked.record.id, { reason: 'leaked' });
+    const restricted = await kw.keys.create({ owner: 'acme', restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (let i = 0; i < 5; i++) await call(kw, revoked.key, `/junk-${i}`);
+    for (let i = 0; i < 5; i++) await call(kw, restricted.key, `/probe-${i}`);
+    await call(kw, key, '/v1/orders');
+    await call(kw, revoked.key, '/v1/orders'); // a known route keeps its label
+    await kw.flushEvents();
+    const m = parse(await exporter.metrics());
+    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/v1/orders",plan="none"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="KEY_REVOKED",status="401",route="/v1/orders",plan="none"}')).toBe(1);
+    expect(m.get('keyward_requests_total{outcome="KEY_REVOKED",status="401",route="other",plan="none"}')).toBe(5);
+    expect(m.get('keyward_requests_total{outcome="IP_FORBIDDEN",status="403",route="other",plan="none"}')).toBe(5);
+    expect([...m.keys()].filter((k) => /junk|probe/.test(k))).toEqual([]);
+    exporter.close();
+  });
+
   it('per-key labels stay bounded with tokens: a token not exchanged from a key is labelled by its jti, so at most maxKeys labels, then other', async () => {
     kw = createKeyward({ tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: 'h'.repeat(32), kid: 'hs' }] } } });
     expect(() => createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 0 })).toThrow(new TypeError('keyward: option "maxKeys" must be a positive integer'));

@@ -20,7 +20,10 @@ export interface PrometheusExporterOptions {
   maxKeys?: number;
   /** Path → route label (default {@link defaultRouteNormaliser}: ids become `:id`). */
   routeNormaliser?: RouteNormaliser;
-  /** Most distinct route labels; further routes are labelled `other` (default 100). Only requests naming a key add one. */
+  /**
+   * Most distinct route labels; further routes are labelled `other` (default 100). Only a request whose credential was
+   * accepted and passed its restrictions adds one.
+   */
   maxRoutes?: number;
   /** Histogram buckets in seconds (default 5 ms … 10 s). */
   buckets?: readonly number[];
@@ -66,6 +69,9 @@ function checkBuckets(value: unknown): number[] {
   }
   return buckets;
 }
+
+/** The denials of a credential's restrictions: the request was not the credential holder's as the key allows it. */
+const RESTRICTION_DENIALS: ReadonlySet<string> = new Set(['IP_FORBIDDEN', 'REFERRER_FORBIDDEN', 'USER_AGENT_FORBIDDEN', 'OUTSIDE_TIME_WINDOW', 'COUNTRY_FORBIDDEN', 'ROUTE_FORBIDDEN']);
 
 /** The names of the exporter's metrics, after the prefix. */
 const METRICS = ['requests_total', 'request_duration_seconds', 'response_bytes_total', 'anomalies_total', 'events_total'] as const;
@@ -159,9 +165,12 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
     eventCounts.add([e.type]);
     if (e.type === 'auth.succeeded') return; // counted by type only: its request is counted once, when it completes
     const plan = e.plan ?? 'none';
-    // Only a request naming a key adds a route label; an anonymous one (no or an unknown credential) gets a label
-    // already known, else `other`, so made-up paths cannot fill `maxRoutes` ahead of the real routes.
-    const r = e.path !== undefined ? route(e.path, e.method, e.keyId !== undefined) : 'unknown';
+    // Only a request whose key (or token) was accepted and passed its restrictions adds a route label; any other gets
+    // a label already known, else `other`, so made-up paths cannot fill `maxRoutes` ahead of the real routes: not from
+    // anonymous clients, nor from whoever holds a key that is revoked, expired or restricted to other addresses (a
+    // leaked one), whose refusals name the key too.
+    const admit = e.keyId !== undefined && (e.type === 'request.completed' || (e.type === 'access.denied' && !RESTRICTION_DENIALS.has(e.reason ?? '')));
+    const r = e.path !== undefined ? route(e.path, e.method, admit) : 'unknown';
     const status = e.status ?? 0;
     // Read only by the request and anomaly events below, so that no other event takes a key_id label.
     const k = perKey && (e.type === 'request.completed' || e.type === 'auth.failed' || e.type === 'access.denied' || e.type === 'anomaly.detected') ? keyLabel(e.keyId) : '';
