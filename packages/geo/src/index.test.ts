@@ -65,6 +65,13 @@ describe('@keyward/geo with the real geoip-lite data', () => {
 
   it('checks its options', () => {
     expect(() => geoipCountryLookup({ load: 'geoip' as never })).toThrow('keyward: option "load" must be a function');
+    let loads = 0;
+    const load = () => { loads++; return require('geoip-lite'); };
+    for (const preload of ['false', 'true', 0, 1, null]) {
+      expect(() => geoipCountryLookup({ load, preload: preload as never })).toThrow(new TypeError('keyward: option "preload" must be a boolean'));
+    }
+    expect(loads).toBe(0); // 'false' no longer loads the database at start-up
+    expect(geoipCountryLookup({ load, preload: false }).loaded).toBe(false);
   });
 
   it('refuses an unknown option, naming it, before anything is loaded', () => {

@@ -48,6 +48,8 @@ let shared: GeoipLite | undefined;
  */
 export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): GeoipCountryLookup {
   refuseUnknownInput(options, OPTIONS, 'geoipCountryLookup()');
+  // 'false' from an environment variable is truthy: it would load the ~150 MB database at start-up, blocking the process.
+  if (options.preload !== undefined && typeof options.preload !== 'boolean') throw new TypeError('keyward: option "preload" must be a boolean');
   if (options.load !== undefined && typeof options.load !== 'function') throw new TypeError('keyward: option "load" must be a function returning the geoip-lite module');
   let geoip: GeoipLite | undefined = options.load ? undefined : shared;
   const load = (): GeoipLite => {
