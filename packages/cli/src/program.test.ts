@@ -21,3 +21,12 @@ describe('error lines never echo a credential typed in the wrong place', () => {
     }
   });
 });
+
+describe('keys import --file', () => {
+  it('refuses a per-key flag beside --file instead of importing every key without it', async () => {
+    for (const [flag, value] of [['--scope', 'docs:read'], ['--name', 'n'], ['--plan', 'pro'], ['--hint', '…abcd'], ['--created-at', '2020-01-01T00:00:00Z'], ['--expires-in', '30d']] as const) {
+      const r = await runIn(['keys', 'import', '--file', 'keys.jsonl', '--owner', 'acme', flag, value]);
+      expect({ flag, code: r.code, out: r.out, err: r.err }).toEqual({ flag, code: 2, out: '', err: `keyward: --file cannot be combined with ${flag}: give it on each line of the file\n` });
+    }
+  });
+});

@@ -10,6 +10,8 @@ export interface KeysGlobals extends StoreFlags {
   keyPrefix?: string;
 }
 
+/** The flags of `keys import` that describe one key (by commander's name for each): with `--file`, each line gives its own. */
+const PER_KEY_FLAGS: Readonly<Record<string, string>> = { scope: '--scope', name: '--name', plan: '--plan', hint: '--hint', createdAt: '--created-at', expiresIn: '--expires-in' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** A duration flag: `24h`, `90d`, or a bare number of milliseconds (`0`). */
@@ -216,6 +218,10 @@ export function keysCommand(io: CliIO): Command {
       const lines: number[] = []; // the line of each entry of --file (blank lines hold none), for messages
       if (o.file !== undefined) {
         if (o.keyStdin || o.sha256 !== undefined) throw new CliError('--file cannot be combined with --key-stdin or --sha256');
+        // Each line carries its own fields (only --owner fills in a line without one): a flag given beside --file
+        // would otherwise be dropped without a word, and every key imported without the scopes or expiry it names.
+        const perKey = Object.entries(PER_KEY_FLAGS).find(([field]) => o[field] !== undefined)?.[1];
+        if (perKey !== undefined) throw new CliError(`--file cannot be combined with ${perKey}: give it on each line of the file`);
         let text: string;
         try {
           text = readFileSync(o.file, 'utf8');
