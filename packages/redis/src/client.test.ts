@@ -23,6 +23,11 @@ describe('boundedRedisOptions', () => {
     expect(() => boundedRedisOptions(overrides)).toThrow(new RegExp(`"${option}"`));
   });
 
+  it('refuses a field it does not know, naming it, instead of leaving the default in force', () => {
+    expect(() => boundedRedisOptions({ commandTimeout: 100 } as never)).toThrow('keyward: boundedRedisOptions() has an unknown field "commandTimeout" (did you mean "commandTimeoutMs"?');
+    expect(() => boundedRedisOptions(null as never)).toThrow(TypeError);
+  });
+
   it('batches the commands of one event-loop turn into one pipeline on a real Redis', async () => {
     const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { ...boundedRedisOptions(), lazyConnect: true });
     client.on('error', () => {});

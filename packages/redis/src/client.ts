@@ -1,8 +1,21 @@
-import { KeywardError, warnOnce } from '@keyward/core';
+import { fieldsOf, KeywardError, refuseUnknownInput, warnOnce } from '@keyward/core';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 
 /** An ioredis client: a standalone `Redis` or a `Cluster`. Always injected; keyward never closes it. */
 export type RedisClient = Redis | Cluster;
+
+/** What {@link boundedRedisOptions} may change. */
+export interface BoundedRedisOverrides {
+  /** ioredis `commandTimeout` and (at least 1 s) `connectTimeout`, in ms (default 500). */
+  commandTimeoutMs?: number;
+  /** Longest wait between reconnection attempts, in ms (default 200). */
+  reconnectMaxDelayMs?: number;
+  /** ioredis `enableAutoPipelining` (default true). */
+  autoPipelining?: boolean;
+}
+
+/** Every field of {@link BoundedRedisOverrides}. */
+const OVERRIDES = fieldsOf<BoundedRedisOverrides>({ commandTimeoutMs: true, reconnectMaxDelayMs: true, autoPipelining: true });
 
 /**
  * ioredis options that keep requests bounded while Redis is away: no offline queue (a command fails at once when
@@ -20,7 +33,9 @@ export type RedisClient = Redis | Cluster;
  * const client = new Redis(process.env.REDIS_URL!, { ...boundedRedisOptions(), keyPrefix: undefined });
  * ```
  */
-export function boundedRedisOptions(overrides: { commandTimeoutMs?: number; reconnectMaxDelayMs?: number; autoPipelining?: boolean } = {}): RedisOptions {
+export function boundedRedisOptions(overrides: BoundedRedisOverrides = {}): RedisOptions {
+  // `{ commandTimeout: 100 }` (ioredis's own name) would otherwise leave the 500 ms default silently in force.
+  refuseUnknownInput(overrides, OVERRIDES, 'boundedRedisOptions()');
   const commandTimeout = overrides.commandTimeoutMs ?? 500;
   const maxDelay = overrides.reconnectMaxDelayMs ?? 200;
   const autoPipelining = overrides.autoPipelining ?? true;

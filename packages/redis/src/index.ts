@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { boundedRedisOptions, whenReady, type RedisClient } from './client';
+export { boundedRedisOptions, whenReady, type BoundedRedisOverrides, type RedisClient } from './client';
 export { storeLayout, type StoreLayout } from './layout';
 export { RedisKeyStore, type RedisKeyStoreOptions } from './key-store';
 export { RedisRevocationStore, type RedisRevocationStoreOptions } from './revocation-store';
