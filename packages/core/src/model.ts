@@ -118,7 +118,7 @@ export interface DenyDecision {
 /** The core's answer for a request. */
 export type Decision = AllowDecision | DenyDecision;
 
-/** Every denial code. Each maps to exactly one status (see `DENIAL_STATUS`). */
+/** Every denial code. Each maps to exactly one status (see `DENIAL_TABLE`). */
 export type DenialCode =
   | 'CREDENTIALS_MISSING'
   | 'CREDENTIALS_INVALID'
