@@ -93,6 +93,8 @@ describe('prometheus exporter', () => {
     kw = createKeyward();
     expect(() => createPrometheusExporter({ keyward: kw, prefix: 'bad-prefix' })).toThrow(/"prefix"/);
     expect(() => createPrometheusExporter({ keyward: kw, token: 'short' })).toThrow(/"token"/);
+    // The README's `token: process.env.METRICS_TOKEN` with the variable unset: refused, not an open /metrics.
+    expect(() => createPrometheusExporter({ keyward: kw, token: process.env['KEYWARD_TEST_UNSET_METRICS_TOKEN'] })).toThrow('keyward: option "token" is undefined (an unset environment variable?)');
     expect(() => createPrometheusExporter({ keyward: kw, buckets: [1, 0.5] })).toThrow(/"buckets"/);
   });
 

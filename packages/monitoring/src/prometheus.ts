@@ -121,6 +121,8 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   const maxKeys = options.maxKeys ?? 1000;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError('keyward: option "maxKeys" must be a positive integer');
   if (options.routeNormaliser !== undefined && typeof options.routeNormaliser !== 'function') throw new TypeError('keyward: option "routeNormaliser" must be a function');
+  // `token: process.env.METRICS_TOKEN` with the variable unset would serve /metrics to anyone, without a word.
+  if ('token' in options && options.token === undefined) throw new TypeError('keyward: option "token" is undefined (an unset environment variable?); leave the option out to serve /metrics without one');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16)) throw new TypeError('keyward: option "token" must be a string of at least 16 characters');
   const buckets = checkBuckets(options.buckets ?? DEFAULT_BUCKETS);
   const registry = checkRegistry(options.registry, prefix);
