@@ -164,6 +164,30 @@ describe('keys.rotate', () => {
   });
 });
 
+describe('keys.rotate after the configuration changed', () => {
+  it('inherits the key as it is stored: a plan or override name since renamed to a near miss, or settings a later check refuses, do not stop a rotation', async () => {
+    const store = new MemoryKeyStore();
+    const limits = (plan: string, rule: string) => ({ rules: { [rule]: { points: 100, window: '1m' } }, plans: { free: {}, [plan]: {} }, defaultPlan: 'free' });
+    const before = setup({ store, limits: limits('pro', 'burst') });
+    const a = await before.kw.keys.create({ owner: 'acme', plan: 'pro', scopes: ['docs:read'], limits: { burst: { points: 500 } }, expiresIn: '30d' });
+    await before.kw.close();
+    // Stored by an older version, before today's checks: more metadata than keys.create takes now.
+    const big = { ...a.record, id: 'key_olderVersion01', hash: 'ab'.repeat(32), metadata: { blob: 'x'.repeat(70 * 1024) } };
+    await store.create(big as never);
+
+    const after = setup({ store, limits: limits('prod', 'bursts') }); // "pro" is now a near miss of "prod", "burst" of "bursts"
+    after.clock.advance(DAY);
+    const r = await after.kw.keys.rotate(a.record.id, { gracePeriod: '1h' });
+    expect(r.record).toMatchObject({ owner: 'acme', plan: 'pro', scopes: ['docs:read'], limits: { burst: { points: 500 } }, rotatedFrom: a.record.id, lifetimeMs: 30 * DAY, expiresAt: START + 31 * DAY });
+    expect((await after.call(r.key)).ok).toBe(true);
+    const r2 = await after.kw.keys.rotate(big.id);
+    expect(r2.record.metadata).toEqual(big.metadata);
+    // A new key is still checked against today's configuration.
+    await expect(after.kw.keys.create({ owner: 'acme', plan: 'pro' })).rejects.toThrow(/"plan" names "pro", which is configured nowhere \(did you mean "prod"\?/);
+    await after.kw.close();
+  });
+});
+
 describe('policy: dueForRotation, autoExpire, sweep', () => {
   it('lists keys past or near the maximum age, legacy keys and expiring keys, oldest first', async () => {
     const { kw, clock } = setup({ keyPolicy: { maxAge: '90d', expiringLead: '7d' } });

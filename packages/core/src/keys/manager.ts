@@ -137,12 +137,39 @@ const isDefined = (record: KeyRecord | undefined): boolean => record !== undefin
 const hasCode = (error: unknown, ...codes: string[]): boolean => codes.includes((error as { code?: unknown } | null)?.code as string);
 
 /**
- * A rotated key's expiry: the old key's lifetime from `now`. A lifetime longer than `expiresIn` takes (an absolute
- * expiry set more than 100 years after creation, which `expiresAt` allows) is carried as an absolute time, within what
- * a Date holds, so such a key can still be rotated.
+ * A rotated key's expiry: the old key's lifetime from `now` (kept as `lifetimeMs` for the next rotation, as `expiresIn`
+ * keeps it). A lifetime longer than `expiresIn` takes (an absolute expiry set more than 100 years after creation,
+ * which `expiresAt` allows) is carried as an absolute time, within what a Date holds, so such a key can still be
+ * rotated.
  */
-function successorExpiry(lifetimeMs: number, now: number): Pick<CreateKeyInput, 'expiresIn' | 'expiresAt'> {
-  return lifetimeMs <= MAX_DURATION_MS ? { expiresIn: lifetimeMs } : { expiresAt: Math.min(now + lifetimeMs, MAX_TIME) };
+function successorExpiry(old: KeyRecord, now: number): Pick<KeyRecord, 'expiresAt' | 'lifetimeMs'> {
+  const lifetimeMs = old.lifetimeMs ?? (old.expiresAt !== undefined ? old.expiresAt - old.createdAt : undefined);
+  if (lifetimeMs === undefined || lifetimeMs <= 0) return {};
+  return lifetimeMs <= MAX_DURATION_MS ? { expiresAt: now + lifetimeMs, lifetimeMs } : { expiresAt: Math.min(now + lifetimeMs, MAX_TIME) };
+}
+
+/**
+ * The record of a key replacing `old`: its owner, name, scopes, plan, restrictions, limits and metadata as stored
+ * (copies), an expiry of the same length from `now`, linked back to it.
+ */
+function successorOf(old: KeyRecord, identity: Pick<KeyRecord, 'hash' | 'hashVersion' | 'hint' | 'prefix' | 'env'>, now: number): KeyRecord {
+  const copy = <T>(value: T): T => structuredClone(value);
+  return {
+    id: `key_${randomBase62(16)}`,
+    ...identity,
+    owner: old.owner,
+    ...(old.name !== undefined ? { name: old.name } : {}),
+    scopes: [...old.scopes],
+    ...(old.plan !== undefined ? { plan: old.plan } : {}),
+    ...(old.restrictions !== undefined ? { restrictions: copy(old.restrictions) } : {}),
+    ...(old.limits !== undefined ? { limits: copy(old.limits) } : {}),
+    status: 'active',
+    createdAt: now,
+    updatedAt: now,
+    ...successorExpiry(old, now),
+    rotatedFrom: old.id,
+    metadata: copy(old.metadata),
+  };
 }
 
 /**
@@ -202,17 +229,22 @@ export class KeyManager {
     return this.issue(input, {});
   }
 
-  /** Generates a key and stores the record built from `input` plus `extra` (used by create and rotate). */
+  /** Generates a key and stores the record built from `input` plus `extra`, checked as `keys.create` checks it. */
   protected async issue(input: CreateKeyInput, extra: Partial<KeyRecord>): Promise<CreatedKey> {
     const now = this.deps.clock();
     const env = input.env ?? this.deps.defaultEnv;
     if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const recoverable = this.checkRecoverable(input.recoverable);
+    return this.mint(env, recoverable, (identity) => this.build(input, now, { ...identity, ...extra }));
+  }
+
+  /** Generates a key of `env`, stores the record `make` builds around its hash fields, and returns the plaintext once. */
+  private async mint(env: string, recoverable: boolean, make: (identity: Pick<KeyRecord, 'hash' | 'hashVersion' | 'hint' | 'prefix' | 'env'>) => KeyRecord): Promise<CreatedKey> {
     const key = generateKey(this.deps.format, env);
     const parsed = parseKey(key, this.deps.format)!;
-    const recoverable = this.checkRecoverable(input.recoverable);
-    const built = this.build(input, now, { hash: this.deps.hasher.hash(key), hashVersion: this.deps.hasher.version, hint: keyHint(key, parsed), prefix: parsed.prefix, env, ...extra });
+    const built = make({ hash: this.deps.hasher.hash(key), hashVersion: this.deps.hasher.version, hint: keyHint(key, parsed), prefix: parsed.prefix, env });
     const record: KeyRecord = recoverable ? { ...built, sealed: { key } } : built;
-    await this.insert(record, extra.rotatedFrom !== undefined ? { rotatedFrom: extra.rotatedFrom } : undefined);
+    await this.insert(record, record.rotatedFrom !== undefined ? { rotatedFrom: record.rotatedFrom } : undefined);
     return { key, record: toKeyInfo(record) };
   }
 
@@ -430,7 +462,8 @@ export class KeyManager {
    * Replaces a key: a new key with the same owner, name, scopes, plan, restrictions, limits, metadata and expiry
    * policy (an expiry of the same length from now), linked both ways (`rotatedFrom` / `rotatedTo`). The old key keeps
    * working for the grace period, with `Deprecation` and `Sunset` headers on its responses; a grace period of 0
-   * revokes it at once. Emits `key.created` and `key.rotated`.
+   * revokes it at once. Emits `key.created` and `key.rotated`. The settings are taken as the old key has them, not
+   * checked again against the configuration of today (a plan renamed since to a near miss does not stop a rotation).
    *
    * @example
    * ```ts
@@ -445,20 +478,12 @@ export class KeyManager {
     const old = await this.require(id);
     const now = this.deps.clock();
     if (!isLive(old, now, this.policy)) throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it is ${old.rotatedTo !== undefined || old.graceEndsAt !== undefined ? 'already rotated' : old.status === 'active' ? 'expired' : old.status}`);
-    const lifetimeMs = old.lifetimeMs ?? (old.expiresAt !== undefined ? old.expiresAt - old.createdAt : undefined);
-    const input: CreateKeyInput = {
-      owner: old.owner,
-      scopes: old.scopes,
-      metadata: old.metadata as Record<string, unknown>,
-      ...(old.name !== undefined ? { name: old.name } : {}),
-      ...(old.plan !== undefined ? { plan: old.plan } : {}),
-      ...(old.restrictions !== undefined ? { restrictions: old.restrictions } : {}),
-      ...(old.limits !== undefined ? { limits: old.limits } : {}),
-      ...(lifetimeMs === undefined || lifetimeMs <= 0 ? {} : successorExpiry(lifetimeMs, now)),
-      ...(old.legacy !== true && isValidEnv(old.env) ? { env: old.env } : {}),
-      ...(typeof (old.sealed as { key?: unknown } | undefined)?.key === 'string' ? { recoverable: true } : {}),
-    };
-    const created = await this.issue(input, { rotatedFrom: old.id });
+    const env = old.legacy !== true && isValidEnv(old.env) ? old.env : this.deps.defaultEnv;
+    const recoverable = this.checkRecoverable(typeof (old.sealed as { key?: unknown } | undefined)?.key === 'string');
+    // The successor gets the old key's settings as they are stored, not checked again against today's configuration
+    // or checks: they are what the old key runs with right now, and a rotation (an incident's tool) must not be
+    // stopped by a plan renamed since to a near miss, a limit name gone, or metadata larger than keys.create now takes.
+    const created = await this.mint(env, recoverable, (identity) => successorOf(old, identity, now));
     const expiry = effectiveExpiry(old, this.policy);
     const graceEndsAt = expiry === undefined ? now + graceMs : Math.min(now + graceMs, expiry);
     const patch: KeyPatch =
