@@ -23,6 +23,7 @@ import { tokensApiOf, type TokenApi } from './tokens/feature';
 import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
 import { RetryingChannel } from './stores/retrying-channel';
+import { tokenEventFields } from './events/principal-fields';
 
 /**
  * A keyward instance: the pipeline, the key manager and the event stream. Create one per application with
@@ -198,7 +199,10 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     if (!principal) return deny('CREDENTIALS_MISSING', decision.requestId, challenge, { detail: 'No credentials were sent.' });
     if (satisfies(principal.scopes, scopes.expression)) return undefined;
     const d = deny('INSUFFICIENT_SCOPE', decision.requestId, challenge, { detail: `This request needs: ${scopes.source}.`, scope: scopes.scopes });
-    if (events.wants('access.denied')) events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: principal.keyId ?? principal.id, owner: principal.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+    if (events.wants('access.denied')) {
+      const f = principal.type === 'token' ? tokenEventFields(principal) : principal; // a token's claims: cleaned for events
+      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: f.keyId ?? principal.id, owner: f.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+    }
     return d;
   }
 

@@ -4,6 +4,7 @@ import type { KeywardConfig } from '../config/config';
 import type { EventBus } from '../events/bus';
 import { EVENT_SCHEMA, eventUserAgent, type KeywardEvent, type KeywardEventType } from '../events/schema';
 import { createEventPathRedactor } from '../events/redact';
+import { tokenEventFields } from '../events/principal-fields';
 import { extractCredential, type Credential } from '../credentials/extract';
 import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
@@ -128,12 +129,14 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     if (ctx.clientAddress !== undefined) e.clientAddress = ctx.clientAddress;
     const p = ctx.principal;
     if (p) {
-      e.keyId = ctx.record !== undefined ? ctx.record.id : (p.keyId ?? p.id); // a token exchanged from a key counts as its key
-      e.owner = p.owner;
+      // A token's fields are its signer's claims, any text: cleaned and redacted once per principal (tokenEventFields).
+      const f = p.type === 'token' ? tokenEventFields(p) : p;
+      e.keyId = ctx.record !== undefined ? ctx.record.id : (f.keyId ?? p.id); // a token exchanged from a key counts as its key
+      e.owner = f.owner;
       e.principalType = p.type;
       if (p.hint) e.hint = p.hint;
-      if (p.plan) e.plan = p.plan;
-      if (p.subject) e.subject = p.subject;
+      if (f.plan) e.plan = f.plan;
+      if (f.subject) e.subject = f.subject;
     }
     const ua = eventUserAgent(r.headers['user-agent'], ctx.credential?.value);
     if (ua !== undefined) e.userAgent = ua;
