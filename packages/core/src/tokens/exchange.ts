@@ -204,7 +204,9 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const form = new URLSearchParams(text);
     const params: Record<string, string> = {};
     for (const [name, value] of form) {
-      if (!KNOWN_PARAMS.has(name)) continue;
+      // RFC 6749 §3.1: a parameter sent without a value is treated as omitted (`client_secret=` beside Basic is not a
+      // second client authentication, `client_id=` not a mismatched one).
+      if (!KNOWN_PARAMS.has(name) || value === '') continue;
       if (name in params) return fail('invalid_request', `The parameter ${name} was sent more than once.`);
       params[name] = value;
     }

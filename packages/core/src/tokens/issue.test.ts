@@ -276,6 +276,23 @@ describe('an empty Authorization header at the token endpoint', () => {
   });
 });
 
+describe('a parameter sent without a value at the token endpoint', () => {
+  it('is omitted (RFC 6749 §3.1): an empty client_id or client_secret beside Basic is neither a second authentication nor a failed one', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, authFailures: { max: 1, window: '1m', block: '1m' }, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: HS, kid: 'hs' }] } } });
+    const { key, record } = await kw.keys.create({ owner: 'o', scopes: ['a:b'] });
+    const endpoint = kw.tokens.endpoint();
+    for (const body of ['client_secret=', 'client_id=', 'client_id=&client_secret=', 'scope=&client_id=']) {
+      const res = await endpoint({ ...form(`grant_type=client_credentials&${body}`, { authorization: basic(record.id, key) }), remoteAddress: '192.0.2.1' });
+      expect([body, res.status, JSON.parse(String(res.body)).scope]).toEqual([body, 200, 'a:b']);
+    }
+    const none = await endpoint({ ...form('grant_type=client_credentials&client_id=&client_secret='), remoteAddress: '192.0.2.1' });
+    expect([none.status, JSON.parse(String(none.body)).error_description]).toEqual([401, 'Client authentication is required.']);
+    expect((await endpoint({ ...form(`grant_type=client_credentials&client_id=${record.id}&client_secret=${key}`), remoteAddress: '192.0.2.1' })).status).toBe(200); // nothing counted
+    await kw.close();
+  });
+});
+
 describe('revoke(jti) without the token\'s expiry', () => {
   it('keeps the id as long as a token can live (signing.maxTtl), not just revocationTtl: a revoked token never works again before its exp', async () => {
     const clock = manualClock(T0);
