@@ -125,6 +125,8 @@ export interface TokenApi {
    * issuer has no `maxTokenAge`, since its tokens may live any length of time) — give the token's `exp` so the entry lives
    * exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as long as a token
    * past its `exp` is still accepted. Emits `token.revoked`.
+   *
+   * @throws TypeError for an `until` that is a JWT's `exp` in seconds (a moment of 1970 read as ms), which would revoke nothing
    */
   revoke(jti: string, until?: Date | number): Promise<void>;
   /** True when the token id is revoked now. */
@@ -237,7 +239,13 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       // revoke nothing: refused, and not shown.
       if (typeof jti === 'string' && redactCredentials(jti) !== jti) throw new TypeError('keyward: "jti" is shaped like a token or a key (not shown): pass the token\'s "jti" claim, e.g. the `jti` that tokens.issue() returned');
       checkString(jti, 'jti');
-      const untilMs = (until === undefined ? clock() + defaultRevocationMs : toTime(until, 'until')) + revocationGraceMs;
+      const now = clock();
+      const given = until === undefined ? now + defaultRevocationMs : toTime(until, 'until');
+      // A JWT's `exp` is in seconds: passed as it is, it is a moment of 1970 (before 1973: under 1e11 ms), and the
+      // revocation would be over before it began, revoking nothing. Refused when, read as seconds, it is still to come;
+      // any other time already past is taken (that token has expired anyway).
+      if (given < 1e11 && given * 1000 > now) throw new TypeError('keyward: "until" is in ms since the epoch, and this one is in 1970: a JWT\'s "exp" is in seconds (pass exp * 1000)');
+      const untilMs = given + revocationGraceMs;
       await revocation.revoke(jti, untilMs);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },

@@ -276,6 +276,26 @@ describe('an empty Authorization header at the token endpoint', () => {
   });
 });
 
+describe("revoke(jti, until) given a JWT's exp in seconds", () => {
+  it('is refused, naming "until", rather than stored as a revocation that ended in 1970 and revokes nothing', async () => {
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: HS, kid: 'hs' }] } } });
+    const seen: KeywardEvent[] = [];
+    kw.on('token.revoked', (e) => { seen.push(e); });
+    const issued = await kw.tokens.issue({ subject: 'svc', ttl: '10m' });
+    const verified = await kw.tokens.verify(issued.token);
+    const exp = 'claims' in verified ? verified.claims.exp! : NaN;
+    for (const until of [exp, new Date(exp)]) await expect(kw.tokens.revoke(issued.jti, until)).rejects.toThrow(new TypeError('keyward: "until" is in ms since the epoch, and this one is in 1970: a JWT\'s "exp" is in seconds (pass exp * 1000)'));
+    expect(await kw.tokens.isRevoked(issued.jti)).toBe(false);
+    await kw.flushEvents();
+    expect(seen).toEqual([]);
+    await kw.tokens.revoke(issued.jti, exp * 1000);
+    expect('principal' in (await kw.tokens.verify(issued.token))).toBe(false);
+    await kw.tokens.revoke('long-gone', T0 - 60_000); // a time in ms already past is taken: the token has expired anyway
+    await kw.close();
+  });
+});
+
 describe('a parameter sent without a value at the token endpoint', () => {
   it('is omitted (RFC 6749 §3.1): an empty client_id or client_secret beside Basic is neither a second authentication nor a failed one', async () => {
     const clock = manualClock(T0);
