@@ -58,6 +58,16 @@ const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 /** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
 const JSON_STRING_FIELD = /"([^"\\\r\n]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
+/**
+ * A `Bearer` or `Basic` credential inside text (`upstream sent Bearer …`, `authorization=Bearer …`): the scheme, white
+ * space, then a token68 of 8+ characters that is not a lower-case word (`basic authentication` is prose).
+ */
+const SCHEME_CREDENTIAL = /(?<![A-Za-z0-9])(Bearer|Basic)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+const LOWER_WORD = /^[a-z]+$/;
+/** `text` with the credential of every `Bearer …` / `Basic …` in it replaced. */
+function redactSchemeCredentials(text: string): string {
+  return text.replace(SCHEME_CREDENTIAL, (match: string, scheme: string, space: string, credential: string) => (LOWER_WORD.test(credential) ? match : `${scheme}${space}${REDACTED}`));
+}
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
 /** Fields of one object written, at most: a request body of 200,000 fields made a 2.7 MB log line. */
@@ -110,8 +120,10 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
       if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
-      // Names first, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
-      return redactQuery(v.indexOf(':') === -1 ? v : redactHeaderLines(v.indexOf('":') === -1 && v.indexOf('" :') === -1 ? v : redactJsonFields(v)), queryExtra);
+      // A `Bearer …` in text first: `authorization=Bearer …` would otherwise lose only the scheme, as the value of its pair.
+      const text = v.length < 14 ? v : redactSchemeCredentials(v);
+      // Names next, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
+      return redactQuery(text.indexOf(':') === -1 ? text : redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text)), queryExtra);
     }
     if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;

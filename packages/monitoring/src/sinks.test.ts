@@ -103,6 +103,24 @@ describe('sanitize', () => {
     });
   });
 
+  it('redacts a Bearer or Basic credential inside text, not only a value that is one, and leaves prose', () => {
+    const basic = Buffer.from('bob:plain-secret-2').toString('base64');
+    const out = sanitize({
+      message: 'upstream answered 401 to Bearer plain-secret-1 at 12:00',
+      note: `retried with basic ${basic} and failed`,
+      line: 'forwarded authorization=Bearer plain-secret-3 user=bob',
+      list: ['sent Bearer plain-secret-4'],
+      prose: 'Supports Basic authentication and bearer tokens; Bearer token refused',
+    });
+    expect(out).toEqual({
+      message: 'upstream answered 401 to Bearer [REDACTED] at 12:00',
+      note: 'retried with basic [REDACTED] and failed',
+      line: 'forwarded authorization=[REDACTED] [REDACTED] user=bob',
+      list: ['sent Bearer [REDACTED]'],
+      prose: 'Supports Basic authentication and bearer tokens; Bearer token refused',
+    });
+  });
+
   it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
     const headers = { 'X-Client-Key': 'plain-secret-1', 'X-Session-Token': 'plain-secret-2', 'X-Auth': 'plain-secret-3', accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
     const R = '[REDACTED]';
