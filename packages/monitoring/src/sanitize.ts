@@ -64,6 +64,11 @@ const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
  */
 const SCHEME_CREDENTIAL = /(?<![A-Za-z0-9])(Bearer|Basic)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
 const LOWER_WORD = /^[a-z]+$/;
+/**
+ * A private key in PEM inside text (an error quoting a config, a dumped environment): from its BEGIN line to its END
+ * line, or to the end of the text when cut off. Certificates and public keys are not secrets and stay.
+ */
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 /** `text` with the credential of every `Bearer …` / `Basic …` in it replaced. */
 function redactSchemeCredentials(text: string): string {
   return text.replace(SCHEME_CREDENTIAL, (match: string, scheme: string, space: string, credential: string) => (LOWER_WORD.test(credential) ? match : `${scheme}${space}${REDACTED}`));
@@ -121,7 +126,8 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       const lower = name.toLowerCase();
       if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
       // A `Bearer …` in text first: `authorization=Bearer …` would otherwise lose only the scheme, as the value of its pair.
-      const text = v.length < 14 ? v : redactSchemeCredentials(v);
+      let text = v.length < 14 ? v : redactSchemeCredentials(v);
+      if (text.indexOf('-----BEGIN ') !== -1) text = text.replace(PEM_PRIVATE_KEY, REDACTED);
       // Names next, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
       return redactQuery(text.indexOf(':') === -1 ? text : redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text)), queryExtra);
     }

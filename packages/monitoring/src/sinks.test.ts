@@ -1,6 +1,7 @@
 import { createServer, get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,22 @@ describe('sanitize', () => {
       list: ['sent Bearer [REDACTED]'],
       prose: 'Supports Basic authentication and bearer tokens; Bearer token refused',
     });
+  });
+
+  it('redacts a private key in PEM inside text, whole or cut off, and leaves certificates and public keys', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const sec1 = privateKey.export({ format: 'pem', type: 'sec1' }).toString();
+    const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const body = pem.split('\n')[1]!;
+    const out = sanitize({
+      message: `cannot load signing key from config: ${pem.trim()} (bad format)`,
+      escaped: `{"signer":${JSON.stringify(sec1)}}`,
+      cut: `env dump: KEY=${pem.slice(0, 80)}`,
+      publicPem,
+    }) as Record<string, string>;
+    expect(out).toEqual({ message: 'cannot load signing key from config: [REDACTED] (bad format)', escaped: '{"signer":"[REDACTED]\\n"}', cut: 'env dump: KEY=[REDACTED]', publicPem });
+    expect(JSON.stringify(out)).not.toContain(body.slice(0, 20));
   });
 
   it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
