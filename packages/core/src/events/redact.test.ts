@@ -252,6 +252,13 @@ describe('request events', () => {
   });
 });
 
+describe('redactHeaders', () => {
+  it('redacts headers whose names look like a credential\'s, listed or not, and keys and JWTs in any other header', () => {
+    const headers = { 'X-Auth-Token': 'plain-secret-1', 'x-client-secret': 'plain-secret-2', 'x-partner-key': 'plain-secret-3', 'x-amz-security-token': 'plain-secret-4', authorization: 'Bearer x', referer: `https://app.example/${KEY}`, 'user-agent': `cli (${JWT})`, via: ['1.1 a', `1.1 ${KEY}`], accept: 'json', 'x-keyword': 'rust', host: undefined };
+    expect(redactHeaders(headers)).toEqual({ 'X-Auth-Token': REDACTED, 'x-client-secret': REDACTED, 'x-partner-key': REDACTED, 'x-amz-security-token': REDACTED, authorization: REDACTED, referer: `https://app.example/${REDACTED}`, 'user-agent': `cli (${REDACTED})`, via: ['1.1 a', `1.1 ${REDACTED}`], accept: 'json', 'x-keyword': 'rust', host: undefined });
+  });
+});
+
 describe('redactHeaders and hostile header names', () => {
   it('keeps a header named __proto__ as a header, never as the copy\'s prototype', () => {
     const headers = JSON.parse('{"__proto__":["attack-1","attack-2"],"constructor":"c","x-api-key":"k"}') as Record<string, unknown>;

@@ -23,8 +23,10 @@ const URL_PARAM_NAMES: ReadonlySet<string> = new Set(SENSITIVE_URL_PARAMS);
 export const REDACTED = '[REDACTED]';
 
 /**
- * Returns a copy of `headers` with credential headers (and any in `extra`) replaced by `[REDACTED]`.
- * Names are matched case-insensitively; the input is not modified.
+ * Returns a copy of `headers` with credential headers — those in {@link SENSITIVE_HEADERS}, any in `extra`, and any
+ * whose name {@link isCredentialName | looks credential-like} (`X-Auth-Token`, `X-Client-Secret`, a deployment's own
+ * `X-Partner-Key`) — replaced by `[REDACTED]`, and a keyward key or a JWT in any other header's value (a `Referer`, a
+ * `User-Agent`) redacted ({@link redactCredentials}). Names are matched case-insensitively; the input is not modified.
  *
  * @example
  * ```ts
@@ -33,8 +35,9 @@ export const REDACTED = '[REDACTED]';
  */
 export function redactHeaders<T extends Record<string, unknown>>(headers: T, extra: readonly string[] = []): T {
   const names = new Set([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
+  const shown = (value: unknown): unknown => (typeof value === 'string' ? redactCredentials(value) : Array.isArray(value) ? value.map(shown) : value);
   // Object.fromEntries makes every name an own property: a header named `__proto__` stays a header, never a prototype.
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, names.has(name.toLowerCase()) && value !== undefined ? REDACTED : value])) as T;
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value === undefined ? value : names.has(name.toLowerCase()) || isCredentialName(name) ? REDACTED : shown(value)])) as T;
 }
 
 const DEFAULT_QUERY_NAMES: ReadonlySet<string> = new Set(SENSITIVE_QUERY_PARAMS);
