@@ -60,6 +60,12 @@ describe('whenReady', () => {
     }
   });
 
+  it('refuses a timeout that is not a number of milliseconds, naming it, before waiting', () => {
+    const client = new Redis(URL, { ...boundedRedisOptions(), lazyConnect: true });
+    for (const bad of ['5s', Number.NaN, 0, -1]) expect(() => whenReady(client, bad as number)).toThrow('keyward: whenReady() "timeoutMs" must be a number of milliseconds, at least 1');
+    expect(client.status).toBe('wait'); // not connected by a call that was refused
+  });
+
   it('refuses a closed client at once, with a code; times out with one on a Redis that is not there', async () => {
     const client = new Redis(URL, { ...boundedRedisOptions(), lazyConnect: true });
     client.on('error', () => {});

@@ -59,6 +59,8 @@ export function boundedRedisOptions(overrides: BoundedRedisOverrides = {}): Redi
  * wait before serving.
  */
 export function whenReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  // setTimeout takes '5s' or NaN as 1 ms: start-up would fail at once, "not ready within 5s ms", on a healthy Redis.
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1) throw new TypeError('keyward: whenReady() "timeoutMs" must be a number of milliseconds, at least 1');
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') return Promise.reject(new KeywardError('STORE_FAILURE', 'keyward: the Redis client is closed (quit() or disconnect() was called on it) and will not be ready again; give keyward a connected client'));
   return new Promise((resolve, reject) => {
