@@ -99,9 +99,9 @@ export function warnIfOfflineQueue(client: RedisClient, store: string): void {
 
 /**
  * Warns once per process (`KEYWARD_REDIS_EVICTION`) when the Redis behind a key store may evict keys that have no
- * expiry (`maxmemory-policy` `allkeys-lru`, `allkeys-lfu`, `allkeys-random`). An evicted record only makes its key
- * fail; an evicted id index (read only by `kw.keys`, so the first to go under LRU) leaves a key that still
- * authenticates and that `revoke()` answers `KEY_NOT_FOUND` and `revokeOwner()` skips. Checked with `INFO memory` once
+ * expiry (`maxmemory-policy` `allkeys-lru`, `allkeys-lfu`, `allkeys-random`). An evicted record makes its key fail;
+ * so does an evicted index (the key store fails closed: a key that `revoke()` or `revokeOwner()` could not find is not
+ * let in), so eviction turns into keys refused at random. Checked with `INFO memory` once
  * the client is ready; a Redis that refuses `INFO` is not warned about.
  */
 export function warnIfEvicting(client: RedisClient, store: string): void {
@@ -109,7 +109,7 @@ export function warnIfEvicting(client: RedisClient, store: string): void {
     client.info('memory').then(
       (info) => {
         const policy = /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1];
-        if (policy?.startsWith('allkeys-')) warnOnce('KEYWARD_REDIS_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: it may evict the key store's records and indexes when full, and a key whose id index is evicted still authenticates but can no longer be revoked by id; use noeviction (or a volatile-* policy) for the Redis that holds keys.`);
+        if (policy?.startsWith('allkeys-')) warnOnce('KEYWARD_REDIS_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: it may evict the key store's records and indexes when full, and a key whose record or index is evicted stops authenticating; use noeviction (or a volatile-* policy) for the Redis that holds keys.`);
       },
       () => {},
     );

@@ -177,3 +177,53 @@ describe('RedisKeyStore on a Redis that evicts', () => {
   });
 });
 
+
+describe('RedisKeyStore when an index is lost (evicted under allkeys-*, removed by hand)', () => {
+  const check = (kw: ReturnType<typeof createKeyward>, key: string) => kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '203.0.113.5' });
+
+  it('a key that kw.keys cannot find any more (revoke, revokeOwner, revokeCreatedBefore) no longer authenticates', async () => {
+    const c = client();
+    await c.connect();
+    const prefix = `kwtest_lost_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const tag = `{${prefix}}`;
+    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), cache: false });
+    try {
+      const lose: Record<string, (id: string) => Promise<unknown>> = {
+        'id index': (id) => c.del(`${tag}:id:${id}`),
+        ids: (id) => c.zrem(`${tag}:ids`, id),
+        'owner index': (id) => c.zrem(`${tag}:owner:acme`, id),
+      };
+      const control = await kw.keys.create({ owner: 'acme' });
+      for (const [what, remove] of Object.entries(lose)) {
+        const { key, record } = await kw.keys.create({ owner: 'acme' });
+        expect((await check(kw, key)).ok).toBe(true);
+        await remove(record.id);
+        expect([what, await check(kw, key)]).toEqual([what, expect.objectContaining({ ok: false, code: 'CREDENTIALS_INVALID' })]);
+      }
+      expect((await check(kw, control.key)).ok).toBe(true);
+      const odd = await kw.keys.create({ owner: 'ac"me\\ \t ünï ✓ 𝄞 {x}:*' }); // the script finds its owner index too
+      expect((await check(kw, odd.key)).ok).toBe(true);
+      expect((await kw.keys.revokeOwner('acme')).ids).toContain(control.record.id);
+      expect((await check(kw, control.key)).ok).toBe(false);
+    } finally {
+      for (const k of await c.keys(`${tag}:*`)) await c.del(k);
+      await kw.close();
+    }
+  });
+});
+
+describe('RedisKeyStore on a client with an ioredis keyPrefix', () => {
+  it('authenticates its keys (the look-up script names the indexes with the client\'s prefix too)', async () => {
+    const c = client({ ...boundedRedisOptions(), keyPrefix: `kwtest_kp_${process.pid}:` });
+    await c.connect();
+    const prefix = `kwtest_kp_${randomBytes(4).toString('hex')}`;
+    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), cache: false });
+    try {
+      const { key, record } = await kw.keys.create({ owner: 'acme' });
+      expect((await kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '203.0.113.5' })).ok).toBe(true);
+      expect(await kw.keys.delete(record.id)).toBe(true);
+    } finally {
+      await kw.close();
+    }
+  });
+});

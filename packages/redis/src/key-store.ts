@@ -70,6 +70,26 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return 1`);
 
+// KEYS: record, ids. ARGV: hash, the id index's key without the id, the owner index's key without the owner.
+// The record only when every index that kw.keys finds it through holds it: revoke(id) and disable(id) read the id
+// index, revokeOwner() the owner index, revokeCreatedBefore() and list() the ids. A record one of them lost (evicted
+// under an allkeys-* policy, removed by hand) is not found, so a key that cannot be revoked never authenticates.
+// The id and owner indexes are named by the record, so they cannot be in KEYS without a read first (a second round
+// trip on every cache miss); they carry KEYS[1]'s hash tag, so on Redis Cluster they are in its slot and the script
+// stays valid and atomic.
+const FIND_BY_HASH = script(`
+local raw = redis.call('HGETALL', KEYS[1])
+local id, owner
+for i = 1, #raw, 2 do
+  if raw[i] == 'id' then id = raw[i + 1] elseif raw[i] == 'owner' then owner = raw[i + 1] end
+end
+if id == nil or owner == nil then return false end
+id, owner = cjson.decode(id), cjson.decode(owner)
+if type(id) ~= 'string' or type(owner) ~= 'string' then return false end
+if redis.call('GET', ARGV[2] .. id) ~= ARGV[1] then return false end
+if not redis.call('ZSCORE', KEYS[2], id) or not redis.call('ZSCORE', ARGV[3] .. owner, id) then return false end
+return raw`);
+
 const SWAP_FIELD = script(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -100,6 +120,8 @@ export class RedisKeyStore implements KeyStore {
   private readonly keys: StoreLayout;
   private readonly encryption: Encryption | undefined;
   private readonly sealedFields: ReadonlySet<string>;
+  /** The client's ioredis `keyPrefix`: added to KEYS by ioredis, not to key names a script builds or SCAN matches. */
+  private readonly clientPrefix: string;
 
   constructor(options: RedisKeyStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisKeyStore takes an options object');
@@ -108,6 +130,7 @@ export class RedisKeyStore implements KeyStore {
     warnIfOfflineQueue(this.client, 'RedisKeyStore');
     warnIfEvicting(this.client, 'RedisKeyStore');
     this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
+    this.clientPrefix = String((this.client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix ?? '');
     this.encryption = checkEncryption(options.encryption, 'RedisKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);
   }
@@ -133,8 +156,11 @@ export class RedisKeyStore implements KeyStore {
     return this.decode(await this.client.hgetall(this.keys.record(hash)), true);
   }
 
+  /** The record with this hash, only if it is in every index (see FIND_BY_HASH): a key that cannot be revoked is not found. */
   async findByHash(hash: string): Promise<KeyRecord | undefined> {
-    return this.decode(await this.client.hgetall(this.keys.record(hash)), false);
+    const k = this.keys;
+    const reply = await run(this.client, FIND_BY_HASH, [k.record(hash), k.ids], [hash, this.clientPrefix + k.id(''), this.clientPrefix + k.owner('')]);
+    return reply === null || reply === undefined ? undefined : this.decode(pairsToObject(reply), false);
   }
 
   async list(query: PageQuery): Promise<Page<KeyRecord>> {
