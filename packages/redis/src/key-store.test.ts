@@ -222,7 +222,54 @@ describe('RedisKeyStore on a client with an ioredis keyPrefix', () => {
       const { key, record } = await kw.keys.create({ owner: 'acme' });
       expect((await kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '203.0.113.5' })).ok).toBe(true);
       expect(await kw.keys.delete(record.id)).toBe(true);
+      // a record lost: delete finds its owner index by SCAN, whose pattern and answer hold the client's prefix
+      const lost = await kw.keys.create({ owner: 'acme' });
+      await c.del(`{${prefix}}:k:${await c.get(`{${prefix}}:id:${lost.record.id}`)}`);
+      expect(await kw.keys.delete(lost.record.id)).toBe(false);
+      expect(await c.exists(`{${prefix}}:owner:acme`)).toBe(0);
     } finally {
+      await kw.close();
+    }
+  });
+});
+
+describe('RedisKeyStore delete of a key whose record or id index is lost', () => {
+  it('removes every index entry of the id that is left', async () => {
+    const c = client();
+    await c.connect();
+    const prefix = `kwtest_lostdel_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const tag = `{${prefix}}`;
+    const store = new RedisKeyStore({ client: c, prefix });
+    const kw = createKeyward({ store, cache: false });
+    const left = async (id: string) => ({
+      id: await c.exists(`${tag}:id:${id}`),
+      ids: await c.zscore(`${tag}:ids`, id),
+      owner: await c.zscore(`${tag}:owner:acme`, id),
+    });
+    const none = { id: 0, ids: null, owner: null };
+    try {
+      const control = await kw.keys.create({ owner: 'acme' });
+      const noRecord = await kw.keys.create({ owner: 'acme' });
+      await c.del(`${tag}:k:${await c.get(`${tag}:id:${noRecord.record.id}`)}`);
+      expect(await kw.keys.delete(noRecord.record.id)).toBe(false);
+      expect(await left(noRecord.record.id)).toEqual(none);
+
+      const noIdIndex = await kw.keys.create({ owner: 'acme' });
+      await c.del(`${tag}:id:${noIdIndex.record.id}`);
+      expect(await store.delete(noIdIndex.record.id)).toBe(false);
+      expect(await left(noIdIndex.record.id)).toEqual(none);
+
+      const bothLeft = await kw.keys.create({ owner: 'acme' });
+      await c.del(`${tag}:k:${await c.get(`${tag}:id:${bothLeft.record.id}`)}`);
+      expect(await store.delete(bothLeft.record.id)).toBe(false); // was STORE_FAILURE ("kept changing")
+      expect(await left(bothLeft.record.id)).toEqual(none);
+
+      expect(await left(control.record.id)).toEqual({ id: 1, ids: '0', owner: '0' });
+      expect(await kw.keys.delete(control.record.id)).toBe(true);
+      expect(await left(control.record.id)).toEqual(none);
+      expect(await store.delete('key_never_was')).toBe(false);
+    } finally {
+      for (const k of await c.keys(`${tag}:*`)) await c.del(k);
       await kw.close();
     }
   });

@@ -1,4 +1,5 @@
 import { checkEncryption, fieldsOf, isUnreadable, KeywardError, openField, openListedField, refuseUnknownInput, resolveSealedFields, sealField, type Encryption, type KeyPatch, type KeyRecord, type KeyStore, type Page, type PageQuery, type UpdateCondition } from '@keyward/core';
+import type { Cluster, Redis } from 'ioredis';
 import { checkClient, checkPrefix, warnIfEvicting, warnIfOfflineQueue, type RedisClient } from './client';
 import { storeLayout, type StoreLayout } from './layout';
 import { run, script } from './script';
@@ -59,16 +60,22 @@ if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + 2 * n)) end
 if #ARGV > 7 + 2 * n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + 2 * n)) end
 return redis.call('HGETALL', KEYS[1])`);
 
+// KEYS: id index, ids, then the record when the id index named one (ARGV[2] not ''), then the owner indexes to clean.
+// ARGV: id, the hash read from the id index ('' none), the owner read from the record ('' none).
+// Removes whatever is left of the key, even when its record is gone: 1 when the record was there, 0 when not, -1 when
+// the id index or the owner changed since they were read (read again).
 const DELETE = script(`
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then
-  if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-  return 0
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[2] then return -1 end
+local first, found = 3, 0
+if ARGV[2] ~= '' then
+  if (redis.call('HGET', KEYS[3], 'owner') or '') ~= ARGV[3] then return -1 end
+  found = redis.call('DEL', KEYS[3])
+  first = 4
 end
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return -1 end
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-return 1`);
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = first, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return found`);
 
 // KEYS: record, ids. ARGV: hash, the id index's key without the id, the owner index's key without the owner.
 // The record only when every index that kw.keys finds it through holds it: revoke(id) and disable(id) read the id
@@ -219,14 +226,21 @@ export class RedisKeyStore implements KeyStore {
     throw new KeywardError('STORE_FAILURE', `key ${id} kept changing during an update; try again`);
   }
 
+  /**
+   * Removes a record and every index entry of its id that is left, also when the record or its id index is gone
+   * (evicted, removed by hand): then the owner indexes are scanned for the id. True when the record was there.
+   */
   async delete(id: string): Promise<boolean> {
+    const k = this.keys;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
-      const hash = await this.client.get(this.keys.id(id));
-      if (hash === null) return false;
-      const owner = await this.client.hget(this.keys.record(hash), 'owner');
-      const k = this.keys;
-      const ownerKey = owner === null ? k.owner('') : k.owner(JSON.parse(owner) as string);
-      const reply = await run(this.client, DELETE, [k.record(hash), k.id(id), k.ids, ownerKey], [id, hash, owner ?? '']);
+      const hash = await this.client.get(k.id(id));
+      const owner = hash === null ? null : await this.client.hget(k.record(hash), 'owner');
+      let owners: string[];
+      if (owner !== null) owners = [k.owner(JSON.parse(owner) as string)];
+      else if (hash === null && (await this.client.zscore(k.ids, id)) === null) owners = [];
+      else owners = await this.ownerIndexesHolding(id); // the record is gone: its owner is unknown
+      const keys = hash === null ? [k.id(id), k.ids, ...owners] : [k.id(id), k.ids, k.record(hash), ...owners];
+      const reply = await run(this.client, DELETE, keys, [id, hash ?? '', owner ?? '']);
       if (reply === -1) continue;
       return reply === 1;
     }
@@ -272,6 +286,28 @@ export class RedisKeyStore implements KeyStore {
       }
     }
     return { scanned, rewritten };
+  }
+
+  /** The owner indexes that hold `id` (a SCAN of the store's owner indexes: only when a record is gone). */
+  private async ownerIndexesHolding(id: string): Promise<string[]> {
+    const client = this.client as Cluster;
+    const nodes: Redis[] = client.isCluster === true ? client.nodes('master') : [this.client as Redis];
+    // The store's prefix is [A-Za-z0-9:._-] only, nothing in it a glob character; a client keyPrefix is escaped.
+    // SCAN's pattern and answer are the names in Redis, keyPrefix included; the client adds it to a command's keys.
+    const pattern = `${this.clientPrefix.replace(/[*?[\]\\]/g, '\\$&')}${this.keys.owner('*')}`;
+    const found: string[] = [];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, names] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const name of names) {
+          const key = name.slice(this.clientPrefix.length);
+          if ((await this.client.zscore(key, id)) !== null) found.push(key);
+        }
+      } while (cursor !== '0');
+    }
+    return found;
   }
 
   private encode(id: string, field: string, value: unknown): string {

@@ -451,7 +451,10 @@ export class KeyManager {
   /** Deletes a key record. Prefer {@link KeyManager.revoke}, which keeps the audit trail. */
   async delete(id: string): Promise<boolean> {
     const r = await this.deps.store.get(checkString(id, 'id'));
-    if (!r) return false;
+    if (!r) {
+      await this.deps.store.delete(id); // what a store may have left of it (Redis: the indexes of a lost record)
+      return false;
+    }
     const ok = await this.deps.store.delete(id);
     await this.invalidate(r);
     if (ok) this.deps.events.emit({ type: 'key.deleted', keyId: r.id, hint: r.hint, owner: r.owner });
