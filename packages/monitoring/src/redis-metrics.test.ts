@@ -84,6 +84,39 @@ describe('Redis metrics aggregation (real Redis)', () => {
     expect((await m.forKey('key_lat'))!.windows.minute.latency).toMatchObject({ count: 3, sumMs: 3.5 });
   });
 
+  it('finds a steady heavy hitter whose one request a flush ties with one-off values in a full top-N set (space-saving, as in memory)', async () => {
+    const errors: unknown[] = [];
+    const make = (name: string) => createRedisMetrics({ client: redis, prefix: `${PREFIX}top${name}:`, clock, flushInterval: '1h', topCapacity: 5, maxRankedKeys: 5, onError: (e) => errors.push(e) });
+    const completed = (m: RedisMetrics, keyId: string, clientAddress: string) => m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(clock()).toISOString(), keyId, clientAddress, status: 200, bytes: 1 });
+    // A full set of once-only values, then 20 flushes of one steady value and two new once-only ones: the steady value
+    // is 20 of 65 (more than 1 in topCapacity), so it must be found; added at 1 and trimmed with its equals, it never was.
+    const ranking = make('k');
+    const addresses = make('a');
+    for (let i = 0; i < 5; i++) completed(ranking, `key_z_first_${i}`, '192.0.2.1');
+    for (let i = 0; i < 5; i++) completed(addresses, 'key_b', `198.51.100.${i}`);
+    await Promise.all([ranking.flush(), addresses.flush()]);
+    for (let flush = 0; flush < 20; flush++) {
+      completed(ranking, 'key_a_steady', '192.0.2.1');
+      completed(addresses, 'key_b', '10.0.0.1');
+      for (let i = 0; i < 2; i++) {
+        completed(ranking, `key_z_${flush}_${i}`, '192.0.2.1');
+        completed(addresses, 'key_b', `203.0.113.${flush * 2 + i}`);
+      }
+      await Promise.all([ranking.flush(), addresses.flush()]);
+    }
+    await Promise.all([ranking.close(), addresses.close()]);
+    expect(errors).toEqual([]);
+    const top = (await addresses.forKey('key_b'))!.windows.hour.addresses.top;
+    expect(top[0]).toEqual({ value: '10.0.0.1', count: expect.any(Number) });
+    expect(top[0]!.count).toBeGreaterThanOrEqual(20); // space-saving over-estimates, never under
+    const ranked = await ranking.top({ by: 'requests', window: 'hour', limit: 1 });
+    expect(ranked).toEqual([{ keyId: 'key_a_steady', value: expect.any(Number) }]);
+    expect(ranked[0]!.value).toBeGreaterThanOrEqual(20);
+    // bounded: the sets never hold more than their capacity
+    expect(await redis.zcard(`${PREFIX}topa:a:hour:${Math.floor(clock() / 900_000)}:key_b`)).toBe(5);
+    expect(await redis.zcard(`${PREFIX}topk:k:hour:${Math.floor(clock() / 300_000)}:requests`)).toBe(5);
+  });
+
   it('keeps one write in flight while Redis does not answer: later observations are bounded, dropped and reported', async () => {
     const down = new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     down.on('error', () => {});

@@ -109,14 +109,38 @@ function hasHashTag(key: string): boolean {
 }
 
 const BY: readonly TopBy[] = ['requests', 'errors', 'bytes', 'authFailures', 'refused'];
+
+/**
+ * Space-saving (Metwally et al.; the in-memory `SpaceSaving` of the core) on one sorted set of at most ARGV[1] members:
+ * a member not tracked when the set is full takes the place of the smallest and inherits its score. So a value that
+ * keeps coming is never pushed out by a crowd of one-off values (a plain "add, then trim the lowest" dropped it at
+ * every flush while it was tied with them), and counts are over-estimated by at most the evicted minimum.
+ * KEYS: the set. ARGV: capacity, then member/increment pairs, heaviest first.
+ */
+const SPACE_SAVING = `
+local cap = tonumber(ARGV[1])
+local n = redis.call('ZCARD', KEYS[1])
+while n > cap do redis.call('ZPOPMIN', KEYS[1]); n = n - 1 end
+for i = 2, #ARGV, 2 do
+  local m, inc = ARGV[i], tonumber(ARGV[i + 1])
+  if redis.call('ZSCORE', KEYS[1], m) then
+    redis.call('ZINCRBY', KEYS[1], inc, m)
+  elseif n < cap then
+    redis.call('ZADD', KEYS[1], inc, m)
+    n = n + 1
+  else
+    local low = redis.call('ZPOPMIN', KEYS[1])
+    redis.call('ZADD', KEYS[1], tonumber(low[2]) + inc, m)
+  end
+end`;
 const TOP_LIMIT = 10;
 
 /**
  * Per-key metrics in Redis, with the same windows and answer shape as the in-memory `kw.metrics`, so that several
  * instances add up. Increments are buffered and written in one pipeline per `flushInterval`; every Redis key expires
  * with its window. Layout (under `prefix`): `c:<window>:<slot>:<keyId>` hash of counters, `a|u|e:<window>:<slot>:<keyId>`
- * sorted sets of addresses / user agents / endpoints (trimmed to `topCapacity`) with `…d:` HyperLogLogs beside them,
- * `k:<window>:<slot>:<by>` sorted sets ranking keys, `meta:<keyId>` owner and plan. On Redis Cluster all of them share
+ * sorted sets of addresses / user agents / endpoints (space-saving, at most `topCapacity`) with `…d:` HyperLogLogs beside
+ * them, `k:<window>:<slot>:<by>` sorted sets ranking keys (space-saving, at most `maxRankedKeys`), `meta:<keyId>` owner and plan. On Redis Cluster all of them share
  * one hash tag (one slot, one node): a prefix without a hash tag of its own becomes `{prefix}`.
  *
  * @example
@@ -275,8 +299,9 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
       }
     }
     for (const [key, members] of z) {
-      for (const [member, n] of members) pipe.zincrby(key, n, member);
-      pipe.zremrangebyrank(key, 0, -(key.startsWith(`${prefix}k:`) ? maxRanked : topCapacity) - 1);
+      const args: Array<string | number> = [key.startsWith(`${prefix}k:`) ? maxRanked : topCapacity];
+      for (const [member, n] of [...members].sort((x, y) => y[1] - x[1])) args.push(member, n);
+      pipe.call('EVAL', SPACE_SAVING, 1, key, ...args);
     }
     for (const [key, members] of p) pipe.pfadd(key, ...members);
     for (const [key, ms] of e) pipe.pexpire(key, ms);
