@@ -194,6 +194,30 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       expect((await request(app).get('/admin/x').set('X-API-Key', weak)).status).toBe(403);
     });
 
+    it('decides a request once when an app-level mount and a mount with requirements of the same instance both run', async () => {
+      // The README's pattern: app.use(auth), and a mount with scopes under it. Each request was decided twice: two
+      // auth.succeeded and request.completed events, and its limits counted twice.
+      const kw = createKeyward({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
+      const events: KeywardEvent[] = [];
+      kw.on('auth.succeeded', (e) => { events.push(e); });
+      kw.on('request.completed', (e) => { events.push(e); });
+      const { key } = await kw.keys.create({ owner: 'o', scopes: ['admin:*'] });
+      const { key: weak } = await kw.keys.create({ owner: 'o', scopes: ['docs:read'] });
+      const app = createApp();
+      const auth = apiKeyAuth(kw);
+      app.use(auth);
+      app.use('/admin', apiKeyAuth({ keyward: auth.keyward, scopes: 'admin:write' }), (_req, res) => { res.send('admin'); });
+      const res = await request(app).get('/admin/x').set('X-API-Key', key);
+      expect([res.status, res.headers['ratelimit']?.split(';t=')[0]]).toEqual([200, '"burst";r=9']);
+      const refused = await request(app).get('/admin/x').set('X-API-Key', weak);
+      expect([refused.status, refused.body.code]).toEqual([403, 'INSUFFICIENT_SCOPE']);
+      expect(refused.headers['www-authenticate']).toContain('scope="admin:write"');
+      await new Promise((r) => setTimeout(r, 10));
+      await kw.flushEvents();
+      expect(events.map((e) => e.type)).toEqual(['auth.succeeded', 'request.completed', 'auth.succeeded', 'request.completed']);
+      await kw.close();
+    });
+
     it('fails at start-up with a TypeError naming the option', () => {
       expect(() => apiKeyAuth({ prefix: 'BAD PREFIX' })).toThrow(/"prefix"/);
       expect(() => apiKeyAuth({ keyward: createKeyward(), header: 'x' })).toThrow(/"keyward"/);

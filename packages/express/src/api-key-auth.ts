@@ -1,6 +1,6 @@
 import { request as expressRequest, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { onResponseDone, resolveMount, prepareRequestAuth, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
-import { releaseDecision, setDecision } from './types';
+import { authorizeRoute, compileScopes, onResponseDone, resolveMount, prepareRequestAuth, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { decisionOf, releaseDecision, setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
 export type ApiKeyAuthOptions = MountOptions;
@@ -10,7 +10,9 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
 
 /**
  * Authenticates every request with keyward. On success `req.auth` holds the principal; on refusal the response is
- * the core's status, headers and `application/problem+json` body.
+ * the core's status, headers and `application/problem+json` body. A request another mount of the same instance
+ * authenticated already is not decided again (its limits, events and completion count once): this mount's `scopes`
+ * are checked against that decision, as `requireScopes()` does, and its `cost` is not counted.
  *
  * @example
  * ```ts
@@ -23,6 +25,7 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
+  const scopes = requirements.scopes === undefined ? undefined : compileScopes(requirements.scopes);
   prepareRequestAuth(expressRequest); // req.auth's accessor exists before the first request (see setRequestAuth)
   const proceed = (req: Request, res: Response, next: NextFunction, method: string, decision: Decision) => {
     if (!decision.ok) return writeDenial(res, decision);
@@ -34,6 +37,12 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     next();
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
+    const earlier = decisionOf(req);
+    if (earlier !== undefined && earlier.keyward === keyward && !earlier.decision.skipped) {
+      // Authenticated by another mount of this instance (app-level, then a mount with requirements): decided once.
+      const denial = scopes === undefined ? undefined : authorizeRoute(earlier, scopes);
+      return denial ? writeDenial(res, denial) : next();
+    }
     // Reflect.get: Express gives each request a hidden class of its own, so a plain read misses V8's caches when
     // Express changed the request since its own read (a route-level mount; see toAuthRequest).
     const request = toAuthRequest(req, Reflect.get(req, 'originalUrl') as string);

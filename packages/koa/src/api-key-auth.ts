@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { onResponseDone, resolveMount, toAuthRequest, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { authorizeRoute, compileScopes, onResponseDone, resolveMount, toAuthRequest, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { DECISION, respondDenial } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance in `keyward`, plus `scopes` and `cost`. */
@@ -10,7 +10,10 @@ export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
 
 /**
  * Authenticates every request with keyward. On success `ctx.state.auth` holds the principal; on refusal the
- * response is the core's status, headers and `application/problem+json` body, and no later middleware runs.
+ * response is the core's status, headers and `application/problem+json` body, and no later middleware runs. A request
+ * another mount of the same instance authenticated already is not decided again (its limits, events and completion
+ * count once): this mount's `scopes` are checked against that decision, as `requireScopes()` does, and its `cost` is
+ * not counted.
  *
  * @example
  * ```ts
@@ -23,6 +26,7 @@ export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
+  const scopes = requirements.scopes === undefined ? undefined : compileScopes(requirements.scopes);
   const proceed = (ctx: Context, next: Next, method: string, decision: Decision): Promise<void> | void => {
     if (!decision.ok) return respondDenial(ctx, decision);
     for (const _ in decision.headers) {
@@ -36,6 +40,12 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
   };
   // Not `async`: when the core decides at once, the request goes on without an extra promise (Koa wraps the result).
   const middleware = (ctx: Context, next: Next) => {
+    const earlier = ctx.state[DECISION];
+    if (earlier !== undefined && earlier.keyward === keyward && !earlier.decision.skipped) {
+      // Authenticated by another mount of this instance (app-level, then one on a route): decided once.
+      const denial = scopes === undefined ? undefined : authorizeRoute(earlier, scopes);
+      return denial ? respondDenial(ctx, denial) : next();
+    }
     const request = toAuthRequest(ctx.req, ctx.originalUrl);
     const decision = keyward.decide(request, requirements);
     return decision instanceof Promise ? decision.then((d) => proceed(ctx, next, request.method, d)) : proceed(ctx, next, request.method, decision);

@@ -132,6 +132,31 @@ describe.each(KOAS)('@keyward/koa on %s', (_version, Koa) => {
       await kw.close();
     });
 
+    it('decides a request once when an app-level mount and a route mount of the same instance both run', async () => {
+      // app.use(apiKeyAuth(kw)) and router.get(path, apiKeyAuth({ keyward: kw, scopes }), …): each request was decided
+      // twice (two auth.succeeded and request.completed events, its limits counted twice).
+      const kw = createKeyward({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
+      const events: KeywardEvent[] = [];
+      kw.on('auth.succeeded', (e) => { events.push(e); });
+      kw.on('request.completed', (e) => { events.push(e); });
+      const { key } = await kw.keys.create({ owner: 'o', scopes: ['admin:*'] });
+      const { key: weak } = await kw.keys.create({ owner: 'o', scopes: ['docs:read'] });
+      const app = new Koa();
+      const router = new Router();
+      router.get('/admin', apiKeyAuth({ keyward: kw, scopes: 'admin:write' }), (ctx) => { ctx.body = 'admin'; });
+      app.use(apiKeyAuth(kw));
+      app.use(router.routes());
+      const res = await request(app.callback()).get('/admin').set('X-API-Key', key);
+      expect([res.status, res.headers['ratelimit']?.split(';t=')[0]]).toEqual([200, '"burst";r=9']);
+      const refused = await request(app.callback()).get('/admin').set('X-API-Key', weak);
+      expect([refused.status, refused.body.code]).toEqual([403, 'INSUFFICIENT_SCOPE']);
+      expect(refused.headers['www-authenticate']).toContain('scope="admin:write"');
+      await new Promise((r) => setTimeout(r, 10));
+      await kw.flushEvents();
+      expect(events.map((e) => e.type)).toEqual(['auth.succeeded', 'request.completed', 'auth.succeeded', 'request.completed']);
+      await kw.close();
+    });
+
     it('fails at start-up with a TypeError naming the option, without touching the options', () => {
       const options = Object.freeze({ prefix: 'BAD PREFIX' });
       expect(() => apiKeyAuth(options)).toThrow(/"prefix"/);
