@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationShutdown, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, ModulesContainer } from '@nestjs/core';
 import { createKeyward, fieldsOf, isKeyward, refuseUnknownInput, type Keyward, type KeywardOptions } from '@keyward/core';
 import { KeywardExceptionFilter } from './exception';
 import { KeywardGuard } from './guard';
@@ -84,10 +84,20 @@ function dynamic(providers: Provider[], options: KeywardModuleOptions, imports: 
  * export class AppModule {}
  * ```
  */
+/** The instance each application was given, by its modules container: a second, different one is refused. */
+const PROVIDED = new WeakMap<ModulesContainer, Keyward>();
+
 @Global()
 @Module({})
 export class KeywardModule implements OnApplicationShutdown {
-  constructor(@Inject(KEYWARD) private readonly keyward: Keyward) {}
+  /** @throws TypeError at start-up when the application imports a second `KeywardModule` with another instance */
+  constructor(@Inject(KEYWARD) private readonly keyward: Keyward, @Inject(ModulesContainer) modules: ModulesContainer) {
+    const other = PROVIDED.get(modules);
+    // Both would be global: the guard and each @InjectKeyward() would get either one, so keys made through one were
+    // refused by the guard of the other.
+    if (other !== undefined && other !== keyward) throw new TypeError('keyward: KeywardModule.forRoot()/forRootAsync() is imported twice in one application, with two instances; import it once, in the root module (it is global), and inject the instance elsewhere with @InjectKeyward()');
+    PROVIDED.set(modules, keyward);
+  }
 
   /**
    * From keyward's options (checked now: a mistake throws a `TypeError` naming the option) or an instance. From

@@ -311,6 +311,25 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     expect(instances[0]).not.toBe(instances[1]);
   });
 
+  it('refuses at start-up a second KeywardModule with another instance (forRoot() in a feature module as well), rather than a guard and services on different instances', async () => {
+    @Module({ imports: [KeywardModule.forRoot({ publicPaths: ['/b'] })], providers: [KeysService], exports: [KeysService] })
+    class FeatureModule {}
+    @Module({ imports: [KeywardModule.forRoot({ publicPaths: ['/a'] }), FeatureModule], controllers: [DocsController], providers: [{ provide: APP_GUARD, useClass: KeywardGuard }] })
+    class Twice {}
+    await expect(create(platform, Twice, { abortOnError: false })).rejects.toThrow('keyward: KeywardModule.forRoot()/forRootAsync() is imported twice in one application, with two instances');
+    // The same instance twice is one instance: nothing to refuse.
+    const shared = createKeyward();
+    @Module({ imports: [KeywardModule.forRoot(shared)], providers: [KeysService], exports: [KeysService] })
+    class SharedFeature {}
+    @Module({ imports: [KeywardModule.forRoot(shared), SharedFeature], controllers: [DocsController], providers: [{ provide: APP_GUARD, useClass: KeywardGuard }] })
+    class SameTwice {}
+    const a = await create(platform, SameTwice);
+    const { key: k } = await a.get(KeysService).issue(['docs:read']);
+    expect((await request(a.getHttpServer()).get('/docs').set('X-API-Key', k)).status).toBe(200);
+    await a.close();
+    await shared.close();
+  });
+
   it('works per controller with @UseGuards(KeywardGuard), and deciding once when bound twice', async () => {
     @Controller('guarded')
     @UseGuards(KeywardGuard)
