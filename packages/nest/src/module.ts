@@ -110,8 +110,10 @@ export class KeywardModule implements OnApplicationShutdown {
 
   /** From a factory, e.g. reading `ConfigService`. */
   static forRootAsync(options: KeywardModuleAsyncOptions): DynamicModule {
-    if (typeof options?.useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
+    // Unknown fields first: `{ useClass }` or `{ useExisting }` (Nest's other async forms) is named as such, not as a
+    // missing `useFactory`.
     const { useFactory, inject = [], imports } = checked(options, ASYNC_FIELDS, 'KeywardModule.forRootAsync()');
+    if (typeof useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
     const made = async (...args: unknown[]): Promise<Keyward> => {
       const result: unknown = await useFactory(...args);
       // Nothing returned is a slip (a missing `return`), not a wish for defaults: it would run a fresh in-memory

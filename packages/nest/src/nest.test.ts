@@ -439,6 +439,9 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     expect(() => KeywardModule.forRoot({ publicPath: ['/docs'] } as never)).toThrow('keyward: unknown option "publicPath" (did you mean "publicPaths"?)');
     expect(() => KeywardModule.forRoot({}, { exceptionFilters: false } as never)).toThrow('keyward: KeywardModule.forRoot() has an unknown field "exceptionFilters" (did you mean "exceptionFilter"? known: exceptionFilter)');
     expect(() => KeywardModule.forRootAsync({ useFactory: () => ({}), injects: [] } as never)).toThrow('keyward: KeywardModule.forRootAsync() has an unknown field "injects" (did you mean "inject"?');
+    // Nest's other async forms are not supported: named as what they are, not as a missing useFactory.
+    expect(() => KeywardModule.forRootAsync({ useClass: class {} } as never)).toThrow('keyward: KeywardModule.forRootAsync() has an unknown field "useClass" (known: exceptionFilter, imports, inject, useFactory)');
+    expect(() => KeywardModule.forRootAsync({ useExisting: 'CONFIG' } as never)).toThrow('keyward: KeywardModule.forRootAsync() has an unknown field "useExisting"');
   });
 });
 
