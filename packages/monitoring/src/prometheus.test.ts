@@ -185,6 +185,23 @@ describe('prometheus exporter', () => {
     await other.close();
   });
 
+  it('close() takes its metrics out of a shared registry: no frozen counts are served, and a new exporter can take the names', async () => {
+    kw = createKeyward();
+    const registry = new Registry();
+    new Counter({ name: 'app_orders_total', help: "the app's own", registers: [registry] });
+    const first = createPrometheusExporter({ keyward: kw, registry, defaultMetrics: true });
+    await call(kw, undefined, '/x');
+    await kw.flushEvents();
+    first.close();
+    first.close();
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['app_orders_total']);
+    const second = createPrometheusExporter({ keyward: kw, registry, defaultMetrics: true }); // e.g. after a reload
+    await call(kw, undefined, '/x');
+    await kw.flushEvents();
+    expect(parse(await registry.metrics()).get('keyward_requests_total{outcome="CREDENTIALS_MISSING",status="401",route="other",plan="none"}')).toBe(1);
+    second.close();
+  });
+
   it('a byte count that is not one, from an app calling done() itself, is not counted and does not break the scrapes after it', async () => {
     kw = createKeyward();
     const exporter = createPrometheusExporter({ keyward: kw });

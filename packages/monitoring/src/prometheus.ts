@@ -47,7 +47,10 @@ export interface PrometheusExporter {
   metrics(): Promise<string>;
   /** Counts one event (what the subscription calls). */
   record(event: KeywardEvent): void;
-  /** Stops listening to events. */
+  /**
+   * Stops listening to events and takes the exporter's metrics out of the registry (a shared registry then serves no
+   * counts that no longer move, and a new exporter can register the same names).
+   */
   close(): void;
 }
 
@@ -152,10 +155,12 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   new Counter({ name: `${prefix}response_bytes_total`, help: 'Response body bytes of allowed requests.', labelNames: ['route', 'plan', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { byteCounts.publish(this); } });
   new Counter({ name: `${prefix}anomalies_total`, help: 'Anomalies detected, by kind.', labelNames: ['kind', ...(perKey ? ['key_id'] : [])], registers: [registry], collect() { anomalyCounts.publish(this); } });
   new Counter({ name: `${prefix}events_total`, help: 'keyward events, by type.', labelNames: ['type'], registers: [registry], collect() { eventCounts.publish(this); } });
+  const registered: string[] = METRICS.map((m) => `${prefix}${m}`);
   if (options.defaultMetrics) {
     const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
     try {
       collectDefaultMetrics({ register: registry, prefix });
+      registered.push(...registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n)));
     } catch (error) {
       // Nothing half-registered stays behind: neither keyward's metrics nor the process metrics registered before the clash.
       for (const name of [...METRICS.map((m) => `${prefix}${m}`), ...registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n))]) registry.removeSingleMetric(name);
@@ -214,6 +219,9 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
     endpoint: () => endpoint,
     metrics: () => registry.metrics(),
     record,
-    close: off,
+    close() {
+      off();
+      for (const name of registered.splice(0)) registry.removeSingleMetric(name);
+    },
   };
 }
