@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createKeyward } from '@keyward/core';
 import { geoipCountryLookup } from './index';
 
 /** The real geoip-lite, loaded afresh with its data directory pointing at an empty one (data files missing). */
@@ -61,6 +62,16 @@ describe('@keyward/geo with the real geoip-lite data', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('a country deny-list behind a trusted proxy: a client cannot hide its country by padding X-Forwarded-For past 8 KiB', async () => {
+    const kw = createKeyward({ trustProxy: ['loopback'], countryLookup: geoipCountryLookup(), restrictions: { countries: { deny: ['US'] } } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (const forwarded of ['8.8.8.8', `${'x'.repeat(9000)}, 8.8.8.8`, `${'1.1.1.1, '.repeat(1000)}8.8.8.8`]) {
+      const d = await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': key, 'x-forwarded-for': forwarded }, remoteAddress: '127.0.0.1' });
+      expect(d.ok ? 'allowed' : d.code).toBe('COUNTRY_FORBIDDEN');
+    }
+    await kw.close();
   });
 
   it('checks its options', () => {

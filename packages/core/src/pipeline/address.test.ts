@@ -71,8 +71,16 @@ describe('client address: trusted proxies', () => {
     expect(r(xff('127.0.0.1', '203.0.113.9, 127.1'))).toBeUndefined();
   });
 
-  it('bounds the work: oversized headers and too many trusted hops give an unknown address', () => {
-    expect(r(xff('127.0.0.1', '10.0.0.1,'.repeat(1000) + '203.0.113.9'))).toBeUndefined();
+  it('bounds the work: of an oversized X-Forwarded-For only the right end is read; a walk past it or too many trusted hops give an unknown address', () => {
+    // The client's own entry is at the right end: padding it writes to its left (8 KiB and more) is never read, so it
+    // cannot make its address unknown and slip past per-address limits, the failed-auth block or a country deny-list.
+    expect(r(xff('127.0.0.1', '10.0.0.1,'.repeat(1000) + '203.0.113.9'))).toBe('203.0.113.9');
+    expect(r(xff('127.0.0.1', `${'x'.repeat(9000)}, 203.0.113.9, 10.0.0.2`))).toBe('203.0.113.9');
+    expect(r(xff('127.0.0.1', ['x'.repeat(9000), '203.0.113.9']))).toBe('203.0.113.9');
+    expect(r(xff('127.0.0.1', `${'x'.repeat(9000)}203.0.113.9`))).toBeUndefined(); // one cut entry: never read as an address
+    // trusted hops up to the cut: the client is left of what is read, so unknown (never the last trusted proxy)
+    expect(r(xff('127.0.0.1', Array.from({ length: 30 }, () => `${' '.repeat(300)}10.0.0.1`).join(',')))).toBeUndefined();
+    expect(resolver({ trustProxy: ['loopback'], proxyHeader: 'forwarded' })(fwd('127.0.0.1', `for="${'x'.repeat(9000)}", for=203.0.113.9`))).toBeUndefined();
     const many = Array.from({ length: MAX_HOPS + 1 }, () => '10.0.0.1').join(',');
     expect(r(xff('127.0.0.1', many))).toBeUndefined();
     expect(r(xff('127.0.0.1', '198.51.100.1,' + Array.from({ length: MAX_HOPS - 1 }, () => '10.0.0.1').join(',')))).toBe('198.51.100.1');

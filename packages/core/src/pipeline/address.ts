@@ -38,7 +38,7 @@ export interface ClientAddressResolver extends AddressResolver {
 
 /** At most this many forwarded hops are examined; beyond them the address is unknown. */
 export const MAX_HOPS = 32;
-/** Forwarding headers longer than this (all values together) make the address unknown. */
+/** At most this many characters of a forwarding header (all values together) are read: `X-Forwarded-For`'s right end, else the address is unknown. */
 export const MAX_FORWARDED_LENGTH = 8192;
 
 /** Normalises an address: canonical text, zone id dropped, IPv4-mapped IPv6 as IPv4; `undefined` if not an address. */
@@ -131,10 +131,27 @@ function forwardedFor(element: string): string | undefined {
 function forwardedHops(request: AuthRequest, header: 'x-forwarded-for' | 'forwarded'): string[] | undefined | null {
   const raw = request.headers[header];
   if (raw === undefined) return undefined;
+  if (header === 'x-forwarded-for') return xForwardedForHops(raw);
   const text = headerText(raw);
   if (text === undefined) return null;
-  const hops = header === 'forwarded' ? splitOutsideQuotes(text, ',').map((e) => forwardedFor(e) ?? '') : text.split(',');
-  return hops.reverse();
+  return splitOutsideQuotes(text, ',').map((e) => forwardedFor(e) ?? '').reverse();
+}
+
+/**
+ * The hops of `X-Forwarded-For`, nearest first. The walk reads from the right and stops at the first hop that is not
+ * a trusted proxy, so of a list longer than {@link MAX_FORWARDED_LENGTH} only its right end is read: padding a client
+ * writes to the left of its own entry cannot make its address unknown (which would skip every per-address limit, the
+ * failed-auth block and a country deny-list). A walk that reaches the cut finds an empty hop there: the address is
+ * unknown. (`Forwarded` has quoted strings, which a cut could open: a long one stays unknown.)
+ */
+function xForwardedForHops(raw: string | readonly string[]): string[] {
+  // Repeated header lines are one comma-separated list (RFC 9110 §5.3).
+  const text = typeof raw === 'string' ? raw : raw.join(',');
+  if (text.length <= MAX_FORWARDED_LENGTH) return text.split(',').reverse();
+  const tail = text.slice(text.length - MAX_FORWARDED_LENGTH);
+  const hops = tail.slice(tail.indexOf(',') + 1).split(',').reverse(); // the left-most entry may be cut: not read
+  hops.push('');
+  return hops;
 }
 
 type TrustCheck = (address: IpAddress, hop: number) => boolean;
