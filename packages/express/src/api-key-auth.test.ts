@@ -226,7 +226,7 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       // The mount's own options are known too: `scope` is a slip for `scopes`, with or without an instance.
       expect(() => apiKeyAuth({ scope: 'docs:read' } as never)).toThrow('keyward: unknown option "scope" (did you mean "scopes"?)');
       expect(() => apiKeyAuth({ keyward: createKeyward(), scope: 'docs:read' } as never)).toThrow('keyward: unknown option "scope" (did you mean "scopes"?)');
-      expect(() => apiKeyAuth({ scopes: 5 } as never)).toThrow('keyward: a scope requirement must be a scope, an expression or a list of them (strings)');
+      expect(() => apiKeyAuth({ scopes: 5 } as never)).toThrow('keyward: option "scopes": a scope requirement must be a scope, an expression or a list of them (strings)');
       expect(() => requireScopes(1 as never)).toThrow('keyward: a scope requirement must be a scope, an expression or a list of them (strings)');
     });
 

@@ -163,6 +163,8 @@ describe.each(KOAS)('@keyward/koa on %s', (_version, Koa) => {
       expect(() => apiKeyAuth({ keyward: createKeyward(), header: 'x' })).toThrow(/"keyward"/);
       expect(() => apiKeyAuth({ keyward: {} as never })).toThrow(/"keyward"/);
       expect(() => apiKeyAuth({ cost: -1 })).toThrow(/"cost"/);
+      expect(() => apiKeyAuth({ scopes: [] })).toThrow('keyward: option "scopes": a scope requirement needs at least one scope');
+      expect(() => apiKeyAuth({ scopes: 'docs:read AND' })).toThrow(/^keyward: option "scopes": /);
       expect(() => requireScopes('a AND')).toThrow(TypeError);
       const auth = apiKeyAuth({ publicPaths: ['/x'] });
       expect(typeof auth.keyward.check).toBe('function');

@@ -40,7 +40,14 @@ export interface Mount {
 export function compileRequirements(input: { scopes?: string | readonly string[] | CompiledScopes; cost?: number }): Requirements {
   const { scopes, cost } = input;
   if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) throw new TypeError('keyward: option "cost" must be a non-negative number');
-  return { ...(scopes !== undefined ? { scopes: compileScopes(scopes) } : {}), ...(cost !== undefined ? { cost } : {}) };
+  let compiled: CompiledScopes | undefined;
+  try {
+    compiled = scopes === undefined ? undefined : compileScopes(scopes);
+  } catch (error) {
+    // The scope parser's message points at the mistake; the option it came from is named too, as for every option.
+    throw error instanceof TypeError ? new TypeError(`keyward: option "scopes": ${error.message.replace(/^keyward: /, '')}`) : error;
+  }
+  return { ...(compiled !== undefined ? { scopes: compiled } : {}), ...(cost !== undefined ? { cost } : {}) };
 }
 
 /**
