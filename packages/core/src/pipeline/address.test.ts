@@ -1,4 +1,5 @@
 import { createAddressResolver, parseHop, MAX_HOPS, type AddressOptions } from './address';
+import { createKeyward } from '../index';
 import { resetWarnings } from '../util/warn';
 import { formatIp } from '../restrictions/ip-address';
 import type { AuthRequest } from '../model';
@@ -84,6 +85,17 @@ describe('client address: trusted proxies', () => {
     const many = Array.from({ length: MAX_HOPS + 1 }, () => '10.0.0.1').join(',');
     expect(r(xff('127.0.0.1', many))).toBeUndefined();
     expect(r(xff('127.0.0.1', '198.51.100.1,' + Array.from({ length: MAX_HOPS - 1 }, () => '10.0.0.1').join(',')))).toBe('198.51.100.1');
+  });
+
+  it('padding X-Forwarded-For past 8 KiB does not slip past the failed-auth block', async () => {
+    const kw = createKeyward({ trustProxy: ['loopback'], authFailures: { max: 3 } });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': `kw_live_${'A'.repeat(30)}${i}`, 'x-forwarded-for': `${'x'.repeat(9000)}, 203.0.113.9` }, remoteAddress: '127.0.0.1' });
+      codes.push(d.ok ? 'allowed' : d.code);
+    }
+    expect(codes).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
+    await kw.close();
   });
 
   it('never throws on hostile input', () => {
