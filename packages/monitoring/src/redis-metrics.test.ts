@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { createKeyward, manualClock, MemoryKeyStore, type Keyward } from '@keyward/core';
 import { createRedisMetrics, type RedisMetrics } from './index';
@@ -115,6 +119,35 @@ describe('Redis metrics aggregation (real Redis)', () => {
     // bounded: the sets never hold more than their capacity
     expect(await redis.zcard(`${PREFIX}topa:a:hour:${Math.floor(clock() / 900_000)}:key_b`)).toBe(5);
     expect(await redis.zcard(`${PREFIX}topk:k:hour:${Math.floor(clock() / 300_000)}:requests`)).toBe(5);
+  });
+
+  it('a Redis that does not know the space-saving script yet (new, restarted) gets it, and its sets still expire', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-metrics-'));
+    const path = join(dir, 'redis.sock');
+    const server = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const fresh = new Redis({ path, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 20 });
+    fresh.on('error', () => {});
+    try {
+      const end = Date.now() + 5000;
+      const ready = () => fresh.status === 'ready';
+      while (!ready() && Date.now() < end) {
+        await fresh.connect().catch(() => {}); // the server may still be starting
+        if (!ready()) await new Promise((r) => setTimeout(r, 50));
+      }
+      const errors: unknown[] = [];
+      const m = createRedisMetrics({ client: fresh, prefix: 'm:', clock, flushInterval: '1h', onError: (e) => errors.push(e) });
+      m.record({ schema: 'keyward.event/v1', type: 'request.completed', time: new Date(clock()).toISOString(), keyId: 'key_fresh', clientAddress: '10.0.0.1', status: 200, bytes: 1 });
+      await m.close();
+      expect(errors).toEqual([]);
+      expect((await m.forKey('key_fresh'))!.windows.hour.addresses.top).toEqual([{ value: '10.0.0.1', count: 1 }]);
+      const sets = [...(await fresh.keys('m:a:*')), ...(await fresh.keys('m:k:*'))];
+      expect(sets.length).toBeGreaterThan(0);
+      for (const key of sets) expect(await fresh.pttl(key)).toBeGreaterThan(0);
+    } finally {
+      fresh.disconnect();
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps one write in flight while Redis does not answer: later observations are bounded, dropped and reported', async () => {

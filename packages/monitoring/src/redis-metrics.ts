@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   LATENCY_BUCKETS_MS,
   METRICS_WINDOWS,
@@ -133,6 +134,7 @@ for i = 2, #ARGV, 2 do
     redis.call('ZADD', KEYS[1], tonumber(low[2]) + inc, m)
   end
 end`;
+const SPACE_SAVING_SHA = createHash('sha1').update(SPACE_SAVING).digest('hex');
 const TOP_LIMIT = 10;
 
 /**
@@ -290,6 +292,14 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
     meta = new Map();
     buffered = 0;
     const pipe = client.pipeline();
+    // The space-saving scripts first, so that reply i is set i's: one Redis does not know yet (NOSCRIPT) is sent again.
+    const sets: Array<[string, Array<string | number>]> = [];
+    for (const [key, members] of z) {
+      const args: Array<string | number> = [key.startsWith(`${prefix}k:`) ? maxRanked : topCapacity];
+      for (const [member, n] of [...members].sort((x, y) => y[1] - x[1])) args.push(member, n);
+      sets.push([key, args]);
+      pipe.call('EVALSHA', SPACE_SAVING_SHA, 1, key, ...args);
+    }
     for (const [key, fields] of h) {
       for (const [f, n] of fields) {
         // `latSum` holds a float once any flush added a fraction: HINCRBY on it fails ("not an integer"), even when
@@ -297,11 +307,6 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
         if (Number.isInteger(n) && f !== 'latSum') pipe.hincrby(key, f, n);
         else pipe.hincrbyfloat(key, f, n);
       }
-    }
-    for (const [key, members] of z) {
-      const args: Array<string | number> = [key.startsWith(`${prefix}k:`) ? maxRanked : topCapacity];
-      for (const [member, n] of [...members].sort((x, y) => y[1] - x[1])) args.push(member, n);
-      pipe.call('EVAL', SPACE_SAVING, 1, key, ...args);
     }
     for (const [key, members] of p) pipe.pfadd(key, ...members);
     for (const [key, ms] of e) pipe.pexpire(key, ms);
@@ -314,13 +319,23 @@ export function createRedisMetrics(options: RedisMetricsOptions): RedisMetrics {
       pipe.hsetnx(k, 'first', String(info.first));
       pipe.pexpire(k, 2 * 86_400_000);
     }
-    const run = pipe.exec().then(
-      (results) => {
-        const failure = results?.find(([err]) => err);
+    const run = pipe
+      .exec()
+      .then(async (results) => {
+        const unknown = sets.filter((_, i) => results?.[i]?.[0]?.message.startsWith('NOSCRIPT'));
+        const failure = results?.find(([err]) => err && !err.message.startsWith('NOSCRIPT'));
         if (failure) onError(failure[0]);
-      },
-      onError,
-    );
+        if (unknown.length === 0) return;
+        // Redis restarted or failed over: EVAL (which caches the script) and the expiry, which found no set to expire.
+        const again = client.pipeline();
+        for (const [key, args] of unknown) {
+          again.call('EVAL', SPACE_SAVING, 1, key, ...args);
+          again.pexpire(key, e.get(key)!);
+        }
+        const retried = (await again.exec())?.find(([err]) => err);
+        if (retried) onError(retried[0]);
+      })
+      .catch(onError);
     const done: Promise<void> = run.finally(() => {
       writing = undefined;
       if (dropped > 0) {
