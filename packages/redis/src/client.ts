@@ -105,11 +105,29 @@ export function warnIfOfflineQueue(client: RedisClient, store: string): void {
  * the client is ready; a Redis that refuses `INFO` is not warned about.
  */
 export function warnIfEvicting(client: RedisClient, store: string): void {
+  onEvictionPolicy(client, (policy) => {
+    if (policy.startsWith('allkeys-')) warnOnce('KEYWARD_REDIS_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: it may evict the key store's records and indexes when full, and a key whose record or index is evicted stops authenticating; use noeviction (or a volatile-* policy) for the Redis that holds keys.`);
+  });
+}
+
+/**
+ * Warns once per process (`KEYWARD_REDIS_REVOCATION_EVICTION`) when the Redis behind a token revocation list may evict
+ * its entries: they have an expiry, so a `volatile-*` policy evicts them first, and so may `allkeys-*`; an evicted
+ * revocation lets the revoked token in again. Only `noeviction` keeps them. Checked like {@link warnIfEvicting}.
+ */
+export function warnIfEvictingRevocations(client: RedisClient, store: string): void {
+  onEvictionPolicy(client, (policy) => {
+    if (policy !== 'noeviction') warnOnce('KEYWARD_REDIS_REVOCATION_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: when full it may evict token revocations (they have an expiry), and a revoked token is then accepted again; use noeviction for the Redis that holds the revocation list.`);
+  });
+}
+
+/** Calls `then` with the server's `maxmemory-policy` once the client is ready (not at all if `INFO` fails). */
+function onEvictionPolicy(client: RedisClient, then: (policy: string) => void): void {
   const check = () => {
     client.info('memory').then(
       (info) => {
         const policy = /^maxmemory_policy:(\S+)/m.exec(String(info))?.[1];
-        if (policy?.startsWith('allkeys-')) warnOnce('KEYWARD_REDIS_EVICTION', `keyward: the Redis behind ${store} has maxmemory-policy ${policy}: it may evict the key store's records and indexes when full, and a key whose record or index is evicted stops authenticating; use noeviction (or a volatile-* policy) for the Redis that holds keys.`);
+        if (policy !== undefined) then(policy);
       },
       () => {},
     );

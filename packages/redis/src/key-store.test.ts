@@ -178,6 +178,44 @@ describe('RedisKeyStore on a Redis that evicts', () => {
 });
 
 
+describe('RedisRevocationStore on a Redis that evicts', () => {
+  it('warns once when Redis may evict revocations (volatile-*: they have an expiry), and not on noeviction', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-evict-rev-'));
+    const path = join(dir, 'redis.sock');
+    const server = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'volatile-lru'], { stdio: 'ignore' });
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const evicting = new Redis({ ...boundedRedisOptions(), path, lazyConnect: true, retryStrategy: () => 20 });
+    evicting.on('error', () => {});
+    const warned = () => warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KEYWARD_REDIS_REVOCATION_EVICTION');
+    try {
+      const safe = client();
+      new RedisRevocationStore({ client: safe });
+      new RedisKeyStore({ client: evicting }); // volatile-* is fine for the key store: its keys have no expiry
+      await safe.connect();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(warned()).toEqual([]); // noeviction here
+
+      new RedisRevocationStore({ client: evicting }); // not connected yet: checked when it is ready
+      new RedisRevocationStore({ client: evicting });
+      const end = Date.now() + 5000;
+      const ready = () => evicting.status === 'ready';
+      while (!ready() && Date.now() < end) {
+        await evicting.connect().catch(() => {}); // the server may still be starting
+        if (!ready()) await new Promise((r) => setTimeout(r, 50));
+      }
+      while (warned().length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(warned()).toHaveLength(1);
+      expect(warned()[0]![0]).toMatch(/^keyward: the Redis behind RedisRevocationStore has maxmemory-policy volatile-lru: .* a revoked token is then accepted again; use noeviction/);
+      expect(warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KEYWARD_REDIS_EVICTION')).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      evicting.disconnect();
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('RedisKeyStore when an index is lost (evicted under allkeys-*, removed by hand)', () => {
   const check = (kw: ReturnType<typeof createKeyward>, key: string) => kw.check({ method: 'GET', path: '/x', headers: { 'x-api-key': key }, remoteAddress: '203.0.113.5' });
 

@@ -1,5 +1,5 @@
 import { checkRevocation, fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
-import { checkClient, checkPrefix, warnIfOfflineQueue, type RedisClient } from './client';
+import { checkClient, checkPrefix, warnIfEvictingRevocations, warnIfOfflineQueue, type RedisClient } from './client';
 import { run, script } from './script';
 
 /** Options of {@link RedisRevocationStore}. */
@@ -43,6 +43,7 @@ export class RedisRevocationStore implements RevocationStore {
     this.prefix = checkPrefix(options.prefix, 'prefix', 'keyward');
     this.graceMs = options.graceMs ?? 60_000;
     if (!Number.isInteger(this.graceMs) || this.graceMs < 0) throw new TypeError('keyward: option "graceMs" must be a non-negative integer');
+    warnIfEvictingRevocations(this.client, 'RedisRevocationStore');
   }
 
   private key(jti: string): string {
