@@ -14,13 +14,14 @@ const AUD = 'api://docs';
 async function provider() {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const state = { mode: 'ok' as 'ok' | 'down' | 'hang' | 'padded' | 'endless' | 'dribble', fetches: 0, padding: 0, sent: 0 };
+  const state = { mode: 'ok' as 'ok' | 'down' | 'hang' | 'padded' | 'endless' | 'dribble' | 'cut', fetches: 0, padding: 0, sent: 0 };
   const hanging = new Set<import('node:http').ServerResponse>();
   const server: Server = createServer((_req, res) => {
     state.fetches++;
     if (state.mode === 'hang') return void hanging.add(res);
     if (state.mode === 'down') return void res.writeHead(503).end('maintenance: db password hunter2');
     res.setHeader('Content-Type', 'application/json');
+    if (state.mode === 'cut') return void res.write('{"keys":[', () => res.destroy()); // the connection drops mid-body
     if (state.mode === 'padded') return void res.end(JSON.stringify({ keys: [jwk], padding: 'x'.repeat(state.padding) })); // a valid set, only large
     if (state.mode === 'endless' || state.mode === 'dribble') {
       // A body that never ends: as fast as the socket takes it, or one byte every 20 ms.
@@ -215,6 +216,24 @@ describe('remote JWKS while the identity provider is down', () => {
       expect(await check(await idp.sign())).toBe(401);
       expect(Date.now() - started).toBeLessThan(5000);
       expect(await unavailable()).toBe(1);
+    } finally {
+      await kw.close();
+      await idp.close();
+    }
+  });
+
+  it('a connection dropped mid-body is a failed fetch: reported once, and not fetched again until the cooldown', async () => {
+    const idp = await provider();
+    const { kw, clock, check, unavailable } = await instance(idp.url, { cooldown: '30s' });
+    try {
+      idp.state.mode = 'cut';
+      const token = await idp.sign();
+      for (let i = 0; i < 3; i++) expect(await check(token)).toBe(401);
+      expect(idp.state.fetches).toBe(1);
+      expect(await unavailable()).toBe(1);
+      idp.state.mode = 'ok';
+      clock.advance(30_000);
+      expect(await check(token)).toBe(200);
     } finally {
       await kw.close();
       await idp.close();

@@ -30,12 +30,13 @@ export interface RemoteKeySetHooks {
  */
 export function jwksUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === JWKS_TOO_LARGE) return true;
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || code === JWKS_TOO_LARGE || code === JWKS_CUT_OFF) return true;
   if (code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set/.test((error as Error).message)) return true;
   return error instanceof TypeError && /fetch/i.test(error.message);
 }
 
 const JWKS_TOO_LARGE = 'KEYWARD_JWKS_TOO_LARGE';
+const JWKS_CUT_OFF = 'KEYWARD_JWKS_CUT_OFF';
 
 /**
  * `fetch` for jose's remote key set that reads at most `maxBytes` of a 200 answer's body (decoded, so a compressed bomb
@@ -59,7 +60,16 @@ function boundedFetch(maxBytes: number) {
     const chunks: Uint8Array[] = [];
     let size = 0;
     for (;;) {
-      const { done, value } = await reader.read();
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        // The timeout's abort goes on as it is (jose makes it ERR_JWKS_TIMEOUT); a connection dropped mid-body is a
+        // failed fetch too, as it was when jose read the body (undici's TypeError "terminated" is not one jose knows).
+        if (init.signal?.aborted) throw error;
+        throw Object.assign(new Error('the JSON Web Key Set response was cut off', { cause: error }), { code: JWKS_CUT_OFF });
+      }
+      const { done, value } = read;
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) {
