@@ -86,7 +86,8 @@ function str(value: unknown, option: string, max = 2048): string {
 }
 
 function claimName(value: unknown, option: string): string {
-  if (typeof value !== 'string' || !CLAIM_RE.test(value)) throw new TypeError(`keyward: option "${option}" must be a claim name`);
+  // `__proto__` as a metadata claim would let a token set the prototype of `principal.metadata`.
+  if (typeof value !== 'string' || !CLAIM_RE.test(value) || value === '__proto__') throw new TypeError(`keyward: option "${option}" must be a claim name`);
   return value;
 }
 
@@ -112,7 +113,7 @@ function claimMapping(value: unknown, option: string, defaults: Partial<ClaimMap
     scopes: o.scopes !== undefined ? strings(o.scopes, `${option}.scopes`, claimName) : (defaults.scopes ?? DEFAULT_SCOPE_CLAIMS),
     owner: o.owner !== undefined ? claimName(o.owner, `${option}.owner`) : defaults.owner,
     plan: o.plan !== undefined ? claimName(o.plan, `${option}.plan`) : defaults.plan,
-    metadata: o.metadata !== undefined ? (Array.isArray(o.metadata) ? o.metadata.map((m, i) => claimName(m, `${option}.metadata[${i}]`)) : strings(o.metadata, `${option}.metadata`)) : (defaults.metadata ?? []),
+    metadata: o.metadata !== undefined ? (Array.isArray(o.metadata) ? o.metadata.map((m, i) => claimName(m, `${option}.metadata[${i}]`)) : strings(o.metadata, `${option}.metadata`, claimName)) : (defaults.metadata ?? []),
   };
 }
 

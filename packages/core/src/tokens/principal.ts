@@ -6,10 +6,18 @@ import type { ClaimMapping } from './config';
 const MAX_SCOPES = 256;
 const MAX_ID = 256;
 
+/**
+ * A claim of the token: an own member of its payload, never one every object inherits (a claim mapped as `toString`
+ * or `constructor` that the token lacks is absent, not `Object.prototype`'s function).
+ */
+function claim(payload: JWTPayload, name: string): unknown {
+  return Object.hasOwn(payload, name) ? payload[name] : undefined;
+}
+
 /** Scopes from the first present claim of `names`: a space-separated string or an array of strings. */
 export function scopesFrom(payload: JWTPayload, names: readonly string[]): string[] {
   for (const name of names) {
-    const v = payload[name];
+    const v = claim(payload, name);
     if (v === undefined) continue;
     const list = typeof v === 'string' ? v.split(/\s+/) : Array.isArray(v) ? v : [];
     const out: string[] = [];
@@ -35,10 +43,13 @@ export function tokenPrincipal(payload: JWTPayload, claims: ClaimMapping): Princ
   const sub = text(payload.sub);
   if (!sub) return undefined;
   const jti = text(payload.jti);
-  const owner = (claims.owner && text(payload[claims.owner])) || sub;
-  const plan = claims.plan ? text(payload[claims.plan]) : undefined;
+  const owner = (claims.owner && text(claim(payload, claims.owner))) || sub;
+  const plan = claims.plan ? text(claim(payload, claims.plan)) : undefined;
   const metadata: Record<string, unknown> = {};
-  for (const name of claims.metadata) if (payload[name] !== undefined) metadata[name] = payload[name];
+  for (const name of claims.metadata) {
+    const v = claim(payload, name);
+    if (v !== undefined) metadata[name] = v;
+  }
   return {
     type: 'token',
     id: sub,
