@@ -196,6 +196,8 @@ function parseIssuer(value: unknown, i: number, env: NodeJS.ProcessEnv): IssuerC
   if (!audience) warnOnce('KEYWARD_TOKEN_NO_AUDIENCE', `keyward: ${option} has no "audience"; tokens this issuer minted for any other service will be accepted.`);
   const requiredClaims = new Set(o.requiredClaims === undefined ? [] : strings(o.requiredClaims, `${option}.requiredClaims`, claimName));
   if (bool(o.requireExp, `${option}.requireExp`, true)) requiredClaims.add('exp');
+  // The verifier checks the maximum age itself (jose would refuse an `iat` a second ahead): the age needs an `iat`.
+  if (o.maxTokenAge !== undefined) requiredClaims.add('iat');
   if (o.typ !== undefined && (typeof o.typ !== 'string' || !TYP_RE.test(o.typ))) throw new TypeError(`keyward: option "${option}.typ" must be a media type such as "at+jwt"`);
   return {
     issuer,

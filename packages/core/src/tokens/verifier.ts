@@ -102,7 +102,9 @@ function joseOptions(issuer: IssuerConfig, now: number): JWTVerifyOptions {
     issuer: issuer.issuer,
     audience: issuer.audience as string[] | undefined,
     typ: issuer.typ,
-    maxTokenAge: issuer.maxTokenAge,
+    // Not jose's: it refuses an `iat` even a second ahead of the clock past `clockTolerance` when a maximum age is set
+    // (see `verifyFully`, which checks the age, and `iat` ahead with at least a minute of leeway, either way).
+    maxTokenAge: undefined,
     clockTolerance: issuer.clockTolerance,
     requiredClaims: issuer.requiredClaims as string[],
     currentDate: new Date(now),
@@ -227,6 +229,8 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     // informational (RFC 7519 §4.1.6) and an issuer's clock may run a little ahead of ours, so the leeway is at least
     // a minute: a token issued a second ago by a fast clock must not be refused, one dated an hour ahead is forged or broken.
     if (typeof payload.iat === 'number' && payload.iat > now / 1000 + Math.max(issuer.clockTolerance, IAT_LEEWAY_S)) return invalid('The token was issued in the future.');
+    // The maximum age, as jose reckons it (whole seconds, the tolerance added); `iat` is required then (requiredClaims).
+    if (issuer.maxTokenAge !== undefined && Math.floor(now / 1000) - (payload.iat as number) - issuer.clockTolerance > issuer.maxTokenAge) return { code: 'TOKEN_EXPIRED', detail: 'The token is too old.' };
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
     // A token is revoked by its `jti`: one whose `jti` could never be revoked (not a string of 1–256 storable

@@ -101,6 +101,21 @@ describe('token verification through check()', () => {
     expect((await tolerant.check(await hs({}, { iat: now + 290, exp: now + 600 }))).ok).toBe(true);
   });
 
+  it('gives an iat a little ahead the same minute of leeway with a maximum age as without one (jose allowed none past the tolerance)', async () => {
+    const { check } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], maxTokenAge: '1h' }] } });
+    const now = Math.floor(T0 / 1000);
+    for (const ahead of [1, 5, 60]) expect([ahead, (await check(await hs({}, { iat: now + ahead, exp: now + 600 }))).ok]).toEqual([ahead, true]);
+    const later = await check(await hs({}, { iat: now + 61, exp: now + 600 }));
+    expect(!later.ok && [later.code, later.problem.detail]).toEqual(['TOKEN_INVALID', 'The token was issued in the future.']);
+    const old = await check(await hs({}, { iat: now - 3601, exp: now + 600 }));
+    expect(!old.ok && [old.code, old.problem.detail]).toEqual(['TOKEN_EXPIRED', 'The token is too old.']);
+    expect((await check(await hs({}, { iat: now - 3600, exp: now + 600 }))).ok).toBe(true);
+    const noIat = await check(await new SignJWT({ iss: ISS, aud: AUD, sub: 'user-1' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).sign(new TextEncoder().encode(SECRET)));
+    expect(!noIat.ok && [noIat.code, noIat.problem.detail]).toEqual(['TOKEN_INVALID', 'The token has no "iat" claim.']);
+    const badIat = await check(await new SignJWT({ iss: ISS, aud: AUD, sub: 'user-1', iat: 'yesterday' } as unknown as JWTPayload).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).sign(new TextEncoder().encode(SECRET)));
+    expect(!badIat.ok && badIat.code).toBe('TOKEN_INVALID');
+  });
+
   it('refuses a token whose jti could never be revoked (too long, not a string, not storable)', async () => {
     const { check, kw } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }] } });
     for (const jti of ['j'.repeat(257), 5, '', 'half \ud800 pair']) {
