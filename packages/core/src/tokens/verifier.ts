@@ -17,6 +17,7 @@ import { KeywardError } from '../errors';
 import { tokenPrincipal } from './principal';
 import { remoteKeySet } from './remote-key-set';
 import { isStorableText } from '../keys/validate';
+import { redactCredentials } from '../events/redact';
 
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
@@ -234,8 +235,9 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     const principal = tokenPrincipal(payload, issuer.claims);
     if (!principal) return invalid('The token has no usable "sub" claim.');
     // A token is revoked by its `jti`: one whose `jti` could never be revoked (not a string of 1–256 storable
-    // characters, as tokens.revoke() takes) is refused rather than accepted beyond the reach of a revocation.
-    if (payload.jti !== undefined && (principal.keyId === undefined || !isStorableText(principal.keyId))) return invalid('The token\'s "jti" claim is not accepted.');
+    // characters, or one holding a key or a JWT, as tokens.revoke() refuses) is refused rather than accepted beyond
+    // the reach of a revocation.
+    if (payload.jti !== undefined && (principal.keyId === undefined || !isStorableText(principal.keyId) || redactCredentials(principal.keyId) !== principal.keyId)) return invalid('The token\'s "jti" claim is not accepted.');
     // The claims are frozen too (jose's own parse, no copy needed): a caller of `kw.tokens.verify()` holds the cached
     // entry's claims, and the requests after it read them (`iss` and `client_id` tie an exchanged token to its key).
     const verified: VerifiedToken = { principal: frozenPrincipal(principal), claims: deepFreeze(payload) };

@@ -129,6 +129,17 @@ describe('token verification through check()', () => {
     expect((await check(await hs({}))).ok).toBe(true); // no jti at all: accepted unless required
   });
 
+  it('refuses a token whose jti holds a key or a JWT: tokens.revoke() refuses that id, so the token could never be revoked', async () => {
+    const { check, kw } = setup({ tokens: { cache: false, issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'] }] } });
+    const { key } = await kw.keys.create({ owner: 'o' });
+    const jwt = await hs({});
+    for (const jti of [key, `id-${key}`, jwt]) {
+      await expect(kw.tokens.revoke(jti)).rejects.toThrow(TypeError);
+      const d = await check(await hs({ jti }));
+      expect(!d.ok && [d.code, d.problem.detail]).toEqual(['TOKEN_INVALID', 'The token\'s "jti" claim is not accepted.']);
+    }
+  });
+
   it('requires typ when configured', async () => {
     const { check } = setup({ tokens: { issuers: [{ issuer: ISS, audience: AUD, secret: SECRET, algorithms: ['HS256'], typ: 'at+jwt' }] } });
     expect((await check(await hs({}))).ok).toBe(false);
