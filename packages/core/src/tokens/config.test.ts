@@ -42,6 +42,15 @@ describe('tokens options: start-up checks', () => {
     for (const timeout of [1500.5, '1m', 1]) expect(() => remote(timeout)).not.toThrow();
   });
 
+  it('refuses a jwksUri with user information, which fetch never sends (every token refused), without showing it', () => {
+    const remote = (jwksUri: unknown) => make(issuer({ jwksUri, algorithms: ['ES256'] }).tokens);
+    for (const jwksUri of ['https://svc:hunter2@i.example/jwks', 'https://svc@i.example/jwks', new URL('http://:hunter2@127.0.0.1:8080/jwks')]) {
+      const error = (() => { try { remote(jwksUri); } catch (e) { return e as Error; } return undefined; })();
+      expect(error).toEqual(new TypeError('keyward: option "tokens.issuers[0].jwksUri" must not hold a user name or password (fetch refuses such a URL)'));
+    }
+    expect(() => remote('https://i.example/jwks?tenant=a@b')).not.toThrow();
+  });
+
   it('requires an algorithm list when the key admits several, and never accepts none', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     expect(() => make(issuer({ secret: SECRET }).tokens)).toThrow(/"tokens.issuers\[0\].algorithms" is required/);

@@ -129,6 +129,9 @@ function jwksUrl(value: unknown, option: string): URL {
     throw new TypeError(`keyward: option "${option}" must be an absolute URL`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) throw new TypeError(`keyward: option "${option}" must be an https URL (http only on loopback)`);
+  // fetch() refuses a URL with credentials in it before sending anything, so every token of the issuer would be
+  // refused, with no JWKS_UNAVAILABLE to say why (and its message shows the password).
+  if (url.username !== '' || url.password !== '') throw new TypeError(`keyward: option "${option}" must not hold a user name or password (fetch refuses such a URL)`);
   return url;
 }
 
