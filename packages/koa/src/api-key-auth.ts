@@ -5,6 +5,20 @@ import { DECISION, respondDenial } from './types';
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance in `keyward`, plus `scopes` and `cost`. */
 export type ApiKeyAuthOptions = MountOptions;
 
+/**
+ * Koa's `ctx.onerror` removes every header set before an error (a downstream throw, `ctx.throw(404)`) and sets the
+ * error's own `headers`: keyward's (`RateLimit`, `Deprecation`, …) go into them, as `@koa/cors` does, so an error
+ * response carries them as Express's and Nest's do. A header the error names itself wins.
+ */
+function keepHeadersOnError(err: unknown, headers: Readonly<Record<string, string>>): never {
+  if (err !== null && typeof err === 'object') {
+    const own: unknown = Reflect.get(err, 'headers');
+    // Reflect.set: an error whose `headers` cannot be set (frozen, a getter) goes on as it is, not as a TypeError.
+    Reflect.set(err, 'headers', own !== null && typeof own === 'object' ? { ...headers, ...own } : { ...headers });
+  }
+  throw err;
+}
+
 /** The Koa middleware, with its keyward instance attached. */
 export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
 
@@ -29,13 +43,15 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
   const scopes = requirements.scopes === undefined ? undefined : compileScopes(requirements.scopes);
   const proceed = (ctx: Context, next: Next, method: string, decision: Decision): Promise<void> | void => {
     if (!decision.ok) return respondDenial(ctx, decision);
-    for (const _ in decision.headers) {
-      ctx.set(decision.headers); // only when there are any: Koa's set() costs even for none
-      break;
-    }
     ctx.state.auth = decision.principal;
     ctx.state[DECISION] = { decision, keyward };
     if (decision.tracked) onResponseDone(ctx.res, decision.done, method);
+    for (const _ in decision.headers) {
+      // Only when there are any (Koa's set() costs even for none, and so would the catch).
+      ctx.set(decision.headers);
+      // Promise.resolve returns Koa's promise itself; it only guards a hand-called middleware whose `next` is sync.
+      return Promise.resolve(next()).catch((err: unknown) => keepHeadersOnError(err, decision.headers));
+    }
     return next();
   };
   // Not `async`: when the core decides at once, the request goes on without an extra promise (Koa wraps the result).

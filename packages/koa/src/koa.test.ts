@@ -98,6 +98,53 @@ describe.each(KOAS)('@keyward/koa on %s', (_version, Koa) => {
       await kw.close();
     });
 
+    it("keeps keyward's headers on error responses (a thrown error, ctx.throw with a status), as Express and Nest do", async () => {
+      const clock = manualClock(Date.parse('2026-06-01T12:00:00Z'));
+      const kw = createKeyward({ clock, limits: { rules: { burst: { points: 100, window: '10s' } } } });
+      const { key, record } = await kw.keys.create({ owner: 'acme' });
+      await kw.keys.rotate(record.id, { gracePeriod: '1h' });
+      const router = new Router();
+      router.get('/t404', (ctx) => ctx.throw(404));
+      router.get('/boom', () => { throw new Error('boom'); });
+      class Fixed extends Error {
+        readonly status = 404;
+        readonly expose = true;
+        get headers() { return { 'X-Own': '1' }; }
+      }
+      router.get('/fixed', () => { throw new Fixed('gone'); });
+      router.get('/own', (ctx) => ctx.throw(409, 'taken', { headers: { 'ratelimit-policy': 'mine', 'X-Own': '1' } }));
+      const plain = new Koa();
+      plain.silent = true;
+      plain.use(apiKeyAuth(kw)).use(router.routes());
+      const seen: unknown[] = [];
+      const formatted = new Koa();
+      formatted.use(async (ctx, next) => {
+        try {
+          await next();
+        } catch (e) {
+          const err = e as { status?: number; headers?: Record<string, string> };
+          seen.push(err.headers);
+          ctx.status = err.status ?? 500;
+          ctx.body = { error: ctx.status };
+        }
+      });
+      formatted.use(apiKeyAuth(kw)).use(router.routes());
+      for (const [app, path, status] of [[plain, '/t404', 404], [plain, '/boom', 500], [formatted, '/t404', 404], [formatted, '/boom', 500]] as const) {
+        const res = await request(app.callback()).get(path).set('X-API-Key', key);
+        expect([path, res.status]).toEqual([path, status]);
+        expect(res.headers['ratelimit']).toMatch(/^"burst";r=\d+;t=10$/);
+        expect(res.headers['ratelimit-policy']).toBe('"burst";q=100;w=10');
+        expect(res.headers['deprecation']).toMatch(/^@\d+$/);
+        expect(res.headers['sunset']).toBe(new Date(Date.parse('2026-06-01T13:00:00Z')).toUTCString());
+      }
+      expect(seen).toEqual([expect.objectContaining({ 'RateLimit-Policy': '"burst";q=100;w=10' }), expect.objectContaining({ 'RateLimit-Policy': '"burst";q=100;w=10' })]);
+      const fixed = await request(plain.callback()).get('/fixed').set('X-API-Key', key);
+      expect([fixed.status, fixed.headers['x-own']]).toEqual([404, '1']); // its own error, not a TypeError from setting `headers`
+      const own = await request(plain.callback()).get('/own').set('X-API-Key', key);
+      expect([own.status, own.headers['ratelimit-policy'], own.headers['x-own'], own.headers['deprecation']]).toEqual([409, 'mine', '1', expect.stringMatching(/^@\d+$/)]);
+      await kw.close();
+    });
+
     it('reports status and bytes of a streamed body through done()', async () => {
       const { server, key, kw } = await setup();
       const events: KeywardEvent[] = [];
