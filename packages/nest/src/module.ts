@@ -24,13 +24,17 @@ export interface KeywardModuleAsyncOptions extends KeywardModuleOptions {
   useFactory: (...args: any[]) => KeywardOptions | Keyward | Promise<KeywardOptions | Keyward>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** Instances this module created (and therefore closes on shutdown); an instance you pass in stays yours. */
-const OWNED = new WeakSet<Keyward>();
+/**
+ * The instances one `forRoot()`/`forRootAsync()` created from options (and therefore closes on shutdown), kept per
+ * call: an instance passed in stays its owner's, even when another module created it (`forRoot(app1.get(KEYWARD))`
+ * in a second application must not close the first application's instance).
+ */
+const OWNED = Symbol('keyward:owned');
 
-function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined): Keyward {
+function instanceOf(optionsOrInstance: KeywardOptions | Keyward | undefined, owned: WeakSet<Keyward>): Keyward {
   if (isKeyward(optionsOrInstance)) return optionsOrInstance;
   const kw = createKeyward(optionsOrInstance === undefined ? {} : optionsOrInstance); // null is refused, as apiKeyAuth(null) is
-  OWNED.add(kw);
+  owned.add(kw);
   return kw;
 }
 
@@ -44,16 +48,17 @@ const CREATED = Symbol('keyward:created');
  * the instance the previous app closed and answer every request with a 500.
  */
 function rootProviders(optionsOrInstance: KeywardOptions | Keyward | undefined): Provider[] {
-  if (isKeyward(optionsOrInstance)) return [{ provide: KEYWARD, useValue: optionsOrInstance }];
+  const owned = new WeakSet<Keyward>();
+  if (isKeyward(optionsOrInstance)) return [{ provide: KEYWARD, useValue: optionsOrInstance }, { provide: OWNED, useValue: owned }];
   let taken = false;
   const made = (created: Keyward): Keyward => {
-    if (taken) return instanceOf(optionsOrInstance);
+    if (taken) return instanceOf(optionsOrInstance, owned);
     taken = true;
     return created;
   };
   // The created instance is a provider of its own so the module still holds it as a value, as Nest's `deep-hash`
   // module ids expect (two forRoot() calls with different options stay two modules).
-  return [{ provide: CREATED, useValue: instanceOf(optionsOrInstance) }, { provide: KEYWARD, useFactory: made, inject: [CREATED] }];
+  return [{ provide: CREATED, useValue: instanceOf(optionsOrInstance, owned) }, { provide: KEYWARD, useFactory: made, inject: [CREATED] }, { provide: OWNED, useValue: owned }];
 }
 
 const MODULE_FIELDS = fieldsOf<KeywardModuleOptions>({ exceptionFilter: true });
@@ -91,7 +96,7 @@ const PROVIDED = new WeakMap<ModulesContainer, Keyward>();
 @Module({})
 export class KeywardModule implements OnApplicationShutdown {
   /** @throws TypeError at start-up when the application imports a second `KeywardModule` with another instance */
-  constructor(@Inject(KEYWARD) private readonly keyward: Keyward, @Inject(ModulesContainer) modules: ModulesContainer) {
+  constructor(@Inject(KEYWARD) private readonly keyward: Keyward, @Inject(ModulesContainer) modules: ModulesContainer, @Inject(OWNED) private readonly owned: WeakSet<Keyward>) {
     const other = PROVIDED.get(modules);
     // Both would be global: the guard and each @InjectKeyward() would get either one, so keys made through one were
     // refused by the guard of the other.
@@ -114,17 +119,18 @@ export class KeywardModule implements OnApplicationShutdown {
     // missing `useFactory`.
     const { useFactory, inject = [], imports } = checked(options, ASYNC_FIELDS, 'KeywardModule.forRootAsync()');
     if (typeof useFactory !== 'function') throw new TypeError('keyward: option "useFactory" must be a function');
+    const owned = new WeakSet<Keyward>();
     const made = async (...args: unknown[]): Promise<Keyward> => {
       const result: unknown = await useFactory(...args);
       // Nothing returned is a slip (a missing `return`), not a wish for defaults: it would run a fresh in-memory
       // instance that knows no key.
       if (result === undefined || result === null) throw new TypeError(`keyward: option "useFactory" must return keyward options or an instance from createKeyward() (it returned ${String(result)})`);
-      return instanceOf(result as KeywardOptions | Keyward);
+      return instanceOf(result as KeywardOptions | Keyward, owned);
     };
-    return dynamic([{ provide: KEYWARD, useFactory: made, inject }], options, imports);
+    return dynamic([{ provide: KEYWARD, useFactory: made, inject }, { provide: OWNED, useValue: owned }], options, imports);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (OWNED.has(this.keyward)) await this.keyward.close();
+    if (this.owned.has(this.keyward)) await this.keyward.close();
   }
 }

@@ -293,6 +293,19 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     await mine.close();
   });
 
+  it("never closes an instance passed in, even one another application's module created (forRoot(app1.get(KEYWARD)) in a second app)", async () => {
+    const first = await start([KeywardModule.forRoot()]);
+    const shared = first.get<Keyward>(KEYWARD);
+    for (const imported of [KeywardModule.forRoot(shared), KeywardModule.forRootAsync({ useFactory: () => shared })]) {
+      const second = await start([imported]);
+      expect(second.get<Keyward>(KEYWARD)).toBe(shared);
+      await second.close();
+      await expect(shared.check({ method: 'GET', path: '/', headers: {} })).resolves.toBeDefined();
+    }
+    await first.close();
+    await expect(shared.check({ method: 'GET', path: '/', headers: {} })).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('forRoot(options): each application of one module gets an instance of its own, so a second app works after the first closed', async () => {
     // An e2e suite creating an app per test from one AppModule: forRoot() ran once, when the module was decorated.
     @Module({ imports: [KeywardModule.forRoot({ publicPaths: ['/health'] })], controllers: [DocsController], providers: [{ provide: APP_GUARD, useClass: KeywardGuard }] })
