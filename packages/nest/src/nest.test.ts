@@ -293,6 +293,15 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     await mine.close();
   });
 
+  it("under app.setGlobalPrefix('api'), publicPaths name the whole path ('/api/health'), as the README says", async () => {
+    for (const [paths, status] of [[['/api/health'], 200], [['/health'], 401]] as const) {
+      const a = await start([KeywardModule.forRoot({ publicPaths: [...paths] })], { before: (x) => x.setGlobalPrefix('api') });
+      const res = await request(a.getHttpServer()).get('/api/health');
+      expect([paths[0], res.status]).toEqual([paths[0], status]);
+      await a.close();
+    }
+  });
+
   it("never closes an instance passed in, even one another application's module created (forRoot(app1.get(KEYWARD)) in a second app)", async () => {
     const first = await start([KeywardModule.forRoot()]);
     const shared = first.get<Keyward>(KEYWARD);
