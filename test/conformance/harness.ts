@@ -17,6 +17,8 @@ export interface RouteSpec {
   readonly scopes?: string | readonly string[];
   /** Weighted cost for rate limits. */
   readonly cost?: number;
+  /** The handler throws (`new Error('boom')`) instead of answering, for the framework's error handling. */
+  readonly fails?: boolean;
 }
 
 /** A core endpoint mounted at a path (token endpoint, JWKS, metrics). */
@@ -31,6 +33,12 @@ export interface AppSpec {
   readonly keyward: Keyward;
   readonly routes: readonly RouteSpec[];
   readonly endpoints?: readonly EndpointSpec[];
+  /**
+   * Install the application's own catch-all error handling, as users do: Express error middleware, a Koa
+   * middleware catching what `next()` throws, a Nest `@Catch()` filter provided as `APP_FILTER`. Each answers 500
+   * `{"error":"mine"}`.
+   */
+  readonly userErrorHandler?: boolean;
 }
 
 /** A running app. */

@@ -19,11 +19,13 @@ function expressAdapterOn(name: string, createApp: typeof express): AdapterUnder
         const auth = apiKeyAuth({ keyward: spec.keyward, ...(r.scopes !== undefined ? { scopes: r.scopes } : {}), ...(r.cost !== undefined ? { cost: r.cost } : {}) });
         const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'options';
         app[method](r.path, auth, (req, res) => {
+          if (r.fails) throw new Error('boom');
           if (r.method === 'OPTIONS') return void res.status(204).end();
           const url = new URL(req.originalUrl, 'http://x');
           res.type(url.searchParams.get('size') ? 'text/plain' : 'application/json').send(routeBody(req.auth, url.searchParams));
         });
       }
+      if (spec.userErrorHandler) app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ error: 'mine' }));
       return listen(createServer(app));
     },
   };

@@ -35,12 +35,23 @@ export function koaHttp2TlsAdapter(tls: { key: string; cert: string }): AdapterU
 function koaApp(spec: AppSpec): Koa {
   const app = new Koa();
   app.silent = true;
+  if (spec.userErrorHandler) {
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch {
+        ctx.status = 500;
+        ctx.body = { error: 'mine' };
+      }
+    });
+  }
   const router = new Router();
   for (const e of spec.endpoints ?? []) router[e.method === 'GET' ? 'get' : 'post'](e.path, endpoint(e.handler));
   for (const r of spec.routes) {
     const auth = apiKeyAuth({ keyward: spec.keyward, ...(r.scopes !== undefined ? { scopes: r.scopes } : {}), ...(r.cost !== undefined ? { cost: r.cost } : {}) });
     const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'options';
     router[method](r.path, auth, (ctx) => {
+      if (r.fails) throw new Error('boom');
       if (r.method === 'OPTIONS') return void (ctx.status = 204);
       const url = new URL(ctx.originalUrl, 'http://x');
       ctx.type = url.searchParams.get('size') ? 'text/plain' : 'application/json';

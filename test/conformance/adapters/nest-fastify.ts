@@ -22,6 +22,7 @@ function nestOnFastify(name: string, adapter: () => FastifyAdapter, http2 = fals
     },
     // The Content-Type Express's `res.type()` gives (Fastify's `type()` keeps what it is given).
     reply: (r, answer) => void (answer ? r.type(`${answer.type}; charset=utf-8`).send(answer.body) : r.code(204).send()),
+    fail: (r, status, body) => void r.code(status).send(body),
     ...(http2 ? { listen: (server: Http2Server | Http2SecureServer) => listenHttp2(server) } : {}),
   });
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { Controller, Delete, Get, Module, Options, Post, Put, Req, RequestMethod, Res, type INestApplication, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { Catch, Controller, Delete, type ArgumentsHost, type ExceptionFilter, Get, Module, Options, Post, Put, Req, RequestMethod, Res, type INestApplication, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import { Auth, Cost, endpoint, KeywardGuard, KeywardModule, Scopes } from '@keyward/nest';
 import type { Principal } from '@keyward/core';
@@ -15,6 +15,8 @@ export interface NestPlatform<R> {
   create(module: Type): Promise<INestApplication>;
   /** Answers with the platform's response API: 204 without a body (a preflight), or `body` as `type`. */
   reply(res: R, answer?: { type: 'application/json' | 'text/plain'; body: string }): void;
+  /** Answers an error with the platform's response API, as a user's exception filter does: `status` and `body` as JSON. */
+  fail(res: R, status: number, body: unknown): void;
   /** Listens with the app's server (default: an HTTP/1 server, `listen`). */
   listen?(server: never): Promise<RunningApp>;
 }
@@ -27,6 +29,7 @@ function controllerFor<R>(spec: AppSpec, platform: NestPlatform<R>) {
     const name = `route${i}`;
     // `originalUrl` is the URL as received on both platforms (a FastifyRequest has it too).
     proto[name] = (principal: Principal | undefined, req: { originalUrl: string }, res: R) => {
+      if (r.fails) throw new Error('boom');
       if (r.method === 'OPTIONS') return platform.reply(res);
       const url = new URL(req.originalUrl, 'http://x');
       platform.reply(res, { type: url.searchParams.get('size') ? 'text/plain' : 'application/json', body: routeBody(principal, url.searchParams) });
@@ -42,6 +45,17 @@ function controllerFor<R>(spec: AppSpec, platform: NestPlatform<R>) {
   });
   Controller()(ConformanceController);
   return ConformanceController;
+}
+
+/** The application's own catch-all filter (`@Catch()`), answering 500 `{"error":"mine"}`. */
+function catchAll<R>(platform: NestPlatform<R>): ExceptionFilter {
+  class MineFilter implements ExceptionFilter {
+    catch(_error: unknown, host: ArgumentsHost) {
+      platform.fail(host.switchToHttp().getResponse<R>(), 500, { error: 'mine' });
+    }
+  }
+  Catch()(MineFilter);
+  return new MineFilter();
 }
 
 /**
@@ -60,7 +74,7 @@ export function nestAdapterOn<R>(platform: NestPlatform<R>): AdapterUnderTest {
       Module({
         imports: [KeywardModule.forRoot(spec.keyward)],
         controllers: [controllerFor(spec, platform)],
-        providers: [{ provide: APP_GUARD, useClass: KeywardGuard }],
+        providers: [{ provide: APP_GUARD, useClass: KeywardGuard }, ...(spec.userErrorHandler ? [{ provide: APP_FILTER, useValue: catchAll(platform) }] : [])],
       })(ConformanceModule);
       const app = await platform.create(ConformanceModule);
       const running = await (platform.listen ?? listen)(app.getHttpServer() as never);
@@ -77,4 +91,5 @@ export const nestAdapter = nestAdapterOn<Response>({
     return app.init();
   },
   reply: (res, answer) => void (answer ? res.type(answer.type).send(answer.body) : res.status(204).end()),
+  fail: (res, status, body) => void res.status(status).json(body),
 });

@@ -1,0 +1,72 @@
+/**
+ * 429 and 503 answers, and the headers of an allowed request whose handler fails, identical for every adapter: the
+ * same status, `Retry-After`, `RateLimit` / `RateLimit-Policy`, no `WWW-Authenticate`, `no-store` and problem body,
+ * whether or not the application has its own catch-all error handling (Express error middleware, a Koa middleware
+ * catching what `next()` throws, a Nest `@Catch()` filter provided as `APP_FILTER`): a denial never reaches it.
+ */
+import request from 'supertest';
+import { createKeyward, manualClock, type KeywardOptions, type LimiterStore } from '@keyward/core';
+import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { onStores } from './stores';
+
+const T0 = Date.parse('2026-03-02T10:00:00Z');
+const failing: LimiterStore = { increment: () => Promise.reject(new Error('down')), get: () => Promise.reject(new Error('down')) };
+
+/** Each denial: the options that cause it, how many requests with a valid key until it comes, and what it looks like. */
+const DENIALS: ReadonlyArray<readonly [string, KeywardOptions, number, number, Record<string, string>, Record<string, unknown>]> = [
+  ['RATE_LIMITED', { limits: { rules: { burst: { points: 1, window: '10s' } } } }, 2, 429, { 'retry-after': '10', ratelimit: '"burst";r=0;t=10', 'ratelimit-policy': '"burst";q=1;w=10' },
+    { type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] }],
+  ['QUOTA_EXCEEDED', { limits: { quotas: { daily: { requests: 1, period: 'day' } } } }, 2, 429, { 'retry-after': '50400', ratelimit: '"daily";r=0;t=50400', 'ratelimit-policy': '"daily";q=1;w=86400' },
+    { type: 'https://iana.org/assignments/http-problem-types#quota-exceeded', title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: daily.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['daily'] }],
+  ['AUTH_BLOCKED', { authFailures: { max: 1, window: '1m', block: '2m' } }, 1, 429, { 'retry-after': '120' },
+    { type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' }],
+  ['OVERLOADED', { loadShedding: { maxEventLoopDelay: 50, retryAfter: '2s', signal: () => 1000 } }, 1, 503, { 'retry-after': '2' },
+    { type: 'urn:keyward:problem:overloaded', title: 'Service overloaded', status: 503, detail: 'The service is overloaded; try again shortly.', code: 'OVERLOADED' }],
+  ['STORE_UNAVAILABLE', { limits: { store: failing, rules: { burst: { points: 5, window: '1m' } } } }, 1, 503, { 'retry-after': '1' },
+    { type: 'urn:keyward:problem:store-unavailable', title: 'Service temporarily unavailable', status: 503, detail: 'Rate limits cannot be checked right now.', code: 'STORE_UNAVAILABLE' }],
+];
+
+const KEYWARD_HEADERS = ['retry-after', 'ratelimit', 'ratelimit-policy', 'www-authenticate', 'deprecation', 'sunset'];
+
+describe.each(ADAPTERS)('conformance: 429 and 503 answers on $name', (adapter) => {
+  const running: RunningApp[] = [];
+  const instances: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const app of running.splice(0)) await app.close();
+    for (const kw of instances.splice(0)) await kw.close();
+  });
+
+  async function start(options: KeywardOptions, userErrorHandler: boolean) {
+    const kw = createKeyward(onStores({ clock: manualClock(T0), ...options }));
+    instances.push(kw);
+    const app = await adapter.start({ keyward: kw, routes: [...DEFAULT_ROUTES, { method: 'GET', path: '/fail', fails: true }], userErrorHandler });
+    running.push(app);
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    return { kw, app, ...created };
+  }
+
+  describe.each([['without', false], ['with', true]] as const)('%s an error handler of the application', (_label, userErrorHandler) => {
+    it.each(DENIALS)('%s', async (code, options, requests, status, headers, body) => {
+      const { app, key } = await start(options, userErrorHandler);
+      if (code === 'AUTH_BLOCKED') expect((await request(app.url).get('/docs').set('X-API-Key', 'kw_live_bogus')).status).toBe(401);
+      let res: request.Response | undefined;
+      for (let i = 0; i < requests; i++) res = await request(app.url).get('/docs').set('X-API-Key', key);
+      expect(res!.status).toBe(status);
+      expect(res!.headers['content-type']).toBe('application/problem+json');
+      expect(res!.headers['cache-control']).toBe('no-store');
+      expect(Object.fromEntries(KEYWARD_HEADERS.filter((h) => res!.headers[h] !== undefined).map((h) => [h, res!.headers[h]]))).toEqual(headers);
+      expect(JSON.parse(res!.text)).toEqual(body);
+    });
+
+    it("an allowed request whose handler throws keeps keyward's headers (RateLimit, Deprecation, Sunset) on the 500", async () => {
+      const { kw, app, key, record } = await start({ limits: { rules: { burst: { points: 5, window: '10s' } } } }, userErrorHandler);
+      await kw.keys.rotate(record.id, { gracePeriod: '1h' });
+      const res = await request(app.url).get('/fail').set('X-API-Key', key);
+      expect(res.status).toBe(500);
+      expect(Object.fromEntries(KEYWARD_HEADERS.filter((h) => res.headers[h] !== undefined).map((h) => [h, res.headers[h]]))).toEqual({
+        ratelimit: '"burst";r=4;t=10', 'ratelimit-policy': '"burst";q=5;w=10', deprecation: `@${T0 / 1000}`, sunset: new Date(T0 + 3_600_000).toUTCString(),
+      });
+      if (userErrorHandler) expect(res.body).toEqual({ error: 'mine' });
+    });
+  });
+});
