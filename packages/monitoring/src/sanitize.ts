@@ -58,6 +58,13 @@ const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 /** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
 const JSON_STRING_FIELD = /"([^"\\\r\n]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
+/** `name: value` in text, the value `[REDACTED]` already, quoted, or one run of characters up to white space or `,;)}]`. */
+const COLON_PAIR = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,99})([ \t]*:[ \t]*)(\[REDACTED\]|"[^"\r\n]*"|'[^'\r\n]*'|[^\s"',;)}\]]+)/g;
+/**
+ * Names whose `name: value` in text is a secret, besides the listed ones: fewer than {@link SECRET_KEY}, since prose
+ * writes `name: …` too (`the my-authorization: field`, `session: expired`); header lines are redacted apart.
+ */
+const COLON_SECRET = /(secret|password|passwd|pwd|passphrase|passcode|token|api[-_]?key|credentials?|pepper|(?:private|signing|secret|access|encryption|master|hmac|client)[-_]?key)$/i;
 /**
  * A `Bearer` or `Basic` credential inside text (`upstream sent Bearer …`, `authorization=Bearer …`): the scheme, white
  * space, then a token68 of 8+ characters that is not a lower-case word (`basic authentication` is prose).
@@ -121,6 +128,11 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
   /** A secret field in JSON written out as text (a raw body, an error message quoting a payload): `"password":"…"`. */
   const redactJsonFields = (text: string): string =>
     text.replace(JSON_STRING_FIELD, (field: string, key: string, separator: string) => (secretName(key) ? `"${key}"${separator}"${REDACTED}"` : field));
+  /** A secret written `name: value` in text (YAML, a dumped config, a log message): `password: …`, `client_secret: '…'`. */
+  const redactColonPairs = (text: string): string =>
+    text.replace(COLON_PAIR, (pair: string, key: string, separator: string, value: string) =>
+      value !== REDACTED && (keyNames.has(key.toLowerCase()) || COLON_SECRET.test(key)) ? `${key}${separator}${value.startsWith('"') || value.startsWith("'") ? `${value[0]}${REDACTED}${value[0]}` : REDACTED}` : pair,
+    );
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
@@ -129,7 +141,7 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       let text = v.length < 14 ? v : redactSchemeCredentials(v);
       if (text.indexOf('-----BEGIN ') !== -1) text = text.replace(PEM_PRIVATE_KEY, REDACTED);
       // Names next, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
-      return redactQuery(text.indexOf(':') === -1 ? text : redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text)), queryExtra);
+      return redactQuery(text.indexOf(':') === -1 ? text : redactColonPairs(redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text))), queryExtra);
     }
     if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;

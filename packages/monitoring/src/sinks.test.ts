@@ -138,6 +138,19 @@ describe('sanitize', () => {
     expect(JSON.stringify(out)).not.toContain(body.slice(0, 20));
   });
 
+  it('redacts a secret written `name: value` in text (YAML, a dumped config, a message), and nothing else', () => {
+    const out = sanitize({
+      yaml: 'redis:\n  host: cache\n  password: plain-secret-1\nsigning:\n  client_secret: "plain secret 2"\n',
+      message: "config rejected (db_password: 'plain-secret-3', user: app, apiToken:plain-secret-4)",
+      fine: 'at 12:30 GET https://app.example:8443/x took 4ms; status: 200, keyId: key_1, key_count: 3',
+    });
+    expect(out).toEqual({
+      yaml: 'redis:\n  host: cache\n  password: [REDACTED]\nsigning:\n  client_secret: "[REDACTED]"\n',
+      message: "config rejected (db_password: '[REDACTED]', user: app, apiToken:[REDACTED])",
+      fine: 'at 12:30 GET https://app.example:8443/x took 4ms; status: 200, keyId: key_1, key_count: 3',
+    });
+  });
+
   it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
     const headers = { 'X-Client-Key': 'plain-secret-1', 'X-Session-Token': 'plain-secret-2', 'X-Auth': 'plain-secret-3', accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
     const R = '[REDACTED]';
