@@ -159,11 +159,20 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
             return typeof header === 'string' && x !== undefined && (headerNames.has(header.toLowerCase()) || isCredentialName(header)) ? REDACTED : walk(x, name, depth + 1);
           });
         }
-        // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`): a value is redacted as
-        // the field of that name would be.
-        return v.slice(0, MAX_ITEMS).map((x) =>
-          Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && (secretName(x[0]) || (name.toLowerCase() === 'headers' && isCredentialName(x[0]))) ? [x[0], REDACTED] : walk(x, name, depth + 1),
-        );
+        // `[name, value]` pairs (`headers: [['x-api-key', …]]`, `Object.entries(req.headers)`) and `{ name, value }`
+        // entries (a HAR's `headers`, `queryString` and `params`): a value is redacted as the field of that name would
+        // be in an object of the list's name — a parsed query's `code` too.
+        const list = name.toLowerCase();
+        const query = QUERY_OBJECTS.has(list);
+        const parameters = query || list === 'headers';
+        const secretPair = (n: string): boolean => secretName(n) || (parameters && isCredentialName(n)) || (query && URL_PARAM_NAMES.has(n.toLowerCase()));
+        return v.slice(0, MAX_ITEMS).map((x) => {
+          if (Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && secretPair(x[0])) return [x[0], REDACTED];
+          if (typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { name?: unknown }).name === 'string' && (x as { value?: unknown }).value !== undefined && secretPair((x as { name: string }).name)) {
+            return { ...(walk(x, name, depth + 1) as Record<string, unknown>), value: REDACTED };
+          }
+          return walk(x, name, depth + 1);
+        });
       }
       // Any binary: a Uint8Array of a request body would otherwise be logged byte by byte, every credential in it readable.
       if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return `[${v.byteLength} bytes]`;

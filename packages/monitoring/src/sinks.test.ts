@@ -151,6 +151,24 @@ describe('sanitize', () => {
     });
   });
 
+  it('redacts { name, value } entries (a HAR) and [name, value] pairs of a query as the field of that name', () => {
+    const har = {
+      request: {
+        url: 'https://api.example/cb',
+        headers: [{ name: 'Authorization', value: 'Bearer plain-secret-1' }, { name: 'X-Partner-Token', value: 'plain-secret-2' }, { name: 'Accept', value: 'json' }],
+        queryString: [{ name: 'code', value: 'plain-secret-3' }, { name: 'api_key', value: 'plain-secret-4' }, { name: 'page', value: '2' }],
+        postData: { params: [{ name: 'client_secret', value: 'plain-secret-5' }, { name: 'grant_type', value: 'client_credentials' }] },
+      },
+      query: [['code', 'plain-secret-6'], ['state', 's1']],
+    };
+    const out = sanitize(har) as typeof har;
+    expect(JSON.stringify(out)).not.toMatch(/plain-secret/);
+    expect(out.request.headers[2]).toEqual({ name: 'Accept', value: 'json' });
+    expect(out.request.queryString[2]).toEqual({ name: 'page', value: '2' });
+    expect(out.request.postData.params[1]).toEqual({ name: 'grant_type', value: 'client_credentials' });
+    expect(out.query).toEqual([['code', '[REDACTED]'], ['state', 's1']]);
+  });
+
   it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
     const headers = { 'X-Client-Key': 'plain-secret-1', 'X-Session-Token': 'plain-secret-2', 'X-Auth': 'plain-secret-3', accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
     const R = '[REDACTED]';
