@@ -360,6 +360,22 @@ function shapeRanges(s: string, out: number[] | undefined): number[] | undefined
   return out;
 }
 
+/**
+ * Whether `s` holds anything shaped like a JWT (a base64url JSON object — `eyJ…`, or `eyAi…` for a header written with
+ * spaces — `.` `…` `.` `…`, as {@link redactCredentials} finds them), in one linear pass: a failed candidate keeps
+ * later ones inside its first segment from being tried again.
+ */
+export function containsJwt(s: string): boolean {
+  let jwtFrom = 0;
+  for (let i = s.indexOf('e'); i !== -1; i = s.indexOf('e', i + 1)) {
+    if (i < jwtFrom || !isJsonOpeningSecond(s.charCodeAt(i + 1)) || !opensJsonObject(s, i)) continue;
+    const end = jwtEnd(s, i);
+    if (end >= 0) return true;
+    jwtFrom = -end - 1;
+  }
+  return false;
+}
+
 /** Replaces the (unordered, possibly overlapping) ranges with {@link REDACTED}. */
 function applyRanges(s: string, ranges: number[]): string {
   const pairs: Array<[number, number]> = [];
