@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { KeywardError } from '../errors';
 import type { KeyPatch, KeyRecord } from '../keys/record';
 import { applyPatch, meetsCondition, type KeyStore, type Page, type PageQuery, type UpdateCondition } from './key-store';
@@ -11,6 +12,11 @@ const freeze = (r: KeyRecord): KeyRecord => structuredClone(r);
 export class MemoryKeyStore implements KeyStore {
   private readonly byId = new Map<string, KeyRecord>();
   private readonly idByHash = new Map<string, string>();
+
+  /** What `console.log(kw)` and `util.inspect` show: how many keys, never their records (each holds its key's hash). */
+  [inspect.custom](): string {
+    return `MemoryKeyStore { keys: ${this.byId.size} }`;
+  }
 
   async create(record: KeyRecord): Promise<void> {
     if (this.byId.has(record.id) || this.idByHash.has(record.hash)) {

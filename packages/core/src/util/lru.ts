@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 /**
  * A bounded cache with a per-entry time to live. Despite the name, not an LRU: reads do not refresh an entry, so
  * when it is full the oldest-inserted (or longest-ago re-set) entry is evicted first, whether or not it was read
@@ -7,6 +8,11 @@
  */
 export class LruCache<K, V> {
   private readonly map = new Map<K, { value: V; expires: number }>();
+
+  /** What `console.log(kw)` and `util.inspect` show: the size, never the entries (key records, looked up by hash). */
+  [inspect.custom](): string {
+    return `LruCache { entries: ${this.map.size}, max: ${this.max} }`;
+  }
 
   constructor(
     private readonly max: number,
