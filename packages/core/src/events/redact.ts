@@ -488,8 +488,8 @@ export interface EventPathRedactorOptions {
  * The `path` field of request events: `(path, query, presented credential)` → the path and query with credential
  * parameters redacted by name (as {@link redactQuery}), then the presented credential, key-shaped and JWT-shaped
  * substrings redacted wherever they appear ({@link redactCredentials}). Built once per instance (names prepared up
- * front); a path with no query, no `_`, `J` or `%` costs one loop over its characters and no allocation, and the
- * path of the previous call, when it held no credential, only a comparison.
+ * front); a path with no query, no `_` or `%` and not both `ey`/`ew` and `.` costs one loop over its characters and
+ * no allocation, and the path of the previous call, when it held no credential, only a comparison.
  *
  * @example
  * ```ts

@@ -48,7 +48,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * otherwise a new one ({@link requestId}). `header` is the `requestIdHeader` option (lower case), `false` to always
  * draw a new id. A value shaped like a credential (a keyward key, a JWT: {@link redactCredentials}) is not an id:
  * request ids go into every event and log line, and a misconfigured client may send its key in the header. A UUID,
- * a W3C trace id or any id without `_`, `J` or `%` costs one loop over its characters for that.
+ * a W3C trace id or any id without `_`, `%` or both `ey`/`ew` and a `.` costs one loop over its characters for that.
  */
 export function requestIdFrom(header: string | false): (request: { readonly headers: Readonly<Record<string, string | readonly string[] | undefined>> }) => string {
   if (header === false) return requestId;
