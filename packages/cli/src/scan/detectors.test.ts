@@ -41,6 +41,15 @@ describe('detectors', () => {
     expect(scanText(`${part({ typ: 'JWT' })}.${part({ sub: 'x' })}.abc`, 'f')).toEqual([]);
   });
 
+  it('finds a JWT whose header and payload JSON have spaces or new lines (eyAi…, ewog…), which jose accepts', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    for (const [header, payload] of [['{ "alg": "HS256", "typ": "JWT" }', '{ "sub": "u1" }'], ['{\n  "alg": "ES256"\n}', '{\n  "sub": "u1"\n}'], ['{ "alg": "RS256" }', '{"sub":"u1"}']]) {
+      const found = scanText(`TOKEN=${b64(header!)}.${b64(payload!)}.${'s'.repeat(43)}\n`, 'f');
+      expect([header, found.map((f) => [f.kind, f.detail])]).toEqual([header, [['jwt', `alg ${JSON.parse(header!).alg}`]]]);
+    }
+    expect(scanText('eyes.eyebrows.new review.ewes.view', 'f')).toEqual([]);
+  });
+
   it('masks: a visible prefix and, for long values, the last four characters', () => {
     expect(mask('sk_live_' + 'a'.repeat(20) + 'WXYZ', 8)).toBe('sk_live_…WXYZ');
     expect(mask('AIza123', 4)).toBe('AIza…');

@@ -164,9 +164,10 @@ export const DETECTORS: readonly Detector[] = [
   {
     kind: 'jwt',
     description: 'JSON Web Token',
-    hint: 'eyJ',
+    // `eyJ` is `{"`; a header or payload written with spaces or new lines (`{ "alg"`, `{\n  "alg"`) starts `eyA`, `ew…`.
+    hint: ['ey', 'ew'],
     find: (text) =>
-      scanWith(text, /(?<![0-9A-Za-z_-])eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]*(?![0-9A-Za-z_-])/g, (m) => {
+      scanWith(text, /(?<![0-9A-Za-z_-])e[yw][0-9A-Za-z_-]{8,}\.e[yw][0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]*(?![0-9A-Za-z_-])/g, (m) => {
         const [header, payload] = m[0].split('.');
         const h = decodeJsonObject(header!);
         if (!h || typeof h['alg'] !== 'string' || !decodeJsonObject(payload!)) return undefined;
