@@ -124,7 +124,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   const resolveAddress: AddressResolver = createAddressResolver(options);
 
   const features = new Map<string, Feature>();
-  const deps = { clock, events, keys, store: config.store, challenge, resolveAddress, requestId: requestIdFrom(config.requestIdHeader), storeTimeoutMs: config.storeTimeoutMs };
+  const deps = { clock, events, keys, store: config.store, challenge, resolveAddress, requestId: requestIdFrom(config.requestIdHeader, { headers: config.extraction.header === false ? ['authorization'] : ['authorization', config.extraction.header], query: config.extraction.queryParam !== false }), storeTimeoutMs: config.storeTimeoutMs };
   for (const factory of FEATURES) {
     const f = factory(options, deps);
     if (f) features.set(f.name, f);

@@ -1,5 +1,6 @@
 import { requestId, requestIdFrom } from './request-id';
 import { generateKey } from '../keys/format';
+import { createKeyward, type KeywardEvent } from '../index';
 
 describe('requestId', () => {
   it('has the shape of a version-8 UUID', () => {
@@ -42,6 +43,28 @@ describe('requestIdFrom', () => {
   it('draws a new id for a value shaped like a credential, so it never reaches events and logs', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl';
     for (const v of [generateKey({ prefix: 'kw', randomBits: 192 }, 'live'), `acme_test_${'A'.repeat(30)}`, jwt]) expect(sent(v)).toMatch(uuid);
+  });
+
+  it('draws a new id for a value that is the request\'s credential, whatever its shape (an opaque legacy key)', async () => {
+    const opaque = 'opaque-legacy-key-123';
+    expect(sent(opaque)).toBe(opaque); // alone, nothing tells it from an id
+    expect(idOf({ headers: { 'x-request-id': opaque, authorization: `Bearer ${opaque}` } })).toMatch(uuid);
+    const custom = requestIdFrom('x-request-id', { headers: ['authorization', 'x-api-key'], query: true });
+    expect(custom({ headers: { 'x-request-id': opaque, 'x-api-key': opaque } })).toMatch(uuid);
+    expect(custom({ headers: { 'x-request-id': opaque }, query: `api_key=${opaque}` })).toMatch(uuid);
+    expect(custom({ headers: { 'x-request-id': 'req-42', authorization: 'Bearer req-42-and-more' } })).toBe('req-42'); // too short to tell
+    // Through the pipeline: neither the decision nor an event carries it.
+    const kw = createKeyward();
+    const events: KeywardEvent[] = [];
+    kw.on('*', (e) => void events.push(e));
+    for (const headers of [{ authorization: `Bearer ${opaque}` }, { 'x-api-key': opaque }]) {
+      const decision = await kw.check({ method: 'GET', path: '/x', headers: { ...headers, 'x-request-id': opaque } });
+      expect(decision.requestId).toMatch(uuid);
+    }
+    await kw.flushEvents();
+    expect(events).toHaveLength(2);
+    expect(JSON.stringify(events)).not.toContain(opaque);
+    await kw.close();
   });
 
   it('always draws a new id with the header turned off', () => {

@@ -47,13 +47,37 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * The request-id rule of the pipeline and of the token endpoint: the value of `header` when it is a plausible id,
  * otherwise a new one ({@link requestId}). `header` is the `requestIdHeader` option (lower case), `false` to always
  * draw a new id. A value shaped like a credential (a keyward key, a JWT: {@link redactCredentials}) is not an id:
- * request ids go into every event and log line, and a misconfigured client may send its key in the header. A UUID,
+ * request ids go into every event and log line, and a misconfigured client may send its key in the header. Nor is a
+ * value of 8+ characters found in a header or query credentials come from (`credentials`: an opaque legacy key sent
+ * as `Authorization: Bearer …` and as the id). A UUID,
  * a W3C trace id or any id without `_`, `%` or both `ey`/`ew` and a `.` costs one loop over its characters for that.
  */
-export function requestIdFrom(header: string | false): (request: { readonly headers: Readonly<Record<string, string | readonly string[] | undefined>> }) => string {
+export function requestIdFrom(header: string | false, credentials: RequestIdCredentials = {}): (request: { readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>; readonly query?: string }) => string {
   if (header === false) return requestId;
+  const names = credentials.headers ?? ['authorization'];
+  const query = credentials.query === true;
   return (request) => {
     const v = request.headers[header];
-    return typeof v === 'string' && REQUEST_ID_RE.test(v) && redactCredentials(v) === v ? v : requestId();
+    if (typeof v !== 'string' || !REQUEST_ID_RE.test(v) || redactCredentials(v) !== v) return requestId();
+    // A credential of any shape (a legacy key, an opaque token) sent as the id too: refused as a key-shaped one is.
+    if (v.length >= MIN_CREDENTIAL_LENGTH) {
+      for (const name of names) {
+        const c = request.headers[name];
+        if (typeof c === 'string' ? c.includes(v) : c !== undefined && c.some((x) => x.includes(v))) return requestId();
+      }
+      if (query && request.query !== undefined && request.query.includes(v)) return requestId();
+    }
+    return v;
   };
 }
+
+/** Where a request's credential may stand, so that a request id repeating it is not taken (see {@link requestIdFrom}). */
+export interface RequestIdCredentials {
+  /** Lower-case header names holding credentials (default `['authorization']`). */
+  readonly headers?: readonly string[];
+  /** Whether credentials may come in the query string. */
+  readonly query?: boolean;
+}
+
+/** The shortest id looked for in the credential headers (shorter ones would be found in them by chance). */
+const MIN_CREDENTIAL_LENGTH = 8;
