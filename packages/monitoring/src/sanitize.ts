@@ -53,6 +53,8 @@ const URL_KEYS = new Set(['path', 'url', 'originalurl', 'href', 'referer', 'refe
 const QUERY_OBJECTS = new Set(['query', 'querystring', 'search', 'searchparams']);
 /** Parameters that are credentials in a query (OAuth's `code`) but ordinary field names elsewhere (an error's `code`). */
 const URL_PARAM_NAMES: ReadonlySet<string> = new Set(SENSITIVE_URL_PARAMS);
+/** The private members of a JWK (RFC 7517/7518): EC and OKP `d`, RSA `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, a symmetric `k`. */
+const JWK_PRIVATE: ReadonlySet<string> = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
 /** Lists of raw header names and values, alternating (Node's `IncomingMessage`). */
 const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 /** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
@@ -199,9 +201,11 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
       const query = QUERY_OBJECTS.has(name.toLowerCase());
       const parameters = query || name.toLowerCase() === 'headers';
+      // A JWK (a signing key from a config or a key set): its private members are one-letter names no list would hold.
+      const jwk = typeof source['kty'] === 'string';
       // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
       const entries = Object.entries(source);
-      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k)) || (query && URL_PARAM_NAMES.has(k.toLowerCase()))) ? REDACTED : walk(x, k, depth + 1)]));
+      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k)) || (query && URL_PARAM_NAMES.has(k.toLowerCase())) || (jwk && JWK_PRIVATE.has(k))) ? REDACTED : walk(x, k, depth + 1)]));
       if (entries.length > MAX_FIELDS) Object.defineProperty(out, '[TRUNCATED]', { value: `${entries.length - MAX_FIELDS} more fields`, enumerable: true, writable: true, configurable: true });
       return out;
     } catch {

@@ -169,6 +169,17 @@ describe('sanitize', () => {
     expect(out.query).toEqual([['code', '[REDACTED]'], ['state', 's1']]);
   });
 
+  it('redacts the private members of a JWK, whatever the field holding it is named, and keeps its public ones', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    const oct = { kty: 'oct', k: 'c2VjcmV0LWhtYWMta2V5LXZhbHVlLTAxMjM0NTY3ODk', alg: 'HS256' };
+    const out = sanitize({ loaded: ec, keys: { list: [rsa, oct] }, notJwk: { d: 'day', k: 'kind' } }) as Record<string, any>;
+    expect(out.loaded).toEqual({ ...ec, d: '[REDACTED]' });
+    expect(out.keys.list[0]).toEqual({ ...rsa, d: '[REDACTED]', p: '[REDACTED]', q: '[REDACTED]', dp: '[REDACTED]', dq: '[REDACTED]', qi: '[REDACTED]' });
+    expect(out.keys.list[1]).toEqual({ kty: 'oct', k: '[REDACTED]', alg: 'HS256' });
+    expect(out.notJwk).toEqual({ d: 'day', k: 'kind' });
+  });
+
   it('redacts headers whose names look like a credential\'s, listed or not, as query parameters are', () => {
     const headers = { 'X-Client-Key': 'plain-secret-1', 'X-Session-Token': 'plain-secret-2', 'X-Auth': 'plain-secret-3', accept: 'json', 'keep-alive': '5', 'x-request-id': 'r1' };
     const R = '[REDACTED]';
