@@ -24,6 +24,7 @@ import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
 import { RetryingChannel } from './stores/retrying-channel';
 import { tokenEventFields } from './events/principal-fields';
+import { failureMessage } from './events/failure-message';
 
 /**
  * A keyward instance: the pipeline, the key manager and the event stream. Create one per application with
@@ -149,7 +150,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       )
       // A channel that subscribes after close() (even one made and closed in the same turn) is closed at once, so
       // its connection does not outlive the instance (and keep the process alive).
-      .then((unsub) => (closed ? unsub() : unsubscribers.push(unsub)), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } }));
+      .then((unsub) => (closed ? unsub() : unsubscribers.push(unsub)), (error) => events.emit({ type: 'store.error', reason: 'INVALIDATION_SUBSCRIBE_FAILED', data: { message: failureMessage(error) } }));
   }
 
   const scopeCache = new Map<string, CompiledScopes>();

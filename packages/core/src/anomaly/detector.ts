@@ -6,6 +6,7 @@ import { observationOf } from '../metrics/observation';
 import type { Clock } from '../util/clock';
 import { LruCache } from '../util/lru';
 import type { AnomalyConfig, AnomalyKind } from './options';
+import { failureMessage } from '../events/failure-message';
 
 const MINUTE = 60_000;
 /** Weight of the newest active minute in a baseline (about the last 10 active minutes count). */
@@ -264,7 +265,7 @@ export class AnomalyDetector {
           const code = (error as { code?: string }).code;
           // already revoked or deleted: nothing to suspend
           if (code === 'KEY_NOT_FOUND' || code === 'INVALID_ARGUMENT') return;
-          this.deps.events.emit({ type: 'store.error', keyId, reason: 'SUSPEND_FAILED', data: { anomaly: kind, message: error instanceof Error ? error.message : 'unknown' } });
+          this.deps.events.emit({ type: 'store.error', keyId, reason: 'SUSPEND_FAILED', data: { anomaly: kind, message: failureMessage(error) } });
         },
       )
       .finally(() => this.pending.delete(p));

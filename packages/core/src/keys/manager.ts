@@ -23,6 +23,7 @@ import { validateRestrictions } from '../restrictions/compile';
 import type { KeyLimitOverrides } from '../limits/types';
 import { refuseNearMiss, validateLimitOverrides, type LimitNames } from '../limits/config';
 import { fieldsOf, refuseUnknownInput, type FieldNames } from '../config/fields';
+import { failureMessage } from '../events/failure-message';
 
 /** Tries of a status change whose condition another change of status beat (see `changeUnlessRevoked`). */
 const STATUS_RETRIES = 5;
@@ -802,7 +803,7 @@ export class KeyManager {
       try {
         await this.deps.invalidation.publish({ id: record.id }); // ids only: a key's hash never leaves the store
       } catch (error) {
-        this.deps.events.emit({ type: 'store.error', keyId: record.id, reason: 'INVALIDATION_PUBLISH_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
+        this.deps.events.emit({ type: 'store.error', keyId: record.id, reason: 'INVALIDATION_PUBLISH_FAILED', data: { message: failureMessage(error) } });
       }
     }
   }

@@ -18,6 +18,7 @@ import { tokenPrincipal } from './principal';
 import { remoteKeySet } from './remote-key-set';
 import { isStorableText } from '../keys/validate';
 import { redactCredentials } from '../events/redact';
+import { failureMessage } from '../events/failure-message';
 
 /** A verified token: its principal and its claims. */
 export interface VerifiedToken {
@@ -182,7 +183,7 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
   const REVOKED: TokenFailure = Object.freeze(invalid('The token has been revoked.'));
 
   const storeFailed = (error: unknown): TokenFailure => {
-    events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: error instanceof Error ? error.message : 'unknown' } });
+    events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: failureMessage(error) } });
     return { code: 'STORE_UNAVAILABLE', detail: 'The revocation list is unavailable.' };
   };
   const revocationTimeout = () => new KeywardError('STORE_TIMEOUT', `the revocation list did not answer within ${storeTimeoutMs} ms`);
