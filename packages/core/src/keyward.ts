@@ -102,7 +102,7 @@ export function isKeyward(value: unknown): value is Keyward {
 export function createKeyward(options: KeywardOptions = {}): Keyward {
   const config = parseOptions(options);
   const { clock } = config;
-  const events = new EventBus(clock, options.onListenerError ?? ((error) => process.emitWarning(`keyward: an event listener failed: ${error instanceof Error ? error.message : 'unknown error'}`, { code: 'KEYWARD_LISTENER_ERROR' })));
+  const events = new EventBus(clock, options.onListenerError ?? ((error) => process.emitWarning(`keyward: an event listener failed: ${error instanceof Error ? failureMessage(error) : 'unknown error'}`, { code: 'KEYWARD_LISTENER_ERROR' })));
   const cache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const idCache = new LruCache<string, KeyRecord>(config.cache.max, config.cache.ttlMs, clock);
   const hasher = createKeyHasher(config.pepper, config.previousPeppers);

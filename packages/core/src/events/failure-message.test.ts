@@ -32,4 +32,20 @@ describe('failure messages passed on by keyward', () => {
     expect(error!.message).toContain('https://[REDACTED]@bus.example/publish');
     await kw.close();
   });
+
+  it('the warning for a failing event listener (a log shipper quoting its URL) has it redacted too', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const kw = createKeyward();
+      kw.on('key.created', () => { throw new Error(MESSAGE); });
+      await kw.keys.create({ owner: 'acme' });
+      await kw.flushEvents();
+      const warnings = warn.mock.calls.map((c) => String(c[0]));
+      expect(warnings.some((w) => w.startsWith('keyward: an event listener failed: request to https://[REDACTED]@bus.example/'))).toBe(true);
+      expect(warnings.join('\n')).not.toMatch(/plain-password/);
+      await kw.close();
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
