@@ -68,6 +68,10 @@ describe('options', () => {
     expect(() => parseOptions(options as never)).toThrow(name);
   });
 
+  it.each(['clock', 'env', 'prefix', 'storeTimeout', 'trackLastUsed', 'environment', 'restrictions', 'proxyHeader', 'randomBits'])('refuses %s: null by name (it was taken for the default)', (name) => {
+    expect(() => parseOptions({ [name]: null } as never)).toThrow(new TypeError(`keyward: option "${name}" must not be null; leave it out for its default`));
+  });
+
   it('createKeyward refuses an invalidation channel that could not carry a revocation (it was accepted, and lost them)', () => {
     const halfChannel = { publish: async () => {} };
     expect(() => createKeyward({ invalidation: halfChannel as never })).toThrow(new TypeError('keyward: option "invalidation" must implement InvalidationChannel (missing subscribe())'));

@@ -124,6 +124,11 @@ function parsePepper(option: KeywardOptions['pepper'], env: NodeJS.ProcessEnv): 
 export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   if (typeof options !== 'object' || options === null) throw new TypeError('keyward: options must be an object');
   refuseUnknownFields(options, OPTIONS);
+  // `null` is no option's value: `?? default` would quietly take it for "left out" (`clock: null`, the system clock;
+  // `restrictions: null`, no policy), so a value that failed to load is refused by name instead.
+  for (const [name, value] of Object.entries(options)) {
+    if (value === null) throw new TypeError(`keyward: option "${name}" must not be null; leave it out for its default`);
+  }
   const env = options.environment ?? process.env;
   if (typeof env !== 'object' || env === null) throw new TypeError('keyward: option "environment" must be an object of environment variables, like process.env');
   // Called when a listener throws, from the event queue: a value that is not a function would throw there instead.

@@ -378,6 +378,25 @@ describe('sweep racing other changes', () => {
   });
 });
 
+describe('null in key calls', () => {
+  it('keys.update: null removes the plan, restrictions, limits or expiry; in keys.create, import and list null is refused by name', async () => {
+    const { kw, call } = setup({ limits: { rules: { burst: { points: 100, window: '1m' } } } });
+    const a = await kw.keys.create({ owner: 'acme', plan: 'pro', restrictions: { ip: { allow: ['192.0.2.0/24'] } }, limits: { burst: { points: 5 } }, expiresIn: '1d' });
+    expect(await call(a.key)).toMatchObject({ ok: false, code: 'IP_FORBIDDEN' });
+    const updated = await kw.keys.update(a.record.id, { plan: null, restrictions: null, limits: null, expiresAt: null });
+    for (const field of ['plan', 'restrictions', 'limits', 'expiresAt'] as const) expect(updated[field]).toBeUndefined();
+    expect((await call(a.key)).ok).toBe(true);
+    for (const field of ['name', 'scopes', 'metadata']) await expect(kw.keys.update(a.record.id, { [field]: null })).rejects.toThrow(`"${field}"`);
+    for (const field of ['env', 'restrictions', 'limits', 'plan', 'expiresAt', 'name', 'scopes', 'metadata']) {
+      await expect(kw.keys.create({ owner: 'acme', [field]: null })).rejects.toThrow(new RegExp(`^keyward: (option )?"${field}"`));
+    }
+    // `env: null` and `limit: null` were taken for the default, instead of an error.
+    await expect(kw.keys.import({ owner: 'acme', sha256: 'a'.repeat(64), env: null } as never)).rejects.toThrow('keyward: "env" must be');
+    await expect(kw.keys.list({ limit: null } as never)).rejects.toThrow('keyward: "limit" must be');
+    await kw.close();
+  });
+});
+
 describe('keys.disable and keys.enable', () => {
   it('a key disabled already keeps its reason and sends no second key.disabled, also when two calls race', async () => {
     const { kw, events, flush } = setup();

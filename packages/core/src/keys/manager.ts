@@ -67,14 +67,22 @@ export interface CreatedKey {
   readonly record: KeyInfo;
 }
 
-/** What `keys.update` may change. */
+/**
+ * What `keys.update` may change. A field left out (or `undefined`) is left as it is; `null` removes the plan, the
+ * restrictions, the limit overrides or the expiry (`restrictions: null`: the key has no restrictions of its own from
+ * then on). `null` for any other field, and in `keys.create`, is a `TypeError` naming the field.
+ */
 export interface UpdateKeyInput {
   name?: string;
   scopes?: readonly string[];
+  /** `null` removes the plan. */
   plan?: string | null;
+  /** `null` removes the key's own restrictions (the global policy still applies). */
   restrictions?: KeyRestrictions | null;
+  /** `null` removes the limit overrides. */
   limits?: KeyLimitOverrides | null;
   metadata?: Record<string, unknown>;
+  /** `null` removes the expiry: the key no longer expires. */
   expiresAt?: Date | number | null;
 }
 
@@ -233,8 +241,8 @@ export class KeyManager {
   /** Generates a key and stores the record built from `input` plus `extra`, checked as `keys.create` checks it. */
   protected async issue(input: CreateKeyInput, extra: Partial<KeyRecord>): Promise<CreatedKey> {
     const now = this.deps.clock();
-    const env = input.env ?? this.deps.defaultEnv;
-    if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const env = input.env === undefined ? this.deps.defaultEnv : input.env; // null is refused, not the default
+    if (typeof env !== 'string' || !isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
     const recoverable = this.checkRecoverable(input.recoverable);
     return this.mint(env, recoverable, (identity) => this.build(input, now, { ...identity, ...extra }));
   }
@@ -313,8 +321,8 @@ export class KeyManager {
     refuseUnknownInput(input, IMPORT_FIELDS, 'keys.import()');
     const now = this.deps.clock();
     const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
-    const env = input.env ?? id.env ?? this.deps.defaultEnv;
-    if (!isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const env = input.env === undefined ? (id.env ?? this.deps.defaultEnv) : input.env; // null is refused, not the default
+    if (typeof env !== 'string' || !isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
     // A keyward key carries its environment: another label would be recorded against it, and its rotation would issue
     // a key of that environment (a live key replaced by a test one).
     if (id.env !== undefined && env !== id.env) throw new TypeError(`keyward: "env" must be the key's own environment label, "${id.env}", or be left out`);
@@ -354,7 +362,7 @@ export class KeyManager {
   /** Keys, optionally of one owner, a page at a time (ordered by id). */
   async list(query: { owner?: string; limit?: number; cursor?: string } = {}): Promise<Page<KeyInfo>> {
     refuseUnknownInput(query, LIST_FIELDS, 'keys.list()');
-    const limit = query.limit ?? 100;
+    const limit = query.limit === undefined ? 100 : query.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TypeError('keyward: "limit" must be an integer from 1 to 1000');
     const page = await this.deps.store.list({
       limit,
