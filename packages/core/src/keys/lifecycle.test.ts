@@ -188,6 +188,29 @@ describe('keys.rotate after the configuration changed', () => {
   });
 });
 
+describe('keys.rotate racing keys.update', () => {
+  it('a change of the old key that lands while the rotation runs is in the new key too (a scope taken away is not given back)', async () => {
+    const store = new MemoryKeyStore();
+    const get = store.get.bind(store);
+    let between: (() => Promise<unknown>) | undefined;
+    store.get = async (id) => {
+      const read = await get(id);
+      const run = between;
+      between = undefined;
+      if (run) await run(); // another caller's change, landing just after the rotation read the key
+      return read;
+    };
+    const { kw, call } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme', scopes: ['admin', 'docs:read'], metadata: { tier: 'gold' } });
+    between = () => kw.keys.update(a.record.id, { scopes: ['docs:read'], metadata: { tier: 'basic' }, restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
+    const r = await kw.keys.rotate(a.record.id);
+    expect(r.record).toMatchObject({ scopes: ['docs:read'], metadata: { tier: 'basic' }, restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
+    expect(await kw.keys.get(r.record.id)).toMatchObject({ scopes: ['docs:read'], metadata: { tier: 'basic' }, restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
+    expect(await call(r.key)).toMatchObject({ ok: false, code: 'IP_FORBIDDEN' });
+    await kw.close();
+  });
+});
+
 describe('policy: dueForRotation, autoExpire, sweep', () => {
   it('lists keys past or near the maximum age, legacy keys and expiring keys, oldest first', async () => {
     const { kw, clock } = setup({ keyPolicy: { maxAge: '90d', expiringLead: '7d' } });

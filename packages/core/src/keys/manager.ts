@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { safeEqual as safeHashEqual } from '../util/time-safe';
 import { randomBase62 } from '../util/base62';
 import { KeywardError } from '../errors';
@@ -156,6 +157,9 @@ function successorExpiry(old: KeyRecord, now: number): Pick<KeyRecord, 'expiresA
   if (lifetimeMs === undefined || lifetimeMs <= 0) return {};
   return lifetimeMs <= MAX_DURATION_MS ? { expiresAt: now + lifetimeMs, lifetimeMs } : { expiresAt: Math.min(now + lifetimeMs, MAX_TIME) };
 }
+
+/** The fields of a key its successor is built from (see {@link successorOf}). */
+const INHERITED = ['name', 'scopes', 'plan', 'restrictions', 'limits', 'metadata', 'expiresAt', 'lifetimeMs', 'createdAt'] as const satisfies readonly (keyof KeyRecord)[];
 
 /**
  * The record of a key replacing `old`: its owner, name, scopes, plan, restrictions, limits and metadata as stored
@@ -515,7 +519,26 @@ export class KeyManager {
     const data = { rotatedTo: created.record.id, graceEndsAt: new Date(graceMs === 0 ? now : graceEndsAt).toISOString() };
     this.deps.events.emit({ type: 'key.rotated', keyId: old.id, hint: old.hint, owner: old.owner, data });
     if (graceMs === 0) this.deps.events.emit({ type: 'key.revoked', keyId: old.id, hint: old.hint, owner: old.owner, reason: 'rotated' });
-    return { ...created, previous: toKeyInfo(previous) };
+    return { key: created.key, record: await this.catchUp(old, created.record, now), previous: toKeyInfo(previous) };
+  }
+
+  /**
+   * After a rotation claimed the old key: its settings as they are now, given to the new key when a change landed
+   * between the rotation's read and its claim (a `keys.update()` taking a scope away must not be undone by a rotation
+   * running at that moment). Before the plaintext is returned, so no one holds the new key meanwhile. Reads the old key
+   * once more; a failing read leaves the new key as it was issued.
+   */
+  private async catchUp(read: KeyRecord, successor: KeyInfo, now: number): Promise<KeyInfo> {
+    let current: KeyRecord;
+    try {
+      current = await this.require(read.id);
+    } catch {
+      return successor;
+    }
+    if (INHERITED.every((field) => isDeepStrictEqual(current[field], read[field]))) return successor;
+    const fresh = successorOf(current, { hash: '', hashVersion: this.deps.hasher.version, hint: '', prefix: '', env: '' }, now);
+    const patch: KeyPatch = { name: fresh.name, scopes: fresh.scopes, plan: fresh.plan, restrictions: fresh.restrictions, limits: fresh.limits, metadata: fresh.metadata, expiresAt: fresh.expiresAt, lifetimeMs: fresh.lifetimeMs };
+    return toKeyInfo(await this.change(successor.id, patch));
   }
 
   /**
