@@ -214,7 +214,7 @@ describe.each(BACKENDS)('keyward keys on $name', (backend) => {
       [['keys', 'show', 'key_nope'], /^keyward: no key with id key_nope\n$/],
       [['keys', 'revoke', 'key_nope'], /^keyward: no key with id key_nope\n$/],
       [['keys', 'show', `kw_live_${'A'.repeat(40)}`], /^keyward: no key with id \(a key was given, not its id: not shown; pass record\.id, "key_…"\)\n$/],
-      [['keys', 'rotate', 'key_nope', '--grace', 'soon'], /^keyward: option "gracePeriod" must be/],
+      [['keys', 'rotate', 'key_nope', '--grace', 'soon'], /^keyward: --grace must be a duration such as 30s, 15m, 24h or 90d/],
       [['keys', 'create'], /^keyward: required option '--owner <owner>' not specified\n$/],
       [['keys', 'create', '--owner', 'a', '--scope', 'bad scope'], /^keyward: "scopes" contains an invalid scope/],
       [['keys', 'create', '--owner', 'a', '--metadata', '[1]'], /^keyward: --metadata must be a JSON object\n$/],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { shownKeyId, type ImportKeyInput, type KeyInfo, type KeyPolicyOptions, type Keyward, type KeywardEvent } from '@keyward/core';
+import { parseDuration, shownKeyId, type ImportKeyInput, type KeyInfo, type KeyPolicyOptions, type Keyward, type KeywardEvent } from '@keyward/core';
 import { CliError, readAll, type CliIO } from '../io';
 import { openStore, type StoreFlags } from '../store';
 import { json, keyDetails, keyTable, printable, stateOf, table, when } from '../output';
@@ -14,8 +14,19 @@ export interface KeysGlobals extends StoreFlags {
 const PER_KEY_FLAGS: Readonly<Record<string, string>> = { scope: '--scope', name: '--name', plan: '--plan', hint: '--hint', createdAt: '--created-at', expiresIn: '--expires-in' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** A duration flag: `24h`, `90d`, or a bare number of milliseconds (`0`). */
-const duration = (value: string): string | number => (/^\d+$/.test(value.trim()) ? Number(value) : value);
+/**
+ * A duration flag: `24h`, `90d`, or a bare number of milliseconds (`0`), checked here so a bad one is named by its flag
+ * (`--grace`), not by the library option it feeds (`"gracePeriod"`, `"keyPolicy.expiringLead"`).
+ */
+function duration(value: string, flag: string): string | number {
+  const v = /^\d+$/.test(value.trim()) ? Number(value) : value;
+  try {
+    parseDuration(v, flag);
+  } catch {
+    throw new CliError(`${flag} must be a duration such as 30s, 15m, 24h or 90d (or a number of milliseconds), at most 100 years`);
+  }
+  return v;
+}
 
 function parseDate(value: string, flag: string): number {
   const t = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
@@ -99,13 +110,15 @@ export function keysCommand(io: CliIO): Command {
     .option('--metadata <json>', 'JSON object of metadata')
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
+      if (o.expiresIn !== undefined && o.expiresAt !== undefined) throw new CliError('give --expires-in or --expires-at, not both');
+      const expiresIn = o.expiresIn !== undefined ? duration(o.expiresIn, '--expires-in') : undefined;
       const created = await withKeyward(cmd, io, undefined, (kw) =>
         kw.keys.create({
           owner: o.owner,
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(o.scope ? { scopes: o.scope } : {}),
           ...(o.plan !== undefined ? { plan: o.plan } : {}),
-          ...(o.expiresIn !== undefined ? { expiresIn: duration(o.expiresIn) } : {}),
+          ...(expiresIn !== undefined ? { expiresIn } : {}),
           ...(o.expiresAt !== undefined ? { expiresAt: parseDate(o.expiresAt, '--expires-at') } : {}),
           ...(o.env !== undefined ? { env: o.env } : {}),
           ...(o.metadata !== undefined ? { metadata: parseJsonObject(o.metadata, '--metadata') } : {}),
@@ -145,7 +158,8 @@ export function keysCommand(io: CliIO): Command {
     .option('--grace <duration>', 'how long the old key keeps working (0 revokes it at once)', '24h')
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
-      const r = await withKeyward(cmd, io, undefined, (kw) => kw.keys.rotate(id, { gracePeriod: duration(o.grace) }));
+      const gracePeriod = duration(o.grace, '--grace');
+      const r = await withKeyward(cmd, io, undefined, (kw) => kw.keys.rotate(id, { gracePeriod }));
       if (o.json) return out(json(r));
       const old = r.previous.status === 'revoked' ? `The old key ${r.previous.id} is revoked.` : `The old key ${r.previous.id} works until ${when(r.previous.graceEndsAt)}.`;
       out(shownOnce(r.key, r.record, 'Rotated: new') + old + '\n');
@@ -194,7 +208,8 @@ export function keysCommand(io: CliIO): Command {
     .option('--owner <owner>', 'only keys of this owner')
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
-      const due = await withKeyward(cmd, io, undefined, (kw) => kw.keys.dueForRotation({ lead: duration(o.lead), ...(o.maxAge !== undefined ? { maxAge: duration(o.maxAge) } : {}), ...(o.owner !== undefined ? { owner: o.owner } : {}) }));
+      const query = { lead: duration(o.lead, '--lead'), ...(o.maxAge !== undefined ? { maxAge: duration(o.maxAge, '--max-age') } : {}), ...(o.owner !== undefined ? { owner: o.owner } : {}) };
+      const due = await withKeyward(cmd, io, undefined, (kw) => kw.keys.dueForRotation(query));
       if (o.json) return out(json(due));
       out(due.length ? table(['ID', 'OWNER', 'HINT', 'REASON', 'DUE'], due.map((d) => [d.key.id, d.key.owner, d.key.hint, d.reason, d.reason === 'legacy' ? 'now' : when(d.dueAt)])) : 'No keys are due for rotation.\n');
     });
@@ -259,7 +274,7 @@ export function keysCommand(io: CliIO): Command {
           ...(o.plan !== undefined ? { plan: o.plan } : {}),
           ...(o.hint !== undefined ? { hint: o.hint } : {}),
           ...(o.createdAt !== undefined ? { createdAt: parseDate(o.createdAt, '--created-at') } : {}),
-          ...(o.expiresIn !== undefined ? { expiresIn: duration(o.expiresIn) } : {}),
+          ...(o.expiresIn !== undefined ? { expiresIn: duration(o.expiresIn, '--expires-in') } : {}),
         });
       }
       const imported = await withKeyward(cmd, io, undefined, async (kw) => {
@@ -288,7 +303,8 @@ export function keysCommand(io: CliIO): Command {
     .option('--auto-expire', 'expire keys at the maximum age')
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
-      const policy: KeyPolicyOptions = { expiringLead: duration(o.expiringLead), ...(o.maxAge !== undefined ? { maxAge: duration(o.maxAge) } : {}), ...(o.idleAfter !== undefined ? { idleAfter: duration(o.idleAfter) } : {}), ...(o.autoExpire ? { autoExpire: true } : {}) };
+      if (o.autoExpire && o.maxAge === undefined) throw new CliError('--auto-expire needs --max-age');
+      const policy: KeyPolicyOptions = { expiringLead: duration(o.expiringLead, '--expiring-lead'), ...(o.maxAge !== undefined ? { maxAge: duration(o.maxAge, '--max-age') } : {}), ...(o.idleAfter !== undefined ? { idleAfter: duration(o.idleAfter, '--idle-after') } : {}), ...(o.autoExpire ? { autoExpire: true } : {}) };
       const events: KeywardEvent[] = [];
       const report = await withKeyward(cmd, io, policy, async (kw) => {
         kw.on('*', (e) => void (e.type.startsWith('key.') && e.type !== 'key.updated' && events.push(e)));
