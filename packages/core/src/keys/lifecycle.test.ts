@@ -526,6 +526,22 @@ describe('keys.import and legacy keys', () => {
     await pattern.kw.close();
   });
 
+  it('a key stored already under another scheme (its SHA-256, a previous pepper) is not imported twice: revoking one record must stop it', async () => {
+    const store = new MemoryKeyStore();
+    const { kw, call } = setup({ store, pepper: 'p'.repeat(40), legacyKeys: true });
+    const legacyKey = randomUUID();
+    const first = await kw.keys.import({ sha256: createHash('sha256').update(legacyKey).digest('hex'), owner: 'acme' });
+    await expect(kw.keys.import({ key: legacyKey, owner: 'acme' })).rejects.toMatchObject({ code: 'KEY_CONFLICT' });
+    await kw.keys.revoke(first.id, { reason: 'leaked' });
+    expect(await call(legacyKey)).toMatchObject({ ok: false, code: 'KEY_REVOKED' });
+    // The same under a previous pepper: a keyward key stored before the pepper changed.
+    const before = setup({ store, pepper: 'o'.repeat(40) });
+    const { key } = await before.kw.keys.create({ owner: 'acme' });
+    const after = setup({ store, pepper: { current: 'n'.repeat(40), previous: ['o'.repeat(40)] } });
+    await expect(after.kw.keys.import({ key, owner: 'acme' })).rejects.toMatchObject({ code: 'KEY_CONFLICT', message: expect.not.stringContaining(key) });
+    await Promise.all([kw.close(), before.kw.close(), after.kw.close()]);
+  });
+
   it('a keyward key is imported under its own environment label: another "env" is refused', async () => {
     const { kw } = setup();
     const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');

@@ -340,8 +340,27 @@ export class KeyManager {
     if (recoverable && typeof input.key !== 'string') throw new TypeError('keyward: "recoverable" needs the plaintext "key"; a key imported by "sha256" cannot be revealed');
     const built = this.build(input, now, { hash: id.hash, hashVersion: id.hashVersion, hint: id.hint, prefix: id.prefix, env, createdAt, ...(id.legacy ? { legacy: true } : {}) });
     const record: KeyRecord = recoverable ? { ...built, sealed: { key: input.key } } : built;
+    // The store refuses the same hash twice, but not the same key under another scheme (stored by its SHA-256 before,
+    // or under a previous pepper): a second record would keep the key working after the first is revoked.
+    if (typeof input.key === 'string' && (await this.storedUnderOtherScheme(input.key, record.hash))) {
+      throw new KeywardError('KEY_CONFLICT', 'this key is already stored (under another hash scheme or pepper): rotate or revoke that record instead');
+    }
     await this.insert(record, { imported: true, legacy: id.legacy });
     return toKeyInfo(record);
+  }
+
+  /**
+   * Whether a record matches `presented` under a scheme look-up tries other than the one giving `hash` (a record of
+   * that hash is the store's own conflict on create). No cache, no event.
+   */
+  private async storedUnderOtherScheme(presented: string, hash: string): Promise<boolean> {
+    for (const lookup of this.deps.hasher.lookups) {
+      const other = lookup.hash(presented);
+      if (other === hash) continue;
+      const record = await this.deps.store.findByHash(other);
+      if (record && record.hashVersion === lookup.version && safeHashEqual(record.hash, other)) return true;
+    }
+    return false;
   }
 
   /**
