@@ -81,7 +81,6 @@ describe('client address: trusted proxies', () => {
     expect(r(xff('127.0.0.1', `${'x'.repeat(9000)}203.0.113.9`))).toBeUndefined(); // one cut entry: never read as an address
     // trusted hops up to the cut: the client is left of what is read, so unknown (never the last trusted proxy)
     expect(r(xff('127.0.0.1', Array.from({ length: 30 }, () => `${' '.repeat(300)}10.0.0.1`).join(',')))).toBeUndefined();
-    expect(resolver({ trustProxy: ['loopback'], proxyHeader: 'forwarded' })(fwd('127.0.0.1', `for="${'x'.repeat(9000)}", for=203.0.113.9`))).toBeUndefined();
     const many = Array.from({ length: MAX_HOPS + 1 }, () => '10.0.0.1').join(',');
     expect(r(xff('127.0.0.1', many))).toBeUndefined();
     expect(r(xff('127.0.0.1', '198.51.100.1,' + Array.from({ length: MAX_HOPS - 1 }, () => '10.0.0.1').join(',')))).toBe('198.51.100.1');
@@ -123,6 +122,43 @@ describe('client address: RFC 7239 Forwarded', () => {
     for (const bad of ['for=unknown', 'for=_hidden', 'for="_SEVKISEK"', 'proto=http', 'for=1.2.3.4;for=5.6.7.8', 'for="1.2.3.4', 'for=0x7f.1']) {
       expect(r(fwd('127.0.0.1', bad))).toBeUndefined();
     }
+  });
+
+  it('bounds the work: of an oversized Forwarded only the right end is read, quote-aware; a walk past it gives an unknown address', () => {
+    // Padding the client writes to the left of its own element (8 KiB and more, a cut quoted string) is never read, so
+    // it cannot make the address unknown and slip past per-address limits, the failed-auth block or a country deny-list.
+    expect(r(fwd('127.0.0.1', `for="${'x'.repeat(9000)}", for=203.0.113.9`))).toBe('203.0.113.9');
+    expect(r(fwd('127.0.0.1', `for="${'x,'.repeat(4500)}", for=203.0.113.9;proto=https, for="10.0.0.2"`))).toBe('203.0.113.9');
+    expect(r(fwd('127.0.0.1', ['for=' + 'x'.repeat(9000), 'for=203.0.113.9']))).toBe('203.0.113.9');
+    expect(r(fwd('127.0.0.1', 'for=10.0.0.1,'.repeat(1000) + 'for=203.0.113.9'))).toBe('203.0.113.9');
+    // the right end is a quoted string that the cut opens: a comma in it is not a boundary, and it is never an address
+    expect(r(fwd('127.0.0.1', `for="${'x'.repeat(9000)},for=203.0.113.9"`))).toBeUndefined();
+    expect(r(fwd('127.0.0.1', `for=${'x'.repeat(9000)}203.0.113.9`))).toBeUndefined(); // one cut element
+    // trusted hops up to the cut: the client is left of what is read, so unknown (never the last trusted proxy)
+    expect(r(fwd('127.0.0.1', Array.from({ length: 30 }, () => `${' '.repeat(300)}for=10.0.0.1`).join(',')))).toBeUndefined();
+    expect(r(fwd('127.0.0.1', Array.from({ length: MAX_HOPS + 1 }, () => 'for=10.0.0.1').join(',')))).toBeUndefined();
+    expect(r(fwd('127.0.0.1', 'for=198.51.100.1,' + Array.from({ length: MAX_HOPS - 1 }, () => 'for=10.0.0.1').join(',')))).toBe('198.51.100.1');
+  });
+
+  it('an unterminated quoted string the client writes does not swallow the elements its proxies append', () => {
+    // client 203.0.113.9 sends `Forwarded: for="`; the proxy appends its element
+    expect(r(fwd('127.0.0.1', 'for=", for=203.0.113.9'))).toBe('203.0.113.9');
+    expect(r(fwd('127.0.0.1', ['for="\\\\', 'for=203.0.113.9', 'for=10.0.0.2']))).toBe('203.0.113.9');
+    // escaped quotes and backslashes inside the proxies' own quoted strings are read as before
+    expect(r(fwd('127.0.0.1', 'for=198.51.100.1;x="a\\\\", for=203.0.113.9;x="b\\",c"'))).toBe('203.0.113.9');
+    expect(r(fwd('127.0.0.1', 'for=198.51.100.1;x="a\\\\", for=10.0.0.1;x="b\\",c"'))).toBe('198.51.100.1');
+  });
+
+  it('padding Forwarded past 8 KiB or opening a quoted string does not slip past the failed-auth block', async () => {
+    const kw = createKeyward({ trustProxy: ['loopback'], proxyHeader: 'forwarded', authFailures: { max: 3 } });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const forwarded = i % 2 === 0 ? `for="${'x'.repeat(9000)}", for=203.0.113.9` : 'for=", for=203.0.113.9';
+      const d = await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': `kw_live_${'A'.repeat(30)}${i}`, forwarded }, remoteAddress: '127.0.0.1' });
+      codes.push(d.ok ? 'allowed' : d.code);
+    }
+    expect(codes).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
+    await kw.close();
   });
 
   it('commas inside quoted strings do not split elements', () => {

@@ -38,7 +38,7 @@ export interface ClientAddressResolver extends AddressResolver {
 
 /** At most this many forwarded hops are examined; beyond them the address is unknown. */
 export const MAX_HOPS = 32;
-/** At most this many characters of a forwarding header (all values together) are read: `X-Forwarded-For`'s right end, else the address is unknown. */
+/** At most this many characters of a forwarding header (all values together) are read, from its right end; a walk past them gives an unknown address. */
 export const MAX_FORWARDED_LENGTH = 8192;
 
 /** Normalises an address: canonical text, zone id dropped, IPv4-mapped IPv6 as IPv4; `undefined` if not an address. */
@@ -77,13 +77,6 @@ export function parseHop(raw: string): IpAddress | undefined {
     return text.indexOf(':') === -1 ? parseIp(text) : undefined;
   }
   return parseIp(text);
-}
-
-function headerText(value: string | readonly string[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  // Repeated header lines are one comma-separated list (RFC 9110 §5.3).
-  const text = typeof value === 'string' ? value : value.join(',');
-  return text.length > MAX_FORWARDED_LENGTH ? undefined : text;
 }
 
 /** Splits on `sep` outside quoted strings (RFC 7230 quoted-string with backslash escapes). */
@@ -126,15 +119,46 @@ function forwardedFor(element: string): string | undefined {
 
 /**
  * The forwarded hops of a request, nearest the server first (right to left), as raw strings. `undefined` means the
- * header is absent; `null` means it is present but unusable (too long).
+ * header is absent.
  */
-function forwardedHops(request: AuthRequest, header: 'x-forwarded-for' | 'forwarded'): string[] | undefined | null {
+function forwardedHops(request: AuthRequest, header: 'x-forwarded-for' | 'forwarded'): string[] | undefined {
   const raw = request.headers[header];
   if (raw === undefined) return undefined;
   if (header === 'x-forwarded-for') return xForwardedForHops(raw);
-  const text = headerText(raw);
-  if (text === undefined) return null;
-  return splitOutsideQuotes(text, ',').map((e) => forwardedFor(e) ?? '').reverse();
+  return forwardedHeaderHops(raw);
+}
+
+/**
+ * The `for=` values of RFC 7239 `Forwarded`, nearest first, read by a quote-aware scan from the right (where the
+ * trusted proxies' own, well-formed elements are) that stops after the hops a walk can use ({@link MAX_HOPS} + 1)
+ * and never reads more than the last {@link MAX_FORWARDED_LENGTH} characters. So what a client writes to the left of
+ * its own element — 8 KiB of padding, or an unterminated quoted string that a left-to-right parse would let swallow
+ * the proxies' elements — cannot make its address unknown (which would skip every per-address limit, the failed-auth
+ * block and a country deny-list). An element the scan cannot finish (it reaches the cut, or the start inside a
+ * quoted string) is an empty hop: a walk that reaches it gives an unknown address.
+ */
+function forwardedHeaderHops(raw: string | readonly string[]): string[] {
+  // Repeated header lines are one comma-separated list (RFC 9110 §5.3).
+  const text = typeof raw === 'string' ? raw : raw.join(',');
+  const stop = Math.max(0, text.length - MAX_FORWARDED_LENGTH);
+  const hops: string[] = [];
+  let end = text.length;
+  let quoted = false;
+  for (let i = text.length - 1; i >= stop && hops.length <= MAX_HOPS; i--) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c !== 0x22) continue;
+      let slashes = 0;
+      while (i - 1 - slashes >= stop && text.charCodeAt(i - 1 - slashes) === 0x5c) slashes++;
+      if (slashes % 2 === 0) quoted = false; // the opening quote; an odd run of backslashes escapes it
+    } else if (c === 0x22) quoted = true;
+    else if (c === 0x2c) {
+      hops.push(forwardedFor(text.slice(i + 1, end)) ?? '');
+      end = i;
+    }
+  }
+  if (hops.length <= MAX_HOPS) hops.push(stop === 0 && !quoted ? forwardedFor(text.slice(0, end)) ?? '' : '');
+  return hops;
 }
 
 /**
@@ -142,7 +166,7 @@ function forwardedHops(request: AuthRequest, header: 'x-forwarded-for' | 'forwar
  * a trusted proxy, so of a list longer than {@link MAX_FORWARDED_LENGTH} only its right end is read: padding a client
  * writes to the left of its own entry cannot make its address unknown (which would skip every per-address limit, the
  * failed-auth block and a country deny-list). A walk that reaches the cut finds an empty hop there: the address is
- * unknown. (`Forwarded` has quoted strings, which a cut could open: a long one stays unknown.)
+ * unknown.
  */
 function xForwardedForHops(raw: string | readonly string[]): string[] {
   // Repeated header lines are one comma-separated list (RFC 9110 §5.3).
@@ -190,8 +214,8 @@ export function parseTrustProxy(value: unknown): TrustCheck | undefined {
  * left — and stops at the first hop that is not a trusted proxy: that hop is the client. Entries to its left were
  * written by the client and are never read.
  *
- * A hop that cannot be parsed (garbage, `unknown`, an obfuscated identifier, a header over
- * {@link MAX_FORWARDED_LENGTH}, more than {@link MAX_HOPS} trusted hops) is where the walk stops, and the address is
+ * A hop that cannot be parsed (garbage, `unknown`, an obfuscated identifier, one beyond the last
+ * {@link MAX_FORWARDED_LENGTH} characters of the header, more than {@link MAX_HOPS} trusted hops) is where the walk stops, and the address is
  * then unknown (`undefined`): IP and country allow-lists deny an unknown address, so a malformed header never widens
  * access. Addresses are canonical (RFC 5952 for IPv6, IPv4-mapped IPv6 as IPv4).
  *
@@ -220,7 +244,6 @@ export function createAddressResolver(options: AddressOptions = {}): ClientAddre
     if (!trust(current, 0)) return formatIp(current);
     const hops = forwardedHops(request, header);
     if (hops === undefined) return formatIp(current); // a trusted peer that forwards nothing is itself the client
-    if (hops === null) return undefined;
     for (let i = 0; i < hops.length; i++) {
       if (i >= MAX_HOPS) return undefined;
       const next = parseHop(hops[i]!);
