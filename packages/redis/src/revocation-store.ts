@@ -50,9 +50,15 @@ export class RedisRevocationStore implements RevocationStore {
     return `${this.prefix}:revoked:${jti}`;
   }
 
-  async revoke(jti: string, untilMs: number): Promise<void> {
+  /**
+   * Stores the revocation with a Redis expiry `graceMs` after `untilMs`, counted from `nowMs` — keyward's clock, which
+   * keyward passes (the machine's when absent) — so that Redis does not drop the entry while keyward's clock still
+   * has the token valid.
+   */
+  async revoke(jti: string, untilMs: number, nowMs?: number): Promise<void> {
     checkRevocation(jti, untilMs);
-    const ttl = Math.max(0, Math.ceil(untilMs - Date.now())) + this.graceMs + 1;
+    const now = typeof nowMs === 'number' && Number.isFinite(nowMs) ? nowMs : Date.now();
+    const ttl = Math.max(0, Math.ceil(untilMs - now)) + this.graceMs + 1;
     await run(this.client, REVOKE, [this.key(jti)], [Math.ceil(untilMs), ttl]);
   }
 

@@ -246,7 +246,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       // any other time already past is taken (that token has expired anyway).
       if (given < 1e11 && given * 1000 > now) throw new TypeError('keyward: "until" is in ms since the epoch, and this one is in 1970: a JWT\'s "exp" is in seconds (pass exp * 1000)');
       const untilMs = given + revocationGraceMs;
-      await revocation.revoke(jti, untilMs);
+      await revocation.revoke(jti, untilMs, now);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },
     isRevoked: (jti) => revocation.isRevoked(jti, clock()),

@@ -5,8 +5,12 @@ import { checkString } from '../keys/validate';
  * the core; Redis and PostgreSQL implement the same interface in their packages.
  */
 export interface RevocationStore {
-  /** Marks `jti` revoked until `untilMs` (ms since epoch); after that the entry may disappear. */
-  revoke(jti: string, untilMs: number): Promise<void>;
+  /**
+   * Marks `jti` revoked until `untilMs` (ms since epoch); after that the entry may disappear. keyward passes its own
+   * time as `nowMs` (its `clock`, which need not be the machine's): a store that expires entries by a time-to-live
+   * counts it from `nowMs`, so the entry lasts as long as keyward's clock says the revocation does.
+   */
+  revoke(jti: string, untilMs: number, nowMs?: number): Promise<void>;
   /** True when `jti` is revoked at time `nowMs`. */
   isRevoked(jti: string, nowMs: number): Promise<boolean>;
   /** Releases connections the store opened itself (never an injected client). */
