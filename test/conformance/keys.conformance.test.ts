@@ -40,6 +40,18 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     expectMissingCredential(await get('/docs'));
   });
 
+  it('the challenge names the schemes accepted: with bearer: false, ApiKey and never Bearer', async () => {
+    const apiKeyOnly = createKeyward({ bearer: false, schemes: ['ApiKey'] });
+    const other = await adapter.start({ keyward: apiKeyOnly, routes: DEFAULT_ROUTES });
+    try {
+      const res = await request(other.url).get('/docs');
+      expect([res.status, res.headers['www-authenticate']]).toEqual([401, 'ApiKey realm="keyward"']);
+    } finally {
+      await other.close();
+      await apiKeyOnly.close();
+    }
+  });
+
   it('malformed, wrong-checksum and unknown keys: the same 401', async () => {
     const other = createKeyward();
     const unknown = (await other.keys.create({ owner: 'x' })).key;

@@ -121,7 +121,7 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     ...(options.limits !== undefined ? { limitNames: limitNames(options.limits)! } : {}),
     ...(invalidation ? { invalidation } : {}),
   });
-  const challenge: ChallengeConfig = { realm: config.realm, schemes: ['Bearer'] };
+  const challenge: ChallengeConfig = { realm: config.realm, schemes: config.challengeSchemes };
   const resolveAddress: AddressResolver = createAddressResolver(options);
 
   const features = new Map<string, Feature>();

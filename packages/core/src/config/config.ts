@@ -27,6 +27,11 @@ export interface KeywardConfig {
   readonly previousPeppers: readonly string[];
   readonly extraction: ExtractionConfig;
   readonly realm: string;
+  /**
+   * The schemes a `WWW-Authenticate` challenge names (RFC 9110 §11.6.1): the `Authorization` schemes accepted, as
+   * configured (`Bearer` first); `ApiKey` when none is (a key only in the `header` or the query).
+   */
+  readonly challengeSchemes: readonly string[];
   readonly cache: { readonly max: number; readonly ttlMs: number };
   readonly publicPaths: readonly ((path: string) => boolean)[];
   readonly skipPreflight: boolean;
@@ -151,14 +156,22 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
   }
   if (header === 'authorization') throw new TypeError('keyward: option "header" cannot be "authorization"; use "bearer" or "schemes"');
   const schemes: string[] = [];
-  if (bool(options.bearer, 'bearer', true)) schemes.push('bearer');
+  const challengeSchemes: string[] = [];
+  if (bool(options.bearer, 'bearer', true)) {
+    schemes.push('bearer');
+    challengeSchemes.push('Bearer');
+  }
   if (options.schemes !== undefined) {
     if (!Array.isArray(options.schemes)) throw new TypeError('keyward: option "schemes" must be an array of scheme names');
     options.schemes.forEach((s: unknown, i: number) => {
       if (typeof s !== 'string' || !HEADER_RE.test(s)) throw new TypeError(`keyward: option "schemes[${i}]" must be a scheme name`);
-      if (!schemes.includes(s.toLowerCase())) schemes.push(s.toLowerCase());
+      if (!schemes.includes(s.toLowerCase())) {
+        schemes.push(s.toLowerCase());
+        challengeSchemes.push(s);
+      }
     });
   }
+  if (challengeSchemes.length === 0) challengeSchemes.push('ApiKey');
   let queryParam: string | false = false;
   if (options.queryParam !== undefined && options.queryParam !== false) {
     if (typeof options.queryParam !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(options.queryParam)) throw new TypeError('keyward: option "queryParam" must be a parameter name or false');
@@ -214,6 +227,7 @@ export function parseOptions(options: KeywardOptions = {}): KeywardConfig {
     randomBits,
     extraction: { header, schemes, queryParam, maxLength },
     realm,
+    challengeSchemes,
     cache,
     publicPaths,
     skipPreflight: bool(options.skipPreflight, 'skipPreflight', true),
