@@ -152,5 +152,10 @@ describe('webhook sink', () => {
     expect(() => webhookSink({ url: 'ftp://x', secret: SECRET })).toThrow(/"url"/);
     expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: '' })).toThrow(/"secret"/);
     expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, retries: -1 })).toThrow(/"retries"/);
+    // a back-off of 0, or a first delay above the longest, sent every retry at once
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: 0 })).toThrow('keyward: option "minBackoff" must be longer than 0 (every retry would be sent at once)');
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '2m' })).toThrow('keyward: option "minBackoff" must not be longer than option "maxBackoff"');
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '10s', maxBackoff: '1s' })).toThrow(/"minBackoff".*"maxBackoff"/);
+    void webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '1s', maxBackoff: '1s' }).close();
   });
 });

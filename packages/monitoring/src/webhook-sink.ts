@@ -21,7 +21,7 @@ export interface WebhookSinkOptions {
   maxQueue?: number;
   /** Retries after the first attempt, on network errors, 408, 429 and 5xx (default 5). */
   retries?: number;
-  /** First retry delay (default `'1s'`); doubles each time, with jitter. */
+  /** First retry delay (default `'1s'`), more than 0 and at most `maxBackoff`; doubles each time, with jitter. */
   minBackoff?: number | string;
   /** Longest retry delay (default `'1m'`). */
   maxBackoff?: number | string;
@@ -137,6 +137,8 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const concurrency = int(options.concurrency, 'concurrency', 1, 4);
   const minBackoff = parseDuration(options.minBackoff ?? '1s', 'minBackoff');
   const maxBackoff = parseDuration(options.maxBackoff ?? '1m', 'maxBackoff');
+  if (minBackoff === 0) throw new TypeError('keyward: option "minBackoff" must be longer than 0 (every retry would be sent at once)');
+  if (minBackoff > maxBackoff) throw new TypeError('keyward: option "minBackoff" must not be longer than option "maxBackoff"');
   const timeout = parseDuration(options.timeout ?? '10s', 'timeout');
   if (timeout === 0) throw new TypeError('keyward: option "timeout" must be longer than 0 (every attempt would be cut off at once)');
   const extraHeaders = parseHeaders(options.headers);
