@@ -58,6 +58,13 @@ describe('prometheus exporter', () => {
     const ep = exporter.endpoint();
     expect((await ep({ method: 'GET', path: '/metrics', headers: {} })).status).toBe(401);
     expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'scrape-token-0123456789' } })).status).toBe(401);
+    expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Basic scrape-token-0123456789' } })).status).toBe(401);
+    expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearerscrape-token-0123456789' } })).status).toBe(401);
+    // the scheme is case-insensitive (RFC 9110 §11.1): a scraper writing `bearer` is let in
+    for (const scheme of ['bearer', 'BEARER', 'Bearer ']) {
+      expect((await ep({ method: 'GET', path: '/metrics', headers: { authorization: `${scheme} scrape-token-0123456789` } })).status).toBe(200);
+    }
     expect((await ep({ method: 'POST', path: '/metrics', headers: {} })).status).toBe(405);
     const res = await ep({ method: 'GET', path: '/metrics', headers: { authorization: 'Bearer scrape-token-0123456789' } });
     const m = parse(String(res.body));

@@ -3,6 +3,9 @@ import { fieldsOf, refuseUnknownInput, safeEqual, type Endpoint, type EndpointRe
 import { boundedRoutes, defaultRouteNormaliser, type RouteNormaliser } from './route';
 import { LabelSets, Tally } from './tally';
 
+/** `Bearer` and the spaces after it, in any case. */
+const BEARER_SCHEME = /^bearer +/i;
+
 /** Options of {@link createPrometheusExporter}. */
 export interface PrometheusExporterOptions {
   /** The keyward instance whose events are counted. */
@@ -27,7 +30,7 @@ export interface PrometheusExporterOptions {
   maxRoutes?: number;
   /** Histogram buckets in seconds (default 5 ms … 10 s). */
   buckets?: readonly number[];
-  /** When set, `/metrics` requires `Authorization: Bearer <token>` (compared in constant time). */
+  /** When set, `/metrics` requires `Authorization: Bearer <token>` (scheme in any case; the token compared in constant time). */
   token?: string;
   /** Also collect prom-client's process metrics into the registry (default false). */
   defaultMetrics?: boolean;
@@ -201,12 +204,14 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   }
   const off = options.keyward.on('*', record);
 
-  const expected = options.token !== undefined ? `Bearer ${options.token}` : undefined;
+  const expected = options.token;
   const endpoint: Endpoint = async (req) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Method Not Allowed\n' };
     if (expected !== undefined) {
+      // The scheme is case-insensitive (RFC 9110 §11.1), the token is compared in constant time.
       const got = req.headers['authorization'];
-      if (typeof got !== 'string' || !safeEqual(got, expected)) {
+      const scheme = typeof got === 'string' ? BEARER_SCHEME.exec(got) : null;
+      if (scheme === null || !safeEqual((got as string).slice(scheme[0].length), expected)) {
         return { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="metrics"', 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, body: 'Unauthorized\n' };
       }
     }
