@@ -1,6 +1,6 @@
 -- keyward PostgreSQL schema, migration 1.
 -- Apply with `migrate(pool)` from @keyward/postgres, or by hand: psql -v ON_ERROR_STOP=1 -f 001_init.sql
--- (in the schema of your choice: SET search_path TO myschema; first).
+-- (in the schema of your choice: SET search_path TO "mySchema"; first, the name quoted as the stores quote it).
 -- No plaintext key is ever stored: `hash` is a SHA-256 / HMAC-SHA-256 hex digest; recoverable keys are stored only
 -- as an AES-256-GCM envelope inside `data`, and only when encryption at rest is configured.
 
