@@ -120,6 +120,15 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
     const lk = k.toLowerCase();
     return keyNames.has(lk) || SECRET_KEY.test(lk);
   };
+  /**
+   * Whether the field or entry `k` of an object or list named `container` holds a secret: by {@link secretName}, and
+   * as a parameter name inside a parsed query or a set of headers (`auth`, `X-Client-Key`; a query's `code`).
+   */
+  const secretIn = (container: string, k: string): boolean => {
+    if (secretName(k)) return true;
+    const query = QUERY_OBJECTS.has(container);
+    return ((query || container === 'headers') && isCredentialName(k)) || (query && URL_PARAM_NAMES.has(k.toLowerCase()));
+  };
   // Built at the first string with a `:`: most events have none.
   let headerLine: RegExp | undefined;
   /** A credential header written out in text (a raw request's `_header`, an error message): `Authorization: Basic …`. */
@@ -165,9 +174,7 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
         // entries (a HAR's `headers`, `queryString` and `params`): a value is redacted as the field of that name would
         // be in an object of the list's name — a parsed query's `code` too.
         const list = name.toLowerCase();
-        const query = QUERY_OBJECTS.has(list);
-        const parameters = query || list === 'headers';
-        const secretPair = (n: string): boolean => secretName(n) || (parameters && isCredentialName(n)) || (query && URL_PARAM_NAMES.has(n.toLowerCase()));
+        const secretPair = (n: string): boolean => secretIn(list, n);
         return v.slice(0, MAX_ITEMS).map((x) => {
           if (Array.isArray(x) && x.length === 2 && typeof x[0] === 'string' && x[1] !== undefined && x[1] !== REDACTED && secretPair(x[0])) return [x[0], REDACTED];
           if (typeof x === 'object' && x !== null && !Array.isArray(x) && typeof (x as { name?: unknown }).name === 'string' && (x as { value?: unknown }).value !== undefined && secretPair((x as { name: string }).name)) {
@@ -199,13 +206,12 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       const source = name.toLowerCase() === 'headers' ? redactHeaders(object, headerList) : object;
       // The fields of a parsed query are parameter names: judged as in a query string (`auth`, `x-session`…).
       // So are header names (`X-Client-Key`, `X-Session-Token`): a deployment's own credential header goes unlisted too.
-      const query = QUERY_OBJECTS.has(name.toLowerCase());
-      const parameters = query || name.toLowerCase() === 'headers';
+      const container = name.toLowerCase();
       // A JWK (a signing key from a config or a key set): its private members are one-letter names no list would hold.
       const jwk = typeof source['kty'] === 'string';
       // Object.fromEntries makes every name an own property: a field named `__proto__` stays in the log as a field.
       const entries = Object.entries(source);
-      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretName(k) || (parameters && isCredentialName(k)) || (query && URL_PARAM_NAMES.has(k.toLowerCase())) || (jwk && JWK_PRIVATE.has(k))) ? REDACTED : walk(x, k, depth + 1)]));
+      const out = Object.fromEntries(entries.slice(0, MAX_FIELDS).map(([k, x]) => [k, x !== undefined && x !== REDACTED && (secretIn(container, k) || (jwk && JWK_PRIVATE.has(k))) ? REDACTED : walk(x, k, depth + 1)]));
       if (entries.length > MAX_FIELDS) Object.defineProperty(out, '[TRUNCATED]', { value: `${entries.length - MAX_FIELDS} more fields`, enumerable: true, writable: true, configurable: true });
       return out;
     } catch {

@@ -76,6 +76,9 @@ function dynamic(providers: Provider[], options: KeywardModuleOptions, imports: 
   return { module: KeywardModule, global: true, imports, providers: [...providers, KeywardGuard, ...filter], exports: [KEYWARD, KeywardGuard] };
 }
 
+/** The instance each application was given, by its modules container: a second, different one is refused. */
+const PROVIDED = new WeakMap<ModulesContainer, Keyward>();
+
 /**
  * Provides one keyward instance to the whole application (global module), injectable with `@InjectKeyward()`,
  * and `KeywardGuard`. The instance is closed on application shutdown when the module created it.
@@ -89,9 +92,6 @@ function dynamic(providers: Provider[], options: KeywardModuleOptions, imports: 
  * export class AppModule {}
  * ```
  */
-/** The instance each application was given, by its modules container: a second, different one is refused. */
-const PROVIDED = new WeakMap<ModulesContainer, Keyward>();
-
 @Global()
 @Module({})
 export class KeywardModule implements OnApplicationShutdown {
