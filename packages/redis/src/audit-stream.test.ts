@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { createKeyward } from '@keyward/core';
 import { boundedRedisOptions, whenReady } from './client';
-import { attachAuditStream } from './audit-stream';
+import { attachAuditStream, createAuditStream } from './audit-stream';
 
 const URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -46,6 +46,33 @@ describe('audit stream close()', () => {
       expect(reports).toEqual([{ dropped: held, total: held }]);
     } finally {
       await kw.close();
+      client.disconnect();
+    }
+  });
+
+  it('does not loop when Redis refuses the audit.dropped entry after close(): the write fails once and waits', async () => {
+    const client = new Redis(URL, boundedRedisOptions());
+    client.on('error', () => {});
+    await whenReady(client);
+    const stream = `kwtest:audit:${process.pid}:${randomBytes(4).toString('hex')}`;
+    await client.set(stream, 'not a stream'); // every XADD now fails with WRONGTYPE
+    const sink = createAuditStream({ client, stream, retryMs: 10_000, onDropped: () => {} });
+    const pipeline = client.pipeline.bind(client);
+    let writes = 0;
+    client.pipeline = ((...args: Parameters<typeof client.pipeline>) => {
+      writes += 1;
+      return pipeline(...args);
+    }) as typeof client.pipeline;
+    try {
+      sink.listener({ schema: 1, type: 'key.created', time: new Date().toISOString(), data: {} } as never);
+      await sink.close(); // the event could not be written: counted as dropped, the audit.dropped entry is still owed
+      expect(sink.dropped).toBe(1);
+      writes = 0;
+      const outcome = await Promise.race([sink.flush().then(() => 'returned'), new Promise((r) => setTimeout(() => r('still writing'), 500))]);
+      expect({ outcome, writes }).toEqual({ outcome: 'returned', writes: 1 });
+    } finally {
+      await client.del(stream); // lets a spinning loop, if any, end
+      await new Promise((r) => setTimeout(r, 50));
       client.disconnect();
     }
   });

@@ -118,14 +118,17 @@ export function createAuditStream(options: AuditStreamOptions): AuditStreamSink 
       } catch {
         return armRetry();
       }
+      if (!replies) return armRetry();
       // Keep whatever failed (in order) at the front; count what landed.
-      const results = (replies ?? []).slice(report > 0 ? 1 : 0);
-      if (report > 0 && replies?.[0]?.[0] == null) unreported -= report;
+      const results = replies.slice(report > 0 ? 1 : 0);
+      const reportFailed = report > 0 && replies[0]?.[0] != null;
+      if (report > 0 && !reportFailed) unreported -= report;
       const firstFailure = results.findIndex(([error]) => error !== null);
       const landed = firstFailure === -1 ? batch.length : firstFailure;
       written += landed;
       buffer = buffer.slice(landed);
-      if (firstFailure !== -1) return armRetry();
+      // Any refused write waits for the retry timer (none after close()): never rewrite at once, which would spin.
+      if (firstFailure !== -1 || reportFailed) return armRetry();
     }
   }
 
