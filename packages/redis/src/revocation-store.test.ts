@@ -42,4 +42,15 @@ describe('RedisRevocationStore expiry', () => {
     expect(ttl).toBeLessThanOrEqual(120_001);
     await client.del(`${prefix}:revoked:jti-direct`);
   });
+
+  it('refuses a graceMs Redis cannot take as an expiry, at construction, naming the option', async () => {
+    for (const graceMs of [1e21, Number.MAX_SAFE_INTEGER, 366 * 86_400_000, -1, 1.5, NaN, '60000']) {
+      expect(() => new RedisRevocationStore({ client, graceMs } as never)).toThrow(new TypeError('keyward: option "graceMs" must be an integer from 0 to 31,536,000,000 (one year)'));
+    }
+    const prefix = `kwtest_revgrace_${randomBytes(6).toString('hex')}`;
+    const store = new RedisRevocationStore({ client, prefix, graceMs: 365 * 86_400_000 }); // the largest allowed still works
+    await store.revoke('jti-year', Date.now() + 1_000);
+    expect(await store.isRevoked('jti-year', Date.now())).toBe(true);
+    await client.del(`${prefix}:revoked:jti-year`);
+  });
 });

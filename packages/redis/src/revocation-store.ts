@@ -9,11 +9,14 @@ export interface RedisRevocationStoreOptions {
   /** Key prefix: entries are `<prefix>:revoked:<jti>` (no hash tag: they spread over a Cluster). Default `keyward`. */
   prefix?: string;
   /**
-   * Extra time an entry is kept past `untilMs`, in ms (default 60 s), so that clocks a little apart never see a
-   * revoked token as valid before it has expired.
+   * Extra time an entry is kept past `untilMs`, in ms (default 60 s, at most one year), so that clocks a little apart
+   * never see a revoked token as valid before it has expired.
    */
   graceMs?: number;
 }
+
+/** Largest `graceMs`, one year: beyond it the Redis expiry (`PX`) stops being an integer Redis accepts, and every revoke fails. */
+const MAX_GRACE_MS = 365 * 86_400_000;
 
 /** Every field of {@link RedisRevocationStoreOptions}. */
 const OPTIONS = fieldsOf<RedisRevocationStoreOptions>({ client: true, prefix: true, graceMs: true });
@@ -42,7 +45,7 @@ export class RedisRevocationStore implements RevocationStore {
     warnIfOfflineQueue(this.client, 'RedisRevocationStore');
     this.prefix = checkPrefix(options.prefix, 'prefix', 'keyward');
     this.graceMs = options.graceMs ?? 60_000;
-    if (!Number.isInteger(this.graceMs) || this.graceMs < 0) throw new TypeError('keyward: option "graceMs" must be a non-negative integer');
+    if (!Number.isInteger(this.graceMs) || this.graceMs < 0 || this.graceMs > MAX_GRACE_MS) throw new TypeError('keyward: option "graceMs" must be an integer from 0 to 31,536,000,000 (one year)');
     warnIfEvictingRevocations(this.client, 'RedisRevocationStore');
   }
 
