@@ -388,6 +388,12 @@ describe.each(REVOCATION)('RevocationStore conformance: $name', (backend) => {
     expect(await store.isRevoked('a\u0000b', now)).toBe(false);
   });
 
+  it('a jti that is not a string is not revoked, whatever string ids are (and the look-up does not fail)', async () => {
+    await store.revoke('undefined', now + 60_000);
+    await store.revoke('42', now + 60_000);
+    for (const jti of [undefined, null, 42, ['42'], {}]) expect(await store.isRevoked(jti as never, now)).toBe(false);
+  });
+
   it('refuses alike what not every store can keep: a bad jti, a time that is not one (NaN once revoked forever in memory)', async () => {
     const jti = /^keyward: "jti" must be a non-empty string of at most 512 characters$/;
     const text = /^keyward: "jti" must not contain a NUL character or an unpaired surrogate$/;

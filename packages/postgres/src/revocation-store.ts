@@ -38,7 +38,8 @@ export class PostgresRevocationStore implements RevocationStore {
   }
 
   async isRevoked(jti: string, nowMs: number): Promise<boolean> {
-    if (jti.includes('\u0000')) return false; // PostgreSQL text holds no NUL, so no revocation can name it (and the query would fail)
+    // No revocation names a non-string, nor (PostgreSQL text holds none) a NUL: not revoked, without a failing query.
+    if (typeof jti !== 'string' || jti.includes('\u0000')) return false;
     const { rows } = await this.pool.query(`SELECT 1 FROM ${this.table} WHERE jti = $1 AND until_ms > $2`, [jti, Math.floor(nowMs)]);
     return rows.length > 0;
   }

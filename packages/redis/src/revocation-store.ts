@@ -66,6 +66,7 @@ export class RedisRevocationStore implements RevocationStore {
   }
 
   async isRevoked(jti: string, nowMs: number): Promise<boolean> {
+    if (typeof jti !== 'string') return false; // no revocation names it (`undefined` would read the entry of the id "undefined")
     const v = await this.client.get(this.key(jti));
     return v !== null && Number(v) > nowMs;
   }

@@ -129,7 +129,11 @@ export interface TokenApi {
    * @throws TypeError for an `until` that is a JWT's `exp` in seconds (a moment of 1970 read as ms), which would revoke nothing
    */
   revoke(jti: string, until?: Date | number): Promise<void>;
-  /** True when the token id is revoked now. */
+  /**
+   * True when the token id is revoked now.
+   *
+   * @throws TypeError for a `jti` that is not a string (e.g. a token's missing `jti` claim), which no revocation names
+   */
   isRevoked(jti: string): Promise<boolean>;
   /** The public JWKS of the signing keys (needs `tokens.signing`): a copy per call, accepted by jose's `createLocalJWKSet`. */
   jwks(): PublicJwks;
@@ -249,7 +253,10 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       await revocation.revoke(jti, untilMs, now);
       events.emit({ type: 'token.revoked', principalType: 'token', data: { jti, until: new Date(untilMs).toISOString() } });
     },
-    isRevoked: (jti) => revocation.isRevoked(jti, clock()),
+    async isRevoked(jti) {
+      if (typeof jti !== 'string') throw new TypeError('keyward: "jti" must be a string');
+      return revocation.isRevoked(jti, clock());
+    },
     jwks: () => (jwks ? copyJwks(jwks) : notConfigured('token issuing')),
     jwksEndpoint: () => (jwks ? jwksEndpoint(jwks) : notConfigured('token issuing')),
     endpoint: () => endpoint(),

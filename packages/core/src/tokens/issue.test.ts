@@ -148,6 +148,13 @@ describe('issuing', () => {
     expect(seen.map((e) => (e.data as { jti: string }).jti)).toEqual([jti]);
     await kw.close();
   });
+
+  it('isRevoked refuses a jti that is not a string with a TypeError naming it, as revoke does, on every store', async () => {
+    const { kw } = setup();
+    await kw.tokens.revoke('undefined');
+    for (const jti of [undefined, null, 42, {}]) await expect(kw.tokens.isRevoked(jti as never)).rejects.toThrow(new TypeError('keyward: "jti" must be a string'));
+    await kw.close();
+  });
 });
 
 describe('client-credentials exchange', () => {

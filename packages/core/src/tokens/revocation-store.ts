@@ -11,7 +11,7 @@ export interface RevocationStore {
    * counts it from `nowMs`, so the entry lasts as long as keyward's clock says the revocation does.
    */
   revoke(jti: string, untilMs: number, nowMs?: number): Promise<void>;
-  /** True when `jti` is revoked at time `nowMs`. */
+  /** True when `jti` is revoked at time `nowMs`; false for a `jti` no revocation can name (not a string, or with a NUL). */
   isRevoked(jti: string, nowMs: number): Promise<boolean>;
   /** Releases connections the store opened itself (never an injected client). */
   close?(): Promise<void>;
