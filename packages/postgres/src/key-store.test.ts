@@ -87,7 +87,7 @@ describe('PostgreSQL options: an unknown field is a TypeError naming it, before 
   });
 
   it('PostgresRevocationStore: a misspelt "schema" does not put revocations in "public"', async () => {
-    expect(() => new PostgresRevocationStore({ pool, Schema: schema } as never)).toThrow('keyward: PostgresRevocationStore() has an unknown field "Schema" (did you mean "schema"? known: pool, schema)');
+    expect(() => new PostgresRevocationStore({ pool, Schema: schema } as never)).toThrow('keyward: PostgresRevocationStore() has an unknown field "Schema" (did you mean "schema"? known: pool, schema, clock)');
     await migrate(pool, { schema });
     const store = new PostgresRevocationStore({ pool, schema });
     await store.revoke('jti-opts', Date.now() + 60_000);

@@ -1,4 +1,4 @@
-import { checkRevocation, fieldsOf, refuseUnknownInput, type RevocationStore } from '@keyward/core';
+import { checkRevocation, fieldsOf, refuseUnknownInput, systemClock, type Clock, type RevocationStore } from '@keyward/core';
 import { checkPool, quoteSchema, warnIfNoErrorListener, type Queryable } from './pg';
 
 /** Options of {@link PostgresRevocationStore}. */
@@ -7,10 +7,15 @@ export interface PostgresRevocationStoreOptions {
   pool: Queryable;
   /** Schema holding the tables (default `public`). */
   schema?: string;
+  /**
+   * The time {@link PostgresRevocationStore.purge} counts from when given none (default: the machine's). Pass keyward's
+   * `clock` when it is not the machine's, or a default `purge()` deletes revocations keyward still has in force.
+   */
+  clock?: Clock;
 }
 
 /** Every field of {@link PostgresRevocationStoreOptions}. */
-const OPTIONS = fieldsOf<PostgresRevocationStoreOptions>({ pool: true, schema: true });
+const OPTIONS = fieldsOf<PostgresRevocationStoreOptions>({ pool: true, schema: true, clock: true });
 
 /**
  * The PostgreSQL {@link RevocationStore}: one row per revoked token id with the time until which it is revoked.
@@ -20,6 +25,7 @@ const OPTIONS = fieldsOf<PostgresRevocationStoreOptions>({ pool: true, schema: t
 export class PostgresRevocationStore implements RevocationStore {
   private readonly pool: Queryable;
   private readonly table: string;
+  private readonly clock: Clock;
 
   constructor(options: PostgresRevocationStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: PostgresRevocationStore takes an options object');
@@ -27,6 +33,8 @@ export class PostgresRevocationStore implements RevocationStore {
     this.pool = checkPool(options.pool);
     warnIfNoErrorListener(this.pool, 'PostgresRevocationStore');
     this.table = `${quoteSchema(options.schema)}.keyward_revoked_tokens`;
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('keyward: option "clock" must be a function returning the time in ms since the epoch');
+    this.clock = options.clock ?? systemClock;
   }
 
   async revoke(jti: string, untilMs: number): Promise<void> {
@@ -44,8 +52,8 @@ export class PostgresRevocationStore implements RevocationStore {
     return rows.length > 0;
   }
 
-  /** Deletes entries revoked until before `nowMs` (default now); returns how many. */
-  async purge(nowMs: number = Date.now()): Promise<number> {
+  /** Deletes entries revoked until before `nowMs` (default: now by the `clock` option); returns how many. */
+  async purge(nowMs: number = this.clock()): Promise<number> {
     const { rowCount } = await this.pool.query(`DELETE FROM ${this.table} WHERE until_ms <= $1`, [Math.floor(nowMs)]);
     return rowCount ?? 0;
   }
