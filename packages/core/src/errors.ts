@@ -13,6 +13,7 @@ export type KeywardErrorCode =
   | 'NOT_AUTHENTICATED'
   | 'CLOSED'
   | 'TOKEN_ISSUE_FAILED'
+  | 'TOKEN_TOO_LARGE'
   | 'DECRYPTION_FAILED';
 
 /**

@@ -231,3 +231,19 @@ describe('token endpoint: load shedding', () => {
     await free.kw.close();
   });
 });
+
+describe('token endpoint: a key whose claims do not fit in a token', () => {
+  it('refuses the exchange with 400 unauthorized_client and an access.denied event, not a silent 500', async () => {
+    const allow = Array.from({ length: 600 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
+    const { kw, key, id, exchange, of } = await setup({}, { restrictions: { ip: { allow } } });
+    const res = await exchange(from('10.0.1.7'));
+    expect(res.status).toBe(400);
+    expect(json(res)).toEqual({ error: 'unauthorized_client', error_description: "The key's claims (its restrictions) are too large to carry in a token." });
+    expect(res.headers['Cache-Control']).toBe('no-store');
+    const denied = (await of('access.denied')).filter((e) => e.data?.['endpoint'] === 'token');
+    expect(denied).toEqual([expect.objectContaining({ status: 400, reason: 'TOKEN_TOO_LARGE', keyId: id, owner: 'acme', clientAddress: '10.0.1.7' })]);
+    expect(JSON.stringify(await of('access.denied'))).not.toContain(key);
+    expect(await of('token.issued')).toHaveLength(0);
+    await kw.close();
+  });
+});

@@ -145,6 +145,10 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response, and carries the
  * RateLimit headers of the before-auth and the key's limits, and, for a key in its rotation grace period, the key's
  * `Deprecation`, `Sunset` (and `Link`) headers, as its API responses do.
+ *
+ * A key whose claims (its restrictions above all) would make a token longer than `tokens.maxTokenLength` is refused
+ * the grant: 400 `unauthorized_client` and an `access.denied` event with `reason` `TOKEN_TOO_LARGE` (charged to its
+ * limits, as the refusal comes at the signature).
  */
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
   const { realm, events, authFailures } = deps;
@@ -293,6 +297,12 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       runCompletionHooks(ctx.onDone, { status: 200, bytes: Buffer.byteLength(body), durationMs: Math.max(0, deps.clock() - now) });
       return { status: 200, headers: { 'Content-Type': 'application/json', ...NO_STORE, ...ctx.headers }, body };
     } catch (error) {
+      // The key's claims (its restrictions above all) would make a token over `tokens.maxTokenLength`, which no
+      // verifier would accept: refuse this client the grant (not a silent 500), with an `access.denied` event whose reason says why.
+      if (isKeywardError(error, 'TOKEN_TOO_LARGE')) {
+        if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: 400, reason: 'TOKEN_TOO_LARGE', keyId: record.id, owner: record.owner }));
+        return fail('unauthorized_client', "The key's claims (its restrictions) are too large to carry in a token.");
+      }
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');
       return fail('server_error', 'The token could not be issued.');
     }

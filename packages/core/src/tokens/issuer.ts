@@ -128,7 +128,7 @@ export function createIssuer(signing: SigningConfig, clock: Clock, events: Event
     } catch (error) {
       throw new KeywardError('TOKEN_ISSUE_FAILED', 'the token could not be signed', { cause: error });
     }
-    if (token.length > maxTokenLength) throw new KeywardError('TOKEN_ISSUE_FAILED', `the token would be ${token.length} characters, over tokens.maxTokenLength; send fewer claims`);
+    if (token.length > maxTokenLength) throw new KeywardError('TOKEN_TOO_LARGE', `the token would be ${token.length} characters, over tokens.maxTokenLength; send fewer claims`);
     events.emit({
       type: 'token.issued',
       principalType: 'token',

@@ -165,6 +165,6 @@ export interface TokenOptions {
    * every request): entries (default 10,000) and longest life (default `'5m'`). `false` disables it.
    */
   cache?: { max?: number; ttl?: number | string } | false;
-  /** Longest token accepted, in characters (default 8192). */
+  /** Longest token accepted, and issued, in characters (default 8192): `issue()` throws `TOKEN_TOO_LARGE` past it. */
   maxTokenLength?: number;
 }
