@@ -6,6 +6,7 @@ export type KeywardErrorCode =
   | 'INVALID_OPTIONS'
   | 'KEY_NOT_FOUND'
   | 'KEY_CONFLICT'
+  | 'KEY_REVOKED'
   | 'STORE_FAILURE'
   | 'STORE_TIMEOUT'
   | 'INVALID_ARGUMENT'

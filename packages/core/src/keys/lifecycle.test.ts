@@ -573,6 +573,24 @@ describe('keys.import and legacy keys', () => {
     await kw.close();
   });
 
+  it('reveal() refuses a revoked key and a rotated one past its grace period, with KEY_REVOKED and no event', async () => {
+    const store = Object.assign(new MemoryKeyStore(), { encryptsAtRest: true }); // stands for a store that seals `sealed`
+    const { kw, clock, events, flush } = setup({ store });
+    const revoked = await kw.keys.create({ owner: 'acme', recoverable: true });
+    await kw.keys.revoke(revoked.record.id);
+    await expect(kw.keys.reveal(revoked.record.id)).rejects.toMatchObject({ code: 'KEY_REVOKED' });
+    const old = await kw.keys.create({ owner: 'acme', recoverable: true });
+    const rotated = await kw.keys.rotate(old.record.id, { gracePeriod: '1h' });
+    expect(await kw.keys.reveal(old.record.id)).toBe(old.key); // still works in its grace period
+    clock.advance(2 * 60 * 60 * 1000);
+    await expect(kw.keys.reveal(old.record.id)).rejects.toMatchObject({ code: 'KEY_REVOKED' });
+    expect(String(await kw.keys.reveal(old.record.id).catch((e: Error) => e.message))).not.toContain(old.key);
+    expect(await kw.keys.reveal(rotated.record.id)).toBe(rotated.key);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revealed').map((e) => e.keyId)).toEqual([old.record.id, rotated.record.id]);
+    await kw.close();
+  });
+
   it('a keyward key of this format imports as a normal key; the same key twice conflicts; errors name no secret', async () => {
     const src = setup();
     const { key } = await src.kw.keys.create({ owner: 'acme' });

@@ -365,11 +365,15 @@ export class KeyManager {
 
   /**
    * The plaintext of a key created with `recoverable: true` (the store decrypts it), or `undefined` when the key is
-   * not recoverable. Emits `key.revealed`.
-   * @throws KeywardError `KEY_NOT_FOUND`
+   * not recoverable. Emits `key.revealed`. A revoked key, or a rotated one past its grace period, is never revealed:
+   * its plaintext has no use left and showing it again only widens its exposure (a rotated key still in its grace
+   * period, or a disabled one, is revealed: it works, or may again).
+   * @throws KeywardError `KEY_NOT_FOUND`; `KEY_REVOKED` for a revoked key or a rotated one past its grace period
    */
   async reveal(id: string): Promise<string | undefined> {
     const r = await this.require(id);
+    if (r.status === 'revoked') throw new KeywardError('KEY_REVOKED', `key ${r.id} is revoked: its plaintext is not revealed`);
+    if (r.graceEndsAt !== undefined && r.graceEndsAt <= this.deps.clock()) throw new KeywardError('KEY_REVOKED', `key ${r.id} was rotated and its grace period has ended: its plaintext is not revealed`);
     const key = (r.sealed as { key?: unknown } | undefined)?.key;
     if (typeof key !== 'string') return undefined;
     this.deps.events.emit({ type: 'key.revealed', keyId: r.id, hint: r.hint, owner: r.owner });
