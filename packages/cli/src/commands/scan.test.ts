@@ -20,4 +20,16 @@ describe('keyward scan: text output', () => {
     expect(j.code).toBe(1);
     expect((JSON.parse(j.out) as { findings: Array<{ file: string }> }).findings.map((f) => f.file).sort()).toEqual(['a\nfake.txt:1:1  keyward-key  x', 'b\u001b[2J.txt']);
   });
+
+  it('refuses a --max-size under 1k, naming the flag: 0 would scan nothing and exit 0', async () => {
+    const key = generateKey({ prefix: 'kw', randomBits: 192 }, 'live');
+    writeFileSync(join(dir, 'a.txt'), `k=${key}\n`);
+    for (const size of ['0', '0k', '1023', '100b']) {
+      const t = await runInProcess(['scan', '--no-progress', '--max-size', size, 'a.txt'], dir);
+      expect(t.code).not.toBe(0);
+      expect(t.err).toContain('--max-size must be at least 1k');
+      expect(t.err + t.out).not.toContain(key);
+    }
+    expect((await runInProcess(['scan', '--no-progress', '--max-size', '1k', 'a.txt'], dir)).code).toBe(1);
+  });
 });

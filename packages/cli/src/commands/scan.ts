@@ -3,11 +3,17 @@ import { CliError, type CliIO } from '../io';
 import { runScan } from '../scan/run-scan';
 import { json, printable } from '../output';
 
+/** The smallest `--max-size` accepted, in bytes. */
+const MIN_MAX_SIZE = 1024;
+
 function parseSize(value: string): number {
   const m = /^(\d+)\s*(b|k|kb|m|mb)?$/i.exec(value.trim());
   if (!m) throw new CliError('--max-size must be a size such as 500k or 10m');
   const unit = (m[2] ?? 'b').toLowerCase()[0];
-  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+  const bytes = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1);
+  // Smaller would skip nearly every file (0 skips them all) and exit 0: a hook set up that way would never block.
+  if (bytes < MIN_MAX_SIZE) throw new CliError('--max-size must be at least 1k: a smaller limit leaves files with credentials unscanned');
+  return bytes;
 }
 
 /**
