@@ -1,7 +1,7 @@
 import type { Endpoint, EndpointRequest, EndpointResponse } from '../endpoints/endpoint';
 import type { EventBus } from '../events/bus';
 import { eventUserAgent, type EventInput } from '../events/schema';
-import { redactCredentials } from '../events/redact';
+import { createEventPathRedactor } from '../events/redact';
 import type { AuthRequest, DenyDecision, ResponseHeaders } from '../model';
 import type { AddressResolver } from '../pipeline/address';
 import type { Stage } from '../pipeline/context';
@@ -49,6 +49,11 @@ export interface ExchangeDeps {
   readonly authFailures?: AuthFailureGuard;
   /** The instance's pipeline stages the endpoint runs (none when not given). */
   readonly stages?: ExchangeStages;
+  /**
+   * The `path` of its events, as the pipeline builds it ({@link createEventPathRedactor}, with the `queryParam` option's
+   * name); by default one redacting the built-in credential parameter names.
+   */
+  readonly eventPath?: (path: string, query: string | undefined, credential: string | undefined) => string;
 }
 
 const NO_STAGES: ExchangeStages = { preauth: [], restrictions: [], load: [], limits: [] };
@@ -153,15 +158,19 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
 export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
   const { realm, events, authFailures } = deps;
   const stages = deps.stages ?? NO_STAGES;
+  const eventPath = deps.eventPath ?? createEventPathRedactor();
   const fail = (error: OAuthErrorCode, description: string, extra?: Record<string, string>, status?: number) => oauthError(error, description, realm, extra, status);
 
-  /** An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret). */
-  const requestEvent = (request: EndpointRequest, requestId: string, clientAddress: string | undefined, fields: EventInput): EventInput => {
-    const ua = eventUserAgent(request.headers['user-agent']);
+  /**
+   * An event about this request, shaped like the pipeline's (request id, client address, user agent; no secret): its
+   * path and query and its user agent redacted as the pipeline's are, the client secret presented (once read) included.
+   */
+  const requestEvent = (request: EndpointRequest, requestId: string, clientAddress: string | undefined, fields: EventInput, secret?: string): EventInput => {
+    const ua = eventUserAgent(request.headers['user-agent'], secret);
     return {
       requestId,
       method: request.method,
-      path: redactCredentials(request.path), // a key pasted into the URL never reaches an event
+      path: eventPath(request.path, request.query, secret), // a key pasted into the URL never reaches an event
       ...(clientAddress !== undefined ? { clientAddress } : {}),
       ...(ua !== undefined ? { userAgent: ua } : {}),
       ...fields,
@@ -175,6 +184,10 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const requestId = deps.requestId(request);
     // One context for the whole exchange, as the pipeline has one per request: its stages share its headers and state.
     const ctx = outsideContext({ request, requestId, now, clientAddress });
+    // The client credentials, once read: the secret is redacted from the events' path and user agent, as the
+    // pipeline redacts the credential presented.
+    let clientId: string | undefined;
+    let secret: string | undefined;
 
     /**
      * A stage's refusal: the pipeline's `access.denied` event, and the answer under RFC 6749 §5.2. Never `invalid_client`
@@ -186,7 +199,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
      * secret would have been right or wrong, so a blocked address learns nothing.
      */
     const refused = (denial: DenyDecision, record?: KeyRecord): EndpointResponse => {
-      if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denial.status, reason: denial.code, ...(record ? { keyId: record.id, owner: record.owner } : {}) }));
+      if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: denial.status, reason: denial.code, ...(record ? { keyId: record.id, owner: record.owner } : {}) }, secret));
       return fail(denial.status === 403 ? 'unauthorized_client' : 'temporarily_unavailable', denial.problem.detail ?? denial.problem.title, limitHeaders(denial.headers), denial.status);
     };
 
@@ -197,7 +210,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
     /** `invalid_client` for a wrong, unknown or unusable credential: an `auth.failed` event and one counted failure. */
     const clientFailed = async (identified?: KeyRecord): Promise<EndpointResponse> => {
-      if (events.wants('auth.failed')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }));
+      if (events.wants('auth.failed')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }, secret));
       await authFailures?.recordFailure(clientAddress, now, requestId);
       return fail('invalid_client', 'Client authentication failed.');
     };
@@ -224,14 +237,12 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     // An empty `Authorization:` (some HTTP clients send one when given no credentials) authenticates no one: it is no
     // header, so client_secret_post beside it is the one client authentication, not a second.
     const auth = sent === undefined || sent.trim() === '' ? undefined : sent;
-    let clientId: string | undefined;
-    let secret: string | undefined;
     if (auth !== undefined) {
       if (params['client_secret'] !== undefined) return fail('invalid_request', 'Use one client authentication method, not two.');
       const basic = basicCredentials(auth);
       if (!basic) return clientFailed();
-      if (params['client_id'] !== undefined && params['client_id'] !== basic.id) return clientFailed();
       ({ id: clientId, secret } = basic);
+      if (params['client_id'] !== undefined && params['client_id'] !== basic.id) return clientFailed();
     } else if (params['client_secret'] !== undefined) {
       clientId = params['client_id'];
       secret = params['client_secret'];
@@ -300,7 +311,7 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
       // The key's claims (its restrictions above all) would make a token over `tokens.maxTokenLength`, which no
       // verifier would accept: refuse this client the grant (not a silent 500), with an `access.denied` event whose reason says why.
       if (isKeywardError(error, 'TOKEN_TOO_LARGE')) {
-        if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: 400, reason: 'TOKEN_TOO_LARGE', keyId: record.id, owner: record.owner }));
+        if (events.wants('access.denied')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'access.denied', status: 400, reason: 'TOKEN_TOO_LARGE', keyId: record.id, owner: record.owner }, secret));
         return fail('unauthorized_client', "The key's claims (its restrictions) are too large to carry in a token.");
       }
       if (isKeywardError(error, 'TOKEN_ISSUE_FAILED') && Number.isFinite(notAfter) && notAfter - now < 2000) return fail('invalid_client', 'Client authentication failed.');

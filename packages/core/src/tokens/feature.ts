@@ -13,7 +13,7 @@ import { restrictionsWithoutRoutesOf } from '../restrictions/feature';
 import { socketAddress } from '../pipeline/address';
 import { stagesOf } from '../pipeline/stages';
 import { looksLikeJwt } from './shape';
-import { redactCredentials } from '../events/redact';
+import { createEventPathRedactor, redactCredentials } from '../events/redact';
 import { checkString, toTime } from '../keys/validate';
 import { MemoryRevocationStore } from './memory-revocation-store';
 import { MAX_DURATION_MS } from '../util/duration';
@@ -231,8 +231,10 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
   const requestId = deps.requestId ?? requestIdFrom('x-request-id');
+  // The pipeline's event path rule: the `queryParam` credentials are read from is redacted by name too.
+  const eventPath = createEventPathRedactor({ queryParams: typeof options.queryParam === 'string' ? [options.queryParam] : [] });
   const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'stages'> = {}) =>
-    issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, ...shared }) : notConfigured('token issuing');
+    issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, eventPath, ...shared }) : notConfigured('token issuing');
 
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
