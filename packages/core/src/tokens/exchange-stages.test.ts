@@ -250,7 +250,9 @@ describe('token endpoint: a key whose claims do not fit in a token', () => {
 
 describe('token endpoint: events redact as the pipeline does', () => {
   it("redacts the query by name (the queryParam option's name too) and the presented client secret from path and user agent", async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {}); // query credentials warn once, at start-up
     const { kw, id, endpoint, of } = await setup({ queryParam: 'access_key' });
+    warn.mockRestore();
     const secret = 'not-a-key-shaped-secret-4242';
     const res = await endpoint({ method: 'POST', path: `/oauth/token/${secret}`, query: `api_key=leak1&access_key=leak2&page=2`, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(id, secret), 'user-agent': `curl/8 (${secret})` }, remoteAddress: PROXY, body: 'grant_type=client_credentials' });
     expect(res.status).toBe(401);
