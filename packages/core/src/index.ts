@@ -67,7 +67,7 @@ export { memoryLimiterStore, redisLimiterStore, isLimiterStore, type LimiterStor
 export { addressBucket } from './limits/address-key';
 export { QUOTA_EXCEEDED_TYPE } from './limits/feature';
 export { readBody, writeEndpointResponse, serveEndpoint, endpointResponse } from './node/incoming';
-export { resolveMount, compileRequirements, compileScopeArgs, type MountOptions, type Mount } from './node/incoming';
+export { resolveMount, compileRequirements, compileScopeArgs, type MountOptions, type Mount, type CompiledRequirements } from './node/incoming';
 export { MAX_ENDPOINT_BODY, type Endpoint, type EndpointRequest, type EndpointResponse } from './endpoints/endpoint';
 export { checkRevocation, type RevocationStore } from './tokens/revocation-store';
 export { MemoryRevocationStore } from './tokens/memory-revocation-store';
@@ -80,4 +80,4 @@ export type { OAuthErrorCode } from './tokens/exchange';
 export { createEncryption, checkEncryption, parseMasterKeys, encryptionFromEnv, DEFAULT_SEALED_FIELDS, NEVER_SEALED_FIELDS, fieldAad, sealField, openField, openListedField, isUnreadable, resolveSealedFields, type Encryption, type EncryptionOptions, type MasterKey } from './crypto';
 export { MemoryMetrics, parseTopQuery, metricsFeature, parseMetricsOptions, observationOf, statusClass, LATENCY_BUCKETS_MS, bucketOf, SpaceSaving, DistinctCounter, EXACT_DISTINCT_MAX, WINDOW_LAYOUT, METRICS_WINDOWS, type MetricsFeature, type MetricsOptions, type MetricsConfig, type Observation, type TopEntry, type MetricsWindow, type WindowMetrics, type KeyMetrics, type DistinctSummary, type TopBy, type TopQuery, type TopKey, type MetricsView } from './metrics';
 export { AnomalyDetector, anomalyFeature, parseAnomalyOptions, ANOMALY_KINDS, type AnomalyDetectorDeps, type AnomalyFeature, type AnomalyKind, type AnomalyOptions, type AnomalyConfig, type CountryLookup } from './anomaly';
-export { authorizeRoute, type DecisionSlot } from './node/route-scopes';
+export { authorizeRoute, decidedBefore, type DecisionSlot } from './node/route-scopes';

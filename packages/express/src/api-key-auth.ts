@@ -1,5 +1,5 @@
 import { request as expressRequest, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { authorizeRoute, compileScopes, onResponseDone, resolveMount, prepareRequestAuth, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { decidedBefore, onResponseDone, resolveMount, prepareRequestAuth, setHeaders, setRequestAuth, toAuthRequest, writeDenial, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { decisionOf, releaseDecision, setDecision } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance, plus this mount's requirements. */
@@ -25,7 +25,6 @@ export type KeywardMiddleware = RequestHandler & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
-  const scopes = requirements.scopes === undefined ? undefined : compileScopes(requirements.scopes);
   prepareRequestAuth(expressRequest); // req.auth's accessor exists before the first request (see setRequestAuth)
   const proceed = (req: Request, res: Response, next: NextFunction, method: string, decision: Decision) => {
     if (!decision.ok) return writeDenial(res, decision);
@@ -37,12 +36,9 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
     next();
   };
   const middleware = (req: Request, res: Response, next: NextFunction) => {
-    const earlier = decisionOf(req);
-    if (earlier !== undefined && earlier.keyward === keyward && !earlier.decision.skipped) {
-      // Authenticated by another mount of this instance (app-level, then a mount with requirements): decided once.
-      const denial = scopes === undefined ? undefined : authorizeRoute(earlier, scopes);
-      return denial ? writeDenial(res, denial) : next();
-    }
+    // Let through already by another mount of this instance (app-level, then one with scopes): decided once.
+    const again = decidedBefore(decisionOf(req), keyward, requirements.scopes);
+    if (again !== false) return again ? writeDenial(res, again) : next();
     // Reflect.get: Express gives each request a hidden class of its own, so a plain read misses V8's caches when
     // Express changed the request since its own read (a route-level mount; see toAuthRequest).
     const request = toAuthRequest(req, Reflect.get(req, 'originalUrl') as string);

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { authorizeRoute, compileScopes, onResponseDone, resolveMount, toAuthRequest, type Decision, type Keyward, type MountOptions } from '@keyward/core';
+import { decidedBefore, onResponseDone, resolveMount, toAuthRequest, type Decision, type Keyward, type MountOptions } from '@keyward/core';
 import { DECISION, respondDenial } from './types';
 
 /** Options of {@link apiKeyAuth}: keyward's options, or an existing instance in `keyward`, plus `scopes` and `cost`. */
@@ -40,7 +40,6 @@ export type KeywardMiddleware = Middleware & { readonly keyward: Keyward };
  */
 export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): KeywardMiddleware {
   const { keyward, requirements } = resolveMount(optionsOrInstance);
-  const scopes = requirements.scopes === undefined ? undefined : compileScopes(requirements.scopes);
   const proceed = (ctx: Context, next: Next, method: string, decision: Decision): Promise<void> | void => {
     if (!decision.ok) return respondDenial(ctx, decision);
     ctx.state.auth = decision.principal;
@@ -56,12 +55,9 @@ export function apiKeyAuth(optionsOrInstance?: ApiKeyAuthOptions | Keyward): Key
   };
   // Not `async`: when the core decides at once, the request goes on without an extra promise (Koa wraps the result).
   const middleware = (ctx: Context, next: Next) => {
-    const earlier = ctx.state[DECISION];
-    if (earlier !== undefined && earlier.keyward === keyward && !earlier.decision.skipped) {
-      // Authenticated by another mount of this instance (app-level, then one on a route): decided once.
-      const denial = scopes === undefined ? undefined : authorizeRoute(earlier, scopes);
-      return denial ? respondDenial(ctx, denial) : next();
-    }
+    // Let through already by another mount of this instance (app-level, then one on a route): decided once.
+    const again = decidedBefore(ctx.state[DECISION], keyward, requirements.scopes);
+    if (again !== false) return again ? respondDenial(ctx, again) : next();
     const request = toAuthRequest(ctx.req, ctx.originalUrl);
     const decision = keyward.decide(request, requirements);
     return decision instanceof Promise ? decision.then((d) => proceed(ctx, next, request.method, d)) : proceed(ctx, next, request.method, decision);

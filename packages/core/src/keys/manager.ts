@@ -144,6 +144,13 @@ export interface RevokedKeys {
 const isDefined = (record: KeyRecord | undefined): boolean => record !== undefined;
 
 /** Whether a store's or this manager's failure carries one of `codes` (a custom store's error may be any object). */
+/** A key's environment: `given`, or `fallback` when it is left out; `null` and anything but 1–16 lower-case letters or digits are refused. */
+function checkEnv(given: unknown, fallback: string): string {
+  const env = given === undefined ? fallback : given; // null is refused, not the default
+  if (typeof env !== 'string' || !isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+  return env;
+}
+
 const hasCode = (error: unknown, ...codes: string[]): boolean => codes.includes((error as { code?: unknown } | null)?.code as string);
 
 /**
@@ -245,8 +252,7 @@ export class KeyManager {
   /** Generates a key and stores the record built from `input` plus `extra`, checked as `keys.create` checks it. */
   protected async issue(input: CreateKeyInput, extra: Partial<KeyRecord>): Promise<CreatedKey> {
     const now = this.deps.clock();
-    const env = input.env === undefined ? this.deps.defaultEnv : input.env; // null is refused, not the default
-    if (typeof env !== 'string' || !isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const env = checkEnv(input.env, this.deps.defaultEnv);
     const recoverable = this.checkRecoverable(input.recoverable);
     return this.mint(env, recoverable, (identity) => this.build(input, now, { ...identity, ...extra }));
   }
@@ -325,8 +331,7 @@ export class KeyManager {
     refuseUnknownInput(input, IMPORT_FIELDS, 'keys.import()');
     const now = this.deps.clock();
     const id = importedIdentity(input, this.deps.hasher, this.deps.format, this.policy);
-    const env = input.env === undefined ? (id.env ?? this.deps.defaultEnv) : input.env; // null is refused, not the default
-    if (typeof env !== 'string' || !isValidEnv(env)) throw new TypeError('keyward: "env" must be 1–16 lower-case letters or digits');
+    const env = checkEnv(input.env, id.env ?? this.deps.defaultEnv);
     // A keyward key carries its environment: another label would be recorded against it, and its rotation would issue
     // a key of that environment (a live key replaced by a test one).
     if (id.env !== undefined && env !== id.env) throw new TypeError(`keyward: "env" must be the key's own environment label, "${id.env}", or be left out`);

@@ -29,7 +29,12 @@ const MOUNT_OPTIONS: readonly string[] = Object.freeze([...OPTIONS, ...fieldsOf<
 /** A mount resolved once, at start-up: the instance, and the requirements to pass to `check()` on every request. */
 export interface Mount {
   readonly keyward: Keyward;
-  readonly requirements: Requirements;
+  readonly requirements: CompiledRequirements;
+}
+
+/** {@link Requirements} checked at start-up: the scopes compiled. */
+export interface CompiledRequirements extends Requirements {
+  readonly scopes?: CompiledScopes;
 }
 
 /**
@@ -37,7 +42,7 @@ export interface Mount {
  *
  * @throws TypeError naming the option (`scopes` or `cost`)
  */
-export function compileRequirements(input: { scopes?: string | readonly string[] | CompiledScopes; cost?: number }): Requirements {
+export function compileRequirements(input: { scopes?: string | readonly string[] | CompiledScopes; cost?: number }): CompiledRequirements {
   const { scopes, cost } = input;
   if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) throw new TypeError('keyward: option "cost" must be a non-negative number');
   let compiled: CompiledScopes | undefined;
