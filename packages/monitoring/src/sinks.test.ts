@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino9 from 'pino';
 import pino8 from 'pino8';
 import pino10 from 'pino10';
-import { createKeyward, type Keyward, type KeywardEvent } from '@keyward/core';
+import { createKeyward, redactCredentials, type Keyward, type KeywardEvent } from '@keyward/core';
 import { jsonLinesSink, pinoSink, sanitize } from './index';
 
 /** The pino majors the peer range (`>=8`) covers: 9 is the package's own devDependency, 8 and 10 are aliases. */
@@ -170,8 +170,16 @@ describe('sanitize', () => {
   });
 
   it('redacts the private members of a JWK, whatever the field holding it is named, and keeps its public ones', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    // A random base64url value can hold a keyward key's shape by chance (`…w_g_LyeUKcxB2xMrx1ga0c0bo6s`: prefix, env and 22+
+    // characters), which redaction replaces in any text by design, public JWK members included: drawn again until none does.
+    const jwk = (type: 'ec' | 'rsa') => {
+      for (;;) {
+        const key = (type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 1024 })).privateKey.export({ format: 'jwk' });
+        if (Object.values(key).every((v) => typeof v !== 'string' || redactCredentials(v) === v)) return key;
+      }
+    };
+    const ec = jwk('ec');
+    const rsa = jwk('rsa');
     const oct = { kty: 'oct', k: 'c2VjcmV0LWhtYWMta2V5LXZhbHVlLTAxMjM0NTY3ODk', alg: 'HS256' };
     const out = sanitize({ loaded: ec, keys: { list: [rsa, oct] }, notJwk: { d: 'day', k: 'kind' } }) as Record<string, any>;
     expect(out.loaded).toEqual({ ...ec, d: '[REDACTED]' });
