@@ -53,7 +53,10 @@ export type ScopeRequirement = string | readonly string[] | CompiledScopes | und
 export interface Requirements {
   /** Scopes required: an array (all must be held) or an expression such as `(a OR b) AND c`. */
   readonly scopes?: ScopeRequirement;
-  /** Weighted cost of this request for rate limits (default 1). */
+  /**
+   * Weighted cost of this request for rate limits (default 1, rounded up). Anything but a non-negative finite number
+   * makes the check fail with a `TypeError` naming `cost` when limits or quotas apply to the caller.
+   */
   readonly cost?: number;
 }
 

@@ -59,6 +59,18 @@ describe('limits feature', () => {
     await zero.kw.close();
   });
 
+  it('a cost given to check() that is not a non-negative number is refused, never counted as 1', async () => {
+    const { kw, req } = await setup({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
+    // A mount refuses such a cost at start-up; check() must not let Infinity (a request that can never pass), NaN
+    // (a cost computed from a missing value) or a string through as a cost of 1.
+    for (const cost of [Infinity, -1, NaN, '5']) {
+      await expect(kw.check(req(), { cost: cost as number })).rejects.toThrow('keyward: "cost" must be a non-negative finite number');
+    }
+    expect((await kw.check(req(), { cost: 0 })).headers['RateLimit']).toBe('"burst";r=10;t=60');
+    expect((await kw.check(req(), { cost: 2.5 })).headers['RateLimit']).toBe('"burst";r=7;t=60');
+    await kw.close();
+  });
+
   it('two limits at once: the tighter one is reported and refuses', async () => {
     const { kw, req } = await setup({ limits: { rules: { burst: { points: 5, window: '10s' }, daily: { points: 2, window: '1d' } }, headers: 'both' } });
     const a = await kw.check(req());

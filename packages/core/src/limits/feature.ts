@@ -84,9 +84,16 @@ function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number, name: 
   return v;
 }
 
+/**
+ * The points a request costs: its `cost` rounded up (default 1). A mount checks its `cost` at start-up; one given to
+ * `check()` is checked here, where it is used: counted as 1, an `Infinity` (a request that can never pass) or a `NaN`
+ * (computed from a missing value) would pass as a cheap request.
+ *
+ * @throws TypeError naming `cost` when it is not a non-negative finite number
+ */
 function costOf(cost: unknown): number {
   if (cost === undefined) return 1;
-  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) return 1;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) throw new TypeError('keyward: "cost" must be a non-negative finite number');
   return Math.ceil(cost);
 }
 
