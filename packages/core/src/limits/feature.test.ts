@@ -292,6 +292,18 @@ describe('limits feature', () => {
     await off.kw.close();
   });
 
+  it('legacy headers of a refusal describe the policy that refused, as Retry-After does', async () => {
+    const s = await setup({ limits: { rules: { burst: { points: 10, window: '1m' } }, quotas: { egress: { bytes: 100, period: 'day' } }, headers: 'legacy' } });
+    const a = await s.kw.check(s.req());
+    expect([a.headers['X-RateLimit-Limit'], a.headers['X-RateLimit-Remaining']]).toEqual(['10', '9']); // the tightest request policy
+    if (a.ok) a.done({ status: 200, bytes: 500 });
+    // Refused by the byte quota alone: not "9 of 10 left, reset in a minute" next to a Retry-After of 14 hours.
+    const d = denied(await s.kw.check(s.req()));
+    expect(d.code).toBe('QUOTA_EXCEEDED');
+    expect([d.headers['X-RateLimit-Limit'], d.headers['X-RateLimit-Remaining'], d.headers['X-RateLimit-Reset'], d.headers['Retry-After']]).toEqual(['100', '0', String((T0 + 50_400_000) / 1000), '50400']);
+    await s.kw.close();
+  });
+
   describe('store failure policy', () => {
     const broken: LimiterStore = { increment: () => Promise.reject(new Error('boom')), get: () => Promise.reject(new Error('boom')) };
     const hanging: LimiterStore = { increment: () => new Promise(() => {}), get: () => new Promise(() => {}) };

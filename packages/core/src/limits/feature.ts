@@ -222,9 +222,14 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
       return deny('STORE_UNAVAILABLE', ctx.requestId, challenge, { detail: 'Rate limits cannot be checked right now.', headers: { ...ctx.headers, 'Retry-After': '1' } });
     }
     // Report what is left after the refund: a refused request uses up nothing.
-    writeHeaders(ctx, outcomes.map(refunded));
+    const states = outcomes.map(refunded);
     const violated = outcomes.filter((o) => o.violated);
-    const retry = Math.max(1, ...violated.map((s) => secondsUntil(s.resetAt, ctx.now)));
+    // The legacy fields name one policy: the refusing one Retry-After waits for (the one that ends last), not a
+    // tighter-looking one that did not refuse (a byte quota refused, "9 left, reset in 60 s" would say otherwise).
+    let last = violated[0]!;
+    for (const o of violated) if (o.resetAt > last.resetAt) last = o;
+    writeHeaders(ctx, states, [states[outcomes.indexOf(last)]!]);
+    const retry = Math.max(1, secondsUntil(last.resetAt, ctx.now));
     const names = violated.map((s) => s.name);
     return deny(code, ctx.requestId, challenge, {
       detail: code === 'RATE_LIMITED' ? `Rate limit exceeded: ${names.join(', ')}.` : `Quota exceeded: ${names.join(', ')}.`,
@@ -234,13 +239,13 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     });
   }
 
-  /** Writes the headers of `states`, after those of the before-auth limits. */
-  function writeHeaders(ctx: PipelineContext, states: readonly PolicyState[]): void {
+  /** Writes the headers of `states`, after those of the before-auth limits; the legacy fields of `legacyFrom` if given. */
+  function writeHeaders(ctx: PipelineContext, states: readonly PolicyState[], legacyFrom?: readonly PolicyState[]): void {
     if (config.headers === false) return;
     // `ctx.state` is created on first use: only before-auth limits put anything there.
     const before = config.beforeAuth.length > 0 ? (ctx.state.get(STATES) as readonly PolicyState[] | undefined) : undefined;
     const all = before === undefined || before.length === 0 ? states : states.length === 0 ? before : before.concat(states);
-    if (all.length > 0) writeRateLimitHeaders(ctx.headers, all, config.headers, ctx.now);
+    if (all.length > 0) writeRateLimitHeaders(ctx.headers, all, config.headers, ctx.now, legacyFrom ?? all);
   }
 
   function beforeAuth(ctx: PipelineContext): Maybe<StageResult> {

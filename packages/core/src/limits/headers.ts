@@ -38,10 +38,10 @@ export function tightest(states: readonly PolicyState[]): PolicyState | undefine
  * - `draft` (draft-ietf-httpapi-ratelimit-headers-10): `RateLimit-Policy: "burst";q=100;w=10, "egress";q=1000000;qu="content-bytes";w=86400`
  *   and `RateLimit: "burst";r=99;t=10, …`, one entry per policy, as Structured Field lists of Strings with parameters;
  * - `legacy`: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (Unix time in seconds) of the
- *   tightest policy;
+ *   tightest of `legacyFrom` (default: of all `states`; a refusal passes the policy that refused);
  * - `both`, or `false` for none.
  */
-export function writeRateLimitHeaders(headers: ResponseHeaders, states: readonly PolicyState[], mode: RateLimitHeaderMode, now: number): void {
+export function writeRateLimitHeaders(headers: ResponseHeaders, states: readonly PolicyState[], mode: RateLimitHeaderMode, now: number, legacyFrom: readonly PolicyState[] = states): void {
   if (mode === false || states.length === 0) return;
   if (mode === 'draft' || mode === 'both') {
     headers['RateLimit-Policy'] = states
@@ -50,7 +50,7 @@ export function writeRateLimitHeaders(headers: ResponseHeaders, states: readonly
     headers['RateLimit'] = states.map((s) => `"${s.name}";r=${s.remaining};t=${secondsUntil(s.resetAt, now)}`).join(', ');
   }
   if (mode === 'legacy' || mode === 'both') {
-    const t = tightest(states)!;
+    const t = tightest(legacyFrom.length > 0 ? legacyFrom : states)!;
     headers['X-RateLimit-Limit'] = String(t.limit);
     headers['X-RateLimit-Remaining'] = String(t.remaining);
     headers['X-RateLimit-Reset'] = String(Math.ceil(t.resetAt / 1000));
