@@ -92,7 +92,7 @@ export function compileQuota(name: string, value: unknown, path: string): Compil
   if (!PERIODS.includes(q.period)) throw new TypeError(`keyward: option "${path}.period" must be "hour", "day", "week" or "month"`);
   let day = 1;
   if (q.day !== undefined) {
-    const [lo, hi] = q.period === 'week' ? [0, 6] : [1, 28];
+    const [lo, hi] = q.period === 'week' ? [0, 6] : [1, 31];
     if (!Number.isInteger(q.day) || q.day < lo || q.day > hi) throw new TypeError(`keyward: option "${path}.day" must be an integer from ${lo} to ${hi} for period "${q.period}"`);
     day = q.day;
   }

@@ -254,6 +254,18 @@ describe('limits feature', () => {
     await kw.close();
   });
 
+  it('a monthly quota starting on the 31st refills on the last day of a shorter month', async () => {
+    const { kw, clock, req } = await setup({ limits: { quotas: { monthly: { requests: 1, period: 'month', day: 31, timeZone: 'Europe/Berlin' } } } });
+    expect((await kw.check(req())).headers['RateLimit']).toBe(`"monthly";r=0;t=${(Date.parse('2026-03-30T22:00:00Z') - T0) / 1000}`);
+    const refilled = Date.parse('2026-03-30T22:00:00Z'); // March 31st, midnight in Berlin (UTC+2 since the 29th)
+    clock.set(refilled - 1);
+    expect(denied(await kw.check(req())).headers['Retry-After']).toBe('1');
+    clock.set(refilled);
+    const a = await kw.check(req());
+    expect([a.ok, a.headers['RateLimit-Policy'], a.headers['RateLimit']]).toEqual([true, '"monthly";q=1;w=2592000', '"monthly";r=0;t=2592000']); // to April 30th
+    await kw.close();
+  });
+
   it('byte quotas count the finished response and refuse once used up', async () => {
     const { kw, clock, req } = await setup({ limits: { quotas: { egress: { bytes: 1000, period: 'day' } } } });
     const a = await kw.check(req());
@@ -358,7 +370,9 @@ describe('limits feature', () => {
       [{ rules: { 'bad name': { points: 1, window: '1m' } } }, 'invalid name'],
       [{ quotas: { q: { requests: 1, bytes: 1, period: 'day' } } }, 'keyward: option "limits.quotas.q" must set exactly one of "requests" and "bytes"'],
       [{ quotas: { q: { requests: 1, period: 'year' } } }, 'keyward: option "limits.quotas.q.period"'],
-      [{ quotas: { q: { requests: 1, period: 'month', day: 31 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 28'],
+      [{ quotas: { q: { requests: 1, period: 'month', day: 32 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 31'],
+      [{ quotas: { q: { requests: 1, period: 'month', day: 0 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 31'],
+      [{ quotas: { q: { requests: 1, period: 'week', day: 7 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 0 to 6'],
       [{ quotas: { q: { requests: 1, period: 'day', timeZone: 'Mars/Base' } } }, 'keyward: option "limits.quotas.q.timeZone"'],
       [{ rules: { x: { points: 1, window: '1m' } }, quotas: { x: { requests: 1, period: 'day' } } }, 'policy names must be unique'],
       // A before-auth limit runs before the plan is known: a plan entry of its name would count it twice (a limit of 10

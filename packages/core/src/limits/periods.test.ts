@@ -40,6 +40,24 @@ describe('periods', () => {
     expect(iso(calendarWindow(Date.parse('2026-03-20T12:00:00Z'), 'month', 1, 'America/New_York'))).toEqual(['2026-03-01T05:00:00.000Z', '2026-04-01T04:00:00.000Z']);
   });
 
+  it('a month starting on day 29–31 starts on the last day of a shorter month', () => {
+    const month = (t: string, day: number, tz = 'UTC') => iso(calendarWindow(Date.parse(t), 'month', day, tz));
+    // 2026 is not a leap year: the period of the 31st runs Jan 31 → Feb 28 → Mar 31 → Apr 30.
+    expect(month('2026-02-15T12:00:00Z', 31)).toEqual(['2026-01-31T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
+    expect(month('2026-02-28T00:00:00Z', 31)).toEqual(['2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z']);
+    expect(month('2026-03-30T23:59:59Z', 31)).toEqual(['2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z']);
+    expect(month('2026-04-30T00:00:00Z', 31)).toEqual(['2026-04-30T00:00:00.000Z', '2026-05-31T00:00:00.000Z']);
+    expect(month('2026-02-27T23:59:59Z', 29)).toEqual(['2026-01-29T00:00:00.000Z', '2026-02-28T00:00:00.000Z']);
+    expect(month('2026-12-31T10:00:00Z', 30)).toEqual(['2026-12-30T00:00:00.000Z', '2027-01-30T00:00:00.000Z']);
+    // 2028 is: February has a 29th.
+    expect(month('2028-02-29T05:00:00Z', 29)).toEqual(['2028-02-29T00:00:00.000Z', '2028-03-29T00:00:00.000Z']);
+    expect(month('2028-02-29T05:00:00Z', 30)).toEqual(['2028-02-29T00:00:00.000Z', '2028-03-30T00:00:00.000Z']);
+    expect(month('2028-02-28T05:00:00Z', 31)).toEqual(['2028-01-31T00:00:00.000Z', '2028-02-29T00:00:00.000Z']);
+    // In a zone, across the DST change at the end of March (Berlin: 2026-03-29 02:00 → 03:00).
+    expect(month('2026-03-30T22:30:00Z', 31, 'Europe/Berlin')).toEqual(['2026-03-30T22:00:00.000Z', '2026-04-29T22:00:00.000Z']);
+    expect(month('2026-03-29T12:00:00Z', 31, 'Europe/Berlin')).toEqual(['2026-02-27T23:00:00.000Z', '2026-03-30T22:00:00.000Z']);
+  });
+
   it('the day of a DST change is 23 or 25 hours long', () => {
     const spring = calendarWindow(Date.parse('2026-03-29T12:00:00Z'), 'day', 1, 'Europe/Paris');
     expect(spring.end - spring.start).toBe(23 * 3_600_000);

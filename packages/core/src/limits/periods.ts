@@ -95,7 +95,8 @@ export function zonedInstant(wall: number, timeZone: string): number {
 
 /**
  * The calendar period containing `now`: the current hour, day, week (starting on weekday `day`, 0 = Sunday) or month
- * (starting on day-of-month `day`), with boundaries at local midnight (or the hour) in `timeZone`.
+ * (starting on day-of-month `day`, or on the last day of a shorter month), with boundaries at local midnight (or the
+ * hour) in `timeZone`.
  */
 export function calendarWindow(now: number, period: QuotaPeriod, day: number, timeZone: string): Window {
   // Intl is slow next to a request: the current window of each (period, day, zone) is remembered.
@@ -117,6 +118,14 @@ export function calendarWindow(now: number, period: QuotaPeriod, day: number, ti
 
 const lastWindows = new Map<string, Window>();
 
+/**
+ * The day a monthly period starting on `day` starts in month `m` of year `y` (`m` may overflow, as in `Date.UTC`):
+ * `day`, or the month's last day when it is shorter (the 31st starts on Feb 28, Apr 30, …).
+ */
+function startDay(y: number, m: number, day: number): number {
+  return day <= 28 ? day : Math.min(day, new Date(Date.UTC(y, m, 0)).getUTCDate());
+}
+
 function calendarWindowOf(now: number, period: QuotaPeriod, day: number, timeZone: string): Window {
   const w = parts(now, timeZone);
   switch (period) {
@@ -131,8 +140,8 @@ function calendarWindowOf(now: number, period: QuotaPeriod, day: number, timeZon
       return { start: instantOf(w.y, w.m, w.d - back, 0, timeZone), end: instantOf(w.y, w.m, w.d - back + 7, 0, timeZone) };
     }
     case 'month': {
-      const m = w.d >= day ? w.m : w.m - 1;
-      return { start: instantOf(w.y, m, day, 0, timeZone), end: instantOf(w.y, m + 1, day, 0, timeZone) };
+      const m = w.d >= startDay(w.y, w.m, day) ? w.m : w.m - 1;
+      return { start: instantOf(w.y, m, startDay(w.y, m, day), 0, timeZone), end: instantOf(w.y, m + 1, startDay(w.y, m + 1, day), 0, timeZone) };
     }
   }
 }
