@@ -4,6 +4,7 @@
  * (fixed windows aligned to the epoch, calendar periods through Intl), so moving the clock resets windows and
  * refills quotas without waiting.
  */
+import http from 'node:http';
 import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
@@ -193,6 +194,20 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     await new Promise((r) => setImmediate(r));
     const c = await get('/open', k);
     expect([c.status, c.body.code, c.body.type, c.body['violated-policies']]).toEqual([429, 'QUOTA_EXCEEDED', QUOTA_TYPE, ['egress']]);
+  });
+
+  it('byte quota: a response its client cut short counts the bytes the app had written', async () => {
+    const { kw, app, key, get } = await start({ limits: { quotas: { egress: { bytes: 100_000_000, period: 'day' } } } });
+    const k = await key();
+    const completed = new Promise<void>((resolve) => kw.on('request.completed', () => resolve()));
+    // 5 MB written at once; the client reads the first chunk and leaves: no `finish`, only the connection's `close`.
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`${app.url}/open?size=5000000`, { headers: { 'x-api-key': k } }, (res) => res.once('data', () => { req.destroy(); resolve(); }));
+      req.on('error', (e) => { if (!req.destroyed) reject(e); });
+    });
+    await completed;
+    const next = await get('/open', k);
+    expect([next.status, next.headers['ratelimit']]).toEqual([200, '"egress";r=95000000;t=50400']);
   });
 
   it('failed-auth block: 429 AUTH_BLOCKED before any credential work, even for a valid key', async () => {

@@ -100,6 +100,16 @@ describe('limits feature', () => {
     for (const s of [free, pro, unl, over]) await s.kw.close();
   });
 
+  it("an override of a limit the key's plan lacks adds none; it applies once the key's plan has that limit", async () => {
+    const limits = { plans: { free: { limits: { daily: { points: 3, window: '1d' } } }, pro: { limits: { burst: { points: 100, window: '10s' } } } }, defaultPlan: 'free' };
+    const s = await setup({ limits }, { plan: 'free', limits: { burst: { points: 1 } } });
+    expect((await s.kw.check(s.req())).headers['RateLimit-Policy']).toBe('"daily";q=3;w=86400');
+    await s.kw.keys.update(s.record.id, { plan: 'pro' });
+    const answers = [await s.kw.check(s.req()), await s.kw.check(s.req())];
+    expect(answers.map((a) => [a.ok, a.headers['RateLimit-Policy']])).toEqual([[true, '"burst";q=1;w=10'], [false, '"burst";q=1;w=10']]);
+    await s.kw.close();
+  });
+
   it('an unknown plan gets the default plan', async () => {
     const s = await setup({ limits: { plans: { free: { limits: { burst: { points: 1, window: '1m' } } }, pro: {} }, defaultPlan: 'free' } }, { plan: 'gold' });
     expect((await s.kw.check(s.req())).ok).toBe(true);
