@@ -31,6 +31,28 @@ describe('time restriction', () => {
     expect(() => check({ notBefore: '2026-13-01T09:00' })).toThrow('must be an ISO 8601 date-time');
   });
 
+  it('every ISO 8601 / RFC 3339 form without an offset is a wall time in the zone: a space or "t" separator, any fraction', () => {
+    const saved = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York']) {
+        process.env.TZ = tz; // Date.parse reads each of these in the process's zone
+        for (const value of ['2026-06-01 09:00', '2026-06-01t09:00', '2026-06-01T09:00:00.1234', '2026-06-01 09:00:00.000000']) {
+          const berlin = check({ notBefore: value, timeZone: 'Europe/Berlin' }); // CEST, UTC+2
+          expect([tz, value, berlin(at('2026-06-01T06:59:59Z')), berlin(at('2026-06-01T07:00:00.123Z'))]).toEqual([tz, value, false, true]);
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+    expect(check({ notBefore: '2026-06-01 09:00:00.5+02:00' })(at('2026-06-01T07:00:00.5Z'))).toBe(true);
+    expect(check({ notBefore: '2026-06-01t07:00z' })(at('2026-06-01T07:00:00Z'))).toBe(true);
+    expect(check({ notBefore: '2026-06-01T09:00-0230' })(at('2026-06-01T11:30:00Z'))).toBe(true);
+    for (const bad of ['2026-06-01 9:00', '2026-06-01T09:00 ', '2026-06-01 09:00 GMT', '2026-06-01T09:00:00.', '2026-06-01Z']) {
+      expect(() => check({ notBefore: bad })).toThrow('"restrictions.time.notBefore" must be an ISO 8601 date-time');
+    }
+  });
+
   it('a weekly window: from included, to excluded, days respected', () => {
     const c = check({ windows: [{ days: ['mon', 'Tuesday'], from: '09:00', to: '17:00', timeZone: 'Europe/Berlin' }] });
     // Monday 2026-01-05, CET (UTC+1)

@@ -1,5 +1,5 @@
 import { checkFields, invalid, type Namer } from './invalid';
-import { zonedInstant } from '../limits/periods';
+import { parseInstant } from './instant';
 
 /** A compiled time restriction: true when the instant `now` (ms since the epoch) is allowed. */
 export type TimeCheck = (now: number) => boolean;
@@ -52,23 +52,14 @@ export function wallClock(timeZone: string): ((now: number) => WallTime) | undef
   return fn;
 }
 
-/** An ISO 8601 date, or date-time without a `Z` or offset: JavaScript would read the latter in the process's zone. */
-const ZONELESS_RE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)?$/;
-
 /**
- * An instant from ms, a Date or an ISO 8601 string. A string without `Z` or an offset is a wall time in `timeZone`
- * (the restriction's, default UTC), never in the process's own zone, so every instance reads it alike.
+ * An instant from ms, a Date or an ISO 8601 string (see {@link parseInstant}). A string without `Z` or an offset is a
+ * wall time in `timeZone` (the restriction's, default UTC), never in the process's own zone, so every instance reads
+ * it alike.
  */
 function instant(value: unknown, name: string, timeZone: string): number {
-  let t = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
-    if (!ZONELESS_RE.test(value)) t = Date.parse(value);
-    else {
-      const wall = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : `${value}Z`);
-      t = Number.isFinite(wall) ? zonedInstant(wall, timeZone) : NaN;
-    }
-  }
-  if (!Number.isFinite(t)) throw invalid(name, 'must be an ISO 8601 date-time or a time in ms since the epoch');
+  const t = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? parseInstant(value, timeZone) : undefined;
+  if (t === undefined || !Number.isFinite(t)) throw invalid(name, 'must be an ISO 8601 date-time or a time in ms since the epoch');
   return t;
 }
 
