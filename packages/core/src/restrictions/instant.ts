@@ -10,7 +10,8 @@ const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(
  * Reads an ISO 8601 date or date-time string as an instant (ms since the epoch), by one grammar on every platform:
  * `Date.parse` reads a value without `Z` or an offset in the process's own zone, and each engine accepts its own
  * variants. A value without `Z` or an offset is a wall time in `timeZone` (see `zonedInstant` for skipped and
- * repeated readings). Fields out of range (month 13, 09:60) make it not such a string.
+ * repeated readings). Fields out of range (month 13, 30 February, 09:60) make it not
+ * such a string.
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export function parseInstant(value: string, timeZone: string): number | undefine
   if (hour > 24 || (hour === 24 && (minute > 0 || second > 0 || ms > 0))) return undefined; // 24:00 is the next midnight
   const date = new Date(0);
   date.setUTCFullYear(year!, month! - 1, day!); // not Date.UTC, which reads years 0–99 as 1900–1999
+  if (date.getUTCDate() !== day) return undefined; // 30 February would roll over into March
   date.setUTCHours(hour, minute, second, ms);
   const wall = date.getTime();
   const zone = m[8];

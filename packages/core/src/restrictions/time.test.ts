@@ -53,6 +53,16 @@ describe('time restriction', () => {
     }
   });
 
+  it('refuses a date that does not exist instead of rolling it over into the next month', () => {
+    for (const bad of ['2026-02-29', '2026-02-30T09:00', '2026-04-31T09:00Z', '2026-06-31', '2026-11-31T00:00:00+01:00']) {
+      expect(() => check({ notAfter: bad })).toThrow('"restrictions.time.notAfter" must be an ISO 8601 date-time');
+    }
+    expect(check({ notAfter: '2028-02-29' })(at('2028-02-28T23:59:59Z'))).toBe(true); // a leap day
+    expect(check({ notAfter: '2028-02-29' })(at('2028-02-29T00:00:00Z'))).toBe(false);
+    expect(check({ notAfter: '2026-01-31T24:00' })(at('2026-01-31T23:59:59Z'))).toBe(true); // 24:00 ends the day
+    expect(check({ notAfter: '2026-01-31T24:00' })(at('2026-02-01T00:00:00Z'))).toBe(false);
+  });
+
   it('a weekly window: from included, to excluded, days respected', () => {
     const c = check({ windows: [{ days: ['mon', 'Tuesday'], from: '09:00', to: '17:00', timeZone: 'Europe/Berlin' }] });
     // Monday 2026-01-05, CET (UTC+1)
