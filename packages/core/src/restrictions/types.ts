@@ -30,7 +30,8 @@ export interface ReferrerRestriction {
 /**
  * User-agent rules. A pattern without `*` matches anywhere in the user agent (`curl` matches `curl/8.5.0`); a
  * pattern with `*` is a glob over the whole user agent (`Mozilla/5.0 *`). Matching ignores case and runs in linear
- * time; regular expressions are not accepted (they could backtrack catastrophically on a long header).
+ * time; regular expressions are not accepted (they could backtrack catastrophically on a long header), and a pattern
+ * written as one (`^curl`, `.*bot.*`, `curl|wget`) is refused rather than read as text that matches nothing.
  */
 export interface UserAgentRestriction {
   /** When set, the user agent must match one of these. */

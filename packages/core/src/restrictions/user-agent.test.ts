@@ -67,6 +67,20 @@ describe('user-agent restriction', () => {
     expect(c(ua('evil' + 'e'.repeat(8180) + 'tail'))).toBe(false);
   });
 
+  it('refuses a pattern written as a regular expression, which would match nothing (a deny rule that denies no one)', () => {
+    for (const pattern of ['^curl', 'python-requests$', '.*bot.*', 'Mozilla/5.0 .+', 'curl\\/\\d+', 'curl|wget', '(?i)curl']) {
+      expect(() => check({ deny: ['scrapy', pattern] })).toThrow(`"restrictions.userAgents.deny[1]" looks like a regular expression`);
+      expect(() => check({ allow: [pattern] })).toThrow(`"restrictions.userAgents.allow[0]" looks like a regular expression`);
+    }
+    // what real user agents hold stays a pattern: parentheses, brackets, dots, plus signs, semicolons
+    const c = check({ deny: ['(compatible; Googlebot/2.1; +http://www.google.com/bot.html)', '[FBAN/FBIOS;', 'v1.2.3', 'old-sdk/1.*'] });
+    expect(c(ua('old-sdk/1.4.2'))).toBe(false); // a glob's ".*": a literal dot, then anything
+    expect(c(ua('old-sdk/2.0.0'))).toBe(true);
+    expect(c(ua('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'))).toBe(false);
+    expect(c(ua('Mozilla/5.0 Mobile/15E148 [FBAN/FBIOS;FBAV/430.0]'))).toBe(false);
+    expect(c(ua(FIREFOX))).toBe(true);
+  });
+
   it('an empty restriction compiles to nothing; bad patterns are refused', () => {
     expect(compileUserAgents({}, namer(false), '.userAgents')).toBeUndefined();
     expect(() => check({ deny: [''] })).toThrow('keyward: "restrictions.userAgents.deny[0]" must be a non-empty string');
