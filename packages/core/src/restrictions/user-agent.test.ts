@@ -43,6 +43,16 @@ describe('user-agent restriction', () => {
     expect(BOT_USER_AGENTS.length).toBeGreaterThan(30);
   });
 
+  it('denyBots also refuses the runtimes\' own fetch (Node sends "node", Deno and Bun their name), scanners and load testers', () => {
+    const c = check({ denyBots: true });
+    for (const bot of ['node', 'Deno/1.46.3', 'Bun/1.1.29', 'sqlmap/1.8.9#stable (https://sqlmap.org)', 'Mozilla/5.0 (Nikto/2.5.0)', 'Nuclei - Open-source project (github.com/projectdiscovery/nuclei)', 'WPScan v3.8.25 (https://wpscan.com/wordpress-security-scanner)', 'gobuster/3.6', 'ApacheBench/2.3', 'k6/0.54.0 (https://k6.io/)', 'RestSharp/112.0.0.0', 'Typhoeus - https://github.com/typhoeus/typhoeus', 'fasthttp']) {
+      expect([bot, c(ua(bot))]).toEqual([bot, false]);
+    }
+    for (const browser of [FIREFOX, CHROME, SAFARI_IOS, 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0', 'Mozilla/5.0 (Linux; Android 14; SM-K600) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0 Mobile Safari/537.36']) {
+      expect([browser, c(ua(browser))]).toEqual([browser, true]);
+    }
+  });
+
   it('allow and deny patterns; deny wins', () => {
     const c = check({ allow: ['Mozilla/5.0 *', 'acme-sdk/'], deny: ['*Firefox/*'] });
     expect(c(ua(CHROME))).toBe(true);
