@@ -93,6 +93,22 @@ describe('restrictions in the pipeline', () => {
     await other.close();
   });
 
+  it('the policy read back is the one in force: it cannot be changed through what kw.restrictions.policy returns', async () => {
+    const { key } = await kw.keys.create({ owner: 'a' });
+    kw.restrictions.setPolicy({ ip: { deny: ['203.0.113.5'] } });
+    const read = kw.restrictions.policy as { ip: { deny: string[] } };
+    expect(() => read.ip.deny.push('203.0.113.6')).toThrow('not extensible'); // a TypeError of the realm structuredClone made it in
+    expect(() => { (read as { ip: unknown }).ip = {}; }).toThrow('read only');
+    expect(kw.restrictions.policy).toEqual({ ip: { deny: ['203.0.113.5'] } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.6' })))).toBe('OK');
+    // a changed copy is set through setPolicy, as before
+    kw.restrictions.setPolicy({ ip: { deny: [...read.ip.deny, '203.0.113.6'] } });
+    expect(codeOf(await kw.check(request(key, { xff: '203.0.113.6' })))).toBe('IP_FORBIDDEN');
+    const other = createKeyward({ restrictions: { userAgents: { deny: ['bad'] } } });
+    expect(Object.isFrozen((other.restrictions.policy as { userAgents: { deny: string[] } }).userAgents.deny)).toBe(true);
+    await other.close();
+  });
+
   it('keys.create and keys.update validate restrictions, naming the field', async () => {
     await expect(kw.keys.create({ owner: 'a', restrictions: { ip: { allow: ['127.1'] } } })).rejects.toThrow('keyward: "restrictions.ip.allow[0]" must be an IP address');
     await expect(kw.keys.create({ owner: 'a', restrictions: { referrer: {} } as never })).rejects.toThrow('"restrictions" has an unknown field "referrer" (did you mean "referrers"?');

@@ -6,6 +6,7 @@ import { isClientAddressResolver } from '../pipeline/address';
 import { KeywardError } from '../errors';
 import { LruCache } from '../util/lru';
 import { warnOnce } from '../util/warn';
+import { frozenCopy } from '../util/freeze';
 import { compileRestrictions, RESTRICTION_FIELDS, type CompiledRestrictions } from './compile';
 import { normaliseCountry } from './country';
 import { namer } from './invalid';
@@ -14,7 +15,7 @@ import type { CountryLookup, RestrictionPolicy } from './types';
 
 /** Replaces the global restriction policy at run time (`kw.restrictions`). */
 export interface RestrictionsControl {
-  /** The global policy in force, as given (`undefined` when there is none). */
+  /** The global policy in force, as given, deeply frozen (`undefined` when there is none); change it with `setPolicy`. */
   readonly policy: RestrictionPolicy | undefined;
   /**
    * Replaces the global policy; it applies to the next request. The new policy is validated first: on a mistake
@@ -113,7 +114,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
   }
 
   let global = compilePolicy(options.restrictions);
-  let policy = options.restrictions == null ? undefined : structuredClone(options.restrictions);
+  let policy = options.restrictions == null ? undefined : frozenCopy(options.restrictions);
   const stored = new WeakMap<object, CompiledRestrictions>();
 
   /** The credential's own restrictions: the key record's when there is one (see above), else a token's claim. */
@@ -209,7 +210,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
     },
     setPolicy(next) {
       global = compilePolicy(next);
-      policy = next == null ? undefined : structuredClone(next);
+      policy = next == null ? undefined : frozenCopy(next);
     },
   };
 };
