@@ -7,6 +7,7 @@ export type KeywardErrorCode =
   | 'KEY_NOT_FOUND'
   | 'KEY_CONFLICT'
   | 'KEY_REVOKED'
+  | 'KEY_EXPIRED'
   | 'STORE_FAILURE'
   | 'STORE_TIMEOUT'
   | 'INVALID_ARGUMENT'

@@ -591,6 +591,23 @@ describe('keys.import and legacy keys', () => {
     await kw.close();
   });
 
+  it('reveal() refuses an expired key (its own expiry, or its maximum age under autoExpire) with KEY_EXPIRED and no event', async () => {
+    const store = Object.assign(new MemoryKeyStore(), { encryptsAtRest: true }); // stands for a store that seals `sealed`
+    const { kw, clock, events, flush } = setup({ store, keyPolicy: { maxAge: '30d', autoExpire: true } });
+    const own = await kw.keys.create({ owner: 'acme', recoverable: true, expiresIn: '1h' });
+    expect(await kw.keys.reveal(own.record.id)).toBe(own.key); // works until its expiry
+    clock.advance(60 * 60 * 1000); // the expiry itself: the key is refused from that instant (KEY_EXPIRED)
+    const refused = await kw.keys.reveal(own.record.id).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'KeywardError', code: 'KEY_EXPIRED' });
+    expect(String((refused as Error).message)).not.toContain(own.key);
+    const aged = await kw.keys.create({ owner: 'acme', recoverable: true });
+    clock.advance(30 * DAY);
+    await expect(kw.keys.reveal(aged.record.id)).rejects.toMatchObject({ code: 'KEY_EXPIRED' });
+    await flush();
+    expect(events.filter((e) => e.type === 'key.revealed').map((e) => e.keyId)).toEqual([own.record.id]);
+    await kw.close();
+  });
+
   it('a keyward key of this format imports as a normal key; the same key twice conflicts; errors name no secret', async () => {
     const src = setup();
     const { key } = await src.kw.keys.create({ owner: 'acme' });

@@ -370,15 +370,20 @@ export class KeyManager {
 
   /**
    * The plaintext of a key created with `recoverable: true` (the store decrypts it), or `undefined` when the key is
-   * not recoverable. Emits `key.revealed`. A revoked key, or a rotated one past its grace period, is never revealed:
-   * its plaintext has no use left and showing it again only widens its exposure (a rotated key still in its grace
-   * period, or a disabled one, is revealed: it works, or may again).
-   * @throws KeywardError `KEY_NOT_FOUND`; `KEY_REVOKED` for a revoked key or a rotated one past its grace period
+   * not recoverable. Emits `key.revealed`. A revoked key, a rotated one past its grace period, or an expired one (its
+   * expiry, or its maximum age under `keyPolicy.autoExpire`, reached by the injected clock) is never revealed: its
+   * plaintext has no use left and showing it again only widens its exposure (a rotated key still in its grace period,
+   * or a disabled one, is revealed: it works, or may again).
+   * @throws KeywardError `KEY_NOT_FOUND`; `KEY_REVOKED` for a revoked key or a rotated one past its grace period;
+   *   `KEY_EXPIRED` for an expired key
    */
   async reveal(id: string): Promise<string | undefined> {
     const r = await this.require(id);
+    const now = this.deps.clock();
     if (r.status === 'revoked') throw new KeywardError('KEY_REVOKED', `key ${r.id} is revoked: its plaintext is not revealed`);
-    if (r.graceEndsAt !== undefined && r.graceEndsAt <= this.deps.clock()) throw new KeywardError('KEY_REVOKED', `key ${r.id} was rotated and its grace period has ended: its plaintext is not revealed`);
+    const expiry = effectiveExpiry(r, this.policy);
+    if (expiry !== undefined && expiry <= now) throw new KeywardError('KEY_EXPIRED', `key ${r.id} has expired: its plaintext is not revealed`);
+    if (r.graceEndsAt !== undefined && r.graceEndsAt <= now) throw new KeywardError('KEY_REVOKED', `key ${r.id} was rotated and its grace period has ended: its plaintext is not revealed`);
     const key = (r.sealed as { key?: unknown } | undefined)?.key;
     if (typeof key !== 'string') return undefined;
     this.deps.events.emit({ type: 'key.revealed', keyId: r.id, hint: r.hint, owner: r.owner });
