@@ -1,6 +1,6 @@
 import { randomUUID, randomBytes, createHash } from 'node:crypto';
 import { withoutChannel } from '../../../../test/setup/leak-guard';
-import { createKeyward, generateKey, manualClock, MemoryKeyStore, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange } from '../index';
+import { createKeyward, generateKey, manualClock, MemoryKeyStore, type KeywardEvent, type KeywardOptions, type InvalidationChannel, type KeyChange, type KeyPatch, type KeyRecord, type UpdateCondition } from '../index';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-03-01T10:00:00Z');
@@ -207,6 +207,63 @@ describe('keys.rotate racing keys.update', () => {
     expect(r.record).toMatchObject({ scopes: ['docs:read'], metadata: { tier: 'basic' }, restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
     expect(await kw.keys.get(r.record.id)).toMatchObject({ scopes: ['docs:read'], metadata: { tier: 'basic' }, restrictions: { ip: { allow: ['192.0.2.0/24'] } } });
     expect(await call(r.key)).toMatchObject({ ok: false, code: 'IP_FORBIDDEN' });
+    await kw.close();
+  });
+});
+
+describe('keys.rotate when the store fails to claim the old key', () => {
+  /** A real memory store whose next claim of an old key (the patch setting `rotatedTo`) fails before or after it lands. */
+  class FailingClaims extends MemoryKeyStore {
+    failClaim: 'before' | 'after' | undefined;
+    override async update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
+      const mode = patch.rotatedTo !== undefined ? this.failClaim : undefined;
+      if (mode !== undefined) this.failClaim = undefined;
+      if (mode === 'before') throw new Error('connection reset');
+      const r = await super.update(id, patch, condition);
+      if (mode === 'after') throw new Error('connection reset before the answer');
+      return r;
+    }
+  }
+
+  it.each([['24h'], [0]])('a claim that did not land (grace %s): the new key is revoked, the old one stays active and unrotated, and can be rotated again', async (gracePeriod) => {
+    const store = new FailingClaims();
+    const { kw, call, events, flush } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    store.failClaim = 'before';
+    await expect(kw.keys.rotate(a.record.id, { gracePeriod })).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+    const items = (await kw.keys.list({ owner: 'acme' })).items;
+    expect(items.filter((k) => k.status === 'active').map((k) => k.id)).toEqual([a.record.id]); // no second live key
+    const orphan = items.find((k) => k.id !== a.record.id);
+    expect(orphan).toMatchObject({ rotatedFrom: a.record.id, status: 'revoked' });
+    const old = await kw.keys.get(a.record.id);
+    expect(old).toMatchObject({ status: 'active' });
+    expect(old).not.toHaveProperty('rotatedTo');
+    expect(old).not.toHaveProperty('graceEndsAt');
+    expect(await call(a.key)).toMatchObject({ ok: true, headers: {} });
+    expect((await kw.keys.dueForRotation({ maxAge: '1ms' })).map((d) => d.key.id)).toEqual([a.record.id]);
+    const again = await kw.keys.rotate(a.record.id, { gracePeriod });
+    expect(again.previous.rotatedTo).toBe(again.record.id);
+    expect((await call(again.key)).ok).toBe(true);
+    await flush();
+    expect(events.filter((e) => e.type === 'key.rotated').map((e) => (e.data as { rotatedTo: string }).rotatedTo)).toEqual([again.record.id]);
+    await kw.close();
+  });
+
+  it.each([['24h'], [0]])('a claim that landed but whose answer was lost (grace %s): the rotation completes and returns the new key', async (gracePeriod) => {
+    const store = new FailingClaims();
+    const { kw, call, events, flush } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    await call(a.key); // cached: the rotation must drop it
+    store.failClaim = 'after';
+    const r = await kw.keys.rotate(a.record.id, { gracePeriod });
+    expect(r.previous).toMatchObject({ id: a.record.id, rotatedTo: r.record.id });
+    expect(await kw.keys.get(r.record.id)).toMatchObject({ status: 'active', rotatedFrom: a.record.id });
+    expect((await call(r.key)).ok).toBe(true);
+    const old = await call(a.key);
+    if (gracePeriod === 0) expect(old).toMatchObject({ ok: false, code: 'KEY_REVOKED' });
+    else expect(old.ok && old.headers).toHaveProperty('Sunset');
+    await flush();
+    expect(events.filter((e) => e.type === 'key.rotated').map((e) => e.keyId)).toEqual([a.record.id]);
     await kw.close();
   });
 });

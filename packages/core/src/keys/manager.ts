@@ -519,7 +519,8 @@ export class KeyManager {
    * const { key, record } = await kw.keys.rotate(oldId, { gracePeriod: '24h' });
    * ```
    * @throws `KeywardError` `KEY_NOT_FOUND`, or `INVALID_ARGUMENT` for a key that is revoked, disabled, expired or
-   *   already rotated
+   *   already rotated; the store's error when it fails to claim the old key (the new key is then revoked, unless the
+   *   claim is found to have landed, when the rotation completes)
    */
   async rotate(id: string, options: RotateKeyOptions = {}): Promise<RotatedKey> {
     refuseUnknownInput(options, ROTATE_FIELDS, 'keys.rotate()');
@@ -545,14 +546,38 @@ export class KeyManager {
     try {
       previous = await this.change(old.id, patch, { status: 'active', absent: ['rotatedTo', 'graceEndsAt'] });
     } catch (error) {
-      if (!hasCode(error, 'KEY_CONFLICT')) throw error;
-      await this.revoke(created.record.id, { reason: 'rotation lost to a concurrent change of the old key' }).catch(() => undefined);
-      throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it was rotated, revoked or disabled meanwhile`);
+      if (hasCode(error, 'KEY_CONFLICT')) {
+        await this.revoke(created.record.id, { reason: 'rotation lost to a concurrent change of the old key' }).catch(() => undefined);
+        throw new KeywardError('INVALID_ARGUMENT', `key ${id} cannot be rotated: it was rotated, revoked or disabled meanwhile`);
+      }
+      previous = await this.afterFailedClaim(old.id, created.record.id, error);
     }
     const data = { rotatedTo: created.record.id, graceEndsAt: new Date(graceMs === 0 ? now : graceEndsAt).toISOString() };
     this.deps.events.emit({ type: 'key.rotated', keyId: old.id, hint: old.hint, owner: old.owner, data });
     if (graceMs === 0) this.deps.events.emit({ type: 'key.revoked', keyId: old.id, hint: old.hint, owner: old.owner, reason: 'rotated' });
     return { key: created.key, record: await this.catchUp(old, created.record, now), previous: toKeyInfo(previous) };
+  }
+
+  /**
+   * After the claim of the old key failed (not a conflict: the store failed, and may or may not have made the change):
+   * the old key read again. When it names the new key as its successor, the claim landed and only its answer was lost,
+   * so the rotation completes with it. Otherwise the new key, which no one holds, is revoked (so a rotation that failed
+   * never leaves two live keys), and the store's error is thrown. When the old key cannot be read either, nothing is
+   * known and the store's error is thrown as it is.
+   */
+  private async afterFailedClaim(oldId: string, newId: string, error: unknown): Promise<KeyRecord> {
+    let current: KeyRecord | undefined;
+    try {
+      current = await this.deps.store.get(oldId);
+    } catch {
+      throw error;
+    }
+    if (current?.rotatedTo === newId) {
+      await this.invalidate(current);
+      return current;
+    }
+    await this.revoke(newId, { reason: 'rotation failed: the old key could not be claimed' }).catch(() => undefined);
+    throw error;
   }
 
   /**
