@@ -202,7 +202,7 @@ export function keysCommand(io: CliIO): Command {
 
   keys
     .command('due')
-    .description('list keys due for rotation: past or near the maximum age, expiring soon, or legacy')
+    .description('list keys due for rotation: past or near the maximum age, expiring soon, legacy, or found under a previous pepper')
     .option('--max-age <duration>', 'maximum key age, e.g. 90d')
     .option('--lead <duration>', 'also list keys this close to being due', '7d')
     .option('--owner <owner>', 'only keys of this owner')
@@ -211,7 +211,7 @@ export function keysCommand(io: CliIO): Command {
       const query = { lead: duration(o.lead, '--lead'), ...(o.maxAge !== undefined ? { maxAge: duration(o.maxAge, '--max-age') } : {}), ...(o.owner !== undefined ? { owner: o.owner } : {}) };
       const due = await withKeyward(cmd, io, undefined, (kw) => kw.keys.dueForRotation(query));
       if (o.json) return out(json(due));
-      out(due.length ? table(['ID', 'OWNER', 'HINT', 'REASON', 'DUE'], due.map((d) => [d.key.id, d.key.owner, d.key.hint, d.reason, d.reason === 'legacy' ? 'now' : when(d.dueAt)])) : 'No keys are due for rotation.\n');
+      out(due.length ? table(['ID', 'OWNER', 'HINT', 'REASON', 'DUE'], due.map((d) => [d.key.id, d.key.owner, d.key.hint, d.reason, d.reason === 'legacy' || d.reason === 'previous-pepper' ? 'now' : when(d.dueAt)])) : 'No keys are due for rotation.\n');
     });
 
   keys

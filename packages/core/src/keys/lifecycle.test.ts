@@ -814,6 +814,43 @@ describe('changing the pepper', () => {
   });
 });
 
+describe('keys stored under a previous pepper are marked', () => {
+  const OLD = 'o'.repeat(40);
+  const NEW = 'n'.repeat(40);
+
+  it('in the record (previousPepperAt), durably, so dueForRotation lists them as previous-pepper on any instance until rotated', async () => {
+    const store = new MemoryKeyStore();
+    const before = setup({ store, pepper: OLD });
+    const used = await before.kw.keys.create({ owner: 'acme' });
+    const unused = await before.kw.keys.create({ owner: 'acme' });
+    await before.kw.close();
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const during = setup({ store, pepper: { current: NEW, previous: [OLD] } });
+      during.clock.advance(DAY);
+      const fresh = await during.kw.keys.create({ owner: 'acme' });
+      expect((await during.call(used.key)).ok).toBe(true);
+      expect((await during.call(fresh.key)).ok).toBe(true);
+      await during.flush();
+      await during.kw.close();
+      // Another instance (or the CLI) that never saw the key presented reads the mark from the store.
+      const other = setup({ store, pepper: { current: NEW, previous: [OLD] } });
+      expect(await other.kw.keys.get(used.record.id)).toMatchObject({ previousPepperAt: START + DAY });
+      expect(await other.kw.keys.get(fresh.record.id)).not.toHaveProperty('previousPepperAt');
+      expect(await other.kw.keys.get(unused.record.id)).not.toHaveProperty('previousPepperAt'); // never presented: not known
+      const due = await other.kw.keys.dueForRotation();
+      expect(due.map((d) => [d.key.id, d.reason, d.dueAt])).toEqual([[used.record.id, 'previous-pepper', START + DAY]]);
+      const rotated = await other.kw.keys.rotate(used.record.id, { gracePeriod: 0 });
+      expect(rotated.record).not.toHaveProperty('previousPepperAt');
+      expect(await other.kw.keys.dueForRotation()).toEqual([]);
+      expect(JSON.stringify(await other.kw.keys.list())).not.toContain(OLD);
+      await other.kw.close();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
 describe('the look-up cache', () => {
   it('answers a peppered key and a legacy SHA-256 record from the cache, and drops each by id when it changes', async () => {
     const { kw, call } = setup({ pepper: 'p'.repeat(40), legacyKeys: true });

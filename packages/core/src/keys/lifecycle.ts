@@ -1,14 +1,20 @@
 import { effectiveExpiry, type KeyPolicy } from './policy';
 import type { KeyInfo, KeyNotices, KeyRecord } from './record';
 
-/** Why a key is due for rotation. */
-export type DueReason = 'legacy' | 'max-age' | 'expiring';
+/**
+ * Why a key is due for rotation: an imported legacy key, one found stored under a previous pepper (see
+ * `KeyRecord.previousPepperAt`), one near or past its maximum age, or one that expires soon.
+ */
+export type DueReason = 'legacy' | 'previous-pepper' | 'max-age' | 'expiring';
 
 /** A key listed by `keys.dueForRotation()`. */
 export interface DueKey {
   readonly key: KeyInfo;
   readonly reason: DueReason;
-  /** When the key reaches its maximum age or expires (ms since the epoch); its creation for legacy keys. */
+  /**
+   * When the key reaches its maximum age or expires (ms since the epoch); its creation for legacy keys; when it was
+   * found under a previous pepper for `previous-pepper`.
+   */
   readonly dueAt: number;
 }
 
@@ -30,11 +36,12 @@ export function isLive(record: KeyRecord, now: number, policy: KeyPolicy): boole
 }
 
 /**
- * Whether (and why) a live key is due for rotation at `now`: legacy keys always; others when their maximum age or
- * their expiry is less than `leadMs` away (or passed, for the age).
+ * Whether (and why) a live key is due for rotation at `now`: legacy keys and keys found under a previous pepper
+ * always; others when their maximum age or their expiry is less than `leadMs` away (or passed, for the age).
  */
 export function dueFor(record: KeyRecord, now: number, maxAgeMs: number | undefined, leadMs: number): { reason: DueReason; dueAt: number } | undefined {
   if (record.legacy === true) return { reason: 'legacy', dueAt: record.createdAt };
+  if (record.previousPepperAt !== undefined) return { reason: 'previous-pepper', dueAt: record.previousPepperAt };
   const candidates: Array<{ reason: DueReason; dueAt: number }> = [];
   if (maxAgeMs !== undefined) candidates.push({ reason: 'max-age', dueAt: record.createdAt + maxAgeMs });
   if (record.expiresAt !== undefined) candidates.push({ reason: 'expiring', dueAt: record.expiresAt });

@@ -816,12 +816,15 @@ export class KeyManager {
   /**
    * Reports, once per key and instance, a key found under a previous pepper (`pepper.previous`): a `key.expiring`
    * event with reason `PREVIOUS_PEPPER`, and one process warning naming the key's id. It works now, and stops working
-   * when that pepper is dropped unless it is rotated first. Never names a pepper or a hash.
+   * when that pepper is dropped unless it is rotated first. Never names a pepper or a hash. The first time, it is also
+   * marked in the store (`previousPepperAt`, unless marked already), so `dueForRotation()` lists it on every instance;
+   * the request does not wait for that write, and a write that fails is tried again by the next instance to find it.
    */
   private previousPepperUsed(record: KeyRecord): void {
     if (this.stalePeppers.has(record.id)) return;
     if (this.stalePeppers.size >= 10_000) this.stalePeppers.clear();
     this.stalePeppers.add(record.id);
+    if (record.previousPepperAt === undefined) this.deps.store.update(record.id, { previousPepperAt: this.deps.clock() }, { absent: ['previousPepperAt'] }).then(undefined, () => {});
     warnOnce('KEYWARD_PREVIOUS_PEPPER', `keyward: key ${record.id} (and maybe others) is stored under a previous pepper ("pepper.previous"); rotate such keys (key.expiring events with reason PREVIOUS_PEPPER name them) before dropping that pepper, or they will be refused.`);
     this.deps.events.emit({ type: 'key.expiring', keyId: record.id, hint: record.hint, owner: record.owner, reason: 'PREVIOUS_PEPPER' });
   }

@@ -47,6 +47,12 @@ export interface KeyRecord {
   /** True for keys imported from another format (always due for rotation). */
   readonly legacy?: boolean;
   /**
+   * When the key was first presented and found stored under a previous pepper (`pepper.previous`), by the injected
+   * clock: it stops working once that pepper is dropped, so it is due for rotation (`keys.dueForRotation()`, reason
+   * `previous-pepper`). Set once, in the store, by the instance that found it; its successor does not carry it.
+   */
+  readonly previousPepperAt?: number;
+  /**
    * Lifecycle notices already sent by `keys.sweep()`, so each goes out once per key and condition: the value is the
    * reference time the notice was about (the expiry for `expiring`/`expired`, the last use for `idle`).
    */
