@@ -2,7 +2,7 @@
  * The start-up checks of RedisKeyStore and of the package's other options objects, against a real Redis
  * (127.0.0.1:6379, or REDIS_URL) through lazily connecting clients.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -247,6 +247,54 @@ describe('RedisKeyStore when an index is lost (evicted under allkeys-*, removed 
       expect((await check(kw, odd.key)).ok).toBe(true);
       expect((await kw.keys.revokeOwner('acme')).ids).toContain(control.record.id);
       expect((await check(kw, control.key)).ok).toBe(false);
+    } finally {
+      for (const k of await c.keys(`${tag}:*`)) await c.del(k);
+      await kw.close();
+    }
+  });
+});
+
+describe('RedisKeyStore when an index is lost: tokens exchanged from the key', () => {
+  const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
+  const bearer = (token: string) => ({ method: 'GET', path: '/x', headers: { authorization: `Bearer ${token}` }, remoteAddress: '203.0.113.5' });
+
+  it('are refused as their key is (revokeOwner() and revokeCreatedBefore() can no longer reach it), and the key is still revocable by id', async () => {
+    const c = client();
+    await c.connect();
+    const prefix = `kwtest_losttok_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const tag = `{${prefix}}`;
+    const kw = createKeyward({ store: new RedisKeyStore({ client: c, prefix }), cache: false, tokens: { signing } });
+    const exchange = async (id: string, key: string) => {
+      const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
+      expect(res.status).toBe(200);
+      return JSON.parse(String(res.body)).access_token as string;
+    };
+    try {
+      // What each index loses, and the incident revocation that then misses the key.
+      const lose: Record<string, [(id: string) => Promise<unknown>, () => Promise<{ ids: string[] }>]> = {
+        ids: [(id) => c.zrem(`${tag}:ids`, id), () => kw.keys.revokeCreatedBefore(Date.now() + 60_000)],
+        'owner index': [(id) => c.zrem(`${tag}:owner:acme`, id), () => kw.keys.revokeOwner('acme')],
+      };
+      for (const [what, [remove, incident]] of Object.entries(lose)) {
+        const control = await kw.keys.create({ owner: 'acme' });
+        const controlToken = await exchange(control.record.id, control.key);
+        const { key, record } = await kw.keys.create({ owner: 'acme' });
+        const token = await exchange(record.id, key);
+        expect((await kw.check(bearer(token))).ok).toBe(true);
+        await remove(record.id);
+        const { ids } = await incident();
+        expect(ids).toContain(control.record.id);
+        expect(ids).not.toContain(record.id); // the lost index hides it
+        expect(await kw.check(bearer(controlToken))).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+        expect([what, await kw.check(bearer(token))]).toEqual([what, expect.objectContaining({ ok: false, code: 'TOKEN_INVALID' })]);
+        expect((await kw.keys.revoke(record.id)).status).toBe('revoked'); // by id, it is still reached
+        const deleted: unknown[] = [];
+        kw.on('key.deleted', (e) => { deleted.push(e.keyId); });
+        expect(await kw.keys.delete(record.id)).toBe(true); // and deleted, with its event
+        await kw.flushEvents();
+        expect(deleted).toEqual([record.id]);
+        expect(await c.exists(`${tag}:id:${record.id}`)).toBe(0);
+      }
     } finally {
       for (const k of await c.keys(`${tag}:*`)) await c.del(k);
       await kw.close();

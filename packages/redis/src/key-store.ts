@@ -157,17 +157,30 @@ export class RedisKeyStore implements KeyStore {
     if (ok !== 1) throw new KeywardError('KEY_CONFLICT', `a key with id ${record.id} or the same hash exists`);
   }
 
+  /**
+   * The record with this id, only if it is in every index, as {@link RedisKeyStore.findByHash} finds it: the standing
+   * of tokens exchanged from a key is read by id, and a key that `revokeOwner()` or `revokeCreatedBefore()` cannot
+   * reach must not keep its tokens working. `update` (so `revoke(id)`) and `delete` still reach such a record.
+   */
   async get(id: string): Promise<KeyRecord | undefined> {
     const hash = await this.client.get(this.keys.id(id));
     if (hash === null) return undefined;
-    return this.decode(await this.client.hgetall(this.keys.record(hash)), true);
+    const raw = await this.indexed(hash);
+    const record = raw && this.decode(raw, true);
+    return record?.id === id ? record : undefined;
   }
 
   /** The record with this hash, only if it is in every index (see FIND_BY_HASH): a key that cannot be revoked is not found. */
   async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    const raw = await this.indexed(hash);
+    return raw && this.decode(raw, false);
+  }
+
+  /** The fields of the record with this hash when every index holds it (see FIND_BY_HASH). */
+  private async indexed(hash: string): Promise<Record<string, string> | undefined> {
     const k = this.keys;
     const reply = await run(this.client, FIND_BY_HASH, [k.record(hash), k.ids], [hash, this.clientPrefix + k.id(''), this.clientPrefix + k.owner('')]);
-    return reply === null || reply === undefined ? undefined : this.decode(pairsToObject(reply), false);
+    return reply === null || reply === undefined ? undefined : pairsToObject(reply);
   }
 
   async list(query: PageQuery): Promise<Page<KeyRecord>> {

@@ -498,8 +498,12 @@ export class KeyManager {
   async delete(id: string): Promise<boolean> {
     const r = await this.deps.store.get(checkString(id, 'id'));
     if (!r) {
-      await this.deps.store.delete(id); // what a store may have left of it (Redis: the indexes of a lost record)
-      return false;
+      // What a store may have left of it (Redis: the indexes of a lost record, or a record an index lost, which get()
+      // does not return but delete() removes: then it is dropped from every cache and reported, by its id).
+      if (!(await this.deps.store.delete(id))) return false;
+      await this.invalidate({ id });
+      this.deps.events.emit({ type: 'key.deleted', keyId: id });
+      return true;
     }
     const ok = await this.deps.store.delete(id);
     await this.invalidate(r);
@@ -889,7 +893,7 @@ export class KeyManager {
   }
 
   /** Drops a record from this instance's cache and tells the other instances. */
-  protected async invalidate(record: KeyRecord): Promise<void> {
+  protected async invalidate(record: Pick<KeyRecord, 'id'>): Promise<void> {
     this.forget(record.id);
     if (this.deps.invalidation) {
       try {
