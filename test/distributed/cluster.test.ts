@@ -5,7 +5,8 @@
  * slot), the revocation list (entries spread over the masters), cache invalidation over classic pub/sub between two
  * instances, the audit stream, rate-limit counters (rate-limiter-flexible's Redis limiter) and `createRedisMetrics`.
  *
- * Not covered: failover, resharding and replicas (no replicas here; slots never move during the test).
+ * Not covered: failover, resharding of anything but the key store's slot, and replicas (no replicas here; one test
+ * moves the key store's slot to another master by hand, the others run on slots that never move).
  * Without `redis-server` or `redis-cli` on the PATH the file fails, naming the missing binary; it never skips.
  */
 import { randomBytes } from 'node:crypto';
@@ -474,6 +475,55 @@ describe('Redis Cluster: createRedisMetrics', () => {
       expect(keys[0]!.every((k) => k.startsWith(tagged))).toBe(true);
     } finally {
       await m.close();
+    }
+  });
+});
+
+describe('Redis Cluster: RedisKeyStore while its slot moves to another master', () => {
+  it('finds a key whose indexes moved before its record: every key a look-up reads is declared, so the node answers TRYAGAIN (followed), not a script error', async () => {
+    const prefix = uniqueName('kwc_move');
+    const tag = `{${prefix}}`;
+    const kw = keyward({ store: new RedisKeyStore({ client: await connect(), prefix }), cache: false, storeTimeout: '10s' });
+    const { key, record: r } = await kw.keys.create({ owner: 'acme' });
+    const slot = await slotOf(tag);
+    const masters = admin.nodes('master');
+    const counts = await Promise.all(masters.map((n) => n.cluster('COUNTKEYSINSLOT', slot)));
+    const source = masters[counts.findIndex((n) => Number(n) > 0)]!;
+    const target = masters.find((n) => n !== source)!;
+    const [sourceId, targetId] = [String(await source.cluster('MYID')), String(await target.cluster('MYID'))];
+    const hash = (await source.get(`${tag}:id:${r.id}`))!;
+    const move = (keys: string[]) => source.migrate('127.0.0.1', target.options.port!, '', 0, 5000, 'KEYS', ...keys);
+    await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
+    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
+    await move([`${tag}:id:${r.id}`, `${tag}:owner:acme`]); // the indexes are on the target; the record and ids not yet
+    const finish = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await move([`${tag}:k:${hash}`, `${tag}:ids`]);
+      for (const node of [target, source, ...masters.filter((n) => n !== source && n !== target)]) await node.cluster('SETSLOT', slot, 'NODE', targetId);
+    })();
+    const [decision, byId] = await Promise.all([kw.check(get(key)), kw.keys.get(r.id), finish]);
+    expect(decision).toMatchObject({ ok: true });
+    expect(byId).toMatchObject({ id: r.id, owner: 'acme' });
+    expect((await kw.check(get(key))).ok).toBe(true); // and from its new master
+  });
+});
+
+describe('Redis Cluster: RedisKeyStore when an index is lost', () => {
+  it('a record missing from its id index, ids or owner index is not found by hash or id (the declared look-up checks them as the standalone one does)', async () => {
+    const prefix = uniqueName('kwc_lost');
+    const tag = `{${prefix}}`;
+    const store = new RedisKeyStore({ client: await connect(), prefix });
+    const lose: Record<string, (r: KeyRecord) => Promise<unknown>> = {
+      ids: (r) => admin.zrem(`${tag}:ids`, r.id),
+      'owner index': (r) => admin.zrem(`${tag}:owner:${r.owner}`, r.id),
+      'id index': (r) => admin.set(`${tag}:id:${r.id}`, randomBytes(32).toString('hex')),
+    };
+    for (const [what, remove] of Object.entries(lose)) {
+      const r = record({ owner: 'ac"me {x}' });
+      await store.create(r);
+      expect(await store.findByHash(r.hash)).toEqual(r);
+      await remove(r);
+      expect([what, await store.findByHash(r.hash), await store.get(r.id)]).toEqual([what, undefined, undefined]);
     }
   });
 });

@@ -82,8 +82,8 @@ return found`);
 // index, revokeOwner() the owner index, revokeCreatedBefore() and list() the ids. A record one of them lost (evicted
 // under an allkeys-* policy, removed by hand) is not found, so a key that cannot be revoked never authenticates.
 // The id and owner indexes are named by the record, so they cannot be in KEYS without a read first (a second round
-// trip on every cache miss); they carry KEYS[1]'s hash tag, so on Redis Cluster they are in its slot and the script
-// stays valid and atomic.
+// trip on every cache miss). Used on a standalone server only, where nothing routes by key; on a Cluster a node whose
+// slot is moving fails a script that reads a key it did not declare, so a Cluster client uses FIND_DECLARED.
 const FIND_BY_HASH = script(`
 local raw = redis.call('HGETALL', KEYS[1])
 local id, owner
@@ -97,12 +97,40 @@ if redis.call('GET', ARGV[2] .. id) ~= ARGV[1] then return false end
 if not redis.call('ZSCORE', KEYS[2], id) or not redis.call('ZSCORE', ARGV[3] .. owner, id) then return false end
 return raw`);
 
+// The look-up of FIND_BY_HASH for a Cluster client, with every key it reads declared: the id and owner indexes are
+// named from the record's id and owner, read first (HMGET), so a node whose slot is moving answers ASK or TRYAGAIN,
+// which ioredis follows, instead of failing the script ("attempted to access a non local key").
+// KEYS: record, ids, id index, owner index. ARGV: hash, the record's id and owner fields as read (JSON), the id.
+// Returns the record, false (not found, or not in every index), or -1 when its id or owner changed since they were read.
+const FIND_DECLARED = script(`
+local raw = redis.call('HGETALL', KEYS[1])
+local id, owner
+for i = 1, #raw, 2 do
+  if raw[i] == 'id' then id = raw[i + 1] elseif raw[i] == 'owner' then owner = raw[i + 1] end
+end
+if id == nil or owner == nil then return false end
+if id ~= ARGV[2] or owner ~= ARGV[3] then return -1 end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return false end
+if not redis.call('ZSCORE', KEYS[2], ARGV[4]) or not redis.call('ZSCORE', KEYS[4], ARGV[4]) then return false end
+return raw`);
+
 const SWAP_FIELD = script(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1`);
 
 const RETRIES = 10;
+
+/** The string a stored field holds (JSON), or `undefined` when there is none or it is not a JSON string. */
+function jsonString(raw: string | null): string | undefined {
+  if (raw === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function pairsToObject(reply: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -129,6 +157,8 @@ export class RedisKeyStore implements KeyStore {
   private readonly sealedFields: ReadonlySet<string>;
   /** The client's ioredis `keyPrefix`: added to KEYS by ioredis, not to key names a script builds or SCAN matches. */
   private readonly clientPrefix: string;
+  /** True for an ioredis `Cluster`: look-ups then declare every key they read (see `indexed`). */
+  private readonly cluster: boolean;
 
   constructor(options: RedisKeyStoreOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('keyward: RedisKeyStore takes an options object');
@@ -138,6 +168,7 @@ export class RedisKeyStore implements KeyStore {
     warnIfEvicting(this.client, 'RedisKeyStore');
     this.keys = storeLayout(checkPrefix(options.prefix, 'prefix', 'keyward'));
     this.clientPrefix = String((this.client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix ?? '');
+    this.cluster = (this.client as Cluster).isCluster === true;
     this.encryption = checkEncryption(options.encryption, 'RedisKeyStore');
     this.sealedFields = resolveSealedFields(options.sealedFields);
   }
@@ -176,11 +207,28 @@ export class RedisKeyStore implements KeyStore {
     return raw && this.decode(raw, false);
   }
 
-  /** The fields of the record with this hash when every index holds it (see FIND_BY_HASH). */
+  /**
+   * The fields of the record with this hash when every index holds it. One script on a standalone server (see
+   * FIND_BY_HASH: nothing there routes by key); on a Cluster, the record's id and owner first, then a script that
+   * declares every key it reads (FIND_DECLARED), so a look-up while the store's slot moves between masters is
+   * redirected rather than failed. One round trip more per cache miss, on a Cluster only.
+   */
   private async indexed(hash: string): Promise<Record<string, string> | undefined> {
     const k = this.keys;
-    const reply = await run(this.client, FIND_BY_HASH, [k.record(hash), k.ids], [hash, this.clientPrefix + k.id(''), this.clientPrefix + k.owner('')]);
-    return reply === null || reply === undefined ? undefined : pairsToObject(reply);
+    if (!this.cluster) {
+      const reply = await run(this.client, FIND_BY_HASH, [k.record(hash), k.ids], [hash, this.clientPrefix + k.id(''), this.clientPrefix + k.owner('')]);
+      return reply === null || reply === undefined ? undefined : pairsToObject(reply);
+    }
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      const [rawId, rawOwner] = await this.client.hmget(k.record(hash), 'id', 'owner');
+      const id = jsonString(rawId);
+      const owner = jsonString(rawOwner);
+      if (id === undefined || owner === undefined) return undefined;
+      const reply = await run(this.client, FIND_DECLARED, [k.record(hash), k.ids, k.id(id), k.owner(owner)], [hash, rawId!, rawOwner!, id]);
+      if (reply === -1) continue;
+      return reply === null || reply === undefined ? undefined : pairsToObject(reply);
+    }
+    throw new KeywardError('STORE_FAILURE', 'a key kept changing during a look-up; try again');
   }
 
   async list(query: PageQuery): Promise<Page<KeyRecord>> {
