@@ -206,6 +206,18 @@ describe.each(KEY_STORE_BACKENDS)('KeyStore conformance: $name', (backend) => {
     expect((await store.get(r.id))!.name).toBe('n');
   });
 
+  it('an "equals" condition on rotatedTo: a failed rotation lifts its claim only while the old key names its new key', async () => {
+    const r = record();
+    await store.create(r);
+    expect(await errorCodeOf(store.update(r.id, { graceEndsAt: undefined }, { equals: { rotatedTo: 'key_new' } }))).toBe('KEY_CONFLICT'); // absent
+    await store.update(r.id, { rotatedTo: 'key_other', graceEndsAt: T0 });
+    expect(await errorCodeOf(store.update(r.id, { rotatedTo: undefined, graceEndsAt: undefined }, { status: 'active', equals: { rotatedTo: 'key_new' } }))).toBe('KEY_CONFLICT');
+    await store.update(r.id, { rotatedTo: 'key_new' });
+    const lifted = await store.update(r.id, { rotatedTo: undefined, graceEndsAt: undefined }, { status: 'active', equals: { rotatedTo: 'key_new' } });
+    expect(lifted).not.toHaveProperty('rotatedTo');
+    expect(lifted).not.toHaveProperty('graceEndsAt');
+  });
+
   it('many concurrent patches of the same field: the record stays whole', async () => {
     const r = record();
     await store.create(r);

@@ -268,6 +268,60 @@ describe('keys.rotate when the store fails to claim the old key', () => {
   });
 });
 
+describe('keys.rotate when the store fails to bring the new key up to date', () => {
+  /**
+   * A real memory store where a keys.update() of the old key lands between the rotation's read and its claim (as in
+   * the race above), and the write that gives the new key the old key's settings as they are now then fails.
+   */
+  class FailingCatchUp extends MemoryKeyStore {
+    between: (() => Promise<unknown>) | undefined;
+    oldId = '';
+    override async get(id: string): Promise<KeyRecord | undefined> {
+      const read = await super.get(id);
+      const run = this.between;
+      this.between = undefined;
+      if (run) await run();
+      return read;
+    }
+    override async update(id: string, patch: KeyPatch, condition?: UpdateCondition): Promise<KeyRecord | undefined> {
+      if (id !== this.oldId && Object.prototype.hasOwnProperty.call(patch, 'lifetimeMs')) throw new Error('connection reset');
+      return super.update(id, patch, condition);
+    }
+  }
+
+  it('grace > 0: the rotation is undone (the new key revoked, the old one no longer rotated), so the old key stays the one live key', async () => {
+    const store = new FailingCatchUp();
+    const { kw, call, events, flush } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme', scopes: ['admin', 'docs:read'] });
+    store.oldId = a.record.id;
+    store.between = () => kw.keys.update(a.record.id, { scopes: ['docs:read'] });
+    await expect(kw.keys.rotate(a.record.id, { gracePeriod: '1h' })).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+    const items = (await kw.keys.list({ owner: 'acme' })).items;
+    expect(items.filter((k) => k.status === 'active').map((k) => k.id)).toEqual([a.record.id]);
+    expect(items.find((k) => k.id !== a.record.id)).toMatchObject({ rotatedFrom: a.record.id, status: 'revoked', scopes: ['admin', 'docs:read'] });
+    const old = await kw.keys.get(a.record.id);
+    expect(old).toMatchObject({ status: 'active', scopes: ['docs:read'] });
+    for (const field of ['rotatedTo', 'graceEndsAt', 'deprecatedAt']) expect(old).not.toHaveProperty(field);
+    expect(await call(a.key)).toMatchObject({ ok: true, headers: {} });
+    await flush();
+    expect(events.filter((e) => e.type === 'key.rotated')).toEqual([]);
+    const again = await kw.keys.rotate(a.record.id);
+    expect(again.record.scopes).toEqual(['docs:read']);
+    await kw.close();
+  });
+
+  it('grace 0: the old key stays revoked as asked, and the new key, with the settings the old one lost, is revoked too', async () => {
+    const store = new FailingCatchUp();
+    const { kw } = setup({ store });
+    const a = await kw.keys.create({ owner: 'acme', scopes: ['admin', 'docs:read'] });
+    store.oldId = a.record.id;
+    store.between = () => kw.keys.update(a.record.id, { scopes: ['docs:read'] });
+    await expect(kw.keys.rotate(a.record.id, { gracePeriod: 0 })).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+    expect((await kw.keys.list({ owner: 'acme' })).items.map((k) => k.status)).toEqual(['revoked', 'revoked']);
+    await kw.close();
+  });
+});
+
 describe('policy: dueForRotation, autoExpire, sweep', () => {
   it('lists keys past or near the maximum age, legacy keys and expiring keys, oldest first', async () => {
     const { kw, clock } = setup({ keyPolicy: { maxAge: '90d', expiringLead: '7d' } });

@@ -556,10 +556,11 @@ export class KeyManager {
       }
       previous = await this.afterFailedClaim(old.id, created.record.id, error);
     }
+    const record = await this.catchUp(old, created.record, now, graceMs > 0);
     const data = { rotatedTo: created.record.id, graceEndsAt: new Date(graceMs === 0 ? now : graceEndsAt).toISOString() };
     this.deps.events.emit({ type: 'key.rotated', keyId: old.id, hint: old.hint, owner: old.owner, data });
     if (graceMs === 0) this.deps.events.emit({ type: 'key.revoked', keyId: old.id, hint: old.hint, owner: old.owner, reason: 'rotated' });
-    return { key: created.key, record: await this.catchUp(old, created.record, now), previous: toKeyInfo(previous) };
+    return { key: created.key, record, previous: toKeyInfo(previous) };
   }
 
   /**
@@ -588,9 +589,12 @@ export class KeyManager {
    * After a rotation claimed the old key: its settings as they are now, given to the new key when a change landed
    * between the rotation's read and its claim (a `keys.update()` taking a scope away must not be undone by a rotation
    * running at that moment). Before the plaintext is returned, so no one holds the new key meanwhile. Reads the old key
-   * once more; a failing read leaves the new key as it was issued.
+   * once more; a failing read leaves the new key as it was issued. A failing write undoes the rotation, since the new
+   * key may hold what was taken from the old one and no one will hold its plaintext: the new key is revoked and, when
+   * the old key was claimed with a grace period (`unclaim`), its claim is lifted if it still names the new key and is
+   * active, so the old key stays the one live key; then the store's error is thrown.
    */
-  private async catchUp(read: KeyRecord, successor: KeyInfo, now: number): Promise<KeyInfo> {
+  private async catchUp(read: KeyRecord, successor: KeyInfo, now: number, unclaim: boolean): Promise<KeyInfo> {
     let current: KeyRecord;
     try {
       current = await this.require(read.id);
@@ -600,7 +604,16 @@ export class KeyManager {
     if (INHERITED.every((field) => isDeepStrictEqual(current[field], read[field]))) return successor;
     const fresh = successorOf(current, { hash: '', hashVersion: this.deps.hasher.version, hint: '', prefix: '', env: '' }, now);
     const patch: KeyPatch = { name: fresh.name, scopes: fresh.scopes, plan: fresh.plan, restrictions: fresh.restrictions, limits: fresh.limits, metadata: fresh.metadata, expiresAt: fresh.expiresAt, lifetimeMs: fresh.lifetimeMs };
-    return toKeyInfo(await this.change(successor.id, patch));
+    try {
+      return toKeyInfo(await this.change(successor.id, patch));
+    } catch (error) {
+      await this.revoke(successor.id, { reason: 'rotation failed: the new key could not be brought up to date' }).catch(() => undefined);
+      if (unclaim) {
+        const lift: KeyPatch = { rotatedTo: undefined, graceEndsAt: undefined, deprecatedAt: undefined, updatedAt: now };
+        await this.change(read.id, lift, { status: 'active', equals: { rotatedTo: successor.id } }).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /**

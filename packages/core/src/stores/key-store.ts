@@ -54,10 +54,12 @@ export interface UpdateCondition {
   /**
    * These fields must hold these values, as read from this store (a JSON value compared as the store keeps it). How
    * `keys.sweep()` records a notice as sent only if no other sweep recorded one since it read the key, so two sweeps
-   * running at once send it once. A field given as `undefined` is not checked (list it in `absent` instead). Only
-   * fields no store encrypts at rest (`notified` is never sealed).
+   * running at once send it once, and how a failed rotation lifts its claim of the old key only while the claim is its
+   * own (`rotatedTo`). A field given as `undefined` is not checked (list it in `absent` instead). Only fields the
+   * store keeps as plain JSON: `notified` is never sealed; `rotatedTo` is not unless `sealedFields` names it (then it
+   * never compares equal, and the change is refused, which is the safe answer).
    */
-  readonly equals?: { readonly notified?: Readonly<KeyNotices> };
+  readonly equals?: { readonly notified?: Readonly<KeyNotices>; readonly rotatedTo?: string };
 }
 
 /** True when `record` meets `condition` (none: always). */
