@@ -603,6 +603,19 @@ describe('incident response', () => {
     expect((await kw.keys.revokeOwner('many')).ids).toHaveLength(1005);
     await kw.close();
   });
+
+  it('of two incident revocations at once (two instances sharing a store), each reports only the keys it revoked', async () => {
+    const store = new MemoryKeyStore();
+    const a = setup({ store });
+    const b = setup({ store });
+    const keys = await Promise.all([1, 2, 3, 4].map(() => a.kw.keys.create({ owner: 'acme' })));
+    const [byA, byB] = await Promise.all([a.kw.keys.revokeOwner('acme', { reason: 'a' }), b.kw.keys.revokeCreatedBefore(START + 1, { reason: 'b' })]);
+    expect([...byA.ids, ...byB.ids].sort()).toEqual(keys.map((k) => k.record.id).sort()); // each key once, by whoever revoked it
+    for (const [mine, reason] of [[byA.ids, 'a'], [byB.ids, 'b']] as const) {
+      for (const id of mine) expect((await a.kw.keys.get(id))?.revokedReason).toBe(reason);
+    }
+    await Promise.all([a.kw.close(), b.kw.close()]);
+  });
 });
 
 describe('keys.import and legacy keys', () => {

@@ -137,7 +137,7 @@ export interface RotatedKey extends CreatedKey {
 
 /** What the bulk revocations return. */
 export interface RevokedKeys {
-  /** Ids of the keys revoked now (keys already revoked are left alone). */
+  /** Ids of the keys this call revoked (keys already revoked, also by another call running at once, are left alone and not listed). */
   readonly ids: string[];
 }
 
@@ -435,8 +435,13 @@ export class KeyManager {
    */
   async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
     refuseUnknownInput(options, REASON_FIELDS, 'keys.revoke()');
+    return (await this.revokeOne(id, options.reason)).record;
+  }
+
+  /** {@link KeyManager.revoke}, telling whether this call revoked the key (`revoked: false`: it was revoked already). */
+  private async revokeOne(id: string, reason: string | undefined): Promise<{ record: KeyInfo; revoked: boolean }> {
     const now = this.deps.clock();
-    const patch: KeyPatch = { status: 'revoked', revokedAt: now, updatedAt: now, ...(options.reason !== undefined ? { revokedReason: checkText(options.reason, 'reason', 500) } : {}) };
+    const patch: KeyPatch = { status: 'revoked', revokedAt: now, updatedAt: now, ...(reason !== undefined ? { revokedReason: checkText(reason, 'reason', 500) } : {}) };
     let r: KeyRecord;
     try {
       r = await this.change(id, patch, { absent: ['revokedAt'] }); // atomic: a revocation landing meanwhile is kept too
@@ -444,10 +449,10 @@ export class KeyManager {
       if (!hasCode(error, 'KEY_CONFLICT')) throw error;
       const current = await this.require(id);
       await this.invalidate(current);
-      return toKeyInfo(current);
+      return { record: toKeyInfo(current), revoked: false };
     }
-    this.deps.events.emit({ type: 'key.revoked', keyId: r.id, hint: r.hint, owner: r.owner, ...(options.reason !== undefined ? { reason: options.reason } : {}) });
-    return toKeyInfo(r);
+    this.deps.events.emit({ type: 'key.revoked', keyId: r.id, hint: r.hint, owner: r.owner, ...(reason !== undefined ? { reason } : {}) });
+    return { record: toKeyInfo(r), revoked: true };
   }
 
   /**
@@ -656,8 +661,7 @@ export class KeyManager {
       for (const r of targets) {
         tried.add(r.id);
         try {
-          await this.revoke(r.id, reason !== undefined ? { reason } : {});
-          ids.push(r.id);
+          if ((await this.revokeOne(r.id, reason)).revoked) ids.push(r.id); // not one another call revoked meanwhile
         } catch (error) {
           if (!hasCode(error, 'KEY_NOT_FOUND')) throw error;
         }
