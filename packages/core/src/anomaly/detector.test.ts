@@ -181,6 +181,30 @@ describe('anomaly detection', () => {
     expect((await kw.keys.get(keyId))!.status).toBe('active');
   });
 
+  it('a refusal for the key\'s own status never suspends: no suspension undoing a re-enable, no key.suspended for a key disabled already', async () => {
+    await setup({ suspend: ['RATE_SPIKE', 'AUTH_FAILURE_BURST'] });
+    await warmUp();
+    for (let i = 0; i < 10; i++) await call();
+    await anomalies();
+    clock.advance(16 * 60_000); // past the cool-down
+    // The client retries while its key is suspended; the operator re-enables the key before those refusals reach the
+    // detector (its events come in a later turn). They were once an AUTH_FAILURE_BURST that disabled the key again.
+    for (let i = 0; i < 12; i++) expect((await call()).ok).toBe(false);
+    await kw.keys.enable(keyId);
+    const found = await anomalies();
+    expect(found.map((e) => [e.reason, e.data!['suspend']])).toEqual([['RATE_SPIKE', true], ['AUTH_FAILURE_BURST', false]]);
+    expect(events.filter((e) => e.type === 'key.suspended').length).toBe(1);
+    expect((await kw.keys.get(keyId))!.status).toBe('active');
+    // A key its operator disabled: refusals are reported, but no key.suspended claims a suspension that changed nothing.
+    await setup({ suspend: true });
+    await warmUp();
+    await kw.keys.disable(keyId, { reason: 'unpaid invoice' });
+    for (let i = 0; i < 12; i++) await call();
+    expect((await anomalies()).map((e) => [e.reason, e.data!['suspend']])).toEqual([['RATE_SPIKE', false], ['AUTH_FAILURE_BURST', false]]);
+    expect(events.filter((e) => e.type === 'key.suspended')).toEqual([]);
+    expect((await kw.keys.get(keyId))!.disabledReason).toBe('unpaid invoice');
+  });
+
   it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {
     await setup({ rateFactor: 10, detect: ['NEW_ADDRESS', 'MANY_ADDRESSES'] });
     await warmUp();

@@ -234,7 +234,10 @@ export class AnomalyDetector {
     if (last !== undefined && t >= last && t - last < c.cooldownMs) return;
     s.fired.set(kind, t);
     const keyId = event.keyId!;
-    const suspend = c.suspend.has(kind) && event.principalType !== 'token';
+    // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): the key is refused
+    // already, and such a refusal reaching the detector after `keys.enable` (events come in a later turn) would disable
+    // the key its operator just re-enabled, or claim a suspension (`key.suspended`) of a key disabled for another reason.
+    const suspend = c.suspend.has(kind) && event.principalType !== 'token' && event.type !== 'auth.failed';
     const who = {
       keyId,
       ...(event.owner !== undefined ? { owner: event.owner } : {}),

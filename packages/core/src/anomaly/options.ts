@@ -48,7 +48,9 @@ export interface AnomalyOptions {
   detect?: readonly AnomalyKind[];
   /**
    * Disable the key automatically (with `keys.disable` and a `key.suspended` event) on any anomaly (`true`) or on
-   * these kinds. Default `false`. Tokens are never suspended (revoke their `jti` instead).
+   * these kinds. Default `false`. Tokens are never suspended (revoke their `jti` instead), nor on the evidence of a
+   * request refused for the key's own status (disabled, revoked, expired): such an anomaly is reported only, so
+   * `AUTH_FAILURE_BURST`, whose failures are all such refusals, never suspends.
    */
   suspend?: boolean | readonly AnomalyKind[];
   /** Country of an address, for `NEW_COUNTRY` (an event's own `country` wins). */
