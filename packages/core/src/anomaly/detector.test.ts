@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createKeyward, EVENT_SCHEMA, manualClock, type AnomalyOptions, type Keyward, type KeywardEvent } from '../index';
@@ -203,6 +204,39 @@ describe('anomaly detection', () => {
     expect((await anomalies()).map((e) => [e.reason, e.data!['suspend']])).toEqual([['RATE_SPIKE', false], ['AUTH_FAILURE_BURST', false]]);
     expect(events.filter((e) => e.type === 'key.suspended')).toEqual([]);
     expect((await kw.keys.get(keyId))!.disabledReason).toBe('unpaid invoice');
+  });
+
+  it('a token exchanged for a key counts as its key, suspension included; any other token is never suspended', async () => {
+    clock = manualClock(T0);
+    events = [];
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '1h' };
+    kw = createKeyward({ clock, tokens: { signing }, anomalies: { warmup: '10m', warmupRequests: 10, minBytes: 10_000, suspend: ['BYTES_SPIKE'], detect: ['BYTES_SPIKE'] } });
+    kw.on('*', (e) => { events.push(e); });
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    key = created.key;
+    keyId = created.record.id;
+    const bearer = async (token: string, bytes: number) => {
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.0.0.9' });
+      if (d.ok) d.done({ status: 200, bytes });
+      return d;
+    };
+    const exchanged = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${keyId}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.9', body: 'grant_type=client_credentials' });
+    const token = (JSON.parse(String(exchanged.body)) as { access_token: string }).access_token;
+    const { token: other } = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'] });
+    for (let minute = 0; minute <= 10; minute++) {
+      await call();
+      await call();
+      await bearer(other, 100);
+      clock.advance(60_000);
+    }
+    for (let i = 0; i < 3; i++) await bearer(other, 5_000); // the issued token's jti: reported, nothing to suspend
+    for (let i = 0; i < 3; i++) await bearer(token, 5_000); // a stolen key's exfiltration through its token: once only reported
+    const found = await anomalies();
+    expect(found.map((e) => [e.principalType, e.keyId === keyId, e.data!['suspend']])).toEqual([['token', false, false], ['token', true, true]]);
+    expect(events.filter((e) => e.type === 'key.suspended')).toMatchObject([{ keyId, reason: 'BYTES_SPIKE' }]);
+    expect((await kw.keys.get(keyId))!.status).toBe('disabled');
+    expect(await bearer(token, 0)).toMatchObject({ ok: false, status: 401 });
+    expect((await bearer(other, 0)).ok).toBe(true);
   });
 
   it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {

@@ -237,26 +237,39 @@ export class AnomalyDetector {
     // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): the key is refused
     // already, and such a refusal reaching the detector after `keys.enable` (events come in a later turn) would disable
     // the key its operator just re-enabled, or claim a suspension (`key.suspended`) of a key disabled for another reason.
-    const suspend = c.suspend.has(kind) && event.principalType !== 'token' && event.type !== 'auth.failed';
+    const suspend = c.suspend.has(kind) && event.type !== 'auth.failed';
     const who = {
       keyId,
       ...(event.owner !== undefined ? { owner: event.owner } : {}),
       ...(event.hint !== undefined ? { hint: event.hint } : {}),
       ...(event.principalType !== undefined ? { principalType: event.principalType } : {}),
     };
-    this.deps.events.emit({
-      type: 'anomaly.detected',
-      ...who,
-      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
-      ...(event.plan !== undefined ? { plan: event.plan } : {}),
-      ...(event.clientAddress !== undefined ? { clientAddress: event.clientAddress } : {}),
-      ...(country !== undefined ? { country } : {}),
-      ...(event.method !== undefined ? { method: event.method } : {}),
-      ...(event.path !== undefined ? { path: event.path } : {}),
-      reason: kind,
-      data: { kind, severity: SEVERITY[kind], suspend, evidence },
-    });
-    if (suspend) this.suspend(keyId, kind, who);
+    const report = (suspending: boolean): void => {
+      this.deps.events.emit({
+        type: 'anomaly.detected',
+        ...who,
+        ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
+        ...(event.plan !== undefined ? { plan: event.plan } : {}),
+        ...(event.clientAddress !== undefined ? { clientAddress: event.clientAddress } : {}),
+        ...(country !== undefined ? { country } : {}),
+        ...(event.method !== undefined ? { method: event.method } : {}),
+        ...(event.path !== undefined ? { path: event.path } : {}),
+        reason: kind,
+        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence },
+      });
+      if (suspending) this.suspend(keyId, kind, who);
+    };
+    if (!suspend || event.principalType !== 'token') return report(suspend);
+    // A token exchanged for a key counts as its key: its events name the key, which is suspended (that stops its tokens
+    // too), or a stolen key's use through its tokens would never be. Any other token's events name its `jti` or subject,
+    // no key: nothing to suspend (revoke the `jti`). The store tells which, before the anomaly is reported.
+    this.track(this.deps.keys.get(keyId).then((info) => info !== undefined, () => false).then(report));
+  }
+
+  /** Keeps `p` among the work {@link AnomalyDetector.settled} waits for, until it ends. */
+  private track(p: Promise<void>): void {
+    const tracked: Promise<void> = p.finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   private suspend(keyId: string, kind: AnomalyKind, who: Record<string, unknown>): void {

@@ -48,7 +48,8 @@ export interface AnomalyOptions {
   detect?: readonly AnomalyKind[];
   /**
    * Disable the key automatically (with `keys.disable` and a `key.suspended` event) on any anomaly (`true`) or on
-   * these kinds. Default `false`. Tokens are never suspended (revoke their `jti` instead), nor on the evidence of a
+   * these kinds. Default `false`. A token exchanged for a key counts as its key (the key is suspended, which stops its
+   * tokens); any other token is never suspended (revoke its `jti` instead). No key is suspended on the evidence of a
    * request refused for the key's own status (disabled, revoked, expired): such an anomaly is reported only, so
    * `AUTH_FAILURE_BURST`, whose failures are all such refusals, never suspends.
    */
