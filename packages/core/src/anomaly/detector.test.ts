@@ -201,9 +201,24 @@ describe('anomaly detection', () => {
     await warmUp();
     await kw.keys.disable(keyId, { reason: 'unpaid invoice' });
     for (let i = 0; i < 12; i++) await call();
-    expect((await anomalies()).map((e) => [e.reason, e.data!['suspend']])).toEqual([['RATE_SPIKE', false], ['AUTH_FAILURE_BURST', false]]);
+    expect((await anomalies()).map((e) => [e.reason, e.data!['suspend']])).toEqual([['AUTH_FAILURE_BURST', false]]);
     expect(events.filter((e) => e.type === 'key.suspended')).toEqual([]);
     expect((await kw.keys.get(keyId))!.disabledReason).toBe('unpaid invoice');
+  });
+
+  it('refusals for the key\'s own status are not use of it: after a re-enable, the retries its suspension caused make no RATE_SPIKE', async () => {
+    await setup({ suspend: ['RATE_SPIKE'] });
+    await warmUp();
+    for (let i = 0; i < 10; i++) await call();
+    await anomalies();
+    clock.advance(16 * 60_000); // past the cool-down
+    for (let i = 0; i < 13; i++) expect((await call()).ok).toBe(false); // the client retries while its key is suspended
+    await kw.keys.enable(keyId);
+    for (let i = 0; i < 3; i++) expect((await call()).ok).toBe(true);
+    // The 13 refusals once counted as requests: the next requests made 14 this minute, a RATE_SPIKE, the key disabled again.
+    expect((await anomalies()).map((e) => e.reason)).toEqual(['RATE_SPIKE', 'AUTH_FAILURE_BURST']);
+    expect(events.filter((e) => e.type === 'key.suspended').length).toBe(1);
+    expect((await kw.keys.get(keyId))!.status).toBe('active');
   });
 
   it('a token exchanged for a key counts as its key, suspension included; any other token is never suspended', async () => {

@@ -149,11 +149,15 @@ export class AnomalyDetector {
       s.current = emptyMinute();
     }
     const m = s.current;
-    const isError = o.kind === 'refused' || (o.status ?? 0) >= 400;
-    m.requests++;
-    if (isError) m.errors++;
+    // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): an authentication
+    // failure, not use of the key. Counted as requests, a suspended key's retries made a RATE_SPIKE (and a second
+    // suspension) out of the first requests after `keys.enable`, and hours of them raised the baselines.
     if (o.authFailed) m.authFailures++;
-    m.bytes += o.bytes ?? 0;
+    else {
+      m.requests++;
+      if (o.kind === 'refused' || (o.status ?? 0) >= 400) m.errors++;
+      m.bytes += o.bytes ?? 0;
+    }
     const addressHash = o.address !== undefined ? addressId(o.address) : undefined;
     if (addressHash !== undefined && !m.addresses.has(addressHash)) {
       // A full count is itself the evidence: the threshold below never exceeds it.
@@ -182,7 +186,7 @@ export class AnomalyDetector {
       for (const [kind, evidence] of found) this.fire(kind, evidence, event, s, t, country);
     }
 
-    s.seen++;
+    if (!o.authFailed) s.seen++;
     if (addressHash !== undefined) {
       s.known.delete(addressHash);
       s.known.add(addressHash);
