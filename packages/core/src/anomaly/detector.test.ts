@@ -372,6 +372,9 @@ describe('anomaly detection', () => {
     expect(() => createKeyward({ anomalies: { maxMinuteAddresses: 4097 } })).toThrow('keyward: option "anomalies.maxMinuteAddresses" must be an integer from 2 to 4096');
     expect(() => createKeyward({ anomalies: { maxKnownAddresses: 100_000 } })).toThrow(/anomalies\.maxKnownAddresses/);
     expect(() => createKeyward({ anomalies: { maxAddresses: 50, maxMinuteAddresses: 40 } })).toThrow('keyward: option "anomalies.maxAddresses" must be at most "anomalies.maxMinuteAddresses"');
+    // a kind suspended but not detected would never suspend: a silent no-op of a security setting
+    expect(() => createKeyward({ anomalies: { detect: ['NEW_ADDRESS'], suspend: ['BYTES_SPIKE', 'NEW_ADDRESS'] } })).toThrow('keyward: option "anomalies.suspend" names BYTES_SPIKE, which "anomalies.detect" leaves out');
+    expect(kwConfig({ detect: ['NEW_ADDRESS'], suspend: true }).suspend.has('NEW_ADDRESS')).toBe(true); // true: whatever is detected
     expect(kwConfig({ maxAddresses: 500 })).toMatchObject({ maxAddresses: 500, maxMinuteAddresses: 500 });
     expect(kwConfig({})).toMatchObject({ maxAddresses: 20, maxMinuteAddresses: 256, maxKnownAddresses: 256 });
   });

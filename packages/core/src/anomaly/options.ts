@@ -44,7 +44,7 @@ export interface AnomalyOptions {
   maxMinuteAddresses?: number;
   /** The same kind is reported for the same key at most once per this (default `'15m'`). */
   cooldown?: number | string;
-  /** Kinds to detect (default all). */
+  /** Kinds to detect (default all). A list in `suspend` must name detected kinds only. */
   detect?: readonly AnomalyKind[];
   /**
    * Disable the key automatically (with `keys.disable` and a `key.suspended` event) on any anomaly (`true`) or on
@@ -126,6 +126,10 @@ export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLook
   const maxAddresses = bound(o.maxAddresses, 'maxAddresses', 2, 20);
   const maxMinuteAddresses = bound(o.maxMinuteAddresses, 'maxMinuteAddresses', 2, Math.max(256, maxAddresses));
   if (maxAddresses > maxMinuteAddresses) throw new TypeError('keyward: option "anomalies.maxAddresses" must be at most "anomalies.maxMinuteAddresses"');
+  const detect = o.detect === undefined ? new Set(ANOMALY_KINDS) : kinds(o.detect, 'detect');
+  // A kind suspended on but not detected would never suspend: a security setting silently doing nothing.
+  const undetected = o.suspend === true ? undefined : [...suspend].find((k) => !detect.has(k));
+  if (undetected !== undefined) throw new TypeError(`keyward: option "anomalies.suspend" names ${undetected}, which "anomalies.detect" leaves out`);
   return {
     warmupMs: parseDuration(o.warmup ?? '1h', 'anomalies.warmup'),
     warmupRequests: num(o.warmupRequests, 'warmupRequests', 0, 100),
@@ -139,7 +143,7 @@ export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLook
     maxAddresses,
     maxMinuteAddresses,
     cooldownMs: parseDuration(o.cooldown ?? '15m', 'anomalies.cooldown'),
-    detect: o.detect === undefined ? new Set(ANOMALY_KINDS) : kinds(o.detect, 'detect'),
+    detect,
     suspend,
     countryLookup: o.countryLookup ?? fallbackLookup,
     maxKeys: num(o.maxKeys, 'maxKeys', 1, 2000),
