@@ -68,6 +68,24 @@ describe('in-memory per-key metrics', () => {
     expect(JSON.stringify(m)).not.toContain(key);
   });
 
+  it('a byte count that is not a number of bytes (NaN, negative, infinite, a string) counts as none, instead of poisoning the windows', async () => {
+    kw = createKeyward({ clock, metrics: true, anomalies: { warmup: 0, warmupRequests: 0, minBytes: 1_000, detect: ['BYTES_SPIKE'] } });
+    const events: KeywardEvent[] = [];
+    kw.on('anomaly.detected', (e) => { events.push(e); });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    // A framework-free caller of done() reading an absent Content-Length: Number(undefined) is NaN.
+    for (const bytes of [NaN, -500, Infinity, '300' as unknown as number, 100]) await call(kw, key, { bytes });
+    await kw.flushEvents();
+    const hour = kw.metrics!.forKey(record.id)!.windows.hour;
+    expect([hour.completed, hour.bytes]).toEqual([5, 100]);
+    expect(kw.metrics!.top({ by: 'bytes' })).toEqual([{ keyId: record.id, owner: 'acme', value: 100 }]);
+    // The key's bytes baseline stayed a number: a download far above it is still a BYTES_SPIKE.
+    clock.advance(60_000);
+    await call(kw, key, { bytes: 5_000 });
+    await kw.flushEvents();
+    expect(events.map((e) => [e.reason, e.data!['evidence']])).toEqual([['BYTES_SPIKE', { bytesThisMinute: 5_000, baselineBytesPerMinute: 100, threshold: 1_000 }]]);
+  });
+
   it('windows roll with the clock', async () => {
     const c = manualClock(T0);
     kw = createKeyward({ clock: c, metrics: true });

@@ -70,7 +70,7 @@ function observe(event: KeywardEvent): Observation | undefined {
     time,
     kind,
     status: event.status,
-    bytes: event.bytes,
+    bytes: byteCount(event.bytes),
     durationMs: event.durationMs,
     reason: kind === 'refused' ? event.reason : undefined,
     authFailed: event.type === 'auth.failed' ? true : undefined,
@@ -79,6 +79,13 @@ function observe(event: KeywardEvent): Observation | undefined {
     endpoint: event.path !== undefined && event.method !== undefined ? endpointOf(event.method, event.path) : undefined,
   };
 }
+
+/**
+ * A response's byte count as counted: a caller of `done()` may hand anything (`Number(res.getHeader('content-length'))`
+ * is NaN when the header is absent, a string when it is set as one), and one NaN, negative, infinite or string count made a window's bytes NaN for as long as
+ * the window lasts, and a key's bytes baseline NaN for good (no `BYTES_SPIKE` ever again). Such a count is none.
+ */
+const byteCount = (bytes: number | undefined): number | undefined => (bytes === undefined || (typeof bytes === 'number' && bytes >= 0 && bytes !== Infinity) ? bytes : 0);
 
 let lastTime = '';
 let lastMs = 0;
