@@ -221,6 +221,16 @@ describe('anomaly detection', () => {
     expect((await kw.keys.get(keyId))!.status).toBe('active');
   });
 
+  it('one suspension, one key.suspended: several kinds found at once do not each claim to have suspended the key', async () => {
+    await setup({ suspend: true });
+    await warmUp();
+    await call('10.0.0.9', { bytes: 50_000 }); // a new address, a new country and a bytes spike in one request
+    const found = await anomalies();
+    expect(found.map((e) => [e.reason, e.data!['suspend']])).toEqual([['NEW_ADDRESS', true], ['NEW_COUNTRY', true], ['BYTES_SPIKE', true]]);
+    expect(events.filter((e) => e.type === 'key.disabled').map((e) => e.reason)).toEqual(['anomaly: NEW_ADDRESS']);
+    expect(events.filter((e) => e.type === 'key.suspended').map((e) => e.reason)).toEqual(['NEW_ADDRESS']);
+  });
+
   it('a token exchanged for a key counts as its key, suspension included; any other token is never suspended', async () => {
     clock = manualClock(T0);
     events = [];

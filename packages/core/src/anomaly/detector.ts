@@ -277,10 +277,15 @@ export class AnomalyDetector {
   }
 
   private suspend(keyId: string, kind: AnomalyKind, who: Record<string, unknown>): void {
+    const reason = `anomaly: ${kind}`;
     const p = this.deps.keys
-      .disable(keyId, { reason: `anomaly: ${kind}` })
+      .disable(keyId, { reason })
       .then(
-        () => this.deps.events.emit({ type: 'key.suspended', ...(who as { keyId: string }), reason: kind, data: { anomaly: kind } }),
+        (info) => {
+          // A key disabled already keeps its reason: this call changed nothing (several kinds found in one request each
+          // suspend, the first one disables), and a second `key.suspended` would claim a suspension that did not happen.
+          if (info.status === 'disabled' && info.disabledReason === reason) this.deps.events.emit({ type: 'key.suspended', ...(who as { keyId: string }), reason: kind, data: { anomaly: kind } });
+        },
         (error: unknown) => {
           const code = (error as { code?: string }).code;
           // already revoked or deleted: nothing to suspend
