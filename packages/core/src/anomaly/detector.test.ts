@@ -264,6 +264,21 @@ describe('anomaly detection', () => {
     expect((await bearer(other, 0)).ok).toBe(true);
   });
 
+  it('remembers every country a key is used from: a key used from 70 countries is not told NEW_COUNTRY for some of them again and again', async () => {
+    const code = (i: number) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)); // AA, AB, …
+    const country = (address: string) => code(Number(address.split('.')[2]));
+    await setup({ detect: ['NEW_COUNTRY'], countryLookup: country });
+    for (let minute = 0; minute <= 40; minute++) {
+      for (let i = 0; i < 70; i++) await call(`10.0.${i}.1`); // the same 70 countries every minute
+      clock.advance(60_000);
+    }
+    // Only the first 64 were remembered: the other six were new on every request, one NEW_COUNTRY per cool-down.
+    expect(await anomalies()).toEqual([]);
+    expect((kw.features.get('anomalies') as AnomalyFeature).detector.footprint(keyId)).toMatchObject({ countries: 70 });
+    await call('10.0.200.1'); // a country never seen: still new
+    expect((await anomalies()).map((e) => e.data!['evidence'])).toEqual([{ country: code(200), knownCountries: Array.from({ length: 70 }, (_, i) => code(i)) }]);
+  });
+
   it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {
     await setup({ rateFactor: 10, detect: ['NEW_ADDRESS', 'MANY_ADDRESSES'] });
     await warmUp();
@@ -347,7 +362,7 @@ describe('anomaly detection', () => {
     expect(await anomalies()).toEqual([]);
   });
 
-  it('measured: a key at every bound (256 remembered and 256 counted addresses, 64 countries) holds about 21 KB', async () => {
+  it('measured: a key at every bound (256 remembered and 256 counted addresses, all 676 two-letter countries and 64 other names) holds about 21 KB', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     kw = createKeyward({ anomalies: { warmup: 0, warmupRequests: 0 } }); // nothing else keeps the events
@@ -356,20 +371,20 @@ describe('anomaly detection', () => {
     const [first, second] = [new Date(T0).toISOString(), new Date(T0 + 60_000).toISOString()];
     const event = (k: number, time: string, i: number): KeywardEvent => ({
       schema: EVENT_SCHEMA, type: 'request.completed', time, requestId: 'r', keyId: `key_${k}`,
-      clientAddress: `10.${k & 255}.${i >> 8}.${i & 255}`, country: `C${i % 64}`, status: 200, bytes: 100,
+      clientAddress: `10.${k & 255}.${i >> 8}.${i & 255}`, country: i < 64 ? `C${i}` : String.fromCharCode(65 + Math.floor((i % 676) / 26), 65 + (i % 26)), status: 200, bytes: 100,
     });
     gc();
     gc();
     const before = process.memoryUsage().heapUsed;
     for (let k = 0; k < KEYS; k++) {
       detector.observe(event(k, first, 0));
-      for (let i = 0; i < 600; i++) detector.observe(event(k, second, i)); // the second minute: warm, anomalies fired
+      for (let i = 0; i < 800; i++) detector.observe(event(k, second, i)); // the second minute: warm, anomalies fired
     }
     await kw.flushEvents();
     gc();
     gc();
     const perKey = (process.memoryUsage().heapUsed - before) / KEYS;
-    expect(detector.footprint('key_7')).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 64 });
+    expect(detector.footprint('key_7')).toEqual({ knownAddresses: 256, minuteAddresses: 256, countries: 676 + 64 });
     // 19.4–21.3 KB measured on Node 20: the README's "about 21 KB per key" (≈ 42 MB at the default 2000 keys)
     expect(perKey).toBeLessThan(24 * 1024);
   }, 60_000); // about 4 s alone, more on a busy machine

@@ -7,11 +7,11 @@ import type { Clock } from '../util/clock';
 import { LruCache } from '../util/lru';
 import type { AnomalyConfig, AnomalyKind } from './options';
 import { failureMessage } from '../events/failure-message';
+import { CountrySet } from './countries';
 
 const MINUTE = 60_000;
 /** Weight of the newest active minute in a baseline (about the last 10 active minutes count). */
 const ALPHA = 0.1;
-const MAX_COUNTRIES = 64;
 /**
  * A minute counts towards the address, request and bytes baselines with at most this many times the baseline (or the
  * floor `maxAddresses`, `minRate`, `minBytes`), so a client that keeps each minute just under the `MANY_ADDRESSES`,
@@ -36,6 +36,9 @@ const SEVERITY: Readonly<Record<AnomalyKind, 'low' | 'medium' | 'high'>> = {
   BYTES_SPIKE: 'high',
   MANY_ADDRESSES: 'high',
 };
+
+/** What an anomaly is reported with, or a function making it when it costs more than a few fields. */
+type Evidence = Record<string, unknown> | (() => Record<string, unknown>);
 
 interface Minute {
   requests: number;
@@ -63,7 +66,7 @@ interface KeyState {
   warm: boolean;
   /** Remembered addresses, least recently seen first (a Set keeps insertion order; a value would only cost memory). */
   readonly known: Set<number>;
-  readonly countries: Set<string>;
+  readonly countries: CountrySet;
   minute: number;
   current: Minute;
   readonly base: Baseline;
@@ -81,7 +84,7 @@ export interface AnomalyFootprint {
   readonly knownAddresses: number;
   /** Distinct addresses counted this minute (at most `maxMinuteAddresses`). */
   readonly minuteAddresses: number;
-  /** Countries remembered for `NEW_COUNTRY` (at most 64). */
+  /** Countries remembered for `NEW_COUNTRY` (every two-letter code, in 85 bytes, and at most 64 other names). */
   readonly countries: number;
 }
 
@@ -102,8 +105,8 @@ const COUNTRY_CACHE_TTL_MS = 10 * 60_000;
  * request rate or response volume far above the key's baseline, bursts of errors or authentication failures, use
  * from many addresses at once. Each finding is an `anomaly.detected` event carrying its evidence (addresses,
  * counts, baselines — never a secret); with `suspend`, the key is disabled and `key.suspended` follows.
- * Runs off the request path; memory is bounded by `maxKeys` × (`maxKnownAddresses` + `maxMinuteAddresses` + 64
- * countries), independent of the request rate and of anything a client sends.
+ * Runs off the request path; memory is bounded by `maxKeys` × (`maxKnownAddresses` + `maxMinuteAddresses` + a
+ * country bitmap and 64 other country names), independent of the request rate and of anything a client sends.
  */
 export class AnomalyDetector {
   private readonly state = new Map<string, KeyState>();
@@ -127,7 +130,7 @@ export class AnomalyDetector {
     let s = this.state.get(o.keyId);
     if (s) this.state.delete(o.keyId);
     else {
-      s = { first: t, seen: 0, warm: false, known: new Set(), countries: new Set(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
+      s = { first: t, seen: 0, warm: false, known: new Set(), countries: new CountrySet(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
       if (this.state.size >= c.maxKeys) this.state.delete(this.state.keys().next().value as string);
     }
     this.state.set(o.keyId, s);
@@ -168,11 +171,11 @@ export class AnomalyDetector {
 
     if (!s.warm) s.warm = s.base.samples > 0 && t - s.first >= c.warmupMs && s.seen >= c.warmupRequests;
     if (s.warm) {
-      const found: Array<[AnomalyKind, Record<string, unknown>]> = [];
+      const found: Array<[AnomalyKind, Evidence]> = [];
       const b = s.base;
       const round = (x: number) => Math.round(x * 100) / 100;
       if (addressHash !== undefined && !s.known.has(addressHash)) found.push(['NEW_ADDRESS', { address: o.address, knownAddresses: s.known.size }]);
-      if (country !== undefined && !s.countries.has(country)) found.push(['NEW_COUNTRY', { country, knownCountries: [...s.countries].sort() }]);
+      if (country !== undefined && !s.countries.has(country)) found.push(['NEW_COUNTRY', () => ({ country, knownCountries: s.countries.list() })]); // listed only when reported
       const rateThreshold = Math.max(c.minRate, c.rateFactor * b.requests);
       if (m.requests >= rateThreshold) found.push(['RATE_SPIKE', { requestsThisMinute: m.requests, baselinePerMinute: round(b.requests), threshold: Math.ceil(rateThreshold) }]);
       const bytesThreshold = Math.max(c.minBytes, c.bytesFactor * b.bytes);
@@ -192,7 +195,7 @@ export class AnomalyDetector {
       s.known.add(addressHash);
       if (s.known.size > c.maxKnownAddresses) s.known.delete(s.known.values().next().value as number);
     }
-    if (country !== undefined && s.countries.size < MAX_COUNTRIES) s.countries.add(country);
+    if (country !== undefined) s.countries.add(country);
   }
 
   /** Resolves once every automatic suspension started so far has finished and its events were delivered. */
@@ -230,7 +233,7 @@ export class AnomalyDetector {
     return country;
   }
 
-  private fire(kind: AnomalyKind, evidence: Record<string, unknown>, event: KeywardEvent, s: KeyState, t: number, country: string | undefined): void {
+  private fire(kind: AnomalyKind, evidence: Evidence, event: KeywardEvent, s: KeyState, t: number, country: string | undefined): void {
     const c = this.config;
     if (!c.detect.has(kind)) return;
     const last = s.fired.get(kind);
@@ -259,7 +262,7 @@ export class AnomalyDetector {
         ...(event.method !== undefined ? { method: event.method } : {}),
         ...(event.path !== undefined ? { path: event.path } : {}),
         reason: kind,
-        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence },
+        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence: typeof evidence === 'function' ? evidence() : evidence },
       });
       if (suspending) this.suspend(keyId, kind, who);
     };
