@@ -279,6 +279,37 @@ describe('anomaly detection', () => {
     expect((await anomalies()).map((e) => e.data!['evidence'])).toEqual([{ country: code(200), knownCountries: Array.from({ length: 70 }, (_, i) => code(i)) }]);
   });
 
+  it('tracks a token that is not a key\'s by its subject: fresh tokens (a new jti each) neither evict the keys\' baselines nor start from nothing', async () => {
+    clock = manualClock(T0);
+    events = [];
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '1h' };
+    kw = createKeyward({ clock, tokens: { signing }, anomalies: { warmup: '10m', warmupRequests: 20, maxKeys: 4, detect: ['NEW_ADDRESS'] } });
+    kw.on('*', (e) => { events.push(e); });
+    const created = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    key = created.key;
+    keyId = created.record.id;
+    const detector = (kw.features.get('anomalies') as AnomalyFeature).detector;
+    const bearer = async (ip: string) => {
+      const { token } = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'] }); // a new token (and jti) each time
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress: ip });
+      if (d.ok) d.done({ status: 200, bytes: 100 });
+    };
+    for (let minute = 0; minute <= 10; minute++) {
+      await call();
+      await call();
+      for (let i = 0; i < 4; i++) await bearer('10.0.0.2'); // one user, 44 tokens in all: once 44 tracked "keys", evicting the API key
+      clock.advance(60_000);
+    }
+    expect(detector.footprint(keyId)).toMatchObject({ knownAddresses: 1 });
+    expect(detector.size).toBe(2);
+    await call('10.0.0.9'); // the key from a new address
+    await bearer('10.0.0.8'); // the user, on a fresh token, from a new address
+    expect((await anomalies()).map((e) => [e.reason, e.principalType, e.principalType === 'token' ? e.subject : e.keyId])).toEqual([
+      ['NEW_ADDRESS', 'key', keyId],
+      ['NEW_ADDRESS', 'token', 'user-7'],
+    ]);
+  });
+
   it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {
     await setup({ rateFactor: 10, detect: ['NEW_ADDRESS', 'MANY_ADDRESSES'] });
     await warmUp();

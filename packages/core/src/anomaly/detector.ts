@@ -78,6 +78,14 @@ const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : A
 /** A minute's contribution to a baseline: uncapped for the first sample, then at most `BASELINE_STEP` × the baseline (or `floor`). */
 const stepped = (old: number, x: number, samples: number, floor: number) => (samples === 0 ? x : Math.min(x, Math.max(floor, BASELINE_STEP * old)));
 
+/**
+ * Who an event's use is tracked under: its key, or for a token its subject. A token exchanged for a key has the key's
+ * id as subject, and its events name the key; any other token's events name its `jti`, a new one with every token, so
+ * tracked by it a user's use never warmed up (each token started from nothing) and fresh tokens pushed the keys'
+ * baselines out of the `maxKeys` tracked.
+ */
+const trackedId = (event: KeywardEvent, keyId: string): string => (event.principalType === 'token' && event.subject !== undefined ? event.subject : keyId);
+
 /** What the detector holds for one key: every count is bounded by an option, whatever the traffic. */
 export interface AnomalyFootprint {
   /** Addresses remembered for `NEW_ADDRESS` (at most `maxKnownAddresses`). */
@@ -127,13 +135,14 @@ export class AnomalyDetector {
     if (!o || o.kind === 'authenticated') return;
     const c = this.config;
     const t = o.time;
-    let s = this.state.get(o.keyId);
-    if (s) this.state.delete(o.keyId);
+    const id = trackedId(event, o.keyId);
+    let s = this.state.get(id);
+    if (s) this.state.delete(id);
     else {
       s = { first: t, seen: 0, warm: false, known: new Set(), countries: new CountrySet(), minute: Math.floor(t / MINUTE), current: emptyMinute(), base: { requests: 0, errors: 0, bytes: 0, addresses: 0, samples: 0 }, fired: new Map() };
       if (this.state.size >= c.maxKeys) this.state.delete(this.state.keys().next().value as string);
     }
-    this.state.set(o.keyId, s);
+    this.state.set(id, s);
 
     const minute = Math.floor(t / MINUTE);
     // Another minute, later or — the clock set back — earlier: the one counted is over. With `>` alone, a clock set
@@ -209,7 +218,7 @@ export class AnomalyDetector {
     return this.state.size;
   }
 
-  /** What is held for a key (`undefined` when it is not tracked): for checking the memory bound. */
+  /** What is held for a key, or a token's subject (`undefined` when it is not tracked): for checking the memory bound. */
   footprint(keyId: string): AnomalyFootprint | undefined {
     const s = this.state.get(keyId);
     return s && { knownAddresses: s.known.size, minuteAddresses: s.current.addresses.size, countries: s.countries.size };
@@ -250,6 +259,7 @@ export class AnomalyDetector {
       ...(event.owner !== undefined ? { owner: event.owner } : {}),
       ...(event.hint !== undefined ? { hint: event.hint } : {}),
       ...(event.principalType !== undefined ? { principalType: event.principalType } : {}),
+      ...(event.subject !== undefined ? { subject: event.subject } : {}),
     };
     const report = (suspending: boolean): void => {
       this.deps.events.emit({
