@@ -78,14 +78,6 @@ const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : A
 /** A minute's contribution to a baseline: uncapped for the first sample, then at most `BASELINE_STEP` × the baseline (or `floor`). */
 const stepped = (old: number, x: number, samples: number, floor: number) => (samples === 0 ? x : Math.min(x, Math.max(floor, BASELINE_STEP * old)));
 
-/**
- * Who an event's use is tracked under: its key, or for a token its subject. A token exchanged for a key has the key's
- * id as subject, and its events name the key; any other token's events name its `jti`, a new one with every token, so
- * tracked by it a user's use never warmed up (each token started from nothing) and fresh tokens pushed the keys'
- * baselines out of the `maxKeys` tracked.
- */
-const trackedId = (event: KeywardEvent, keyId: string): string => (event.principalType === 'token' && event.subject !== undefined ? event.subject : keyId);
-
 /** What the detector holds for one key: every count is bounded by an option, whatever the traffic. */
 export interface AnomalyFootprint {
   /** Addresses remembered for `NEW_ADDRESS` (at most `maxKnownAddresses`). */
@@ -135,7 +127,7 @@ export class AnomalyDetector {
     if (!o || o.kind === 'authenticated') return;
     const c = this.config;
     const t = o.time;
-    const id = trackedId(event, o.keyId);
+    const id = o.keyId; // a token's subject (see observationOf)
     let s = this.state.get(id);
     if (s) this.state.delete(id);
     else {

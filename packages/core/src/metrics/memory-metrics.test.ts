@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createKeyward, EVENT_SCHEMA, manualClock, type DenialCode, type Keyward, type KeywardEvent } from '../index';
@@ -84,6 +85,23 @@ describe('in-memory per-key metrics', () => {
     await call(kw, key, { bytes: 5_000 });
     await kw.flushEvents();
     expect(events.map((e) => [e.reason, e.data!['evidence']])).toEqual([['BYTES_SPIKE', { bytesThisMinute: 5_000, baselineBytesPerMinute: 100, threshold: 1_000 }]]);
+  });
+
+  it('counts a token that is not a key\'s under its subject: a user\'s fresh tokens are one row, and never push the keys out', async () => {
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '1h' };
+    kw = createKeyward({ clock, tokens: { signing }, metrics: { maxKeys: 3 } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    await call(kw, key);
+    for (let i = 0; i < 5; i++) {
+      const { token } = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'] }); // a new jti each time
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.0.0.2' });
+      if (d.ok) d.done({ status: 200, bytes: 10 });
+    }
+    await kw.flushEvents();
+    // Counted by jti, the five tokens were five keys: the API key's windows were dropped at the third.
+    expect(kw.metrics!.forKey(record.id)?.windows.day.requests).toBe(1);
+    expect(kw.metrics!.forKey('user-7')?.windows.day).toMatchObject({ requests: 5, bytes: 50 });
+    expect(kw.metrics!.stats()).toMatchObject({ keysTracked: 2, keysEvicted: 0 });
   });
 
   it('windows roll with the clock', async () => {

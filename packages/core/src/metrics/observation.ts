@@ -3,6 +3,7 @@ import { redactCredentials } from '../events/redact';
 
 /** What one audit event contributes to a key's metrics. */
 export interface Observation {
+  /** The key's id; for a token, its subject (the key's id for a token exchanged for a key). */
   readonly keyId: string;
   readonly owner?: string;
   readonly plan?: string;
@@ -41,7 +42,10 @@ let lastEvent: KeywardEvent | undefined;
 let lastObservation: Observation | undefined;
 
 function observe(event: KeywardEvent): Observation | undefined {
-  const keyId = event.keyId;
+  // A token exchanged for a key has the key's id as subject, and its events name the key. Any other token's events
+  // name its `jti`, a new one with every token: counted by it, a user's use was scattered over rows (never warmed up,
+  // for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. A token's use counts under its subject.
+  const keyId = event.principalType === 'token' && event.subject !== undefined ? event.subject : event.keyId;
   if (keyId === undefined) return undefined;
   let kind: Observation['kind'];
   switch (event.type) {
