@@ -174,6 +174,8 @@ describe('in-memory per-key metrics', () => {
     expect(m.stats()).toEqual({ keysTracked: 3, keysEvicted: 7, maxKeys: 3 });
     expect(m.forKey('k0')).toBeUndefined();
     expect(m.forKey('k9')!.windows.minute.requests).toBe(1);
+    m.clear(); // forgets everything, the count of keys dropped too
+    expect(m.stats()).toEqual({ keysTracked: 0, keysEvicted: 0, maxKeys: 3 });
   });
 
   it('measured: a key that fills every slot of every window holds about 130 KB', () => {

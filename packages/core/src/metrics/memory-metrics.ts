@@ -96,5 +96,6 @@ export class MemoryMetrics implements MetricsView {
   /** Forgets everything. */
   clear(): void {
     this.keys.clear();
+    this.evicted = 0;
   }
 }
