@@ -310,6 +310,27 @@ describe('anomaly detection', () => {
     ]);
   });
 
+  it('a token\'s anomaly, reported once the store said whether it names a key, shows its evidence as it was found', async () => {
+    clock = manualClock(T0);
+    events = [];
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '1h' };
+    kw = createKeyward({ clock, tokens: { signing }, anomalies: { warmup: '10m', warmupRequests: 20, countryLookup: (a) => COUNTRIES[a], detect: ['NEW_COUNTRY'], suspend: true } });
+    kw.on('*', (e) => { events.push(e); });
+    const { token } = await kw.tokens.issue({ subject: 'user-7', scopes: ['docs:read'] });
+    const bearer = async (ip: string) => {
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress: ip });
+      if (d.ok) d.done({ status: 200, bytes: 100 });
+    };
+    for (let minute = 0; minute <= 10; minute++) {
+      await bearer('10.0.0.1');
+      await bearer('10.0.0.1');
+      clock.advance(60_000);
+    }
+    await bearer('10.0.0.9');
+    // RU was remembered by the time the report went out: it once said RU was known already.
+    expect((await anomalies()).map((e) => e.data)).toEqual([{ kind: 'NEW_COUNTRY', severity: 'medium', suspend: false, evidence: { country: 'RU', knownCountries: ['FR'] } }]);
+  });
+
   it('holds a bounded count of addresses whatever the traffic: 12 minutes of 3,000 addresses, then 100,000 in one minute', async () => {
     await setup({ rateFactor: 10, detect: ['NEW_ADDRESS', 'MANY_ADDRESSES'] });
     await warmUp();

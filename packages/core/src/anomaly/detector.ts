@@ -241,6 +241,7 @@ export class AnomalyDetector {
     // `t < last`: the clock was set back; the cool-down counts from then, not until the clock is past `last` again.
     if (last !== undefined && t >= last && t - last < c.cooldownMs) return;
     s.fired.set(kind, t);
+    const shown = typeof evidence === 'function' ? evidence() : evidence; // now: the report of a token's may come later
     const keyId = event.keyId!;
     // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): the key is refused
     // already, and such a refusal reaching the detector after `keys.enable` (events come in a later turn) would disable
@@ -264,7 +265,7 @@ export class AnomalyDetector {
         ...(event.method !== undefined ? { method: event.method } : {}),
         ...(event.path !== undefined ? { path: event.path } : {}),
         reason: kind,
-        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence: typeof evidence === 'function' ? evidence() : evidence },
+        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence: shown },
       });
       if (suspending) this.suspend(keyId, kind, who);
     };
