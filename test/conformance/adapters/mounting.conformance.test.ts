@@ -5,7 +5,7 @@
  * byte counts.
  */
 import request from 'supertest';
-import { createKeyward, manualClock, type Endpoint, type Keyward, type KeywardEvent } from '@keyward/core';
+import { createKeyward, manualClock, MAX_ENDPOINT_BODY, type Endpoint, type Keyward, type KeywardEvent } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from '../harness';
 import { onStores } from '../stores';
 
@@ -65,6 +65,29 @@ describe('conformance: mounting is identical on every adapter', () => {
     expect(JSON.parse(JSON.parse(json.body).body)).toEqual({ grant_type: 'client_credentials' });
     expect(expectIdentical(await each((u) => request(u).post('/oauth/token'))).status).toBe(400);
     expect(expectIdentical(await each((u) => request(u).get('/.well-known/jwks.json'))).status).toBe(200);
+  });
+
+  it('refuses a body over 64 KB with 413, whether the framework parsed it first (Nest on Express) or not', async () => {
+    const form = (size: number) => `grant_type=client_credentials&x=`.padEnd(size, 'a');
+    /** The body sent in pieces, without Content-Length (chunked), as a streaming client sends it. */
+    const chunked = (u: string, body: string) => {
+      const r = request(u).post('/oauth/token').type('form');
+      for (let i = 0; i < body.length; i += 16 * 1024) void r.write(body.slice(i, i + 16 * 1024));
+      return r;
+    };
+    for (const send of [
+      (u: string) => request(u).post('/oauth/token').type('form').send(form(MAX_ENDPOINT_BODY + 1)),
+      (u: string) => chunked(u, form(MAX_ENDPOINT_BODY + 1)),
+      (u: string) => request(u).post('/oauth/token').send({ grant_type: 'client_credentials', x: 'a'.repeat(MAX_ENDPOINT_BODY) }),
+    ]) {
+      const a = expectIdentical(await each(send));
+      expect([a.status, a.headers['content-type'], JSON.parse(a.body)]).toEqual([413, 'application/problem+json', { type: 'about:blank', title: 'Payload Too Large', status: 413 }]);
+    }
+    // The bound itself is allowed, sent either way.
+    for (const send of [(u: string) => request(u).post('/oauth/token').type('form').send(form(MAX_ENDPOINT_BODY)), (u: string) => chunked(u, form(MAX_ENDPOINT_BODY))]) {
+      const a = expectIdentical(await each(send));
+      expect([a.status, JSON.parse(a.body).body.length]).toEqual([200, MAX_ENDPOINT_BODY]);
+    }
   });
 
   it('answers denials identically, with their headers', async () => {

@@ -247,10 +247,20 @@ function encodeParsed(req: IncomingMessage, parsed: unknown): string | undefined
 }
 
 /**
+ * Whether a body a parser read before the endpoint is over {@link MAX_ENDPOINT_BODY}, measured as {@link readBody}
+ * measures one it reads: by the request's `Content-Length`, else (a chunked request) by the body's own size.
+ */
+function parsedTooLarge(req: IncomingMessage, body: Buffer | string): boolean {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && declared !== '' ? Number(declared) > MAX_ENDPOINT_BODY : Buffer.byteLength(body) > MAX_ENDPOINT_BODY;
+}
+
+/**
  * Runs a core endpoint for a Node request and returns its answer without writing it (Koa sets it through `ctx`).
  * The body is read from the request when nobody has read it yet (at most {@link MAX_ENDPOINT_BODY} bytes, else 413).
  * When a body parser already consumed it, `parsedBody` is used: a raw body (string or Buffer, e.g. Nest's
- * `rawBody`) as it is, a parsed object re-encoded as JSON for a JSON request and as a form otherwise.
+ * `rawBody`) as it is, a parsed object re-encoded as JSON for a JSON request and as a form otherwise; it is held to
+ * the same bound (413), so a parser's larger limit (Express's and Nest's are 100 KB) does not widen the endpoint's.
  */
 export async function endpointResponse(endpoint: Endpoint, req: IncomingMessage, url: string = req.url ?? '/', parsedBody?: unknown): Promise<EndpointResponse> {
   let body: Buffer | string | undefined;
@@ -259,6 +269,7 @@ export async function endpointResponse(endpoint: Endpoint, req: IncomingMessage,
     body = await readBody(req, MAX_ENDPOINT_BODY);
     if (body === undefined) return TOO_LARGE;
   } else body = encodeParsed(req, parsedBody);
+  if (body !== undefined && parsedBody !== undefined && parsedTooLarge(req, body)) return TOO_LARGE;
   return endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
 }
 
