@@ -21,9 +21,12 @@ export interface RouteSpec {
   readonly fails?: boolean;
 }
 
-/** A core endpoint mounted at a path (token endpoint, JWKS, metrics). */
+/**
+ * A core endpoint mounted at a path (token endpoint, JWKS, metrics), for one method or, with `ALL`, for every method
+ * (`app.all`, `router.all`, `RequestMethod.ALL`), so the endpoint answers the others itself (405 with `Allow`).
+ */
 export interface EndpointSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'ALL';
   readonly path: string;
   readonly handler: Endpoint;
 }

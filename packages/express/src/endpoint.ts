@@ -6,7 +6,7 @@ import { serveEndpoint, type Endpoint } from '@keyward/core';
  *
  * @example
  * ```ts
- * app.post('/oauth/token', endpoint(kw.tokens.endpoint()));
+ * app.all('/oauth/token', endpoint(kw.tokens.endpoint())); // before app.use(apiKeyAuth(...)); every method: 405 for all but POST
  * ```
  */
 export function endpoint(handler: Endpoint): RequestHandler {

@@ -7,7 +7,7 @@ import { endpointResponse, type Endpoint } from '@keyward/core';
  *
  * @example
  * ```ts
- * router.post('/oauth/token', endpoint(kw.tokens.endpoint()));
+ * router.all('/oauth/token', endpoint(kw.tokens.endpoint())); // before apiKeyAuth(...); every method: 405 for all but POST
  * ```
  */
 export function endpoint(handler: Endpoint): Middleware {

@@ -108,7 +108,7 @@ function checkRegistry(value: unknown, prefix: string): Registry {
  * @example
  * ```ts
  * const exporter = createPrometheusExporter({ keyward: kw });
- * app.get('/metrics', endpoint(exporter.endpoint()));
+ * app.all('/metrics', endpoint(exporter.endpoint())); // before app.use(apiKeyAuth(...)); every method: 405 for all but GET, HEAD
  * ```
  * @throws TypeError naming the option: a mistake in the options, or a `registry` that has one of the exporter's metric
  * names already (another exporter with the same `prefix`, or a metric of your own), before anything is registered

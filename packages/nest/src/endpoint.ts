@@ -18,7 +18,7 @@ export type EndpointMiddleware = (req: IncomingMessage, res: ServerResponse, nex
  * export class AppModule implements NestModule {
  *   constructor(@InjectKeyward() private readonly kw: Keyward) {}
  *   configure(consumer: MiddlewareConsumer) {
- *     consumer.apply(endpoint(this.kw.tokens.endpoint())).forRoutes({ path: 'oauth/token', method: RequestMethod.POST });
+ *     consumer.apply(endpoint(this.kw.tokens.endpoint())).forRoutes({ path: 'oauth/token', method: RequestMethod.ALL }); // 405 for all but POST
  *   }
  * }
  * ```

@@ -14,7 +14,7 @@ function expressAdapterOn(name: string, createApp: typeof express): AdapterUnder
     name,
     async start(spec) {
       const app = createApp();
-      for (const e of spec.endpoints ?? []) app[e.method === 'GET' ? 'get' : 'post'](e.path, endpoint(e.handler));
+      for (const e of spec.endpoints ?? []) app[e.method === 'ALL' ? 'all' : e.method === 'GET' ? 'get' : 'post'](e.path, endpoint(e.handler));
       for (const r of spec.routes) {
         const auth = apiKeyAuth({ keyward: spec.keyward, ...(r.scopes !== undefined ? { scopes: r.scopes } : {}), ...(r.cost !== undefined ? { cost: r.cost } : {}) });
         const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'options';

@@ -46,7 +46,7 @@ function koaApp(spec: AppSpec): Koa {
     });
   }
   const router = new Router();
-  for (const e of spec.endpoints ?? []) router[e.method === 'GET' ? 'get' : 'post'](e.path, endpoint(e.handler));
+  for (const e of spec.endpoints ?? []) router[e.method === 'ALL' ? 'all' : e.method === 'GET' ? 'get' : 'post'](e.path, endpoint(e.handler));
   for (const r of spec.routes) {
     const auth = apiKeyAuth({ keyward: spec.keyward, ...(r.scopes !== undefined ? { scopes: r.scopes } : {}), ...(r.cost !== undefined ? { cost: r.cost } : {}) });
     const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'options';

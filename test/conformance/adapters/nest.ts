@@ -68,7 +68,7 @@ export function nestAdapterOn<R>(platform: NestPlatform<R>): AdapterUnderTest {
     async start(spec) {
       class ConformanceModule implements NestModule {
         configure(consumer: MiddlewareConsumer) {
-          for (const e of spec.endpoints ?? []) consumer.apply(endpoint(e.handler)).forRoutes({ path: e.path, method: e.method === 'GET' ? RequestMethod.GET : RequestMethod.POST });
+          for (const e of spec.endpoints ?? []) consumer.apply(endpoint(e.handler)).forRoutes({ path: e.path, method: RequestMethod[e.method] });
         }
       }
       Module({

@@ -109,8 +109,8 @@ function withoutRecord(result: VerifiedToken | KeyedToken | TokenFailure): Verif
  * @example
  * ```ts
  * const { token, jti } = await kw.tokens.issue({ subject: 'user-42', scopes: ['docs:read'], ttl: '10m' });
- * app.post('/oauth/token', endpoint(kw.tokens.endpoint()));
- * app.get('/.well-known/jwks.json', endpoint(kw.tokens.jwksEndpoint()));
+ * app.all('/oauth/token', endpoint(kw.tokens.endpoint())); // before app.use(apiKeyAuth(...)), for every method (405 with Allow)
+ * app.all('/.well-known/jwks.json', endpoint(kw.tokens.jwksEndpoint()));
  * await kw.tokens.revoke(jti);
  * ```
  */
