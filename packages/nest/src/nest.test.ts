@@ -263,6 +263,15 @@ describe.each(PLATFORMS)('@keyward/nest on $name', (platform) => {
     await raw.close();
   });
 
+  it('hands the endpoint a form Nest parsed with its parameter names as sent, brackets included', async () => {
+    // Nest's form parser (qs) turns `grant_type[]=x` into { grant_type: ['x'] } and `scope[a]=x` into { scope: { a: 'x' } }:
+    // re-encoded as `grant_type=x` and `scope={"a":"x"}`, the token endpoint granted a token for a parameter it never
+    // got on Fastify (or with rawBody), and refused a scope it would have ignored there.
+    const res = await http().post('/oauth/token').type('form').send('grant_type[]=client_credentials&scope[a]=docs:read&x[y][z]=1&b=1&b=2');
+    expect(res.status).toBe(200);
+    expect([...new URLSearchParams(res.body.body as string)]).toEqual([['grant_type[]', 'client_credentials'], ['scope[a]', 'docs:read'], ['x[y][z]', '1'], ['b', '1'], ['b', '2']]);
+  });
+
   it('forRootAsync: options from an injected provider', async () => {
     @Module({ providers: [{ provide: 'CONFIG', useValue: { publicPaths: ['/docs/both'] } }], exports: ['CONFIG'] })
     class ConfigModule {}

@@ -237,12 +237,27 @@ export function writeEndpointResponse(res: ServerResponse, response: EndpointRes
 
 const TOO_LARGE: EndpointResponse = { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) };
 
+/**
+ * Appends a parsed form field under the name it was sent with. A repeated name (`a=1&a=2`) parses to an array; an
+ * extended parser (qs: Express 4's default, Nest's, Koa's) also parses brackets, `a[]=1` to an array (of one, which a
+ * repeat never gives) and `a[b]=1` to an object: they go back into brackets, so the endpoint sees `a[]` or `a[b]` as
+ * it would in the raw body, not a parameter `a` the client never sent.
+ */
+function appendParsed(form: URLSearchParams, name: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    if (value.length === 1) appendParsed(form, `${name}[]`, value[0]);
+    else for (const item of value) appendParsed(form, name, item);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) appendParsed(form, `${name}[${k}]`, v);
+  } else form.append(name, String(value));
+}
+
 /** Re-encodes a body the framework already parsed: JSON for a JSON request, a form otherwise. */
 function encodeParsed(req: IncomingMessage, parsed: unknown): string | undefined {
   if (!parsed || typeof parsed !== 'object') return undefined;
   if (/\bjson\b/i.test(req.headers['content-type'] ?? '')) return JSON.stringify(parsed);
   const form = new URLSearchParams();
-  for (const [k, v] of Object.entries(parsed)) for (const item of Array.isArray(v) ? v : [v]) form.append(k, typeof item === 'string' ? item : JSON.stringify(item));
+  for (const [k, v] of Object.entries(parsed)) appendParsed(form, k, v);
   return form.toString();
 }
 
