@@ -100,6 +100,8 @@ describe('conformance: core endpoints are served identically on every adapter', 
     const body = JSON.stringify(kw.tokens.jwks());
     const served = { status: 200, headers: { 'content-type': 'application/jwk-set+json', 'content-length': String(body.length), 'cache-control': 'public, max-age=300' }, body };
     for (const path of ['/.well-known/jwks.json', '/.well-known/jwks.json?x=1', '/.well-known/jwks.json/']) expect(await identical((u) => request(u).get(path))).toEqual(served);
+    // A Content-Encoding on a request without a body says nothing about a body to decode.
+    for (const coding of ['gzip', 'compress']) expect(await identical((u) => request(u).get('/.well-known/jwks.json').set('Content-Encoding', coding))).toEqual(served);
     expect(await identical((u) => request(u).head('/.well-known/jwks.json'))).toEqual({ ...served, body: '' });
     const notAllowed = '{"type":"about:blank","title":"Method Not Allowed","status":405}';
     for (const method of ['post', 'options', 'delete'] as const) {

@@ -5,6 +5,7 @@
  * byte counts.
  */
 import request from 'supertest';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { createKeyward, manualClock, MAX_ENDPOINT_BODY, type Endpoint, type Keyward, type KeywardEvent } from '@keyward/core';
 import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from '../harness';
 import { onStores } from '../stores';
@@ -88,6 +89,30 @@ describe('conformance: mounting is identical on every adapter', () => {
       const a = expectIdentical(await each(send));
       expect([a.status, JSON.parse(a.body).body.length]).toEqual([200, MAX_ENDPOINT_BODY]);
     }
+  });
+
+  it("decodes a gzip, deflate or br body as a framework's body parser does (Nest on Express), within the same bound", async () => {
+    const form = 'grant_type=client_credentials&scope=docs%3Aread';
+    /** The bytes as they are, with their length (superagent would serialise a Buffer sent as a form). */
+    const encoded = (u: string, coding: string, bytes: Buffer) => {
+      const r = request(u).post('/oauth/token').type('form').set('Content-Encoding', coding).set('Content-Length', String(bytes.length));
+      void r.write(bytes);
+      return r;
+    };
+    const encoders = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, GZip: gzipSync };
+    for (const [coding, encode] of Object.entries(encoders)) {
+      const a = expectIdentical(await each((u) => encoded(u, coding, encode(form))));
+      expect([a.status, JSON.parse(a.body).body]).toEqual([200, form]);
+    }
+    // A small body that inflates past the bound is refused as a large one is.
+    const bomb = expectIdentical(await each((u) => encoded(u, 'gzip', gzipSync(Buffer.alloc(MAX_ENDPOINT_BODY + 1, 'a')))));
+    expect([bomb.status, bomb.headers['content-type']]).toEqual([413, 'application/problem+json']);
+    // Past Nest's parser's own limit (100 KB), a coding no one decodes (415), bytes that are not what the coding says
+    // (400): the same status, the body parser's own answer on Nest.
+    const statuses = async (send: (u: string) => request.Test) => Object.values(await each(send)).map((a) => (a as { status: number }).status);
+    expect(await statuses((u) => encoded(u, 'gzip', gzipSync(Buffer.alloc(1024 * 1024, 'a'))))).toEqual(apps.map(() => 413));
+    expect(await statuses((u) => encoded(u, 'compress', Buffer.from(form)))).toEqual(apps.map(() => 415));
+    expect(await statuses((u) => encoded(u, 'gzip', Buffer.from(form)))).toEqual(apps.map(() => 400));
   });
 
   it('answers denials identically, with their headers', async () => {

@@ -7,6 +7,7 @@ import { MAX_ENDPOINT_BODY } from '../endpoints/endpoint';
 import { createKeyward, isKeyward, type Keyward } from '../keyward';
 import { compileScopes, type CompiledScopes } from '../scopes/match';
 import { prepareResponseTracking } from './response-done';
+import { DECODED_CODINGS, decodeContent } from './content-coding';
 import { OPTIONS } from '../config/config';
 import { fieldsOf, refuseUnknownFields } from '../config/fields';
 
@@ -236,6 +237,8 @@ export function writeEndpointResponse(res: ServerResponse, response: EndpointRes
 }
 
 const TOO_LARGE: EndpointResponse = { status: 413, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }) };
+const UNSUPPORTED_CODING: EndpointResponse = { status: 415, headers: { 'Content-Type': 'application/problem+json', 'Accept-Encoding': DECODED_CODINGS }, body: JSON.stringify({ type: 'about:blank', title: 'Unsupported Media Type', status: 415 }) };
+const UNDECODABLE: EndpointResponse = { status: 400, headers: { 'Content-Type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 'Bad Request', status: 400 }) };
 
 /**
  * Appends a parsed form field under the name it was sent with. A repeated name (`a=1&a=2`) parses to an array; an
@@ -262,12 +265,15 @@ function encodeParsed(req: IncomingMessage, parsed: unknown): string | undefined
 }
 
 /**
- * Whether a body a parser read before the endpoint is over {@link MAX_ENDPOINT_BODY}, measured as {@link readBody}
- * measures one it reads: by the request's `Content-Length`, else (a chunked request) by the body's own size.
+ * Whether a body a parser read before the endpoint is over {@link MAX_ENDPOINT_BODY}, measured as the endpoint
+ * measures one it reads: by the request's `Content-Length`, else (a chunked request) by the body's own size; a
+ * compressed body (which the parser inflated) by its decoded size too.
  */
 function parsedTooLarge(req: IncomingMessage, body: Buffer | string): boolean {
   const declared = req.headers['content-length'];
-  return declared !== undefined && declared !== '' ? Number(declared) > MAX_ENDPOINT_BODY : Buffer.byteLength(body) > MAX_ENDPOINT_BODY;
+  if (declared !== undefined && declared !== '' && Number(declared) > MAX_ENDPOINT_BODY) return true;
+  const coded = req.headers['content-encoding'] !== undefined && req.headers['content-encoding'].trim().toLowerCase() !== 'identity';
+  return (coded || declared === undefined || declared === '') && Buffer.byteLength(body) > MAX_ENDPOINT_BODY;
 }
 
 /**
@@ -281,8 +287,14 @@ export async function endpointResponse(endpoint: Endpoint, req: IncomingMessage,
   let body: Buffer | string | undefined;
   if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) body = parsedBody;
   else if (req.readable && !req.readableEnded) {
-    body = await readBody(req, MAX_ENDPOINT_BODY);
-    if (body === undefined) return TOO_LARGE;
+    const sent = await readBody(req, MAX_ENDPOINT_BODY);
+    if (sent === undefined) return TOO_LARGE;
+    // Decoded as a body parser decodes it (gzip, deflate, br), so the endpoint reads a form, not its compressed bytes.
+    const decoded = await decodeContent(sent, req.headers['content-encoding'], MAX_ENDPOINT_BODY);
+    if (decoded === 'too-large') return TOO_LARGE;
+    if (decoded === 'unsupported') return UNSUPPORTED_CODING;
+    if (decoded === 'invalid') return UNDECODABLE;
+    body = decoded;
   } else body = encodeParsed(req, parsedBody);
   if (body !== undefined && parsedBody !== undefined && parsedTooLarge(req, body)) return TOO_LARGE;
   return endpoint({ ...toAuthRequest(req, url), ...(body !== undefined ? { body } : {}) });
