@@ -218,7 +218,9 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     const type = header(request, 'content-type');
     if (typeof type !== 'string' || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return fail('invalid_request', 'The body must be application/x-www-form-urlencoded.');
     const text = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : request.body.toString('utf8');
-    const form = new URLSearchParams(text);
+    // A UTF-8 byte order mark first (.NET's StreamWriter writes one) is dropped, as body parsers drop it: kept, it was
+    // part of the first name, and `grant_type` went missing only where no parser ran first.
+    const form = new URLSearchParams(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     const params: Record<string, string> = {};
     for (const [name, value] of form) {
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted (`client_secret=` beside Basic is not a
