@@ -48,6 +48,41 @@ describe('@keyward/geo with the real geoip-lite data', () => {
     expect(lookup(42 as never)).toBeUndefined();
   });
 
+  it('resolves a compressed IPv6 address as its full form (geoip-lite misreads "::" in the first 64 bits)', () => {
+    const lookup = geoipCountryLookup();
+    // geoip-lite's own parser leaves the groups after "::" in place as well as shifting them right, so "2620::300:1:1:1"
+    // was looked up as 2620:0:300:1:… (another network, GB) and "2801::…" as nothing at all (unknown): a client picking
+    // its interface id could pick its country, passing an allow-list or slipping past a deny-list.
+    for (const [compressed, full] of [
+      ['2620::300:1:1:1', '2620:0:0:0:300:1:1:1'],
+      ['2620::f0:1:1:1', '2620:0:0:0:f0:1:1:1'],
+      ['2801::8a7e:d640:cdae:15b4', '2801:0:0:0:8a7e:d640:cdae:15b4'],
+      ['2001:4860:4860::8888', '2001:4860:4860:0:0:0:0:8888'],
+    ]) {
+      expect(lookup(full!)).toMatch(/^[A-Z]{2}$/);
+      expect([compressed, lookup(compressed!)]).toEqual([compressed, lookup(full!)]);
+      expect(lookup(compressed!.toUpperCase())).toBe(lookup(full!));
+      expect(lookup(`${compressed}%eth0`)).toBe(lookup(full!));
+    }
+    expect(lookup('2620::300:1:1:1')).toBe('US');
+    expect(lookup('::ffff:8.8.8.8')).toBe('US');
+    expect(lookup('::ffff:808:808')).toBe('US');
+  });
+
+  it('a client cannot choose its country with the interface id of its IPv6 address', async () => {
+    const kw = createKeyward({ trustProxy: ['loopback'], countryLookup: geoipCountryLookup() });
+    const { key } = await kw.keys.create({ owner: 'acme', restrictions: { countries: { allow: ['GB'] } } });
+    // a client in 2620::/64 (US) once passed a GB allow-list as 2620::300:1:1:1
+    const d = await kw.check({ method: 'GET', path: '/', headers: { 'x-api-key': key, 'x-forwarded-for': '2620::300:1:1:1' }, remoteAddress: '127.0.0.1' });
+    expect(d.ok ? 'allowed' : d.code).toBe('COUNTRY_FORBIDDEN');
+    await kw.close();
+  });
+
+  it('an address keyward would not accept is unknown, whatever geoip-lite makes of it', () => {
+    const lookup = geoipCountryLookup();
+    for (const a of ['08.8.8.8', '8.8.8', '134744072', '8.8.8.8:80', '[2001:4860:4860::8888]', '2001:4860:4860::8888/32', ' 8.8.8.8']) expect(lookup(a)).toBeUndefined();
+  });
+
   it('geoip-lite without its data: every country is unknown, said once in a warning (a deny-list refuses no one); preload throws at start-up', () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
     try {

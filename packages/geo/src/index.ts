@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { fieldsOf, refuseUnknownInput, warnOnce, type CountryLookup } from '@keyward/core';
+import { fieldsOf, parseIp, refuseUnknownInput, warnOnce, type CountryLookup, type IpAddress } from '@keyward/core';
 
 type GeoipLite = typeof import('geoip-lite');
 
@@ -33,10 +33,19 @@ const OPTIONS = fieldsOf<GeoipCountryLookupOptions>({ preload: true, load: true 
 let shared: GeoipLite | undefined;
 
 /**
+ * The text geoip-lite reads correctly: dotted-quad IPv4, or IPv6 with all eight groups. Its own IPv6 parser shifts the
+ * groups after `::` right but leaves them in place too, so a compressed address whose `::` falls in the first 64 bits
+ * (`2620::300:1:1:1`) is looked up as another network (`2620:0:300:1::`), one its holder picks with the interface id.
+ */
+function geoipText(address: IpAddress): string {
+  return address.kind() === 'ipv4' ? address.toString() : address.toNormalizedString();
+}
+
+/**
  * Creates a country lookup: `(address) => 'US' | … | undefined`. Addresses without data (private, reserved,
- * unallocated) and anything that is not an address resolve to `undefined`. It never throws: when geoip-lite cannot be
- * loaded (its data files missing), every address resolves to `undefined` and a `KEYWARD_GEOIP_UNAVAILABLE` warning is
- * emitted once (`preload()` throws the loading error instead).
+ * unallocated) and anything `parseIp` does not accept as an address resolve to `undefined`. It never throws: when
+ * geoip-lite cannot be loaded (its data files missing), every address resolves to `undefined` and a
+ * `KEYWARD_GEOIP_UNAVAILABLE` warning is emitted once (`preload()` throws the loading error instead).
  *
  * @example
  * ```ts
@@ -58,8 +67,9 @@ export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): Geo
     }
     return geoip;
   };
-  const lookup = ((address: string) => {
-    if (typeof address !== 'string' || address.length === 0 || address.length > 64) return undefined;
+  const lookup = ((text: string) => {
+    const address = parseIp(text); // strict: what keyward accepts as an address, IPv4-mapped IPv6 as IPv4
+    if (address === undefined) return undefined;
     let geoipLite: GeoipLite;
     try {
       geoipLite = load();
@@ -70,7 +80,7 @@ export function geoipCountryLookup(options: GeoipCountryLookupOptions = {}): Geo
       return undefined;
     }
     try {
-      const country = geoipLite.lookup(address)?.country;
+      const country = geoipLite.lookup(geoipText(address))?.country;
       return typeof country === 'string' && /^[A-Z]{2}$/.test(country) ? country : undefined;
     } catch {
       return undefined;
