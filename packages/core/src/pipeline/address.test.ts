@@ -191,6 +191,28 @@ describe('client address: hop counts and trusting everyone', () => {
       spy.mockRestore();
     }
   });
+  it('a /0 range trusts every proxy as true does, so it warns once with the same code, naming the entry', () => {
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const warnings = () => spy.mock.calls.filter((c) => (c[1] as { code?: string } | undefined)?.code === 'KEYWARD_TRUST_ALL_PROXIES').map((c) => String(c[0]));
+    try {
+      for (const [trustProxy, entry] of [[['0.0.0.0/0'], 'trustProxy[0]'], [['loopback', '::/0'], 'trustProxy[1]'], ['10.0.0.0/8, 1.2.3.4/0', 'trustProxy[1]'], [['::ffff:0:0/96'], 'trustProxy[0]']] as const) {
+        resetWarnings();
+        spy.mockClear();
+        const all = resolver({ trustProxy });
+        expect(warnings()).toHaveLength(1);
+        expect(warnings()[0]).toContain(`"${entry}"`);
+        resolver({ trustProxy });
+        expect(warnings()).toHaveLength(1);
+        if (entry === 'trustProxy[0]') expect(all(xff('203.0.113.1', '198.51.100.1, 192.0.2.1'))).toBe('198.51.100.1');
+      }
+      resetWarnings();
+      spy.mockClear();
+      resolver({ trustProxy: ['loopback', 'private', '0.0.0.0/1', '::/1', '10.0.0.0/8'] });
+      expect(warnings()).toHaveLength(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('client address: options checked at start-up', () => {

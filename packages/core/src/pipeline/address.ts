@@ -1,6 +1,6 @@
 import type { AuthRequest } from '../model';
 import { canonicalIp, formatIp, parseIp, type IpAddress } from '../restrictions/ip-address';
-import { compileCidrList } from '../restrictions/cidr';
+import { compileCidrList, parseRule } from '../restrictions/cidr';
 import { warnOnce } from '../util/warn';
 import { boundedMemo } from '../util/memo';
 
@@ -16,6 +16,7 @@ export type AddressResolver = (request: AuthRequest) => string | undefined;
  *   balancers whose addresses are not known in advance;
  * - `true`: every hop is a proxy and the left-most forwarded entry is the client. Anyone can then choose their own
  *   address, so it warns once (`KEYWARD_TRUST_ALL_PROXIES`). Use it only behind a proxy that overwrites the header.
+ *   A `/0` range in the list (`0.0.0.0/0`, `::/0`) does the same for its address family and warns the same way.
  */
 export type TrustProxy = boolean | number | string | readonly string[];
 
@@ -205,6 +206,8 @@ export function parseTrustProxy(value: unknown): TrustCheck | undefined {
   });
   if (rules.length === 0) return undefined;
   const list = compileCidrList(rules as string[], (i) => `option "trustProxy[${i}]"`);
+  const everyone = rules.findIndex((r) => parseRule(r as string)!.some(([, bits]) => bits === 0));
+  if (everyone !== -1) warnOnce('KEYWARD_TRUST_ALL_PROXIES', `keyward: option "trustProxy[${everyone}]" is a /0 range: it believes every X-Forwarded-For/Forwarded entry from that address family, as "trustProxy: true" does, so any client can choose its own address; list your proxies instead (e.g. trustProxy: ["loopback", "10.0.0.0/8"]).`);
   return (address) => list.has(address);
 }
 
