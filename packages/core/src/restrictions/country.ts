@@ -14,7 +14,8 @@ export function normaliseCountry(value: unknown): string | undefined {
 
 /**
  * Compiles a `countries` restriction once. Deny wins. An unknown country follows `allowUnknown`, which defaults to
- * refusing when an allow-list is set and letting through otherwise.
+ * refusing when an allow-list is set and letting through otherwise; `allowUnknown: false` without a list refuses only
+ * unknown countries.
  *
  * @throws TypeError naming the code that is not valid
  */
@@ -31,7 +32,7 @@ export function compileCountries(value: unknown, name: Namer, path: string): Cou
   const allow = codes('allow');
   const deny = codes('deny');
   const allowUnknown = optionalBool(v.allowUnknown, name, `${path}.allowUnknown`) ?? !allow;
-  if (!allow && !deny) return undefined;
+  if (!allow && !deny) return allowUnknown ? undefined : (country) => country !== undefined; // `allowUnknown: false` alone
   return (country) => {
     if (country === undefined) return allowUnknown;
     if (deny && deny.has(country)) return false;

@@ -131,6 +131,22 @@ describe('restrictions in the pipeline', () => {
     expect(codeOf(await kw.check(request(strict.key, { xff: '10.0.0.1' })))).toBe('COUNTRY_FORBIDDEN');
   });
 
+  it('countries: allowUnknown: false alone refuses an unknown country (it was ignored without a list)', async () => {
+    const { key } = await kw.keys.create({ owner: 'a', restrictions: { countries: { allowUnknown: false } } });
+    expect(codeOf(await kw.check(request(key, { xff: '8.8.8.8' })))).toBe('OK');
+    expect(codeOf(await kw.check(request(key, { xff: '10.0.0.1' })))).toBe('COUNTRY_FORBIDDEN'); // no country
+    expect(codeOf(await kw.check(request(key, { xff: 'garbage' })))).toBe('COUNTRY_FORBIDDEN'); // no address
+    const open = await kw.keys.create({ owner: 'a', restrictions: { countries: { allowUnknown: true } } });
+    expect(codeOf(await kw.check(request(open.key, { xff: '10.0.0.1' })))).toBe('OK');
+    // a global one needs a way to know countries, as a list does
+    expect(() => createKeyward({ restrictions: { countries: { allowUnknown: false } } })).toThrow('option "restrictions.countries" needs the "countryLookup" option');
+    const policy = createKeyward({ trustProxy: 'loopback', countryLookup: lookup, restrictions: { countries: { allowUnknown: false } } });
+    const other = await policy.keys.create({ owner: 'a' });
+    expect(codeOf(await policy.check(request(other.key, { xff: '10.0.0.1' })))).toBe('COUNTRY_FORBIDDEN');
+    expect(codeOf(await policy.check(request(other.key, { xff: '193.99.144.80' })))).toBe('OK');
+    await policy.close();
+  });
+
   it('a failing country lookup is an unknown country, never an error', async () => {
     const failing = createKeyward({ countryLookup: () => { throw new Error('db gone'); } });
     const { key } = await failing.keys.create({ owner: 'a', restrictions: { countries: { allow: ['US'] } } });

@@ -87,7 +87,7 @@ export interface CountryRestriction {
   readonly deny?: readonly string[];
   /**
    * What to do when the country cannot be resolved (private address, no data, lookup failure). Default: refuse
-   * when an allow-list is set, let through otherwise.
+   * when an allow-list is set, let through otherwise. `false` without a list refuses unknown countries only.
    */
   readonly allowUnknown?: boolean;
 }
