@@ -147,6 +147,13 @@ describe('restrictions in the pipeline', () => {
     await policy.close();
   });
 
+  it('countries: "XX" (unknown) is refused in a list, pointing to allowUnknown (it matched no request)', async () => {
+    for (const [countries, field] of [[{ deny: ['GB', 'XX'] }, 'deny[1]'], [{ allow: ['xx'] }, 'allow[0]']] as const) {
+      await expect(kw.keys.create({ owner: 'a', restrictions: { countries } })).rejects.toThrow(`keyward: "restrictions.countries.${field}" must be a country: "XX" stands for an unknown country, which "allowUnknown" decides`);
+      expect(() => createKeyward({ countryLookup: lookup, restrictions: { countries } })).toThrow(`keyward: option "restrictions.countries.${field}" must be a country`);
+    }
+  });
+
   it('a failing country lookup is an unknown country, never an error', async () => {
     const failing = createKeyward({ countryLookup: () => { throw new Error('db gone'); } });
     const { key } = await failing.keys.create({ owner: 'a', restrictions: { countries: { allow: ['US'] } } });
