@@ -18,6 +18,14 @@ export interface AuthRequest {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The socket's peer address, as the server saw it. */
   readonly remoteAddress?: string;
+  /**
+   * True when the client's connection had closed before the request was read, so the socket no longer knew its peer
+   * and `remoteAddress` is missing (Node forgets it with the socket; an async middleware in front of keyward gives the
+   * client time to close). Such a request cannot be tied to an address and nobody can read its answer: it is refused
+   * (403 `IP_FORBIDDEN`) instead of passing address rules, limits and the audit trail as an unknown address.
+   * `toAuthRequest` sets it; an adapter of its own should too.
+   */
+  readonly closed?: boolean;
 }
 
 /** Who is calling: the result of authenticating a credential. */

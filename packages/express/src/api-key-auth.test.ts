@@ -1,6 +1,7 @@
 import express from 'express';
 import express4 from 'express4';
 import { generateKeyPairSync } from 'node:crypto';
+import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createKeyward, manualClock, type Endpoint, type KeywardEvent } from '@keyward/core';
 import { apiKeyAuth, decisionOf, endpoint, requireScopes } from './index';
@@ -300,6 +301,43 @@ describe.each(MAJORS)('@keyward/express on %s', (_major, createApp) => {
       app.use((err: { code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => { res.status(500).json({ code: err.code }); });
       const res = await request(app).get('/x');
       expect(res.body.code).toBe('NOT_AUTHENTICATED');
+    });
+
+    it('a request whose client closed the connection while an async middleware ran is refused, not let past a country deny-list as an unknown address', async () => {
+      const kw = createKeyward({ trustProxy: 'loopback', countryLookup: (a) => (a === '8.8.8.8' ? 'US' : undefined), restrictions: { countries: { deny: ['US'] } } });
+      const denied: unknown[] = [];
+      kw.on('access.denied', (e) => void denied.push([e.reason, e.clientAddress]));
+      const { key } = await kw.keys.create({ owner: 'acme' });
+      const app = createApp();
+      let ran = 0;
+      let seen: () => void = () => {};
+      app.use((_req, _res, next) => void setTimeout(next, 30)); // a session store, say
+      app.use(apiKeyAuth(kw));
+      app.use((_req, _res, next) => { seen(); next(); });
+      app.post('/transfer', (_req, res) => { ran++; res.json({ ok: true }); });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      try {
+        const send = (close: boolean) => new Promise<string>((resolve) => {
+          const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => {
+            socket.write(`POST /transfer HTTP/1.1\r\nHost: h\r\nX-API-Key: ${key}\r\nX-Forwarded-For: 8.8.8.8\r\nContent-Length: 0\r\n\r\n`);
+            if (close) setTimeout(() => socket.destroy(), 5);
+          });
+          let answer = '';
+          socket.on('data', (d) => { answer += String(d); socket.end(); });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve(answer.split('\r\n')[0]!));
+        });
+        expect(await send(false)).toBe('HTTP/1.1 403 Forbidden');
+        await send(true);
+        await new Promise<void>((r) => { seen = r; setTimeout(r, 200); }); // keyward has decided (or let it through) by then
+        expect(ran).toBe(0);
+        expect(denied).toEqual([['COUNTRY_FORBIDDEN', '8.8.8.8'], ['IP_FORBIDDEN', undefined]]);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+        await kw.close();
+      }
     });
   });
 

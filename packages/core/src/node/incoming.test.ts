@@ -41,3 +41,41 @@ describe('toAuthRequest and a middleware that changed req.headers before it', ()
     expect(Object.getPrototypeOf(seen.headers)).toBe(null);
   });
 });
+
+describe('toAuthRequest of a request whose connection closed before it was read', () => {
+  /** Sends a request and closes the connection at once; the server reads the request only once the socket closed. */
+  async function readAfterClose(): Promise<AuthRequest> {
+    let seen: ((value: AuthRequest) => void) | undefined;
+    const result = new Promise<AuthRequest>((resolve) => (seen = resolve));
+    const server = createServer((req, res) => {
+      // as an async middleware (a session store, a body parser) in front of keyward lets the socket close meanwhile
+      const read = () => { seen!(toAuthRequest(req)); res.end(); };
+      if (req.socket.destroyed) read();
+      else req.socket.once('close', read);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => {
+        socket.write('GET /x HTTP/1.1\r\nHost: h\r\n\r\n');
+        setTimeout(() => socket.destroy(), 20);
+      });
+      socket.on('error', () => {});
+      return await result;
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }
+
+  it('says the connection closed, since the socket no longer knows its peer', async () => {
+    const closed = await readAfterClose();
+    expect(closed.remoteAddress).toBeUndefined();
+    expect(closed.closed).toBe(true);
+  });
+
+  it('leaves an open connection\'s request as it was: the peer address, no closed flag', async () => {
+    const open = await read('', () => {});
+    expect(open.remoteAddress).toBe('127.0.0.1');
+    expect('closed' in open).toBe(false);
+  });
+});

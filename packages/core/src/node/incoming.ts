@@ -151,12 +151,18 @@ export function toAuthRequest(req: IncomingMessage | Http2ServerRequest, url: st
   }
   const method = plain ? req.method : (Reflect.get(req, 'method') as string | undefined);
   const socket = plain ? req.socket : (Reflect.get(req, 'socket') as IncomingMessage['socket'] | undefined);
+  const remoteAddress = socket?.remoteAddress;
+  // A socket closed before anyone asked for its peer has forgotten it: the client closed its connection while an async
+  // middleware ran, and its address is unknown. Said so, for the core to refuse it (see AuthRequest.closed).
+  if (remoteAddress === undefined && socket?.destroyed === true) {
+    return { method: (method ?? 'GET').toUpperCase(), path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, remoteAddress, closed: true };
+  }
   return {
     method: (method ?? 'GET').toUpperCase(),
     path: q === -1 ? url : url.slice(0, q),
     query: q === -1 ? '' : url.slice(q + 1),
     headers,
-    remoteAddress: socket?.remoteAddress, // no spread: this object is built on every request
+    remoteAddress, // no spread: this object is built on every request
   };
 }
 

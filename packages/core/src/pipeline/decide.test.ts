@@ -45,6 +45,23 @@ describe('decide()', () => {
     await kw.close();
   });
 
+  it('a request whose connection closed before it was read (its address lost with the socket) is refused, not let through as an unknown address', async () => {
+    // a country deny-list lets an unknown address through, and per-address limits skip it: closing the connection
+    // behind an async middleware must not be a way around them
+    const kw = createKeyward({ trustProxy: 'loopback', countryLookup: (a) => (a === '8.8.8.8' ? 'US' : undefined), restrictions: { countries: { deny: ['US'] } } });
+    const events: KeywardEvent[] = [];
+    kw.on('access.denied', (e) => void events.push(e));
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const via = (extra: object) => kw.check({ method: 'POST', path: '/transfer', headers: { 'x-api-key': key, 'x-forwarded-for': '8.8.8.8' }, ...extra });
+    expect(await via({ remoteAddress: '127.0.0.1' })).toMatchObject({ ok: false, code: 'COUNTRY_FORBIDDEN' });
+    expect(await via({ closed: true })).toMatchObject({ ok: false, code: 'IP_FORBIDDEN', status: 403, problem: { detail: 'The connection closed before the client address could be read.' } });
+    await new Promise((r) => setImmediate(r)); // events are delivered after the decision
+    expect(events.map((e) => [e.reason, e.clientAddress])).toEqual([['COUNTRY_FORBIDDEN', '8.8.8.8'], ['IP_FORBIDDEN', undefined]]);
+    // a request without an address that did not say its connection closed (kw.check from a script) is decided as before
+    expect(await via({})).toMatchObject({ ok: true, clientAddress: undefined });
+    await kw.close();
+  });
+
   it('caches only keys whose shape it checked: a key of another prefix stays refused, request after request', async () => {
     const store = new MemoryKeyStore();
     const old = createKeyward({ store, prefix: 'kw' });

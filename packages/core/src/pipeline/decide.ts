@@ -245,6 +245,9 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       return { ok: true, principal: undefined, skipped: true, tracked: false, headers: NO_HEADERS, requestId, clientAddress: resolveAddress(request), done: NO_OP };
     }
     const ctx = new Context(request, requirements, parts.compiled(requirements), requestId, config.clock(), resolveAddress(request), performance.now());
+    // A connection closed before the request was read took its address with it (see AuthRequest.closed): unknown, it
+    // would pass a country deny-list and skip per-address limits and the failed-auth block. One comparison per request.
+    if (ctx.clientAddress === undefined && request.closed === true) return refuse(ctx, deny('IP_FORBIDDEN', requestId, challenge, { detail: 'The connection closed before the client address could be read.', headers: ctx.headersOrNone }));
     return preauth.length === 0 ? authenticate(ctx) : runStages(ctx, preauth, 0, authenticate);
   };
 }
