@@ -64,6 +64,15 @@ describe('CIDR lists', () => {
     expect(parseRule('::ffff:10.0.0.0/90')).toBeUndefined();
   });
 
+  it('a CIDR with host bits set means its network, as documented; /0 is every address of its family', () => {
+    expect(parseRule('10.1.2.3/8')).toEqual([[parseIp('10.1.2.3'), 8]]);
+    const list = compileCidrList(['10.1.2.3/8', '2001:db8::1/32'], (i) => `x[${i}]`);
+    for (const a of ['10.0.0.0', '10.255.255.255', '2001:db8::', '2001:db8:ffff::1']) expect([a, list.has(parseIp(a)!)]).toEqual([a, true]);
+    for (const a of ['11.0.0.0', '2001:db9::']) expect([a, list.has(parseIp(a)!)]).toEqual([a, false]);
+    const all = compileCidrList(['0.0.0.0/0', '::/0'], (i) => `x[${i}]`);
+    for (const a of ['1.2.3.4', '255.255.255.255', '::ffff:8.8.8.8', '::1', '2001:db8::1']) expect(all.has(parseIp(a)!)).toBe(true);
+  });
+
   it('refuses bad rules with a TypeError naming the entry', () => {
     for (const bad of ['10.0.0.0/33', '10.0.0.0/08', '2001:db8::/129', '10.0.0.0/', '/8', 'example.com', '127.1', '0x7f.0.0.1/8', '10.0.0.0/-1', '10.0.0.0/8/8']) {
       expect(() => compileCidrList(['1.2.3.4', bad], (i) => `option "x[${i}]"`)).toThrow(new TypeError(`keyward: option "x[1]" must be an IP address, a CIDR or one of loopback, linklocal, uniquelocal, private`));
