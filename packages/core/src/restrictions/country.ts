@@ -26,8 +26,9 @@ export function compileCountries(value: unknown, name: Namer, path: string): Cou
     return list && new Set(list.map((c, i) => {
       const code = c.toUpperCase();
       if (!CODE_RE.test(code)) throw invalid(name(`${path}.${field}[${i}]`), 'must be an ISO 3166-1 alpha-2 country code such as "US"');
-      // No country is ever "XX" (normaliseCountry makes it unknown): in a list it would match nothing, silently.
+      // No country is ever "XX" (normaliseCountry makes it unknown) or "UK": in a list either would match nothing, silently.
       if (code === 'XX') throw invalid(name(`${path}.${field}[${i}]`), 'must be a country: "XX" stands for an unknown country, which "allowUnknown" decides');
+      if (code === 'UK') throw invalid(name(`${path}.${field}[${i}]`), 'must be a country code: the United Kingdom is "GB" (ISO 3166-1), which lookups and CDNs answer, never "UK"');
       return code;
     }));
   };

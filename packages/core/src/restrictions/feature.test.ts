@@ -154,6 +154,13 @@ describe('restrictions in the pipeline', () => {
     }
   });
 
+  it('countries: "UK" is refused, pointing to "GB" (no lookup answers UK, so deny: ["UK"] refused no one)', async () => {
+    await expect(kw.keys.create({ owner: 'a', restrictions: { countries: { deny: ['RU', 'uk'] } } })).rejects.toThrow('keyward: "restrictions.countries.deny[1]" must be a country code: the United Kingdom is "GB" (ISO 3166-1), which lookups and CDNs answer, never "UK"');
+    expect(() => createKeyward({ countryLookup: lookup, restrictions: { countries: { allow: ['UK'] } } })).toThrow('keyward: option "restrictions.countries.allow[0]" must be a country code: the United Kingdom is "GB"');
+    const gb = await kw.keys.create({ owner: 'a', restrictions: { countries: { deny: ['GB'] } } });
+    expect(codeOf(await kw.check(request(gb.key, { xff: '81.2.69.142' })))).toBe('COUNTRY_FORBIDDEN');
+  });
+
   it('a failing country lookup is an unknown country, never an error', async () => {
     const failing = createKeyward({ countryLookup: () => { throw new Error('db gone'); } });
     const { key } = await failing.keys.create({ owner: 'a', restrictions: { countries: { allow: ['US'] } } });
