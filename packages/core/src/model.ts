@@ -40,6 +40,11 @@ export interface Principal {
   readonly owner?: string;
   /** The subject of a token, or the owner of a key. */
   readonly subject?: string;
+  /**
+   * The issuer (`iss`) of a token: which trusted issuer signed it. A `sub` is unique only within its issuer, so a token
+   * principal is `issuer` and `id` together. Absent for keys.
+   */
+  readonly issuer?: string;
   /** Scopes granted (exact or wildcard like `users:*`). */
   readonly scopes: readonly string[];
   /** Plan tier, e.g. `free` or `pro`. */

@@ -14,6 +14,7 @@ import { isPromise, type Maybe } from '../util/maybe';
 import { calendarWindow, fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
 import type { LimitBy, LimitKeyContext } from './types';
+import { issuerQualifier, type IssuerQualifier } from '../tokens/issuer-names';
 
 /** The IANA problem type of an exhausted quota (draft-ietf-httpapi-ratelimit-headers). */
 export const QUOTA_EXCEEDED_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
@@ -49,19 +50,25 @@ function anyViolated(outcomes: readonly Outcome[]): boolean {
 /**
  * The bucket of a request for a limit keyed `by`. With a key record — an API key, or a token keyward exchanged for
  * one, which carries its key's record — the key and owner buckets are the key's: a key and the tokens exchanged from
- * it count together (`k:key:<key id>`, the name an API key's bucket always had). Other principals count on their own.
+ * it count together (`k:key:<key id>`, the name an API key's bucket always had). Other principals count on their own:
+ * a token by its `sub` (`k:token:<sub>`) and owner (`o:<owner>`), qualified by its issuer where `qualify` says so
+ * (`k:token@"<iss>":<sub>`, `o@"<iss>":<owner>`: several trusted issuers, each with a `user-1` of its own).
  */
-function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number, name: string): string | undefined {
+function bucketKey(by: LimitBy, ctx: PipelineContext, ipv6Subnet: number, name: string, qualify: IssuerQualifier | undefined): string | undefined {
   const p = ctx.principal;
   const record = ctx.record;
   let v: string | undefined;
   switch (by) {
-    case 'key':
-      v = record ? `k:key:${record.id}` : p ? `k:${p.type}:${p.id}` : undefined;
+    case 'key': {
+      const q = record === undefined && qualify !== undefined && p?.type === 'token' ? qualify(p.issuer) : undefined;
+      v = record ? `k:key:${record.id}` : p ? (q === undefined ? `k:${p.type}:${p.id}` : `k:token${q}${p.id}`) : undefined;
       break;
-    case 'owner':
-      v = record ? `o:${record.owner}` : p ? `o:${p.owner ?? p.id}` : undefined;
+    }
+    case 'owner': {
+      const q = record === undefined && qualify !== undefined && p?.type === 'token' ? qualify(p.issuer) : undefined;
+      v = record ? `o:${record.owner}` : p ? (q === undefined ? `o:${p.owner ?? p.id}` : `o${q}${p.owner ?? p.id}`) : undefined;
       break;
+    }
     case 'address': {
       const a = addressBucket(ctx.clientAddress, ipv6Subnet);
       v = a === undefined ? undefined : `a:${a}`;
@@ -130,6 +137,8 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   if (options.limits === undefined) return undefined;
   const config = parseLimits(options.limits);
   const { clock, events, challenge } = deps;
+  // Several trusted issuers: their tokens' key and owner buckets are their issuer's (a `sub` is unique only per issuer).
+  const qualify = issuerQualifier(options.tokens);
   const memory = () => memoryLimiterStore({ clock, maxEntries: config.maxEntries });
   const primary: LimiterStore = storeFromOption(options.limits.store, 'limits.store', memory);
   const inProcess = options.limits.store === undefined || isMemoryLimiterStore(primary);
@@ -152,7 +161,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   const store: Counters = guarded ?? syncCountersOf(primary) ?? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k) };
 
   function rate(rule: CompiledRule, ctx: PipelineContext, cost: number): Maybe<Checked> {
-    const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet, rule.name);
+    const bucket = bucketKey(rule.by, ctx, config.ipv6Subnet, rule.name, qualify);
     if (bucket === undefined) return undefined;
     const w = fixedWindow(ctx.now, rule.windowMs);
     const windowSeconds = Math.round(rule.windowMs / 1000);
@@ -166,7 +175,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
   }
 
   function quota(q: CompiledQuota, ctx: PipelineContext): Maybe<Checked> {
-    const bucket = bucketKey(q.by, ctx, config.ipv6Subnet, q.name);
+    const bucket = bucketKey(q.by, ctx, config.ipv6Subnet, q.name, qualify);
     if (bucket === undefined) return undefined;
     const w = calendarWindow(ctx.now, q.period, q.day, q.timeZone);
     const windowSeconds = Math.round((w.end - w.start) / 1000);

@@ -35,9 +35,10 @@ function text(v: unknown): string | undefined {
 }
 
 /**
- * Builds the principal of a verified token: `id` and `subject` are `sub`, `keyId` the `jti`, scopes from the mapped
- * claims, owner and plan from their claims when mapped (the owner defaults to the subject), metadata the selected
- * claims. Returns `undefined` when the token has no usable subject.
+ * Builds the principal of a verified token: `id` and `subject` are `sub`, `keyId` the `jti`, `issuer` the `iss` (jose
+ * has checked it is the trusted issuer's), scopes from the mapped claims, owner and plan from their claims when mapped
+ * (the owner defaults to the subject), metadata the selected claims. Returns `undefined` when the token has no usable
+ * subject.
  */
 export function tokenPrincipal(payload: JWTPayload, claims: ClaimMapping): Principal | undefined {
   const sub = text(payload.sub);
@@ -56,6 +57,7 @@ export function tokenPrincipal(payload: JWTPayload, claims: ClaimMapping): Princ
     ...(jti ? { keyId: jti } : {}),
     owner,
     subject: sub,
+    ...(typeof payload.iss === 'string' ? { issuer: payload.iss } : {}),
     scopes: scopesFrom(payload, claims.scopes),
     ...(plan ? { plan } : {}),
     metadata,

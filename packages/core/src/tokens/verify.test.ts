@@ -33,7 +33,7 @@ describe('token verification through check()', () => {
     const d = await check(await hs({ scope: 'docs:read users:view', jti: 'j1' }), 'docs:read');
     expect(d.ok).toBe(true);
     if (!d.ok) return;
-    expect(d.principal).toEqual({ type: 'token', id: 'user-1', keyId: 'j1', owner: 'user-1', subject: 'user-1', scopes: ['docs:read', 'users:view'], metadata: {}, expiresAt: T0 + 600_000 });
+    expect(d.principal).toEqual({ type: 'token', id: 'user-1', keyId: 'j1', owner: 'user-1', subject: 'user-1', issuer: ISS, scopes: ['docs:read', 'users:view'], metadata: {}, expiresAt: T0 + 600_000 });
     await kw.close();
   });
 
