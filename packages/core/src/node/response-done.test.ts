@@ -155,11 +155,16 @@ describe('onResponseDone', () => {
     await app.close();
   });
 
-  it('reports, once, a response whose client left before tracking started (an asynchronous decision)', async () => {
+  it.each([
+    ["Node's own", false],
+    ["its own (Express's, read through Node's _closed field)", true],
+  ])('reports, once, a response whose client left before tracking started (an asynchronous decision): a response whose prototype is %s', async (_kind, ownPrototype) => {
     const seen: CompletionInfo[] = [];
     let tracked!: () => void;
     const done = new Promise<void>((r) => { tracked = r; });
     const server = createServer((req, res) => {
+      // As Express does: each response gets the app's prototype, above Node's.
+      if (ownPrototype) Object.setPrototypeOf(res, Object.create(Object.getPrototypeOf(res) as object));
       // As an adapter does once a pending decision resolves: by then the client has gone and `close` was emitted.
       res.once('close', () => setTimeout(() => {
         onResponseDone(res, (i) => seen.push(i), req.method);
