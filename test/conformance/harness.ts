@@ -87,6 +87,36 @@ export function expectMissingCredential(res: { status: number; headers: Record<s
   expect(res.body).toEqual({ type: 'urn:keyward:problem:credentials-missing', title: 'Credentials missing', status: 401, detail: 'No credentials were sent.', code: 'CREDENTIALS_MISSING' });
 }
 
+/**
+ * The response headers keyward sets, or must leave out, on an answer: its own on a denial and on the token and JWKS
+ * endpoints, and those it adds to an allowed request's response. {@link answerOf} picks these, so an assertion on its
+ * result compares every one of them, a header an adapter adds or drops included.
+ */
+export const ANSWER_HEADERS: readonly string[] = [
+  'content-type', 'cache-control', 'pragma', 'www-authenticate', 'retry-after', 'ratelimit-policy', 'ratelimit',
+  'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'deprecation', 'sunset', 'link', 'allow',
+];
+
+/** An answer as scenarios compare it across adapters: its status, the {@link ANSWER_HEADERS} it has, and its body. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed when the answer is JSON (`application/json`, `application/problem+json`, …), else the text. */
+  readonly body: unknown;
+}
+
+/**
+ * The {@link Answer} of a supertest response, for `expect(answerOf(res)).toEqual({ status, headers, body })`: status,
+ * headers and body asserted in one go, the same expectation on every adapter.
+ */
+export function answerOf(res: { status: number; headers: Record<string, unknown>; text?: string }): Answer {
+  const headers: Record<string, string> = {};
+  for (const h of ANSWER_HEADERS) if (res.headers[h] !== undefined) headers[h] = String(res.headers[h]);
+  const json = /[/+]json\b/.test(headers['content-type'] ?? '');
+  const text = res.text ?? '';
+  return { status: res.status, headers, body: json && text !== '' ? JSON.parse(text) : text };
+}
+
 /** Listens on an ephemeral loopback port; `dropConnections` ends what is still open when the app is closed. */
 function listenOn(server: Server | Http2Server | Http2SecureServer, dropConnections: () => void, scheme = 'http'): Promise<RunningApp> {
   return new Promise((resolve, reject) => {

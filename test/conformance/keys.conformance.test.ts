@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { connect } from 'node:net';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent } from '@keyward/core';
-import { ADAPTERS, DEFAULT_ROUTES, expectMissingCredential, type RunningApp } from './harness';
+import { ADAPTERS, answerOf, DEFAULT_ROUTES, expectMissingCredential, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
@@ -29,11 +29,19 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
   });
 
   const get = (path: string) => request(app.url).get(path);
+  const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+  /** A denial's answer: problem+json, `no-store`, the challenge (when one is due) and the problem body. */
+  const denial = (status: number, code: string, title: string, detail: string, challenge?: string) => ({
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...(challenge ? { 'www-authenticate': challenge } : {}) },
+    body: { type: `urn:keyward:problem:${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail, code },
+  });
+  const invalidToken = (title: string) => `Bearer realm="keyward", error="invalid_token", error_description="${title}"`;
+  const ambiguous = (detail: string) => denial(400, 'CREDENTIALS_AMBIGUOUS', 'Ambiguous credentials', detail, 'Bearer realm="keyward", error="invalid_request"');
 
   it('valid key: 200 with the principal', async () => {
     const res = await get('/docs').set('X-API-Key', key);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } });
+    expect(answerOf(res)).toEqual({ status: 200, headers: JSON_TYPE, body: { ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } } });
   });
 
   it('missing credential: 401 problem+json with a bare challenge', async () => {
@@ -57,10 +65,9 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     const unknown = (await other.keys.create({ owner: 'x' })).key;
     const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
     const answers = await Promise.all(['not-a-key', flipped, unknown].map(async (k) => {
-      const r = await get('/docs').set('X-API-Key', k);
-      return { status: r.status, body: r.body, www: r.headers['www-authenticate'] };
+      return answerOf(await get('/docs').set('X-API-Key', k));
     }));
-    expect(answers[0]).toEqual({ status: 401, body: { type: 'urn:keyward:problem:credentials-invalid', title: 'Invalid credentials', status: 401, detail: 'The credential is not valid.', code: 'CREDENTIALS_INVALID' }, www: 'Bearer realm="keyward", error="invalid_token", error_description="Invalid credentials"' });
+    expect(answers[0]).toEqual(denial(401, 'CREDENTIALS_INVALID', 'Invalid credentials', 'The credential is not valid.', invalidToken('Invalid credentials')));
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
     await other.close();
@@ -73,49 +80,47 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     await kw.keys.revoke(r.record.id, { reason: 'test' });
     await kw.keys.disable(d.record.id);
     clock.advance(10 * 60_000);
-    for (const [k, code] of [[r.key, 'KEY_REVOKED'], [d.key, 'KEY_DISABLED'], [e.key, 'KEY_EXPIRED']] as const) {
-      const res = await get('/docs').set('X-API-Key', k);
-      expect(res.status).toBe(401);
-      expect(res.body.code).toBe(code);
-      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    for (const [k, code, title, detail] of [
+      [r.key, 'KEY_REVOKED', 'Key revoked', 'The key has been revoked.'],
+      [d.key, 'KEY_DISABLED', 'Key disabled', 'The key is disabled.'],
+      [e.key, 'KEY_EXPIRED', 'Key expired', 'The key has expired.'],
+    ] as const) {
+      expect(answerOf(await get('/docs').set('X-API-Key', k))).toEqual(denial(401, code, title, detail, invalidToken(title)));
     }
   });
 
   it('wrong scope: 403 insufficient_scope', async () => {
     const res = await request(app.url).post('/docs').set('X-API-Key', key);
-    expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
-    expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
+    expect(answerOf(res)).toEqual(denial(403, 'INSUFFICIENT_SCOPE', 'Insufficient scope', 'This request needs: docs:write.', 'Bearer realm="keyward", error="insufficient_scope", scope="docs:write"'));
   });
 
   it('expression scopes: satisfied and not', async () => {
-    expect((await get('/both').set('X-API-Key', key)).status).toBe(200);
+    expect(answerOf(await get('/both').set('X-API-Key', key))).toEqual({ status: 200, headers: JSON_TYPE, body: { ok: true, principal: { id: keyId, owner: 'acme', type: 'key', scopes: ['docs:read', 'users:view'] } } });
     const weak = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     const res = await get('/both').set('X-API-Key', weak.key);
-    expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toContain('scope="docs:read docs:write users:view"');
+    expect(answerOf(res)).toEqual(denial(403, 'INSUFFICIENT_SCOPE', 'Insufficient scope', 'This request needs: (docs:read OR docs:write) AND users:view.', 'Bearer realm="keyward", error="insufficient_scope", scope="docs:read docs:write users:view"'));
   });
 
   it('public route: no credential needed', async () => {
-    const res = await get('/health');
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, principal: null });
+    expect(answerOf(await get('/health'))).toEqual({ status: 200, headers: JSON_TYPE, body: { ok: true, principal: null } });
+    // a credential sent to a public path is not looked at: not refused, not a principal
+    expect(answerOf(await get('/health').set('X-API-Key', 'kw_live_bogus'))).toEqual({ status: 200, headers: JSON_TYPE, body: { ok: true, principal: null } });
   });
 
   it('CORS preflight: let through; a bare OPTIONS is not', async () => {
     const pre = await request(app.url).options('/docs').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'GET');
-    expect(pre.status).toBe(204);
-    expect((await request(app.url).options('/docs')).status).toBe(401);
+    expect(answerOf(pre)).toEqual({ status: 204, headers: {}, body: '' });
+    expectMissingCredential(await request(app.url).options('/docs'));
   });
 
   it('duplicate headers and conflicting credentials: 400 invalid_request', async () => {
     const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     const dup = await (get('/docs') as any).set('X-API-Key', [key, other.key]);
-    expect(dup.status).toBe(400);
-    expect(dup.body.code).toBe('CREDENTIALS_AMBIGUOUS');
+    expect(answerOf(dup)).toEqual(ambiguous('The x-api-key header was sent more than once.'));
+    const same = await (get('/docs') as any).set('X-API-Key', [key, key]);
+    expect(answerOf(same)).toEqual(ambiguous('The x-api-key header was sent more than once.'));
     const conflict = await get('/docs').set('X-API-Key', key).set('Authorization', `Bearer ${other.key}`);
-    expect(conflict.status).toBe(400);
-    expect(conflict.headers['www-authenticate']).toContain('error="invalid_request"');
+    expect(answerOf(conflict)).toEqual(ambiguous('More than one credential was sent.'));
   });
 
   it('two Authorization headers (two keys, or the same key twice): 400 invalid_request', async () => {
@@ -123,9 +128,7 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     const other = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
     for (const [a, b] of [[key, other.key], [key, key]]) {
       const res = await (get('/docs') as any).set('Authorization', [`Bearer ${a}`, `Bearer ${b}`]);
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('CREDENTIALS_AMBIGUOUS');
-      expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+      expect(answerOf(res)).toEqual(ambiguous('The Authorization header was sent more than once.'));
     }
   });
 
@@ -178,17 +181,27 @@ describe.each(ADAPTERS)('conformance: API keys on $name', (adapter) => {
     expect(status).toBeLessThan(500);
   });
 
-  it('audit events and done(): status and bytes reported, no secret anywhere', async () => {
+  it("audit events and done(): each request's events in full, status and bytes reported, no secret anywhere", async () => {
     events.length = 0;
-    const res = await get('/open?size=1234').set('X-API-Key', key).set('X-Request-Id', `conf-${adapter.name}`);
+    const id = (n: string) => `conf-${adapter.name}-${n}`;
+    const res = await get('/open?size=1234').set('X-API-Key', key).set('X-Request-Id', id('ok')).set('User-Agent', 'sdk/1');
     expect(res.status).toBe(200);
-    await get('/docs').set('X-API-Key', 'kw_live_bogus');
+    expect((await request(app.url).head('/open?size=1234').set('X-API-Key', key).set('X-Request-Id', id('head')).set('User-Agent', 'sdk/1')).status).toBe(200);
+    expect((await get('/docs').set('X-API-Key', 'kw_live_bogus').set('X-Request-Id', id('bogus')).set('User-Agent', 'sdk/1')).status).toBe(401);
+    expect((await get('/docs').set('X-Request-Id', id('missing')).set('User-Agent', 'sdk/1')).status).toBe(401);
+    expect((await request(app.url).post('/docs').set('X-API-Key', key).set('X-Request-Id', id('scope')).set('User-Agent', 'sdk/1')).status).toBe(403);
     await new Promise((r) => setTimeout(r, 20));
     await kw.flushEvents();
-    const completed = events.find((e) => e.type === 'request.completed' && e.requestId === `conf-${adapter.name}`);
-    expect(completed).toMatchObject({ schema: 'keyward.event/v1', status: 200, bytes: 1234, method: 'GET', path: '/open?size=1234', keyId, owner: 'acme' });
-    expect(events.some((e) => e.type === 'auth.succeeded' && e.requestId === `conf-${adapter.name}`)).toBe(true);
-    expect(events.some((e) => e.type === 'auth.failed' && e.reason === 'CREDENTIALS_INVALID')).toBe(true);
+    const of = (n: string) => events.filter((e) => e.requestId === id(n)).map(({ time, durationMs, ...e }) => ({ ...e, time: typeof time, ...(durationMs !== undefined ? { durationMs: typeof durationMs } : {}) }));
+    const common = { schema: 'keyward.event/v1', time: 'string', clientAddress: '127.0.0.1', userAgent: 'sdk/1' };
+    const principal = { keyId, hint: `kw_live_…${key.slice(-4)}`, owner: 'acme', principalType: 'key', subject: 'acme' };
+    const succeeded = (n: string, method: string, path: string) => ({ ...common, type: 'auth.succeeded', requestId: id(n), method, path, ...principal });
+    const completed = (n: string, method: string, path: string, status: number, bytes: number) => ({ ...common, type: 'request.completed', requestId: id(n), method, path, ...principal, status, bytes, durationMs: 'number' });
+    expect(of('ok')).toEqual([succeeded('ok', 'GET', '/open?size=1234'), completed('ok', 'GET', '/open?size=1234', 200, 1234)]);
+    expect(of('head')).toEqual([succeeded('head', 'HEAD', '/open?size=1234'), completed('head', 'HEAD', '/open?size=1234', 200, 0)]);
+    expect(of('bogus')).toEqual([{ ...common, type: 'auth.failed', requestId: id('bogus'), method: 'GET', path: '/docs', status: 401, reason: 'CREDENTIALS_INVALID' }]);
+    expect(of('missing')).toEqual([{ ...common, type: 'auth.failed', requestId: id('missing'), method: 'GET', path: '/docs', status: 401, reason: 'CREDENTIALS_MISSING' }]);
+    expect(of('scope')).toEqual([{ ...common, type: 'access.denied', requestId: id('scope'), method: 'POST', path: '/docs', ...principal, status: 403, reason: 'INSUFFICIENT_SCOPE' }]);
     const text = JSON.stringify(events);
     expect(text).not.toContain(key);
     expect(text).not.toContain('kw_live_bogus');

@@ -8,11 +8,15 @@ import http from 'node:http';
 import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
-import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { ADAPTERS, answerOf, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const QUOTA_TYPE = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
+/** A 429 or 503 of the pipeline: problem+json, `no-store`, no challenge, `headers` (Retry-After, RateLimit) and the problem body. */
+function refusal(status: number, headers: Record<string, string>, body: Record<string, unknown>) {
+  return { status, headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers }, body };
+}
 const SIGNING = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '10m' };
 
 describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
@@ -61,16 +65,11 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
       [200, '"burst";q=3;w=10', '"burst";r=0;t=10'],
     ]);
     const res = await get('/open', k);
-    expect(res.status).toBe(429);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.headers['retry-after']).toBe('10');
-    expect(res.headers['ratelimit-policy']).toBe('"burst";q=3;w=10');
-    expect(res.headers['ratelimit']).toBe('"burst";r=0;t=10');
-    expect(res.headers['www-authenticate']).toBeUndefined();
-    expect(res.body).toEqual({ type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] });
+    expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': '10', 'ratelimit-policy': '"burst";q=3;w=10', ratelimit: '"burst";r=0;t=10' },
+      { type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] }));
     clock.advance(10_000);
     const again = await get('/open', k);
-    expect([again.status, again.headers['ratelimit']]).toEqual([200, '"burst";r=2;t=10']);
+    expect(answerOf(again)).toEqual({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'ratelimit-policy': '"burst";q=3;w=10', ratelimit: '"burst";r=2;t=10' }, body: { ok: true, principal: expect.objectContaining({ owner: 'acme' }) } });
   });
 
   it('weighted cost per route', async () => {
@@ -89,10 +88,14 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect([first.headers['x-ratelimit-limit'], first.headers['x-ratelimit-remaining'], first.headers['x-ratelimit-reset']]).toEqual(['2', '1', String((T0 + 50_400_000) / 1000)]);
     await get('/open', k);
     const res = await get('/open', k);
-    expect(res.status).toBe(429);
-    expect(res.headers['retry-after']).toBe('50400');
-    expect(res.body['violated-policies']).toEqual(['daily']);
-    expect(res.headers['x-ratelimit-remaining']).toBe('0');
+    expect(answerOf(res)).toEqual(refusal(429, {
+      'retry-after': '50400',
+      'ratelimit-policy': '"burst";q=5;w=10, "daily";q=2;w=86400',
+      ratelimit: '"burst";r=3;t=10, "daily";r=0;t=50400',
+      'x-ratelimit-limit': '2',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String((T0 + 50_400_000) / 1000),
+    }, { type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: daily.', code: 'RATE_LIMITED', 'violated-policies': ['daily'] }));
   });
 
   it('plan tiers and a per-key override', async () => {
@@ -110,6 +113,10 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect(await count(await key({ plan: 'pro', limits: { burst: { points: 4 } } }))).toBe(4);
     const k = await key({ plan: 'pro', limits: { burst: { points: 2 } } });
     expect((await get('/open', k)).headers['ratelimit-policy']).toBe('"burst";q=2;w=60');
+    await get('/open', k);
+    const tiers = await get('/open', k);
+    expect(answerOf(tiers)).toEqual(refusal(429, { 'retry-after': '60', 'ratelimit-policy': '"burst";q=2;w=60', ratelimit: '"burst";r=0;t=60' },
+      { type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] }));
   });
 
   it('a key and the tokens exchanged from it share one quota of N, exactly, and one rate limit', async () => {
@@ -175,9 +182,10 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect((await get('/open', k)).status).toBe(200);
     const res = await get('/open', k);
     const reset = Date.parse('2026-03-31T22:00:00Z');
-    expect(res.status).toBe(429);
-    expect(res.headers['retry-after']).toBe(String((reset - T0) / 1000));
-    expect(res.body).toEqual({ type: QUOTA_TYPE, title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: monthly.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['monthly'] });
+    const left = String((reset - T0) / 1000);
+    const march = String((reset - Date.parse('2026-02-28T23:00:00Z')) / 1000); // March 1st to April 1st, midnight in Paris
+    expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': left, 'ratelimit-policy': `"monthly";q=2;w=${march}`, ratelimit: `"monthly";r=0;t=${left}` },
+      { type: QUOTA_TYPE, title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: monthly.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['monthly'] }));
     clock.set(reset);
     const refilled = await get('/open', k);
     expect([refilled.status, refilled.headers['ratelimit']]).toEqual([200, '"monthly";r=1;t=2592000']);
@@ -193,7 +201,8 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect([b.status, b.headers['ratelimit']]).toEqual([200, '"egress";r=400;t=50400']);
     await new Promise((r) => setImmediate(r));
     const c = await get('/open', k);
-    expect([c.status, c.body.code, c.body.type, c.body['violated-policies']]).toEqual([429, 'QUOTA_EXCEEDED', QUOTA_TYPE, ['egress']]);
+    expect(answerOf(c)).toEqual(refusal(429, { 'retry-after': '50400', 'ratelimit-policy': '"egress";q=1000;qu="content-bytes";w=86400', ratelimit: '"egress";r=0;t=50400' },
+      { type: QUOTA_TYPE, title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: egress.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['egress'] }));
   });
 
   it('byte quota: a response its client cut short counts the bytes the app had written', async () => {
@@ -216,9 +225,8 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     for (let i = 0; i < 3; i++) expect((await get('/open', `kw_live_bogus${i}`)).status).toBe(401);
     const spy = jest.spyOn(kw.config.store, 'findByHash');
     const res = await get('/open', k);
-    expect(res.status).toBe(429);
-    expect(res.headers['retry-after']).toBe('120');
-    expect(res.body).toEqual({ type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' });
+    expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': '120' },
+      { type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' }));
     expect(spy).not.toHaveBeenCalled();
   });
 
@@ -229,10 +237,11 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     const pro = await key({ plan: 'pro' });
     load = 80;
     const shed = await get('/open', free);
-    expect([shed.status, shed.headers['retry-after'], shed.body.code]).toEqual([503, '2', 'OVERLOADED']);
+    const overloaded = refusal(503, { 'retry-after': '2' }, { type: 'urn:keyward:problem:overloaded', title: 'Service overloaded', status: 503, detail: 'The service is overloaded; try again shortly.', code: 'OVERLOADED' });
+    expect(answerOf(shed)).toEqual(overloaded);
     expect((await get('/open', pro)).status).toBe(200);
     load = 120;
-    expect((await get('/open', pro)).status).toBe(503);
+    expect(answerOf(await get('/open', pro))).toEqual(overloaded);
     load = 10;
     expect((await get('/open', free)).status).toBe(200);
   });
@@ -241,7 +250,8 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     const store: LimiterStore = { increment: () => Promise.reject(new Error('down')), get: () => Promise.reject(new Error('down')) };
     const { key, get } = await start({ limits: { store, rules: { burst: { points: 5, window: '1m' } } } });
     const res = await get('/open', await key());
-    expect([res.status, res.headers['retry-after'], res.body.code]).toEqual([503, '1', 'STORE_UNAVAILABLE']);
+    expect(answerOf(res)).toEqual(refusal(503, { 'retry-after': '1' },
+      { type: 'urn:keyward:problem:store-unavailable', title: 'Service temporarily unavailable', status: 503, detail: 'Rate limits cannot be checked right now.', code: 'STORE_UNAVAILABLE' }));
   });
 
   it('concurrency is exact: 200 parallel requests against a limit of 50 yield exactly 50 successes', async () => {

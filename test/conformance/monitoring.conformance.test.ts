@@ -10,7 +10,7 @@ import { createKeyward, manualClock, type AnomalyFeature, type Keyward, type Key
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createPrometheusExporter, jsonLinesSink, pinoSink, type PrometheusExporter } from '@keyward/monitoring';
-import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { ADAPTERS, answerOf, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -170,8 +170,11 @@ describe.each(ADAPTERS)('conformance: monitoring on $name', (adapter) => {
     expect(JSON.stringify(events)).not.toContain(key);
 
     const next = await request(app.url).get('/docs').set('X-API-Key', key);
-    expect(next.status).toBe(401);
-    expect(next.body.code).toBe('KEY_DISABLED');
+    expect(answerOf(next)).toEqual({
+      status: 401,
+      headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'www-authenticate': 'Bearer realm="keyward", error="invalid_token", error_description="Key disabled"' },
+      body: { type: 'urn:keyward:problem:key-disabled', title: 'Key disabled', status: 401, detail: 'The key is disabled.', code: 'KEY_DISABLED' },
+    });
 
     const samples = parseExposition((await request(app.url).get('/metrics')).text);
     for (const kind of ['NEW_ADDRESS', 'NEW_COUNTRY', 'RATE_SPIKE', 'BYTES_SPIKE']) expect(samples.get(`keyward_anomalies_total{kind="${kind}"}`)).toBe(1);

@@ -6,13 +6,19 @@ import request from 'supertest';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '@keyward/core';
-import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './harness';
+import { ADAPTERS, answerOf, DEFAULT_ROUTES, type RunningApp } from './harness';
 import { onStores } from './stores';
 
 const SECRET = 'conformance-hmac-secret-0123456789abcdef';
 const ISS = 'https://idp.example/';
 const AUD = 'docs-api';
 const challenge = (title: string) => `Bearer realm="keyward", error="invalid_token", error_description="${title}"`;
+/** A token endpoint's error (RFC 6749 §5.2): JSON, `no-store` and `no-cache`, the `Basic` challenge with `invalid_client`. */
+const oauthError = (status: number, error: string, description: string) => ({
+  status,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...(error === 'invalid_client' ? { 'www-authenticate': 'Basic realm="keyward"' } : {}) },
+  body: { error, error_description: description },
+});
 const problem = (code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED', detail: string) => ({
   type: `urn:keyward:problem:${code.toLowerCase().replace('_', '-')}`,
   title: code === 'TOKEN_INVALID' ? 'Invalid token' : 'Token expired',
@@ -64,19 +70,18 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
   const bearer = (path: string, token: string) => request(app.url).get(path).set('Authorization', `Bearer ${token}`);
   const refused = async (token: string, code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED', detail: string) => {
     const res = await bearer('/docs', token);
-    expect(res.status).toBe(401);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.headers['www-authenticate']).toBe(challenge(code === 'TOKEN_INVALID' ? 'Invalid token' : 'Token expired'));
-    expect(res.body).toEqual(problem(code, detail));
+    expect(answerOf(res)).toEqual({
+      status: 401,
+      headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'www-authenticate': challenge(code === 'TOKEN_INVALID' ? 'Invalid token' : 'Token expired') },
+      body: problem(code, detail),
+    });
     expect(res.text).not.toContain(token.split('.')[2]);
   };
 
   it('valid token: 200 with a token principal', async () => {
-    const res = await bearer('/docs', await external());
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ok: true, principal: { id: 'user-1', owner: 'user-1', type: 'token', scopes: ['docs:read', 'users:view'] } });
-    expect((await bearer('/both', await external())).status).toBe(200);
+    const principal = { ok: true, principal: { id: 'user-1', owner: 'user-1', type: 'token', scopes: ['docs:read', 'users:view'] } };
+    expect(answerOf(await bearer('/docs', await external()))).toEqual({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: principal });
+    expect(answerOf(await bearer('/both', await external()))).toEqual({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: principal });
   });
 
   it('expired token: 401 TOKEN_EXPIRED', async () => {
@@ -117,19 +122,22 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
 
   it('insufficient scope: 403 insufficient_scope', async () => {
     const res = await request(app.url).post('/docs').set('Authorization', `Bearer ${await external()}`);
-    expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="keyward", error="insufficient_scope", scope="docs:write"');
-    expect(res.body.code).toBe('INSUFFICIENT_SCOPE');
+    expect(answerOf(res)).toEqual({
+      status: 403,
+      headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'www-authenticate': 'Bearer realm="keyward", error="insufficient_scope", scope="docs:write"' },
+      body: { type: 'urn:keyward:problem:insufficient-scope', title: 'Insufficient scope', status: 403, detail: 'This request needs: docs:write.', code: 'INSUFFICIENT_SCOPE' },
+    });
   });
 
   const token = () => request(app.url).post('/oauth/token').type('form');
 
   it('exchange: API key (Basic) → token that the pipeline accepts', async () => {
     const res = await token().auth(keyId, key).send('grant_type=client_credentials&scope=docs:read');
-    expect(res.status).toBe(200);
-    expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'docs:read' });
+    expect(answerOf(res)).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' },
+      body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'docs:read' },
+    });
     const use = await bearer('/docs', res.body.access_token);
     expect(use.status).toBe(200);
     expect(use.body).toEqual({ ok: true, principal: { id: keyId, owner: 'acme', type: 'token', scopes: ['docs:read'] } });
@@ -177,19 +185,20 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
 
   it('exchange errors per RFC 6749 §5.2', async () => {
     const unsupported = await token().auth(keyId, key).send('grant_type=password&username=a&password=b');
-    expect([unsupported.status, unsupported.body.error]).toEqual([400, 'unsupported_grant_type']);
+    expect(answerOf(unsupported)).toEqual(oauthError(400, 'unsupported_grant_type', 'Only the client_credentials grant is supported.'));
     const missing = await token().auth(keyId, key).send('scope=docs:read');
-    expect([missing.status, missing.body.error]).toEqual([400, 'invalid_request']);
+    expect(answerOf(missing)).toEqual(oauthError(400, 'invalid_request', 'The grant_type parameter is missing.'));
     const badClient = await token().auth(keyId, 'kw_live_not-a-key').send('grant_type=client_credentials');
-    expect([badClient.status, badClient.body.error, badClient.headers['www-authenticate']]).toEqual([401, 'invalid_client', 'Basic realm="keyward"']);
-    expect(badClient.headers['cache-control']).toBe('no-store');
+    expect(answerOf(badClient)).toEqual(oauthError(401, 'invalid_client', 'Client authentication failed.'));
+    const badPost = await token().send({ grant_type: 'client_credentials', client_id: keyId, client_secret: 'kw_live_not-a-key' });
+    expect(answerOf(badPost)).toEqual(oauthError(401, 'invalid_client', 'Client authentication failed.'));
     const noClient = await token().send('grant_type=client_credentials');
-    expect([noClient.status, noClient.body.error]).toEqual([401, 'invalid_client']);
+    expect(answerOf(noClient)).toEqual(oauthError(401, 'invalid_client', 'Client authentication is required.'));
     const wide = await token().auth(keyId, key).send('grant_type=client_credentials&scope=docs:write');
-    expect([wide.status, wide.body.error]).toEqual([400, 'invalid_scope']);
+    expect(answerOf(wide)).toEqual(oauthError(400, 'invalid_scope', 'The requested scope exceeds the scopes of the key.'));
     const json = await request(app.url).post('/oauth/token').auth(keyId, key).set('Content-Type', 'application/json').send('{"grant_type":"client_credentials"}');
-    expect([json.status, json.body.error]).toEqual([400, 'invalid_request']);
-    for (const r of [unsupported, missing, badClient, wide, json]) expect(r.text).not.toContain(key);
+    expect(answerOf(json)).toEqual(oauthError(400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.'));
+    for (const r of [unsupported, missing, badClient, badPost, wide, json]) expect(r.text).not.toContain(key);
   });
 
   it('exchange: bad client secrets block the address at the token endpoint and in the pipeline until the block ends', async () => {
