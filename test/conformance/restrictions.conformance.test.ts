@@ -88,6 +88,26 @@ describe.each(ADAPTERS)('conformance: access restrictions on $name', (adapter) =
     expect(events.map((e) => [e.reason, e.clientAddress])).toEqual([['IP_FORBIDDEN', '198.51.100.7'], ['IP_FORBIDDEN', '127.0.0.1']]);
   });
 
+  it("Forwarded (RFC 7239, proxyHeader: 'forwarded') through the trusted proxy: walked from the right, quoted IPv6 with a port, X-Forwarded-For then unread", async () => {
+    const kw = createKeyward(onStores({ clock, trustProxy: 'loopback', proxyHeader: 'forwarded' }));
+    const app = await adapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    try {
+      const key = await keyFor(kw, { ip: { allow: ['203.0.113.0/24', '2001:db8::/32'] } });
+      expect((await get(app, key, { Forwarded: 'for=203.0.113.5;proto=https' })).status).toBe(200);
+      expect((await get(app, key, { Forwarded: 'for="[2001:db8::1]:4711"' })).status).toBe(200);
+      expect((await get(app, key, { Forwarded: 'for=198.51.100.7, for=203.0.113.5' })).status).toBe(200);
+      // the client wrote the left entry; the proxy appended the real address (in the same field or a second one)
+      await expectDenied(await get(app, key, { Forwarded: 'for=203.0.113.5, for=198.51.100.7' }), IP);
+      await expectDenied(await (request(app.url).get('/docs').set('X-API-Key', key) as any).set('Forwarded', ['for=203.0.113.5', 'for=198.51.100.7']), IP);
+      // the one header the proxies write is read: X-Forwarded-For is the client's, and the loopback proxy is the client
+      await expectDenied(await get(app, key, via('203.0.113.5')), IP);
+      await expectDenied(await get(app, key, { Forwarded: 'for=unknown' }), IP);
+    } finally {
+      await app.close();
+      await kw.close();
+    }
+  });
+
   it('malformed and obfuscated forwarded values never crash and never widen access', async () => {
     const allow = await keyFor(behind.kw, { ip: { allow: ['127.0.0.0/8', '203.0.113.0/24'] } });
     for (const bad of ['0x7f.1', '127.1', '0177.0.0.1', 'unknown', '_hidden', '203.0.113.5 garbage', '[203.0.113.5]', '203.0.113.5, ', 'x'.repeat(9000)]) {
