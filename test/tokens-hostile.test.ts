@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, exportJWK } from 'jose';
 import { createKeyward, manualClock, type Keyward } from '@keyward/core';
-import { ADAPTERS, DEFAULT_ROUTES, type RunningApp } from './conformance/harness';
+import { ADAPTERS, answerOf, DEFAULT_ROUTES, type RunningApp } from './conformance/harness';
 
 const T0 = Date.parse('2026-02-01T00:00:00Z');
 const ISS = 'https://rsa-idp.example/';
@@ -172,9 +172,20 @@ describe.each(ADAPTERS.flatMap((adapter) => TRUSTING.map((trusting) => ({ ...ada
     tokens.push(['12 KB token', big]);
     for (const [name, token] of tokens) {
       const res = await request(app.url).get('/open').set('Authorization', `Bearer ${token}`);
-      expect({ name, status: res.status }).toEqual({ name, status: 401 });
-      expect(res.headers['content-type']).toBe('application/problem+json');
+      // the answer is the core's decision for the same request, whole: status, headers and problem
+      const d = await kw.check({ method: 'GET', path: '/open', headers: { authorization: `Bearer ${token}` } });
+      const decided = d.ok ? { status: 200 } : { status: d.status, headers: Object.fromEntries(Object.entries(d.headers).map(([h, v]) => [h.toLowerCase(), v])), body: d.problem };
+      expect({ name, ...answerOf(res) }).toEqual({ name, ...decided });
+      expect({ name, status: res.status, type: res.headers['content-type'] }).toEqual({ name, status: 401, type: 'application/problem+json' });
       expect(res.text).not.toContain(token);
     }
+  });
+
+  it("a 16 KB token is never admitted: Node's HTTP parser refuses its header (431) before any adapter runs", async () => {
+    const big = raw({ alg: 'HS256' }, { ...claims, iss: HS_ISS, pad: 'x'.repeat(12 * 1024) });
+    expect(big.length).toBeGreaterThan(16 * 1024);
+    const res = await request(app.url).get('/open').set('Authorization', `Bearer ${big}`);
+    expect(res.status).toBe(431);
+    expect(res.text).not.toContain(big);
   });
 });
