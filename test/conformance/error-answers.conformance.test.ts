@@ -1,8 +1,10 @@
 /**
- * 429 and 503 answers, and the headers of an allowed request whose handler fails, identical for every adapter: the
- * same status, `Retry-After`, `RateLimit` / `RateLimit-Policy`, no `WWW-Authenticate`, `no-store` and problem body,
- * whether or not the application has its own catch-all error handling (Express error middleware, a Koa middleware
- * catching what `next()` throws, a Nest `@Catch()` filter provided as `APP_FILTER`): a denial never reaches it.
+ * Denials and error answers, identical for every adapter: 401, 403 and 400 (a missing, an unknown, a revoked and two
+ * different credentials, a missing scope) with their challenge; 429 and 503 with `Retry-After` and `RateLimit` /
+ * `RateLimit-Policy` and no `WWW-Authenticate`; each with `no-store` and its problem body; and the headers of an
+ * allowed request whose handler fails. The same whether or not the application has its own catch-all error handling
+ * (Express error middleware, a Koa middleware catching what `next()` throws, a Nest `@Catch()` filter provided as
+ * `APP_FILTER`): a denial never reaches it.
  */
 import request from 'supertest';
 import { createKeyward, manualClock, type KeywardOptions, type LimiterStore } from '@keyward/core';
@@ -28,7 +30,24 @@ const DENIALS: ReadonlyArray<readonly [string, KeywardOptions, number, number, R
 
 const KEYWARD_HEADERS = ['retry-after', 'ratelimit', 'ratelimit-policy', 'www-authenticate', 'deprecation', 'sunset'];
 
-describe.each(ADAPTERS)('conformance: 429 and 503 answers on $name', (adapter) => {
+const challenge = (error?: string, more = '') => `Bearer realm="keyward"${error ? `, error="${error}"` : ''}${more}`;
+const problem = (code: string, title: string, status: number, detail: string) => ({ type: `urn:keyward:problem:${code.toLowerCase().replace(/_/g, '-')}`, title, status, detail, code });
+
+/** Each authentication or scope denial: the request that causes it (given the app and a valid key), and what it looks like. */
+const AUTH_DENIALS: ReadonlyArray<readonly [string, (app: RunningApp, key: string, revoked: string) => request.Test, number, Record<string, string>, Record<string, unknown>]> = [
+  ['CREDENTIALS_MISSING', (app) => request(app.url).get('/docs'), 401, { 'www-authenticate': challenge() },
+    problem('CREDENTIALS_MISSING', 'Credentials missing', 401, 'No credentials were sent.')],
+  ['CREDENTIALS_INVALID', (app) => request(app.url).get('/docs').set('X-API-Key', 'kw_live_bogus'), 401, { 'www-authenticate': challenge('invalid_token', ', error_description="Invalid credentials"') },
+    problem('CREDENTIALS_INVALID', 'Invalid credentials', 401, 'The credential is not valid.')],
+  ['KEY_REVOKED', (app, _key, revoked) => request(app.url).get('/docs').set('X-API-Key', revoked), 401, { 'www-authenticate': challenge('invalid_token', ', error_description="Key revoked"') },
+    problem('KEY_REVOKED', 'Key revoked', 401, 'The key has been revoked.')],
+  ['CREDENTIALS_AMBIGUOUS', (app, key, other) => request(app.url).get('/docs').set('X-API-Key', key).set('Authorization', `Bearer ${other}`), 400, { 'www-authenticate': challenge('invalid_request') },
+    problem('CREDENTIALS_AMBIGUOUS', 'Ambiguous credentials', 400, 'More than one credential was sent.')],
+  ['INSUFFICIENT_SCOPE', (app, key) => request(app.url).post('/docs').set('X-API-Key', key), 403, { 'www-authenticate': challenge('insufficient_scope', ', scope="docs:write"') },
+    problem('INSUFFICIENT_SCOPE', 'Insufficient scope', 403, 'This request needs: docs:write.')],
+];
+
+describe.each(ADAPTERS)('conformance: 400, 401, 403, 429 and 503 answers on $name', (adapter) => {
   const running: RunningApp[] = [];
   const instances: Array<{ close(): Promise<void> }> = [];
   afterEach(async () => {
@@ -46,6 +65,18 @@ describe.each(ADAPTERS)('conformance: 429 and 503 answers on $name', (adapter) =
   }
 
   describe.each([['without', false], ['with', true]] as const)('%s an error handler of the application', (_label, userErrorHandler) => {
+    it.each(AUTH_DENIALS)('%s', async (_code, send, status, headers, body) => {
+      const { kw, app, key } = await start({}, userErrorHandler);
+      const revoked = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+      await kw.keys.revoke(revoked.record.id);
+      const res = await send(app, key, revoked.key);
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(Object.fromEntries(KEYWARD_HEADERS.filter((h) => res.headers[h] !== undefined).map((h) => [h, res.headers[h]]))).toEqual(headers);
+      expect(JSON.parse(res.text)).toEqual(body);
+    });
+
     it.each(DENIALS)('%s', async (code, options, requests, status, headers, body) => {
       const { app, key } = await start(options, userErrorHandler);
       if (code === 'AUTH_BLOCKED') expect((await request(app.url).get('/docs').set('X-API-Key', 'kw_live_bogus')).status).toBe(401);
