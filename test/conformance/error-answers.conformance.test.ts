@@ -89,10 +89,18 @@ describe.each(ADAPTERS)('conformance: 400, 401, 403, 429 and 503 answers on $nam
       expect(JSON.parse(res!.text)).toEqual(body);
     });
 
-    it("an allowed request whose handler throws keeps keyward's headers (RateLimit, Deprecation, Sunset) on the 500", async () => {
+    it("an allowed request whose handler throws keeps keyward's headers (RateLimit, Deprecation, Sunset) on the 500, and done() reports the 500 and its bytes", async () => {
       const { kw, app, key, record } = await start({ limits: { rules: { burst: { points: 5, window: '10s' } } } }, userErrorHandler);
+      const completed: Array<{ status?: number; bytes?: number }> = [];
+      kw.on('request.completed', (e) => void completed.push({ status: e.status, bytes: e.bytes }));
       await kw.keys.rotate(record.id, { gracePeriod: '1h' });
       const res = await request(app.url).get('/fail').set('X-API-Key', key);
+      for (let i = 0; i < 200 && completed.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        await kw.flushEvents();
+      }
+      // the error page is the framework's (or the application's): its bytes, whatever they are, are the ones counted
+      expect(completed).toEqual([{ status: 500, bytes: Buffer.byteLength(res.text) }]);
       expect(res.status).toBe(500);
       expect(Object.fromEntries(KEYWARD_HEADERS.filter((h) => res.headers[h] !== undefined).map((h) => [h, res.headers[h]]))).toEqual({
         ratelimit: '"burst";r=4;t=10', 'ratelimit-policy': '"burst";q=5;w=10', deprecation: `@${T0 / 1000}`, sunset: new Date(T0 + 3_600_000).toUTCString(),
