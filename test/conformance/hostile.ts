@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createKeyward, type Keyward } from '@keyward/core';
+import { ANSWER_HEADERS } from './harness';
 import { onStores } from './stores';
 
 const SECRET = randomBytes(32).toString('base64url');
@@ -71,4 +72,29 @@ export async function hostileCredentials(kw: Keyward): Promise<{ credentials: Cr
   const plain = await kw.keys.create({ owner: 'beta', scopes: ['docs:read', 'docs:write', 'users:view'] });
   const { token } = await kw.tokens.issue({ subject: 'user-1', scopes: ['docs:read'] });
   return { credentials: { key: restricted.key, other: plain.key, token }, keyId: restricted.record.id };
+}
+
+/**
+ * An answer as the adapters are compared by it: its status, keyward's headers ({@link ANSWER_HEADERS}, in one order)
+ * and its body, with what differs by instance or by the moment taken out (key ids, tokens, the seconds left in a
+ * window, the count left in one). `undefined` for a framework's own answer (a router's 404 or 405, Node's 431, a body
+ * parser's 400): each framework words it its way. keyward answers a refusal as problem+json, and the token endpoint
+ * with `Pragma: no-cache`.
+ */
+export function comparableAnswer(status: number, received: Readonly<Record<string, string>>, body: string): string | undefined {
+  const headers = Object.fromEntries(ANSWER_HEADERS.filter((h) => received[h] !== undefined).map((h) => [h, received[h]]));
+  if (status >= 400 && !/problem\+json/.test(headers['content-type'] ?? '') && headers['pragma'] === undefined) return undefined;
+  const vary = (text: string) => text.replace(/key_[A-Za-z0-9]+/g, 'key_…').replace(/"access_token":"[^"]*"/g, '"access_token":"…"').replace(/\b([rt])=\d+/g, '$1=…');
+  return JSON.stringify({ status, headers: vary(JSON.stringify(headers)), body: vary(body) });
+}
+
+/**
+ * Two adapters' answers to one request, each `"<status> <comparable answer>"`, agree: the same status, and the same
+ * keyward answer (headers and body) unless one of them is the framework's own (see {@link comparableAnswer}: a body
+ * parser that refused the body before keyward ran, as Nest's JSON parser on Express does with a body labelled JSON
+ * that does not parse).
+ */
+export function agree(a: string, b: string): boolean {
+  if (a === b) return true;
+  return a.slice(0, 3) === b.slice(0, 3) && (a.slice(4) === '' || b.slice(4) === '');
 }
