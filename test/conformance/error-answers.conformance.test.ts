@@ -20,7 +20,7 @@ const DENIALS: ReadonlyArray<readonly [string, KeywardOptions, number, number, R
     { type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded: burst.', code: 'RATE_LIMITED', 'violated-policies': ['burst'] }],
   ['QUOTA_EXCEEDED', { limits: { quotas: { daily: { requests: 1, period: 'day' } } } }, 2, 429, { 'retry-after': '50400', ratelimit: '"daily";r=0;t=50400', 'ratelimit-policy': '"daily";q=1;w=86400' },
     { type: 'https://iana.org/assignments/http-problem-types#quota-exceeded', title: 'Quota exceeded', status: 429, detail: 'Quota exceeded: daily.', code: 'QUOTA_EXCEEDED', 'violated-policies': ['daily'] }],
-  ['AUTH_BLOCKED', { authFailures: { max: 1, window: '1m', block: '2m' } }, 1, 429, { 'retry-after': '120' },
+  ['AUTH_BLOCKED', { authFailures: { max: 1, window: '1m', block: '2m' } }, 1, 429, { 'retry-after': '120', ratelimit: '"auth-failures";r=0;t=120', 'ratelimit-policy': '"auth-failures";q=1;w=60' },
     { type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' }],
   ['OVERLOADED', { loadShedding: { maxEventLoopDelay: 50, retryAfter: '2s', signal: () => 1000 } }, 1, 503, { 'retry-after': '2' },
     { type: 'urn:keyward:problem:overloaded', title: 'Service overloaded', status: 503, detail: 'The service is overloaded; try again shortly.', code: 'OVERLOADED' }],

@@ -240,6 +240,38 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect(spy).not.toHaveBeenCalled();
   });
 
+  it('failed-auth block: the block is its own RateLimit policy (q = max, w = window, r = 0, t = the time left of the block)', async () => {
+    const { key, get, clock } = await start({ authFailures: { max: 3, window: '1m', block: '2m' }, limits: { rules: { burst: { points: 100, window: '10s' } } } });
+    const k = await key();
+    for (let i = 0; i < 3; i++) expect((await get('/open', `kw_live_bogus${i}`)).status).toBe(401);
+    const res = await get('/open', k);
+    expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([429, 'AUTH_BLOCKED', '120']);
+    expect([res.headers['ratelimit-policy'], res.headers['ratelimit']]).toEqual(['"auth-failures";q=3;w=60', '"auth-failures";r=0;t=120']);
+    expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+    clock.advance(119_500);
+    const late = await get('/open', k);
+    expect([late.status, late.headers['retry-after'], late.headers['ratelimit']]).toEqual([429, '1', '"auth-failures";r=0;t=1']);
+    clock.advance(500);
+    expect((await get('/open', k)).headers['ratelimit']).toBe('"burst";r=99;t=10');
+  });
+
+  it('failed-auth block: RateLimit headers follow limits.headers (legacy, both, false) and are on by default', async () => {
+    const blocked = async (limits: KeywardOptions['limits']) => {
+      const { key, get } = await start({ authFailures: { max: 2, window: '5m', block: '30s' }, ...(limits ? { limits } : {}) });
+      const k = await key();
+      for (let i = 0; i < 2; i++) await get('/open', `kw_live_bogus${i}`);
+      const res = await get('/open', k);
+      expect([res.status, res.body.code, res.headers['retry-after']]).toEqual([429, 'AUTH_BLOCKED', '30']);
+      const h = res.headers;
+      return [h['ratelimit-policy'], h['ratelimit'], h['x-ratelimit-limit'], h['x-ratelimit-remaining'], h['x-ratelimit-reset']];
+    };
+    const reset = String(T0 / 1000 + 30);
+    expect(await blocked(undefined)).toEqual(['"auth-failures";q=2;w=300', '"auth-failures";r=0;t=30', undefined, undefined, undefined]);
+    expect(await blocked({ headers: 'legacy' })).toEqual([undefined, undefined, '2', '0', reset]);
+    expect(await blocked({ headers: 'both' })).toEqual(['"auth-failures";q=2;w=300', '"auth-failures";r=0;t=30', '2', '0', reset]);
+    expect(await blocked({ headers: false })).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
   it('overload shedding: 503 OVERLOADED with Retry-After, lowest plan first, recovering by itself', async () => {
     let load = 0;
     const { key, get } = await start({ loadShedding: { maxEventLoopDelay: 50, planPriority: ['free', 'pro'], retryAfter: '2s', signal: () => load } });

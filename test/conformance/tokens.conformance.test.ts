@@ -219,6 +219,7 @@ describe.each(ADAPTERS)('conformance: tokens on $name', (adapter) => {
       expect(blocked.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Too many failed authentication attempts from this address; try again later.' });
       const route = await request(guardedApp.url).get('/docs').set('X-API-Key', client.key);
       expect([route.status, route.headers['retry-after'], route.body.code]).toEqual([429, '120', 'AUTH_BLOCKED']);
+      for (const r of [blocked, route]) expect([r.headers['ratelimit-policy'], r.headers['ratelimit']]).toEqual(['"auth-failures";q=3;w=60', '"auth-failures";r=0;t=120']);
       for (const r of [blocked, route]) expect(r.text).not.toContain(client.key);
       blockClock.advance(120_000);
       const again = await exchange(client.key);

@@ -5,9 +5,10 @@ import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import { addressBucket, parseSubnet } from './address-key';
 import { guardStore, plainTotal, type Guarded, type GuardedStore } from './guarded-store';
+import { writeRateLimitHeaders, type PolicyState } from './headers';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
-import type { AuthFailureOptions } from './types';
+import type { AuthFailureOptions, RateLimitHeaderMode } from './types';
 import { fieldsOf, optionObject } from '../config/fields';
 
 /** `authFailures` after parsing. Internal. */
@@ -18,6 +19,9 @@ export interface AuthFailureConfig {
   readonly ipv6Subnet: number;
   readonly maxEntries: number;
 }
+
+/** The name of the block's policy in the RateLimit headers of an `AUTH_BLOCKED` answer. */
+export const AUTH_BLOCK_POLICY = 'auth-failures';
 
 const AUTH_FAILURE_FIELDS = fieldsOf<AuthFailureOptions>({ max: true, window: true, block: true, store: true, maxEntries: true, ipv6Subnet: true });
 
@@ -83,13 +87,15 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k), refund: (k, a, t) => primary.increment(k, a, t) }
     : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: (reason) => events.emit({ type: 'store.error', reason, data: { component: 'authFailures' } }) });
 
-  /** Seconds left of a block entry at `now`, or `undefined` when there is none or it is over. */
-  function secondsLeft(answer: Guarded, now: number): number | undefined {
+  // The RateLimit headers of the other 429s (`limits.headers`, checked when `limits` is parsed); 'draft' without it.
+  const headerMode: RateLimitHeaderMode = options.limits?.headers ?? 'draft';
+
+  /** When a block entry ends (ms), or `undefined` when there is none or it is over at `now`. */
+  function blockEnd(answer: Guarded, now: number): number | undefined {
     const until = plainTotal(answer);
     if (typeof until !== 'number' || until <= 0) return undefined;
     const endMs = Math.min(until * 1000, now + config.blockMs);
-    if (endMs <= now) return undefined;
-    return Math.max(1, Math.ceil((endMs - now) / 1000));
+    return endMs > now ? endMs : undefined;
   }
 
   async function blocked(ctx: PipelineContext): Promise<StageResult> {
@@ -97,12 +103,21 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
     if (bucket === undefined) return undefined;
     const key = `ab:${bucket}`;
     // A block written while the store was away is in the local fallback: it still holds once the store is back.
-    const left = secondsLeft(await store.get(key), ctx.now) ?? (localCounters ? secondsLeft(localCounters.get(key), ctx.now) : undefined);
-    if (left === undefined) return undefined;
-    return deny('AUTH_BLOCKED', ctx.requestId, challenge, {
-      detail: 'Too many failed authentication attempts from this address; try again later.',
-      headers: { ...ctx.headers, 'Retry-After': String(left) },
-    });
+    const endMs = blockEnd(await store.get(key), ctx.now) ?? (localCounters ? blockEnd(localCounters.get(key), ctx.now) : undefined);
+    if (endMs === undefined) return undefined;
+    return refusal(ctx, endMs);
+  }
+
+  /**
+   * The 429 of a blocked address: `Retry-After` the seconds left of the block (at least 1 while it lasts), and the
+   * block as its own policy in the RateLimit headers the other 429s send (`limits.headers`): the failures allowed in
+   * the window, none remaining, reset when the block ends.
+   */
+  function refusal(ctx: PipelineContext, endMs: number): StageResult {
+    const headers = { ...ctx.headers, 'Retry-After': String(Math.max(1, Math.ceil((endMs - ctx.now) / 1000))) };
+    const policy: PolicyState = { name: AUTH_BLOCK_POLICY, limit: config.max, windowSeconds: Math.round(config.windowMs / 1000), remaining: 0, resetAt: endMs, unit: 'request' };
+    writeRateLimitHeaders(headers, [policy], headerMode, ctx.now);
+    return deny('AUTH_BLOCKED', ctx.requestId, challenge, { detail: 'Too many failed authentication attempts from this address; try again later.', headers });
   }
 
   /** Counts one failure; the returned promise settles once the count (and any block entry) is written. */
