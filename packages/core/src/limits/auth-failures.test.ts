@@ -72,6 +72,30 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('failures that cross the threshold together start one block: its Retry-After counts down to its end', async () => {
+    const clock = manualClock(T0);
+    const inner = memoryLimiterStore({ clock });
+    // The memory store itself, and one keyward treats as remote (guarded, awaited).
+    const remote = { increment: (k: string, a: number, t: number) => inner.increment(k, a, t), get: (k: string) => inner.get(k) };
+    for (const store of [undefined, remote]) {
+      clock.set(T0);
+      const kw = createKeyward({ clock, authFailures: { max: 3, window: '1m', block: '2m', ...(store ? { store } : {}) } });
+      const { key } = await kw.keys.create({ owner: 'acme' });
+      // Six bad keys in flight at once: each passes the block check before any is counted, four of them reach `max`.
+      await Promise.all(Array.from({ length: 6 }, (_, i) => kw.check(req('kw_live_wrong' + i, '203.0.113.5'))));
+      const left = async () => ((await kw.check(req(key, '203.0.113.5'))) as DenyDecision).headers['Retry-After'];
+      expect(await left()).toBe('120');
+      clock.advance(60_000);
+      expect(await left()).toBe('60');
+      clock.advance(59_000);
+      expect(await left()).toBe('1');
+      clock.advance(1000);
+      expect((await kw.check(req(key, '203.0.113.5'))).ok).toBe(true);
+      await kw.close();
+      inner.close?.();
+    }
+  });
+
   it('counts an IPv6 /56 as one client and IPv4-mapped addresses as IPv4', async () => {
     const kw = createKeyward({ clock: manualClock(T0), authFailures: { max: 2 } });
     await kw.check(req('bad-1', '2001:db8:0:ab00::1'));

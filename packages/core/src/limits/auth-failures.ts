@@ -4,7 +4,7 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import { addressBucket, parseSubnet } from './address-key';
-import { guardStore, plainTotal, type Guarded, type GuardedStore } from './guarded-store';
+import { guardStore, LocalTotal, plainTotal, type Guarded, type GuardedStore } from './guarded-store';
 import { writeRateLimitHeaders, type PolicyState } from './headers';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
@@ -138,7 +138,21 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
         reason: 'AUTH_FAILURES',
         data: { bucket, failures: n, windowSeconds: Math.round(config.windowMs / 1000), blockSeconds: Math.round(config.blockMs / 1000), until: new Date(untilSeconds * 1000).toISOString() },
       });
-      return store.increment(`ab:${bucket}`, untilSeconds, config.blockMs).then(() => undefined);
+      return block(`ab:${bucket}`, untilSeconds);
+    });
+  }
+
+  /**
+   * Writes a block entry ending at `untilSeconds`. A store only adds, so failures that reach `max` together (in flight
+   * at once, each past the block check) would sum their ends, read back as a block of the full length at every moment
+   * of it: a writer that did not create the entry takes its share back, and the first block, which ends with the
+   * entry's time-to-live, stands.
+   */
+  function block(key: string, untilSeconds: number): Promise<void> {
+    return store.increment(key, untilSeconds, config.blockMs).then((written) => {
+      const total = plainTotal(written);
+      if (typeof total !== 'number' || total === untilSeconds) return undefined;
+      return store.refund(key, -untilSeconds, config.blockMs, written instanceof LocalTotal).then(() => undefined);
     });
   }
 
