@@ -52,6 +52,23 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a store that fails is reported by at most one store.error event a second, as the limits report theirs', async () => {
+    const clock = manualClock(T0);
+    const down = () => Promise.reject(new Error('store down'));
+    const kw = createKeyward({ clock, authFailures: { max: 3, store: { increment: down, get: down } } });
+    const events: KeywardEvent[] = [];
+    kw.on('store.error', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (let i = 0; i < 10; i++) await kw.check(req(i % 2 ? key : 'kw_live_wrong' + i, '203.0.113.5'));
+    await kw.flushEvents();
+    expect(events.map((e) => [e.reason, e.data])).toEqual([['STORE_ERROR', { component: 'authFailures' }]]);
+    clock.advance(1000);
+    await kw.check(req(key, '203.0.113.5'));
+    await kw.flushEvents();
+    expect(events).toHaveLength(2);
+    await kw.close();
+  });
+
   it('a block shorter than the window is not the end of it: the next failure in the window blocks again', async () => {
     const clock = manualClock(T0);
     const kw = createKeyward({ clock, authFailures: { max: 3, window: '1h', block: '1m' } });

@@ -83,9 +83,17 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   const inProcess = options.authFailures.store === undefined || isMemoryLimiterStore(primary);
   const local = inProcess ? undefined : memory();
   const localCounters = local ? syncCountersOf(local) : undefined;
+  let lastReport = -Infinity;
+  /** A `store.error` event at most once a second (as the limits report theirs): a store that is down fails every request. */
+  function reportFailure(reason: 'STORE_TIMEOUT' | 'STORE_ERROR'): void {
+    const now = clock();
+    if (now - lastReport < 1000) return;
+    lastReport = now;
+    events.emit({ type: 'store.error', reason, data: { component: 'authFailures' } });
+  }
   const store: GuardedStore = inProcess
     ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k), refund: (k, a, t) => primary.increment(k, a, t) }
-    : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: (reason) => events.emit({ type: 'store.error', reason, data: { component: 'authFailures' } }) });
+    : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: reportFailure });
 
   // The RateLimit headers of the other 429s (`limits.headers`, checked when `limits` is parsed); 'draft' without it.
   const headerMode: RateLimitHeaderMode = options.limits?.headers ?? 'draft';
