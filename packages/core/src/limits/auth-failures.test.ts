@@ -69,6 +69,22 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a store that never answers holds a request no longer than limits.storeTimeout, then counts and blocks in memory', async () => {
+    const silent = () => new Promise<number>(() => {});
+    const kw = createKeyward({ authFailures: { max: 2, store: { increment: silent, get: silent } }, limits: { storeTimeout: '20ms' } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const timed = async (k: string) => {
+      const started = performance.now();
+      const d = await kw.check(req(k, '203.0.113.5'));
+      return [d.ok ? 'OK' : (d as DenyDecision).code, performance.now() - started] as const;
+    };
+    // A failure waits for three store calls (the block check, the count, the block); each must give up after 20 ms.
+    const answers = [await timed(key), await timed('kw_live_wrong1'), await timed('kw_live_wrong2'), await timed(key)];
+    expect(answers.map(([code]) => code)).toEqual(['OK', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    for (const [, ms] of answers) expect(ms).toBeLessThan(200);
+    await kw.close();
+  });
+
   it('a block shorter than the window is not the end of it: the next failure in the window blocks again', async () => {
     const clock = manualClock(T0);
     const kw = createKeyward({ clock, authFailures: { max: 3, window: '1h', block: '1m' } });

@@ -10,6 +10,7 @@ import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
 import type { AuthFailureOptions, RateLimitHeaderMode } from './types';
 import { fieldsOf, optionObject } from '../config/fields';
+import { parseStoreTimeout } from './config';
 
 /** `authFailures` after parsing. Internal. */
 export interface AuthFailureConfig {
@@ -93,7 +94,7 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   }
   const store: GuardedStore = inProcess
     ? { increment: (k, a, t) => primary.increment(k, a, t), get: (k) => primary.get(k), refund: (k, a, t) => primary.increment(k, a, t) }
-    : guardStore({ store: primary, policy: 'local', timeoutMs: 250, local: local!, onFailure: reportFailure });
+    : guardStore({ store: primary, policy: 'local', timeoutMs: parseStoreTimeout(options.limits?.storeTimeout), local: local!, onFailure: reportFailure });
 
   // The RateLimit headers of the other 429s (`limits.headers`, checked when `limits` is parsed); 'draft' without it.
   const headerMode: RateLimitHeaderMode = options.limits?.headers ?? 'draft';

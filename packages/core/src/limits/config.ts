@@ -170,14 +170,25 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
   const storeFailure = o.storeFailure ?? 'deny';
   if (storeFailure !== 'deny' && storeFailure !== 'allow' && storeFailure !== 'local') throw new TypeError('keyward: option "limits.storeFailure" must be "deny", "allow" or "local"');
   if (storeFailure === 'allow') warnOnce('KEYWARD_LIMITS_FAIL_OPEN', 'keyward: limits.storeFailure is "allow": while the limiter store is down, rate limits and quotas are not enforced.');
-  const storeTimeoutMs = parseDuration(o.storeTimeout ?? 250, 'limits.storeTimeout');
-  if (storeTimeoutMs < 1) throw new TypeError('keyward: option "limits.storeTimeout" must be at least 1 ms');
+  const storeTimeoutMs = parseStoreTimeout(o.storeTimeout);
   const headers = o.headers ?? 'draft';
   if (headers !== 'draft' && headers !== 'legacy' && headers !== 'both' && headers !== false) throw new TypeError('keyward: option "limits.headers" must be "draft", "legacy", "both" or false');
   const maxEntries = o.maxEntries ?? 100_000;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('keyward: option "limits.maxEntries" must be a positive integer');
 
   return { base, plans, defaultPlan, beforeAuth, storeFailure, storeTimeoutMs, headers, ipv6Subnet: parseSubnet(o.ipv6Subnet, 'limits.ipv6Subnet'), maxEntries };
+}
+
+/**
+ * Parses `limits.storeTimeout` (default 250 ms): the longest wait for a limiter store, the rate limits' and the
+ * failed-auth block's alike.
+ *
+ * @throws TypeError naming the option
+ */
+export function parseStoreTimeout(value: unknown): number {
+  const ms = parseDuration(value ?? 250, 'limits.storeTimeout');
+  if (ms < 1) throw new TypeError('keyward: option "limits.storeTimeout" must be at least 1 ms');
+  return ms;
 }
 
 function validCount(v: unknown): v is number {

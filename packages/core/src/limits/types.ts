@@ -135,7 +135,7 @@ export interface LimitsOptions {
   readonly store?: LimiterStoreOption;
   /** Policy when the store fails or times out (default `'deny'`). */
   readonly storeFailure?: StoreFailurePolicy;
-  /** Longest wait for the store, in ms or a duration (default `'250ms'`). */
+  /** Longest wait for the store, in ms or a duration (default `'250ms'`); it bounds the `authFailures` store's calls too. */
   readonly storeTimeout?: number | string;
   /** `'draft'` (RateLimit-Policy / RateLimit, default), `'legacy'` (X-RateLimit-*), `'both'` or `false`. */
   readonly headers?: RateLimitHeaderMode;
@@ -159,7 +159,10 @@ export interface AuthFailureOptions {
   readonly block?: number | string;
   /** IPv6 prefix length counted as one client (default 56). */
   readonly ipv6Subnet?: number;
-  /** Counter store (default: in memory). */
+  /**
+   * Counter store (default: in memory). Its calls wait at most `limits.storeTimeout`; when it fails, failures are
+   * counted and blocks kept in memory on this instance.
+   */
   readonly store?: LimiterStoreOption;
   /** Most counters the in-memory store keeps (default 100,000). */
   readonly maxEntries?: number;
