@@ -60,5 +60,7 @@ describe('load shedding', () => {
   it('validates its options', () => {
     expect(() => createKeyward({ loadShedding: { planPriority: 'free' as never } })).toThrow('keyward: option "loadShedding.planPriority"');
     expect(() => createKeyward({ loadShedding: { signal: 5 as never } })).toThrow('keyward: option "loadShedding.signal"');
+    // A plan listed twice would be ranked by its last place, silently above the plans between (here: free above pro).
+    expect(() => createKeyward({ loadShedding: { planPriority: ['free', 'pro', 'free'] } })).toThrow('keyward: option "loadShedding.planPriority" lists the plan "free" twice');
   });
 });

@@ -5,7 +5,7 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import type { LoadSheddingOptions } from './types';
-import { fieldsOf, optionObject } from '../config/fields';
+import { fieldsOf, optionObject, shownName } from '../config/fields';
 
 const LOAD_SHEDDING_FIELDS = fieldsOf<LoadSheddingOptions>({ maxEventLoopDelay: true, planPriority: true, retryAfter: true, sampleInterval: true, signal: true });
 
@@ -29,6 +29,8 @@ export function parseLoadShedding(options: LoadSheddingOptions): LoadSheddingCon
   if (thresholdMs < 1) throw new TypeError('keyward: option "loadShedding.maxEventLoopDelay" must be at least 1 ms');
   const planPriority = options.planPriority ?? [];
   if (!Array.isArray(planPriority) || planPriority.some((p) => typeof p !== 'string')) throw new TypeError('keyward: option "loadShedding.planPriority" must be an array of plan names, lowest first');
+  const twice = planPriority.find((p, i) => planPriority.indexOf(p) !== i);
+  if (twice !== undefined) throw new TypeError(`keyward: option "loadShedding.planPriority" lists the plan ${shownName(twice)} twice; give each plan one place, lowest first`);
   const retryAfterSeconds = Math.max(1, Math.ceil(parseDuration(options.retryAfter ?? '5s', 'loadShedding.retryAfter') / 1000));
   const sampleMs = parseDuration(options.sampleInterval ?? '500ms', 'loadShedding.sampleInterval');
   if (sampleMs < 10) throw new TypeError('keyward: option "loadShedding.sampleInterval" must be at least 10 ms');
