@@ -180,14 +180,15 @@ export function parseLimits(options: LimitsOptions): LimitsConfig {
 }
 
 /**
- * Parses `limits.storeTimeout` (default 250 ms): the longest wait for a limiter store, the rate limits' and the
- * failed-auth block's alike.
+ * Parses `limits.storeTimeout` (default 250 ms, 1 ms to 1 min): the longest wait for a limiter store, the rate limits'
+ * and the failed-auth block's alike.
  *
  * @throws TypeError naming the option
  */
 export function parseStoreTimeout(value: unknown): number {
   const ms = parseDuration(value ?? 250, 'limits.storeTimeout');
-  if (ms < 1) throw new TypeError('keyward: option "limits.storeTimeout" must be at least 1 ms');
+  // A silent store holds each request this long: bounded as the key store's `storeTimeout` is.
+  if (ms < 1 || ms > 60_000) throw new TypeError('keyward: option "limits.storeTimeout" must be from 1 ms to 1 minute');
   return ms;
 }
 

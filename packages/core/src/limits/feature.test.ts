@@ -393,6 +393,9 @@ describe('limits feature', () => {
       [{ rules: { ip: { points: 10, window: '1m', by: 'address', beforeAuth: true } }, plans: { pro: { quotas: { ip: { requests: 1, period: 'day' } } } } }, 'keyward: option "limits.plans.pro.quotas.ip" names the before-authentication limit'],
       [{ defaultPlan: 'gold' }, 'keyward: option "limits.defaultPlan" must name a plan'],
       [{ storeFailure: 'maybe' }, 'keyward: option "limits.storeFailure"'],
+      // A silent store would hold every request for as long (the key store's storeTimeout has the same bound).
+      [{ storeTimeout: '1h' }, 'keyward: option "limits.storeTimeout" must be from 1 ms to 1 minute'],
+      [{ storeTimeout: 0 }, 'keyward: option "limits.storeTimeout" must be from 1 ms to 1 minute'],
       [{ headers: 'all' }, 'keyward: option "limits.headers"'],
       [{ store: { nope: true } }, 'keyward: option "limits.store"'],
     ];

@@ -135,7 +135,7 @@ export interface LimitsOptions {
   readonly store?: LimiterStoreOption;
   /** Policy when the store fails or times out (default `'deny'`). */
   readonly storeFailure?: StoreFailurePolicy;
-  /** Longest wait for the store, in ms or a duration (default `'250ms'`); it bounds the `authFailures` store's calls too. */
+  /** Longest wait for the store, in ms or a duration (default `'250ms'`, 1 ms to 1 min); it bounds the `authFailures` store's calls too. */
   readonly storeTimeout?: number | string;
   /** `'draft'` (RateLimit-Policy / RateLimit, default), `'legacy'` (X-RateLimit-*), `'both'` or `false`. */
   readonly headers?: RateLimitHeaderMode;
