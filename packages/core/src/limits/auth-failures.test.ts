@@ -31,6 +31,23 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('with the memory store, the block check costs a request no promise: allowed and blocked answers come at once', async () => {
+    const clock = manualClock(T0);
+    for (const store of [undefined, memoryLimiterStore({ clock })]) {
+      const kw = createKeyward({ clock, authFailures: { max: 2, window: '1m', block: '1m', ...(store ? { store } : {}) } });
+      const { key } = await kw.keys.create({ owner: 'acme' });
+      await kw.check(req(key, '203.0.113.5')); // the key is cached from here on
+      const allowed = kw.decide(req(key, '203.0.113.5'));
+      expect(allowed).not.toBeInstanceOf(Promise);
+      expect((allowed as { ok: boolean }).ok).toBe(true);
+      for (let i = 0; i < 2; i++) await kw.check(req('kw_live_wrong' + i, '203.0.113.5'));
+      const blocked = kw.decide(req(key, '203.0.113.5'));
+      expect(blocked).not.toBeInstanceOf(Promise);
+      expect([(blocked as DenyDecision).code, (blocked as DenyDecision).headers['Retry-After']]).toEqual(['AUTH_BLOCKED', '60']);
+      await kw.close();
+    }
+  });
+
   it('a block counted while the store was away still holds once it is back, and blocks while it is away', async () => {
     const clock = manualClock(T0);
     const inner = memoryLimiterStore({ clock });
