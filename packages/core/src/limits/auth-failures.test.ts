@@ -158,6 +158,18 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a success does not reset the count: a valid key sent between guesses does not buy more guesses', async () => {
+    const kw = createKeyward({ clock: manualClock(T0), authFailures: { max: 3, window: '1m' } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const codes: string[] = [];
+    for (const k of ['kw_live_wrong1', key, 'kw_live_wrong2', key, 'kw_live_wrong3', key]) {
+      const d = await kw.check(req(k, '203.0.113.5'));
+      codes.push(d.ok ? 'OK' : (d as DenyDecision).code);
+    }
+    expect(codes).toEqual(['CREDENTIALS_INVALID', 'OK', 'CREDENTIALS_INVALID', 'OK', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    await kw.close();
+  });
+
   it('failures spread over windows do not block; missing credentials are not failures', async () => {
     const clock = manualClock(T0);
     const kw = createKeyward({ clock, authFailures: { max: 2, window: '1m' } });
