@@ -69,6 +69,46 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('a block entry that outlives its block (a store counting whole seconds) does not keep the next block from starting', async () => {
+    const clock = manualClock(T0 + 500);
+    const inner = memoryLimiterStore({ clock });
+    // As Redis does: a time-to-live in whole seconds, rounded up (a block of 1.5 s is an entry of 2 s).
+    const store = { increment: (k: string, a: number, t: number) => inner.increment(k, a, Math.ceil(t / 1000) * 1000), get: (k: string) => inner.get(k) };
+    const kw = createKeyward({ clock, authFailures: { max: 1, window: '1m', block: '1500ms', store } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    const code = async (k: string) => {
+      const d = await kw.check(req(k, '203.0.113.5'));
+      return d.ok ? 'OK' : (d as DenyDecision).code;
+    };
+    expect([await code('kw_live_wrong1'), await code(key)]).toEqual(['CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    clock.advance(1700); // the block ended at T0 + 2 s; its entry lasts until T0 + 2.5 s
+    expect([await code('kw_live_wrong2'), await code(key)]).toEqual(['CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    await kw.close();
+  });
+
+  it('a share taken back after its block entry ended leaves no entry below zero that would hide the next block', async () => {
+    const clock = manualClock(T0);
+    const inner = memoryLimiterStore({ clock });
+    // The block entry ends while a writer that came second gives its share back (a slow round trip, made here at once).
+    const store = {
+      increment: (k: string, a: number, t: number) => {
+        if (a < 0 && k.startsWith('ab:')) clock.advance(1000);
+        return inner.increment(k, a, t);
+      },
+      get: (k: string) => inner.get(k),
+    };
+    const kw = createKeyward({ clock, authFailures: { max: 1, window: '1m', block: '1s', store } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await Promise.all([kw.check(req('kw_live_wrong1', '203.0.113.5')), kw.check(req('kw_live_wrong2', '203.0.113.5'))]);
+    const codes: string[] = [];
+    for (const k of ['kw_live_wrong3', key]) {
+      const d = await kw.check(req(k, '203.0.113.5'));
+      codes.push(d.ok ? 'OK' : (d as DenyDecision).code);
+    }
+    expect(codes).toEqual(['CREDENTIALS_INVALID', 'AUTH_BLOCKED']);
+    await kw.close();
+  });
+
   it('a store that fails is reported by at most one store.error event a second, as the limits report theirs', async () => {
     const clock = manualClock(T0);
     const down = () => Promise.reject(new Error('store down'));

@@ -159,21 +159,26 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
         reason: 'AUTH_FAILURES',
         data: { bucket, failures: n, windowSeconds: Math.round(config.windowMs / 1000), blockSeconds: Math.round(config.blockMs / 1000), until: new Date(untilSeconds * 1000).toISOString() },
       });
-      return block(`ab:${bucket}`, untilSeconds);
+      return block(`ab:${bucket}`, untilSeconds, now);
     });
   }
 
   /**
-   * Writes a block entry ending at `untilSeconds`. A store only adds, so failures that reach `max` together (in flight
-   * at once, each past the block check) would sum their ends, read back as a block of the full length at every moment
-   * of it: a writer that did not create the entry takes its share back, and the first block, which ends with the
-   * entry's time-to-live, stands.
+   * Writes a block entry ending at `untilSeconds`. A store only adds, so the entry holds whatever was there plus this
+   * end, and one more call sets it right: an earlier block that still runs (or several ends written at once, whose sum
+   * lies far ahead) stands and this share is taken back, so failures reaching `max` together start one block whose
+   * `Retry-After` counts down; an entry that held a block already over (a store counting its time-to-live in whole
+   * seconds keeps it up to a second longer) or a value below zero (a share given back after its entry ended) is
+   * replaced by this block, so neither keeps a block from starting.
    */
-  function block(key: string, untilSeconds: number): Promise<void> {
+  function block(key: string, untilSeconds: number, now: number): Promise<void> {
     return store.increment(key, untilSeconds, config.blockMs).then((written) => {
       const total = plainTotal(written);
-      if (typeof total !== 'number' || total === untilSeconds) return undefined;
-      return store.refund(key, -untilSeconds, config.blockMs, written instanceof LocalTotal).then(() => undefined);
+      if (typeof total !== 'number') return undefined;
+      const before = total - untilSeconds;
+      if (before === 0) return undefined;
+      const correction = before * 1000 > now ? -untilSeconds : -before;
+      return store.refund(key, correction, config.blockMs, written instanceof LocalTotal).then(() => undefined);
     });
   }
 
