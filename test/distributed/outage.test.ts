@@ -223,6 +223,33 @@ suite('storeFailure "local": counts in memory while Redis is away', () => {
   });
 });
 
+suite('failed-auth counters in Redis', () => {
+  it('Redis hanging: each store call gives up after limits.storeTimeout, failures are counted and the block kept in memory, and it holds once Redis answers', async () => {
+    await ensureUp();
+    // A client that would wait 10 s for a silent Redis: the bound must come from keyward's limits.storeTimeout.
+    const c = await connected(10_000);
+    const timeout = 100;
+    const events: KeywardEvent[] = [];
+    const kw = createKeyward({ authFailures: { max: 2, window: '1m', block: '1m', store: redisLimits(c, uniqueName('kwtest_outage_af')) }, limits: { storeTimeout: timeout } });
+    kw.on('store.error', (e) => { events.push(e); });
+    const app = await expressAdapter.start({ keyward: kw, routes: DEFAULT_ROUTES });
+    const { key } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const wrong = key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
+    expect((await timed(app.url, key)).status).toBe(200);
+    const { answers } = await whilePaused(async () => [await timed(app.url, key), await timed(app.url, wrong), await timed(app.url, wrong), await timed(app.url, key)]);
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 401, 429]);
+    // A failure waits for three store calls (the block check, the count, the block), an allowed request for one.
+    for (const a of answers) expect(a.ms).toBeLessThan(3 * timeout + (within() - STORE_TIMEOUT));
+    await kw.flushEvents();
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(2); // at most one a second, not one per store call
+    expect((await timed(app.url, key)).status).toBe(429); // the block written in memory still holds
+    await app.close();
+    await kw.close();
+    expect(crashes).toEqual([]);
+  });
+});
+
 suite('keys in Redis', () => {
   it('Redis hanging: 503 STORE_UNAVAILABLE with Retry-After within storeTimeout, whatever the client waits; 200 again once it answers', async () => {
     await ensureUp();
