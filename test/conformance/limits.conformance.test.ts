@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import request from 'supertest';
+import { connect } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { createKeyward, manualClock, type Keyward, type KeywardOptions, type LimiterStore } from '@keyward/core';
 import { ADAPTERS, answerOf, DEFAULT_ROUTES, type RunningApp } from './harness';
@@ -238,6 +239,25 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': '120' },
       { type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' }));
     expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('failed-auth block: guesses sent at once (pipelined on one connection) get max answers, the rest 429 AUTH_BLOCKED', async () => {
+    const { app } = await start({ authFailures: { max: 3, window: '1m', block: '2m' } });
+    const bogus = createKeyward({ clock: manualClock(T0) }); // keys of the right shape that this instance does not know
+    const guesses = await Promise.all(Array.from({ length: 12 }, async () => (await bogus.keys.create({ owner: 'x' })).key));
+    await bogus.close();
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(app.url).port) });
+    let text = '';
+    socket.on('data', (d) => { text += d.toString('latin1'); });
+    await new Promise((r) => socket.once('connect', r));
+    // Every request in one write: each passes the block check before any of them is counted, and each guess was
+    // answered (401 or 200) however many came before it.
+    socket.write(guesses.map((k) => `GET /open HTTP/1.1\r\nHost: x\r\nX-API-Key: ${k}\r\n\r\n`).join(''));
+    const statuses = () => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    for (let i = 0; i < 200 && statuses().length < 12; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.destroy();
+    expect(statuses()).toEqual([...Array(3).fill(401), ...Array(9).fill(429)]);
+    expect(text.match(/"code":"AUTH_BLOCKED"/g)).toHaveLength(9);
   });
 
   it('failed-auth block: the block is its own RateLimit policy (q = max, w = window, r = 0, t = the time left of the block)', async () => {

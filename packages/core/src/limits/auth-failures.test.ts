@@ -2,6 +2,7 @@ import { createKeyward } from '../keyward';
 import { manualClock } from '../util/clock';
 import type { AuthRequest, DenyDecision, KeywardEvent } from '../index';
 import { memoryLimiterStore } from './store';
+import { MemoryKeyStore } from '../stores/memory-key-store';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const req = (key: string | undefined, remoteAddress: string): AuthRequest => ({ method: 'GET', path: '/x', headers: key ? { 'x-api-key': key } : {}, remoteAddress });
@@ -46,6 +47,30 @@ describe('failed-auth blocking', () => {
       expect([(blocked as DenyDecision).code, (blocked as DenyDecision).headers['Retry-After']]).toEqual(['AUTH_BLOCKED', '60']);
       await kw.close();
     }
+  });
+
+  it('requests in flight when the block starts are answered by it: a failure beyond max, and a valid key too', async () => {
+    const clock = manualClock(T0);
+    // A key store answering with a promise (as Redis or PostgreSQL do), so the checks below overlap.
+    class AsyncStore extends MemoryKeyStore {
+      override async findByHash(hash: string) {
+        await Promise.resolve();
+        return super.findByHash(hash);
+      }
+    }
+    const kw = createKeyward({ clock, store: new AsyncStore(), cache: false, authFailures: { max: 3, window: '1m', block: '2m' } });
+    const events: KeywardEvent[] = [];
+    kw.on('auth.blocked', (e) => { events.push(e); });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    // All pass the block check before any is counted; the valid key's look-up ends after the third failure's.
+    const answers = await Promise.all([...['kw_live_w1', 'kw_live_w2', 'kw_live_w3', 'kw_live_w4', 'kw_live_w5'].map((k) => kw.check(req(k, '203.0.113.5'))), kw.check(req(key, '203.0.113.5'))]);
+    expect(answers.map((d) => (d.ok ? 'OK' : (d as DenyDecision).code))).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
+    expect(answers.slice(3).map((d) => d.headers['Retry-After'])).toEqual(['120', '120', '120']);
+    await kw.flushEvents();
+    expect(events).toHaveLength(1); // one block, one event
+    // another address is not affected, the allowed path included
+    expect((await kw.check(req(key, '203.0.113.6'))).ok).toBe(true);
+    await kw.close();
   });
 
   it('a block counted while the store was away still holds once it is back, and blocks while it is away', async () => {

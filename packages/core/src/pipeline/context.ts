@@ -72,9 +72,10 @@ export interface Feature {
   readonly authenticators?: readonly Authenticator[];
   /**
    * Told about every authentication failure (401 or 400), e.g. to block brute force. A returned promise delays the
-   * answer until it settles (a failure counted in a remote store is seen by the next request); it never rejects it.
+   * answer until it settles (a failure counted in a remote store is seen by the next request); it never rejects it. A
+   * denial it returns (or resolves to) is the answer instead (a block that started while the request was in flight).
    */
-  onAuthFailure?(ctx: PipelineContext, code: string): void | Promise<void>;
+  onAuthFailure?(ctx: PipelineContext, code: string): DenyDecision | undefined | void | Promise<DenyDecision | undefined | void>;
   /** Releases timers and connections. */
   close?(): Promise<void> | void;
 }

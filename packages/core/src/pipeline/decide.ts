@@ -145,17 +145,35 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
 
   /**
    * Answers a refusal: failure hooks told, the event published. When a hook counts the failure in a remote store, the
-   * answer waits for it, so the next request from the same address already sees the count (the block is exact).
+   * answer waits for it, so the next request from the same address already sees the count (the block is exact). A
+   * hook's denial (a block that started while the request was in flight) is the answer instead.
    */
   function refuse(ctx: Context, denial: DenyDecision, keyId?: string): MaybeDecision {
     const table = DENIAL_TABLE[denial.code];
-    let counting: Promise<void>[] | undefined;
+    let counting: Array<Promise<DenyDecision | undefined | void>> | undefined;
     if (table.auth) {
       for (const f of failureHooks) {
-        const pending = f.onAuthFailure!(ctx, denial.code);
-        if (pending) (counting ??= []).push(pending);
+        const r = f.onAuthFailure!(ctx, denial.code);
+        if (!r) continue;
+        if (isPromise<DenyDecision | undefined | void>(r)) (counting ??= []).push(r);
+        else return refuse(ctx, r);
       }
     }
+    if (counting) {
+      return Promise.all(counting).then(
+        (answers) => {
+          const instead = answers.find((a) => a);
+          return instead ? refuse(ctx, instead) : answered(ctx, denial, keyId);
+        },
+        () => answered(ctx, denial, keyId),
+      );
+    }
+    return answered(ctx, denial, keyId);
+  }
+
+  /** Publishes a refusal's event (`auth.failed` or `access.denied`) and answers with it. */
+  function answered(ctx: Context, denial: DenyDecision, keyId: string | undefined): DenyDecision {
+    const table = DENIAL_TABLE[denial.code];
     if (table.auth ? wantsFailed() : wantsDenied()) {
       const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
       if (keyId && !ctx.principal) e.keyId = keyId;
@@ -163,7 +181,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       e.reason = denial.code;
       events.publish(e as unknown as KeywardEvent);
     }
-    return counting ? Promise.all(counting).then(() => denial, () => denial) : denial;
+    return denial;
   }
 
   /** Runs `stages` from `from`; continues with `then` when none refused. Goes asynchronous only at a promise. */

@@ -34,6 +34,22 @@ async function setup(options: KeywardOptions = { authFailures: { max: 3, window:
 }
 
 describe('token endpoint: failed-auth blocking', () => {
+  it('exchanges sent at once: max answers invalid_client, the rest temporarily_unavailable, the right secret last among them too', async () => {
+    const { kw, events, good, bad } = await setup();
+    // All in flight together: each passes the block check before any is counted; the right secret comes last.
+    const answers = await Promise.all([...Array.from({ length: 6 }, () => bad()), good()]);
+    expect(answers.map((r) => [r.status, json(r).error])).toEqual([
+      ...Array(3).fill([401, 'invalid_client']),
+      ...Array(4).fill([429, 'temporarily_unavailable']),
+    ]);
+    expect(answers[6]!.headers['Retry-After']).toBe('120');
+    await kw.flushEvents();
+    expect(events.filter((e) => e.type === 'auth.blocked')).toHaveLength(1);
+    // as in the pipeline: a guess answered by the block is an access.denied, not an auth.failed
+    expect(events.filter((e) => e.type === 'auth.failed')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'access.denied').map((e) => e.reason)).toEqual(Array(4).fill('AUTH_BLOCKED'));
+  });
+
   it('blocks an address after max bad client secrets, before any credential work, at the endpoint and in the pipeline, then lets it go', async () => {
     const { kw, clock, key, wrong, good, bad } = await setup();
     for (let i = 0; i < 3; i++) {

@@ -25,6 +25,11 @@ export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unauthorize
 export interface ExchangeStages {
   /** Before any credential is read: the `preauth` phase (failed-auth blocks, then before-auth address limits). */
   readonly preauth: readonly Stage[];
+  /**
+   * Once the client authenticated, first: the `postauth` phase (a block of its address that started while the exchange
+   * was in flight). Optional: none when not given.
+   */
+  readonly postauth?: readonly Stage[];
   /** Once the client authenticated: the restrictions, the global policy's and the key's, but `routes`. */
   readonly restrictions: readonly Stage[];
   /** Once the scopes are granted: the `load` phase (load shedding, by the key's plan). */
@@ -210,8 +215,10 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
 
     /** `invalid_client` for a wrong, unknown or unusable credential: an `auth.failed` event and one counted failure. */
     const clientFailed = async (identified?: KeyRecord): Promise<EndpointResponse> => {
+      // A block that started while this request was in flight answers instead, as in the pipeline (its event too).
+      const blocked = await authFailures?.recordFailure(ctx);
+      if (blocked) return refused(blocked);
       if (events.wants('auth.failed')) events.emit(requestEvent(request, requestId, clientAddress, { type: 'auth.failed', status: 401, reason: 'CREDENTIALS_INVALID', ...(identified ? { keyId: identified.id, owner: identified.owner } : {}) }, secret));
-      await authFailures?.recordFailure(clientAddress, now, requestId);
       return fail('invalid_client', 'Client authentication failed.');
     };
 
@@ -269,6 +276,8 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
     // From here the exchange is a request of its key, as an API request is once its key authenticated.
     ctx.record = record;
     ctx.principal = sharedPrincipalOf(record);
+    const late = stages.postauth ? await firstRefusal(stages.postauth, ctx) : undefined;
+    if (late) return refused(late, record);
     const restricted = await firstRefusal(stages.restrictions, ctx);
     if (restricted) return refused(restricted, record);
 

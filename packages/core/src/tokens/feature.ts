@@ -270,7 +270,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
     link(features) {
       const authFailures = authFailureGuardOf(features);
       const restrictions = restrictionsWithoutRoutesOf(features);
-      const stages = { preauth: stagesOf(features, 'preauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load'), limits: stagesOf(features, 'limits') };
+      const stages = { preauth: stagesOf(features, 'preauth'), postauth: stagesOf(features, 'postauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load'), limits: stagesOf(features, 'limits') };
       return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), stages }) };
     },
     authenticators: [
