@@ -50,27 +50,32 @@ describe('failed-auth blocking', () => {
   });
 
   it('requests in flight when the block starts are answered by it: a failure beyond max, and a valid key too', async () => {
-    const clock = manualClock(T0);
-    // A key store answering with a promise (as Redis or PostgreSQL do), so the checks below overlap.
-    class AsyncStore extends MemoryKeyStore {
+    // A key store answering later (as Redis or PostgreSQL do), so the checks below overlap; each look-up ends in turn.
+    class LaterStore extends MemoryKeyStore {
       override async findByHash(hash: string) {
-        await Promise.resolve();
+        await new Promise((r) => setImmediate(r));
         return super.findByHash(hash);
       }
     }
-    const kw = createKeyward({ clock, store: new AsyncStore(), cache: false, authFailures: { max: 3, window: '1m', block: '2m' } });
-    const events: KeywardEvent[] = [];
-    kw.on('auth.blocked', (e) => { events.push(e); });
-    const { key } = await kw.keys.create({ owner: 'acme' });
-    // All pass the block check before any is counted; the valid key's look-up ends after the third failure's.
-    const answers = await Promise.all([...['kw_live_w1', 'kw_live_w2', 'kw_live_w3', 'kw_live_w4', 'kw_live_w5'].map((k) => kw.check(req(k, '203.0.113.5'))), kw.check(req(key, '203.0.113.5'))]);
-    expect(answers.map((d) => (d.ok ? 'OK' : (d as DenyDecision).code))).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
-    expect(answers.slice(3).map((d) => d.headers['Retry-After'])).toEqual(['120', '120', '120']);
-    await kw.flushEvents();
-    expect(events).toHaveLength(1); // one block, one event
-    // another address is not affected, the allowed path included
-    expect((await kw.check(req(key, '203.0.113.6'))).ok).toBe(true);
-    await kw.close();
+    const inner = memoryLimiterStore({ clock: manualClock(T0) });
+    let reads = 0;
+    const remote = { increment: async (k: string, a: number, t: number) => inner.increment(k, a, t), get: async (k: string) => (reads++, inner.get(k)) };
+    for (const store of [undefined, remote]) {
+      const kw = createKeyward({ clock: manualClock(T0), store: new LaterStore(), cache: false, authFailures: { max: 3, window: '1m', block: '2m', ...(store ? { store } : {}) } });
+      const events: KeywardEvent[] = [];
+      kw.on('auth.blocked', (e) => { events.push(e); });
+      const { key } = await kw.keys.create({ owner: 'acme' });
+      // All pass the block check before any is counted; the valid key's look-up ends after the third failure's.
+      const answers = await Promise.all([...['kw_live_w1', 'kw_live_w2', 'kw_live_w3', 'kw_live_w4', 'kw_live_w5'].map((k) => kw.check(req(k, '203.0.113.5'))), kw.check(req(key, '203.0.113.5'))]);
+      expect(answers.map((d) => (d.ok ? 'OK' : (d as DenyDecision).code))).toEqual(['CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'CREDENTIALS_INVALID', 'AUTH_BLOCKED', 'AUTH_BLOCKED', 'AUTH_BLOCKED']);
+      expect(answers.slice(3).map((d) => d.headers['Retry-After'])).toEqual(['120', '120', '120']);
+      await kw.flushEvents();
+      expect(events).toHaveLength(1); // one block, one event
+      // another address is not affected, the allowed path included
+      expect((await kw.check(req(key, '203.0.113.6'))).ok).toBe(true);
+      if (store) expect(reads).toBe(7); // one block check per request: the valid key in flight was refused from memory
+      await kw.close();
+    }
   });
 
   it('a block counted while the store was away still holds once it is back, and blocks while it is away', async () => {

@@ -23,6 +23,9 @@ export interface AuthFailureConfig {
   readonly maxEntries: number;
 }
 
+/** How many recent blocks an instance remembers for the requests in flight when they started. */
+const RECENT_BLOCKS = 1024;
+
 /** The name of the block's policy in the RateLimit headers of an `AUTH_BLOCKED` answer. */
 export const AUTH_BLOCK_POLICY = 'auth-failures';
 
@@ -119,6 +122,19 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
       : guardStore({ store: primary, policy: 'local', timeoutMs: parseStoreTimeout(options.limits?.storeTimeout), local: local!, onFailure: reportFailure });
   /** When this instance last wrote a block (clock ms, once written): a request started before it is checked again. */
   let lastBlockAt = -Infinity;
+  /**
+   * The blocks this instance wrote lately, by bucket: when each was written and when it ends. A request in flight
+   * meanwhile is refused from here, without reading the store again. At most {@link RECENT_BLOCKS}, oldest dropped.
+   */
+  const recent = new Map<string, { readonly at: number; readonly endMs: number }>();
+
+  function remember(bucket: string, endMs: number): void {
+    const at = clock();
+    recent.delete(bucket);
+    if (recent.size >= RECENT_BLOCKS) recent.delete(recent.keys().next().value!);
+    recent.set(bucket, { at, endMs });
+    if (at > lastBlockAt) lastBlockAt = at;
+  }
 
   // The RateLimit headers of the other 429s (`limits.headers`, checked when `limits` is parsed); 'draft' without it.
   const headerMode: RateLimitHeaderMode = options.limits?.headers ?? 'draft';
@@ -149,10 +165,13 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
   /**
    * The `postauth` stage: a valid credential from an address this instance blocked after the request started (while
    * its credential was being checked) is refused as the block check would refuse it now. Any other request costs one
-   * comparison.
+   * comparison, and none reads the store.
    */
-  function blockedSince(ctx: PipelineContext): StageResult | Promise<StageResult> {
-    return lastBlockAt < ctx.now ? undefined : blocked(ctx);
+  function blockedSince(ctx: PipelineContext): StageResult {
+    if (lastBlockAt < ctx.now) return undefined;
+    const bucket = addressBucket(ctx.clientAddress, config.ipv6Subnet);
+    const b = bucket === undefined ? undefined : recent.get(bucket);
+    return b !== undefined && b.at >= ctx.now && b.endMs > ctx.now ? refusal(ctx, b.endMs) : undefined;
   }
 
   /**
@@ -191,8 +210,9 @@ export function authFailuresFeature(options: KeywardOptions, deps: FeatureDeps):
 
   /** After a block write: the refusal when an earlier block was in force, else the `auth.blocked` event of this one. */
   function started(ctx: PipelineContext, bucket: string, failures: number, untilSeconds: number, earlier: number | undefined): DenyDecision | undefined {
-    lastBlockAt = Math.max(lastBlockAt, clock());
-    if (earlier !== undefined) return refusal(ctx, Math.min(earlier * 1000, ctx.now + config.blockMs));
+    const endMs = Math.min((earlier ?? untilSeconds) * 1000, ctx.now + config.blockMs);
+    remember(bucket, endMs);
+    if (earlier !== undefined) return refusal(ctx, endMs);
     events.emit({
       type: 'auth.blocked',
       requestId: ctx.requestId,
