@@ -24,6 +24,7 @@ import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
 import { RetryingChannel } from './stores/retrying-channel';
 import { tokenEventFields } from './events/principal-fields';
+import { issuerQualifier } from './tokens/issuer-names';
 import { failureMessage } from './events/failure-message';
 
 /**
@@ -180,7 +181,9 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     return deny('INSUFFICIENT_SCOPE', ctx.requestId, challenge, { detail: `This request needs: ${ctx.scopes.source}.`, scope: ctx.scopes.scopes, headers: ctx.headers });
   }
 
-  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled });
+  // With several trusted issuers, a token's events name its issuer (its `jti` or `sub` is unique only within it).
+  const qualify = issuerQualifier(options.tokens);
+  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled, ...(qualify ? { qualify } : {}) });
 
   function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {
     if (closed) return Promise.reject(new KeywardError('CLOSED', 'this keyward instance is closed'));
@@ -202,7 +205,9 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     const d = deny('INSUFFICIENT_SCOPE', decision.requestId, challenge, { detail: `This request needs: ${scopes.source}.`, scope: scopes.scopes });
     if (events.wants('access.denied')) {
       const f = principal.type === 'token' ? tokenEventFields(principal) : principal; // a token's claims: cleaned for events
-      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: f.keyId ?? principal.id, owner: f.owner, principalType: principal.type, status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+      const issuer = principal.type === 'token' && qualify?.(principal.issuer) !== undefined ? principal.issuer : undefined;
+      // The subject too, as the pipeline's events carry it: metrics and anomalies count a token under it.
+      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: f.keyId ?? principal.id, owner: f.owner, principalType: principal.type, ...(f.subject ? { subject: f.subject } : {}), ...(issuer !== undefined ? { issuer } : {}), status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
     }
     return d;
   }

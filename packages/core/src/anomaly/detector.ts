@@ -253,6 +253,7 @@ export class AnomalyDetector {
       ...(event.hint !== undefined ? { hint: event.hint } : {}),
       ...(event.principalType !== undefined ? { principalType: event.principalType } : {}),
       ...(event.subject !== undefined ? { subject: event.subject } : {}),
+      ...(event.issuer !== undefined ? { issuer: event.issuer } : {}),
     };
     const report = (suspending: boolean): void => {
       this.deps.events.emit({

@@ -90,6 +90,12 @@ export interface KeywardEvent {
   readonly subject?: string;
   readonly plan?: string;
   readonly principalType?: 'key' | 'token';
+  /**
+   * The issuer (`iss`) of a token, when keyward trusts several issuers and the token is not its own (a `jti` or a `sub`
+   * is unique only within its issuer): `keyId` and `issuer` together name the token. Absent for keys, for keyward's own
+   * tokens and for a single trusted issuer's.
+   */
+  readonly issuer?: string;
   readonly clientAddress?: string;
   readonly method?: string;
   /** Path and query, with credential-like query parameters, the presented credential and anything key- or JWT-shaped `[REDACTED]`. */

@@ -3,7 +3,11 @@ import { redactCredentials } from '../events/redact';
 
 /** What one audit event contributes to a key's metrics. */
 export interface Observation {
-  /** The key's id; for a token, its subject (the key's id for a token exchanged for a key). */
+  /**
+   * Whose use it is: the key's id; for a token, its subject (the key's id for a token exchanged for a key), and for a
+   * token of one of several trusted issuers (an event with `issuer`) `<subject>@"<iss>"`, since a `sub` is unique only
+   * within its issuer.
+   */
   readonly keyId: string;
   readonly owner?: string;
   readonly plan?: string;
@@ -45,8 +49,10 @@ function observe(event: KeywardEvent): Observation | undefined {
   // A token exchanged for a key has the key's id as subject, and its events name the key. Any other token's events
   // name its `jti`, a new one with every token: counted by it, a user's use was scattered over rows (never warmed up,
   // for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. A token's use counts under its subject.
-  const keyId = event.principalType === 'token' && event.subject !== undefined ? event.subject : event.keyId;
-  if (keyId === undefined) return undefined;
+  // With several trusted issuers, a token's `sub` is unique only within its issuer: its event's `issuer` qualifies it.
+  const id = event.principalType === 'token' && event.subject !== undefined ? event.subject : event.keyId;
+  if (id === undefined) return undefined;
+  const keyId = event.issuer === undefined ? id : `${id}@${JSON.stringify(event.issuer)}`;
   let kind: Observation['kind'];
   switch (event.type) {
     case 'request.completed':

@@ -5,6 +5,7 @@ import type { EventBus } from '../events/bus';
 import { EVENT_SCHEMA, eventUserAgent, type KeywardEvent, type KeywardEventType } from '../events/schema';
 import { createEventPathRedactor } from '../events/redact';
 import { tokenEventFields } from '../events/principal-fields';
+import type { IssuerQualifier } from '../tokens/issuer-names';
 import { extractCredential, type Credential } from '../credentials/extract';
 import type { CompiledScopes } from '../scopes/match';
 import type { KeyRecord } from '../keys/record';
@@ -34,6 +35,8 @@ export interface PipelineParts {
   readonly failureHooks: readonly Feature[];
   /** The compiled scope requirement of a call. */
   compiled(requirements: Requirements): CompiledScopes | undefined;
+  /** Which tokens' events name their issuer (several trusted issuers): `undefined` when none do. */
+  readonly qualify?: IssuerQualifier;
 }
 
 /** A decision, or its promise when a stage or the store had to wait. */
@@ -93,7 +96,7 @@ class Context implements PipelineContext {
  * has to wait. The common request therefore costs no promise and no microtask.
  */
 export function createDecider(parts: PipelineParts): (request: AuthRequest, requirements?: Requirements) => MaybeDecision {
-  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks } = parts;
+  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, qualify } = parts;
   const eventPath = createEventPathRedactor({ queryParams: config.extraction.queryParam ? [config.extraction.queryParam] : [] });
 
   const requestIdOf = parts.requestId;
@@ -137,6 +140,8 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       if (p.hint) e.hint = p.hint;
       if (f.plan) e.plan = f.plan;
       if (f.subject) e.subject = f.subject;
+      // Several trusted issuers: a token that is its own principal (not one acting as its key) is its issuer's.
+      if (qualify !== undefined && ctx.record === undefined && qualify(p.issuer) !== undefined) e.issuer = p.issuer;
     }
     const ua = eventUserAgent(r.headers['user-agent'], ctx.credential?.value);
     if (ua !== undefined) e.userAgent = ua;

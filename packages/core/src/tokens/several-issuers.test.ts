@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
-import { createKeyward, manualClock, memoryLimiterStore, type KeywardOptions } from '../index';
+import { compileScopes, createKeyward, manualClock, memoryLimiterStore, type KeywardEvent, type KeywardOptions } from '../index';
+import type { AnomalyFeature } from '../anomaly/feature';
 
 /** Two trusted issuers, each with keys of its own, whose tokens carry the same `sub`, `jti` and owner. */
 const T0 = Date.parse('2026-05-01T12:00:00Z');
@@ -11,7 +12,7 @@ const B = { issuer: 'https://b.example/', pair: generateKeyPairSync('ed25519'), 
 type Issuer = typeof A | typeof B;
 
 const sign = (by: Issuer, claims: JWTPayload = {}) =>
-  new SignJWT({ sub: 'user-1', jti: 'j-1', org: 'acme', ...claims }).setProtectedHeader({ alg: by.alg }).setIssuer(by.issuer).setAudience('api').setIssuedAt(T0 / 1000).setExpirationTime(T0 / 1000 + 600).sign(by.pair.privateKey);
+  new SignJWT({ sub: 'user-1', jti: 'j-1', org: 'acme', ...claims }).setProtectedHeader({ alg: by.alg }).setIssuer(by.issuer).setAudience('api').setIssuedAt(claims.iat ?? T0 / 1000).setExpirationTime(claims.exp ?? T0 / 1000 + 600).sign(by.pair.privateKey);
 const trusted = (by: Issuer) => ({ issuer: by.issuer, audience: 'api', publicKey: by.pair.publicKey, claims: { owner: 'org' } });
 
 function setup(issuers: Issuer[], extra: Partial<KeywardOptions> = {}) {
@@ -83,6 +84,69 @@ describe('tokens of several trusted issuers with the same sub', () => {
     expect((await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${await sign(A)}` } })).ok).toBe(true);
     expect(await store.get(`r:burst:60000:k:token:user-1:${MINUTE}`)).toBe(1);
     expect(await store.get(`r:burst:60000:k:token@"${A.issuer}":user-1:${MINUTE}`)).toBe(1);
+    await kw.close();
+  });
+});
+
+describe('events, metrics and anomaly baselines of tokens of several trusted issuers with the same jti', () => {
+  const events: KeywardEvent[] = [];
+  const run = async (issuers: Issuer[]) => {
+    events.length = 0;
+    const clock = manualClock(T0);
+    const kw = createKeyward({ clock, metrics: {}, anomalies: { warmup: '10m', warmupRequests: 20 }, tokens: { issuers: issuers.map(trusted) } });
+    kw.on('*', (e) => { events.push(e); });
+    const call = async (token: string, remoteAddress: string) => {
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress });
+      if (d.ok) d.done({ status: 200, bytes: 10 });
+      return d;
+    };
+    return { kw, clock, call };
+  };
+
+  it("name the token's issuer, and count each issuer's token on its own in metrics", async () => {
+    const { kw, call } = await run([A, B]);
+    await call(await sign(A), '10.0.0.1');
+    await call(await sign(A), '10.0.0.1');
+    const fromB = await call(await sign(B), '10.0.0.2');
+    if (!fromB.ok) throw new Error("expected issuer B's token to be accepted");
+    expect(kw.authorize(fromB, compileScopes('admin'))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
+    await kw.flushEvents();
+    const completed = events.filter((e) => e.type === 'request.completed');
+    expect(completed.map((e) => [e.keyId, e.issuer])).toEqual([['j-1', A.issuer], ['j-1', A.issuer], ['j-1', B.issuer]]);
+    expect(events.filter((e) => e.type === 'auth.succeeded' || e.type === 'access.denied').map((e) => [e.type, e.issuer])).toEqual([
+      ['auth.succeeded', A.issuer], ['auth.succeeded', A.issuer], ['auth.succeeded', B.issuer], ['access.denied', B.issuer],
+    ]);
+    expect(kw.metrics!.forKey(`user-1@"${A.issuer}"`)?.windows.hour.completed).toBe(2);
+    expect(kw.metrics!.forKey(`user-1@"${B.issuer}"`)?.windows.hour).toMatchObject({ completed: 1, refused: 1 });
+    expect(kw.metrics!.forKey('user-1')).toBeUndefined();
+    await kw.close();
+  });
+
+  it("keep each issuer's anomaly baseline: issuer B's token is not a new address of issuer A's", async () => {
+    const { kw, clock, call } = await run([A, B]);
+    const a = await sign(A, { exp: T0 / 1000 + 3600 });
+    for (let minute = 0; minute <= 10; minute++) {
+      await call(a, '10.0.0.1');
+      await call(a, '10.0.0.1');
+      clock.advance(60_000);
+    }
+    await call(await sign(B, { iat: clock() / 1000, exp: clock() / 1000 + 600 }), '10.0.0.2');
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    expect(events.filter((e) => e.type === 'anomaly.detected')).toEqual([]);
+    await call(a, '10.0.0.3'); // issuer A's own token from a new address still is one
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    expect(events.filter((e) => e.type === 'anomaly.detected').map((e) => [e.reason, e.keyId, e.issuer])).toEqual([['NEW_ADDRESS', 'j-1', A.issuer]]);
+    await kw.close();
+  });
+
+  it('leave the events and metrics of a single trusted issuer as they were', async () => {
+    const { kw, call } = await run([A]);
+    await call(await sign(A), '10.0.0.1');
+    await kw.flushEvents();
+    const completed = events.find((e) => e.type === 'request.completed')!;
+    expect(completed.keyId).toBe('j-1');
+    expect('issuer' in completed).toBe(false);
+    expect(kw.metrics!.forKey('user-1')?.windows.hour.requests).toBe(1);
     await kw.close();
   });
 });
