@@ -124,7 +124,8 @@ export interface TokenApi {
    * live when that is longer: `signing.maxTtl`, an issuer's `maxTokenAge`; 100 years — for good — while a trusted
    * issuer has no `maxTokenAge`, since its tokens may live any length of time) — give the token's `exp` so the entry lives
    * exactly as long as the token: it is kept the largest `clockTolerance` of the issuers longer, as long as a token
-   * past its `exp` is still accepted. Emits `token.revoked`.
+   * past its `exp` is still accepted. Emits `token.revoked`. The id is revoked for every trusted issuer (a token of any
+   * of them with this `jti` is refused): RFC 7519 §4.1.7 has ids kept apart across an application's issuers.
    *
    * @throws TypeError for an `until` that is a JWT's `exp` in seconds (a moment of 1970 read as ms), which would revoke nothing
    */

@@ -150,3 +150,17 @@ describe('events, metrics and anomaly baselines of tokens of several trusted iss
     await kw.close();
   });
 });
+
+describe('revoking a jti while several issuers are trusted', () => {
+  it("refuses every trusted issuer's token with that jti, and leaves other ids alone (RFC 7519 §4.1.7)", async () => {
+    const kw = createKeyward({ clock: manualClock(T0), tokens: { issuers: [trusted(A), trusted(B)] } });
+    const check = async (token: string) => kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` } });
+    const a = await sign(A);
+    const b = await sign(B);
+    expect((await check(a)).ok).toBe(true); // cached as verified: revocation is still checked on every request
+    await kw.tokens.revoke('j-1');
+    for (const token of [a, b]) expect(await check(token)).toMatchObject({ ok: false, status: 401, code: 'TOKEN_INVALID', problem: { detail: 'The token has been revoked.' } });
+    expect((await check(await sign(B, { jti: 'j-2' }))).ok).toBe(true);
+    await kw.close();
+  });
+});
