@@ -81,6 +81,34 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     expect((await get('/open', k)).headers['ratelimit']).toBe('"burst";r=1;t=60');
   });
 
+  it('a request that can never pass (a cost above the points, a limit of 0) gets no Retry-After and a detail saying so', async () => {
+    const { key, get, clock } = await start({ limits: { rules: { burst: { points: 3, window: '1m' }, daily: { points: 100, window: '1d' } }, quotas: { month: { requests: 50, period: 'month' } }, headers: 'both' } });
+    const k = await key();
+    const heavy = await get('/heavy', k); // costs 5
+    expect(heavy.status).toBe(429);
+    expect(heavy.headers['retry-after']).toBeUndefined();
+    expect(heavy.headers['ratelimit']).toBe('"burst";r=3;t=60, "daily";r=100;t=50400');
+    expect([heavy.headers['x-ratelimit-limit'], heavy.headers['x-ratelimit-remaining']]).toEqual(['3', '3']);
+    expect(heavy.body).toEqual({
+      type: 'urn:keyward:problem:rate-limited', title: 'Too many requests', status: 429, code: 'RATE_LIMITED', 'violated-policies': ['burst'],
+      detail: 'Rate limit exceeded: burst. This request costs 5, more than "burst" allows in a window (3): it can never pass.',
+    });
+    clock.advance(60_000);
+    expect((await get('/heavy', k)).status).toBe(429); // nor in the next window
+    expect((await get('/open', k)).status).toBe(200);
+
+    const closed = await start({ limits: { rules: { burst: { points: 3, window: '1m' } }, plans: { frozen: { quotas: { month: { requests: 0, period: 'month' } }, limits: { burst: { points: 0, window: '1m' } } } } } });
+    const frozen = await closed.key({ plan: 'frozen' });
+    const none = await closed.get('/open', frozen);
+    expect([none.status, none.headers['retry-after'], none.body.code, none.body['violated-policies']]).toEqual([429, undefined, 'RATE_LIMITED', ['burst']]);
+    expect(none.body.detail).toBe('Rate limit exceeded: burst. "burst" allows no request: it can never pass.');
+    // A request that can pass later still gets Retry-After, beside one that never can on another route.
+    const open = await closed.key();
+    for (let i = 0; i < 3; i++) expect((await closed.get('/open', open)).status).toBe(200);
+    const later = await closed.get('/open', open);
+    expect([later.status, later.headers['retry-after'], later.body.detail]).toEqual([429, '60', 'Rate limit exceeded: burst.']);
+  });
+
   it('two limits at once: the tighter one is reported (legacy headers) and refuses', async () => {
     const { key, get } = await start({ limits: { rules: { burst: { points: 5, window: '10s' }, daily: { points: 2, window: '1d' } }, headers: 'both' } });
     const k = await key();

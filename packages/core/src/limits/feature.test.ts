@@ -59,6 +59,18 @@ describe('limits feature', () => {
     await zero.kw.close();
   });
 
+  it('a quota of 0 requests or 0 bytes refuses without Retry-After, saying the request can never pass', async () => {
+    for (const [quota, detail] of [
+      [{ requests: 0, period: 'month' as const }, 'Quota exceeded: none. "none" allows no request: it can never pass.'],
+      [{ bytes: 0, period: 'day' as const }, 'Quota exceeded: none. "none" allows no response bytes: it can never pass.'],
+    ] as const) {
+      const { kw, req } = await setup({ limits: { quotas: { none: quota } } });
+      const d = denied(await kw.check(req()));
+      expect([d.status, d.code, d.headers['Retry-After'], d.problem.detail]).toEqual([429, 'QUOTA_EXCEEDED', undefined, detail]);
+      await kw.close();
+    }
+  });
+
   it('a cost given to check() that is not a non-negative number is refused, never counted as 1', async () => {
     const { kw, req } = await setup({ limits: { rules: { burst: { points: 10, window: '1m' } } } });
     // A mount refuses such a cost at start-up; check() must not let Infinity (a request that can never pass), NaN

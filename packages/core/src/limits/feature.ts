@@ -117,6 +117,20 @@ export function planOf(config: LimitsConfig, ctx: PipelineContext): CompiledPlan
   return record?.limits !== undefined ? applyOverrides(plan, record.limits) : plan;
 }
 
+/**
+ * True when no request like this one can ever pass the limit, however long it waits: a limit of 0, or a cost above the
+ * limit (charged as the limit + 1, see `rate`).
+ */
+function neverPasses(o: Outcome): boolean {
+  return o.limit === 0 || (o.charge !== undefined && o.charge > o.limit);
+}
+
+/** Why a request can never pass `o` ({@link neverPasses}), for the problem's detail. */
+function neverDetail(o: Outcome, cost: number): string {
+  if (o.limit === 0) return `"${o.name}" allows no ${o.unit === 'content-bytes' ? 'response bytes' : 'request'}: it can never pass.`;
+  return `This request costs ${cost}, more than "${o.name}" allows in a window (${o.limit}): it can never pass.`;
+}
+
 /** A limit of 0: it refuses every request without reading a counter. */
 function blocked(name: string, windowSeconds: number, resetAt: number, unit: 'request' | 'content-bytes'): Outcome {
   const o = new Outcome(name, 0, windowSeconds, resetAt, unit, '', undefined, 0);
@@ -233,16 +247,20 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     // Report what is left after the refund: a refused request uses up nothing.
     const states = outcomes.map(refunded);
     const violated = outcomes.filter((o) => o.violated);
+    // A policy this request can never pass (a limit of 0, a cost above the limit): no later time is worth waiting for.
+    const never = violated.find(neverPasses);
     // The legacy fields name one policy: the refusing one Retry-After waits for (the one that ends last), not a
-    // tighter-looking one that did not refuse (a byte quota refused, "9 left, reset in 60 s" would say otherwise).
-    let last = violated[0]!;
-    for (const o of violated) if (o.resetAt > last.resetAt) last = o;
+    // tighter-looking one that did not refuse (a byte quota refused, "9 left, reset in 60 s" would say otherwise); or
+    // the one the request can never pass.
+    let last = never ?? violated[0]!;
+    if (never === undefined) for (const o of violated) if (o.resetAt > last.resetAt) last = o;
     writeHeaders(ctx, states, [states[outcomes.indexOf(last)]!]);
-    const retry = Math.max(1, secondsUntil(last.resetAt, ctx.now));
     const names = violated.map((s) => s.name);
+    const exceeded = code === 'RATE_LIMITED' ? `Rate limit exceeded: ${names.join(', ')}.` : `Quota exceeded: ${names.join(', ')}.`;
     return deny(code, ctx.requestId, challenge, {
-      detail: code === 'RATE_LIMITED' ? `Rate limit exceeded: ${names.join(', ')}.` : `Quota exceeded: ${names.join(', ')}.`,
-      headers: { ...ctx.headers, 'Retry-After': String(retry) },
+      detail: never === undefined ? exceeded : `${exceeded} ${neverDetail(never, costOf(ctx.requirements.cost))}`,
+      // Retry-After would promise that waiting helps: a client that can never pass is told so instead (RFC 9110 §10.2.3: optional).
+      headers: never === undefined ? { ...ctx.headers, 'Retry-After': String(Math.max(1, secondsUntil(last.resetAt, ctx.now))) } : { ...ctx.headers },
       extensions: { 'violated-policies': names },
       ...(code === 'QUOTA_EXCEEDED' ? { type: QUOTA_EXCEEDED_TYPE } : {}),
     });
