@@ -127,7 +127,7 @@ export class AnomalyDetector {
     if (!o || o.kind === 'authenticated') return;
     const c = this.config;
     const t = o.time;
-    const id = o.keyId; // a token's subject (see observationOf)
+    const id = o.keyId; // a token's own use is never a key's (see observationOf)
     let s = this.state.get(id);
     if (s) this.state.delete(id);
     else {
@@ -210,7 +210,7 @@ export class AnomalyDetector {
     return this.state.size;
   }
 
-  /** What is held for a key, or a token's subject (`undefined` when it is not tracked): for checking the memory bound. */
+  /** What is held for a key, or a token (`token:<sub>`, see observationOf; `undefined` when it is not tracked): for checking the memory bound. */
   footprint(keyId: string): AnomalyFootprint | undefined {
     const s = this.state.get(keyId);
     return s && { knownAddresses: s.known.size, minuteAddresses: s.current.addresses.size, countries: s.countries.size };

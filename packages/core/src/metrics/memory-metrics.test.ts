@@ -100,8 +100,25 @@ describe('in-memory per-key metrics', () => {
     await kw.flushEvents();
     // Counted by jti, the five tokens were five keys: the API key's windows were dropped at the third.
     expect(kw.metrics!.forKey(record.id)?.windows.day.requests).toBe(1);
-    expect(kw.metrics!.forKey('user-7')?.windows.day).toMatchObject({ requests: 5, bytes: 50 });
+    expect(kw.metrics!.forKey('token:user-7')?.windows.day).toMatchObject({ requests: 5, bytes: 50 });
     expect(kw.metrics!.stats()).toMatchObject({ keysTracked: 2, keysEvicted: 0 });
+  });
+
+  it("never counts a token whose sub is a key's id as that key, and counts a token exchanged for a key as the key", async () => {
+    const signing = { issuer: 'https://api.example', audience: 'docs-api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' }], ttl: '1h' };
+    kw = createKeyward({ clock, tokens: { signing }, metrics: true });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    await call(kw, key);
+    const bearer = async (token: string) => {
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.0.0.2' });
+      if (d.ok) d.done({ status: 200, bytes: 10 });
+    };
+    await bearer((await kw.tokens.issue({ subject: record.id, scopes: ['docs:read'] })).token); // someone else's token, with the key's id as sub
+    const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
+    await bearer(JSON.parse(String(res.body)).access_token as string); // the key's own token
+    await kw.flushEvents();
+    expect(kw.metrics!.forKey(record.id)?.windows.day).toMatchObject({ requests: 2, bytes: 110 });
+    expect(kw.metrics!.forKey(`token:${record.id}`)?.windows.day).toMatchObject({ requests: 1, bytes: 10 });
   });
 
   it('windows roll with the clock', async () => {

@@ -4,9 +4,10 @@ import { redactCredentials } from '../events/redact';
 /** What one audit event contributes to a key's metrics. */
 export interface Observation {
   /**
-   * Whose use it is: the key's id; for a token, its subject (the key's id for a token exchanged for a key), and for a
-   * token of one of several trusted issuers (an event with `issuer`) `<subject>@"<iss>"`, since a `sub` is unique only
-   * within its issuer.
+   * Whose use it is: the key's id (also for a token exchanged for the key, which acts as it); for any other token
+   * `token:<sub>` (its `jti` when it has no `sub`), apart from every key whatever its `sub`, and for a token of one of
+   * several trusted issuers (an event with `issuer`) `token:<sub>@"<iss>"`, since a `sub` is unique only within its
+   * issuer.
    */
   readonly keyId: string;
   readonly owner?: string;
@@ -46,13 +47,17 @@ let lastEvent: KeywardEvent | undefined;
 let lastObservation: Observation | undefined;
 
 function observe(event: KeywardEvent): Observation | undefined {
-  // A token exchanged for a key has the key's id as subject, and its events name the key. Any other token's events
+  // A token exchanged for a key acts as the key: its events name the key, by id and hint. Any other token's events
   // name its `jti`, a new one with every token: counted by it, a user's use was scattered over rows (never warmed up,
-  // for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. A token's use counts under its subject.
-  // With several trusted issuers, a token's `sub` is unique only within its issuer: its event's `issuer` qualifies it.
-  const id = event.principalType === 'token' && event.subject !== undefined ? event.subject : event.keyId;
-  if (id === undefined) return undefined;
-  const keyId = event.issuer === undefined ? id : `${id}@${JSON.stringify(event.issuer)}`;
+  // for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. A token's use counts under its subject,
+  // never as a key's whatever its `sub` (an identity provider's `sub` may be a key's id): `token:<sub>`. With several
+  // trusted issuers, a token's `sub` is unique only within its issuer: its event's `issuer` qualifies it.
+  let keyId = event.keyId;
+  if (keyId === undefined) return undefined;
+  if (event.principalType === 'token' && event.hint === undefined) {
+    keyId = `token:${event.subject ?? keyId}`;
+    if (event.issuer !== undefined) keyId = `${keyId}@${JSON.stringify(event.issuer)}`;
+  }
   let kind: Observation['kind'];
   switch (event.type) {
     case 'request.completed':

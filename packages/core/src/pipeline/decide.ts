@@ -138,6 +138,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       e.owner = f.owner;
       e.principalType = p.type;
       if (p.hint) e.hint = p.hint;
+      else if (ctx.record !== undefined) e.hint = ctx.record.hint; // a token acting as its key is named as the key is
       if (f.plan) e.plan = f.plan;
       if (f.subject) e.subject = f.subject;
       // Several trusted issuers: a token that is its own principal (not one acting as its key) is its issuer's.

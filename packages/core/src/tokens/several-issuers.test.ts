@@ -116,9 +116,9 @@ describe('events, metrics and anomaly baselines of tokens of several trusted iss
     expect(events.filter((e) => e.type === 'auth.succeeded' || e.type === 'access.denied').map((e) => [e.type, e.issuer])).toEqual([
       ['auth.succeeded', A.issuer], ['auth.succeeded', A.issuer], ['auth.succeeded', B.issuer], ['access.denied', B.issuer],
     ]);
-    expect(kw.metrics!.forKey(`user-1@"${A.issuer}"`)?.windows.hour.completed).toBe(2);
-    expect(kw.metrics!.forKey(`user-1@"${B.issuer}"`)?.windows.hour).toMatchObject({ completed: 1, refused: 1 });
-    expect(kw.metrics!.forKey('user-1')).toBeUndefined();
+    expect(kw.metrics!.forKey(`token:user-1@"${A.issuer}"`)?.windows.hour.completed).toBe(2);
+    expect(kw.metrics!.forKey(`token:user-1@"${B.issuer}"`)?.windows.hour).toMatchObject({ completed: 1, refused: 1 });
+    expect(kw.metrics!.forKey('token:user-1')).toBeUndefined();
     await kw.close();
   });
 
@@ -146,7 +146,7 @@ describe('events, metrics and anomaly baselines of tokens of several trusted iss
     const completed = events.find((e) => e.type === 'request.completed')!;
     expect(completed.keyId).toBe('j-1');
     expect('issuer' in completed).toBe(false);
-    expect(kw.metrics!.forKey('user-1')?.windows.hour.requests).toBe(1);
+    expect(kw.metrics!.forKey('token:user-1')?.windows.hour.requests).toBe(1);
     await kw.close();
   });
 });

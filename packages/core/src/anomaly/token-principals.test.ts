@@ -1,0 +1,56 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { createKeyward, manualClock, type KeywardEvent, type KeywardOptions } from '../index';
+import type { AnomalyFeature } from './feature';
+
+/** Anomalies of token principals: a token acting as its key is that key; any other token is never one. */
+const T0 = Date.parse('2026-03-01T10:00:00Z');
+const signing = { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }], ttl: '1h' };
+const idp = { issuer: 'https://idp.example/', pair: generateKeyPairSync('ec', { namedCurve: 'P-256' }) };
+
+const IDP = { issuer: idp.issuer, audience: 'api', publicKey: idp.pair.publicKey };
+
+async function setup(tokens: KeywardOptions['tokens'] = { signing, issuers: [IDP] }) {
+  const clock = manualClock(T0);
+  const events: KeywardEvent[] = [];
+  const kw = createKeyward({
+    clock,
+    anomalies: { warmup: '10m', warmupRequests: 20, maxAddresses: 5, rateFactor: 5, detect: ['MANY_ADDRESSES'], suspend: ['MANY_ADDRESSES'] },
+    tokens,
+  });
+  kw.on('*', (e) => { events.push(e); });
+  const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+  const call = async (headers: Record<string, string>, remoteAddress: string) => {
+    const d = await kw.check({ method: 'GET', path: '/docs', headers, remoteAddress });
+    if (d.ok) d.done({ status: 200, bytes: 10 });
+    return d;
+  };
+  /** 11 minutes of 2 requests a minute with the key from one address. */
+  const warmUp = async () => {
+    for (let minute = 0; minute <= 10; minute++) {
+      await call({ 'x-api-key': key }, '10.0.0.1');
+      await call({ 'x-api-key': key }, '10.0.0.1');
+      clock.advance(60_000);
+    }
+  };
+  const settled = () => (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+  return { kw, clock, events, key, record, call, warmUp, settled };
+}
+
+describe('anomalies of token principals', () => {
+  it.each([
+    ['the only trusted issuer', { issuers: [IDP] }],
+    ['one of several trusted issuers', { signing, issuers: [IDP] }],
+  ])("never count a token of %s whose sub is a key's id as that key, nor suspend the key for it", async (_name, tokens) => {
+    const s = await setup(tokens);
+    await s.warmUp();
+    // An identity provider's user whose sub happens to be (or was chosen as) the key's id, from four addresses.
+    const token = await new SignJWT({ sub: s.record.id }).setProtectedHeader({ alg: 'ES256' }).setIssuer(idp.issuer).setAudience('api').setIssuedAt(s.clock() / 1000).setExpirationTime(s.clock() / 1000 + 600).sign(idp.pair.privateKey);
+    for (let i = 2; i <= 5; i++) expect((await s.call({ authorization: `Bearer ${token}` }, `10.0.0.${i}`)).ok).toBe(true);
+    await s.call({ 'x-api-key': s.key }, '10.0.0.1'); // the key's own, usual use: one address
+    await s.settled();
+    expect(s.events.filter((e) => e.type === 'anomaly.detected' || e.type === 'key.suspended')).toEqual([]);
+    expect((await s.kw.keys.get(s.record.id))?.status).toBe('active');
+    await s.kw.close();
+  });
+});
