@@ -241,12 +241,14 @@ export class AnomalyDetector {
     // `t < last`: the clock was set back; the cool-down counts from then, not until the clock is past `last` again.
     if (last !== undefined && t >= last && t - last < c.cooldownMs) return;
     s.fired.set(kind, t);
-    const shown = typeof evidence === 'function' ? evidence() : evidence; // now: the report of a token's may come later
     const keyId = event.keyId!;
     // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): the key is refused
     // already, and such a refusal reaching the detector after `keys.enable` (events come in a later turn) would disable
     // the key its operator just re-enabled, or claim a suspension (`key.suspended`) of a key disabled for another reason.
-    const suspend = c.suspend.has(kind) && event.type !== 'auth.failed';
+    // A key is suspended, or a token acting as its key (exchanged for it: its events name the key by id and hint; a
+    // stolen key used through its tokens is suspended alike, which ends them too); never for a token's own id, which may
+    // be anything its issuer wrote, a key's id among them — nothing to suspend there (revoke the `jti`).
+    const suspend = c.suspend.has(kind) && event.type !== 'auth.failed' && (event.principalType !== 'token' || event.hint !== undefined);
     const who = {
       keyId,
       ...(event.owner !== undefined ? { owner: event.owner } : {}),
@@ -255,32 +257,19 @@ export class AnomalyDetector {
       ...(event.subject !== undefined ? { subject: event.subject } : {}),
       ...(event.issuer !== undefined ? { issuer: event.issuer } : {}),
     };
-    const report = (suspending: boolean): void => {
-      this.deps.events.emit({
-        type: 'anomaly.detected',
-        ...who,
-        ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
-        ...(event.plan !== undefined ? { plan: event.plan } : {}),
-        ...(event.clientAddress !== undefined ? { clientAddress: event.clientAddress } : {}),
-        ...(country !== undefined ? { country } : {}),
-        ...(event.method !== undefined ? { method: event.method } : {}),
-        ...(event.path !== undefined ? { path: event.path } : {}),
-        reason: kind,
-        data: { kind, severity: SEVERITY[kind], suspend: suspending, evidence: shown },
-      });
-      if (suspending) this.suspend(keyId, kind, who);
-    };
-    if (!suspend || event.principalType !== 'token') return report(suspend);
-    // A token exchanged for a key counts as its key: its events name the key, which is suspended (that stops its tokens
-    // too), or a stolen key's use through its tokens would never be. Any other token's events name its `jti` or subject,
-    // no key: nothing to suspend (revoke the `jti`). The store tells which, before the anomaly is reported.
-    this.track(this.deps.keys.get(keyId).then((info) => info !== undefined, () => false).then(report));
-  }
-
-  /** Keeps `p` among the work {@link AnomalyDetector.settled} waits for, until it ends. */
-  private track(p: Promise<void>): void {
-    const tracked: Promise<void> = p.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.deps.events.emit({
+      type: 'anomaly.detected',
+      ...who,
+      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
+      ...(event.plan !== undefined ? { plan: event.plan } : {}),
+      ...(event.clientAddress !== undefined ? { clientAddress: event.clientAddress } : {}),
+      ...(country !== undefined ? { country } : {}),
+      ...(event.method !== undefined ? { method: event.method } : {}),
+      ...(event.path !== undefined ? { path: event.path } : {}),
+      reason: kind,
+      data: { kind, severity: SEVERITY[kind], suspend, evidence: typeof evidence === 'function' ? evidence() : evidence },
+    });
+    if (suspend) this.suspend(keyId, kind, who);
   }
 
   private suspend(keyId: string, kind: AnomalyKind, who: Record<string, unknown>): void {

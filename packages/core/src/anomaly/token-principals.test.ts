@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { createKeyward, manualClock, type KeywardEvent, type KeywardOptions } from '../index';
+import { createKeyward, manualClock, type Keyward, type KeywardEvent, type KeywardOptions } from '../index';
 import type { AnomalyFeature } from './feature';
 
 /** Anomalies of token principals: a token acting as its key is that key; any other token is never one. */
@@ -37,7 +37,27 @@ async function setup(tokens: KeywardOptions['tokens'] = { signing, issuers: [IDP
   return { kw, clock, events, key, record, call, warmUp, settled };
 }
 
+async function exchange(kw: Keyward, id: string, key: string): Promise<string> {
+  const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', query: '', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
+  expect(res.status).toBe(200);
+  return JSON.parse(String(res.body)).access_token;
+}
+
 describe('anomalies of token principals', () => {
+  it('suspend the key of a token exchanged for it: the stolen key used through its tokens is suspended as the key itself would be', async () => {
+    const s = await setup();
+    await s.warmUp();
+    const token = await exchange(s.kw, s.record.id, s.key);
+    for (let i = 2; i <= 6; i++) expect((await s.call({ authorization: `Bearer ${token}` }, `10.0.0.${i}`)).ok).toBe(true);
+    await s.settled();
+    const found = s.events.filter((e) => e.type === 'anomaly.detected');
+    expect(found.map((e) => [e.reason, e.keyId, e.principalType, (e.data as { suspend: boolean }).suspend])).toEqual([['MANY_ADDRESSES', s.record.id, 'token', true]]);
+    expect(s.events.filter((e) => e.type === 'key.suspended').map((e) => e.keyId)).toEqual([s.record.id]);
+    expect((await s.kw.keys.get(s.record.id))?.status).toBe('disabled');
+    expect(await s.call({ authorization: `Bearer ${token}` }, '10.0.0.7')).toMatchObject({ ok: false, code: 'TOKEN_INVALID' });
+    await s.kw.close();
+  });
+
   it.each([
     ['the only trusted issuer', { issuers: [IDP] }],
     ['one of several trusted issuers', { signing, issuers: [IDP] }],
@@ -50,6 +70,23 @@ describe('anomalies of token principals', () => {
     await s.call({ 'x-api-key': s.key }, '10.0.0.1'); // the key's own, usual use: one address
     await s.settled();
     expect(s.events.filter((e) => e.type === 'anomaly.detected' || e.type === 'key.suspended')).toEqual([]);
+    expect((await s.kw.keys.get(s.record.id))?.status).toBe('active');
+    await s.kw.close();
+  });
+  it("never suspend a key for a warmed-up token whose jti is the key's id: only a token acting as its key suspends one", async () => {
+    const s = await setup();
+    // An identity provider's token whose jti is (by chance or by choice) the key's id: its own use, of its own subject.
+    const token = await new SignJWT({ sub: 'user-1', jti: s.record.id }).setProtectedHeader({ alg: 'ES256' }).setIssuer(idp.issuer).setAudience('api').setIssuedAt(T0 / 1000).setExpirationTime(T0 / 1000 + 3600).sign(idp.pair.privateKey);
+    for (let minute = 0; minute <= 10; minute++) {
+      await s.call({ authorization: `Bearer ${token}` }, '10.0.1.1');
+      await s.call({ authorization: `Bearer ${token}` }, '10.0.1.1');
+      s.clock.advance(60_000);
+    }
+    for (let i = 2; i <= 6; i++) expect((await s.call({ authorization: `Bearer ${token}` }, `10.0.1.${i}`)).ok).toBe(true);
+    await s.settled();
+    const found = s.events.filter((e) => e.type === 'anomaly.detected');
+    expect(found.map((e) => [e.reason, e.keyId, e.subject, e.principalType, (e.data as { suspend: boolean }).suspend])).toEqual([['MANY_ADDRESSES', s.record.id, 'user-1', 'token', false]]);
+    expect(s.events.filter((e) => e.type === 'key.suspended')).toEqual([]);
     expect((await s.kw.keys.get(s.record.id))?.status).toBe('active');
     await s.kw.close();
   });
