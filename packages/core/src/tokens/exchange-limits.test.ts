@@ -43,6 +43,15 @@ async function setup(options: KeywardOptions, input: { plan?: string; limits?: R
 }
 
 describe('token endpoint: rate limits', () => {
+  it('a key whose plan allows no request is refused the exchange with 429 and no Retry-After (not one of 1 s, for ever)', async () => {
+    const { kw, exchange, issued } = await setup({ limits: { rules: { burst: { points: 3, window: '10s' } }, plans: { frozen: { limits: { burst: { points: 0, window: '10s' } } } } } }, { plan: 'frozen' });
+    const refused = await exchange();
+    expect([refused.status, refused.headers['Retry-After']]).toEqual([429, undefined]);
+    expect(json(refused)).toEqual({ error: 'temporarily_unavailable', error_description: 'Rate limit exceeded: burst. "burst" allows no request: it can never pass.' });
+    expect(await issued()).toBe(0);
+    await kw.close();
+  });
+
   it('allows N exchanges with the RateLimit headers, then 429 temporarily_unavailable with Retry-After, before any signature', async () => {
     const { kw, key, exchange, issued, events } = await setup({ limits: { rules: { burst: { points: 3, window: '10s' } } } });
     const remaining = [];

@@ -70,7 +70,8 @@ const KNOWN_PARAMS = new Set(['grant_type', 'scope', 'client_id', 'client_secret
 function oauthError(error: OAuthErrorCode, description: string, realm: string, extra: Record<string, string> = {}, status = STATUS[error]): EndpointResponse {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...NO_STORE, ...extra };
   if (error === 'invalid_client') headers['WWW-Authenticate'] = `Basic realm="${realm.replace(/["\\]/g, '')}"`;
-  if (error === 'temporarily_unavailable') headers['Retry-After'] ??= '1';
+  // A 503 says when to come back; a 429 passes on the limit's own Retry-After, and none for a request that can never pass.
+  if (error === 'temporarily_unavailable' && status !== 429) headers['Retry-After'] ??= '1';
   return { status, headers, body: JSON.stringify({ error, error_description: description }) };
 }
 
@@ -151,7 +152,7 @@ function basicCredentials(value: string): { id: string; secret: string } | undef
  * granted and the load allows it, and before anything is signed, it is charged (cost 1) to the key's rate limits and
  * request quotas — the rules of its plan with its overrides, in the buckets its own requests and its tokens' use — by
  * the limits feature's own stage, store-failure policy included. Over a limit: 429 `temporarily_unavailable` with
- * `Retry-After` and the RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
+ * `Retry-After` (none when the exchange can never pass: a limit of 0) and the RateLimit headers, charging nothing; the limits store down under `storeFailure: 'deny'`: 503
  * `temporarily_unavailable`. The token response counts in the key's byte quotas like any response, and carries the
  * RateLimit headers of the before-auth and the key's limits, and, for a key in its rotation grace period, the key's
  * `Deprecation`, `Sunset` (and `Link`) headers, as its API responses do.
