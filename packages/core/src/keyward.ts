@@ -19,7 +19,7 @@ import { createAddressResolver, type AddressResolver } from './pipeline/address'
 import { stagesOf } from './pipeline/stages';
 import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
-import { tokensApiOf, type TokenApi } from './tokens/feature';
+import { keyOfToken, tokensApiOf, type TokenApi } from './tokens/feature';
 import type { MemoryMetrics, MetricsFeature } from './metrics';
 import { KeywardError } from './errors';
 import { RetryingChannel } from './stores/retrying-channel';
@@ -205,9 +205,12 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
     const d = deny('INSUFFICIENT_SCOPE', decision.requestId, challenge, { detail: `This request needs: ${scopes.source}.`, scope: scopes.scopes });
     if (events.wants('access.denied')) {
       const f = principal.type === 'token' ? tokenEventFields(principal) : principal; // a token's claims: cleaned for events
-      const issuer = principal.type === 'token' && qualify?.(principal.issuer) !== undefined ? principal.issuer : undefined;
+      // A token exchanged for a key is named as its key, as the pipeline's own events name it (its id and hint).
+      const key = principal.type === 'token' ? keyOfToken(principal) : undefined;
+      const issuer = principal.type === 'token' && key === undefined && qualify?.(principal.issuer) !== undefined ? principal.issuer : undefined;
+      const hint = key?.hint ?? principal.hint;
       // The subject too, as the pipeline's events carry it: metrics and anomalies count a token under it.
-      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: f.keyId ?? principal.id, owner: f.owner, principalType: principal.type, ...(f.subject ? { subject: f.subject } : {}), ...(issuer !== undefined ? { issuer } : {}), status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: key?.id ?? f.keyId ?? principal.id, ...(hint !== undefined ? { hint } : {}), owner: f.owner, principalType: principal.type, ...(f.subject ? { subject: f.subject } : {}), ...(issuer !== undefined ? { issuer } : {}), status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
     }
     return d;
   }

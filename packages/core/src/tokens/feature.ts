@@ -37,6 +37,18 @@ interface KeyedToken extends VerifiedToken {
 /** The last outcome built for each verified token (a cached token's entry is one object for its whole life). */
 const keyedOutcomes = new WeakMap<VerifiedToken, KeyedToken>();
 
+/** The key each exchanged token's principal acts as, by the principal handed out (see {@link keyOfToken}). */
+const keysOfPrincipals = new WeakMap<Principal, KeyRecord>();
+
+/**
+ * The key record a token principal acts as — a token this instance exchanged for an API key, as the pipeline last
+ * found it — or `undefined` for any other principal. For what names the principal outside the pipeline (the
+ * `access.denied` event of a route's own scope check): such a token is its key there too.
+ */
+export function keyOfToken(principal: Principal): KeyRecord | undefined {
+  return keysOfPrincipals.get(principal);
+}
+
 /** The deprecation headers of each key record in its rotation grace period, shared by all of the key's tokens. */
 const graceHeaders = new WeakMap<KeyRecord, ResponseHeaders>();
 
@@ -94,6 +106,7 @@ function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined, no
   const headers = keyHeadersOf(record, now, policy);
   const next: KeyedToken = Object.freeze({ principal: withKeyOf(verified.principal, record), claims: verified.claims, record, ...(headers ? { headers } : {}) });
   keyedOutcomes.set(verified, next);
+  keysOfPrincipals.set(next.principal, record);
   return next;
 }
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
 import { compileScopes, createKeyward, manualClock, type KeywardEvent } from '../index';
 
@@ -55,6 +56,31 @@ describe("an external issuer's sub, owner, plan and jti in events", () => {
     await kw.check({ method: 'GET', path: '/', headers: { authorization: `Bearer ${await sign({ sub, jti: 'j-1' })}` } });
     await kw.flushEvents();
     expect(events[0]).toMatchObject({ subject: sub, owner: sub, keyId: 'j-1' });
+    await kw.close();
+  });
+});
+
+describe('the events of a token exchanged for an API key', () => {
+  it("name the key (its id and hint), as the key's own requests do, also when a route's scope check refuses it", async () => {
+    const signing = { issuer: 'https://api.example', audience: 'api', keys: [{ privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }] };
+    const kw = createKeyward({ clock: manualClock(T0), tokens: { signing } });
+    const { key, record } = await kw.keys.create({ owner: 'acme', scopes: ['docs:read'] });
+    const res = await kw.tokens.endpoint()({ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${record.id}:${key}`).toString('base64')}` }, remoteAddress: '10.0.0.1', body: 'grant_type=client_credentials' });
+    const token = JSON.parse(String(res.body)).access_token as string;
+    const events: KeywardEvent[] = [];
+    kw.on('*', (e) => { events.push(e); });
+    const request = { method: 'GET', path: '/', headers: { authorization: `Bearer ${token}` } };
+    expect(await kw.check(request, { scopes: ['admin'] })).toMatchObject({ ok: false, code: 'INSUFFICIENT_SCOPE' }); // in the pipeline
+    const allowed = await kw.check(request);
+    if (!allowed.ok) throw new Error('expected the token to be accepted');
+    expect(kw.authorize(allowed, compileScopes('admin'))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' }); // a route's own check
+    await kw.flushEvents();
+    const seen = events.filter((e) => e.type === 'access.denied' || e.type === 'auth.succeeded').map((e) => [e.type, e.keyId, e.hint, e.principalType]);
+    expect(seen).toEqual([
+      ['access.denied', record.id, record.hint, 'token'],
+      ['auth.succeeded', record.id, record.hint, 'token'],
+      ['access.denied', record.id, record.hint, 'token'],
+    ]);
     await kw.close();
   });
 });
