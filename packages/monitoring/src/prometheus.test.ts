@@ -126,26 +126,29 @@ describe('prometheus exporter', () => {
     exporter.close();
   });
 
-  it('per-key labels stay bounded with tokens: a token not exchanged from a key is labelled by its jti, so at most maxKeys labels, then other', async () => {
-    kw = createKeyward({ tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: 'h'.repeat(32), kid: 'hs' }] } } });
+  it('per-key labels name a token as per-key metrics count it: by its subject (token:<sub>), never its jti nor a key whose id is its sub; at most maxKeys labels, then other', async () => {
+    kw = createKeyward({ metrics: true, tokens: { signing: { issuer: 'https://api.example', audience: 'api', keys: [{ secret: 'h'.repeat(32), kid: 'hs' }] } } });
     expect(() => createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 0 })).toThrow(new TypeError('keyward: option "maxKeys" must be a positive integer'));
-    const exporter = createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 3 });
+    const exporter = createPrometheusExporter({ keyward: kw, perKeyLabels: true, maxKeys: 4 });
     const { key, record } = await kw.keys.create({ owner: 'acme' });
     await call(kw, key, '/a');
-    const jtis: string[] = [];
-    for (let i = 0; i < 20; i++) { // a client's tokens, one after another: each has a jti of its own
-      const issued = await kw.tokens.issue({ subject: 'user-7' });
-      jtis.push(issued.jti);
-      const d = await kw.check({ method: 'GET', path: '/a', headers: { authorization: `Bearer ${issued.token}` }, remoteAddress: '10.0.0.1' });
+    const bearer = async (subject: string) => {
+      const { token } = await kw.tokens.issue({ subject });
+      const d = await kw.check({ method: 'GET', path: '/a', headers: { authorization: `Bearer ${token}` }, remoteAddress: '10.0.0.1' });
       if (d.ok) d.done({ status: 200, bytes: 1 });
-    }
+    };
+    for (let i = 0; i < 20; i++) await bearer('user-7'); // a client's tokens, one after another: each has a jti of its own
+    await bearer(record.id); // someone else's token whose sub is the key's id
+    for (let i = 0; i < 5; i++) await bearer(`user-${i}`); // more subjects than labels
     await call(kw, key, '/a');
     await kw.flushEvents();
     const m = parse(await exporter.metrics());
     const keyIds = new Set([...m.keys()].filter((k) => k.startsWith('keyward_requests_total{')).map((k) => /key_id="([^"]*)"/.exec(k)![1]));
-    expect(keyIds).toEqual(new Set([record.id, jtis[0], jtis[1], 'other']));
-    expect(m.get(`keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="${record.id}"}`)).toBe(2);
-    expect(m.get('keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="other"}')).toBe(18);
+    expect(keyIds).toEqual(new Set([record.id, 'token:user-7', `token:${record.id}`, 'token:user-0', 'other']));
+    const allowed = (label: string) => m.get(`keyward_requests_total{outcome="allowed",status="200",route="/a",plan="none",key_id="${label}"}`);
+    expect([allowed(record.id), allowed('token:user-7'), allowed(`token:${record.id}`), allowed('token:user-0'), allowed('other')]).toEqual([2, 20, 1, 1, 4]);
+    // The same names as kw.metrics.forKey()
+    expect([kw.metrics!.forKey(record.id)?.windows.day.requests, kw.metrics!.forKey('token:user-7')?.windows.day.requests, kw.metrics!.forKey(`token:${record.id}`)?.windows.day.requests]).toEqual([2, 20, 1]);
     exporter.close();
   });
 

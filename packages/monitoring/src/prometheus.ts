@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { fieldsOf, refuseUnknownInput, safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
+import { fieldsOf, observedKeyId, refuseUnknownInput, safeEqual, type Endpoint, type EndpointResponse, type Keyward, type KeywardEvent } from '@keyward/core';
 import { boundedRoutes, defaultRouteNormaliser, type RouteNormaliser } from './route';
 import { LabelSets, Tally } from './tally';
 
@@ -17,8 +17,9 @@ export interface PrometheusExporterOptions {
   /** Add a `key_id` label to request metrics. Multiplies series by the number of keys: only for few keys. Default false. */
   perKeyLabels?: boolean;
   /**
-   * With `perKeyLabels`, most distinct `key_id` labels; further ones are labelled `other` (default 1000). A token not
-   * exchanged from a key is labelled with its `jti`, so each such token is a new label: this bounds them.
+   * With `perKeyLabels`, most distinct `key_id` labels; further ones are labelled `other` (default 1000). A label names
+   * what per-key metrics count under ({@link observedKeyId}): a key's id (also for a token exchanged from it), any other
+   * token's subject as `token:<sub>` (`token:<sub>@"<iss>"` with several trusted issuers).
    */
   maxKeys?: number;
   /** Path → route label (default {@link defaultRouteNormaliser}: ids become `:id`). */
@@ -134,7 +135,8 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
   const registry = checkRegistry(options.registry, prefix);
   const perKey = options.perKeyLabels === true;
   const route = boundedRoutes(options.routeNormaliser ?? defaultRouteNormaliser, maxRoutes);
-  // The key_id label: an event's keyId is a key's id, or, for a token not exchanged from a key, its jti (one per token).
+  // The key_id label: what per-key metrics and anomaly detection count under (observedKeyId): a key's id, also for a
+  // token exchanged from the key; any other token's `token:<sub>`, never its jti (a new one per token).
   const keyIds = new Set<string>();
   const keyLabel = (id: string | undefined): string => {
     if (id === undefined) return 'none';
@@ -183,7 +185,7 @@ export function createPrometheusExporter(options: PrometheusExporterOptions): Pr
     const r = e.path !== undefined ? route(e.path, e.method, admit) : 'unknown';
     const status = e.status ?? 0;
     // Read only by the request and anomaly events below, so that no other event takes a key_id label.
-    const k = perKey && (e.type === 'request.completed' || e.type === 'auth.failed' || e.type === 'access.denied' || e.type === 'anomaly.detected') ? keyLabel(e.keyId) : '';
+    const k = perKey && (e.type === 'request.completed' || e.type === 'auth.failed' || e.type === 'access.denied' || e.type === 'anomaly.detected') ? keyLabel(observedKeyId(e)) : '';
     switch (e.type) {
       case 'request.completed':
         requestCounts.add(perKey ? ['allowed', status, r, plan, k] : ['allowed', status, r, plan]);

@@ -1,7 +1,7 @@
 export { MemoryMetrics, parseTopQuery } from './memory-metrics';
 export { metricsFeature, type MetricsFeature } from './feature';
 export { parseMetricsOptions, type MetricsOptions, type MetricsConfig } from './options';
-export { observationOf, statusClass, type Observation } from './observation';
+export { observationOf, observedKeyId, statusClass, type Observation } from './observation';
 export { LATENCY_BUCKETS_MS, bucketOf } from './histogram';
 export { SpaceSaving, type TopEntry } from './top';
 export { DistinctCounter, EXACT_DISTINCT_MAX } from './distinct';

@@ -46,18 +46,35 @@ export function observationOf(event: KeywardEvent): Observation | undefined {
 let lastEvent: KeywardEvent | undefined;
 let lastObservation: Observation | undefined;
 
+/**
+ * The name an event's use is counted under ({@link Observation.keyId}), or `undefined` when it names none: the key's
+ * id, also for a token exchanged for the key (its events name the key, by id and hint); for any other token
+ * `token:<sub>` (its `jti` without a `sub`), and `token:<sub>@"<iss>"` for a token of one of several trusted issuers
+ * (an event with `issuer`). Per-key metrics, anomaly detection and the Prometheus `key_id` label all name by it.
+ */
+export function observedKeyId(event: KeywardEvent): string | undefined {
+  const keyId = event.keyId;
+  if (keyId === undefined || event.principalType !== 'token' || event.hint !== undefined) return keyId;
+  // A token's events name its `jti`, a new one with every token: counted by it, a user's use was scattered over rows
+  // (never warmed up, for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. It counts under its
+  // subject, never as a key's whatever its `sub` (an identity provider's `sub` may be a key's id). With several trusted
+  // issuers, a `sub` is unique only within its issuer: the event's `issuer` qualifies it.
+  const sub = event.subject ?? keyId;
+  const issuer = event.issuer;
+  if (sub === lastSubject && issuer === lastIssuer) return lastName; // a principal's events share their strings
+  lastSubject = sub;
+  lastIssuer = issuer;
+  lastName = issuer === undefined ? `token:${sub}` : `token:${sub}@${JSON.stringify(issuer)}`;
+  return lastName;
+}
+
+let lastSubject: string | undefined;
+let lastIssuer: string | undefined;
+let lastName = '';
+
 function observe(event: KeywardEvent): Observation | undefined {
-  // A token exchanged for a key acts as the key: its events name the key, by id and hint. Any other token's events
-  // name its `jti`, a new one with every token: counted by it, a user's use was scattered over rows (never warmed up,
-  // for anomaly detection) and fresh tokens pushed the keys out of `maxKeys`. A token's use counts under its subject,
-  // never as a key's whatever its `sub` (an identity provider's `sub` may be a key's id): `token:<sub>`. With several
-  // trusted issuers, a token's `sub` is unique only within its issuer: its event's `issuer` qualifies it.
-  let keyId = event.keyId;
+  const keyId = observedKeyId(event);
   if (keyId === undefined) return undefined;
-  if (event.principalType === 'token' && event.hint === undefined) {
-    keyId = `token:${event.subject ?? keyId}`;
-    if (event.issuer !== undefined) keyId = `${keyId}@${JSON.stringify(event.issuer)}`;
-  }
   let kind: Observation['kind'];
   switch (event.type) {
     case 'request.completed':
