@@ -264,7 +264,8 @@ describe.each(ADAPTERS)('conformance: limits on $name', (adapter) => {
     for (let i = 0; i < 3; i++) expect((await get('/open', `kw_live_bogus${i}`)).status).toBe(401);
     const spy = jest.spyOn(kw.config.store, 'findByHash');
     const res = await get('/open', k);
-    expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': '120' },
+    // The block is reported as its own policy (q = max, w = window, r = 0, t = what is left of the block).
+    expect(answerOf(res)).toEqual(refusal(429, { 'retry-after': '120', 'ratelimit-policy': '"auth-failures";q=3;w=60', ratelimit: '"auth-failures";r=0;t=120' },
       { type: 'urn:keyward:problem:auth-blocked', title: 'Too many failed authentication attempts', status: 429, detail: 'Too many failed authentication attempts from this address; try again later.', code: 'AUTH_BLOCKED' }));
     expect(spy).not.toHaveBeenCalled();
   });
