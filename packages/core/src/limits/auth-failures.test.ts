@@ -32,6 +32,20 @@ describe('failed-auth blocking', () => {
     await kw.close();
   });
 
+  it('blocks one IPv4 client behind a NAT64 translator, not every client of the translator', async () => {
+    const kw = createKeyward({ clock: manualClock(T0), authFailures: { max: 2, window: '1m', block: '5m' } });
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    for (let i = 0; i < 2; i++) await kw.check(req('kw_live_wrong' + i, '64:ff9b::cb00:7109'));
+    for (let i = 0; i < 2; i++) await kw.check(req('kw_live_wrong' + i, '64:ff9b:1::cb00:7109'));
+    const code = async (address: string) => { const d = await kw.check(req(key, address)); return d.ok ? 'OK' : (d as DenyDecision).code; };
+    expect(await code('64:ff9b::cb00:7109')).toBe('AUTH_BLOCKED');
+    expect(await code('203.0.113.9')).toBe('AUTH_BLOCKED'); // the same client over IPv4
+    expect(await code('64:ff9b::cb00:710a')).toBe('OK');
+    expect(await code('64:ff9b:1::cb00:7109')).toBe('AUTH_BLOCKED');
+    expect(await code('64:ff9b:1::cb00:710a')).toBe('OK');
+    await kw.close();
+  });
+
   it('with the memory store, the block check costs a request no promise: allowed and blocked answers come at once', async () => {
     const clock = manualClock(T0);
     for (const store of [undefined, memoryLimiterStore({ clock })]) {

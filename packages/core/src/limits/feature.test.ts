@@ -215,6 +215,19 @@ describe('limits feature', () => {
     for (const x of [s, a, f]) await x.kw.close();
   });
 
+  it('address limits count each IPv4 client behind a NAT64 translator on its own, as over IPv4', async () => {
+    const a = await setup({ limits: { rules: { ip: { points: 1, window: '1m', by: 'address', beforeAuth: true }, perAddress: { points: 1, window: '1h', by: 'address' } } } });
+    const codes = async (address: string) => { const d = await a.kw.check(a.req(a.key, address)); return d.ok ? 'OK' : denied(d).code; };
+    expect(await codes('64:ff9b::cb00:7109')).toBe('OK');
+    expect(await codes('64:ff9b::cb00:7109')).toBe('RATE_LIMITED');
+    expect(await codes('203.0.113.9')).toBe('RATE_LIMITED'); // the same client over IPv4
+    expect(await codes('64:ff9b::cb00:710a')).toBe('OK'); // another IPv4 client, same translator
+    expect(await codes('64:ff9b:1::cb00:7109')).toBe('OK'); // a local-use translator (RFC 8215)
+    expect(await codes('64:ff9b:1::cb00:710a')).toBe('OK');
+    expect(await codes('64:ff9b:1::cb00:710a')).toBe('RATE_LIMITED');
+    await a.kw.close();
+  });
+
   it('a bucket function answering anything but a name fails the request instead of switching the limit off', async () => {
     const numbered = await setup({ limits: { rules: { tenant: { points: 1, window: '1m', by: () => 42 as unknown as string } } } });
     expect((await numbered.kw.check(numbered.req())).ok).toBe(true);

@@ -43,7 +43,7 @@ export interface LimitKeyContext {
 /**
  * What a limit counts per: the key (`principal.id`; a token's with its `issuer` when several issuers are trusted), the
  * owner (all the owner's keys share one bucket; a token's owner is its issuer's, alike), the client
- * address (IPv4 address or IPv6 subnet), or a function returning a bucket name (`undefined` skips the limit). The
+ * address (IPv4 address or IPv6 subnet; a NAT64 address per IPv4 client, see `addressBucket`), or a function returning a bucket name (`undefined` skips the limit). The
  * function must answer synchronously: any other value than a string, a finite number, `undefined` or `null` (an
  * async function's promise, an object) makes the request fail with a `KeywardError` `INVALID_OPTIONS` rather than
  * switch the limit off.
