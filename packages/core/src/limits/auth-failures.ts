@@ -7,7 +7,7 @@ import { isPromise, type Maybe } from '../util/maybe';
 import { parseDuration } from '../util/duration';
 import { addressBucket, parseSubnet } from './address-key';
 import { guardStore, LocalTotal, plainTotal, type Guarded } from './guarded-store';
-import { writeRateLimitHeaders, type PolicyState } from './headers';
+import { AUTH_BLOCK_POLICY, writeRateLimitHeaders, type PolicyState } from './headers';
 import { fixedWindow } from './periods';
 import { isMemoryLimiterStore, memoryLimiterStore, storeFromOption, syncCountersOf, type LimiterStore } from './store';
 import type { AuthFailureOptions, RateLimitHeaderMode } from './types';
@@ -25,9 +25,6 @@ export interface AuthFailureConfig {
 
 /** How many recent blocks an instance remembers for the requests in flight when they started. */
 const RECENT_BLOCKS = 1024;
-
-/** The name of the block's policy in the RateLimit headers of an `AUTH_BLOCKED` answer. */
-export const AUTH_BLOCK_POLICY = 'auth-failures';
 
 /** The counters the feature uses: answered at once (the memory store) or promised (any other store, guarded). */
 interface Counters {

@@ -2,6 +2,7 @@ import { parseDuration } from '../util/duration';
 import { fieldsOf, likelyMeant, optionObject, refuseUnknownInput, shownName } from '../config/fields';
 import { warnOnce } from '../util/warn';
 import { parseSubnet } from './address-key';
+import { AUTH_BLOCK_POLICY } from './headers';
 import { isTimeZone } from './periods';
 import type { KeyLimitOverrides, LimitBy, LimitOverride, LimitsOptions, PlanDefinition, QuotaPeriod, QuotaRule, RateLimitHeaderMode, RateLimitRule, StoreFailurePolicy } from './types';
 
@@ -106,6 +107,8 @@ function named<T>(value: unknown, path: string, compile: (name: string, v: unkno
   if (value === undefined) return out;
   for (const [name, v] of Object.entries(optionObject(value, path))) {
     if (!NAME_RE.test(name)) throw new TypeError(`keyward: option "${path}" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
+    // Refused whether `authFailures` is on or not: turning the block on later must not break the limits.
+    if (name === AUTH_BLOCK_POLICY) throw new TypeError(`keyward: option "${path}.${name}" uses the name "${name}", which is reserved for the failed-auth block's policy in the RateLimit headers; give it another name`);
     if (v === false && allowFalse) out.set(name, false);
     else out.set(name, compile(name, v, `${path}.${name}`));
   }

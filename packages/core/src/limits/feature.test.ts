@@ -430,6 +430,26 @@ describe('limits feature', () => {
     }
   });
 
+  it('refuses the name "auth-failures", the failed-auth block\'s RateLimit policy, with the block on or off', () => {
+    const reserved = 'which is reserved for the failed-auth block\'s policy in the RateLimit headers; give it another name';
+    const cases: Array<[unknown, string]> = [
+      [{ rules: { 'auth-failures': { points: 1, window: '1m' } } }, 'limits.rules.auth-failures'],
+      [{ rules: { 'auth-failures': { points: 1, window: '1m', by: 'address', beforeAuth: true } } }, 'limits.rules.auth-failures'],
+      [{ quotas: { 'auth-failures': { requests: 1, period: 'day' } } }, 'limits.quotas.auth-failures'],
+      [{ plans: { pro: { limits: { 'auth-failures': { points: 1, window: '1m' } } } } }, 'limits.plans.pro.limits.auth-failures'],
+      [{ plans: { pro: { quotas: { 'auth-failures': false } } } }, 'limits.plans.pro.quotas.auth-failures'],
+    ];
+    for (const [limits, option] of cases) {
+      for (const authFailures of [undefined, { max: 3 }]) {
+        const create = () => createKeyward({ limits: limits as never, ...(authFailures ? { authFailures } : {}) });
+        expect(create).toThrow(TypeError);
+        expect(create).toThrow(`keyward: option "${option}" uses the name "auth-failures", ${reserved}`);
+      }
+    }
+    // other names close to it are fine
+    expect(() => createKeyward({ limits: { rules: { 'auth-failure': { points: 1, window: '1m' }, 'Auth-failures': { points: 1, window: '1m' } } } })).not.toThrow();
+  });
+
   it('never mutates the options', async () => {
     const limits = Object.freeze({ rules: Object.freeze({ burst: Object.freeze({ points: 1, window: '1m' }) }), plans: Object.freeze({ pro: Object.freeze({}) }) });
     const kw = createKeyward({ limits });

@@ -1,6 +1,12 @@
 import type { ResponseHeaders } from '../model';
 import type { RateLimitHeaderMode } from './types';
 
+/**
+ * The name of the failed-auth block's policy in the RateLimit headers of an `AUTH_BLOCKED` answer; no limit or quota
+ * may take it (`limits` refuses it at start-up), so one name never stands for two policies.
+ */
+export const AUTH_BLOCK_POLICY = 'auth-failures';
+
 /** The state of one policy for one request, as the headers report it. */
 export interface PolicyState {
   /** Policy name (also the `violated-policies` entry). */
