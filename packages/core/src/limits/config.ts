@@ -93,6 +93,7 @@ export function compileQuota(name: string, value: unknown, path: string): Compil
   if (!PERIODS.includes(q.period)) throw new TypeError(`keyward: option "${path}.period" must be "hour", "day", "week" or "month"`);
   let day = 1;
   if (q.day !== undefined) {
+    if (q.period !== 'week' && q.period !== 'month') throw new TypeError(`keyward: option "${path}.day" applies only to period "week" or "month" (an hour starts on the hour, a day at midnight)`);
     const [lo, hi] = q.period === 'week' ? [0, 6] : [1, 31];
     if (!Number.isInteger(q.day) || q.day < lo || q.day > hi) throw new TypeError(`keyward: option "${path}.day" must be an integer from ${lo} to ${hi} for period "${q.period}"`);
     day = q.day;

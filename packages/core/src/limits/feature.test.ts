@@ -408,6 +408,9 @@ describe('limits feature', () => {
       [{ quotas: { q: { requests: 1, period: 'month', day: 32 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 31'],
       [{ quotas: { q: { requests: 1, period: 'month', day: 0 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 1 to 31'],
       [{ quotas: { q: { requests: 1, period: 'week', day: 7 } } }, 'keyward: option "limits.quotas.q.day" must be an integer from 0 to 6'],
+      // `day` places the start of a week or a month: given for an hour or a day it would be accepted and ignored.
+      [{ quotas: { q: { requests: 1, period: 'day', day: 15 } } }, 'keyward: option "limits.quotas.q.day" applies only to period "week" or "month" (an hour starts on the hour, a day at midnight)'],
+      [{ plans: { pro: { quotas: { q: { bytes: 1, period: 'hour', day: 1 } } } } }, 'keyward: option "limits.plans.pro.quotas.q.day" applies only to period "week" or "month"'],
       [{ quotas: { q: { requests: 1, period: 'day', timeZone: 'Mars/Base' } } }, 'keyward: option "limits.quotas.q.timeZone"'],
       [{ rules: { x: { points: 1, window: '1m' } }, quotas: { x: { requests: 1, period: 'day' } } }, 'policy names must be unique'],
       // A before-auth limit runs before the plan is known: a plan entry of its name would count it twice (a limit of 10

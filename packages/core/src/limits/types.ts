@@ -81,7 +81,7 @@ export interface QuotaRule {
   /**
    * Where the period starts: for `week` the weekday 0–6 (0 = Sunday, default 1 = Monday); for `month` the day of
    * the month 1–31 (default 1; in a month without that day, its last day: the 31st starts on Feb 28 or 29, Apr 30).
-   * Ignored for `hour` and `day`.
+   * Not allowed for `hour` and `day` (a start-up `TypeError`: it would change nothing).
    */
   readonly day?: number;
   /** IANA time zone of the period boundaries (default `'UTC'`). */
