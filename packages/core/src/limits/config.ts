@@ -269,6 +269,7 @@ export function refuseNearMiss(name: string, known: readonly string[], what: str
 export function validateLimitOverrides(value: Readonly<Record<string, unknown>>, known?: readonly string[], fields?: LimitNames['fields']): KeyLimitOverrides {
   for (const [name, o] of Object.entries(value)) {
     if (!NAME_RE.test(name)) throw new TypeError(`keyward: "limits" has an invalid name ${shownName(name)}: use letters, digits, "_", "." or "-", starting with a letter`);
+    if (name === AUTH_BLOCK_POLICY) throw new TypeError(`keyward: "limits.${name}" names the failed-auth block's policy, which no limit or quota can take; a key cannot override it`);
     if (known !== undefined) refuseNearMiss(name, known, 'limits');
     const path = `limits.${name}`;
     const applies = fields?.get(name);

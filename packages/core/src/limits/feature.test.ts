@@ -155,6 +155,9 @@ describe('limits feature', () => {
     await expect(create({ daily: { points: 100 } })).rejects.toThrow('keyward: "limits.daily.points" does not apply to "daily", which takes "requests"');
     await expect(create({ burst: { requests: 100 } })).rejects.toThrow('keyward: "limits.burst.requests" does not apply to "burst", which takes "points" and "window"');
     await expect(s.kw.keys.update(s.record.id, { limits: { daily: { bytes: 100 } } })).rejects.toThrow('"limits.daily.bytes" does not apply to "daily"');
+    // No limit or quota can be named "auth-failures" (the failed-auth block's policy): an override of it would never apply.
+    await expect(create({ 'auth-failures': { points: 100 } })).rejects.toThrow('keyward: "limits.auth-failures" names the failed-auth block\'s policy, which no limit or quota can take; a key cannot override it');
+    await expect(s.kw.keys.update(s.record.id, { limits: { 'auth-failures': false } })).rejects.toThrow('"limits.auth-failures" names the failed-auth block\'s policy');
     expect((await s.kw.keys.list()).items).toHaveLength(1);
     expect((await s.kw.keys.get(s.record.id))!.limits).toBeUndefined();
     const ok = await create({ burst: { points: 500, window: '10s' }, daily: false, later: { requests: 1 } }); // a name no limit has yet is allowed
