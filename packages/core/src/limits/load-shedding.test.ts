@@ -63,4 +63,15 @@ describe('load shedding', () => {
     // A plan listed twice would be ranked by its last place, silently above the plans between (here: free above pro).
     expect(() => createKeyward({ loadShedding: { planPriority: ['free', 'pro', 'free'] } })).toThrow('keyward: option "loadShedding.planPriority" lists the plan "free" twice');
   });
+
+  it('refuses a plan a letter or two from one of limits.plans: its callers would be shed first, with the plans not listed', async () => {
+    const plans = { free: {}, pro: {}, enterprise: {} };
+    const start = (planPriority: string[]) => () => createKeyward({ limits: { plans }, loadShedding: { planPriority, signal: () => 0 } });
+    expect(start(['free', 'pro', 'enterprse'])).toThrow(TypeError);
+    expect(start(['free', 'pro', 'enterprse'])).toThrow('keyward: option "loadShedding.planPriority[2]" names the plan "enterprse", which "limits.plans" does not configure (did you mean "enterprise"? known: free, pro, enterprise)');
+    expect(start(['Free', 'pro'])).toThrow('keyward: option "loadShedding.planPriority[0]" names the plan "Free"');
+    // plans as listed, or far from every configured one (a token's plan claim may name plans "limits" does not know)
+    await start(['free', 'pro', 'enterprise', 'partner-tier'])().close();
+    await createKeyward({ loadShedding: { planPriority: ['fre', 'pro'], signal: () => 0 } }).close(); // no limits.plans: nothing to compare
+  });
 });

@@ -5,7 +5,8 @@ import type { KeywardOptions } from '../config/options';
 import { deny } from '../denials';
 import { parseDuration } from '../util/duration';
 import type { LoadSheddingOptions } from './types';
-import { fieldsOf, optionObject, shownName } from '../config/fields';
+import { fieldsOf, likelyMeant, optionObject, shownName } from '../config/fields';
+import { limitNames } from './config';
 
 const LOAD_SHEDDING_FIELDS = fieldsOf<LoadSheddingOptions>({ maxEventLoopDelay: true, planPriority: true, retryAfter: true, sampleInterval: true, signal: true });
 
@@ -19,11 +20,12 @@ export interface LoadSheddingConfig {
 }
 
 /**
- * Parses `loadShedding` once. Never mutates the input.
+ * Parses `loadShedding` once. Never mutates the input. `plans` are the plans `limits.plans` configures: a
+ * `planPriority` entry a letter or two from one of them (`enterprse`) is a typo, whose callers would be shed first.
  *
  * @throws TypeError naming the option for every mistake
  */
-export function parseLoadShedding(options: LoadSheddingOptions): LoadSheddingConfig {
+export function parseLoadShedding(options: LoadSheddingOptions, plans: readonly string[] = []): LoadSheddingConfig {
   optionObject(options, 'loadShedding', LOAD_SHEDDING_FIELDS);
   const thresholdMs = parseDuration(options.maxEventLoopDelay ?? 100, 'loadShedding.maxEventLoopDelay');
   if (thresholdMs < 1) throw new TypeError('keyward: option "loadShedding.maxEventLoopDelay" must be at least 1 ms');
@@ -31,6 +33,10 @@ export function parseLoadShedding(options: LoadSheddingOptions): LoadSheddingCon
   if (!Array.isArray(planPriority) || planPriority.some((p) => typeof p !== 'string')) throw new TypeError('keyward: option "loadShedding.planPriority" must be an array of plan names, lowest first');
   const twice = planPriority.find((p, i) => planPriority.indexOf(p) !== i);
   if (twice !== undefined) throw new TypeError(`keyward: option "loadShedding.planPriority" lists the plan ${shownName(twice)} twice; give each plan one place, lowest first`);
+  planPriority.forEach((p: string, i) => {
+    const meant = plans.includes(p) ? undefined : likelyMeant(p, plans);
+    if (meant !== undefined) throw new TypeError(`keyward: option "loadShedding.planPriority[${i}]" names the plan ${shownName(p)}, which "limits.plans" does not configure (did you mean "${meant}"? known: ${plans.join(', ')})`);
+  });
   const retryAfterSeconds = Math.max(1, Math.ceil(parseDuration(options.retryAfter ?? '5s', 'loadShedding.retryAfter') / 1000));
   const sampleMs = parseDuration(options.sampleInterval ?? '500ms', 'loadShedding.sampleInterval');
   if (sampleMs < 10) throw new TypeError('keyward: option "loadShedding.sampleInterval" must be at least 10 ms');
@@ -76,7 +82,7 @@ export function eventLoopDelaySignal(sampleMs: number): { read: () => number; st
  */
 export function loadSheddingFeature(options: KeywardOptions, deps: FeatureDeps): Feature | undefined {
   if (options.loadShedding === undefined) return undefined;
-  const config = parseLoadShedding(options.loadShedding);
+  const config = parseLoadShedding(options.loadShedding, limitNames(options.limits)?.plans);
   const monitor = config.signal ? undefined : eventLoopDelaySignal(config.sampleMs);
   const read = config.signal ?? monitor!.read;
   const rank = new Map(config.planPriority.map((p, i) => [p, i]));
