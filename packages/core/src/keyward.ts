@@ -17,7 +17,7 @@ import { PHASES, type Authenticator, type Feature, type PipelineContext, type St
 import { createDecider, type MaybeDecision } from './pipeline/decide';
 import { createAddressResolver, type AddressResolver } from './pipeline/address';
 import { stagesOf } from './pipeline/stages';
-import { restrictionsControl, type RestrictionsControl } from './restrictions/feature';
+import { headerCountryOf, restrictionsControl, type RestrictionsControl } from './restrictions/feature';
 import { FEATURES } from './features/registry';
 import { keyOfToken, tokensApiOf, type TokenApi } from './tokens/feature';
 import type { MemoryMetrics, MetricsFeature } from './metrics';
@@ -183,7 +183,8 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
 
   // With several trusted issuers, a token's events name its issuer (its `jti` or `sub` is unique only within it).
   const qualify = issuerQualifier(options.tokens);
-  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled, ...(qualify ? { qualify } : {}) });
+  const headerCountry = headerCountryOf(features);
+  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled, ...(qualify ? { qualify } : {}), ...(headerCountry ? { headerCountry } : {}) });
 
   function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {
     if (closed) return Promise.reject(new KeywardError('CLOSED', 'this keyward instance is closed'));

@@ -54,7 +54,10 @@ export interface AnomalyOptions {
    * `AUTH_FAILURE_BURST`, whose failures are all such refusals, never suspends.
    */
   suspend?: boolean | readonly AnomalyKind[];
-  /** Country of an address, for `NEW_COUNTRY` (an event's own `country` wins). */
+  /**
+   * Country of an address, for `NEW_COUNTRY` (an event's own `country` wins: the one a trusted proxy's `countryHeader`
+   * gave the request, which the country rules decide with too).
+   */
   countryLookup?: CountryLookup;
   /** Most keys tracked (default 2000; the least recently active is dropped). */
   maxKeys?: number;

@@ -37,6 +37,12 @@ export interface PipelineParts {
   compiled(requirements: Requirements): CompiledScopes | undefined;
   /** Which tokens' events name their issuer (several trusted issuers): `undefined` when none do. */
   readonly qualify?: IssuerQualifier;
+  /**
+   * The country a trusted proxy's `countryHeader` gives a request, which the country rules decide with: carried by the
+   * events anomaly detection judges (completions and refusals), so `NEW_COUNTRY` sees that country, not the lookup of
+   * the address. Absent without a header and a trusted proxy (nothing read then).
+   */
+  readonly headerCountry?: (request: AuthRequest) => string | undefined;
 }
 
 /** A decision, or its promise when a stage or the store had to wait. */
@@ -96,7 +102,7 @@ class Context implements PipelineContext {
  * has to wait. The common request therefore costs no promise and no microtask.
  */
 export function createDecider(parts: PipelineParts): (request: AuthRequest, requirements?: Requirements) => MaybeDecision {
-  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, qualify } = parts;
+  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, qualify, headerCountry } = parts;
   const eventPath = createEventPathRedactor({ queryParams: config.extraction.queryParam ? [config.extraction.queryParam] : [] });
 
   const requestIdOf = parts.requestId;
@@ -149,6 +155,12 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     return e;
   }
 
+  /** Adds the country a trusted proxy's header gives the request to its event, if it gives one. */
+  function withCountry(e: Record<string, unknown>, request: AuthRequest): void {
+    const country = headerCountry!(request);
+    if (country !== undefined) e.country = country;
+  }
+
   /**
    * Answers a refusal: failure hooks told, the event published. When a hook counts the failure in a remote store, the
    * answer waits for it, so the next request from the same address already sees the count (the block is exact). A
@@ -183,6 +195,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     if (table.auth ? wantsFailed() : wantsDenied()) {
       const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
       if (keyId && !ctx.principal) e.keyId = keyId;
+      if (headerCountry !== undefined) withCountry(e, ctx.request);
       e.status = denial.status;
       e.reason = denial.code;
       events.publish(e as unknown as KeywardEvent);
@@ -238,6 +251,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       e.status = info.status;
       e.bytes = info.bytes;
       e.durationMs = durationMs;
+      if (headerCountry !== undefined) withCountry(e, this.request);
       events.publish(e as unknown as KeywardEvent);
     }
   }

@@ -1,4 +1,4 @@
-import type { DenialCode, DenyDecision } from '../model';
+import type { AuthRequest, DenialCode, DenyDecision } from '../model';
 import { deny } from '../denials';
 import type { Feature, PipelineContext, Stage } from '../pipeline/context';
 import type { FeatureFactory } from '../features/registry';
@@ -39,6 +39,12 @@ export interface RestrictionsFeature extends Feature, RestrictionsControl {
    * them, and the token carries them to every route it calls).
    */
   readonly stageWithoutRoutes: Stage;
+  /**
+   * The country a trusted proxy's `countryHeader` gives a request (as the country rules read it: a code, `XX` and
+   * anything else unknown), or `undefined` when it gives none; absent when no header is configured or no proxy is
+   * trusted. Events carry it (`country`), so anomaly detection judges the country the pipeline decided with.
+   */
+  readonly headerCountry?: (request: AuthRequest) => string | undefined;
 }
 
 const HEADER_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -75,7 +81,7 @@ function compileStored(value: unknown): CompiledRestrictions {
   }
 }
 
-function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup | undefined; header: string | undefined; claim: string } {
+function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup | undefined; header: string | undefined; claim: string; trustsNoProxy: boolean } {
   const lookup = options.countryLookup;
   if (lookup !== undefined && typeof lookup !== 'function') throw new TypeError('keyward: option "countryLookup" must be a function (address) => country code, e.g. geoipCountryLookup() from @keyward/geo');
   const header = options.countryHeader;
@@ -84,7 +90,7 @@ function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup
   if (header !== undefined && trustsNoProxy) warnOnce('KEYWARD_COUNTRY_HEADER_UNTRUSTED', 'keyward: "countryHeader" is only believed from trusted proxies, and "trustProxy" is not set, so it is never used.');
   const claim = options.restrictionsClaim ?? 'restrictions';
   if (typeof claim !== 'string' || claim === '' || claim.length > 64) throw new TypeError('keyward: option "restrictionsClaim" must be a claim name');
-  return { lookup: lookup as CountryLookup | undefined, header: typeof header === 'string' ? header.toLowerCase() : undefined, claim };
+  return { lookup: lookup as CountryLookup | undefined, header: typeof header === 'string' ? header.toLowerCase() : undefined, claim, trustsNoProxy };
 }
 
 /**
@@ -101,7 +107,7 @@ function checkOptions(options: Record<string, unknown>): { lookup: CountryLookup
  * @throws TypeError at start-up naming the option that is not valid
  */
 export const restrictionsFeature: FeatureFactory = (options, deps): RestrictionsFeature => {
-  const { lookup, header, claim } = checkOptions(options as unknown as Record<string, unknown>);
+  const { lookup, header, claim, trustsNoProxy } = checkOptions(options as unknown as Record<string, unknown>);
   const resolver = deps.resolveAddress;
   const viaTrustedProxy = isClientAddressResolver(resolver) ? resolver.viaTrustedProxy : () => false;
   const countries = new LruCache<string, string | null>(10_000, 10 * 60_000, deps.clock);
@@ -132,12 +138,16 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
     return c.empty ? undefined : c;
   }
 
+  /** The country of a trusted proxy's header, if it gives one. */
+  function headerCountry(request: AuthRequest): string | undefined {
+    if (!header || !viaTrustedProxy(request)) return undefined;
+    const fromHeader = request.headers[header];
+    return typeof fromHeader === 'string' ? normaliseCountry(fromHeader.trim()) : undefined;
+  }
+
   function countryOf(ctx: PipelineContext): string | undefined {
-    if (header && viaTrustedProxy(ctx.request)) {
-      const fromHeader = ctx.request.headers[header];
-      const c = typeof fromHeader === 'string' ? normaliseCountry(fromHeader.trim()) : undefined;
-      if (c) return c;
-    }
+    const fromHeader = headerCountry(ctx.request);
+    if (fromHeader) return fromHeader;
     const address = ctx.clientAddress;
     if (address === undefined) return undefined;
     if (!lookup) {
@@ -205,6 +215,7 @@ export const restrictionsFeature: FeatureFactory = (options, deps): Restrictions
     name: 'restrictions',
     stages: { restrictions: stage },
     stageWithoutRoutes: (ctx) => stage(ctx, FIELDS_WITHOUT_ROUTES),
+    ...(header && !trustsNoProxy ? { headerCountry } : {}),
     get policy() {
       return policy;
     },
@@ -225,6 +236,11 @@ const FIELDS_WITHOUT_ROUTES = RESTRICTION_FIELDS_IN_ORDER.filter((f) => f !== 'r
  */
 export function restrictionsWithoutRoutesOf(features: ReadonlyMap<string, Feature>): Stage | undefined {
   return (features.get('restrictions') as RestrictionsFeature | undefined)?.stageWithoutRoutes;
+}
+
+/** {@link RestrictionsFeature.headerCountry} among an instance's features, or `undefined` when it has none. */
+export function headerCountryOf(features: ReadonlyMap<string, Feature>): ((request: AuthRequest) => string | undefined) | undefined {
+  return (features.get('restrictions') as RestrictionsFeature | undefined)?.headerCountry;
 }
 
 /**

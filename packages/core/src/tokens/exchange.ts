@@ -59,6 +59,8 @@ export interface ExchangeDeps {
    * name); by default one redacting the built-in credential parameter names.
    */
   readonly eventPath?: (path: string, query: string | undefined, credential: string | undefined) => string;
+  /** The country a trusted proxy's `countryHeader` gives a request, as the pipeline's events carry it (none when not given). */
+  readonly headerCountry?: (request: AuthRequest) => string | undefined;
 }
 
 const NO_STAGES: ExchangeStages = { preauth: [], restrictions: [], load: [], limits: [] };
@@ -173,12 +175,14 @@ export function tokenEndpoint(deps: ExchangeDeps): Endpoint {
    */
   const requestEvent = (request: EndpointRequest, requestId: string, clientAddress: string | undefined, fields: EventInput, secret?: string): EventInput => {
     const ua = eventUserAgent(request.headers['user-agent'], secret);
+    const country = deps.headerCountry?.(request);
     return {
       requestId,
       method: request.method,
       path: eventPath(request.path, request.query, secret), // a key pasted into the URL never reaches an event
       ...(clientAddress !== undefined ? { clientAddress } : {}),
       ...(ua !== undefined ? { userAgent: ua } : {}),
+      ...(country !== undefined ? { country } : {}),
       ...fields,
       data: { endpoint: 'token' },
     };

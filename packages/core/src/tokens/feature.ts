@@ -9,7 +9,7 @@ import { buildJwks, copyJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint, type ExchangeDeps } from './exchange';
 import { requestIdFrom } from '../util/request-id';
 import { authFailureGuardOf } from '../limits/auth-failures';
-import { restrictionsWithoutRoutesOf } from '../restrictions/feature';
+import { headerCountryOf, restrictionsWithoutRoutesOf } from '../restrictions/feature';
 import { socketAddress } from '../pipeline/address';
 import { stagesOf } from '../pipeline/stages';
 import { looksLikeJwt } from './shape';
@@ -247,7 +247,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const requestId = deps.requestId ?? requestIdFrom('x-request-id');
   // The pipeline's event path rule: the `queryParam` credentials are read from is redacted by name too.
   const eventPath = createEventPathRedactor({ queryParams: typeof options.queryParam === 'string' ? [options.queryParam] : [] });
-  const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'stages'> = {}) =>
+  const endpoint = (shared: Pick<ExchangeDeps, 'authFailures' | 'stages' | 'headerCountry'> = {}) =>
     issue && signing ? tokenEndpoint({ keys: deps.keys, issue, ttlMs: signing.exchangeTtlMs, clock, events, realm: deps.challenge.realm, resolveAddress, requestId, eventPath, ...shared }) : notConfigured('token issuing');
 
   const api: TokenApi = {
@@ -285,7 +285,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
       const authFailures = authFailureGuardOf(features);
       const restrictions = restrictionsWithoutRoutesOf(features);
       const stages = { preauth: stagesOf(features, 'preauth'), postauth: stagesOf(features, 'postauth'), restrictions: restrictions ? [restrictions] : [], load: stagesOf(features, 'load'), limits: stagesOf(features, 'limits') };
-      return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), stages }) };
+      const headerCountry = headerCountryOf(features); // its events carry the country the pipeline's carry
+      return { ...api, endpoint: () => endpoint({ ...(authFailures ? { authFailures } : {}), stages, ...(headerCountry ? { headerCountry } : {}) }) };
     },
     authenticators: [
       {
