@@ -153,7 +153,8 @@ export class AnomalyDetector {
       s.current = emptyMinute();
     }
     const m = s.current;
-    // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired): an authentication
+    // An `auth.failed` naming a key is a refusal for the key's own status (disabled, revoked, expired), or of a verified
+    // token of the key or subject (revoked, expired: an unverified one names no one): an authentication
     // failure, not use of the key. Counted as requests, a suspended key's retries made a RATE_SPIKE (and a second
     // suspension) out of the first requests after `keys.enable`, and hours of them raised the baselines.
     if (o.authFailed) m.authFailures++;

@@ -32,7 +32,10 @@ export interface AnomalyOptions {
   errorBurst?: number;
   /** …making at least this share of the minute's requests (default 0.5). */
   errorRatio?: number;
-  /** `AUTH_FAILURE_BURST`: authentication failures naming the key in a minute (default 10). */
+  /**
+   * `AUTH_FAILURE_BURST`: authentication failures naming the key in a minute (default 10): refusals for the key's own
+   * status, and of its verified tokens as revoked or expired (a token's own, for `token:<sub>`).
+   */
   authFailureBurst?: number;
   /** `MANY_ADDRESSES`: distinct client addresses in a minute, at least (default 20; and `rateFactor` × baseline). */
   maxAddresses?: number;

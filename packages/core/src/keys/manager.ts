@@ -881,6 +881,24 @@ export class KeyManager {
     });
   }
 
+  /**
+   * The stored record of the key `id` whatever its standing, or `undefined` when there is none: from the cache by id
+   * when it can be (see {@link KeyManager.usableRecord}), else a promise of the store's answer, which is then cached. A
+   * failing store rejects. For keyward's own checks and for naming the key (id and hint) in the events of a refused
+   * token exchanged for it: the record holds the key's hash, which must never reach a response, an event or a log.
+   */
+  recordOf(id: string): KeyRecord | undefined | Promise<KeyRecord | undefined> {
+    const { idCache, store } = this.deps;
+    const cached = idCache?.get(id);
+    if (cached) return cached;
+    const generation = this.generation;
+    return store.get(id).then((record) => {
+      if (!record) return undefined;
+      if (generation === this.generation) idCache?.set(id, record); // as in findInStore: never a record an invalidation overtook
+      return record;
+    });
+  }
+
   /** True when `value` passes the key format's prefix and checksum test. */
   isWellFormed(value: string): boolean {
     return isWellFormedKey(value, this.deps.format);

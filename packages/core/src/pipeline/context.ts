@@ -40,10 +40,15 @@ export type StageResult = DenyDecision | undefined | void;
 /** One step of the pipeline. */
 export type Stage = (ctx: PipelineContext) => StageResult | Promise<StageResult>;
 
-/** The outcome of an authenticator: a principal, or a denial code with a detail that names no secret. */
+/**
+ * The outcome of an authenticator: a principal, or a denial code with a detail that names no secret. A denial names
+ * whom it refused, for its event only (never handed to the application): `keyId`, a key refused for its own status;
+ * `token`, a token refused after its signature was verified (revoked, expired, its key gone), named as its accepted
+ * requests are — with `record`, the key it was exchanged for. Nothing of a credential that was not verified.
+ */
 export type AuthOutcome =
   | { readonly principal: Principal; readonly record?: KeyRecord; readonly headers?: ResponseHeaders }
-  | { readonly code: 'CREDENTIALS_INVALID' | 'KEY_EXPIRED' | 'KEY_REVOKED' | 'KEY_DISABLED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'STORE_UNAVAILABLE'; readonly detail: string; readonly keyId?: string; readonly headers?: ResponseHeaders };
+  | { readonly code: 'CREDENTIALS_INVALID' | 'KEY_EXPIRED' | 'KEY_REVOKED' | 'KEY_DISABLED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'STORE_UNAVAILABLE'; readonly detail: string; readonly keyId?: string; readonly token?: Principal; readonly record?: KeyRecord; readonly headers?: ResponseHeaders };
 
 /** Turns a credential into a principal (API keys, JWTs, …). The first that accepts a credential owns it. */
 export interface Authenticator {

@@ -45,6 +45,9 @@ export interface PipelineParts {
   readonly headerCountry?: (request: AuthRequest) => string | undefined;
 }
 
+/** Whom a refusal names in its event, beyond the request's principal (an authenticator's refusal, see {@link AuthOutcome}). */
+type Refused = Pick<Extract<AuthOutcome, { code: string }>, 'keyId' | 'token' | 'record'>;
+
 /** A decision, or its promise when a stage or the store had to wait. */
 export type MaybeDecision = Decision | Promise<Decision>;
 
@@ -155,6 +158,28 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     return e;
   }
 
+  /**
+   * Names in a refusal's event whom the authenticator refused (see {@link AuthOutcome}): a key refused for its status
+   * by its id; a token refused after its signature was verified as its accepted requests name it (its `jti` and
+   * subject, and its issuer among several; a token exchanged for a key as the key, by its id and hint), so metrics and
+   * anomaly detection count the refusal for the same principal (see observedKeyId). No owner or plan: a key's own
+   * refusal names none either.
+   */
+  function nameRefused(e: Record<string, unknown>, refused: Refused): void {
+    const p = refused.token;
+    if (p === undefined) {
+      if (refused.keyId) e.keyId = refused.keyId;
+      return;
+    }
+    const f = tokenEventFields(p); // its signer's claims: cleaned and redacted, as in every event
+    const r = refused.record;
+    e.keyId = r !== undefined ? r.id : f.keyId;
+    e.principalType = p.type;
+    if (r !== undefined) e.hint = r.hint;
+    if (f.subject) e.subject = f.subject;
+    if (qualify !== undefined && r === undefined && qualify(p.issuer) !== undefined) e.issuer = p.issuer;
+  }
+
   /** Adds the country a trusted proxy's header gives the request to its event, if it gives one. */
   function withCountry(e: Record<string, unknown>, request: AuthRequest): void {
     const country = headerCountry!(request);
@@ -166,7 +191,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
    * answer waits for it, so the next request from the same address already sees the count (the block is exact). A
    * hook's denial (a block that started while the request was in flight) is the answer instead.
    */
-  function refuse(ctx: Context, denial: DenyDecision, keyId?: string): MaybeDecision {
+  function refuse(ctx: Context, denial: DenyDecision, refused?: Refused): MaybeDecision {
     const table = DENIAL_TABLE[denial.code];
     let counting: Array<Promise<DenyDecision | undefined | void>> | undefined;
     if (table.auth) {
@@ -181,20 +206,20 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       return Promise.all(counting).then(
         (answers) => {
           const instead = answers.find((a) => a);
-          return instead ? refuse(ctx, instead) : answered(ctx, denial, keyId);
+          return instead ? refuse(ctx, instead) : answered(ctx, denial, refused);
         },
-        () => answered(ctx, denial, keyId),
+        () => answered(ctx, denial, refused),
       );
     }
-    return answered(ctx, denial, keyId);
+    return answered(ctx, denial, refused);
   }
 
   /** Publishes a refusal's event (`auth.failed` or `access.denied`) and answers with it. */
-  function answered(ctx: Context, denial: DenyDecision, keyId: string | undefined): DenyDecision {
+  function answered(ctx: Context, denial: DenyDecision, refused: Refused | undefined): DenyDecision {
     const table = DENIAL_TABLE[denial.code];
     if (table.auth ? wantsFailed() : wantsDenied()) {
       const e = requestEvent(table.auth ? 'auth.failed' : 'access.denied', ctx);
-      if (keyId && !ctx.principal) e.keyId = keyId;
+      if (refused !== undefined && !ctx.principal) nameRefused(e, refused);
       if (headerCountry !== undefined) withCountry(e, ctx.request);
       e.status = denial.status;
       e.reason = denial.code;
@@ -230,7 +255,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     if (!outcome || 'code' in outcome) {
       const code = outcome?.code ?? 'CREDENTIALS_INVALID';
       const headers = { ...ctx.headersOrNone, ...(outcome?.headers ?? {}), ...(code === 'STORE_UNAVAILABLE' ? { 'Retry-After': '1' } : {}) };
-      return refuse(ctx, deny(code, ctx.requestId, challenge, { detail: outcome?.detail ?? 'The credential is not valid.', headers }), outcome?.keyId);
+      return refuse(ctx, deny(code, ctx.requestId, challenge, { detail: outcome?.detail ?? 'The credential is not valid.', headers }), outcome);
     }
     ctx.principal = outcome.principal;
     if (outcome.record) ctx.record = outcome.record;

@@ -59,7 +59,8 @@ describe('the JWT authenticator', () => {
     await api.revoke('sync-1');
     const refused = authenticate(token);
     expect(refused).not.toBeInstanceOf(Promise);
-    expect(refused).toEqual({ code: 'TOKEN_INVALID', detail: 'The token has been revoked.' });
+    // The refusal names the verified token it refused, for its event (see refusal-events.test.ts).
+    expect(refused).toEqual({ code: 'TOKEN_INVALID', detail: 'The token has been revoked.', token: expect.objectContaining({ type: 'token', subject: 'user-1', keyId: 'sync-1' }) });
   });
 
   it('shares a frozen principal whose metadata no handler can change, nor the claims through it', async () => {
@@ -84,7 +85,7 @@ describe('the JWT authenticator', () => {
     expect(await cached).toHaveProperty('principal');
     expect(store.checks).toBe(2);
     await api.revoke('async-1');
-    expect(await authenticate(token)).toEqual({ code: 'TOKEN_INVALID', detail: 'The token has been revoked.' });
+    expect(await authenticate(token)).toEqual({ code: 'TOKEN_INVALID', detail: 'The token has been revoked.', token: expect.objectContaining({ type: 'token', subject: 'user-1', keyId: 'async-1' }) });
   });
 
   it('answers a cached token without a jti at once whatever the store, there being nothing to look up', async () => {

@@ -1,9 +1,9 @@
-import type { Feature } from '../pipeline/context';
+import type { AuthOutcome, Feature } from '../pipeline/context';
 import type { FeatureFactory } from '../features/registry';
 import type { Endpoint } from '../endpoints/endpoint';
 import { KeywardError } from '../errors';
 import { parseTokenOptions } from './config';
-import { createVerifier, type TokenFailure, type VerifiedToken } from './verifier';
+import { createVerifier, refusalOfToken, refusedToken, type TokenFailure, type VerifiedToken } from './verifier';
 import { createIssuer, type IssuedToken, type IssueTokenInput } from './issuer';
 import { buildJwks, copyJwks, jwksEndpoint, type PublicJwks } from './jwks';
 import { tokenEndpoint, type ExchangeDeps } from './exchange';
@@ -100,7 +100,7 @@ function withKeyOf(principal: Principal, record: KeyRecord): Principal {
  * outcome. A key in its rotation grace period lends the token its deprecation headers, as the key itself gets them.
  */
 function keyedOutcome(verified: VerifiedToken, record: KeyRecord | undefined, now: number, policy: KeyPolicy): KeyedToken | TokenFailure {
-  if (record === undefined) return KEY_GONE;
+  if (record === undefined) return refusalOfToken(KEY_GONE, verified); // verified: its refusal names its key
   const last = keyedOutcomes.get(verified);
   if (last !== undefined && last.record === record) return last;
   const headers = keyHeadersOf(record, now, policy);
@@ -224,23 +224,61 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
    * rate-limit and quota buckets, under the key's plan and limit overrides, and the key's restrictions as they are
    * now apply to it (not the snapshot in its `restrictions` claim). A cached key answers at once, without a promise.
    */
-  const withKey = (result: VerifiedToken | TokenFailure, now: number): VerifiedToken | KeyedToken | TokenFailure | Promise<KeyedToken | TokenFailure> => {
-    if (!signing || !('principal' in result)) return result;
+  const withKey = <R>(result: VerifiedToken | TokenFailure, now: number, refusal: (failure: TokenFailure) => R): VerifiedToken | KeyedToken | R | Promise<KeyedToken | R> => {
+    if (!('principal' in result)) return refusal(result);
+    if (!signing) return result;
     const clientId = result.claims['client_id'];
     if (typeof clientId !== 'string' || result.claims.iss !== signing.issuer) return result;
     let record: KeyRecord | undefined | Promise<KeyRecord | undefined>;
     try {
       record = deps.keys.usableRecord(clientId, now);
     } catch {
-      return KEY_STORE_DOWN;
+      return refusal(KEY_STORE_DOWN);
     }
     const policy = deps.keys.policy;
-    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then((r) => keyedOutcome(result, r, now, policy), () => KEY_STORE_DOWN) : keyedOutcome(result, record, now, policy);
+    if (isPromise<KeyRecord | undefined>(record)) {
+      return Promise.resolve(record).then(
+        (r) => {
+          const o = keyedOutcome(result, r, now, policy);
+          return 'principal' in o ? o : refusal(o);
+        },
+        () => refusal(KEY_STORE_DOWN),
+      );
+    }
+    const o = keyedOutcome(result, record, now, policy);
+    return 'principal' in o ? o : refusal(o);
   };
-  const verifyWithKey = (token: string, now: number): VerifiedToken | KeyedToken | TokenFailure | Promise<VerifiedToken | KeyedToken | TokenFailure> => {
+  /** The key id a verified token was exchanged for (this instance's own issuer, a `client_id` claim), if it was. */
+  const exchangedFor = (verified: VerifiedToken): string | undefined => {
+    const clientId = verified.claims['client_id'];
+    return signing && typeof clientId === 'string' && verified.claims.iss === signing.issuer ? clientId : undefined;
+  };
+
+  /**
+   * A refusal as the pipeline gets it: for a token refused after its signature was verified (see {@link refusedToken}),
+   * with whom its event names — the token, or the key it was exchanged for with the key's record (its id and hint; the
+   * key's id alone when the record cannot be read at once or is gone). Any other refusal as it is: it names no one.
+   */
+  const named = (failure: TokenFailure): AuthOutcome | Promise<AuthOutcome> => {
+    const refused = refusedToken(failure);
+    if (refused === undefined) return failure;
+    const keyId = exchangedFor(refused);
+    if (keyId === undefined) return { code: failure.code, detail: failure.detail, token: refused.principal };
+    const asKey = (record: KeyRecord | undefined): AuthOutcome => (record !== undefined && record.id === keyId ? { code: failure.code, detail: failure.detail, token: refused.principal, record } : { code: failure.code, detail: failure.detail, keyId });
+    let record: KeyRecord | undefined | Promise<KeyRecord | undefined>;
+    try {
+      record = deps.keys.recordOf(keyId);
+    } catch {
+      return asKey(undefined);
+    }
+    return isPromise<KeyRecord | undefined>(record) ? Promise.resolve(record).then(asKey, () => asKey(undefined)) : asKey(record);
+  };
+  /** Verifies a token, and judges a token exchanged for a key by the key; each refusal goes through `refusal`. */
+  const verifyWithKey = <R>(token: string, now: number, refusal: (failure: TokenFailure) => R): VerifiedToken | KeyedToken | R | Promise<VerifiedToken | KeyedToken | R> => {
     const result = verify(token, now);
-    return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKey(r, now)) : withKey(result, now);
+    return isPromise<VerifiedToken | TokenFailure>(result) ? Promise.resolve(result).then((r) => withKey(r, now, refusal)) : withKey(result, now, refusal);
   };
+  const asIs = (failure: TokenFailure): TokenFailure => failure;
 
   // The pipeline's address and request-id rules (the options were validated by createKeyward before any feature).
   const resolveAddress = deps.resolveAddress ?? socketAddress;
@@ -253,7 +291,7 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
   const api: TokenApi = {
     issue: (input) => (issue ? issue(input) : notConfigured('token issuing')),
     // The key's record stays inside keyward: the caller gets the principal and the claims only.
-    verify: async (token) => (typeof token === 'string' ? withoutRecord(await verifyWithKey(token, clock())) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
+    verify: async (token) => (typeof token === 'string' ? withoutRecord(await verifyWithKey(token, clock(), asIs)) : { code: 'TOKEN_INVALID', detail: 'The token is not valid.' }),
     async revoke(jti, until) {
       // The token (or a key) passed for its id would be stored as a revocation and sent in `token.revoked` events, and
       // revoke nothing: refused, and not shown.
@@ -295,7 +333,8 @@ export const tokensFeature: FeatureFactory = (options, deps) => {
         // A verified token is itself a success outcome (its frozen principal, and for an exchanged token its key's
         // record; the pipeline reads nothing else), and a failure is a denial: a cached token whose key is cached too,
         // with the memory revocation store, is answered at once, no promise made.
-        authenticate: (credential, ctx) => verifyWithKey(credential.value, ctx.now),
+        // A refusal of a verified token says whose it was (see `named`), for its event only.
+        authenticate: (credential, ctx) => verifyWithKey(credential.value, ctx.now, named) as AuthOutcome | Promise<AuthOutcome>,
       },
     ],
   } satisfies TokensFeature;

@@ -41,6 +41,31 @@ export type TokenVerifier = (token: string, now: number) => VerifiedToken | Toke
 
 const invalid = (detail: string): TokenFailure => ({ code: 'TOKEN_INVALID', detail });
 
+/** The verified token of each refusal made after its signature was checked (see {@link refusedToken}). */
+const refusedTokens = new WeakMap<TokenFailure, VerifiedToken>();
+
+/** A refusal of a token whose signature was verified: its own failure object, which {@link refusedToken} maps to the token. */
+function refusalOf(code: TokenFailure['code'], detail: string, token: VerifiedToken): TokenFailure {
+  const failure: TokenFailure = { code, detail };
+  refusedTokens.set(failure, token);
+  return failure;
+}
+
+/**
+ * The token a failure refused, when it was refused after its signature (and its issuer, audience and type) were
+ * verified: revoked, expired, past its issuer's maximum age, or exchanged for a key that can no longer be used. Its
+ * claims are its trusted issuer's, so its refusal's event may name it (its subject, or its key). `undefined` for any
+ * other failure: a token whose signature was not verified is its sender's text, and names no one.
+ */
+export function refusedToken(failure: TokenFailure): VerifiedToken | undefined {
+  return refusedTokens.get(failure);
+}
+
+/** Marks `failure` as the refusal of the verified `token` (a token exchanged for a key that can no longer be used). */
+export function refusalOfToken(failure: TokenFailure, token: VerifiedToken): TokenFailure {
+  return refusalOf(failure.code, failure.detail, token);
+}
+
 /** The reason given for an `iss` no trusted issuer has, whether keyward or jose (one trusted issuer) finds it. */
 const UNTRUSTED_ISSUER = "The token's issuer is not trusted.";
 
@@ -180,14 +205,14 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
   const cache = config.cache && config.cache.max > 0 ? new LruCache<string, CacheEntry>(config.cache.max, config.cache.ttlMs, clock) : undefined;
   const cacheTtlMs = config.cache ? config.cache.ttlMs : 0;
   const syncStore = answersSynchronously(revocation) ? revocation : undefined;
-  const REVOKED: TokenFailure = Object.freeze(invalid('The token has been revoked.'));
 
   const storeFailed = (error: unknown): TokenFailure => {
     events.emit({ type: 'store.error', reason: 'REVOCATION_STORE_FAILED', data: { message: failureMessage(error) } });
     return { code: 'STORE_UNAVAILABLE', detail: 'The revocation list is unavailable.' };
   };
   const revocationTimeout = () => new KeywardError('STORE_TIMEOUT', `the revocation list did not answer within ${storeTimeoutMs} ms`);
-  const judged = (isRevoked: boolean): TokenFailure | undefined => (isRevoked ? REVOKED : undefined);
+  /** A revoked token's refusal (its own failure object, naming the token: see {@link refusedToken}), else nothing. */
+  const judged = (isRevoked: boolean, verified: VerifiedToken): TokenFailure | undefined => (isRevoked ? refusalOf('TOKEN_INVALID', 'The token has been revoked.', verified) : undefined);
 
   /** The revocation failure of a verified token, if any: at once from a synchronous store, a promise otherwise. */
   function revoked(verified: VerifiedToken, now: number): TokenFailure | undefined | Promise<TokenFailure | undefined> {
@@ -199,7 +224,9 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
     } catch (error) {
       return storeFailed(error);
     }
-    return isPromise<boolean>(answer) ? Promise.resolve(answer).then(judged, storeFailed) : judged(answer);
+    // No function made for the synchronous answer: this runs on every request of a token with a `jti`.
+    if (isPromise<boolean>(answer)) return Promise.resolve(answer).then((isRevoked) => judged(isRevoked, verified), storeFailed);
+    return judged(answer, verified);
   }
 
   const trusted = new Map<string, Trusted>();
@@ -225,15 +252,22 @@ export function createVerifier(config: TokenConfig, revocation: RevocationStore,
         payload = await verifyWithCandidates(token, error, options);
       }
     } catch (error) {
-      return joseFailure(error);
+      const failure = joseFailure(error);
+      // jose checks `exp` (and a maximum age) only once the signature, `iss`, `aud` and `typ` passed: its payload is the issuer's.
+      const payload = failure.code === 'TOKEN_EXPIRED' ? (error as { payload?: unknown }).payload : undefined;
+      const principal = payload !== null && typeof payload === 'object' ? tokenPrincipal(payload as JWTPayload, issuer.claims) : undefined;
+      return principal ? refusalOf(failure.code, failure.detail, { principal, claims: payload as JWTPayload }) : failure;
     }
     // jose checks `iat` only against a maximum age: a token dated later than now is refused here either way. `iat` is
     // informational (RFC 7519 §4.1.6) and an issuer's clock may run a little ahead of ours, so the leeway is at least
     // a minute: a token issued a second ago by a fast clock must not be refused, one dated an hour ahead is forged or broken.
     if (typeof payload.iat === 'number' && payload.iat > now / 1000 + Math.max(issuer.clockTolerance, IAT_LEEWAY_S)) return invalid('The token was issued in the future.');
     // The maximum age, as jose reckons it (whole seconds, the tolerance added); `iat` is required then (requiredClaims).
-    if (issuer.maxTokenAge !== undefined && Math.floor(now / 1000) - (payload.iat as number) - issuer.clockTolerance > issuer.maxTokenAge) return { code: 'TOKEN_EXPIRED', detail: 'The token is too old.' };
     const principal = tokenPrincipal(payload, issuer.claims);
+    if (issuer.maxTokenAge !== undefined && Math.floor(now / 1000) - (payload.iat as number) - issuer.clockTolerance > issuer.maxTokenAge) {
+      const failure: TokenFailure = { code: 'TOKEN_EXPIRED', detail: 'The token is too old.' };
+      return principal ? refusalOf(failure.code, failure.detail, { principal, claims: payload }) : failure;
+    }
     if (!principal) return invalid('The token has no usable "sub" claim.');
     // A token is revoked by its `jti`: one whose `jti` could never be revoked (not a string of 1–256 storable
     // characters, or one holding a key or a JWT, as tokens.revoke() refuses) is refused rather than accepted beyond
