@@ -35,7 +35,7 @@ async function setup() {
     await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
     return events.filter((e) => e.type === 'anomaly.detected').map((e) => [e.reason, e.keyId, e.country, (e.data as { evidence: { knownCountries?: string[] } }).evidence.knownCountries]);
   };
-  return { kw, clock, events, record, call, warmUp, found };
+  return { kw, clock, events, key, record, call, warmUp, found };
 }
 
 describe("NEW_COUNTRY behind a trusted proxy's country header", () => {
@@ -66,6 +66,17 @@ describe("NEW_COUNTRY behind a trusted proxy's country header", () => {
     expect(await s.found()).toEqual([]);
     expect((await s.call(GB_ADDRESS, 'FR')).ok).toBe(true); // FR from the header
     expect(await s.found()).toEqual([['NEW_COUNTRY', s.record.id, 'FR', ['DE']]]);
+    await s.kw.close();
+  });
+
+  it("never believes the header from a peer that is not a trusted proxy: the client would pick its own country", async () => {
+    const s = await setup();
+    await s.warmUp(GB_ADDRESS, 'DE'); // through the trusted proxy: DE
+    // Straight from a GB address that sends the CDN's header itself: the rules read GB (and refuse), the detector too.
+    const d = await s.kw.check({ method: 'GET', path: '/docs', headers: { 'x-api-key': s.key, 'cf-ipcountry': 'DE' }, remoteAddress: GB_ADDRESS });
+    expect(d).toMatchObject({ ok: false, code: 'COUNTRY_FORBIDDEN' });
+    expect(await s.found()).toEqual([['NEW_COUNTRY', s.record.id, 'GB', ['DE']]]);
+    expect(s.events.filter((e) => e.type === 'access.denied').map((e) => e.country)).toEqual([undefined]);
     await s.kw.close();
   });
 
