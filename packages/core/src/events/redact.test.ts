@@ -1,4 +1,5 @@
 import { createEventPathRedactor, isCredentialName, redactCredentials, redactHeaders, redactQuery, REDACTED } from './redact';
+import { eventUserAgent } from './schema';
 import { generateKey } from '../keys/format';
 import { createKeyward, type KeywardEvent } from '../index';
 
@@ -267,5 +268,51 @@ describe('redactHeaders and hostile header names', () => {
     expect(Array.isArray(out)).toBe(false);
     expect(Object.keys(out)).toEqual(['__proto__', 'constructor', 'x-api-key']);
     expect(JSON.stringify(out)).toBe('{"__proto__":["attack-1","attack-2"],"constructor":"c","x-api-key":"[REDACTED]"}');
+  });
+});
+
+describe('redactCredentials and base64', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const b64url = (text: string) => Buffer.from(text).toString('base64url');
+  /** Every encoding of `text` a client may send: standard with padding, unpadded, url-safe. */
+  const encodings = (text: string) => [b64(text), b64(text).replace(/=+$/, ''), b64url(text)];
+
+  it('redacts a value that decodes, as base64 or base64url, to text holding a keyward key or a JWT', () => {
+    for (const secret of [`${KEY}:`, `key_01HX:${KEY}`, `:${KEY}`, KEY, `client:${JWT}`, JWT]) {
+      for (const encoded of encodings(secret)) {
+        expect([secret, encoded, redactCredentials(`acme-cli/1.0 (auth ${encoded})`)]).toEqual([secret, encoded, `acme-cli/1.0 (auth ${REDACTED})`]);
+        expect([secret, encoded, redactCredentials(`/v1/keys/${encoded}/docs`)]).toEqual([secret, encoded, `/v1/keys/${REDACTED}/docs`]);
+        expect([secret, encoded, redactQuery(`/v1/docs?page=2&x=${encodeURIComponent(encoded)}`)]).toEqual([secret, encoded, `/v1/docs?page=2&x=${REDACTED}`]);
+        expect([secret, encoded, eventUserAgent(`acme-cli/1.0 Basic ${encoded}`)]).toEqual([secret, encoded, `acme-cli/1.0 Basic ${REDACTED}`]);
+      }
+    }
+    expect(createEventPathRedactor()('/v1/docs', `x=${b64url(`${KEY}:`)}&page=2`, undefined)).toBe(`/v1/docs?x=${REDACTED}&page=2`);
+    // The shortest shapes: a 13-character JWT (18 base64 characters, the last one's low bits zero) and a 26-character key.
+    for (const shortest of ['eyJhbGciOi.x.', `a_b_${BODY.slice(0, 22)}`]) {
+      expect(redactCredentials(shortest)).toBe(REDACTED);
+      for (let cut = 0; cut < shortest.length; cut++) expect(redactCredentials(shortest.slice(0, cut))).toBe(shortest.slice(0, cut)); // shorter is no shape: these are the shortest
+      for (const encoded of encodings(shortest)) expect([shortest, encoded, redactCredentials(`ua ${encoded} x`)]).toEqual([shortest, encoded, `ua ${REDACTED} x`]);
+    }
+  });
+
+  it('leaves base64 that decodes to anything else, and ordinary text with long runs of base64 characters', () => {
+    for (const plain of [
+      `/v1/files/${b64('a perfectly ordinary file name, long enough.txt')}`,
+      `/v1/users/550e8400-e29b-41d4-a716-446655440000/api/v1/organizations/acme/projects`,
+      `Apache-HttpClient/4.5.14 (Java/17.0.8) ${b64url(Buffer.from(Array.from({ length: 48 }, (_, i) => (i * 37) % 256)).toString('latin1'))}`,
+      `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15`,
+      `/v1/basic/${b64('user:plain-password')}`,
+    ]) {
+      expect(redactCredentials(plain)).toBe(plain);
+    }
+  });
+
+  it('stays linear on hostile base64 input', () => {
+    const hostile = [b64('a:'.repeat(100_000)), 'QUFB'.repeat(50_000), `${b64(`${'x'.repeat(30)}_`)}-`.repeat(5_000), 'A'.repeat(200_000), 'S2V5'.repeat(50_000), `${b64(KEY)}____`.repeat(4_000), `${b64url(`x:${KEY}`)}/`.repeat(3_000)];
+    for (const text of hostile) {
+      const started = performance.now();
+      redactCredentials(text);
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
   });
 });

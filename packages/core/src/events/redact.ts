@@ -393,29 +393,202 @@ function applyRanges(s: string, ranges: number[]): string {
   return out + s.slice(from);
 }
 
-/** What {@link charsOf} found: what a shape needs (`_` for keys; `ey` or `ew` and a `.` for a JWT), a `%`. */
+/**
+ * What {@link charsOf} found: what a shape needs (`_` for keys; `ey` or `ew` and a `.` for a JWT), a `%`, a run of
+ * base64 characters long enough to encode one ({@link MIN_BASE64_RUN}).
+ */
 const MAY_HOLD_SHAPE = 1;
 const HAS_ESCAPE = 2;
 const HAS_JSON_OPENING = 4;
 const HAS_DOT = 8;
 const MAY_HOLD_JWT = HAS_JSON_OPENING | HAS_DOT;
+const MAY_HOLD_BASE64 = 16;
 
-/** One loop over the characters, no call and no allocation: the common path holds none of them and pays only this. */
+/** The value of each base64 character, standard (`+`, `/`) or base64url (`-`, `_`), by its code; -1 for others. */
+const BASE64_VALUE: Int8Array = (() => {
+  const table = new Int8Array(128).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let v = 0; v < 64; v++) table[alphabet.charCodeAt(v)] = v;
+  table[HYPHEN] = 62;
+  table[UNDERSCORE] = 63;
+  return table;
+})();
+const isBase64Char = (c: number): boolean => c < 128 && BASE64_VALUE[c]! >= 0;
+
+/**
+ * Fewest bytes of decoded text searched for a credential: the shortest text {@link shapeRanges} finds a JWT in (a
+ * 10-character header, `.`, one character, `.`); a key needs 26.
+ */
+const MIN_DECODED = 13;
+/** Fewest base64 characters that encode {@link MIN_DECODED} bytes: shorter stretches are not decoded. */
+const MIN_BASE64_RUN = Math.ceil((MIN_DECODED * 8) / 6);
+
+/**
+ * Whether a base64 character of value `v` can stand at `role` (its place in a group of four) in the encoding of
+ * printable ASCII (bytes 0x20–0x7E, as a key, a JWT and `id:key` are): the first holds a byte's top six bits (8–31),
+ * the second the next byte's top four (2–7) in its low four, the third the last byte's top two (0 or 1) in its low two.
+ */
+function fitsRole(v: number, role: number): boolean {
+  if (role === 0) return v >= 8 && v <= 31;
+  if (role === 1) return (v & 15) >= 2 && (v & 15) <= 7;
+  return role === 3 || (v & 3) <= 1;
+}
+
+/**
+ * For a character code below 128 at index `i`, at `((i & 3) << 7) | code`: byte `k` is 0xFF when the character can
+ * stand where it is in base64 of printable ASCII whose groups start at indices `≡ k (mod 4)` ({@link fitsRole}), else
+ * 0. {@link charsOf} keeps four counters in one number with it, one per alignment.
+ */
+const STREAK_MASK: Int32Array = (() => {
+  const table = new Int32Array(4 * 128);
+  for (let phase = 0; phase < 4; phase++) {
+    for (let c = 0; c < 128; c++) {
+      const v = BASE64_VALUE[c]!;
+      if (v < 0) continue;
+      let mask = 0;
+      for (let k = 0; k < 4; k++) if (fitsRole(v, (phase - k) & 3)) mask |= 0xff << (8 * k);
+      table[(phase << 7) | c] = mask;
+    }
+  }
+  return table;
+})();
+/**
+ * Added to the four counters, sets a byte's top bit when its counter has reached {@link MIN_BASE64_RUN} less one: the
+ * last character of an encoding ends in zero bits, not the next byte's, and may not fit its role.
+ */
+const STREAK_REACHED = (0x80 - (MIN_BASE64_RUN - 1)) * 0x01010101;
+
+/**
+ * One loop over the characters, no call and no allocation: the common path holds none of them and pays only this.
+ * Base64 is noted only when {@link MIN_BASE64_RUN} characters in a row could encode printable ASCII at one of the
+ * four alignments (four counters of a byte each in `streaks`, a character's {@link STREAK_MASK} keeping those it
+ * continues): paths, UUIDs and user agents almost never have such a stretch, and base64 of a key always does.
+ */
 function charsOf(s: string): number {
   let found = 0;
+  let streaks = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
+    if (c < 128) {
+      streaks = (streaks + 0x01010101) & STREAK_MASK[((i & 3) << 7) | c]!;
+      if (((streaks + STREAK_REACHED) & 0x80808080) !== 0) {
+        found |= MAY_HOLD_BASE64;
+        streaks = 0; // noted once; no counter may pass 0x7F
+      }
+    } else streaks = 0;
     if (c === UNDERSCORE) found |= MAY_HOLD_SHAPE;
     else if (c === PERCENT) found |= HAS_ESCAPE;
     else if (c === DOT) found |= HAS_DOT;
     else if (c === LOWER_E && isJsonOpeningSecond(s.charCodeAt(i + 1))) found |= HAS_JSON_OPENING;
   }
-  return (found & MAY_HOLD_JWT) === MAY_HOLD_JWT ? (found & HAS_ESCAPE) | MAY_HOLD_SHAPE : found & (MAY_HOLD_SHAPE | HAS_ESCAPE);
+  const kept = found & (MAY_HOLD_SHAPE | HAS_ESCAPE | MAY_HOLD_BASE64);
+  return (found & MAY_HOLD_JWT) === MAY_HOLD_JWT ? kept | MAY_HOLD_SHAPE : kept;
 }
 
-/** One pass of {@link redactCredentials} over `s`; `s` itself when nothing matched. */
-function redactPass(s: string, value: string | undefined, mayHoldShape: boolean): string {
-  let ranges = mayHoldShape ? shapeRanges(s, undefined) : undefined;
+/** Whether a decoded byte is printable ASCII: a key, a JWT and `id:key` are nothing else. */
+const isPrintable = (byte: number): boolean => byte >= 0x20 && byte < 0x7f;
+
+/**
+ * Whether the group of base64 characters at `g` (four, or fewer where the run ends at `end`) decodes to printable
+ * ASCII only. A group of one character encodes no whole byte and does not count.
+ */
+function printableGroup(s: string, g: number, end: number): boolean {
+  const n = Math.min(4, end - g);
+  if (n < 2) return false;
+  const v0 = BASE64_VALUE[s.charCodeAt(g)]!;
+  const v1 = BASE64_VALUE[s.charCodeAt(g + 1)]!;
+  if (!isPrintable((v0 << 2) | (v1 >> 4))) return false;
+  if (n < 3) return true;
+  const v2 = BASE64_VALUE[s.charCodeAt(g + 2)]!;
+  if (!isPrintable(((v1 & 15) << 4) | (v2 >> 2))) return false;
+  return n < 4 || isPrintable(((v2 & 3) << 6) | BASE64_VALUE[s.charCodeAt(g + 3)]!);
+}
+
+/** The text that the base64 characters `[from, to)` encode (whole bytes only; each one printable ASCII). */
+function decodeBase64(s: string, from: number, to: number): string {
+  let out = '';
+  let bits = 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    bits = ((bits << 6) | BASE64_VALUE[s.charCodeAt(i)]!) & 0xffff;
+    n += 6;
+    if (n >= 8) {
+      n -= 8;
+      out += String.fromCharCode((bits >> n) & 0xff);
+    }
+  }
+  return out;
+}
+
+/**
+ * Appends to `out` the part of the base64 characters `[from, to)` that encodes a key or a JWT shape
+ * ({@link shapeRanges}) in their decoded text, when there is one: the characters encoding it, widened to the stretch
+ * and the rest of its last group but not across a `/` (in a path, `/v1/keys/<base64>` is one run of base64 characters; the segments before stay),
+ * and the `=` padding after it (escaped or not: `%3D`).
+ */
+function encodedCredential(s: string, from: number, to: number, out: number[] | undefined): number[] | undefined {
+  if (Math.floor(((to - from) * 6) / 8) < MIN_DECODED) return out;
+  const found = shapeRanges(decodeBase64(s, from, to), undefined);
+  if (found === undefined) return out;
+  let first = found[0]!;
+  let last = found[1]!;
+  for (let r = 2; r < found.length; r += 2) {
+    first = Math.min(first, found[r]!);
+    last = Math.max(last, found[r + 1]!);
+  }
+  let start = from + Math.floor((first * 4) / 3); // the character holding the first bits of byte `first`
+  let end = Math.min(to, from + Math.ceil((last * 4) / 3)); // and the last bits of byte `last - 1`
+  // Widened within the stretch, and past its end over the group that ended it (the last, partial group of an encoding
+  // may end in bits no printable byte has): bounded, so that stretches of one run are each read a bounded number of times.
+  while (start > from && s.charCodeAt(start - 1) !== SLASH) start--;
+  for (const limit = Math.min(s.length, to + 3); end < limit && s.charCodeAt(end) !== SLASH && isBase64Char(s.charCodeAt(end));) end++;
+  for (let pads = 0; pads < 2; pads++) {
+    if (s.charCodeAt(end) === 61 /* = */) end++;
+    else if (s.charCodeAt(end) === PERCENT && s.charCodeAt(end + 1) === 51 /* 3 */ && (s.charCodeAt(end + 2) | 0x20) === 100 /* d */) end += 3;
+  }
+  (out ??= []).push(start, end);
+  return out;
+}
+
+/**
+ * The ranges of base64 (standard or base64url, padded or not) that decode to text holding a keyward key or a JWT —
+ * HTTP Basic credentials `base64(key:)` or `base64(id:key)` sent in a user agent, a path segment or a query value —
+ * appended to `out`. A run of {@link MIN_BASE64_RUN} or more base64 characters (the run may start before the encoded
+ * text: `/v1/keys/<base64>` is one run, `/` being base64) is read at each of the four alignments of its groups; a
+ * stretch of groups that all decode to printable ASCII, as a key, a JWT and `id:key` do, is decoded and searched.
+ * Before any decoding, a group is checked by arithmetic alone, and ordinary words, paths and UUIDs fail within a
+ * group or two. Linear: each character is read in four alignments, and decoded at most once in each.
+ */
+function base64Ranges(s: string, out: number[] | undefined): number[] | undefined {
+  let i = 0;
+  while (i < s.length) {
+    if (!isBase64Char(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < s.length && isBase64Char(s.charCodeAt(end))) end++;
+    if (end - i >= MIN_BASE64_RUN) {
+      for (let k = 0; k < 4; k++) {
+        let from = i + k;
+        let g = from;
+        for (; g < end; g += 4) {
+          if (printableGroup(s, g, end)) continue;
+          out = encodedCredential(s, from, g, out);
+          from = g + 4;
+        }
+        if (from < end) out = encodedCredential(s, from, end, out);
+      }
+    }
+    i = end;
+  }
+  return out;
+}
+
+/** One pass of {@link redactCredentials} over `s`, given what {@link charsOf} found in it; `s` itself when nothing matched. */
+function redactPass(s: string, value: string | undefined, chars: number): string {
+  let ranges = (chars & MAY_HOLD_SHAPE) !== 0 ? shapeRanges(s, undefined) : undefined;
+  if ((chars & MAY_HOLD_BASE64) !== 0) ranges = base64Ranges(s, ranges);
   if (value !== undefined && value.length >= MIN_VALUE_LENGTH && value.length <= s.length) {
     for (let at = s.indexOf(value); at !== -1; at = s.indexOf(value, at + value.length)) (ranges ??= []).push(at, at + value.length);
   }
@@ -445,22 +618,26 @@ function unescapeVisible(s: string): string {
  * Returns `text` with every credential in it replaced by `[REDACTED]`: anything shaped like a keyward key of any prefix
  * (`<prefix>_<env>_` and 22 or more base62 characters; shape only, so near-misses go too), anything shaped like a JWT
  * (a base64url JSON object — `eyJ…`, or `eyAi…` for a header written with spaces — `.` `…` `.` `…`), and `value` (a
- * credential known to be in play, 8 characters or more) wherever it appears.
+ * credential known to be in play, 8 characters or more) wherever it appears; and base64 or base64url (padded or not)
+ * that decodes to text holding a key or a JWT shape — HTTP Basic credentials `base64(key:)` or `base64(id:key)` in a
+ * user agent, a path segment or a query value — from the first character encoding it to the end of its encoding (a
+ * `/` before it, as in `/v1/keys/<base64>`, stays). Base64 that decodes to anything else is left as it is.
  * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
  * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time;
- * text with no `_`, no `%` and not both `ey`/`ew` and `.` that cannot contain `value` is returned as is after one loop
- * over its characters.
+ * text with no `_`, no `%`, not both `ey`/`ew` and `.`, and no 17 characters in a row that could be base64 of
+ * printable text, that cannot contain `value` is returned as is after one loop over its characters (no decoding).
  *
  * @example
  * ```ts
  * redactCredentials('/v1/kw_live_4fTq…x9/docs') // '/v1/[REDACTED]/docs' (a whole key)
  * redactCredentials('/v1/s3cr3t-v4lue/docs', 's3cr3t-v4lue') // '/v1/[REDACTED]/docs'
+ * redactCredentials(`acme-cli/2.1 Basic ${btoa('kw_live_4fTq…x9:')}`) // 'acme-cli/2.1 Basic [REDACTED]'
  * ```
  */
 export function redactCredentials(text: string, value?: string): string {
   const chars = charsOf(text);
   if (chars === 0 && (value === undefined || value.length > text.length)) return text; // the common path
-  const out = redactPass(text, value, (chars & MAY_HOLD_SHAPE) !== 0);
+  const out = redactPass(text, value, chars);
   if ((chars & HAS_ESCAPE) === 0) return out;
   // Escaped more than once (`%255F` for `_`), a credential shows only after as many unescapes: look up to
   // MAX_UNESCAPES levels deep, each one linear.
@@ -468,7 +645,7 @@ export function redactCredentials(text: string, value?: string): string {
   for (let depth = 0; depth < MAX_UNESCAPES; depth++) {
     const unescaped = unescapeVisible(current);
     if (unescaped === current) return out;
-    const again = redactPass(unescaped, value, (charsOf(unescaped) & MAY_HOLD_SHAPE) !== 0);
+    const again = redactPass(unescaped, value, charsOf(unescaped));
     if (again !== unescaped) return again;
     current = unescaped;
   }
@@ -488,8 +665,8 @@ export interface EventPathRedactorOptions {
  * The `path` field of request events: `(path, query, presented credential)` → the path and query with credential
  * parameters redacted by name (as {@link redactQuery}), then the presented credential, key-shaped and JWT-shaped
  * substrings redacted wherever they appear ({@link redactCredentials}). Built once per instance (names prepared up
- * front); a path with no query, no `_` or `%` and not both `ey`/`ew` and `.` costs one loop over its characters and
- * no allocation, and the path of the previous call, when it held no credential, only a comparison.
+ * front); a path with no query, no `_` or `%`, not both `ey`/`ew` and `.` and no stretch that could be base64 of a
+ * credential costs one loop over its characters and no allocation, and the path of the previous call, when it held no credential, only a comparison.
  *
  * @example
  * ```ts

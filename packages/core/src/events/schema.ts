@@ -12,8 +12,8 @@ let cleanUserAgent = '';
 
 /**
  * The `userAgent` field of an event from a request's `user-agent` header, `undefined` unless one string. Credentials
- * are redacted first ({@link redactCredentials}: key-shaped and JWT-shaped text, and `credential`, the value presented
- * with the request), since a misconfigured client may send its key there and events are logged; then it is cut to
+ * are redacted first ({@link redactCredentials}: key-shaped and JWT-shaped text, base64 that decodes to either — HTTP
+ * Basic credentials — and `credential`, the value presented with the request), since a misconfigured client may send its key there and events are logged; then it is cut to
  * {@link MAX_EVENT_USER_AGENT}, so no cut can leave part of a credential behind. The header of the previous call,
  * when it held no credential, costs a comparison.
  */
