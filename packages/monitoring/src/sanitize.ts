@@ -59,7 +59,8 @@ const JWK_PRIVATE: ReadonlySet<string> = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi
 const RAW_HEADER_LISTS = new Set(['rawheaders', 'rawtrailers']);
 /** A JSON field with a string value: `"name": "value"` (escapes inside the value kept whole). */
 const JSON_STRING_FIELD = /"([^"\\\r\n]{1,100})"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
-const BEARER = /^(Bearer|Basic|ApiKey|Token)\s+\S+/i;
+/** A value that opens as an `Authorization` header's does: a scheme, white space, then what may be its credential. */
+const AUTHORIZATION_VALUE = /^(Bearer|Basic|ApiKey|Token)\s+([^\s,;]+)/i;
 /** `name: value` in text, the value `[REDACTED]` already, quoted, or one run of characters up to white space or `,;)}]`. */
 const COLON_PAIR = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,99})([ \t]*:[ \t]*)(\[REDACTED\]|"[^"\r\n]*"|'[^'\r\n]*'|[^\s"',;)}\]]+)/g;
 /**
@@ -69,10 +70,33 @@ const COLON_PAIR = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,99})([ \t]*:[ \
 const COLON_SECRET = /(secret|password|passwd|pwd|passphrase|passcode|token|api[-_]?key|credentials?|pepper|(?:private|signing|secret|access|encryption|master|hmac|client)[-_]?key)$/i;
 /**
  * A `Bearer` or `Basic` credential inside text (`upstream sent Bearer …`, `authorization=Bearer …`): the scheme, white
- * space, then a token68 of 8+ characters that is not a lower-case word (`basic authentication` is prose).
+ * space, then a token68 that {@link isSchemeCredential} takes for a credential.
  */
-const SCHEME_CREDENTIAL = /(?<![A-Za-z0-9])(Bearer|Basic)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
-const LOWER_WORD = /^[a-z]+$/;
+const SCHEME_CREDENTIAL = /(?<![A-Za-z0-9])(Bearer|Basic)([ \t]+)([A-Za-z0-9\-._~+/]+=*)/gi;
+/** A word of prose, lower-case or capitalised (`token`, `Authentication`, `expired`): no credential looks like one. */
+const WORD = /^[A-Za-z][a-z]*[.:!?]?$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+/** A challenge's parameter (`realm="api"` of `Basic realm="api"`, a `WWW-Authenticate` value): no credential. */
+const AUTH_PARAM = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+="/;
+/**
+ * Whether what follows a scheme's name is its credential rather than prose (`Basic Authentication is disabled`,
+ * `Token expired`, a challenge's `Basic realm="api"`): not a word nor a `name="…"` parameter, and 8 characters or more,
+ * or, after `Basic`, base64 that decodes to `user:password` (RFC 7617) however short (`Basic dTpw` is `u:p`).
+ */
+function isSchemeCredential(scheme: string, credential: string): boolean {
+  if (WORD.test(credential) || AUTH_PARAM.test(credential)) return false;
+  if (credential.length >= 8) return true;
+  return scheme.toLowerCase() === 'basic' && BASE64.test(credential) && Buffer.from(credential, 'base64').includes(0x3a /* : */);
+}
+/**
+ * Whether a value is an `Authorization` header's (`Bearer …`, `Basic …`, `ApiKey …`, `Token …`): what follows the
+ * scheme is neither a word nor a challenge's parameter, however short (unlike a scheme inside text, a value that opens
+ * with one is a header's).
+ */
+function isAuthorizationValue(value: string): boolean {
+  const m = AUTHORIZATION_VALUE.exec(value);
+  return m !== null && !WORD.test(m[2]!) && !AUTH_PARAM.test(m[2]!);
+}
 /**
  * A private key in PEM inside text (an error quoting a config, a dumped environment): from its BEGIN line to its END
  * line, or to the end of the text when cut off. Certificates and public keys are not secrets and stay.
@@ -80,7 +104,7 @@ const LOWER_WORD = /^[a-z]+$/;
 const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 /** `text` with the credential of every `Bearer …` / `Basic …` in it replaced. */
 function redactSchemeCredentials(text: string): string {
-  return text.replace(SCHEME_CREDENTIAL, (match: string, scheme: string, space: string, credential: string) => (LOWER_WORD.test(credential) ? match : `${scheme}${space}${REDACTED}`));
+  return text.replace(SCHEME_CREDENTIAL, (match: string, scheme: string, space: string, credential: string) => (isSchemeCredential(scheme, credential) ? `${scheme}${space}${REDACTED}` : match));
 }
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
@@ -147,7 +171,7 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
   const walk = (v: unknown, name: string, depth: number): unknown => {
     if (typeof v === 'string') {
       const lower = name.toLowerCase();
-      if (!URL_KEYS.has(lower) && (BEARER.test(v) || looksLikeKeywardKey(v))) return REDACTED;
+      if (!URL_KEYS.has(lower) && (isAuthorizationValue(v) || looksLikeKeywardKey(v))) return REDACTED;
       // A `Bearer …` in text first: `authorization=Bearer …` would otherwise lose only the scheme, as the value of its pair.
       let text = v.length < 14 ? v : redactSchemeCredentials(v);
       if (text.indexOf('-----BEGIN ') !== -1) text = text.replace(PEM_PRIVATE_KEY, REDACTED);

@@ -122,6 +122,17 @@ describe('sanitize', () => {
     });
   });
 
+  it('keeps prose that opens with a scheme\'s name (Basic Authentication, Token expired), and redacts every Basic credential', () => {
+    const prose = ['Basic Authentication is disabled for this route', 'Token expired', 'Token expired: retry', 'Token refresh failed for user 42', 'ApiKey rotation due', 'Bearer Authentication required', 'Basic realm="api"', 'Upgrade from the Basic plan', 'Basic Constraints extension missing'];
+    for (const text of prose) expect([text, sanitize({ message: text, path: text })]).toEqual([text, { message: text, path: text }]);
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    // A value that is an Authorization header's, and a Basic credential in text, short ones (`u:p`) and all.
+    for (const credential of [b64('alice:s3cret'), b64('u:p'), b64(':'), Buffer.from('bob:pässword').toString('base64url'), 'scrape-token-0123456789', 'Z2V0LXJla3Q']) {
+      expect([credential, sanitize({ message: `Basic ${credential}`, note: `retried with Basic ${credential} at 12:00` })]).toEqual([credential, { message: '[REDACTED]', note: 'retried with Basic [REDACTED] at 12:00' }]);
+    }
+    for (const value of ['Bearer plain-secret-1', 'Token 0a1b2c3d4e', 'ApiKey Xy7-secret', 'Bearer x1']) expect([value, sanitize({ message: value })]).toEqual([value, { message: '[REDACTED]' }]);
+  });
+
   it('redacts a private key in PEM inside text, whole or cut off, and leaves certificates and public keys', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
