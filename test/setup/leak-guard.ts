@@ -1,8 +1,9 @@
 /**
  * The leak guard: runs with every test file of the suite. It listens to every keyward event of every instance (the
  * `keyward:events` diagnostics channel), and captures console output and process warnings; after the file's tests it
- * fails the file if any of it contains a keyward key (checksum-verified), a JWT, a SHA-256 hex digest, or the pepper
- * from the environment. So the whole suite doubles as a test that no raw key or secret reaches events or logs.
+ * fails the file if any of it contains a keyward key (checksum-verified), a JWT, either of them encoded in base64 or
+ * base64url (HTTP Basic credentials), a SHA-256 hex digest, or the pepper from the environment. So the whole suite
+ * doubles as a test that no raw key or secret reaches events or logs.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { looksLikeKeywardKey } from '@keyward/core';
@@ -35,13 +36,28 @@ function safeJson(value: unknown): string {
   }
 }
 
+const KEY_SHAPE = /[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}/g;
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/;
+/** Runs of base64 or base64url characters long enough to encode a key (26 characters: the shortest credential above). */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{35,}/g;
+
+/** Keys (checksum-verified) and JWTs in `text`, described with `how` they were found. */
+function credentialsIn(text: string, how: string, found: string[]): void {
+  for (const m of text.matchAll(KEY_SHAPE)) {
+    if (looksLikeKeywardKey(m[0])) found.push(`a keyward key${how} (${m[0].slice(0, 8)}…)`);
+  }
+  if (JWT_SHAPE.test(text)) found.push(`a JWT${how}`);
+}
+
 /** Returns a description of each secret-looking value found in `text` (never the value itself). */
 export function findLeaks(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(/[a-z][a-z0-9]{0,15}_[a-z0-9]{1,16}_[0-9A-Za-z]{22,}/g)) {
-    if (looksLikeKeywardKey(m[0])) found.push(`a keyward key (${m[0].slice(0, 8)}…)`);
+  credentialsIn(text, '', found);
+  // Encoded in base64 or base64url (HTTP Basic credentials `base64(key:)`, `base64(id:key)`): each long run is decoded
+  // from each of its first four characters, since the encoding may start inside it (`/v1/keys/<base64>` is one run).
+  for (const m of text.matchAll(BASE64_RUN)) {
+    for (let k = 0; k < 4; k++) credentialsIn(Buffer.from(m[0].slice(k), 'base64').toString('latin1'), ' in base64', found);
   }
-  if (/eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/.test(text)) found.push('a JWT');
   if (/(^|[^0-9a-f])[0-9a-f]{64}([^0-9a-f]|$)/.test(text)) found.push('a SHA-256 hex digest');
   const pepper = process.env.KEYWARD_PEPPER;
   if (pepper && pepper.length >= 8 && text.includes(pepper)) found.push('the pepper');
