@@ -34,6 +34,19 @@ describe('redactCredentials', () => {
     }
   });
 
+  it('leaves random base64url that happens to hold a key\'s shape inside it, and still redacts a real key glued into such text', () => {
+    // A JWK's `y`, a nonce, a digest: base64url where `…w_g_` and 22 alphanumerics are chance, glued to the characters around.
+    const random = ['Qx3w_g_AbCdEfGhIjKlMnOpQrStUvW-9z', 'AAAAw_g_AbCdEfGhIjKlMnOpQrStUvWx_Yz0', '-w_g_AbCdEfGhIjKlMnOpQrStUvWx', 'Zab_c9_AbCdEfGhIjKlMnOpQrStUvWxyz'];
+    for (const text of random) {
+      expect(redactCredentials(text)).toBe(text);
+      expect(redactCredentials(`{"kty":"EC","y":"${text}"}`)).toBe(`{"kty":"EC","y":"${text}"}`);
+    }
+    // A real key (its checksum holds) glued to base64url characters is still one; so is a near-miss standing alone.
+    for (const text of [`Qx3${KEY}`, `${KEY}-9z`, `Xab${KEY}_x`, `-9${KEY}`]) expect([text, redactCredentials(text).includes(BODY)]).toEqual([text, false]);
+    expect(redactCredentials(`/v1/${KEY.slice(0, -1)}0/docs`)).toBe(`/v1/${REDACTED}/docs`);
+    expect(redactCredentials(`/a/xx${KEY}yy`)).toBe(`/a/${REDACTED}`);
+  });
+
   it('redacts a JWT whose header JSON has white space (`{ "alg": … }` is `eyAi…`, not `eyJ…`), which jose accepts', () => {
     const b64 = (text: string) => Buffer.from(text).toString('base64url');
     const payload = b64('{ "sub": "u1", "exp": 2000000000 }');
@@ -86,6 +99,8 @@ describe('redactCredentials', () => {
       `eyJ${'a'.repeat(10)}.b`.repeat(20_000),
       '_'.repeat(200_000),
       'a'.repeat(16).concat('_').repeat(20_000),
+      `X${'a'.repeat(16)}_b_${'x'.repeat(30)}-`.repeat(4_000), // shapes glued into base64url: each checked by checksum
+      `X${'a'.repeat(16)}_b_${'x'.repeat(200_000)}`,
       '%5F'.repeat(60_000),
       `/x?a=${'%26b=1'.repeat(30_000)}`,
       `/x?${'a=%26'.repeat(40_000)}`,

@@ -1,3 +1,5 @@
+import { looksLikeKeywardKey } from '../keys/format';
+
 /** Header names whose values are credentials and are always redacted. */
 export const SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie'];
 
@@ -328,9 +330,31 @@ function jwtEnd(s: string, at: number): number {
 }
 
 /**
+ * Whether the key shape `[start, end)` is glued into a longer run of base64url characters: a base64url character
+ * before it (an upper-case letter, `-`, `_`, or a lower-case letter or digit its prefix could not take), or `-` or `_`
+ * after it. Random base64url (a JWK's `y`, a nonce, a digest) holds `…w_g_` and 22 alphanumerics by chance, one value
+ * in a few hundred; such a shape is a key only when its checksum holds ({@link checkedKeyStart}).
+ */
+function gluedIntoBase64Url(s: string, start: number, end: number): boolean {
+  if (start > 0 && isBase64Url(s.charCodeAt(start - 1))) return true;
+  const after = s.charCodeAt(end);
+  return after === HYPHEN || after === UNDERSCORE;
+}
+
+/**
+ * Where a key whose checksum holds starts, ending at `end` with its prefix between `start` and the underscore `u` (a
+ * real key glued behind other letters: `Xab<key>`), or -1. At most 16 checksums of one shape.
+ */
+function checkedKeyStart(s: string, start: number, u: number, end: number): number {
+  for (let at = start; at < u; at++) if (s.charCodeAt(at) >= LOWER_A && looksLikeKeywardKey(s.slice(at, end))) return at;
+  return -1;
+}
+
+/**
  * The `[start, end)` ranges of credential shapes in `s`, appended to `out`, in one pass over its characters:
  * - keys: at each `_`, `<prefix>_<env>_<22+ base62>` with any `[a-z][a-z0-9]{0,15}` prefix (the configured one, an
- *   earlier one, another deployment's). Shape only, no checksum: a near-miss of a key goes too.
+ *   earlier one, another deployment's). Shape only, no checksum: a near-miss of a key goes too; but a shape glued into
+ *   a longer run of base64url ({@link gluedIntoBase64Url}) only with its checksum.
  * - JWTs: at each `e` that opens a JSON object's base64url (`eyJ`, `eyAi`, `ewog`…: {@link opensJsonObject}), see
  *   {@link jwtEnd}.
  * Linear: an underscore costs at most 33 characters read around it plus a tail shorter than 22 when it is no key; a
@@ -343,9 +367,10 @@ function shapeRanges(s: string, out: number[] | undefined): number[] | undefined
   while (i < s.length) {
     const c = s.charCodeAt(i);
     if (c === UNDERSCORE) {
-      const start = prefixStart(s, i);
+      let start = prefixStart(s, i);
       const end = start === -1 ? -1 : keyEnd(s, i);
-      if (end !== -1) (out ??= []).push(start, end);
+      if (end !== -1 && gluedIntoBase64Url(s, start, end)) start = checkedKeyStart(s, start, i, end);
+      if (end !== -1 && start !== -1) (out ??= []).push(start, end);
     } else if (c === LOWER_E && i >= jwtFrom && isJsonOpeningSecond(s.charCodeAt(i + 1)) && opensJsonObject(s, i)) {
       const end = jwtEnd(s, i);
       if (end >= 0) {
