@@ -310,6 +310,17 @@ describe('redactCredentials and base64', () => {
     }
   });
 
+  it('redacts an HTTP Basic credential (base64 of user:password) after `Basic`, however short, and leaves prose', () => {
+    for (const pair of ['alice:correct-horse-battery', 'u:p', ':', 'bob:pässwörd']) {
+      for (const encoded of encodings(pair)) {
+        expect([pair, redactCredentials(`acme-cli/1.0 (Basic ${encoded})`)]).toEqual([pair, `acme-cli/1.0 (Basic ${REDACTED})`]);
+        expect([pair, eventUserAgent(`curl/8.4 basic  ${encoded}`)]).toEqual([pair, `curl/8.4 basic  ${REDACTED}`]);
+        expect([pair, redactQuery(`upstream refused Authorization: BASIC ${encoded}, retrying`)]).toEqual([pair, `upstream refused Authorization: BASIC ${REDACTED}, retrying`]);
+      }
+    }
+    for (const prose of ['Basic authentication required', 'Supports Basic Auth and Bearer tokens', 'Basic realm="api"', 'basic plan', 'Basic', 'thebasic dTpw', 'Basic dXNlcg==']) expect(redactCredentials(prose)).toBe(prose);
+  });
+
   it('leaves base64 that decodes to anything else, and ordinary text with long runs of base64 characters', () => {
     for (const plain of [
       `/v1/files/${b64('a perfectly ordinary file name, long enough.txt')}`,
@@ -323,7 +334,7 @@ describe('redactCredentials and base64', () => {
   });
 
   it('stays linear on hostile base64 input', () => {
-    const hostile = [b64('a:'.repeat(100_000)), 'QUFB'.repeat(50_000), `${b64(`${'x'.repeat(30)}_`)}-`.repeat(5_000), 'A'.repeat(200_000), 'S2V5'.repeat(50_000), `${b64(KEY)}____`.repeat(4_000), `${b64url(`x:${KEY}`)}/`.repeat(3_000)];
+    const hostile = [b64('a:'.repeat(100_000)), 'QUFB'.repeat(50_000), `${b64(`${'x'.repeat(30)}_`)}-`.repeat(5_000), 'A'.repeat(200_000), 'S2V5'.repeat(50_000), `${b64(KEY)}____`.repeat(4_000), `${b64url(`x:${KEY}`)}/`.repeat(3_000), 'Basic '.repeat(40_000), `Basic ${'QUFB'.repeat(50_000)}`, 'basic Og== '.repeat(20_000)];
     for (const text of hostile) {
       const started = performance.now();
       redactCredentials(text);

@@ -428,6 +428,7 @@ const HAS_JSON_OPENING = 4;
 const HAS_DOT = 8;
 const MAY_HOLD_JWT = HAS_JSON_OPENING | HAS_DOT;
 const MAY_HOLD_BASE64 = 16;
+const HAS_BASIC_SCHEME = 32;
 
 /** The value of each base64 character, standard (`+`, `/`) or base64url (`-`, `_`), by its code; -1 for others. */
 const BASE64_VALUE: Int8Array = (() => {
@@ -484,6 +485,21 @@ const STREAK_MASK: Int32Array = (() => {
 const STREAK_REACHED = (0x80 - (MIN_BASE64_RUN - 1)) * 0x01010101;
 
 /**
+ * What a character below 128 may mark in {@link charsOf}: `_`, `%` and `.` their flags; `e` a JSON opening and white
+ * space a `Basic` scheme, each once the characters around it are read.
+ */
+const MARKS: Uint8Array = (() => {
+  const table = new Uint8Array(128);
+  table[UNDERSCORE] = MAY_HOLD_SHAPE;
+  table[PERCENT] = HAS_ESCAPE;
+  table[DOT] = HAS_DOT;
+  table[LOWER_E] = HAS_JSON_OPENING;
+  table[SPACE] = HAS_BASIC_SCHEME;
+  table[9 /* tab */] = HAS_BASIC_SCHEME;
+  return table;
+})();
+
+/**
  * One loop over the characters, no call and no allocation: the common path holds none of them and pays only this.
  * Base64 is noted only when {@link MIN_BASE64_RUN} characters in a row could encode printable ASCII at one of the
  * four alignments (four counters of a byte each in `streaks`, a character's {@link STREAK_MASK} keeping those it
@@ -494,20 +510,54 @@ function charsOf(s: string): number {
   let streaks = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 128) {
-      streaks = (streaks + 0x01010101) & STREAK_MASK[((i & 3) << 7) | c]!;
-      if (((streaks + STREAK_REACHED) & 0x80808080) !== 0) {
-        found |= MAY_HOLD_BASE64;
-        streaks = 0; // noted once; no counter may pass 0x7F
-      }
-    } else streaks = 0;
-    if (c === UNDERSCORE) found |= MAY_HOLD_SHAPE;
-    else if (c === PERCENT) found |= HAS_ESCAPE;
-    else if (c === DOT) found |= HAS_DOT;
-    else if (c === LOWER_E && isJsonOpeningSecond(s.charCodeAt(i + 1))) found |= HAS_JSON_OPENING;
+    if (c >= 128) {
+      streaks = 0;
+      continue;
+    }
+    streaks = (streaks + 0x01010101) & STREAK_MASK[((i & 3) << 7) | c]!;
+    if (((streaks + STREAK_REACHED) & 0x80808080) !== 0) {
+      found |= MAY_HOLD_BASE64;
+      streaks = 0; // noted once; no counter may pass 0x7F
+    }
+    const marks = MARKS[c]!;
+    if (marks === 0) continue;
+    if (marks === HAS_JSON_OPENING) {
+      if (isJsonOpeningSecond(s.charCodeAt(i + 1))) found |= HAS_JSON_OPENING;
+    } else if (marks === HAS_BASIC_SCHEME) {
+      if ((s.charCodeAt(i - 1) | 0x20) === LOWER_C && schemeBasicBefore(s, i)) found |= HAS_BASIC_SCHEME;
+    } else found |= marks;
   }
-  const kept = found & (MAY_HOLD_SHAPE | HAS_ESCAPE | MAY_HOLD_BASE64);
+  const kept = found & (MAY_HOLD_SHAPE | HAS_ESCAPE | MAY_HOLD_BASE64 | HAS_BASIC_SCHEME);
   return (found & MAY_HOLD_JWT) === MAY_HOLD_JWT ? kept | MAY_HOLD_SHAPE : kept;
+}
+
+const TAB = 9, LOWER_B = 98, LOWER_C = 99;
+
+/** Whether `Basic` (any case, a word of its own) ends just before the white space at `i`. */
+function schemeBasicBefore(s: string, i: number): boolean {
+  if (i < 5 || (i > 5 && isAlphanumeric(s.charCodeAt(i - 6)))) return false;
+  return (s.charCodeAt(i - 5) | 0x20) === LOWER_B && (s.charCodeAt(i - 4) | 0x20) === LOWER_A && (s.charCodeAt(i - 3) | 0x20) === 115 /* s */ && (s.charCodeAt(i - 2) | 0x20) === 105 /* i */;
+}
+
+/**
+ * The ranges of HTTP Basic credentials (RFC 7617) in `s`, appended to `out`: after `Basic` (any case) and white space,
+ * base64 or base64url that decodes to text with a `:` (`user:password`), however short, with its `=` padding. What
+ * decodes to no `user:password` (`Basic authentication`, a challenge's `Basic realm="api"`) is prose and stays.
+ */
+function basicRanges(s: string, out: number[] | undefined): number[] | undefined {
+  for (let i = 5; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c === SPACE || c === TAB) && (s.charCodeAt(i - 1) | 0x20) === LOWER_C && schemeBasicBefore(s, i))) continue;
+    let from = i + 1;
+    while (from < s.length && (s.charCodeAt(from) === SPACE || s.charCodeAt(from) === TAB)) from++;
+    let to = from;
+    while (to < s.length && isBase64Char(s.charCodeAt(to))) to++;
+    let end = to;
+    while (end < s.length && end - to < 2 && s.charCodeAt(end) === 61 /* = */) end++;
+    if (to > from && !isBase64Char(s.charCodeAt(end)) && decodeBase64(s, from, to).indexOf(':') !== -1) (out ??= []).push(from, end);
+    i = to;
+  }
+  return out;
 }
 
 /** Whether a decoded byte is printable ASCII: a key, a JWT and `id:key` are nothing else. */
@@ -614,6 +664,7 @@ function base64Ranges(s: string, out: number[] | undefined): number[] | undefine
 function redactPass(s: string, value: string | undefined, chars: number): string {
   let ranges = (chars & MAY_HOLD_SHAPE) !== 0 ? shapeRanges(s, undefined) : undefined;
   if ((chars & MAY_HOLD_BASE64) !== 0) ranges = base64Ranges(s, ranges);
+  if ((chars & HAS_BASIC_SCHEME) !== 0) ranges = basicRanges(s, ranges);
   if (value !== undefined && value.length >= MIN_VALUE_LENGTH && value.length <= s.length) {
     for (let at = s.indexOf(value); at !== -1; at = s.indexOf(value, at + value.length)) (ranges ??= []).push(at, at + value.length);
   }
@@ -646,11 +697,14 @@ function unescapeVisible(s: string): string {
  * credential known to be in play, 8 characters or more) wherever it appears; and base64 or base64url (padded or not)
  * that decodes to text holding a key or a JWT shape — HTTP Basic credentials `base64(key:)` or `base64(id:key)` in a
  * user agent, a path segment or a query value — from the first character encoding it to the end of its encoding (a
- * `/` before it, as in `/v1/keys/<base64>`, stays). Base64 that decodes to anything else is left as it is.
+ * `/` before it, as in `/v1/keys/<base64>`, stays). Base64 that decodes to anything else is left as it is, but for an
+ * HTTP Basic credential: after `Basic` (any case) and white space, base64 that decodes to `user:password`, however
+ * short (`Basic authentication` and a challenge's `Basic realm="api"` are prose and stay).
  * When `text` holds percent-escapes and only its unescaped form shows a credential, the unescaped form is returned,
  * redacted; escapes of escapes are looked behind too, up to three levels (`%5F`, `%255F`, `%25255F`). Linear time;
- * text with no `_`, no `%`, not both `ey`/`ew` and `.`, and no 17 characters in a row that could be base64 of
- * printable text, that cannot contain `value` is returned as is after one loop over its characters (no decoding).
+ * text with no `_`, no `%`, not both `ey`/`ew` and `.`, no `Basic` before white space and no 17 characters in a row
+ * that could be base64 of printable text, that cannot contain `value` is returned as is after one loop over its
+ * characters (no decoding).
  *
  * @example
  * ```ts
