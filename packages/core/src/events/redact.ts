@@ -332,8 +332,8 @@ function jwtEnd(s: string, at: number): number {
 /**
  * Whether the key shape `[start, end)` is glued into a longer run of base64url characters: a base64url character
  * before it (an upper-case letter, `-`, `_`, or a lower-case letter or digit its prefix could not take), or `-` or `_`
- * after it. Random base64url (a JWK's `y`, a nonce, a digest) holds `…w_g_` and 22 alphanumerics by chance, one value
- * in a few hundred; such a shape is a key only when its checksum holds ({@link checkedKeyStart}).
+ * after it. Random base64url (a JWK's `y`, a nonce, a digest) holds `…w_g_` and 22 alphanumerics by chance (about one
+ * EC key's `y` in 700, one RSA modulus in 50); such a shape is a key only when its checksum holds ({@link checkedKeyStart}).
  */
 function gluedIntoBase64Url(s: string, start: number, end: number): boolean {
   if (start > 0 && isBase64Url(s.charCodeAt(start - 1))) return true;
@@ -579,7 +579,7 @@ function printableGroup(s: string, g: number, end: number): boolean {
   return n < 4 || isPrintable(((v2 & 3) << 6) | BASE64_VALUE[s.charCodeAt(g + 3)]!);
 }
 
-/** The text that the base64 characters `[from, to)` encode (whole bytes only; each one printable ASCII). */
+/** The bytes that the base64 characters `[from, to)` encode, as Latin-1 text (whole bytes only). */
 function decodeBase64(s: string, from: number, to: number): string {
   let out = '';
   let bits = 0;
@@ -598,8 +598,8 @@ function decodeBase64(s: string, from: number, to: number): string {
 /**
  * Appends to `out` the part of the base64 characters `[from, to)` that encodes a key or a JWT shape
  * ({@link shapeRanges}) in their decoded text, when there is one: the characters encoding it, widened to the stretch
- * and the rest of its last group but not across a `/` (in a path, `/v1/keys/<base64>` is one run of base64 characters; the segments before stay),
- * and the `=` padding after it (escaped or not: `%3D`).
+ * and the rest of its last group but not across a `/` (in a path, `/v1/keys/<base64>` is one run of base64
+ * characters; the segments before stay), and the `=` padding after it (escaped or not: `%3D`).
  */
 function encodedCredential(s: string, from: number, to: number, out: number[] | undefined): number[] | undefined {
   if (Math.floor(((to - from) * 6) / 8) < MIN_DECODED) return out;
