@@ -184,7 +184,10 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
   // With several trusted issuers, a token's events name its issuer (its `jti` or `sub` is unique only within it).
   const qualify = issuerQualifier(options.tokens);
   const headerCountry = headerCountryOf(features);
-  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled, ...(qualify ? { qualify } : {}), ...(headerCountry ? { headerCountry } : {}) });
+  // With a trusted proxy's country header, the request of each decision that let one through, for the header's country
+  // in the `access.denied` of a route's own scope check (anomaly detection judges that country, not the address's).
+  const requestsOfAllowed = headerCountry ? new WeakMap<AllowDecision, AuthRequest>() : undefined;
+  const decider = createDecider({ config, events, challenge, resolveAddress, requestId: deps.requestId, preauth, after, authenticators, failureHooks, compiled, ...(qualify ? { qualify } : {}), ...(headerCountry ? { headerCountry, requestsOfAllowed } : {}) });
 
   function decide(request: AuthRequest, requirements?: Requirements): MaybeDecision {
     if (closed) return Promise.reject(new KeywardError('CLOSED', 'this keyward instance is closed'));
@@ -210,8 +213,11 @@ export function createKeyward(options: KeywardOptions = {}): Keyward {
       const key = principal.type === 'token' ? keyOfToken(principal) : undefined;
       const issuer = principal.type === 'token' && key === undefined && qualify?.(principal.issuer) !== undefined ? principal.issuer : undefined;
       const hint = key?.hint ?? principal.hint;
+      // The country a trusted proxy's header gave the request, as the pipeline's events carry it.
+      const request = requestsOfAllowed?.get(decision);
+      const country = request !== undefined ? headerCountry!(request) : undefined;
       // The subject too, as the pipeline's events carry it: metrics and anomalies count a token under it.
-      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: key?.id ?? f.keyId ?? principal.id, ...(hint !== undefined ? { hint } : {}), owner: f.owner, principalType: principal.type, ...(f.subject ? { subject: f.subject } : {}), ...(issuer !== undefined ? { issuer } : {}), status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}) });
+      events.emit({ type: 'access.denied', requestId: decision.requestId, keyId: key?.id ?? f.keyId ?? principal.id, ...(hint !== undefined ? { hint } : {}), owner: f.owner, principalType: principal.type, ...(f.subject ? { subject: f.subject } : {}), ...(issuer !== undefined ? { issuer } : {}), status: d.status, reason: d.code, ...(decision.clientAddress ? { clientAddress: decision.clientAddress } : {}), ...(country !== undefined ? { country } : {}) });
     }
     return d;
   }

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { geoipCountryLookup } from '@keyward/geo';
-import { createKeyward, manualClock, type KeywardEvent } from '../index';
+import { compileScopes, createKeyward, manualClock, type KeywardEvent } from '../index';
 import type { AnomalyFeature } from './feature';
 
 /**
@@ -113,5 +113,19 @@ describe("NEW_COUNTRY at the token endpoint behind a trusted proxy's country hea
     expect(events.filter((e) => e.type === 'auth.failed').map((e) => [e.keyId, e.country])).toEqual([[record.id, 'FR']]);
     expect(events.filter((e) => e.type === 'anomaly.detected').map((e) => [e.reason, e.keyId, e.country])).toEqual([['NEW_COUNTRY', record.id, 'FR']]);
     await kw.close();
+  });
+});
+
+describe("NEW_COUNTRY of a route's own scope refusal behind a trusted proxy's country header", () => {
+  it("judges the header's country, as the pipeline's events do, not the lookup of the address", async () => {
+    const s = await setup();
+    await s.warmUp(GB_ADDRESS, 'DE'); // the CDN says DE for an address geoip-lite places in GB
+    const d = await s.call(GB_ADDRESS, 'DE');
+    if (!d.ok) throw new Error('expected the key to be let through as DE');
+    expect(s.kw.authorize(d, compileScopes('admin'))).toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
+    await s.kw.flushEvents();
+        expect(s.events.filter((e) => e.type === 'access.denied').map((e) => [e.reason, e.country])).toEqual([['INSUFFICIENT_SCOPE', 'DE']]);
+    expect(await s.found()).toEqual([]); // GB was never the key's country: the restrictions let it through as DE
+    await s.kw.close();
   });
 });

@@ -1,4 +1,4 @@
-import type { AuthRequest, CompletionInfo, Decision, DenyDecision, Principal, Requirements, ResponseHeaders } from '../model';
+import type { AllowDecision, AuthRequest, CompletionInfo, Decision, DenyDecision, Principal, Requirements, ResponseHeaders } from '../model';
 import { deny, DENIAL_TABLE, type ChallengeConfig } from '../denials';
 import type { KeywardConfig } from '../config/config';
 import type { EventBus } from '../events/bus';
@@ -43,6 +43,12 @@ export interface PipelineParts {
    * the address. Absent without a header and a trusted proxy (nothing read then).
    */
   readonly headerCountry?: (request: AuthRequest) => string | undefined;
+  /**
+   * Filled, when given, with the request of each decision that let a request through while `access.denied` is listened
+   * to: the `access.denied` of a route's own scope check (`kw.authorize`) reads the `headerCountry` of its request from
+   * it, as the pipeline's events carry it. Given only with a `headerCountry`, so no other request pays for it.
+   */
+  readonly requestsOfAllowed?: WeakMap<AllowDecision, AuthRequest>;
 }
 
 /** Whom a refusal names in its event, beyond the request's principal (an authenticator's refusal, see {@link AuthOutcome}). */
@@ -105,7 +111,7 @@ class Context implements PipelineContext {
  * has to wait. The common request therefore costs no promise and no microtask.
  */
 export function createDecider(parts: PipelineParts): (request: AuthRequest, requirements?: Requirements) => MaybeDecision {
-  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, qualify, headerCountry } = parts;
+  const { config, events, challenge, resolveAddress, preauth, after, authenticators, failureHooks, qualify, headerCountry, requestsOfAllowed } = parts;
   const eventPath = createEventPathRedactor({ queryParams: config.extraction.queryParam ? [config.extraction.queryParam] : [] });
 
   const requestIdOf = parts.requestId;
@@ -286,7 +292,7 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
     const hooks = ctx.completionHooks;
     // The response is tracked only for someone: a completion hook, or a listener of `request.completed`.
     const tracked = (hooks !== undefined && hooks.length > 0) || wantsCompleted();
-    return {
+    const decision: AllowDecision = {
       ok: true,
       principal: ctx.principal,
       skipped: false,
@@ -299,6 +305,9 @@ export function createDecider(parts: PipelineParts): (request: AuthRequest, requ
       // Express, and under callgrind it ran unoptimized for many requests: ~4k instructions per request).
       done: tracked ? complete.bind(ctx) : NO_OP,
     };
+    // Only with a trusted proxy's countryHeader (see PipelineParts.requestsOfAllowed): one comparison for any other request.
+    if (requestsOfAllowed !== undefined && wantsDenied()) requestsOfAllowed.set(decision, ctx.request);
+    return decision;
   }
 
   return function decide(request: AuthRequest, requirements: Requirements = {}): MaybeDecision {
