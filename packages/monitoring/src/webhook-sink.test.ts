@@ -74,6 +74,36 @@ describe('webhook sink', () => {
     expect(down.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 2 });
   });
 
+  it('waits as long as a 429 or 503 Retry-After asks (up to maxBackoff) before retrying', async () => {
+    const times: number[] = [];
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        times.push(Date.now());
+        if (times.length === 1) res.writeHead(429, { 'Retry-After': '1' }).end();
+        else if (times.length === 2) res.writeHead(503, { 'Retry-After': new Date(Date.now() + 3000).toUTCString() }).end();
+        else res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      // back-off alone would retry within 10 ms; the receiver asked for 1 s, then (as an HTTP date) for 2 to 3 s, of which maxBackoff allows 1.2 s
+      const sink = webhookSink({ url, secret: SECRET, minBackoff: 5, maxBackoff: 1200 });
+      sink.send(EVENT);
+      await sink.flush();
+      expect(times).toHaveLength(3);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(1150);
+      expect(times[2]! - times[1]!).toBeLessThan(1900);
+      expect(sink.stats()).toMatchObject({ delivered: 1, retries: 2, failed: 0 });
+      await sink.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('never blocks: a bounded queue, drops counted', async () => {
     const rx = await receiver();
     const sink = webhookSink({ url: rx.url, secret: SECRET, maxQueue: 3, concurrency: 1 });

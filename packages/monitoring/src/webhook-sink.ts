@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fieldsOf, parseDuration, refuseUnknownInput, warnOnce, type Clock, type Keyward, type KeywardEvent, type KeywardEventType } from '@keyward/core';
 import { createSanitizer } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
+import { retryAfterMs } from './retry-after';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
 
 /** The webhook's sanitiser: default redaction, its name sets built once. */
@@ -23,7 +24,7 @@ export interface WebhookSinkOptions {
   retries?: number;
   /** First retry delay (default `'1s'`), more than 0 and at most `maxBackoff`; doubles each time, with jitter. */
   minBackoff?: number | string;
-  /** Longest retry delay (default `'1m'`). */
+  /** Longest retry delay (default `'1m'`), also the longest wait a 429 or 503 `Retry-After` is granted. */
   maxBackoff?: number | string;
   /** Time allowed for one attempt (default `'10s'`). */
   timeout?: number | string;
@@ -167,6 +168,7 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   async function attempt(d: Delivery): Promise<void> {
     const t = Math.floor(clock() / 1000);
     let status = 0;
+    let asked: number | undefined;
     try {
       const res = await doFetch(target, {
         method: 'POST',
@@ -176,6 +178,8 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
         redirect: 'manual',
       });
       status = res.status;
+      // A receiver that sheds load says when to come back: retrying sooner only spends the retries while it refuses.
+      if (status === 429 || status === 503) asked = retryAfterMs(res.headers.get('retry-after'), clock());
       // The status is all a delivery needs. The body is cancelled, not read: a receiver (or whatever answers at its
       // address) that streams a large answer would otherwise be buffered, gigabytes within the timeout.
       await res.body?.cancel().catch(() => undefined);
@@ -189,7 +193,8 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
     if ((status === 0 || retryable(status)) && d.attempt < retries && !closed) {
       d.attempt++;
       retried++;
-      const delay = Math.min(maxBackoff, minBackoff * 2 ** (d.attempt - 1)) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(maxBackoff, minBackoff * 2 ** (d.attempt - 1)) * (0.5 + Math.random() / 2);
+      const delay = asked === undefined ? backoff : Math.max(backoff, Math.min(asked, maxBackoff));
       const timer = setTimeout(() => {
         timers.delete(d);
         ready.push(d);
