@@ -187,5 +187,10 @@ describe('webhook sink', () => {
     expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '2m' })).toThrow('keyward: option "minBackoff" must not be longer than option "maxBackoff"');
     expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '10s', maxBackoff: '1s' })).toThrow(/"minBackoff".*"maxBackoff"/);
     void webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, minBackoff: '1s', maxBackoff: '1s' }).close();
+    // Node's timers hold 2^31-1 ms (about 24.8 days): beyond, a timer fires at once, so a '30d' timeout cut off every
+    // attempt (all alerts failed) and a '30d' back-off retried at once
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, timeout: '30d' })).toThrow('keyward: option "timeout" must be at most 24 days (2147483647 ms, the longest timer Node keeps)');
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, maxBackoff: '30d' })).toThrow('keyward: option "maxBackoff" must be at most 24 days (2147483647 ms, the longest timer Node keeps)');
+    void webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, timeout: 2_147_483_647, minBackoff: '24d', maxBackoff: 2_147_483_647 }).close();
   });
 });

@@ -67,6 +67,19 @@ function parseHeaders(headers: unknown): Record<string, string> {
   return { ...(headers as Record<string, string>) };
 }
 
+/** The longest delay a Node timer keeps (2^31-1 ms): a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration the sink hands to a timer: a longer one than Node keeps would fire at once (a `'30d'` timeout
+ * would cut off every attempt, a `'30d'` back-off retry at once), so it is refused by name.
+ */
+function timerDuration(value: unknown, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms > MAX_TIMER_MS) throw new TypeError(`keyward: option "${name}" must be at most 24 days (${MAX_TIMER_MS} ms, the longest timer Node keeps)`);
+  return ms;
+}
+
 /** Delivery counters. */
 export interface WebhookStats {
   /** Accepted and not yet delivered or given up. */
@@ -137,10 +150,10 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const retries = int(options.retries, 'retries', 0, 5);
   const concurrency = int(options.concurrency, 'concurrency', 1, 4);
   const minBackoff = parseDuration(options.minBackoff ?? '1s', 'minBackoff');
-  const maxBackoff = parseDuration(options.maxBackoff ?? '1m', 'maxBackoff');
+  const maxBackoff = timerDuration(options.maxBackoff ?? '1m', 'maxBackoff');
   if (minBackoff === 0) throw new TypeError('keyward: option "minBackoff" must be longer than 0 (every retry would be sent at once)');
   if (minBackoff > maxBackoff) throw new TypeError('keyward: option "minBackoff" must not be longer than option "maxBackoff"');
-  const timeout = parseDuration(options.timeout ?? '10s', 'timeout');
+  const timeout = timerDuration(options.timeout ?? '10s', 'timeout');
   if (timeout === 0) throw new TypeError('keyward: option "timeout" must be longer than 0 (every attempt would be cut off at once)');
   const extraHeaders = parseHeaders(options.headers);
   const doFetch = options.fetch ?? globalThis.fetch;
