@@ -56,13 +56,22 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   let dropped = 0;
   let waiting = false;
   const buffer: string[] = [];
+  /**
+   * A line the stream took counts as written at once; when the stream then fails to write it (a full disk, a file
+   * that cannot be opened, destroyed with the line in its queue), it is counted as dropped instead.
+   */
+  const settled = (err: Error | null | undefined) => {
+    if (!err) return;
+    written--;
+    dropped++;
+  };
   const pump = () => {
     waiting = false;
     if (stream.writableEnded) return lose(); // ended by its owner meanwhile
     while (buffer.length > 0) {
       const line = buffer.shift()!;
       written++;
-      if (!stream.write(line)) {
+      if (!stream.write(line, settled)) {
         waiting = true;
         stream.once('drain', pump);
         return;
@@ -99,7 +108,7 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
         return;
       }
       written++;
-      if (!stream.write(line)) {
+      if (!stream.write(line, settled)) {
         waiting = true;
         stream.once('drain', pump);
       }

@@ -408,6 +408,22 @@ describe('JSON-lines sink', () => {
     expect(sink.stats()).toEqual({ written: 1, dropped: 5, buffered: 0 });
   });
 
+  (existsSync('/dev/full') ? it : it.skip)('lines the stream took but failed to write (a full disk) are counted as dropped, not written', async () => {
+    const sink = jsonLinesSink({ path: '/dev/full' });
+    for (let i = 0; i < 5; i++) sink.write(EVENT); // small: the file stream takes them all, none is held back
+    await sink.close();
+    expect(sink.stats()).toEqual({ written: 0, dropped: 5, buffered: 0 });
+  });
+
+  it('lines given to a file that cannot be opened are counted as dropped, not written', async () => {
+    const sink = jsonLinesSink({ path: join(tmpdir(), `kw-jsonl-missing-${process.pid}-${Date.now()}`, 'audit.jsonl') });
+    sink.write(EVENT); // before the open fails
+    await new Promise((r) => setTimeout(r, 50));
+    sink.write(EVENT); // after
+    await sink.close();
+    expect(sink.stats()).toEqual({ written: 0, dropped: 2, buffered: 0 });
+  });
+
   (existsSync('/dev/full') ? it : it.skip)('close() returns when its file fails with lines waiting (a full disk), instead of waiting for ever; called twice too', async () => {
     const sink = jsonLinesSink({ path: '/dev/full' });
     const big = { ...EVENT, requestId: 'r'.repeat(1000) };
