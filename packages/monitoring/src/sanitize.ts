@@ -108,6 +108,8 @@ function redactSchemeCredentials(text: string): string {
 }
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 100;
+/** Characters of one string written, at most: a request body of 5,000,000 characters made a 10 MB log line. */
+const MAX_STRING = 16_384;
 /** Fields of one object written, at most: a request body of 200,000 fields made a 2.7 MB log line. */
 const MAX_FIELDS = 200;
 
@@ -176,7 +178,9 @@ export function createSanitizer(redact: RedactOptions = {}): (value: unknown) =>
       let text = v.length < 14 ? v : redactSchemeCredentials(v);
       if (text.indexOf('-----BEGIN ') !== -1) text = text.replace(PEM_PRIVATE_KEY, REDACTED);
       // Names next, then shapes: a key in an unlisted parameter (`?x-api-key=…`) or in the path goes too.
-      return redactQuery(text.indexOf(':') === -1 ? text : redactColonPairs(redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text))), queryExtra);
+      const clean = redactQuery(text.indexOf(':') === -1 ? text : redactColonPairs(redactHeaderLines(text.indexOf('":') === -1 && text.indexOf('" :') === -1 ? text : redactJsonFields(text))), queryExtra);
+      // Cut after redaction: a credential across the cut is already [REDACTED] whole, none of it is left.
+      return clean.length <= MAX_STRING ? clean : `${clean.slice(0, MAX_STRING)}…[TRUNCATED: ${clean.length - MAX_STRING} more characters]`;
     }
     if (typeof v === 'bigint') return v.toString(); // JSON has no BigInt: JSON.stringify would throw, the line lost
     if (typeof v !== 'object' || v === null) return v;

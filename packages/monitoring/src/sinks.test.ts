@@ -331,6 +331,23 @@ describe('JSON-lines sink', () => {
     expect(sink.stats()).toEqual({ written: 2, dropped: 0, buffered: 0 });
   });
 
+  it('keeps a line bounded when one string is huge (a request body), cutting it after redaction', async () => {
+    const out = capture();
+    const sink = jsonLinesSink({ stream: out.stream });
+    sink.write(EVENT, { body: 'é'.repeat(5_000_000) });
+    const line = JSON.stringify(out.lines()[0]);
+    expect(line.length).toBeLessThan(20_000);
+    expect(out.lines()[0]!.request).toEqual({ body: `${'é'.repeat(16_384)}…[TRUNCATED: 4983616 more characters]` });
+    // a key across the cut is redacted whole before the string is cut: no part of it is left
+    const kw = createKeyward();
+    const { key } = await kw.keys.create({ owner: 'acme' });
+    await kw.close();
+    sink.write(EVENT, { body: `${'x'.repeat(16_380)} ${key} ${'y'.repeat(1000)}` });
+    const body = (out.lines()[1]!.request as { body: string }).body;
+    expect(body).toBe(`${'x'.repeat(16_380)} [RE…[TRUNCATED: ${' [REDACTED] '.length + 1000 - 4} more characters]`);
+    expect(body).not.toContain(key.slice(8, 20));
+  });
+
   it('writes a line holding a BigInt (as its digits) instead of throwing', () => {
     const out = capture();
     const sink = jsonLinesSink({ stream: out.stream });
