@@ -77,6 +77,11 @@ export function pinoSink(options: PinoSinkOptions): EventSink {
   checkRedact(options.redact);
   const clean = createSanitizer(redactWithSource(options.redact, options.keyward)); // its name sets built once, not per line
   const levels = { ...DEFAULT_LEVELS, ...options.levels };
+  // A level the logger has no method for would throw at the first event of that type, inside a listener: its lines lost.
+  for (const type of types ?? EVENT_TYPES) {
+    const level = levels[type] ?? 'info';
+    if (typeof logger[level] !== 'function') throw new TypeError(`keyward: option "logger" must be a pino logger: it has no ${level}() method`);
+  }
   const write = (event: KeywardEvent, extra?: Record<string, unknown>) => {
     if (types && !types.has(event.type)) return;
     const level = levels[event.type] ?? 'info';

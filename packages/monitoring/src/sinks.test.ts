@@ -284,6 +284,17 @@ describe.each(PINOS)('pino sink on %s', (_major, pino) => {
     expect(out.lines()).toEqual([]);
     expect(() => pinoSink({ logger: {} as never })).toThrow(/"logger"/);
   });
+
+  it('refuses at start-up a logger without a method of a level it will use, instead of losing those lines', () => {
+    const lines: string[] = [];
+    const partial = { info: (_o: object, m?: string) => lines.push(`info ${m}`), warn: (_o: object, m?: string) => lines.push(`warn ${m}`) };
+    // store.error is logged at error by default, an event levels sends to debug at debug: each would throw in the listener
+    expect(() => pinoSink({ logger: partial as never })).toThrow('keyward: option "logger" must be a pino logger: it has no error() method');
+    expect(() => pinoSink({ logger: { ...partial, error: () => {} } as never, levels: { 'key.created': 'debug' } })).toThrow('keyward: option "logger" must be a pino logger: it has no debug() method');
+    // the levels a logger needs are those it will use
+    pinoSink({ logger: { ...partial, error: () => {} } as never }).write({ ...EVENT, type: 'store.error' } as KeywardEvent);
+    expect(lines).toEqual([]);
+  });
 });
 
 describe('sinks subscribed to an instance', () => {
