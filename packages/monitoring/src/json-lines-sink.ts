@@ -44,7 +44,11 @@ export interface JsonLinesSink extends EventSink {
 export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   refuseUnknownInput(options, OPTIONS, 'jsonLinesSink()');
   if ((options.stream === undefined) === (options.path === undefined)) throw new TypeError('keyward: give option "stream" or option "path" (one of them)');
-  if (options.stream !== undefined && typeof options.stream.write !== 'function') throw new TypeError('keyward: option "stream" must be a writable stream');
+  // on() too: the sink hears the stream's failures through it, and a stream without one would throw at the first.
+  const given = options.stream as Partial<Writable> | null | undefined;
+  if (given !== undefined && (typeof given !== 'object' || given === null || typeof given.write !== 'function' || typeof given.on !== 'function')) throw new TypeError('keyward: option "stream" must be a writable stream');
+  // An empty name fails only when the file is opened, after start-up: every line would be dropped unseen.
+  if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) throw new TypeError('keyward: option "path" must be a non-empty file name');
   const maxBuffer = options.maxBuffer ?? 10_000;
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
   checkRedact(options.redact);

@@ -140,6 +140,14 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     }
   });
 
+  it('jsonLinesSink: a "stream" that is not a writable stream, or a "path" that is not a file name, is refused naming it', () => {
+    const msg = 'keyward: option "stream" must be a writable stream';
+    expect(() => jsonLinesSink({ stream: null as never })).toThrow(msg);
+    expect(() => jsonLinesSink({ stream: { write: () => true } as never })).toThrow(msg); // no on(): its failures could not be heard
+    expect(() => jsonLinesSink({ path: '' })).toThrow('keyward: option "path" must be a non-empty file name'); // every line dropped, unseen
+    expect(() => jsonLinesSink({ path: 42 as never })).toThrow('keyward: option "path" must be a non-empty file name');
+  });
+
   it('sanitize: a misspelt "redact" field does not let the value through', () => {
     expect(() => sanitize(EXTRA, { header: ['x-tenant-token'] } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"?');
     expect(sanitize(EXTRA, { headers: ['x-tenant-token'] })).toEqual({ headers: { 'x-tenant-token': '[REDACTED]', accept: 'json' } });
