@@ -148,6 +148,10 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(() => jsonLinesSink({ path: 42 as never })).toThrow('keyward: option "path" must be a non-empty file name');
   });
 
+  it('webhookSink: a "clock" that is not a function is refused (each attempt would reject unhandled)', () => {
+    expect(() => webhookSink({ url: 'http://127.0.0.1/', secret: SECRET, clock: 5 as never })).toThrow('keyward: option "clock" must be a function returning ms since the epoch');
+  });
+
   it('sanitize: a misspelt "redact" field does not let the value through', () => {
     expect(() => sanitize(EXTRA, { header: ['x-tenant-token'] } as never)).toThrow('keyward: option "redact" has an unknown field "header" (did you mean "headers"?');
     expect(sanitize(EXTRA, { headers: ['x-tenant-token'] })).toEqual({ headers: { 'x-tenant-token': '[REDACTED]', accept: 'json' } });

@@ -159,6 +159,8 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const doFetch = options.fetch ?? globalThis.fetch;
   if (typeof doFetch !== 'function') throw new TypeError('keyward: option "fetch" must be a function (no global fetch)');
   const clock = options.clock ?? Date.now;
+  // It is read in each attempt: one that is not a function would reject there, unhandled.
+  if (typeof clock !== 'function') throw new TypeError('keyward: option "clock" must be a function returning ms since the epoch');
   const types = parseTypes(options.types ?? DEFAULT_WEBHOOK_EVENTS)!;
   const target = url.toString();
 
