@@ -104,6 +104,27 @@ describe('webhook sink', () => {
     }
   });
 
+  it('does not follow a redirect: the signed event never reaches another host, and the delivery fails unretried', async () => {
+    const other = await receiver();
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(307, { Location: other.url.replace('127.0.0.1', 'localhost') }).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const sink = webhookSink({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, secret: SECRET, minBackoff: 1, maxBackoff: 2 });
+      sink.send(EVENT);
+      await sink.flush();
+      expect(other.got).toHaveLength(0);
+      expect(sink.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 0 });
+      await sink.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await other.close();
+    }
+  });
+
   it('never blocks: a bounded queue, drops counted', async () => {
     const rx = await receiver();
     const sink = webhookSink({ url: rx.url, secret: SECRET, maxQueue: 3, concurrency: 1 });
