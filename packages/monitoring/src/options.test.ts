@@ -58,6 +58,10 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(() => webhookSink({ ...base, headers: { 'content-type': 'text/plain' } })).toThrow('keyward: option "headers" cannot set "content-type": the webhook sink sets it');
     expect(() => webhookSink({ ...base, headers: { 'x-keyward-event': 'fake' } })).toThrow(/cannot set "x-keyward-event"/);
     expect(() => webhookSink({ ...base, headers: { 'X-KEYWARD-SIGNATURE': 't=1' } })).toThrow(/cannot set "X-KEYWARD-SIGNATURE"/);
+    // valid HTTP, but fetch refuses them (or the body's length never matches): every alert failed, unseen
+    for (const name of ['Content-Length', 'transfer-encoding', 'Expect', 'Upgrade', 'Keep-Alive']) {
+      expect(() => webhookSink({ ...base, headers: { [name]: '5' } })).toThrow(`keyward: option "headers" cannot set ${JSON.stringify(name)}: fetch sets or refuses it (every alert would fail)`);
+    }
     expect(() => webhookSink({ ...base, timeout: 0 })).toThrow(/"timeout" must be longer than 0/);
     expect(() => webhookSink({ ...base, timeout: '0s' })).toThrow(/"timeout" must be longer than 0/);
   });

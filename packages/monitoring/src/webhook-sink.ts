@@ -48,6 +48,12 @@ const OPTIONS = fieldsOf<WebhookSinkOptions>({
 const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'user-agent', 'x-keyward-event', 'x-keyward-delivery', SIGNATURE_HEADER.toLowerCase()]);
 
 /**
+ * Headers that are valid HTTP but fetch sets itself or refuses (undici: the body's length, framing, `Expect`,
+ * connection upgrades): given, every delivery would fail.
+ */
+const FETCH_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'keep-alive']);
+
+/**
  * Checks the `headers` option once: a header `fetch` refuses would fail every delivery (counted as failed, never
  * said why), and one the sink sets itself would be merged with it (`Content-Type: text/plain, application/json`).
  */
@@ -57,6 +63,7 @@ function parseHeaders(headers: unknown): Record<string, string> {
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') throw new TypeError(`keyward: option "headers" must have a string value for ${JSON.stringify(name)}`);
     if (OWN_HEADERS.has(name.toLowerCase())) throw new TypeError(`keyward: option "headers" cannot set ${JSON.stringify(name)}: the webhook sink sets it`);
+    if (FETCH_HEADERS.has(name.toLowerCase())) throw new TypeError(`keyward: option "headers" cannot set ${JSON.stringify(name)}: fetch sets or refuses it (every alert would fail)`);
     try {
       new Headers([[name, value]]);
     } catch {
