@@ -62,6 +62,8 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     for (const name of ['Content-Length', 'transfer-encoding', 'Expect', 'Upgrade', 'Keep-Alive']) {
       expect(() => webhookSink({ ...base, headers: { [name]: '5' } })).toThrow(`keyward: option "headers" cannot set ${JSON.stringify(name)}: fetch sets or refuses it (every alert would fail)`);
     }
+    expect(() => webhookSink({ ...base, headers: { Connection: 'upgrade' } })).toThrow('keyward: option "headers" has a "Connection" fetch refuses (close or keep-alive only; every alert would fail)');
+    void webhookSink({ ...base, headers: { Connection: 'close' } }).close();
     expect(() => webhookSink({ ...base, timeout: 0 })).toThrow(/"timeout" must be longer than 0/);
     expect(() => webhookSink({ ...base, timeout: '0s' })).toThrow(/"timeout" must be longer than 0/);
   });

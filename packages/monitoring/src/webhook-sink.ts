@@ -64,6 +64,7 @@ function parseHeaders(headers: unknown): Record<string, string> {
     if (typeof value !== 'string') throw new TypeError(`keyward: option "headers" must have a string value for ${JSON.stringify(name)}`);
     if (OWN_HEADERS.has(name.toLowerCase())) throw new TypeError(`keyward: option "headers" cannot set ${JSON.stringify(name)}: the webhook sink sets it`);
     if (FETCH_HEADERS.has(name.toLowerCase())) throw new TypeError(`keyward: option "headers" cannot set ${JSON.stringify(name)}: fetch sets or refuses it (every alert would fail)`);
+    if (name.toLowerCase() === 'connection' && !/^(close|keep-alive)$/i.test(value.trim())) throw new TypeError(`keyward: option "headers" has a ${JSON.stringify(name)} fetch refuses (close or keep-alive only; every alert would fail)`);
     try {
       new Headers([[name, value]]);
     } catch {
