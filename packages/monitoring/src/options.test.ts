@@ -103,6 +103,9 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
       expect(verifyWebhookSignature({ secret: SECRET, header: bad, body, now: 1_000_000 })).toBe(false);
     }
     expect(verifyWebhookSignature({ secret: SECRET, header: [header, header], body, now: 1_000_000 })).toBe(false);
+    // the header sent twice as Node joins it (and Express's req.get() returns it), or two timestamps in one: refused too
+    expect(verifyWebhookSignature({ secret: SECRET, header: `${header}, ${header}`, body, now: 1_000_000 })).toBe(false);
+    expect(verifyWebhookSignature({ secret: SECRET, header: `t=999,${header}`, body, now: 1_000_000 })).toBe(false);
   });
 
   it('pinoSink: its options, "redact" and "levels"', () => {

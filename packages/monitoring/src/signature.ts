@@ -65,7 +65,11 @@ export function verifyWebhookSignature(input: VerifyWebhookInput): boolean {
     const eq = part.indexOf('=');
     const name = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
-    if (name === 't' && /^\d{1,12}$/.test(value)) timestamp = Number(value);
+    if (name === 't') {
+      // A second timestamp: the header repeated (Node joins a repeated header with ", ") or malformed. Refused.
+      if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) return false;
+      timestamp = Number(value);
+    }
     else if (name === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
   }
   if (timestamp === undefined || signatures.length === 0) return false;
