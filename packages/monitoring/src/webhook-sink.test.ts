@@ -52,6 +52,26 @@ describe('webhook sink', () => {
     await rx.close();
   });
 
+  it('a clock that throws fails the attempt like a network error (retried, then counted failed), never an unhandled rejection', async () => {
+    const rx = await receiver();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sink = webhookSink({ url: rx.url, secret: SECRET, minBackoff: 1, maxBackoff: 2, retries: 1, clock: () => { throw new Error('clock broke'); } });
+      sink.send(EVENT);
+      await sink.flush();
+      await new Promise((r) => setImmediate(r));
+      expect(rx.got).toHaveLength(0);
+      expect(sink.stats()).toMatchObject({ delivered: 0, failed: 1, retries: 1, pending: 0 });
+      expect(unhandled).toEqual([]);
+      await sink.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rx.close();
+    }
+  });
+
   it('retries 5xx and network errors with back-off, keeping the delivery id; gives up on other 4xx', async () => {
     const rx = await receiver([503, 500]);
     const sink = webhookSink({ url: rx.url, secret: SECRET, minBackoff: 5, maxBackoff: 20 });

@@ -189,10 +189,12 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
   const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
   async function attempt(d: Delivery): Promise<void> {
-    const t = Math.floor(clock() / 1000);
     let status = 0;
     let asked: number | undefined;
     try {
+      // Inside the try: a clock that throws fails this attempt as a network error would (retried, then counted), where
+      // outside it rejected the attempt's promise, which nobody handles (an unhandled rejection ends the process).
+      const t = Math.floor(clock() / 1000);
       const res = await doFetch(target, {
         method: 'POST',
         headers: { ...extraHeaders, 'Content-Type': 'application/json', 'User-Agent': 'keyward-webhook/1', 'X-Keyward-Event': d.type, 'X-Keyward-Delivery': d.id, [SIGNATURE_HEADER]: signWebhook(options.secret, d.body, t) },
