@@ -221,6 +221,24 @@ describe('anomaly detection', () => {
     expect((await kw.keys.get(keyId))!.status).toBe('active');
   });
 
+  it('a refusal never makes an address or country known: a revoked key replayed from an address does not hide that address later', async () => {
+    await setup({ detect: ['NEW_ADDRESS', 'NEW_COUNTRY', 'AUTH_FAILURE_BURST', 'MANY_ADDRESSES'], authFailureBurst: 3, maxAddresses: 4 });
+    await warmUp();
+    // The stolen key, disabled by its operator, replayed from the attacker's address (Russia): reported, never learned.
+    await kw.keys.disable(keyId, { reason: 'leaked' });
+    for (let i = 0; i < 3; i++) expect((await call('10.0.0.9')).ok).toBe(false);
+    // Refused attempts from many addresses still count by address: a stolen key tried from everywhere is reported.
+    for (let i = 1; i <= 4; i++) expect((await call(`10.0.2.${i}`)).ok).toBe(false);
+    expect((await anomalies()).map((e) => e.reason)).toEqual(['NEW_ADDRESS', 'NEW_COUNTRY', 'AUTH_FAILURE_BURST', 'MANY_ADDRESSES']);
+    clock.advance(16 * 60_000); // past the cool-down
+    await kw.keys.enable(keyId);
+    expect((await call('10.0.0.9')).ok).toBe(true);
+    const later = (await anomalies()).slice(4);
+    expect(later.map((e) => e.reason)).toEqual(['NEW_ADDRESS', 'NEW_COUNTRY']);
+    expect(later[0]!.data).toMatchObject({ evidence: { address: '10.0.0.9', knownAddresses: 1 } });
+    expect(later[1]!.data).toMatchObject({ evidence: { country: 'RU', knownCountries: ['FR'] } });
+  });
+
   it('one suspension, one key.suspended: several kinds found at once do not each claim to have suspended the key', async () => {
     await setup({ suspend: true });
     await warmUp();

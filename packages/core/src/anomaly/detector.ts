@@ -191,7 +191,11 @@ export class AnomalyDetector {
       for (const [kind, evidence] of found) this.fire(kind, evidence, event, s, t, country);
     }
 
-    if (!o.authFailed) s.seen++;
+    // A refusal is never use: it counts by its address in the minute (MANY_ADDRESSES) but makes no address or country
+    // known. Once it did, and a revoked key (or a subject's expired token) replayed from an attacker's address taught
+    // that address, so the key re-enabled (or the subject's next token) used from there was no NEW_ADDRESS.
+    if (o.authFailed) return;
+    s.seen++;
     if (addressHash !== undefined) {
       s.known.delete(addressHash);
       s.known.add(addressHash);

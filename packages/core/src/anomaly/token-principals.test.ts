@@ -73,6 +73,33 @@ describe('anomalies of token principals', () => {
     expect((await s.kw.keys.get(s.record.id))?.status).toBe('active');
     await s.kw.close();
   });
+  it("never learn an address from a refused token: a subject's expired token replayed from an address does not hide it from the next token", async () => {
+    const clock = manualClock(T0);
+    const events: KeywardEvent[] = [];
+    const kw = createKeyward({ clock, anomalies: { warmup: '10m', warmupRequests: 20, detect: ['NEW_ADDRESS'] }, tokens: { issuers: [IDP] } });
+    kw.on('*', (e) => { events.push(e); });
+    const now = () => Math.floor(clock() / 1000);
+    const token = (exp: number) => new SignJWT({ sub: 'user-1' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(idp.issuer).setAudience('api').setIssuedAt(now()).setExpirationTime(exp).sign(idp.pair.privateKey);
+    const use = async (t: string, remoteAddress: string) => {
+      const d = await kw.check({ method: 'GET', path: '/docs', headers: { authorization: `Bearer ${t}` }, remoteAddress });
+      if (d.ok) d.done({ status: 200, bytes: 10 });
+      return d;
+    };
+    const first = await token(now() + 3600);
+    for (let minute = 0; minute <= 10; minute++) {
+      await use(first, '10.0.1.1');
+      await use(first, '10.0.1.1');
+      clock.advance(60_000);
+    }
+    const expired = await token(now() - 600);
+    expect(await use(expired, '10.0.2.2')).toMatchObject({ ok: false });
+    clock.advance(16 * 60_000); // past the cool-down
+    expect((await use(await token(now() + 3600), '10.0.2.2')).ok).toBe(true);
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    const found = events.filter((e) => e.type === 'anomaly.detected');
+    expect(found.map((e) => [e.reason, e.subject, e.clientAddress])).toEqual([['NEW_ADDRESS', 'user-1', '10.0.2.2'], ['NEW_ADDRESS', 'user-1', '10.0.2.2']]);
+    await kw.close();
+  });
   it("never suspend a key for a warmed-up token whose jti is the key's id: only a token acting as its key suspends one", async () => {
     const s = await setup();
     // An identity provider's token whose jti is (by chance or by choice) the key's id: its own use, of its own subject.
