@@ -466,6 +466,10 @@ describe('anomaly detection', () => {
     expect(() => createKeyward({ anomalies: { countryLookup: 'geo' as never } })).toThrow(/anomalies\.countryLookup/);
     expect(() => createKeyward({ anomalies: { maxMinuteAddresses: 4097 } })).toThrow('keyward: option "anomalies.maxMinuteAddresses" must be an integer from 2 to 4096');
     expect(() => createKeyward({ anomalies: { maxKnownAddresses: 100_000 } })).toThrow(/anomalies\.maxKnownAddresses/);
+    // bounded as metrics.maxKeys is: about 21 KB a key, so 10,000,000 keys would let the detector grow to some 200 GB
+    expect(() => createKeyward({ anomalies: { maxKeys: 1_000_001 } })).toThrow('keyward: option "anomalies.maxKeys" must be an integer from 1 to 1000000');
+    expect(() => createKeyward({ anomalies: { maxKeys: 0 } })).toThrow('keyward: option "anomalies.maxKeys" must be an integer from 1 to 1000000');
+    expect(kwConfig({ maxKeys: 1_000_000 }).maxKeys).toBe(1_000_000);
     expect(() => createKeyward({ anomalies: { maxAddresses: 50, maxMinuteAddresses: 40 } })).toThrow('keyward: option "anomalies.maxAddresses" must be at most "anomalies.maxMinuteAddresses"');
     // a kind suspended but not detected would never suspend: a silent no-op of a security setting
     expect(() => createKeyward({ anomalies: { detect: ['NEW_ADDRESS'], suspend: ['BYTES_SPIKE', 'NEW_ADDRESS'] } })).toThrow('keyward: option "anomalies.suspend" names BYTES_SPIKE, which "anomalies.detect" leaves out');

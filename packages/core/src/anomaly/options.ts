@@ -62,7 +62,7 @@ export interface AnomalyOptions {
    * gave the request, which the country rules decide with too).
    */
   countryLookup?: CountryLookup;
-  /** Most keys tracked (default 2000; the least recently active is dropped). */
+  /** Most keys tracked (default 2000, at most 1,000,000; the least recently active is dropped). */
   maxKeys?: number;
   /** Addresses remembered per key (default 256, at most 4096; least recently seen dropped). */
   maxKnownAddresses?: number;
@@ -92,6 +92,9 @@ export interface AnomalyConfig {
 /** The largest per-key address bound (`maxMinuteAddresses`, `maxKnownAddresses`, and so `maxAddresses`). */
 export const MAX_ADDRESS_BOUND = 4096;
 
+/** The most keys tracked (`maxKeys`): as `metrics.maxKeys`; at about 21 KB a key, some 21 GB at most. */
+export const MAX_TRACKED_KEYS = 1_000_000;
+
 function num(value: unknown, name: string, min: number, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
@@ -100,11 +103,13 @@ function num(value: unknown, name: string, min: number, fallback: number, intege
   return value;
 }
 
-/** An address bound: an integer from `min` to {@link MAX_ADDRESS_BOUND}. */
-function bound(value: unknown, name: string, min: number, fallback: number): number {
-  const n = num(value, name, min, fallback);
-  if (n > MAX_ADDRESS_BOUND) throw new TypeError(`keyward: option "anomalies.${name}" must be an integer from ${min} to ${MAX_ADDRESS_BOUND}`);
-  return n;
+/** A memory bound: an integer from `min` to `max` ({@link MAX_ADDRESS_BOUND} for an address bound). */
+function bound(value: unknown, name: string, min: number, fallback: number, max = MAX_ADDRESS_BOUND): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TypeError(`keyward: option "anomalies.${name}" must be an integer from ${min} to ${max}`);
+  }
+  return value;
 }
 
 function kinds(value: unknown, name: string): Set<AnomalyKind> {
@@ -152,7 +157,7 @@ export function parseAnomalyOptions(options: AnomalyOptions | true, fallbackLook
     detect,
     suspend,
     countryLookup: o.countryLookup ?? fallbackLookup,
-    maxKeys: num(o.maxKeys, 'maxKeys', 1, 2000),
+    maxKeys: bound(o.maxKeys, 'maxKeys', 1, 2000, MAX_TRACKED_KEYS),
     maxKnownAddresses: bound(o.maxKnownAddresses, 'maxKnownAddresses', 1, 256),
   };
 }
