@@ -49,6 +49,11 @@ interface Minute {
   addresses: Set<number>;
   /** More distinct addresses came than `addresses` holds. */
   capped: boolean;
+  /**
+   * Of `addresses`, those first seen in use, not in a refusal: the address baseline's count. A refusal's address counts
+   * towards `MANY_ADDRESSES` this minute but never in the baseline, which replayed refusals would otherwise lift.
+   */
+  used: number;
 }
 
 interface Baseline {
@@ -73,7 +78,7 @@ interface KeyState {
   readonly fired: Map<AnomalyKind, number>;
 }
 
-const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set(), capped: false });
+const emptyMinute = (): Minute => ({ requests: 0, errors: 0, authFailures: 0, bytes: 0, addresses: new Set(), capped: false, used: 0 });
 const ewma = (old: number, x: number, samples: number) => (samples === 0 ? x : ALPHA * x + (1 - ALPHA) * old);
 /** A minute's contribution to a baseline: uncapped for the first sample, then at most `BASELINE_STEP` × the baseline (or `floor`). */
 const stepped = (old: number, x: number, samples: number, floor: number) => (samples === 0 ? x : Math.min(x, Math.max(floor, BASELINE_STEP * old)));
@@ -146,7 +151,7 @@ export class AnomalyDetector {
         b.requests = ewma(b.requests, stepped(b.requests, m.requests, b.samples, c.minRate), b.samples);
         b.errors = ewma(b.errors, m.errors, b.samples);
         b.bytes = ewma(b.bytes, stepped(b.bytes, m.bytes, b.samples, c.minBytes), b.samples);
-        b.addresses = ewma(b.addresses, Math.min(m.addresses.size, Math.max(c.maxAddresses, BASELINE_STEP * b.addresses)), b.samples);
+        b.addresses = ewma(b.addresses, Math.min(m.used, Math.max(c.maxAddresses, BASELINE_STEP * b.addresses)), b.samples);
         b.samples++;
       }
       s.minute = minute;
@@ -166,8 +171,10 @@ export class AnomalyDetector {
     const addressHash = o.address !== undefined ? addressId(o.address) : undefined;
     if (addressHash !== undefined && !m.addresses.has(addressHash)) {
       // A full count is itself the evidence: the threshold below never exceeds it.
-      if (m.addresses.size < c.maxMinuteAddresses) m.addresses.add(addressHash);
-      else m.capped = true;
+      if (m.addresses.size < c.maxMinuteAddresses) {
+        m.addresses.add(addressHash);
+        if (!o.authFailed) m.used++;
+      } else m.capped = true;
     }
     const country = this.countryOf(event);
 

@@ -73,10 +73,11 @@ describe('anomalies of token principals', () => {
     expect((await s.kw.keys.get(s.record.id))?.status).toBe('active');
     await s.kw.close();
   });
-  it("never learn an address from a refused token: a subject's expired token replayed from an address does not hide it from the next token", async () => {
+  /** An identity provider's user-1 (`token:user-1`), warmed up: 11 minutes of 2 requests a minute from 10.0.1.1. */
+  async function subject(anomalies: KeywardOptions['anomalies']) {
     const clock = manualClock(T0);
     const events: KeywardEvent[] = [];
-    const kw = createKeyward({ clock, anomalies: { warmup: '10m', warmupRequests: 20, detect: ['NEW_ADDRESS'] }, tokens: { issuers: [IDP] } });
+    const kw = createKeyward({ clock, anomalies, tokens: { issuers: [IDP] } });
     kw.on('*', (e) => { events.push(e); });
     const now = () => Math.floor(clock() / 1000);
     const token = (exp: number) => new SignJWT({ sub: 'user-1' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(idp.issuer).setAudience('api').setIssuedAt(now()).setExpirationTime(exp).sign(idp.pair.privateKey);
@@ -91,6 +92,11 @@ describe('anomalies of token principals', () => {
       await use(first, '10.0.1.1');
       clock.advance(60_000);
     }
+    return { kw, clock, events, now, token, use, first };
+  }
+
+  it("never learn an address from a refused token: a subject's expired token replayed from an address does not hide it from the next token", async () => {
+    const { kw, clock, events, now, token, use } = await subject({ warmup: '10m', warmupRequests: 20, detect: ['NEW_ADDRESS'] });
     const expired = await token(now() - 600);
     expect(await use(expired, '10.0.2.2')).toMatchObject({ ok: false });
     clock.advance(16 * 60_000); // past the cool-down
@@ -98,6 +104,23 @@ describe('anomalies of token principals', () => {
     await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
     const found = events.filter((e) => e.type === 'anomaly.detected');
     expect(found.map((e) => [e.reason, e.subject, e.clientAddress])).toEqual([['NEW_ADDRESS', 'user-1', '10.0.2.2'], ['NEW_ADDRESS', 'user-1', '10.0.2.2']]);
+    await kw.close();
+  });
+  it("never raise the address baseline with refused tokens: an expired token replayed beside the subject's use does not lift the MANY_ADDRESSES threshold", async () => {
+    const { kw, clock, events, now, token, use, first } = await subject({ warmup: '10m', warmupRequests: 20, maxAddresses: 5, rateFactor: 5, detect: ['MANY_ADDRESSES'] });
+    const expired = await token(now() - 600);
+    // Ten minutes of the subject's own use from one address, and the expired token replayed from three others (under
+    // the threshold of 5). Counted in the address baseline, they lifted the threshold to 15 (5 × a baseline near 3).
+    for (let minute = 0; minute < 10; minute++) {
+      expect((await use(first, '10.0.1.1')).ok).toBe(true);
+      for (let i = 1; i <= 3; i++) expect((await use(expired, `10.0.3.${i}`)).ok).toBe(false);
+      clock.advance(60_000);
+    }
+    for (let i = 1; i <= 6; i++) expect((await use(first, `10.0.4.${i}`)).ok).toBe(true);
+    await (kw.features.get('anomalies') as AnomalyFeature).detector.settled();
+    const found = events.filter((e) => e.type === 'anomaly.detected');
+    expect(found.map((e) => [e.reason, e.subject])).toEqual([['MANY_ADDRESSES', 'user-1']]);
+    expect(found[0]!.data).toMatchObject({ evidence: { addressesThisMinute: 5, baselineAddressesPerMinute: 1, threshold: 5 } });
     await kw.close();
   });
   it("never suspend a key for a warmed-up token whose jti is the key's id: only a token acting as its key suspends one", async () => {
