@@ -239,6 +239,22 @@ describe('anomaly detection', () => {
     expect(later[1]!.data).toMatchObject({ evidence: { country: 'RU', knownCountries: ['FR'] } });
   });
 
+  it('refusals are not use: a key refused for ten minutes, then used for two, is still warming up', async () => {
+    await setup({ detect: ['NEW_ADDRESS', 'NEW_COUNTRY'] });
+    await kw.keys.disable(keyId, { reason: 'not yet paid' });
+    for (let minute = 0; minute < 10; minute++) {
+      expect((await call()).ok).toBe(false);
+      clock.advance(60_000);
+    }
+    await kw.keys.enable(keyId);
+    for (let i = 0; i < 11; i++) expect((await call()).ok).toBe(true);
+    clock.advance(60_000);
+    for (let i = 0; i < 10; i++) expect((await call()).ok).toBe(true);
+    // Two minutes of use, not the 10-minute warm-up: judged from the first refusal, this was NEW_ADDRESS and NEW_COUNTRY.
+    expect((await call('10.0.0.9')).ok).toBe(true);
+    expect(await anomalies()).toEqual([]);
+  });
+
   it('one suspension, one key.suspended: several kinds found at once do not each claim to have suspended the key', async () => {
     await setup({ suspend: true });
     await warmUp();

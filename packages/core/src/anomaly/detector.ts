@@ -65,7 +65,8 @@ interface Baseline {
 }
 
 interface KeyState {
-  readonly first: number;
+  /** The time of the first use (a refusal is none: until then, that of the first refusal, and reset by the first use). */
+  first: number;
   seen: number;
   /** Warmed up: stays so, even when the clock is set back before `first + warmup`. */
   warm: boolean;
@@ -202,6 +203,8 @@ export class AnomalyDetector {
     // known. Once it did, and a revoked key (or a subject's expired token) replayed from an attacker's address taught
     // that address, so the key re-enabled (or the subject's next token) used from there was no NEW_ADDRESS.
     if (o.authFailed) return;
+    // The warm-up counts from the first use: counted from a refusal, a key refused for an hour was judged after a minute of use.
+    if (s.seen === 0) s.first = t;
     s.seen++;
     if (addressHash !== undefined) {
       s.known.delete(addressHash);
