@@ -537,6 +537,49 @@ describe('limits of a token exchanged for an API key: the key\'s own', () => {
   });
 });
 
+describe('a "by" function that throws', () => {
+  /** Limits before and after a custom bucket whose function throws while `failing.on`; `store` if given. */
+  function throwing(failing: { on: boolean }, store?: NonNullable<KeywardOptions['limits']>['store']) {
+    const by = () => {
+      if (failing.on) throw new Error('tenant lookup failed');
+      return 'tenant-1';
+    };
+    return {
+      ...(store ? { store } : {}),
+      rules: { ip: { points: 2, window: '1m', by: 'address' as const, beforeAuth: true }, burst: { points: 2, window: '1m' }, tenant: { points: 10, window: '1m', by } },
+      quotas: { daily: { requests: 2, period: 'day' as const }, perTenant: { requests: 10, period: 'day' as const, by: () => (failing.on ? 'x' : 'tenant-1') } },
+    };
+  }
+
+  /** After one failed request, the two allowed by every limit still pass: the failure used up nothing. */
+  async function expectRefunded(options: KeywardOptions['limits'], failing: { on: boolean }) {
+    const { kw, req } = await setup({ limits: options });
+    failing.on = true;
+    await expect(kw.check(req())).rejects.toThrow('tenant lookup failed');
+    failing.on = false;
+    const answers = [await kw.check(req()), await kw.check(req()), await kw.check(req())];
+    expect(answers.map((a) => a.ok)).toEqual([true, true, false]);
+    expect(answers[0]!.headers['RateLimit']).toContain('"burst";r=1;t=60');
+    await kw.close();
+  }
+
+  it('in a rule: the request fails, and what the limits before it charged (before-auth ones too) is refunded', async () => {
+    const failing = { on: false };
+    await expectRefunded(throwing(failing), failing);
+  });
+
+  it('in a quota: the rules that passed and the quotas before it are refunded', async () => {
+    const failing = { on: false };
+    const options = throwing(failing);
+    options.rules.tenant.by = () => 'tenant-1';
+    options.quotas.perTenant.by = () => {
+      if (failing.on) throw new Error('tenant lookup failed');
+      return 'tenant-1';
+    };
+    await expectRefunded(options, failing);
+  });
+});
+
 describe('limits feature on the real Redis', () => {
   /** Runs `body` with a real Redis client and a fresh key prefix, and removes what it wrote. */
   async function onRedis(body: (store: { redis: Redis; prefix: string }) => Promise<void>): Promise<void> {
@@ -560,6 +603,23 @@ describe('limits feature on the real Redis', () => {
       const answers = await Promise.all(Array.from({ length: 100 }, () => kw.check(req())));
       expect(answers.filter((a) => a.ok)).toHaveLength(30);
       expect(answers.filter((a) => !a.ok && a.code === 'RATE_LIMITED')).toHaveLength(70);
+      await kw.close();
+    }));
+
+  it('a "by" function that throws refunds what the limits before it charged in Redis', () =>
+    onRedis(async (store) => {
+      let failing = false;
+      const by = () => {
+        if (failing) throw new Error('tenant lookup failed');
+        return 'tenant-1';
+      };
+      const { kw, req } = await setup({ limits: { store, rules: { ip: { points: 2, window: '1m', by: 'address', beforeAuth: true }, burst: { points: 2, window: '1m' }, tenant: { points: 10, window: '1m', by } }, quotas: { daily: { requests: 2, period: 'day' }, perTenant: { requests: 10, period: 'day', by } } } });
+      failing = true;
+      await expect(kw.check(req())).rejects.toThrow('tenant lookup failed');
+      failing = false;
+      const answers = [await kw.check(req()), await kw.check(req()), await kw.check(req())];
+      expect(answers.map((a) => a.ok)).toEqual([true, true, false]);
+      expect(answers[0]!.headers['RateLimit']).toContain('"burst";r=1;t=60');
       await kw.close();
     }));
 

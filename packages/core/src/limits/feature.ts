@@ -229,6 +229,18 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     return waiting === undefined ? undefined : Promise.all(waiting);
   }
 
+  /**
+   * A limit's check threw (its `by` function failed): the request fails, and a failed request uses up nothing, so what
+   * it was charged — by the limits before the one that threw, the before-authentication ones included — is refunded
+   * before the error goes on.
+   */
+  function failed(ctx: PipelineContext, outcomes: readonly Outcome[], error: unknown): Maybe<never> {
+    const before = config.beforeAuth.length > 0 ? (ctx.state.get(STATES) as readonly Outcome[] | undefined) : undefined;
+    const waiting = refund(before === undefined || before.length === 0 ? outcomes : before.concat(outcomes));
+    if (waiting === undefined) throw error;
+    return waiting.then(() => Promise.reject(error));
+  }
+
   /** Nothing when every limit passed; else the refusal (a store failure or a violation), once every charge is refunded. */
   function settle(ctx: PipelineContext, outcomes: readonly Outcome[], unavailable: boolean, code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED'): Maybe<DenyDecision> | undefined {
     return unavailable || anyViolated(outcomes) ? refuse(ctx, outcomes, unavailable, code) : undefined;
@@ -277,7 +289,7 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
 
   function beforeAuth(ctx: PipelineContext): Maybe<StageResult> {
     const outcomes: Outcome[] = [];
-    return andThen(collect(config.beforeAuth, rate, ctx, 1, outcomes), beforeAuthSettled, ctx, outcomes);
+    return andThen(collect(config.beforeAuth, rate, ctx, 1, outcomes, failed), beforeAuthSettled, ctx, outcomes);
   }
 
   function beforeAuthSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[]): Maybe<StageResult> {
@@ -292,14 +304,14 @@ export function limitsFeature(options: KeywardOptions, deps: FeatureDeps): Featu
     const plan = planOf(config, ctx);
     if (plan.rules.length === 0 && plan.quotas.length === 0) return undefined;
     const outcomes: Outcome[] = [];
-    return andThen(collect(plan.rules, rate, ctx, costOf(ctx.requirements.cost), outcomes), ratesSettled, ctx, outcomes, plan.quotas);
+    return andThen(collect(plan.rules, rate, ctx, costOf(ctx.requirements.cost), outcomes, failed), ratesSettled, ctx, outcomes, plan.quotas);
   }
 
   function ratesSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[], quotas: readonly CompiledQuota[]): Maybe<StageResult> {
     const refused = settle(ctx, outcomes, unavailable, 'RATE_LIMITED');
     if (refused !== undefined) return refused;
     if (quotas.length === 0) return passed(ctx, outcomes);
-    return andThen(collect(quotas, quota, ctx, 1, outcomes), quotasSettled, ctx, outcomes);
+    return andThen(collect(quotas, quota, ctx, 1, outcomes, failed), quotasSettled, ctx, outcomes);
   }
 
   function quotasSettled(unavailable: boolean, ctx: PipelineContext, outcomes: Outcome[]): Maybe<StageResult> {

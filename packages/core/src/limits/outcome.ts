@@ -81,20 +81,42 @@ function collectLater(waiting: readonly Maybe<Checked>[], into: Outcome[], unava
   return Promise.all(waiting).then((results) => tally(results, into, unavailable));
 }
 
+/** A check threw after others had been issued: their outcomes are collected (rejections ignored), then `failed` runs. */
+function failLater(waiting: readonly Maybe<Checked>[], into: Outcome[], failed: () => Maybe<never>): Promise<never> {
+  return Promise.allSettled(waiting).then((results) => {
+    for (const r of results) if (r.status === 'fulfilled' && r.value instanceof Outcome) into.push(r.value);
+    return failed();
+  });
+}
+
 /**
  * Checks every item, appending the outcomes to `into` in item order, and tells whether the store was unavailable.
  * Every check is issued before any is waited for (a remote store sees them concurrently); the answer is a promise
  * only when a check had to wait.
+ *
+ * When a check throws (a `by` function that fails), the outcomes of the checks issued before it are appended to `into`
+ * (once they are here), and `failed(error)` decides what follows: it refunds what the request was charged and throws.
  */
-export function collect<T>(items: readonly T[], check: (item: T, ctx: PipelineContext, cost: number) => Maybe<Checked>, ctx: PipelineContext, cost: number, into: Outcome[]): Maybe<boolean> {
+export function collect<T>(
+  items: readonly T[],
+  check: (item: T, ctx: PipelineContext, cost: number) => Maybe<Checked>,
+  ctx: PipelineContext,
+  cost: number,
+  into: Outcome[],
+  failed: (ctx: PipelineContext, into: readonly Outcome[], error: unknown) => Maybe<never>,
+): Maybe<boolean> {
   let unavailable = false;
   let waiting: Array<Maybe<Checked>> | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const r = check(items[i]!, ctx, cost);
-    if (waiting !== undefined) waiting.push(r);
-    else if (isPromise(r)) waiting = [r];
-    else if (r === UNAVAILABLE) unavailable = true;
-    else if (r instanceof Outcome) into.push(r);
+  try {
+    for (let i = 0; i < items.length; i++) {
+      const r = check(items[i]!, ctx, cost);
+      if (waiting !== undefined) waiting.push(r);
+      else if (isPromise(r)) waiting = [r];
+      else if (r === UNAVAILABLE) unavailable = true;
+      else if (r instanceof Outcome) into.push(r);
+    }
+  } catch (error) {
+    return waiting === undefined ? failed(ctx, into, error) : failLater(waiting, into, () => failed(ctx, into, error));
   }
   return waiting === undefined ? unavailable : collectLater(waiting, into, unavailable);
 }
