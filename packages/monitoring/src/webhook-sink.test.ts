@@ -156,6 +156,20 @@ describe('webhook sink', () => {
     await rx.close();
   });
 
+  it('an event sent after close() is dropped and counted; one of a type not selected is not', async () => {
+    const rx = await receiver();
+    try {
+      const sink = webhookSink({ url: rx.url, secret: SECRET });
+      await sink.close();
+      sink.send(EVENT);
+      sink.send({ ...EVENT, type: 'key.created' });
+      expect(sink.stats()).toEqual({ pending: 0, delivered: 0, failed: 0, dropped: 1, retries: 0 });
+      expect(rx.got).toHaveLength(0);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('close() called twice: both wait for the attempt in flight', async () => {
     let answer: () => void = () => {};
     const server: Server = createServer((req, res) => {

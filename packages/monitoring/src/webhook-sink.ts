@@ -95,14 +95,14 @@ export interface WebhookStats {
   readonly delivered: number;
   /** Given up: a non-retryable answer or retries exhausted. */
   readonly failed: number;
-  /** Not accepted because the queue was full, or cancelled at close. */
+  /** Not accepted because the queue was full or the sink closed, or cancelled at close. */
   readonly dropped: number;
   readonly retries: number;
 }
 
 /** A running webhook sink. */
 export interface WebhookSink {
-  /** Queues an event for delivery (if its type is selected). Never blocks, never throws. */
+  /** Queues an event for delivery (if its type is selected; after `close()` it is dropped and counted). Never blocks, never throws. */
   send(event: KeywardEvent): void;
   /** Resolves when nothing is pending (retries included). */
   flush(): Promise<void>;
@@ -246,8 +246,9 @@ export function webhookSink(options: WebhookSinkOptions): WebhookSink {
 
   const sink: WebhookSink = {
     send(event) {
-      if (closed || !types.has(event.type)) return;
-      if (pending() >= maxQueue) {
+      if (!types.has(event.type)) return;
+      // After close() nothing is delivered: the event is lost, and counted as such.
+      if (closed || pending() >= maxQueue) {
         dropped++;
         return;
       }
