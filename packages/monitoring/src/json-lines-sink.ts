@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { fieldsOf, refuseUnknownInput, type KeywardEventType } from '@keyward/core';
+import { fieldsOf, parseDuration, refuseUnknownInput, type KeywardEventType } from '@keyward/core';
 import { checkRedact, createSanitizer, redactWithSource, type RedactOptions, type SinkSource } from './sanitize';
 import { parseTypes, subscribeTo } from './subscribe';
 import type { EventSink } from './pino-sink';
@@ -22,10 +22,15 @@ export interface JsonLinesSinkOptions {
   maxBuffer?: number;
   /** More names to redact. */
   redact?: RedactOptions;
+  /**
+   * The longest `close()` waits for the stream to take the lines held back (default `'10s'`): beyond, they are dropped
+   * and counted, and a file the sink opened is closed, so a stream that never drains cannot hold shutdown for ever.
+   */
+  closeTimeout?: number | string;
 }
 
 /** Every field of {@link JsonLinesSinkOptions}: a misspelt `redact` must not let a secret reach the log. */
-const OPTIONS = fieldsOf<JsonLinesSinkOptions>({ keyward: true, stream: true, path: true, types: true, maxBuffer: true, redact: true });
+const OPTIONS = fieldsOf<JsonLinesSinkOptions>({ keyward: true, stream: true, path: true, types: true, maxBuffer: true, redact: true, closeTimeout: true });
 
 /** A JSON-lines sink with its counters. */
 export interface JsonLinesSink extends EventSink {
@@ -51,6 +56,9 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) throw new TypeError('keyward: option "path" must be a non-empty file name');
   const maxBuffer = options.maxBuffer ?? 10_000;
   if (!Number.isInteger(maxBuffer) || maxBuffer < 0) throw new TypeError('keyward: option "maxBuffer" must be a non-negative integer');
+  const closeTimeout = parseDuration(options.closeTimeout ?? '10s', 'closeTimeout');
+  // A longer delay than Node's timers keep (2^31-1 ms) would fire at once: close() would drop what it holds.
+  if (closeTimeout > 2 ** 31 - 1) throw new TypeError(`keyward: option "closeTimeout" must be at most 24 days (${2 ** 31 - 1} ms, the longest timer Node keeps)`);
   checkRedact(options.redact);
   const clean = createSanitizer(redactWithSource(options.redact, options.keyward)); // its name sets built once, not per line
   const owned = options.path !== undefined;
@@ -127,8 +135,22 @@ export function jsonLinesSink(options: JsonLinesSinkOptions): JsonLinesSink {
   async function closeOnce(): Promise<void> {
     off?.();
     // A stream of the caller's is not ended, but what the sink holds is handed to it first: the caller may end it next.
-    await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((done) => {
+      const resolve = () => {
+        clearTimeout(timer);
+        done();
+      };
       closing = resolve;
+      // Bounded, as the webhook's attempts are: a stream that never drains nor fails would otherwise hold close() for
+      // ever. What is still held is dropped and counted; a file of the sink's own is closed (its queued lines fail,
+      // counted as dropped too); a stream of the caller's is left to the caller.
+      timer = setTimeout(() => {
+        if (owned) stream.destroy();
+        lose();
+        resolve();
+      }, closeTimeout);
+      timer.unref();
       const check = () => {
         if (failed || stream.destroyed || stream.writableEnded) {
           lose();

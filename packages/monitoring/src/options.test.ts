@@ -133,7 +133,7 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     const dir = mkdtempSync(join(tmpdir(), 'kw-opts-'));
     try {
       const path = join(dir, 'audit.jsonl');
-      expect(() => jsonLinesSink({ keyward: counted, path, maxbuffer: 10 } as never)).toThrow('keyward: jsonLinesSink() has an unknown field "maxbuffer" (did you mean "maxBuffer"? known: keyward, stream, path, types, maxBuffer, redact)');
+      expect(() => jsonLinesSink({ keyward: counted, path, maxbuffer: 10 } as never)).toThrow('keyward: jsonLinesSink() has an unknown field "maxbuffer" (did you mean "maxBuffer"? known: keyward, stream, path, types, maxBuffer, redact, closeTimeout)');
       expect(() => jsonLinesSink({ keyward: counted, path, redact: { key: ['ssn'] } } as never)).toThrow('keyward: option "redact" has an unknown field "key" (did you mean "keys"? known: headers, query, keys)');
       expect(() => jsonLinesSink({ keyward: counted, path, redact: { query: 'sig' } } as never)).toThrow('keyward: option "redact.query" must be an array of names');
       expect(existsSync(path)).toBe(false);
@@ -154,6 +154,8 @@ describe('monitoring options: an unknown field is a TypeError naming it', () => 
     expect(() => jsonLinesSink({ stream: null as never })).toThrow(msg);
     expect(() => jsonLinesSink({ stream: { write: () => true } as never })).toThrow(msg); // no on(): its failures could not be heard
     expect(() => jsonLinesSink({ path: '' })).toThrow('keyward: option "path" must be a non-empty file name'); // every line dropped, unseen
+    expect(() => jsonLinesSink({ path: '/tmp/x', closeTimeout: '30d' })).toThrow('keyward: option "closeTimeout" must be at most 24 days');
+    expect(() => jsonLinesSink({ path: '/tmp/x', closeTimeout: 'soon' })).toThrow('closeTimeout');
     expect(() => jsonLinesSink({ path: 42 as never })).toThrow('keyward: option "path" must be a non-empty file name');
   });
 

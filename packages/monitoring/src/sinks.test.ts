@@ -436,6 +436,36 @@ describe('JSON-lines sink', () => {
     expect(sink.stats()).toEqual({ written: 1, dropped: 5, buffered: 0 });
   });
 
+  it('close() on a stream of the caller\'s that never drains nor fails returns after "closeTimeout", counting what it held as dropped', async () => {
+    const stuck = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
+    const sink = jsonLinesSink({ stream: stuck, closeTimeout: 20 });
+    for (let i = 0; i < 5; i++) sink.write(EVENT);
+    await Promise.all([sink.close(), sink.close()]);
+    expect(sink.stats()).toEqual({ written: 1, dropped: 4, buffered: 0 });
+    expect(stuck.destroyed).toBe(false); // the caller's to end
+    stuck.destroy();
+  });
+
+  it('close() waits 10 s at most by default', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const stuck = new Writable({ highWaterMark: 1, write() { /* never calls back */ } });
+      const sink = jsonLinesSink({ stream: stuck });
+      for (let i = 0; i < 3; i++) sink.write(EVENT);
+      let closed = false;
+      const closing = sink.close().then(() => (closed = true));
+      jest.advanceTimersByTime(9_999);
+      await new Promise((r) => setImmediate(r));
+      expect(closed).toBe(false);
+      jest.advanceTimersByTime(1);
+      await closing;
+      expect(sink.stats()).toEqual({ written: 1, dropped: 2, buffered: 0 });
+      stuck.destroy();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   (existsSync('/dev/full') ? it : it.skip)('lines the stream took but failed to write (a full disk) are counted as dropped, not written', async () => {
     const sink = jsonLinesSink({ path: '/dev/full' });
     for (let i = 0; i < 5; i++) sink.write(EVENT); // small: the file stream takes them all, none is held back
