@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -15,7 +15,7 @@ jest.setTimeout(60_000);
 
 const DATABASE_URL = process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `kwcli_inv_${randomBytes(4).toString('hex')}`;
-const port = 30_000 + Math.floor(Math.random() * 19_000);
+let port = 0;
 const dir = mkdtempSync(join(tmpdir(), 'kw-cli-inv-'));
 let server: ChildProcess;
 
@@ -28,14 +28,38 @@ const listening = (): Promise<boolean> =>
     socket.on('error', () => resolve(false));
   });
 
-beforeAll(async () => {
+/** A port nothing listens on now: the kernel's pick for a listener on port 0 (a random port could be one in use). */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+
+/** Starts the PUBLISH-less redis-server; true once it listens, false when it exited first (its port taken meanwhile). */
+async function startServer(): Promise<boolean> {
+  port = await freePort();
   writeFileSync(join(dir, 'redis.conf'), `port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\ndir ${dir}\nuser default on nopass ~* &* +@all -publish\n`);
   server = spawn('redis-server', [join(dir, 'redis.conf')], { stdio: 'ignore' });
-  const end = Date.now() + 5000;
+  let exited = false;
+  server.once('exit', () => (exited = true));
+  const end = Date.now() + 10_000;
   while (!(await listening())) {
+    if (exited) return false;
     if (Date.now() > end) throw new Error(`redis-server did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  return true;
+}
+
+beforeAll(async () => {
+  // A port picked at random (30000-49000, inside Linux's range of ephemeral ports) was at times in use by another
+  // test's connection, and the server exited at once: CI failed on "did not start". A free port, and a second try.
+  for (let attempt = 0; attempt < 3; attempt++) if (await startServer()) return;
+  throw new Error('redis-server exited three times at start-up');
 });
 
 afterAll(async () => {
