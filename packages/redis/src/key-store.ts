@@ -77,6 +77,16 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 for i = first, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return found`);
 
+// The start both look-up scripts share: the record (KEYS[1]) read whole into `raw`, and its `id` and `owner` fields as
+// stored (JSON); a record without them is not found.
+const READ_RECORD = `
+local raw = redis.call('HGETALL', KEYS[1])
+local id, owner
+for i = 1, #raw, 2 do
+  if raw[i] == 'id' then id = raw[i + 1] elseif raw[i] == 'owner' then owner = raw[i + 1] end
+end
+if id == nil or owner == nil then return false end`;
+
 // KEYS: record, ids. ARGV: hash, the id index's key without the id, the owner index's key without the owner.
 // The record only when every index that kw.keys finds it through holds it: revoke(id) and disable(id) read the id
 // index, revokeOwner() the owner index, revokeCreatedBefore() and list() the ids. A record one of them lost (evicted
@@ -84,13 +94,7 @@ return found`);
 // The id and owner indexes are named by the record, so they cannot be in KEYS without a read first (a second round
 // trip on every cache miss). Used on a standalone server only, where nothing routes by key; on a Cluster a node whose
 // slot is moving fails a script that reads a key it did not declare, so a Cluster client uses FIND_DECLARED.
-const FIND_BY_HASH = script(`
-local raw = redis.call('HGETALL', KEYS[1])
-local id, owner
-for i = 1, #raw, 2 do
-  if raw[i] == 'id' then id = raw[i + 1] elseif raw[i] == 'owner' then owner = raw[i + 1] end
-end
-if id == nil or owner == nil then return false end
+const FIND_BY_HASH = script(`${READ_RECORD}
 id, owner = cjson.decode(id), cjson.decode(owner)
 if type(id) ~= 'string' or type(owner) ~= 'string' then return false end
 if redis.call('GET', ARGV[2] .. id) ~= ARGV[1] then return false end
@@ -102,13 +106,7 @@ return raw`);
 // which ioredis follows, instead of failing the script ("attempted to access a non local key").
 // KEYS: record, ids, id index, owner index. ARGV: hash, the record's id and owner fields as read (JSON), the id.
 // Returns the record, false (not found, or not in every index), or -1 when its id or owner changed since they were read.
-const FIND_DECLARED = script(`
-local raw = redis.call('HGETALL', KEYS[1])
-local id, owner
-for i = 1, #raw, 2 do
-  if raw[i] == 'id' then id = raw[i + 1] elseif raw[i] == 'owner' then owner = raw[i + 1] end
-end
-if id == nil or owner == nil then return false end
+const FIND_DECLARED = script(`${READ_RECORD}
 if id ~= ARGV[2] or owner ~= ARGV[3] then return -1 end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return false end
 if not redis.call('ZSCORE', KEYS[2], ARGV[4]) or not redis.call('ZSCORE', KEYS[4], ARGV[4]) then return false end
